@@ -1,0 +1,42 @@
+"""The store-balance API: one Chalice app, its middleware and its blueprints."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+from chalice import Chalice, Response
+
+from chalicelib.api import admin, meta, payments, topups, wallet
+from chalicelib.api.errors import CHALICE_CODES, error_response
+from chalicelib.events import reconciliation
+from chalicelib.observability import logger, metrics
+
+app = Chalice(app_name="store-balance")
+app.experimental_feature_flags.update(["BLUEPRINTS"])
+
+
+@app.middleware("http")
+def envelope(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Correlation id on every log line and response; Chalice's own errors in our envelope; metrics flushed."""
+    request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
+    logger.set_correlation_id(request_id)
+    logger.append_keys(path=event.context.get("resourcePath"), method=event.method)
+    response = get_response(event)
+    if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
+        # Chalice's own refusals (unknown method, internal error) in our envelope, without internals
+        code = CHALICE_CODES.get(response.body["Code"], "internal_error")
+        message = str(response.body.get("Message", "")) if response.status_code < 500 else "internal error"
+        response = error_response(response.status_code, code, message, {"request_id": request_id},
+                                  headers={k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+    response.headers["X-Request-Id"] = request_id
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    return response
+
+
+app.register_blueprint(meta.bp)
+app.register_blueprint(wallet.bp)
+app.register_blueprint(topups.bp)
+app.register_blueprint(payments.bp)
+app.register_blueprint(admin.bp)
+app.register_blueprint(reconciliation.bp)

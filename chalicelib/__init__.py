@@ -1,0 +1,1 @@
+"""Store-balance service: the wallet ledger behind the shop's balance (余额)."""

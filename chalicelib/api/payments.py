@@ -1,0 +1,47 @@
+"""Payment routes: pay an order with balance, read a payment, refund it."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..domain.money import require_positive_amount
+from ..services import payments
+from ..services.common import Outcome
+from ..store import get_store
+from .faults import after_commit_hook
+from .routing import Call, route
+from .schemas import PaymentCreated, PaymentOut, PaymentRequest, RefundCreated, RefundRequest
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/v1/payments", "POST", name="createPayment", summary="Pay a merchant's order from the caller's balance",
+       access="user", body=PaymentRequest, response=PaymentCreated, status=201, idempotent=True, tag="payments")
+def create_payment(call: Call) -> Outcome:
+    s, b = call.settings, call.body
+    assert call.idempotency is not None
+    return payments.pay(
+        get_store(), currency=s.currency, max_attempts=s.max_attempts, max_amount=s.max_transaction_amount,
+        spend_order=s.spend_order, principal=call.caller, request=call.idempotency, order_id=b.order_id,
+        merchant_id=b.merchant_id, items=[i.model_dump() for i in b.items], after_commit=after_commit_hook(call),
+    )
+
+
+@route(bp, "/v1/payments/{payment_id}", "GET", name="getPayment",
+       summary="A payment with its refunds (its customer, its merchant, admin)", access="user",
+       response=PaymentOut, tag="payments")
+def get_payment(call: Call, payment_id: str) -> dict:
+    return payments.get_payment(get_store(), call.caller, payment_id)
+
+
+@route(bp, "/v1/payments/{payment_id}/refunds", "POST", name="createRefund",
+       summary="Refund part or all of a payment to the lots it came from (its merchant, admin, service)",
+       access="user", body=RefundRequest, response=RefundCreated, status=201, idempotent=True, tag="payments")
+def create_refund(call: Call, payment_id: str) -> Outcome:
+    s, b = call.settings, call.body
+    assert call.idempotency is not None
+    return payments.refund(
+        get_store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
+        request=call.idempotency, payment_id=payment_id,
+        amount=require_positive_amount(b.amount, s.max_transaction_amount), reason=b.reason,
+        after_commit=after_commit_hook(call),
+    )

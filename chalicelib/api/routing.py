@@ -1,0 +1,195 @@
+"""The one decorator every HTTP view goes through.
+
+It declares the route for Chalice *and* for the OpenAPI document, then does
+the work each view would otherwise repeat: verify the caller, check the role,
+parse and validate the JSON body and query with the route's pydantic model,
+require the Idempotency-Key, shape the response through the response model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from ..config import Settings, get_settings
+from ..domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidRequest,
+    MissingIdempotencyKey,
+    NotFound,
+    UnsupportedMediaType,
+)
+from ..domain.model import Principal
+from ..services.common import IdempotentRequest, Outcome
+from ..observability import logger, metrics
+from .auth import principal_from_header
+from .errors import error_response, from_domain
+from .signature import verify_signature, webhook_secret
+from .schemas import ID_PATTERN
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_ID = re.compile(ID_PATTERN)
+AMOUNT_FIELDS = {"amount", "unit_price", "quantity", "low_balance_threshold"}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    name: str
+    summary: str
+    access: str  # public | signed | user | admin
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel]
+    status: int
+    idempotent: bool
+    tag: str
+    path_params: tuple[str, ...] = ()
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    """What a view receives: the parsed request, ready to hand to one service."""
+
+    settings: Settings
+    principal: Principal | None
+    body: Any = None
+    query: Any = None
+    idempotency: IdempotentRequest | None = None
+    raw_body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def caller(self) -> Principal:
+        assert self.principal is not None
+        return self.principal
+
+
+def _validation_error(exc: ValidationError) -> InvalidRequest:
+    errors = [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "type": err["type"], "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    fields = {str(err["loc"][-1]) for err in exc.errors() if err["loc"]}
+    code = "invalid_amount" if fields & AMOUNT_FIELDS else "invalid_request"
+    first = errors[0]
+    return InvalidRequest(f"{first['field']}: {first['message']}", code=code, errors=errors)
+
+
+def _parse_body(request: Any, model: type[BaseModel]) -> tuple[Any, bytes]:
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType("the body must be application/json", content_type=content_type or None)
+    raw = request.raw_body or b""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("the body is not valid JSON", code="invalid_json") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest("the body must be a JSON object", code="invalid_json")
+    try:
+        return model.model_validate(data), raw
+    except ValidationError as exc:
+        raise _validation_error(exc) from exc
+
+
+def _parse_query(request: Any, model: type[BaseModel]) -> Any:
+    params = dict(request.query_params or {})
+    try:
+        # query strings are text: let pydantic convert them (lax mode), still refusing unknown names
+        return model.model_validate(params, strict=False)
+    except ValidationError as exc:
+        raise _validation_error(exc) from exc
+
+
+def request_hash(method: str, path: str, raw_body: bytes) -> str:
+    """Same request = same method, path and JSON body (key order and spacing ignored)."""
+    try:
+        canonical = json.dumps(json.loads(raw_body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = raw_body.decode("utf-8", "replace")
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def route(
+    bp: Blueprint, path: str, method: str, *, name: str, summary: str, access: str,
+    response: type[BaseModel], status: int = 200, body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None, idempotent: bool = False, tag: str = "wallet",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    path_params = tuple(re.findall(r"{(\w+)}", path))
+    ROUTES.append(RouteSpec(path, method, name, summary, access, body, query, response, status, idempotent, tag,
+                            path_params))
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        def handler(**params: str) -> Response:
+            try:
+                return respond(**params)
+            except DomainError as exc:
+                response = from_domain(exc)
+                if response.status_code == 409:
+                    metrics.add_metric(name="Conflicts", unit="Count", value=1)
+                logger.info("request refused", extra={"status": response.status_code, "error": type(exc).__name__})
+                return response
+            except Exception:
+                logger.exception("unhandled error")
+                return error_response(500, "internal_error", "internal error; quote the request id",
+                                      {"request_id": logger.get_correlation_id()})
+
+        def respond(**params: str) -> Response:
+            settings = get_settings()
+            request = bp.current_request
+            for pname, value in params.items():
+                if not _ID.match(value or ""):
+                    raise NotFound(pname.removesuffix("_id"), value)
+            principal = None
+            if access in ("user", "admin"):
+                principal = principal_from_header(request.headers.get("authorization"), settings)
+                if access == "admin" and not principal.is_admin:
+                    raise Forbidden("this operation needs the admin group")
+            call = Call(settings=settings, principal=principal, headers=dict(request.headers))
+            if access == "signed":  # the signature covers the raw bytes: check it before reading them
+                verify_signature(webhook_secret(settings), request.raw_body or b"", request.headers.get("x-signature"))
+            if body is not None:
+                call.body, call.raw_body = _parse_body(request, body)
+            if query is not None:
+                call.query = _parse_query(request, query)
+            if idempotent:
+                key = request.headers.get("idempotency-key")
+                if key is None:
+                    raise MissingIdempotencyKey("this request moves money: send an Idempotency-Key header")
+                if not IDEMPOTENCY_KEY.match(key):
+                    raise InvalidRequest(
+                        "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid_idempotency_key"
+                    )
+                assert principal is not None
+                call.idempotency = IdempotentRequest(
+                    scope=principal.user_id, key=key,
+                    request_hash=request_hash(method, path.format(**params), call.raw_body),
+                )
+            result = view(call, **params)
+            headers = {"Content-Type": "application/json"}
+            if isinstance(result, Outcome):
+                status_code, payload = result.status_code, result.body
+                if result.replayed:
+                    headers["Idempotent-Replayed"] = "true"
+            else:
+                status_code, payload = status, result
+            shaped = payload if status_code >= 400 else response.model_validate(payload).model_dump(
+                mode="json", exclude_none=False)
+            return Response(body=json.dumps(shaped), status_code=status_code, headers=headers)
+
+        handler.__name__ = name
+        bp.route(path, methods=[method], content_types=["application/json", "*/*"])(handler)
+        return view
+
+    return decorate

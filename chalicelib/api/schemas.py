@@ -1,0 +1,230 @@
+"""Request and response models: they validate what comes in, shape what goes out,
+and are the source of the OpenAPI document. Strict: no coercion, no unknown fields.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+Fen = Annotated[StrictInt, Field(gt=0, description="amount in minor units (fen); ¥12.50 is 1250")]
+SignedFen = Annotated[StrictInt, Field(description="signed amount in fen")]
+Ident = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+LotName = Literal["cash", "bonus"]
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- requests -------------------------------------------------------------
+
+class TopupRequest(Strict):
+    amount: Fen
+    channel: Literal["alipay", "wechat", "card"]
+
+
+class WebhookRequest(Strict):
+    topup_id: Ident
+    status: Literal["succeeded", "failed"]
+    amount: Fen
+    provider_ref: Text
+
+
+class OrderItemIn(Strict):
+    sku: Ident
+    category: Ident
+    unit_price: Fen
+    quantity: Annotated[StrictInt, Field(gt=0, le=10000)]
+
+
+class PaymentRequest(Strict):
+    order_id: Ident
+    merchant_id: Ident
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=200)]
+
+
+class RefundRequest(Strict):
+    amount: Fen
+    reason: Text
+
+
+class AdjustmentRequest(Strict):
+    amount: Annotated[StrictInt, Field(description="signed, non-zero amount in fen")]
+    lot: LotName
+    reason: Text
+
+
+class WalletSettingsRequest(Strict):
+    low_balance_threshold: Annotated[StrictInt, Field(ge=0)]
+
+
+class MerchantRequest(Strict):
+    name: Text
+    status: Literal["active", "suspended"] = "active"
+
+
+class EntriesQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    type: Optional[Literal["top_up", "payment", "refund", "adjustment"]] = None
+
+
+# ---- responses ------------------------------------------------------------
+
+class LotsOut(Out):
+    cash: SignedFen
+    bonus: SignedFen
+
+
+class BalanceOut(LotsOut):
+    total: SignedFen
+
+
+class WalletOut(Out):
+    user_id: str
+    currency: str
+    balance: BalanceOut
+    low_balance_threshold: int
+    updated_at: Optional[str]
+
+
+class EntryOut(Out):
+    id: str
+    type: str
+    amount: SignedFen
+    lots: LotsOut
+    balance_after: BalanceOut
+    order_id: Optional[str] = None
+    payment_id: Optional[str] = None
+    topup_id: Optional[str] = None
+    refund_id: Optional[str] = None
+    merchant_id: Optional[str] = None
+    reason: Optional[str] = None
+    actor: Optional[str] = None
+    created_at: str
+
+
+class EntriesPage(Out):
+    user_id: str
+    entries: list[EntryOut]
+    next_cursor: Optional[str]
+
+
+class TopupOut(Out):
+    topup_id: str
+    status: Literal["pending", "succeeded", "failed"]
+    amount: int
+    channel: str
+    created_at: str
+
+
+class WebhookOut(Out):
+    topup_id: str
+    status: Literal["succeeded", "failed"]
+    credited: bool
+
+
+class PaymentCreated(Out):
+    payment_id: str
+    order_id: str
+    merchant_id: str
+    amount: int
+    funded_by: LotsOut
+    balance: BalanceOut
+    status: Literal["succeeded"]
+    created_at: str
+
+
+class RefundOut(Out):
+    refund_id: str
+    payment_id: str
+    amount: int
+    returned_to: LotsOut
+    reason: str
+    created_at: str
+
+
+class RefundCreated(RefundOut):
+    refundable: int
+
+
+class OrderItemOut(Out):
+    sku: str
+    category: str
+    unit_price: int
+    quantity: int
+
+
+class PaymentOut(Out):
+    payment_id: str
+    order_id: str
+    merchant_id: str
+    user_id: str
+    amount: int
+    funded_by: LotsOut
+    items: list[OrderItemOut]
+    status: Literal["succeeded", "partially_refunded", "refunded"]
+    refunded: int
+    refundable: int
+    refunds: list[RefundOut]
+    created_at: str
+
+
+class AdjustmentOut(Out):
+    adjustment_id: str
+    user_id: str
+    amount: SignedFen
+    lot: LotName
+    reason: str
+    balance: BalanceOut
+    created_at: str
+
+
+class MerchantOut(Out):
+    merchant_id: str
+    name: str
+    status: Literal["active", "suspended"]
+
+
+class Mismatch(Out):
+    user_id: str
+    stored: BalanceOut
+    from_entries: BalanceOut
+    difference: BalanceOut
+    problems: list[str]
+
+
+class ReconciliationTotals(Out):
+    held: BalanceOut
+    credited: dict[str, int]
+    debited: dict[str, int]
+    net_from_entries: int
+    conserved: bool
+
+
+class ReconciliationOut(Out):
+    wallets_checked: int
+    mismatches: list[Mismatch]
+    totals: ReconciliationTotals
+
+
+class HealthOut(Out):
+    status: Literal["ok"]
+    table: str
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="machine-readable error code")
+    message: str = Field(description="what went wrong, for a person")
+    details: dict = Field(default_factory=dict)
+
+
+class ErrorOut(Out):
+    error: ErrorDetail

@@ -1,0 +1,44 @@
+"""Top-up routes: create a pending top-up; the provider's signed webhook settles it."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..services import topups
+from ..services.common import Outcome
+from ..store import get_store
+from .faults import after_commit_hook
+from .routing import Call, route
+from .schemas import TopupOut, TopupRequest, WebhookOut, WebhookRequest
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/v1/topups", "POST", name="createTopup", summary="Start a top-up (pending until the provider confirms)",
+       access="user", body=TopupRequest, response=TopupOut, status=201, idempotent=True, tag="topups")
+def create_topup(call: Call) -> Outcome:
+    from ..domain.money import require_positive_amount
+
+    amount = require_positive_amount(call.body.amount, call.settings.max_transaction_amount)
+    assert call.idempotency is not None
+    return topups.create_topup(
+        get_store(), currency=call.settings.currency, max_balance=call.settings.max_balance,
+        principal=call.caller, request=call.idempotency, amount=amount, channel=call.body.channel,
+    )
+
+
+@route(bp, "/v1/topups/{topup_id}", "GET", name="getTopup", summary="A top-up of the caller's", access="user",
+       response=TopupOut, tag="topups")
+def get_topup(call: Call, topup_id: str) -> dict:
+    return topups.get_topup(get_store(), call.caller, topup_id)
+
+
+@route(bp, "/v1/webhooks/payments", "POST", name="paymentWebhook",
+       summary="Payment provider's verdict on a top-up (HMAC-signed)", access="signed", body=WebhookRequest,
+       response=WebhookOut, tag="topups")
+def payment_webhook(call: Call) -> Outcome:
+    b = call.body
+    return topups.settle_topup(
+        get_store(), currency=call.settings.currency, max_attempts=call.settings.max_attempts,
+        topup_id=b.topup_id, status=b.status, amount=b.amount, provider_ref=b.provider_ref,
+        after_commit=after_commit_hook(call),
+    )

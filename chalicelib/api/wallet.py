@@ -1,0 +1,32 @@
+"""Customer routes: the caller's own wallet, history and settings."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..services import wallets
+from ..store import get_store
+from .routing import Call, route
+from .schemas import EntriesPage, EntriesQuery, WalletOut, WalletSettingsRequest
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/v1/wallet", "GET", name="getWallet", summary="The caller's balance", access="user",
+       response=WalletOut)
+def get_wallet(call: Call) -> dict:
+    return wallets.get_wallet(get_store(), call.settings.currency, call.caller.user_id)
+
+
+@route(bp, "/v1/wallet/entries", "GET", name="listWalletEntries", summary="The caller's ledger entries, newest first",
+       access="user", query=EntriesQuery, response=EntriesPage)
+def list_entries(call: Call) -> dict:
+    q = call.query
+    return wallets.list_entries(get_store(), call.caller.user_id, q.limit, q.cursor, q.type)
+
+
+@route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings", summary="Set the low-balance threshold",
+       access="user", body=WalletSettingsRequest, response=WalletOut)
+def update_settings(call: Call) -> dict:
+    return wallets.update_settings(
+        get_store(), call.settings.currency, call.caller.user_id, call.body.low_balance_threshold
+    )

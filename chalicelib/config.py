@@ -1,0 +1,73 @@
+"""One frozen Settings object read from the environment.
+
+Everything that differs between the local stack, the tests and the cloud is
+read here once; nothing else in the code reads ``os.environ``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # documented default for the local stack only
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_name: str
+    region: str
+    dynamodb_endpoint: str | None
+    currency: str
+    max_transaction_amount: int
+    max_balance: int
+    spend_order: tuple[str, ...]
+    max_attempts: int
+    idempotency_ttl_seconds: int
+    cognito_issuer: str
+    cognito_audience: str
+    jwks_url: str
+    webhook_secret: str | None
+    webhook_secret_name: str | None
+    fault_injection: bool
+
+    @property
+    def is_local(self) -> bool:
+        return self.dynamodb_endpoint is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    pool_id = os.environ.get("COGNITO_USER_POOL_ID", "")
+    issuer = os.environ.get("COGNITO_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+    spend_order = tuple(
+        lot.strip() for lot in os.environ.get("SPEND_ORDER", "bonus,cash").split(",") if lot.strip()
+    )
+    if sorted(spend_order) != ["bonus", "cash"]:
+        raise ValueError("SPEND_ORDER must name the lots 'bonus' and 'cash' once each")
+    return Settings(
+        stage=os.environ.get("STAGE", "local"),
+        table_name=os.environ.get("LEDGER_TABLE", "balance-ledger"),
+        region=region,
+        dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
+        currency=os.environ.get("CURRENCY", "CNY"),
+        max_transaction_amount=int(os.environ.get("MAX_TRANSACTION_AMOUNT", "5000000")),
+        max_balance=int(os.environ.get("MAX_BALANCE", "100000000")),
+        spend_order=spend_order,
+        max_attempts=int(os.environ.get("MAX_TRANSACTION_ATTEMPTS", "40")),
+        idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", str(48 * 3600))),
+        cognito_issuer=issuer,
+        cognito_audience=os.environ.get("COGNITO_APP_CLIENT_ID", ""),
+        jwks_url=os.environ.get("COGNITO_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
+        webhook_secret=os.environ.get("PAYMENT_WEBHOOK_SECRET") or None,
+        webhook_secret_name=os.environ.get("PAYMENT_WEBHOOK_SECRET_NAME") or None,
+        fault_injection=_bool("FAULT_INJECTION"),
+    )

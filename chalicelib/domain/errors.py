@@ -1,0 +1,126 @@
+"""Domain errors: what went wrong, with the data a caller needs to act on it.
+
+They carry no HTTP knowledge; ``chalicelib.api.errors`` maps each class to a
+status and a machine-readable code.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class. ``details`` is safe to show the caller."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidRequest(DomainError):
+    """The request is malformed or breaks a validation rule."""
+
+    def __init__(self, message: str, code: str = "invalid_request", **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
+class UnsupportedMediaType(DomainError):
+    pass
+
+
+class MissingIdempotencyKey(DomainError):
+    pass
+
+
+class AmountExceedsLimit(DomainError):
+    def __init__(self, amount: int, limit: int) -> None:
+        super().__init__(f"amount {amount} exceeds the per-transaction maximum {limit}", amount=amount, limit=limit)
+
+
+class Unauthenticated(DomainError):
+    pass
+
+
+class Forbidden(DomainError):
+    pass
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"{what} {ident!r} was not found", **{f"{what}_id": ident})
+        self.what = what
+
+
+class InsufficientFunds(DomainError):
+    def __init__(self, needed: int, available: int) -> None:
+        super().__init__(
+            f"balance {available} is short of the {needed} needed", needed=needed, available=available
+        )
+        self.needed = needed
+        self.available = available
+
+
+class BalanceLimitExceeded(DomainError):
+    def __init__(self, balance: int, limit: int) -> None:
+        super().__init__(f"the balance would reach {balance}, above the limit {limit}", balance=balance, limit=limit)
+
+
+class OrderAlreadyPaid(DomainError):
+    def __init__(self, merchant_id: str, order_id: str) -> None:
+        super().__init__(
+            f"order {order_id!r} of merchant {merchant_id!r} is already paid",
+            merchant_id=merchant_id,
+            order_id=order_id,
+        )
+
+
+class RefundExceedsPayment(DomainError):
+    def __init__(self, requested: int, refundable: int) -> None:
+        super().__init__(
+            f"refund of {requested} exceeds the {refundable} still refundable",
+            requested=requested,
+            refundable=refundable,
+        )
+
+
+class IdempotencyKeyReused(DomainError):
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used with a different request")
+
+
+class ConcurrentUpdate(DomainError):
+    def __init__(self, attempts: int) -> None:
+        super().__init__(f"the wallet kept changing; gave up after {attempts} attempts, retry later", attempts=attempts)
+
+
+class AmountMismatch(DomainError):
+    def __init__(self, expected: int, received: int) -> None:
+        super().__init__(
+            f"amount {received} differs from the top-up's {expected}", expected=expected, received=received
+        )
+
+
+class InvalidSignature(DomainError):
+    pass
+
+
+class TopupNotPending(DomainError):
+    def __init__(self, topup_id: str, status: str) -> None:
+        super().__init__(f"top-up {topup_id!r} is already {status}", topup_id=topup_id, status=status)
+
+
+class StoreConflict(Exception):
+    """A conditional write lost: the store names which guard failed. Not shown to callers as is."""
+
+
+class WalletChanged(StoreConflict):
+    """The wallet (or a payment's refund total) moved since it was read: read again and retry."""
+
+
+class IdempotencyKeyTaken(StoreConflict):
+    """Another request with the same key committed first."""
+
+
+class Unavailable(DomainError):
+    """A dependency (the table) cannot be reached."""

@@ -1,0 +1,196 @@
+"""The business records: wallets, ledger entries, top-ups, payments, refunds, merchants.
+
+Plain dataclasses; the store turns them into items and back.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .money import Lots
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered opaque id: prefix, 12 hex digits of milliseconds, 16 random hex digits."""
+    return f"{prefix}_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, from verified token claims only."""
+
+    user_id: str
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.groups
+
+    @property
+    def is_service(self) -> bool:
+        return "service" in self.groups
+
+    @property
+    def merchant_ids(self) -> frozenset[str]:
+        return frozenset(g.split(":", 1)[1] for g in self.groups if g.startswith("merchant:") and len(g) > 9)
+
+
+@dataclass(frozen=True)
+class Wallet:
+    user_id: str
+    currency: str
+    lots: Lots = Lots()
+    version: int = 0
+    low_balance_threshold: int = 0
+    updated_at: str | None = None
+
+    def as_view(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "currency": self.currency,
+            "balance": self.lots.as_balance(),
+            "low_balance_threshold": self.low_balance_threshold,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One immutable ledger line. ``seq`` is the wallet version it produced (1, 2, 3, ...)."""
+
+    user_id: str
+    seq: int
+    entry_id: str
+    type: str
+    delta: Lots
+    balance_after: Lots
+    created_at: str
+    refs: dict[str, str] = field(default_factory=dict)
+
+    def as_view(self) -> dict[str, Any]:
+        return {
+            "id": self.entry_id,
+            "type": self.type,
+            "amount": self.delta.total,
+            "lots": self.delta.as_dict(),
+            "balance_after": self.balance_after.as_balance(),
+            **self.refs,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Topup:
+    topup_id: str
+    user_id: str
+    amount: int
+    channel: str
+    status: str
+    created_at: str
+    provider_ref: str | None = None
+
+    def as_view(self) -> dict[str, Any]:
+        return {
+            "topup_id": self.topup_id,
+            "status": self.status,
+            "amount": self.amount,
+            "channel": self.channel,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    payment_id: str
+    amount: int
+    returned_to: Lots
+    reason: str
+    created_at: str
+
+    def as_view(self) -> dict[str, Any]:
+        return {
+            "refund_id": self.refund_id,
+            "payment_id": self.payment_id,
+            "amount": self.amount,
+            "returned_to": self.returned_to.as_dict(),
+            "reason": self.reason,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: str
+    user_id: str
+    merchant_id: str
+    order_id: str
+    amount: int
+    funded_by: Lots
+    items: list[dict[str, Any]]
+    created_at: str
+    refunded: Lots = Lots()
+    version: int = 0
+
+    @property
+    def refundable(self) -> int:
+        return self.amount - self.refunded.total
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: str
+    name: str
+    status: str = "active"
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The stored outcome of one request under one key; written in the same transaction as its effect."""
+
+    scope: str
+    key: str
+    request_hash: str
+    status_code: int
+    body: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one consistent read returned; any field not asked for is None."""
+
+    wallet: Wallet | None = None
+    merchant: Merchant | None = None
+    payment: Payment | None = None
+    topup: Topup | None = None
+    idempotency: IdempotencyRecord | None = None
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One money movement, committed as exactly one transaction.
+
+    ``wallet`` is the state it was computed from (its version is the condition);
+    ``entry`` carries the delta and the balance after. The optional parts are the
+    guards and records that go in the same transaction.
+    """
+
+    wallet: Wallet
+    entry: Entry
+    idempotency: IdempotencyRecord | None = None
+    new_payment: Payment | None = None
+    refund: Refund | None = None
+    payment: Payment | None = None  # with ``refund``: the payment as read (its version is the condition)
+    topup: Topup | None = None  # a pending top-up this movement marks succeeded

@@ -1,0 +1,31 @@
+"""Powertools Logger, Metrics and Tracer: one of each per process.
+
+The Tracer pulls in the X-Ray SDK (about 0.3 s of imports), so it is built only
+when tracing is on (POWERTOOLS_TRACE_DISABLED unset or false, as on Lambda);
+locally and in tests the decorators below are no-ops and nothing is imported.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics
+
+SERVICE = "store-balance"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="StoreBalance", service=SERVICE)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_tracing = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() not in ("1", "true")
+tracer: Any = None
+if _tracing:
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE)
+
+
+def capture_method(fn: F) -> F:
+    """Trace ``fn`` as a subsegment when tracing is on."""
+    return tracer.capture_method(fn) if tracer is not None else fn

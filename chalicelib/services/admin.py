@@ -1,0 +1,96 @@
+"""Operator use cases: adjustments, merchants, reconciliation."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable, Iterable
+
+from ..domain.ledger import adjustment_delta, apply_delta
+from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, Wallet, new_id, utc_now
+from ..domain.money import Lots
+from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty
+
+
+def adjust(
+    store: LedgerStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
+    user_id: str, amount: int, lot: str, reason: str, after_commit: Callable[[], None] | None = None,
+) -> Outcome:
+    """Credit (compensation) or debit (correction) one lot of a wallet. A debit never overdraws."""
+
+    def read() -> Snapshot:
+        return store.snapshot(wallet=user_id, idempotency=(request.scope, request.key))
+
+    def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
+        wallet = wallet_or_empty(snap.wallet, user_id, currency)
+        delta = adjustment_delta(wallet.lots, lot, amount)
+        now = utc_now()
+        entry = Entry(
+            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="adjustment", delta=delta,
+            balance_after=apply_delta(wallet.lots, delta), created_at=now,
+            refs={"reason": reason, "actor": principal.user_id},
+        )
+        body = {
+            "adjustment_id": entry.entry_id, "user_id": user_id, "amount": amount, "lot": lot, "reason": reason,
+            "balance": entry.balance_after.as_balance(), "created_at": now,
+        }
+        return Movement(wallet=wallet, entry=entry), Outcome(201, body)
+
+    return run_movement(store, max_attempts, request, read, plan, after_commit)
+
+
+def put_merchant(store: LedgerStore, merchant_id: str, name: str, status: str) -> dict[str, Any]:
+    merchant = Merchant(merchant_id=merchant_id, name=name, status=status)
+    store.put_merchant(merchant, utc_now())
+    return {"merchant_id": merchant_id, "name": name, "status": status}
+
+
+def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[str, Any]:
+    """Recompute every wallet from its entries and report every difference.
+
+    Checks, per wallet: the lots equal the sum of the entries' deltas; the
+    entries form an unbroken sequence 1..version; each entry's balance_after is
+    the running sum. Totals: money held in all wallets and, per entry type, what
+    was credited and debited (conservation: held == credited - debited).
+    """
+    checked = 0
+    mismatches: list[dict[str, Any]] = []
+    credited: Counter[str] = Counter()
+    debited: Counter[str] = Counter()
+    held = Lots()
+    for user_id, wallet, entries in ledger:
+        checked += 1
+        running = Lots()
+        problems: list[str] = []
+        for expected_seq, e in enumerate(entries, start=1):
+            if e.seq != expected_seq:
+                problems.append(f"entry sequence breaks at {expected_seq} (found {e.seq})")
+                break
+            running = running + e.delta
+            if running != e.balance_after:
+                problems.append(f"entry {e.seq} balance_after {e.balance_after.as_dict()} != running sum")
+            credited[e.type] += max(e.delta.total, 0)
+            debited[e.type] += max(-e.delta.total, 0)
+        stored = wallet.lots if wallet else Lots()
+        version = wallet.version if wallet else 0
+        if stored != running:
+            problems.append("stored balance differs from the sum of entries")
+        if version != len(entries):
+            problems.append(f"wallet version {version} != {len(entries)} entries")
+        held = held + stored
+        if problems:
+            mismatches.append({
+                "user_id": user_id, "stored": stored.as_balance(), "from_entries": running.as_balance(),
+                "difference": (stored - running).as_balance(), "problems": problems,
+            })
+    total_credited = sum(credited.values())
+    total_debited = sum(debited.values())
+    return {
+        "wallets_checked": checked,
+        "mismatches": mismatches,
+        "totals": {
+            "held": held.as_balance(),
+            "credited": dict(sorted(credited.items())),
+            "debited": dict(sorted(debited.items())),
+            "net_from_entries": total_credited - total_debited,
+            "conserved": held.total == total_credited - total_debited,
+        },
+    }

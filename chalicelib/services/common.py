@@ -1,0 +1,126 @@
+"""What every money-moving use case shares: idempotent replay and the bounded retry loop.
+
+Why not Powertools' idempotency utility: it records the key in a write of its
+own before the handler runs and completes it in another after, so a crash
+between the ledger commit and that second write leaves the key "in progress"
+and a retry after its expiry would move the money again. The ledger promises
+the key is written *inside* the movement's transaction, which only the store
+can do; this module decides replay, refusal and retry around that.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Protocol
+
+from ..domain.errors import ConcurrentUpdate, IdempotencyKeyReused, IdempotencyKeyTaken, WalletChanged
+from ..domain.model import (
+    Entry,
+    IdempotencyRecord,
+    Merchant,
+    Movement,
+    Refund,
+    Snapshot,
+    Topup,
+    Wallet,
+    utc_now,
+)
+from ..observability import metrics
+
+
+class LedgerStore(Protocol):
+    def snapshot(self, **keys: Any) -> Snapshot: ...
+    def get_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None: ...
+    def get_wallet(self, user_id: str) -> Wallet | None: ...
+    def list_entries(self, user_id: str, limit: int, before_seq: int | None = None,
+                     entry_type: str | None = None) -> tuple[list[Entry], int | None]: ...
+    def list_refunds(self, payment_id: str) -> list[Refund]: ...
+    def get_merchant(self, merchant_id: str) -> Merchant | None: ...
+    def commit(self, movement: Movement) -> None: ...
+    def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None: ...
+    def fail_topup(self, topup: Topup, provider_ref: str, at: str) -> None: ...
+    def set_low_balance_threshold(self, user_id: str, currency: str, threshold: int, at: str) -> Wallet: ...
+    def put_merchant(self, merchant: Merchant, at: str) -> None: ...
+    def health(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A request under an Idempotency-Key, scoped to the caller."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+    def record(self, outcome: "Outcome") -> IdempotencyRecord:
+        return IdempotencyRecord(
+            scope=self.scope, key=self.key, request_hash=self.request_hash,
+            status_code=outcome.status_code, body=outcome.body, created_at=utc_now(),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def replay(record: IdempotencyRecord | None, request: IdempotentRequest) -> Outcome | None:
+    """The first response again if ``record`` is this request's; refuse a reused key."""
+    if record is None:
+        return None
+    if record.request_hash != request.request_hash:
+        raise IdempotencyKeyReused()
+    metrics.add_metric(name="IdempotentReplays", unit="Count", value=1)
+    return Outcome(record.status_code, record.body, replayed=True)
+
+
+def wallet_or_empty(wallet: Wallet | None, user_id: str, currency: str) -> Wallet:
+    return wallet if wallet is not None else Wallet(user_id=user_id, currency=currency)
+
+
+Plan = Callable[[Snapshot], "tuple[Movement | None, Outcome]"]
+
+
+def run_movement(
+    store: LedgerStore,
+    max_attempts: int,
+    request: IdempotentRequest | None,
+    read: Callable[[], Snapshot],
+    plan: Plan,
+    after_commit: Callable[[], None] | None = None,
+) -> Outcome:
+    """Read, plan, commit; retry (bounded, jittered) when the wallet moved underneath.
+
+    ``read`` must include the idempotency record when ``request`` is given, so a
+    retried request is answered from its record before any rule is checked again.
+    """
+    for attempt in range(max_attempts):
+        snap = read()
+        if request is not None:
+            previous = replay(snap.idempotency, request)
+            if previous is not None:
+                return previous
+        movement, outcome = plan(snap)
+        if movement is None:
+            return outcome
+        if request is not None:
+            movement = replace(movement, idempotency=request.record(outcome))
+        try:
+            store.commit(movement)
+        except IdempotencyKeyTaken:
+            assert request is not None
+            previous = replay(store.get_idempotency(request.scope, request.key), request)
+            if previous is None:  # the winner's record must exist once its transaction committed
+                raise
+            return previous
+        except WalletChanged:
+            metrics.add_metric(name="TransactionConflicts", unit="Count", value=1)
+            time.sleep(random.uniform(0, min(0.05, 0.002 * (2 ** attempt))))
+            continue
+        if after_commit is not None:
+            after_commit()
+        return outcome
+    raise ConcurrentUpdate(max_attempts)

@@ -1,0 +1,51 @@
+"""Use cases on a customer's own wallet: read it, its history, its settings."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from ..domain.errors import InvalidRequest
+from ..domain.model import utc_now
+from .common import LedgerStore, wallet_or_empty
+
+ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment")
+
+
+def get_wallet(store: LedgerStore, currency: str, user_id: str) -> dict[str, Any]:
+    """The wallet as the customer sees it; zeros for one who never topped up."""
+    return wallet_or_empty(store.get_wallet(user_id), user_id, currency).as_view()
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": seq}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequest("cursor is not one this API returned", code="invalid_cursor", field="cursor") from exc
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequest("cursor is not one this API returned", code="invalid_cursor", field="cursor")
+    return value
+
+
+def list_entries(
+    store: LedgerStore, user_id: str, limit: int, cursor: str | None, entry_type: str | None
+) -> dict[str, Any]:
+    """One page of the wallet's entries, newest first, with the cursor of the next page."""
+    if entry_type is not None and entry_type not in ENTRY_TYPES:
+        raise InvalidRequest(f"type must be one of {', '.join(ENTRY_TYPES)}", code="invalid_type", field="type")
+    before = decode_cursor(cursor) if cursor else None
+    entries, next_seq = store.list_entries(user_id, limit, before, entry_type)
+    return {
+        "user_id": user_id,
+        "entries": [e.as_view() for e in entries],
+        "next_cursor": encode_cursor(next_seq) if next_seq is not None else None,
+    }
+
+
+def update_settings(store: LedgerStore, currency: str, user_id: str, low_balance_threshold: int) -> dict[str, Any]:
+    return store.set_low_balance_threshold(user_id, currency, low_balance_threshold, utc_now()).as_view()

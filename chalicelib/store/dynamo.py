@@ -1,0 +1,378 @@
+"""The ledger store on DynamoDB: the only module that knows items, keys and conditions.
+
+Every money movement is one ``TransactWriteItems`` (PynamoDB ``TransactWrite``):
+the wallet update conditioned on the version it was computed from, the
+immutable entry (``attribute_not_exists``) and the records that make it happen
+once. A lost condition is turned into a domain signal naming the guard that
+failed; the services decide whether to retry, replay or refuse.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from ..domain.errors import (
+    IdempotencyKeyTaken,
+    OrderAlreadyPaid,
+    TopupNotPending,
+    WalletChanged,
+)
+from ..domain.model import (
+    Entry,
+    IdempotencyRecord,
+    Merchant,
+    Movement,
+    Payment,
+    Refund,
+    Snapshot,
+    Topup,
+    Wallet,
+)
+from ..domain.money import Lots
+from .models import (
+    EntryItem,
+    IdempotencyItem,
+    LedgerItem,
+    MerchantItem,
+    OrderItem,
+    PaymentItem,
+    RefundItem,
+    TopupItem,
+    WalletItem,
+    entry_key,
+    idempotency_key,
+    merchant_key,
+    order_key,
+    payment_key,
+    refund_key,
+    topup_key,
+    wallet_key,
+)
+
+
+# ---- item <-> record -------------------------------------------------------
+
+def _wallet(item: WalletItem) -> Wallet:
+    return Wallet(
+        user_id=item.user_id,
+        currency=item.currency,
+        lots=Lots(int(item.cash), int(item.bonus)),
+        version=int(item.version),
+        low_balance_threshold=int(item.low_balance_threshold or 0),
+        updated_at=item.updated_at,
+    )
+
+
+def _entry(item: EntryItem) -> Entry:
+    return Entry(
+        user_id=item.user_id,
+        seq=int(item.seq),
+        entry_id=item.entry_id,
+        type=item.type,
+        delta=Lots(int(item.d_cash), int(item.d_bonus)),
+        balance_after=Lots(int(item.after_cash), int(item.after_bonus)),
+        created_at=item.created_at,
+        refs=dict(item.refs.as_dict() if hasattr(item.refs, "as_dict") else item.refs or {}),
+    )
+
+
+def _entry_item(e: Entry) -> EntryItem:
+    pk, sk = entry_key(e.user_id, e.seq)
+    return EntryItem(
+        pk, sk, kind="entry", user_id=e.user_id, seq=e.seq, entry_id=e.entry_id, type=e.type,
+        d_cash=e.delta.cash, d_bonus=e.delta.bonus,
+        after_cash=e.balance_after.cash, after_bonus=e.balance_after.bonus,
+        refs=dict(e.refs), created_at=e.created_at,
+    )
+
+
+def _topup(item: TopupItem) -> Topup:
+    return Topup(
+        topup_id=item.topup_id, user_id=item.user_id, amount=int(item.amount), channel=item.channel,
+        status=item.status, created_at=item.created_at, provider_ref=item.provider_ref,
+    )
+
+
+def _payment(item: PaymentItem) -> Payment:
+    return Payment(
+        payment_id=item.payment_id, user_id=item.user_id, merchant_id=item.merchant_id, order_id=item.order_id,
+        amount=int(item.amount), funded_by=Lots(int(item.funded_cash), int(item.funded_bonus)),
+        items=item.items, created_at=item.created_at,
+        refunded=Lots(int(item.refunded_cash), int(item.refunded_bonus)), version=int(item.version),
+    )
+
+
+def _refund(item: RefundItem) -> Refund:
+    return Refund(
+        refund_id=item.refund_id, payment_id=item.payment_id, amount=int(item.amount),
+        returned_to=Lots(int(item.r_cash), int(item.r_bonus)), reason=item.reason, created_at=item.created_at,
+    )
+
+
+def _merchant(item: MerchantItem) -> Merchant:
+    return Merchant(merchant_id=item.merchant_id, name=item.name, status=item.status)
+
+
+def _idem(item: IdempotencyItem) -> IdempotencyRecord:
+    scope, key = item.pk[2:].split("#", 1)
+    return IdempotencyRecord(
+        scope=scope, key=key, request_hash=item.request_hash, status_code=int(item.status_code),
+        body=item.body, created_at=item.created_at,
+    )
+
+
+class DynamoLedgerStore:
+    """LedgerStore on DynamoDB through PynamoDB."""
+
+    def __init__(self, idempotency_ttl_seconds: int) -> None:
+        self._ttl = timedelta(seconds=idempotency_ttl_seconds)
+
+    @property
+    def _connection(self) -> Any:
+        return LedgerItem._get_connection().connection
+
+    # ---- reads ------------------------------------------------------------
+
+    def snapshot(
+        self,
+        *,
+        wallet: str | None = None,
+        merchant: str | None = None,
+        payment: str | None = None,
+        topup: str | None = None,
+        idempotency: tuple[str, str] | None = None,
+    ) -> Snapshot:
+        """Read the named items in one strongly consistent TransactGetItems."""
+        asked: list[tuple[str, type, tuple[str, str], Any]] = []
+        if wallet is not None:
+            asked.append(("wallet", WalletItem, wallet_key(wallet), _wallet))
+        if merchant is not None:
+            asked.append(("merchant", MerchantItem, merchant_key(merchant), _merchant))
+        if payment is not None:
+            asked.append(("payment", PaymentItem, payment_key(payment), _payment))
+        if topup is not None:
+            asked.append(("topup", TopupItem, topup_key(topup), _topup))
+        if idempotency is not None:
+            asked.append(("idempotency", IdempotencyItem, idempotency_key(*idempotency), _idem))
+        if not asked:
+            return Snapshot()
+        with TransactGet(connection=self._connection) as tg:
+            futures = [(name, cls, tg.get(cls, *key), conv) for name, cls, key, conv in asked]
+        found: dict[str, Any] = {}
+        for name, cls, future, conv in futures:
+            try:
+                found[name] = conv(future.get())
+            except cls.DoesNotExist:
+                found[name] = None
+        return Snapshot(**found)
+
+    def get_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None:
+        try:
+            return _idem(IdempotencyItem.get(*idempotency_key(scope, key), consistent_read=True))
+        except IdempotencyItem.DoesNotExist:
+            return None
+
+    def get_wallet(self, user_id: str) -> Wallet | None:
+        try:
+            return _wallet(WalletItem.get(*wallet_key(user_id), consistent_read=True))
+        except WalletItem.DoesNotExist:
+            return None
+
+    def list_entries(
+        self, user_id: str, limit: int, before_seq: int | None = None, entry_type: str | None = None
+    ) -> tuple[list[Entry], int | None]:
+        """Newest first. Returns the page and the seq to continue before (None at the end)."""
+        pk, _ = wallet_key(user_id)
+        if before_seq is None:
+            condition = EntryItem.sk.startswith("E#")
+        else:
+            condition = EntryItem.sk.between("E#", entry_key(user_id, max(before_seq - 1, 0))[1])
+        filter_condition = (EntryItem.type == entry_type) if entry_type else None
+        items = EntryItem.query(
+            pk, condition, filter_condition=filter_condition, scan_index_forward=False,
+            limit=limit + 1, page_size=min(limit + 1, 100), consistent_read=True,
+        )
+        entries = [_entry(item) for item in items]
+        if len(entries) > limit:
+            page = entries[:limit]
+            return page, page[-1].seq
+        return entries, None
+
+    def list_refunds(self, payment_id: str) -> list[Refund]:
+        pk, _ = payment_key(payment_id)
+        return [_refund(i) for i in RefundItem.query(pk, RefundItem.sk.startswith("R#"), consistent_read=True)]
+
+    def get_merchant(self, merchant_id: str) -> Merchant | None:
+        try:
+            return _merchant(MerchantItem.get(*merchant_key(merchant_id), consistent_read=True))
+        except MerchantItem.DoesNotExist:
+            return None
+
+    def health(self) -> bool:
+        return LedgerItem.exists()
+
+    def scan(self) -> Iterator[tuple[str, Wallet | None, list[Entry]]]:
+        """Every wallet with its entries (a full scan: for reconciliation jobs, not the hot path)."""
+        wallets: dict[str, Wallet] = {}
+        entries: dict[str, list[Entry]] = defaultdict(list)
+        for raw in self._scan_raw():
+            kind = raw.get("kind", {}).get("S")
+            if kind == "wallet":
+                w = _wallet(WalletItem.from_raw_data(raw))
+                wallets[w.user_id] = w
+            elif kind == "entry":
+                e = _entry(EntryItem.from_raw_data(raw))
+                entries[e.user_id].append(e)
+        for user_id in sorted(set(wallets) | set(entries)):
+            yield user_id, wallets.get(user_id), sorted(entries.get(user_id, []), key=lambda e: e.seq)
+
+    def _scan_raw(self) -> Iterator[dict[str, Any]]:
+        last_key = None
+        while True:
+            page = self._connection.scan(
+                LedgerItem.Meta.table_name, exclusive_start_key=last_key, consistent_read=True
+            )
+            yield from page.get("Items", [])
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return
+
+    # ---- writes -----------------------------------------------------------
+
+    def _idem_item(self, rec: IdempotencyRecord) -> IdempotencyItem:
+        pk, sk = idempotency_key(rec.scope, rec.key)
+        return IdempotencyItem(
+            pk, sk, kind="idempotency", request_hash=rec.request_hash, status_code=rec.status_code,
+            body=rec.body, created_at=rec.created_at, expires_at=datetime.now(timezone.utc) + self._ttl,
+        )
+
+    def commit(self, m: Movement) -> None:
+        """Commit one movement as one TransactWriteItems, or raise the guard that failed."""
+        w, e = m.wallet, m.entry
+        puts: list[tuple[str, LedgerItem, Any]] = [("entry", _entry_item(e), EntryItem.pk.does_not_exist())]
+        if m.idempotency is not None:
+            puts.append(("idempotency", self._idem_item(m.idempotency), IdempotencyItem.pk.does_not_exist()))
+        if m.new_payment is not None:
+            p = m.new_payment
+            puts.append(("payment", PaymentItem(
+                *payment_key(p.payment_id), kind="payment", payment_id=p.payment_id, user_id=p.user_id,
+                merchant_id=p.merchant_id, order_id=p.order_id, amount=p.amount,
+                funded_cash=p.funded_by.cash, funded_bonus=p.funded_by.bonus, refunded_cash=0,
+                refunded_bonus=0, version=0, items=p.items, created_at=p.created_at,
+            ), PaymentItem.pk.does_not_exist()))
+            puts.append(("order", OrderItem(
+                *order_key(p.merchant_id, p.order_id), kind="order", payment_id=p.payment_id
+            ), OrderItem.pk.does_not_exist()))
+        if m.refund is not None:
+            r = m.refund
+            puts.append(("refund", RefundItem(
+                *refund_key(r.payment_id, r.refund_id), kind="refund", refund_id=r.refund_id,
+                payment_id=r.payment_id, amount=r.amount, r_cash=r.returned_to.cash,
+                r_bonus=r.returned_to.bonus, reason=r.reason, created_at=r.created_at,
+            ), RefundItem.pk.does_not_exist()))
+
+        updates: list[tuple[str, LedgerItem, list, Any]] = []
+        after = e.balance_after
+        wallet_item = WalletItem(*wallet_key(w.user_id))
+        wallet_condition = (
+            (WalletItem.version.does_not_exist() | (WalletItem.version == 0))
+            if w.version == 0 else (WalletItem.version == w.version)
+        )
+        updates.append(("wallet", wallet_item, [
+            WalletItem.kind.set("wallet"),
+            WalletItem.user_id.set(w.user_id),
+            WalletItem.currency.set(w.currency),
+            WalletItem.cash.set(after.cash),
+            WalletItem.bonus.set(after.bonus),
+            WalletItem.version.set(e.seq),
+            WalletItem.updated_at.set(e.created_at),
+        ], wallet_condition))
+        if m.refund is not None and m.payment is not None:
+            p = m.payment
+            refunded = p.refunded + m.refund.returned_to
+            updates.append(("payment_refund", PaymentItem(*payment_key(p.payment_id)), [
+                PaymentItem.refunded_cash.set(refunded.cash),
+                PaymentItem.refunded_bonus.set(refunded.bonus),
+                PaymentItem.version.set(p.version + 1),
+            ], PaymentItem.pk.exists() & (PaymentItem.version == p.version)))
+        if m.topup is not None:
+            t = m.topup
+            updates.append(("topup", TopupItem(*topup_key(t.topup_id)), [
+                TopupItem.status.set("succeeded"),
+                TopupItem.provider_ref.set(t.provider_ref),
+                TopupItem.updated_at.set(e.created_at),
+            ], TopupItem.pk.exists() & (TopupItem.status == "pending")))
+
+        labels = [name for name, *_ in puts] + [name for name, *_ in updates]
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                for _, item, condition in puts:
+                    tw.save(item, condition=condition)
+                for _, item, actions, condition in updates:
+                    tw.update(item, actions=actions, condition=condition, add_version_condition=False)
+        except TransactWriteError as exc:
+            failed = {
+                label for label, reason in zip(labels, exc.cancellation_reasons or [])
+                if reason is not None and reason.code not in (None, "None")
+            }
+            if "idempotency" in failed:
+                raise IdempotencyKeyTaken() from exc
+            if "order" in failed and m.new_payment is not None:
+                raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id) from exc
+            if "topup" in failed and m.topup is not None:
+                raise TopupNotPending(m.topup.topup_id, "processed") from exc
+            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
+                raise WalletChanged() from exc
+            raise
+
+    def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(self._idem_item(idem), condition=IdempotencyItem.pk.does_not_exist())
+                tw.save(TopupItem(
+                    *topup_key(topup.topup_id), kind="topup", topup_id=topup.topup_id, user_id=topup.user_id,
+                    amount=topup.amount, channel=topup.channel, status=topup.status, created_at=topup.created_at,
+                ), condition=TopupItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code not in (None, "None"):
+                raise IdempotencyKeyTaken() from exc
+            raise
+
+    def fail_topup(self, topup: Topup, provider_ref: str, at: str) -> None:
+        item = TopupItem(*topup_key(topup.topup_id))
+        try:
+            item.update(
+                actions=[TopupItem.status.set("failed"), TopupItem.provider_ref.set(provider_ref),
+                         TopupItem.updated_at.set(at)],
+                condition=TopupItem.pk.exists() & (TopupItem.status == "pending"),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise TopupNotPending(topup.topup_id, "processed") from exc
+            raise
+
+    def set_low_balance_threshold(self, user_id: str, currency: str, threshold: int, at: str) -> Wallet:
+        item = WalletItem(*wallet_key(user_id))
+        # Settings only: the money attributes are created as zero if absent and never changed here.
+        item.update(actions=[
+            WalletItem.kind.set("wallet"),
+            WalletItem.user_id.set(user_id),
+            WalletItem.currency.set(WalletItem.currency | currency),
+            WalletItem.cash.set(WalletItem.cash | 0),
+            WalletItem.bonus.set(WalletItem.bonus | 0),
+            WalletItem.version.set(WalletItem.version | 0),
+            WalletItem.low_balance_threshold.set(threshold),
+            WalletItem.updated_at.set(at),
+        ], condition=WalletItem.user_id.does_not_exist() | (WalletItem.user_id == user_id))
+        return _wallet(item)
+
+    def put_merchant(self, merchant: Merchant, at: str) -> None:
+        MerchantItem(
+            *merchant_key(merchant.merchant_id), kind="merchant", merchant_id=merchant.merchant_id,
+            name=merchant.name, status=merchant.status, updated_at=at,
+        ).save()

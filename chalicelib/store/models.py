@@ -1,0 +1,195 @@
+"""The ledger table: one DynamoDB table, declared once, here.
+
+Every item type below lives in the same table under ``pk``/``sk``. The table's
+definition (keys, billing, stream, TTL) is derived from ``LedgerItem`` by
+``table_definition()``; the local stack, the tests and the infrastructure all
+create the table from that function, so the key schema is written nowhere else.
+
+Keys (``{}`` are ids):
+  W#{user_id}        / WALLET          the wallet: lots, version, settings
+  W#{user_id}        / E#{seq:012d}    ledger entries, seq = wallet version they produced
+  T#{topup_id}       / TOPUP           a top-up and its provider status
+  P#{payment_id}     / PAYMENT         a payment, what funded it, what was refunded
+  P#{payment_id}     / R#{refund_id}   its refunds
+  O#{merchant}#{order} / ORDER         guard: one payment per merchant order
+  M#{merchant_id}    / MERCHANT        a merchant that may take payments
+  I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.models import Model
+
+from ..config import get_settings
+
+TTL_ATTRIBUTE = "expires_at"
+
+
+def _meta(**extra: Any) -> type:
+    s = get_settings()
+    attrs = {
+        "table_name": s.table_name,
+        "region": s.region,
+        "host": s.dynamodb_endpoint,
+        "billing_mode": "PAY_PER_REQUEST",
+        "stream_view_type": "NEW_AND_OLD_IMAGES",
+        "max_retry_attempts": 3,
+        "connect_timeout_seconds": 2,
+        "read_timeout_seconds": 5,
+        **extra,
+    }
+    return type("Meta", (), attrs)
+
+
+class LedgerItem(Model):
+    """Keys shared by every item in the table."""
+
+    Meta = _meta()
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+
+
+class WalletItem(LedgerItem):
+    Meta = _meta()
+    user_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    cash = NumberAttribute(default=0)
+    bonus = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    low_balance_threshold = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class EntryItem(LedgerItem):
+    Meta = _meta()
+    user_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    entry_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    d_cash = NumberAttribute()
+    d_bonus = NumberAttribute()
+    after_cash = NumberAttribute()
+    after_bonus = NumberAttribute()
+    refs = MapAttribute(default=dict)
+    created_at = UnicodeAttribute()
+
+
+class TopupItem(LedgerItem):
+    Meta = _meta()
+    topup_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    provider_ref = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+
+class PaymentItem(LedgerItem):
+    Meta = _meta()
+    payment_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    funded_cash = NumberAttribute()
+    funded_bonus = NumberAttribute()
+    refunded_cash = NumberAttribute(default=0)
+    refunded_bonus = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    items = JSONAttribute()
+    created_at = UnicodeAttribute()
+
+
+class RefundItem(LedgerItem):
+    Meta = _meta()
+    refund_id = UnicodeAttribute()
+    payment_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    r_cash = NumberAttribute()
+    r_bonus = NumberAttribute()
+    reason = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class OrderItem(LedgerItem):
+    Meta = _meta()
+    payment_id = UnicodeAttribute()
+
+
+class MerchantItem(LedgerItem):
+    Meta = _meta()
+    merchant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+
+class IdempotencyItem(LedgerItem):
+    Meta = _meta()
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute()
+    body = JSONAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+def wallet_key(user_id: str) -> tuple[str, str]:
+    return f"W#{user_id}", "WALLET"
+
+
+def entry_key(user_id: str, seq: int) -> tuple[str, str]:
+    return f"W#{user_id}", f"E#{seq:012d}"
+
+
+def topup_key(topup_id: str) -> tuple[str, str]:
+    return f"T#{topup_id}", "TOPUP"
+
+
+def payment_key(payment_id: str) -> tuple[str, str]:
+    return f"P#{payment_id}", "PAYMENT"
+
+
+def refund_key(payment_id: str, refund_id: str) -> tuple[str, str]:
+    return f"P#{payment_id}", f"R#{refund_id}"
+
+
+def order_key(merchant_id: str, order_id: str) -> tuple[str, str]:
+    return f"O#{merchant_id}#{order_id}", "ORDER"
+
+
+def merchant_key(merchant_id: str) -> tuple[str, str]:
+    return f"M#{merchant_id}", "MERCHANT"
+
+
+def idempotency_key(scope: str, key: str) -> tuple[str, str]:
+    return f"I#{scope}#{key}", "IDEM"
+
+
+def table_definition() -> dict[str, Any]:
+    """The table as DynamoDB's CreateTable parameters, plus ``TimeToLiveAttribute``.
+
+    Derived from ``LedgerItem`` (PynamoDB's own schema of it), never written twice.
+    """
+    schema = LedgerItem._get_schema()
+    definition: dict[str, Any] = {
+        "TableName": LedgerItem.Meta.table_name,
+        "KeySchema": sorted(schema["key_schema"], key=lambda k: k["KeyType"]),
+        "AttributeDefinitions": schema["attribute_definitions"],
+        "BillingMode": LedgerItem.Meta.billing_mode,
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": LedgerItem.Meta.stream_view_type},
+        "TimeToLiveAttribute": TTL_ATTRIBUTE,
+    }
+    if schema["global_secondary_indexes"]:
+        definition["GlobalSecondaryIndexes"] = schema["global_secondary_indexes"]
+    return definition

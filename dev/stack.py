@@ -1,0 +1,194 @@
+"""Start, provision and stop the local stack. Used by `make run`, `make token`, the tests and the benchmarks.
+
+Processes: a serialized moto server (DynamoDB + Cognito) and `chalice local`.
+Provisioning: the ledger table from its single definition, a Cognito user pool
+with an app client and the groups, then demo data through the HTTP API itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_FILE = ROOT / ".local" / "stack.json"
+REGION = "us-east-1"
+TABLE = "balance-ledger-local"
+PASSWORD = "Local-Passw0rd!"  # local user pool only
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class StackInfo:
+    aws_endpoint: str
+    api_url: str
+    user_pool_id: str
+    client_id: str
+    region: str = REGION
+    table: str = TABLE
+
+    def save(self, path: Path = STATE_FILE) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path = STATE_FILE) -> "StackInfo":
+        if not path.exists():
+            raise SystemExit("the local stack is not running: start it with `make run`")
+        return cls(**json.loads(path.read_text()))
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def create_table(endpoint: str, table: str = TABLE) -> None:
+    """Create the ledger table from its one definition (chalicelib.store.models.table_definition)."""
+    os.environ.setdefault("LEDGER_TABLE", table)
+    from chalicelib.store.models import table_definition
+
+    definition = table_definition()
+    ttl_attribute = definition.pop("TimeToLiveAttribute")
+    definition["TableName"] = table
+    ddb = aws_client("dynamodb", endpoint)
+    ddb.create_table(**definition)
+    ddb.get_waiter("table_exists").wait(TableName=table)
+    ddb.update_time_to_live(TableName=table,
+                            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute})
+
+
+def create_user_pool(endpoint: str) -> tuple[str, str]:
+    idp = aws_client("cognito-idp", endpoint)
+    pool = idp.create_user_pool(PoolName="store-balance-local")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="store-balance-local",
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    for group in ("admin", "service"):
+        idp.create_group(UserPoolId=pool, GroupName=group)
+    return pool, client
+
+
+def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, ...] = ()) -> str:
+    """A real ID token signed by the local user pool; the user and groups are created on first use."""
+    idp = aws_client("cognito-idp", info.aws_endpoint)
+    try:
+        idp.admin_get_user(UserPoolId=info.user_pool_id, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        idp.admin_create_user(UserPoolId=info.user_pool_id, Username=username, MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=info.user_pool_id, Username=username, Password=PASSWORD,
+                                    Permanent=True)
+    current = {g["GroupName"] for g in idp.admin_list_groups_for_user(
+        UserPoolId=info.user_pool_id, Username=username)["Groups"]}
+    for group in set(groups) - current:
+        try:
+            idp.create_group(UserPoolId=info.user_pool_id, GroupName=group)
+        except idp.exceptions.GroupExistsException:
+            pass
+        idp.admin_add_user_to_group(UserPoolId=info.user_pool_id, Username=username, GroupName=group)
+    for group in current - set(groups):
+        idp.admin_remove_user_from_group(UserPoolId=info.user_pool_id, Username=username, GroupName=group)
+    auth = idp.admin_initiate_auth(
+        UserPoolId=info.user_pool_id, ClientId=info.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+    )
+    return auth["AuthenticationResult"]["IdToken"]
+
+
+def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What the app needs to find the local stack (chalice local adds the `local` stage's variables)."""
+    return {
+        **FAKE_AWS,
+        "DYNAMODB_ENDPOINT": info.aws_endpoint,
+        "LEDGER_TABLE": info.table,
+        "COGNITO_USER_POOL_ID": info.user_pool_id,
+        "COGNITO_APP_CLIENT_ID": info.client_id,
+        "COGNITO_JWKS_URL": f"{info.aws_endpoint}/{info.user_pool_id}/.well-known/jwks.json",
+        **(extra or {}),
+    }
+
+
+class LocalStack:
+    """The moto server and chalice local as child processes; stop() ends both."""
+
+    def __init__(self, aws_port: int | None = None, api_port: int | None = None,
+                 app_env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+        self.aws_port = aws_port or free_port()
+        self.api_port = api_port or free_port()
+        self.app_env = app_env or {}
+        self.log_dir = log_dir or ROOT / ".local" / "logs"
+        self.procs: list[subprocess.Popen] = []
+        self.info: StackInfo | None = None
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def start(self) -> StackInfo:
+        base_env = {**os.environ, **FAKE_AWS, "PYTHONUNBUFFERED": "1"}
+        aws = f"http://127.0.0.1:{self.aws_port}"
+        moto = self._spawn("moto", [sys.executable, "-m", "dev.moto_server", str(self.aws_port)], base_env)
+        wait_http(f"{aws}/moto-api/", proc=moto)
+        create_table(aws)
+        pool, client = create_user_pool(aws)
+        self.info = StackInfo(aws_endpoint=aws, api_url=f"http://127.0.0.1:{self.api_port}",
+                              user_pool_id=pool, client_id=client)
+        chalice = str(Path(sys.executable).parent / "chalice")
+        api = self._spawn(
+            "chalice", [chalice, "local", "--stage", "local", "--port", str(self.api_port), "--no-autoreload"],
+            {**base_env, **app_environment(self.info, self.app_env)},
+        )
+        wait_http(f"{self.info.api_url}/v1/health", proc=api)
+        return self.info
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.procs.clear()
