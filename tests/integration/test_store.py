@@ -1,0 +1,128 @@
+"""The DynamoDB store on moto: one definition, one transaction per movement, every guard."""
+from __future__ import annotations
+
+import uuid
+
+import boto3
+import pytest
+
+from chalicelib.domain.errors import IdempotencyKeyTaken, OrderAlreadyPaid, WalletChanged
+from chalicelib.domain.model import Merchant, Principal
+from chalicelib.services import payments, topups
+from chalicelib.services.common import IdempotentRequest
+
+ITEMS = [{"sku": "s1", "category": "books", "unit_price": 300, "quantity": 1}]
+
+
+def client(endpoint):
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def funded_user(store, amount=1000) -> str:
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
+                                  request=IdempotentRequest(user, "fund", "h"), amount=amount, channel="card")
+    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=created.body["topup_id"],
+                        status="succeeded", amount=amount, provider_ref="p")
+    return user
+
+
+def pay(store, user, key="k", order_id=None, after_commit=None):
+    return payments.pay(store, currency="CNY", max_attempts=5, max_amount=10**7, spend_order=("bonus", "cash"),
+                        principal=Principal(user), request=IdempotentRequest(user, key, "h-" + key),
+                        order_id=order_id or f"o-{uuid.uuid4().hex[:8]}", merchant_id="m1", items=ITEMS,
+                        after_commit=after_commit)
+
+
+@pytest.fixture(autouse=True)
+def merchant(store):
+    store.put_merchant(Merchant("m1", "Shop"), "t")
+
+
+def test_the_table_is_created_from_its_one_definition(moto_table):
+    from chalicelib.store.models import table_definition
+
+    d = table_definition()
+    described = client(moto_table).describe_table(TableName=d["TableName"])["Table"]
+    assert described["KeySchema"] == d["KeySchema"]
+    assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    ttl = client(moto_table).describe_time_to_live(TableName=d["TableName"])["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_a_payment_is_one_read_and_one_transaction(store, calls):
+    user = funded_user(store)
+    calls.clear()
+    pay(store, user)
+    assert dict(calls) == {"TransactGetItems": 1, "TransactWriteItems": 1}
+
+
+def test_a_payment_writes_wallet_entry_payment_order_guard_and_key_together(store, moto_table):
+    user = funded_user(store)
+    out = pay(store, user, key="k-all", order_id="o-all")
+    ddb = client(moto_table)
+    table = "balance-ledger-it"
+    get = lambda pk, sk: ddb.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+    wallet = get(f"W#{user}", "WALLET")
+    assert wallet["cash"] == {"N": "700"} and wallet["version"] == {"N": "2"}
+    entry = get(f"W#{user}", "E#000000000002")
+    assert entry["type"] == {"S": "payment"} and entry["d_cash"] == {"N": "-300"}
+    assert get(f"P#{out.body['payment_id']}", "PAYMENT")["amount"] == {"N": "300"}
+    assert get("O#m1#o-all", "ORDER")["payment_id"] == {"S": out.body["payment_id"]}
+    idem = get(f"I#{user}#k-all", "IDEM")
+    assert int(idem["expires_at"]["N"]) > int(__import__("time").time()) + 24 * 3600
+
+
+def test_a_stale_wallet_version_commits_nothing(store):
+    user = funded_user(store)
+    from chalicelib.domain.model import Entry, Movement
+    from chalicelib.domain.money import Lots
+
+    wallet = store.get_wallet(user)
+    stale = Movement(wallet=wallet.__class__(**{**wallet.__dict__, "version": 0}), entry=Entry(
+        user_id=user, seq=1, entry_id="e", type="adjustment", delta=Lots(cash=5), balance_after=Lots(cash=1005),
+        created_at="t"))
+    with pytest.raises(WalletChanged):
+        store.commit(stale)
+    assert store.get_wallet(user).lots.cash == 1000
+    assert [e.type for e in store.list_entries(user, 10)[0]] == ["top_up"]
+
+
+def test_the_order_guard_and_the_key_guard_name_themselves(store):
+    user = funded_user(store)
+    pay(store, user, key="k1", order_id="o-guard")
+    with pytest.raises(OrderAlreadyPaid):
+        pay(store, user, key="k2", order_id="o-guard")
+    other = funded_user(store)
+    pay(store, other, key="same")
+    wallet = store.get_wallet(other)
+    from chalicelib.domain.model import Entry, IdempotencyRecord, Movement
+    from chalicelib.domain.money import Lots
+
+    with pytest.raises(IdempotencyKeyTaken):
+        store.commit(Movement(
+            wallet=wallet,
+            entry=Entry(user_id=other, seq=wallet.version + 1, entry_id="e", type="adjustment", delta=Lots(cash=1),
+                        balance_after=wallet.lots + Lots(cash=1), created_at="t"),
+            idempotency=IdempotencyRecord(other, "same", "h-same", 201, {}, "t")))
+    assert store.get_wallet(other).lots == wallet.lots
+
+
+def test_entries_page_newest_first_and_filter_by_type(store):
+    user = funded_user(store, 5000)
+    for i in range(4):
+        pay(store, user, key=f"k{i}")
+    page, next_seq = store.list_entries(user, 3)
+    assert [e.seq for e in page] == [5, 4, 3] and next_seq == 3
+    rest, end = store.list_entries(user, 3, next_seq)
+    assert [e.seq for e in rest] == [2, 1] and end is None
+    top_ups, _ = store.list_entries(user, 10, None, "top_up")
+    assert [e.type for e in top_ups] == ["top_up"]
+
+
+def test_reconciliation_scan_sees_every_wallet_with_its_entries(store):
+    user = funded_user(store)
+    pay(store, user)
+    seen = {uid: (w, entries) for uid, w, entries in store.scan()}
+    wallet, entries = seen[user]
+    assert wallet.lots.total == 700 and [e.seq for e in entries] == [1, 2]

@@ -1,0 +1,122 @@
+"""An in-memory LedgerStore with the same conditions as the DynamoDB one, for service tests."""
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from chalicelib.domain.errors import IdempotencyKeyTaken, OrderAlreadyPaid, TopupNotPending, WalletChanged
+from chalicelib.domain.model import (
+    Entry,
+    IdempotencyRecord,
+    Merchant,
+    Movement,
+    Payment,
+    Refund,
+    Snapshot,
+    Topup,
+    Wallet,
+)
+
+
+class FakeLedgerStore:
+    def __init__(self) -> None:
+        self.wallets: dict[str, Wallet] = {}
+        self.entries: dict[str, list[Entry]] = {}
+        self.payments: dict[str, Payment] = {}
+        self.orders: dict[tuple[str, str], str] = {}
+        self.refunds: dict[str, list[Refund]] = {}
+        self.topups: dict[str, Topup] = {}
+        self.merchants: dict[str, Merchant] = {}
+        self.idem: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.commits = 0
+        self.fail_next_commits: list[Exception] = []  # injected before the real conditions
+        self._lock = threading.Lock()
+
+    # reads
+    def snapshot(self, *, wallet=None, merchant=None, payment=None, topup=None, idempotency=None) -> Snapshot:
+        return Snapshot(
+            wallet=self.wallets.get(wallet) if wallet else None,
+            merchant=self.merchants.get(merchant) if merchant else None,
+            payment=self.payments.get(payment) if payment else None,
+            topup=self.topups.get(topup) if topup else None,
+            idempotency=self.idem.get(idempotency) if idempotency else None,
+        )
+
+    def get_idempotency(self, scope, key):
+        return self.idem.get((scope, key))
+
+    def get_wallet(self, user_id):
+        return self.wallets.get(user_id)
+
+    def list_entries(self, user_id, limit, before_seq=None, entry_type=None):
+        rows = [e for e in reversed(self.entries.get(user_id, []))
+                if (before_seq is None or e.seq < before_seq) and (entry_type is None or e.type == entry_type)]
+        if len(rows) > limit:
+            return rows[:limit], rows[limit - 1].seq
+        return rows, None
+
+    def list_refunds(self, payment_id):
+        return list(self.refunds.get(payment_id, []))
+
+    def get_merchant(self, merchant_id):
+        return self.merchants.get(merchant_id)
+
+    def health(self):
+        return True
+
+    def scan(self):
+        for user_id in sorted(set(self.wallets) | set(self.entries)):
+            yield user_id, self.wallets.get(user_id), list(self.entries.get(user_id, []))
+
+    # writes
+    def commit(self, m: Movement) -> None:
+        with self._lock:
+            if self.fail_next_commits:
+                raise self.fail_next_commits.pop(0)
+            current = self.wallets.get(m.wallet.user_id)
+            if m.idempotency and (m.idempotency.scope, m.idempotency.key) in self.idem:
+                raise IdempotencyKeyTaken()
+            if m.new_payment and (m.new_payment.merchant_id, m.new_payment.order_id) in self.orders:
+                raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id)
+            if m.topup and self.topups[m.topup.topup_id].status != "pending":
+                raise TopupNotPending(m.topup.topup_id, "processed")
+            if (current.version if current else 0) != m.wallet.version:
+                raise WalletChanged()
+            if m.payment and self.payments[m.payment.payment_id].version != m.payment.version:
+                raise WalletChanged()
+            assert m.entry.balance_after.is_non_negative()
+            self.commits += 1
+            self.wallets[m.wallet.user_id] = replace(
+                m.wallet, lots=m.entry.balance_after, version=m.entry.seq, updated_at=m.entry.created_at)
+            self.entries.setdefault(m.wallet.user_id, []).append(m.entry)
+            if m.idempotency:
+                self.idem[(m.idempotency.scope, m.idempotency.key)] = m.idempotency
+            if m.new_payment:
+                self.payments[m.new_payment.payment_id] = m.new_payment
+                self.orders[(m.new_payment.merchant_id, m.new_payment.order_id)] = m.new_payment.payment_id
+            if m.refund and m.payment:
+                p = self.payments[m.payment.payment_id]
+                self.payments[p.payment_id] = replace(p, refunded=p.refunded + m.refund.returned_to,
+                                                      version=p.version + 1)
+                self.refunds.setdefault(p.payment_id, []).append(m.refund)
+            if m.topup:
+                self.topups[m.topup.topup_id] = m.topup
+
+    def create_topup(self, topup, idem):
+        if (idem.scope, idem.key) in self.idem:
+            raise IdempotencyKeyTaken()
+        self.idem[(idem.scope, idem.key)] = idem
+        self.topups[topup.topup_id] = topup
+
+    def fail_topup(self, topup, provider_ref, at):
+        if self.topups[topup.topup_id].status != "pending":
+            raise TopupNotPending(topup.topup_id, "processed")
+        self.topups[topup.topup_id] = replace(self.topups[topup.topup_id], status="failed", provider_ref=provider_ref)
+
+    def set_low_balance_threshold(self, user_id, currency, threshold, at):
+        w = self.wallets.get(user_id) or Wallet(user_id=user_id, currency=currency)
+        self.wallets[user_id] = replace(w, low_balance_threshold=threshold, updated_at=at)
+        return self.wallets[user_id]
+
+    def put_merchant(self, merchant, at):
+        self.merchants[merchant.merchant_id] = merchant
