@@ -171,9 +171,9 @@ class LocalStack:
         pool, client = create_user_pool(aws)
         self.info = StackInfo(aws_endpoint=aws, api_url=f"http://127.0.0.1:{self.api_port}",
                               user_pool_id=pool, client_id=client)
-        chalice = str(Path(sys.executable).parent / "chalice")
         api = self._spawn(
-            "chalice", [chalice, "local", "--stage", "local", "--port", str(self.api_port), "--no-autoreload"],
+            "chalice", [sys.executable, "-m", "dev.chalice_local", "local", "--stage", "local",
+                        "--port", str(self.api_port), "--no-autoreload"],
             {**base_env, **app_environment(self.info, self.app_env)},
         )
         wait_http(f"{self.info.api_url}/v1/health", proc=api)

@@ -115,7 +115,8 @@ class StoreConflict(Exception):
 
 
 class WalletChanged(StoreConflict):
-    """The wallet (or a payment's refund total) moved since it was read: read again and retry."""
+    """Something the movement was computed from (the wallet, a payment's refund total, a top-up's
+    status) changed since it was read: read again and retry."""
 
 
 class IdempotencyKeyTaken(StoreConflict):

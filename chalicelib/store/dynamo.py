@@ -323,8 +323,8 @@ class DynamoLedgerStore:
                 raise IdempotencyKeyTaken() from exc
             if "order" in failed and m.new_payment is not None:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id) from exc
-            if "topup" in failed and m.topup is not None:
-                raise TopupNotPending(m.topup.topup_id, "processed") from exc
+            # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
+            # the caller re-reads and retries, and answers from the new state
             if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
                 raise WalletChanged() from exc
             raise

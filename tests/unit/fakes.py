@@ -79,7 +79,7 @@ class FakeLedgerStore:
             if m.new_payment and (m.new_payment.merchant_id, m.new_payment.order_id) in self.orders:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id)
             if m.topup and self.topups[m.topup.topup_id].status != "pending":
-                raise TopupNotPending(m.topup.topup_id, "processed")
+                raise WalletChanged()
             if (current.version if current else 0) != m.wallet.version:
                 raise WalletChanged()
             if m.payment and self.payments[m.payment.payment_id].version != m.payment.version:
