@@ -19,8 +19,10 @@ app.experimental_feature_flags.update(["BLUEPRINTS"])
 def envelope(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Correlation id on every log line and response; Chalice's own errors in our envelope; metrics flushed."""
     request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
-    logger.set_correlation_id(request_id)
-    logger.append_keys(path=event.context.get("resourcePath"), method=event.method)
+    # thread-local: `chalice local` serves requests on threads of one process (Lambda: one at a time)
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(correlation_id=request_id, path=event.context.get("resourcePath"),
+                                   method=event.method)
     response = get_response(event)
     if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
         # Chalice's own refusals (unknown method, internal error) in our envelope, without internals

@@ -143,7 +143,7 @@ def route(
             except Exception:
                 logger.exception("unhandled error")
                 return error_response(500, "internal_error", "internal error; quote the request id",
-                                      {"request_id": logger.get_correlation_id()})
+                                      {"request_id": logger.thread_safe_get_current_keys().get("correlation_id")})
 
         def respond(**params: str) -> Response:
             settings = get_settings()

@@ -1,0 +1,343 @@
+"""Benchmark 1: DynamoDB calls per operation, counted in-process with botocore event hooks.
+
+Run as its own interpreter (``python -m bench.storage_calls STACK_JSON OUT_JSON``)
+because the app's settings and PynamoDB models are frozen at import: the
+environment must point at the local stack *before* ``chalicelib`` is imported.
+The real views run through Chalice's test client (middleware, token
+verification, validation, services, store), with real Cognito tokens of the
+local pool. Every call the app makes on its PynamoDB botocore client(s) is
+counted by operation name (``before-call.dynamodb.*``), timed
+(``before-call`` -> ``after-call``) and, for one payment, its parameters are
+kept as the template of the raw-storage side of benchmark 2.
+
+Besides the counts it measures, in the same process: the latency of a payment
+through the test client split into storage time and the rest, a profile of
+where that rest goes, and what creating one more PynamoDB connection costs.
+"""
+from __future__ import annotations
+
+import cProfile
+import collections
+import copy
+import json
+import os
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.common import MERCHANT, PAY_AMOUNT, ROOT, new_order_id, pay_body, summary_ms
+
+READ_OPS = {"GetItem", "TransactGetItems", "Query", "Scan", "BatchGetItem"}
+WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+def local_stage_env() -> dict[str, str]:
+    """The variables `chalice local --stage local` gives the app (.chalice/config.json)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config.get("stages", {}).get("local", {}).get("environment_variables", {}))
+    return {k: str(v) for k, v in env.items()}
+
+
+class CallCounter:
+    """botocore event handlers: calls per operation, attempts, time inside the calls, captured params."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.attempts = 0
+        self.storage_seconds = 0.0
+        self.capture: list[tuple[str, dict[str, Any]]] | None = None
+        self._t0: dict[int, float] = {}
+
+    def reset(self) -> None:
+        self.counts.clear()
+        self.attempts = 0
+        self.storage_seconds = 0.0
+
+    def on_params(self, params: Any = None, model: Any = None, **_: Any) -> None:
+        if self.capture is not None:
+            self.capture.append((model.name, copy.deepcopy(params)))
+
+    def on_before_call(self, model: Any = None, context: Any = None, **_: Any) -> None:
+        self.counts[model.name] += 1
+        self._t0[id(context)] = time.perf_counter()
+
+    def on_before_send(self, **_: Any) -> None:
+        self.attempts += 1
+
+    def on_after_call(self, context: Any = None, **_: Any) -> None:
+        t0 = self._t0.pop(id(context), None)
+        if t0 is not None:
+            self.storage_seconds += time.perf_counter() - t0
+
+    def register(self, events: Any) -> None:
+        events.register("provide-client-params.dynamodb", self.on_params)
+        events.register("before-call.dynamodb", self.on_before_call)
+        events.register("before-send.dynamodb", self.on_before_send)
+        events.register("after-call.dynamodb", self.on_after_call)
+
+
+def describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{op} {n}" for op, n in sorted(counts.items())) or "(none)"
+
+
+def package_of(filename: str, funcname: str) -> str:
+    """Which library a profiled function belongs to (for the 'where does the time go' table)."""
+    if filename == "~":  # C functions
+        if any(s in funcname for s in ("recv", "send", "select", "poll", "socket", "connect")):
+            return "socket I/O (waiting on moto)"
+        return "C builtins"
+    if "site-packages/" in filename:
+        part = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        return part.removesuffix(".py")
+    root = str(ROOT) + "/"
+    if filename.startswith(root):
+        rel = filename[len(root):]
+        return rel.split("/", 1)[0].removesuffix(".py")
+    return "stdlib"
+
+
+def main(stack_json: str, out_json: str) -> int:
+    from dev.stack import REGION, StackInfo, app_environment, aws_client, issue_token
+
+    info = StackInfo(**json.loads(Path(stack_json).read_text()))
+    os.environ.update(app_environment(info, local_stage_env()))
+    os.chdir(ROOT)
+    result: dict[str, Any] = {}
+
+    t_import = time.perf_counter()
+    from chalice.test import Client
+
+    from app import app
+    import chalicelib.store.models as models
+    from chalicelib.api.signature import sign
+    from chalicelib.config import LOCAL_WEBHOOK_SECRET
+    result["import_seconds"] = round(time.perf_counter() - t_import, 3)
+
+    client = Client(app, stage_name="local", project_dir=str(ROOT))
+    http = client.http
+    raw_ddb = aws_client("dynamodb", info.aws_endpoint)  # a client of our own: never counted
+
+    admin = issue_token(info, "bench-admin", ["admin"])
+    merchant_user = issue_token(info, "bench-merchant", [f"merchant:{MERCHANT}"])
+    customer = issue_token(info, f"bench-calls-{uuid.uuid4().hex[:8]}")
+
+    def headers(token: str | None, key: str | None = None) -> dict[str, str]:
+        h = {"Content-Type": "application/json"}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        if key:
+            h["Idempotency-Key"] = key
+        return h
+
+    def call(method: str, path: str, token: str | None = None, body: Any = None, key: str | None = None,
+             extra: dict[str, str] | None = None) -> tuple[int, Any]:
+        raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
+        r = http.request(method, path, headers={**headers(token, key), **(extra or {})}, body=raw)
+        try:
+            payload = json.loads(r.body) if r.body else None
+        except ValueError:
+            payload = r.body.decode(errors="replace")
+        return r.status_code, payload
+
+    # ---- warm-up, in the order a fresh Lambda may see it: a wallet read first ----------------
+    t0 = time.perf_counter()
+    status, wallet = call("GET", "/v1/wallet", customer)
+    result["first_request_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    assert status == 200, wallet
+    user_id = wallet["user_id"]
+    status, body = call("PUT", f"/v1/admin/merchants/{MERCHANT}", admin, {"name": MERCHANT})
+    assert status == 200, body
+
+    def topup(amount: int) -> tuple[int, Any, bytes]:
+        st, t = call("POST", "/v1/topups", customer, {"amount": amount, "channel": "wechat"}, str(uuid.uuid4()))
+        assert st == 201, t
+        raw = json.dumps({"topup_id": t["topup_id"], "status": "succeeded", "amount": amount,
+                          "provider_ref": f"calls-{t['topup_id']}"}).encode()
+        return st, t, raw
+
+    def webhook(raw: bytes) -> tuple[int, Any]:
+        return call("POST", "/v1/webhooks/payments", None, raw, extra={"X-Signature": sign(LOCAL_WEBHOOK_SECRET, raw)})
+
+    _, _, raw = topup(1_000_000)
+    assert webhook(raw)[0] == 200
+    status, body = call("POST", "/v1/payments", customer, json.loads(pay_body(new_order_id())), str(uuid.uuid4()))
+    assert status == 201, body
+
+    # ---- which botocore clients does the app hold now? -----------------------------------------
+    classes = [c for c in vars(models).values()
+               if isinstance(c, type) and issubclass(c, models.LedgerItem)]
+    owners = sorted(c.__name__ for c in classes if c.__dict__.get("_connection") is not None)
+    ledger_client = models.LedgerItem._get_connection().connection.client
+    clients = {id(ledger_client): ledger_client}
+    for c in classes:
+        cl = c._get_connection().connection.client
+        clients.setdefault(id(cl), cl)
+    result["connections"] = {
+        "model_classes_owning_a_connection": owners,
+        "distinct_botocore_clients": len(clients),
+        "note": ("PynamoDB caches a connection per model class unless the class inherits LedgerItem's; "
+                 "a subclass used before LedgerItem (e.g. WalletItem.get on a first GET /v1/wallet) "
+                 "creates its own connection, botocore session and client"),
+    }
+    counter = CallCounter()
+    for cl in clients.values():  # LedgerItem's client first, then any other the app created
+        counter.register(cl.meta.events)
+
+    # the cost of one more connection (what a model class with its own connection pays once)
+    from pynamodb.connection import Connection
+
+    creations = []
+    for _ in range(3):
+        conn = Connection(region=REGION, host=info.aws_endpoint)
+        t0 = time.perf_counter()
+        conn.client  # noqa: B018 - creates the session and botocore client
+        creations.append(time.perf_counter() - t0)
+    result["extra_connection_client_creation"] = summary_ms(creations)
+
+    # ---- counted operations ------------------------------------------------------------------
+    ops: dict[str, Any] = {}
+    state: dict[str, Any] = {}
+
+    def measure(name: str, fn: Callable[[], tuple[int, Any]], expect: int, repeats: int = 3,
+                check: Callable[[Any], bool] | None = None) -> None:
+        seen = []
+        statuses = []
+        for i in range(repeats):
+            counter.reset()
+            status, payload = fn()
+            statuses.append(status)
+            ok = status == expect and (check is None or check(payload))
+            seen.append((dict(counter.counts), counter.attempts, ok))
+        counts = seen[0][0]
+        ops[name] = {
+            "calls": counts,
+            "calls_text": describe(counts),
+            "total_calls": sum(counts.values()),
+            "reads": sum(n for op, n in counts.items() if op in READ_OPS),
+            "writes": sum(n for op, n in counts.items() if op in WRITE_OPS),
+            "http_attempts": seen[0][1],
+            "statuses": statuses,
+            "expected_status": expect,
+            "as_expected": all(ok for *_, ok in seen),
+            "stable_over_repeats": all(s[0] == counts for s in seen),
+            "repeats": repeats,
+        }
+
+    def pay() -> tuple[int, Any]:
+        key = str(uuid.uuid4())
+        body = json.loads(pay_body(new_order_id()))
+        state["last_pay"] = (key, body)
+        status, payload = call("POST", "/v1/payments", customer, body, key)
+        if status == 201:
+            state["payment_id"] = payload["payment_id"]
+        return status, payload
+
+    measure("pay", pay, 201)
+    measure("pay (idempotent replay)", lambda: call("POST", "/v1/payments", customer, state["last_pay"][1],
+                                                     state["last_pay"][0]), 201)
+
+    def topup_create() -> tuple[int, Any]:
+        status, t, raw = topup(10_000)
+        state["topup_raw"] = raw
+        return status, t
+
+    def webhook_credit() -> tuple[int, Any]:
+        _, _, raw = topup(10_000)  # not counted: reset happens in measure() before fn, so re-reset below
+        counter.reset()
+        state["topup_raw"] = raw
+        return webhook(raw)
+
+    measure("topup create", topup_create, 201)
+    measure("webhook credit", webhook_credit, 200, check=lambda p: p.get("credited") is True)
+    measure("webhook (duplicate delivery)", lambda: webhook(state["topup_raw"]), 200,
+            check=lambda p: p.get("credited") is False)
+    measure("refund", lambda: call("POST", f"/v1/payments/{state['payment_id']}/refunds", merchant_user,
+                                   {"amount": 1, "reason": "bench"}, str(uuid.uuid4())), 201)
+    measure("payment read", lambda: call("GET", f"/v1/payments/{state['payment_id']}", customer), 200)
+    measure("wallet read", lambda: call("GET", "/v1/wallet", customer), 200)
+
+    # ---- the raw-storage template of one payment (for benchmark 2) ---------------------------
+    wallet_item = raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}},
+                                   ConsistentRead=True)["Item"]
+    counter.capture = []
+    order_id = new_order_id("o-tmpl")
+    idem_key = str(uuid.uuid4())
+    status, payload = call("POST", "/v1/payments", customer, json.loads(pay_body(order_id)), idem_key)
+    captured, counter.capture = counter.capture, None
+    assert status == 201, payload
+    by_op = {op: params for op, params in captured}
+    write_items = by_op["TransactWriteItems"]["TransactItems"]
+    entry_id = next(i["Put"]["Item"]["entry_id"]["S"] for i in write_items
+                    if "Put" in i and i["Put"]["Item"].get("kind", {}).get("S") == "entry")
+    result["pay_template"] = {
+        "operations": [op for op, _ in captured],
+        "get": by_op["TransactGetItems"],
+        "write": by_op["TransactWriteItems"],
+        "wallet_item": wallet_item,
+        "ids": {"user_id": user_id, "payment_id": payload["payment_id"], "entry_id": entry_id,
+                "order_id": order_id, "idempotency_key": idem_key},
+        "merchant_id": MERCHANT,
+    }
+
+    # ---- in-process latency of a payment: storage time versus the rest ------------------------
+    totals, storage = [], []
+    for i in range(120):
+        counter.reset()
+        t0 = time.perf_counter()
+        status, payload = pay()
+        dt = time.perf_counter() - t0
+        assert status == 201, payload
+        if i >= 20:  # warm-up discarded
+            totals.append(dt)
+            storage.append(counter.storage_seconds)
+    rest = [t - s for t, s in zip(totals, storage)]
+    result["inprocess_pay"] = {"total": summary_ms(totals), "storage": summary_ms(storage),
+                               "app_overhead": summary_ms(rest), "runs": len(totals)}
+
+    # where the non-storage time goes: a profile of 60 payments, aggregated by library
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(60):
+        pay()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    by_package: collections.Counter[str] = collections.Counter()
+    functions = []
+    for (filename, _line, func), (_cc, _nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        by_package[package_of(filename, func)] += tt
+        functions.append((tt, ct, f"{Path(filename).name}:{func}" if filename != "~" else func))
+    total_tt = sum(by_package.values()) or 1.0
+    result["profile_60_pays"] = {
+        "by_package_self_time_pct": {k: round(100 * v / total_tt, 1) for k, v in by_package.most_common(12)},
+        "top_functions_self_time_ms": [(name, round(tt * 1000, 1)) for tt, _ct, name in sorted(functions)[::-1][:10]],
+        "note": "cProfile inflates Python-heavy code; proportions only",
+    }
+
+    # history pages (the wallet now has well over one page of entries)
+    measure("history page", lambda: call("GET", "/v1/wallet/entries?limit=20", customer), 200,
+            check=lambda p: len(p["entries"]) == 20 and p["next_cursor"])
+
+    def second_page() -> tuple[int, Any]:
+        counter.capture = None
+        _, first = call("GET", "/v1/wallet/entries?limit=20", customer)
+        counter.reset()
+        return call("GET", f"/v1/wallet/entries?limit=20&cursor={first['next_cursor']}", customer)
+
+    measure("history page 2 (cursor)", second_page, 200, check=lambda p: len(p["entries"]) == 20)
+    measure("history page (type=refund filter)", lambda: call("GET", "/v1/wallet/entries?limit=20&type=refund",
+                                                              customer), 200)
+    measure("merchant put (admin)", lambda: call("PUT", f"/v1/admin/merchants/{MERCHANT}", admin,
+                                                  {"name": MERCHANT}), 200)
+
+    result["operations"] = ops
+    result["pay_amount"] = PAY_AMOUNT
+    Path(out_json).write_text(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
