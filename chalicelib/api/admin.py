@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain.errors import InvalidRequest
+from ..domain.money import require_positive_amount
 from ..observability import metrics
 from ..services import admin, wallets
 from ..services.common import Outcome
@@ -42,12 +43,9 @@ def list_entries(call: Call, user_id: str) -> dict:
        body=AdjustmentRequest, response=AdjustmentOut, status=201, idempotent=True, tag="admin")
 def adjust(call: Call, user_id: str) -> Outcome:
     s, b = call.settings, call.body
-    if b.amount == 0 or abs(b.amount) > s.max_transaction_amount:
-        if b.amount == 0:
-            raise InvalidRequest("amount must not be zero", code="invalid_amount", field="amount")
-        from ..domain.errors import AmountExceedsLimit
-
-        raise AmountExceedsLimit(abs(b.amount), s.max_transaction_amount)
+    if b.amount == 0:
+        raise InvalidRequest("amount must not be zero", code="invalid_amount", field="amount")
+    require_positive_amount(abs(b.amount), s.max_transaction_amount)
     assert call.idempotency is not None
     return admin.adjust(
         get_store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,

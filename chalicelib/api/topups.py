@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from ..domain.money import require_positive_amount
 from ..services import topups
 from ..services.common import Outcome
 from ..store import get_store
@@ -16,8 +17,6 @@ bp = Blueprint(__name__)
 @route(bp, "/v1/topups", "POST", name="createTopup", summary="Start a top-up (pending until the provider confirms)",
        access="user", body=TopupRequest, response=TopupOut, status=201, idempotent=True, tag="topups")
 def create_topup(call: Call) -> Outcome:
-    from ..domain.money import require_positive_amount
-
     amount = require_positive_amount(call.body.amount, call.settings.max_transaction_amount)
     assert call.idempotency is not None
     return topups.create_topup(
