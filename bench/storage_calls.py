@@ -333,6 +333,11 @@ def main(stack_json: str, out_json: str) -> int:
     measure("merchant put (admin)", lambda: call("PUT", f"/v1/admin/merchants/{MERCHANT}", admin,
                                                   {"name": MERCHANT}), 200)
 
+    version = int(raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}},
+                                   ConsistentRead=True)["Item"]["version"]["N"])
+    for name in ops:
+        if name.startswith("history"):
+            ops[name]["wallet_entries"] = version
     result["operations"] = ops
     result["pay_amount"] = PAY_AMOUNT
     Path(out_json).write_text(json.dumps(result, indent=2, default=str))

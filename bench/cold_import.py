@@ -1,0 +1,135 @@
+"""Benchmark 3: cold import of app.py in a fresh interpreter versus `import boto3`.
+
+Each sample is a new process (`python -c ...` with cwd at the project root, so
+`app` and `chalicelib` come from the working tree and the libraries from the
+virtualenv), timed inside the process around the import only. The two kinds
+alternate (and swap order every round). The environment is the Lambda's: the
+prod stage's variables from .chalice/config.json, the runtime's AWS_* and
+LAMBDA_TASK_ROOT (with which Powertools' Tracer really enables itself and
+patches libraries, as on Lambda), fake credentials, nothing of this shell.
+Run once with POWERTOOLS_TRACE_DISABLED=true and once with it unset.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+from collections import Counter
+from typing import Any
+
+from .common import PYTHON, ROOT, Deadline, Row
+
+TARGET_RATIO = 1.4
+CODE = "import time; t=time.perf_counter(); import {mod}; print(time.perf_counter()-t)"
+
+
+def lambda_env(stage: str = "prod", tracing: bool = True) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = {k: str(v) for k, v in config.get("environment_variables", {}).items()}
+    env.update({k: str(v) for k, v in config["stages"][stage].get("environment_variables", {}).items()})
+    env.update({
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_LAMBDA_FUNCTION_NAME": f"store-balance-{stage}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "_HANDLER": "app.app",
+        "COGNITO_USER_POOL_ID": "us-east-1_example",
+        "COGNITO_APP_CLIENT_ID": "exampleclientid",
+    })
+    if tracing:
+        env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    else:
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    return env
+
+
+def sample(mod: str, env: dict[str, str], timeout: float = 60.0) -> float:
+    p = subprocess.run([str(PYTHON), "-c", CODE.format(mod=mod)], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError(f"import {mod} failed ({p.returncode}): {p.stderr.strip()[-800:]}")
+    return float(p.stdout.strip().splitlines()[-1])
+
+
+def import_breakdown(mod: str, env: dict[str, str], top: int = 8) -> dict[str, list[tuple[str, float]]]:
+    """Self time of the import (python -X importtime), in ms: summed by top-level package, and the top modules."""
+    p = subprocess.run([str(PYTHON), "-X", "importtime", "-c", f"import {mod}"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    per: Counter[str] = Counter()
+    modules: Counter[str] = Counter()
+    for line in p.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = line[len("import time:"):].split("|")
+        try:
+            self_us = int(parts[0].strip())
+        except ValueError:
+            continue
+        module = parts[2].strip()
+        per[module.split(".")[0]] += self_us
+        modules[module] += self_us
+    return {"by_package": [(k, round(v / 1000, 1)) for k, v in per.most_common(top)],
+            "top_modules": [(k, round(v / 1000, 1)) for k, v in modules.most_common(top)]}
+
+
+def run(runs: int = 12, budget_seconds: float = 150.0) -> dict[str, Any]:
+    deadline = Deadline(budget_seconds)
+    out: dict[str, Any] = {"runs_each": runs, "target_ratio": TARGET_RATIO}
+    for label, tracing in (("tracing_disabled", False), ("tracing_enabled", True)):
+        env = lambda_env(tracing=tracing)
+        res: dict[str, Any] = {"POWERTOOLS_TRACE_DISABLED": env.get("POWERTOOLS_TRACE_DISABLED", "(unset)")}
+        try:
+            sample("app", env)  # warm the file cache and write .pyc once, as every later process finds them
+            sample("boto3", env)
+            app_s: list[float] = []
+            boto_s: list[float] = []
+            for i in range(runs):
+                if deadline.passed and len(app_s) >= 3:
+                    res["stopped_early"] = True
+                    break
+                for mod in (("app", "boto3") if i % 2 == 0 else ("boto3", "app")):
+                    (app_s if mod == "app" else boto_s).append(sample(mod, env))
+            a, b = statistics.median(app_s), statistics.median(boto_s)
+            res.update({
+                "app_median_s": round(a, 4), "boto3_median_s": round(b, 4),
+                "app_samples_s": [round(x, 4) for x in app_s], "boto3_samples_s": [round(x, 4) for x in boto_s],
+                "ratio_app_over_boto3": round(a / b, 3), "met": a / b <= TARGET_RATIO,
+                "app_import_self_time_ms": import_breakdown("app", env),
+            })
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            res["error"] = str(exc)
+        out[label] = res
+    return out
+
+
+def rows(res: dict[str, Any]) -> list[Row]:
+    out: list[Row] = []
+    for label, title in (("tracing_disabled", "POWERTOOLS_TRACE_DISABLED=true"),
+                         ("tracing_enabled", "tracing on (variable unset)")):
+        r = res[label]
+        if "error" in r:
+            out.append(Row(f"{title}: error", r["error"][-200:], f"<= {TARGET_RATIO}", False))
+            continue
+        out += [
+            Row(f"{title}: import app median", f"{r['app_median_s'] * 1000:.0f} ms (n={len(r['app_samples_s'])})"),
+            Row(f"{title}: import boto3 median", f"{r['boto3_median_s'] * 1000:.0f} ms (n={len(r['boto3_samples_s'])})"),
+            Row(f"{title}: ratio app / boto3", f"{r['ratio_app_over_boto3']:.2f}", f"<= {TARGET_RATIO}", r["met"]),
+            Row(f"{title}: heaviest packages (self ms)",
+                ", ".join(f"{k} {v:.0f}" for k, v in r["app_import_self_time_ms"]["by_package"][:5])),
+            Row(f"{title}: heaviest modules (self ms)",
+                ", ".join(f"{k} {v:.0f}" for k, v in r["app_import_self_time_ms"]["top_modules"][:4])),
+        ]
+    return out
+
+
+if __name__ == "__main__":  # a quick look without the rest of the suite
+    print(json.dumps(run(runs=4), indent=2))

@@ -1,0 +1,229 @@
+"""Benchmark 2: a payment over HTTP (chalice local) versus the raw storage calls one payment makes.
+
+The raw side replays, with boto3 against the same moto server, exactly the
+TransactGetItems + TransactWriteItems the app sent for one real payment
+(captured in benchmark 1), with fresh ids each time. Its wallet condition
+(``version = N``) is met by pre-creating one copy of the pre-payment wallet
+item per run, untimed. The two sides alternate (and swap order every
+iteration) so drift of the server (table growth, GC, CPU frequency) hits both.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+from .common import PAY_AMOUNT, Api, Deadline, Row, fmt_ms, new_order_id, pay_body, summary_ms
+
+TARGET_RATIO = 1.3
+DIAG_RUNS = 40
+
+
+def _same_shape(old: str) -> str:
+    """A new id of the same prefix and length (so payload sizes match the template's)."""
+    if "_" in old:
+        prefix, rest = old.split("_", 1)
+        return f"{prefix}_{secrets.token_hex(len(rest))[:len(rest)]}"
+    if len(old) == 36 and old.count("-") == 4:
+        return str(uuid.uuid4())
+    return (old[: max(0, len(old) - 16)] + secrets.token_hex(8))[: len(old)]
+
+
+class RawPayment:
+    """Builds and sends the app's storage calls for one payment, with boto3, on a wallet of its own."""
+
+    def __init__(self, info: Any, template: dict[str, Any]) -> None:
+        self.info = info
+        self.ids = template["ids"]
+        self.text = json.dumps({"get": template["get"], "write": template["write"]})
+        self.wallet_text = json.dumps(template["wallet_item"])
+        # the client PynamoDB would build: no parameter validation, standard retries, same timeouts
+        self.ddb = boto3.client(
+            "dynamodb", endpoint_url=info.aws_endpoint, region_name=info.region,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+            config=Config(parameter_validation=False, connect_timeout=2, read_timeout=5,
+                          retries={"total_max_attempts": 4, "mode": "standard"}),
+        )
+        self.ready: list[dict[str, Any]] = []
+
+    def prepare(self, n: int) -> None:
+        """n raw payments, each on a fresh copy of the pre-payment wallet (written now, untimed)."""
+        puts = []
+        for _ in range(n):
+            user = str(uuid.uuid4())
+            subs = {self.ids["user_id"]: user}
+            for name in ("payment_id", "entry_id", "order_id", "idempotency_key"):
+                subs[self.ids[name]] = _same_shape(self.ids[name])
+            text = self.text
+            for old, new in subs.items():
+                text = text.replace(old, new)
+            self.ready.append(json.loads(text))
+            puts.append({"PutRequest": {"Item": json.loads(self.wallet_text.replace(self.ids["user_id"], user))}})
+        for i in range(0, len(puts), 25):
+            pending = {self.info.table: puts[i:i + 25]}
+            while pending:
+                pending = self.ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+
+    def run_one(self) -> tuple[float, float]:
+        """Send the next prepared payment; return (seconds in TransactGetItems, in TransactWriteItems)."""
+        calls = self.ready.pop()
+        t0 = time.perf_counter()
+        got = self.ddb.transact_get_items(**calls["get"])
+        t1 = time.perf_counter()
+        self.ddb.transact_write_items(**calls["write"])
+        t2 = time.perf_counter()
+        if "Item" not in got["Responses"][0]:
+            raise RuntimeError("raw payment: the prepared wallet was not found")
+        return t1 - t0, t2 - t1
+
+
+def run(api: Api, template: dict[str, Any], runs: int = 250, warmup: int = 20,
+        budget_seconds: float = 120.0) -> dict[str, Any]:
+    payer = api.user(f"bench-latency-{uuid.uuid4().hex[:8]}")
+    api.fund(payer, PAY_AMOUNT * (runs + warmup + 4 * DIAG_RUNS + 100))
+    raw = RawPayment(api.info, template)
+    raw.prepare(runs + warmup)
+
+    http_s: list[float] = []
+    raw_s: list[float] = []
+    raw_get: list[float] = []
+    raw_write: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = Deadline(budget_seconds)
+    url = f"{api.url}/v1/payments"
+    session = api.http
+
+    def http_pay() -> float:
+        body = pay_body(new_order_id("o-lat"), merchant_id=template["merchant_id"])
+        headers = payer.headers(str(uuid.uuid4()))
+        t0 = time.perf_counter()
+        r = session.post(url, data=body, headers=headers, timeout=30)
+        _ = r.content
+        dt = time.perf_counter() - t0
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        if r.status_code != 201:
+            raise RuntimeError(f"HTTP payment: {r.status_code} {r.text[:300]}")
+        return dt
+
+    done = 0
+    for i in range(runs + warmup):
+        if deadline.passed:
+            break
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for side in order:
+            if side == 0:
+                dt = http_pay()
+                if i >= warmup:
+                    http_s.append(dt)
+            else:
+                g, w = raw.run_one()
+                if i >= warmup:
+                    raw_s.append(g + w)
+                    raw_get.append(g)
+                    raw_write.append(w)
+        done = i + 1
+
+    try:
+        diagnostics = transport_diagnostics(api, payer, template["merchant_id"], deadline)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must not void the measurement
+        diagnostics = {"error": f"{type(exc).__name__}: {exc}"}
+    http_sum, raw_sum = summary_ms(http_s), summary_ms(raw_s)
+    ratio = http_sum["p50"] / raw_sum["p50"] if http_s and raw_s else float("nan")
+    return {
+        "runs_each": len(http_s),
+        "warmup_each": warmup,
+        "iterations": done,
+        "alternated": True,
+        "http_pay": http_sum,
+        "raw_storage_pay": raw_sum,
+        "raw_transact_get": summary_ms(raw_get),
+        "raw_transact_write": summary_ms(raw_write),
+        "ratio_http_over_raw_p50": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "met": bool(ratio <= TARGET_RATIO),
+        "http_statuses": statuses,
+        "raw_operations": template.get("operations"),
+        "diagnostics": diagnostics,
+    }
+
+
+def transport_diagnostics(api: Api, payer: Any, merchant_id: str, deadline: Deadline,
+                          n: int = DIAG_RUNS) -> dict[str, Any]:
+    """Where the HTTP side's extra time comes from: the same requests on a kept-alive connection
+    (the main measurement's session) versus a new connection each, and a route with no storage
+    and no token check at all (the cached OpenAPI document)."""
+    url = api.url
+
+    def timed(fresh: bool, fn: Any) -> dict[str, Any]:
+        session = requests.Session()
+        times = []
+        try:
+            for i in range(n + 5):
+                if deadline.left() < -60:  # the main loop already overran its budget a lot: stop
+                    break
+                if fresh:
+                    session.close()
+                    session = requests.Session()
+                t0 = time.perf_counter()
+                r = fn(session)
+                _ = r.content
+                dt = time.perf_counter() - t0
+                if r.status_code >= 400:
+                    raise RuntimeError(f"diagnostic request: {r.status_code} {r.text[:200]}")
+                if i >= 5:
+                    times.append(dt)
+        finally:
+            session.close()
+        return summary_ms(times)
+
+    def pay(session: requests.Session) -> requests.Response:
+        return session.post(f"{url}/v1/payments", data=pay_body(new_order_id("o-diag"), merchant_id=merchant_id),
+                            headers=payer.headers(str(uuid.uuid4())), timeout=30)
+
+    def doc(session: requests.Session) -> requests.Response:
+        return session.get(f"{url}/v1/openapi.json", timeout=30)
+
+    return {
+        "openapi_keepalive": timed(False, doc),
+        "openapi_new_connection_each": timed(True, doc),
+        "pay_keepalive": timed(False, pay),
+        "pay_new_connection_each": timed(True, pay),
+    }
+
+
+def rows(res: dict[str, Any], inprocess: dict[str, Any] | None) -> list[Row]:
+    h, r = res["http_pay"], res["raw_storage_pay"]
+    out = [
+        Row("runs (each side, alternated)", f"{res['runs_each']} (+{res['warmup_each']} warm-up)", ">= 200",
+            res["runs_each"] >= 200),
+        Row("HTTP pay p50 / p90 / p99", f"{fmt_ms(h['p50'])} / {fmt_ms(h['p90'])} / {fmt_ms(h['p99'])}"),
+        Row("raw storage pay p50 / p90 / p99", f"{fmt_ms(r['p50'])} / {fmt_ms(r['p90'])} / {fmt_ms(r['p99'])}"),
+        Row("  raw TransactGetItems p50", fmt_ms(res["raw_transact_get"]["p50"])),
+        Row("  raw TransactWriteItems p50", fmt_ms(res["raw_transact_write"]["p50"])),
+        Row("ratio HTTP / raw (p50)", f"{res['ratio_http_over_raw_p50']:.2f}", f"<= {TARGET_RATIO}", res["met"]),
+    ]
+    d = res.get("diagnostics") or {}
+    if "error" in d:
+        out.append(Row("diagnostics", f"failed: {d['error'][:150]}"))
+    elif d:
+        out += [
+            Row("diag: GET /v1/openapi.json (no storage, no auth) keep-alive / new conn.",
+                f"{fmt_ms(d['openapi_keepalive'].get('p50'))} / {fmt_ms(d['openapi_new_connection_each'].get('p50'))}"),
+            Row(f"diag: HTTP pay keep-alive / new connection each (p50, n={DIAG_RUNS})",
+                f"{fmt_ms(d['pay_keepalive'].get('p50'))} / {fmt_ms(d['pay_new_connection_each'].get('p50'))}"),
+        ]
+    if inprocess:
+        t, s, o = inprocess["total"], inprocess["storage"], inprocess["app_overhead"]
+        out += [
+            Row("in-process pay p50 (test client, no HTTP)", fmt_ms(t["p50"])),
+            Row("  of which storage calls p50", fmt_ms(s["p50"])),
+            Row("  of which app code p50", fmt_ms(o["p50"])),
+            Row("HTTP pay p50 - in-process p50 (chalice local + HTTP)", fmt_ms(h["p50"] - t["p50"])),
+        ]
+    return out
