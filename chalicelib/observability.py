@@ -23,7 +23,8 @@ tracer: Any = None
 if _tracing:
     from aws_lambda_powertools import Tracer
 
-    tracer = Tracer(service=SERVICE)
+    # patch botocore only: the default also imports requests/httpx/... just to patch them
+    tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 
 
 def capture_method(fn: F) -> F:

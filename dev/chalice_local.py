@@ -1,4 +1,4 @@
-"""`chalice local`, unchanged but for a listen backlog that fits a burst of clients.
+"""`chalice local`, unchanged but for two socket settings (backlog, Nagle).
 
 Chalice's dev server keeps socketserver's default backlog of 5 connections;
 32 clients arriving at once overflow it and some are reset, which API Gateway
@@ -13,6 +13,9 @@ from chalice import local
 from chalice.cli import main
 
 local.ThreadedHTTPServer.request_queue_size = 128
+# Responses are written in pieces; with Nagle on, a kept-alive client waits ~40 ms for a delayed ACK
+# on every response (measured: GET /v1/openapi.json 44 ms kept-alive vs 2.4 ms on a new connection).
+local.ChaliceRequestHandler.disable_nagle_algorithm = True
 
 if __name__ == "__main__":
     sys.argv[0] = "chalice"

@@ -20,6 +20,7 @@ from ..domain.model import (
     IdempotencyRecord,
     Merchant,
     Movement,
+    Payment,
     Refund,
     Snapshot,
     Topup,
@@ -35,7 +36,7 @@ class LedgerStore(Protocol):
     def get_wallet(self, user_id: str) -> Wallet | None: ...
     def list_entries(self, user_id: str, limit: int, before_seq: int | None = None,
                      entry_type: str | None = None) -> tuple[list[Entry], int | None]: ...
-    def list_refunds(self, payment_id: str) -> list[Refund]: ...
+    def get_payment_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[Refund]]: ...
     def get_merchant(self, merchant_id: str) -> Merchant | None: ...
     def commit(self, movement: Movement) -> None: ...
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None: ...
@@ -118,7 +119,7 @@ def run_movement(
             return previous
         except WalletChanged:
             metrics.add_metric(name="TransactionConflicts", unit="Count", value=1)
-            time.sleep(random.uniform(0, min(0.05, 0.002 * (2 ** attempt))))
+            time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))
             continue
         if after_commit is not None:
             after_commit()

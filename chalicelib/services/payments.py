@@ -90,8 +90,8 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
 
 
 def get_payment(store: LedgerStore, principal: Principal, payment_id: str) -> dict[str, Any]:
-    payment = _visible_payment(store.snapshot(payment=payment_id), principal, payment_id)
-    return payment_view(payment, store.list_refunds(payment_id))
+    payment, refunds = store.get_payment_with_refunds(payment_id)
+    return payment_view(_visible_payment(Snapshot(payment=payment), principal, payment_id), refunds)
 
 
 def refund(

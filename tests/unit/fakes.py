@@ -55,8 +55,8 @@ class FakeLedgerStore:
             return rows[:limit], rows[limit - 1].seq
         return rows, None
 
-    def list_refunds(self, payment_id):
-        return list(self.refunds.get(payment_id, []))
+    def get_payment_with_refunds(self, payment_id):
+        return self.payments.get(payment_id), list(self.refunds.get(payment_id, []))
 
     def get_merchant(self, merchant_id):
         return self.merchants.get(merchant_id)
