@@ -31,7 +31,7 @@ reconcile:  ## recompute every wallet of the running local stack from its entrie
 	@$(PY) -m dev.reconcile
 
 package: install  ## the Lambda bundle, as `chalice package` builds it
-	$(VENV)/bin/chalice package --stage prod .local/package
+	$(PY) -m dev.package prod .local/package
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache
