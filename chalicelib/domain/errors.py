@@ -116,7 +116,15 @@ class StoreConflict(Exception):
 
 class WalletChanged(StoreConflict):
     """Something the movement was computed from (the wallet, a payment's refund total, a top-up's
-    status) changed since it was read: read again and retry."""
+    status) changed since it was read: read again and retry.
+
+    ``current`` is the wallet as the failed condition saw it, when the wallet was the only
+    guard that failed: the retry can plan from it without reading again.
+    """
+
+    def __init__(self, current: Any = None) -> None:
+        super().__init__("the data changed since it was read")
+        self.current = current
 
 
 class IdempotencyKeyTaken(StoreConflict):

@@ -98,8 +98,10 @@ def run_movement(
     ``read`` must include the idempotency record when ``request`` is given, so a
     retried request is answered from its record before any rule is checked again.
     """
+    fresh: Snapshot | None = None
     for attempt in range(max_attempts):
-        snap = read()
+        snap = fresh if fresh is not None else read()
+        fresh = None
         if request is not None:
             previous = replay(snap.idempotency, request)
             if previous is not None:
@@ -117,8 +119,10 @@ def run_movement(
             if previous is None:  # the winner's record must exist once its transaction committed
                 raise
             return previous
-        except WalletChanged:
+        except WalletChanged as changed:
             metrics.add_metric(name="TransactionConflicts", unit="Count", value=1)
+            if changed.current is not None:  # only the wallet moved: plan again from its new state, no read
+                fresh = replace(snap, wallet=changed.current)
             time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))
             continue
         if after_commit is not None:

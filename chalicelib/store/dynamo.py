@@ -328,13 +328,15 @@ class DynamoLedgerStore:
             with TransactWrite(connection=self._connection) as tw:
                 for _, item, condition in puts:
                     tw.save(item, condition=condition)
-                for _, item, actions, condition in updates:
-                    tw.update(item, actions=actions, condition=condition, add_version_condition=False)
+                for name, item, actions, condition in updates:
+                    tw.update(item, actions=actions, condition=condition, add_version_condition=False,
+                              return_values="ALL_OLD" if name == "wallet" else None)
         except TransactWriteError as exc:
-            failed = {
-                label for label, reason in zip(labels, exc.cancellation_reasons or [])
+            reasons = {
+                label: reason for label, reason in zip(labels, exc.cancellation_reasons or [])
                 if reason is not None and reason.code not in (None, "None")
             }
+            failed = set(reasons)
             if "idempotency" in failed:
                 raise IdempotencyKeyTaken() from exc
             if "order" in failed and m.new_payment is not None:
@@ -342,7 +344,10 @@ class DynamoLedgerStore:
             # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
             # the caller re-reads and retries, and answers from the new state
             if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
-                raise WalletChanged() from exc
+                # the entry's key is the next version, so it collides exactly when the wallet moved
+                only_wallet = "wallet" in failed and failed <= {"wallet", "entry"}
+                wallet_now = reasons["wallet"].raw_item if only_wallet else None
+                raise WalletChanged(_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None) from exc
             raise
 
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:

@@ -82,9 +82,11 @@ def test_a_stale_wallet_version_commits_nothing(store):
     stale = Movement(wallet=wallet.__class__(**{**wallet.__dict__, "version": 0}), entry=Entry(
         user_id=user, seq=1, entry_id="e", type="adjustment", delta=Lots(cash=5), balance_after=Lots(cash=1005),
         created_at="t"))
-    with pytest.raises(WalletChanged):
+    with pytest.raises(WalletChanged) as lost:
         store.commit(stale)
     assert store.get_wallet(user).lots.cash == 1000
+    # the failed condition hands back the wallet as it is now, so a retry need not read it again
+    assert lost.value.current == wallet
     assert [e.type for e in store.list_entries(user, 10)[0]] == ["top_up"]
 
 

@@ -114,6 +114,15 @@ def test_a_lost_race_is_retried_and_then_succeeds(store):
     assert store.wallets["alice"].lots.total == 600
 
 
+def test_a_retry_plans_from_the_wallet_the_failed_condition_returned_without_reading(store):
+    reads = []
+    real_snapshot = store.snapshot
+    store.snapshot = lambda **kw: reads.append(kw) or real_snapshot(**kw)
+    store.fail_next_commits = [WalletChanged(current=store.wallets["alice"])]
+    assert do_pay(store).status_code == 201
+    assert len(reads) == 1 and store.wallets["alice"].lots.total == 600
+
+
 def test_retries_are_bounded_and_end_in_a_conflict(store):
     store.fail_next_commits = [WalletChanged()] * 3
     with pytest.raises(ConcurrentUpdate):
