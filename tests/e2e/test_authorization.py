@@ -1,0 +1,430 @@
+"""Who may call what: one row per route of the route table, one column per kind of caller.
+
+Every cell is its own test. A cell sends one well-formed request (valid body,
+Idempotency-Key, ids that exist) so the caller is the only reason it could be
+refused, checks the status and the error code, and then checks what changed:
+a refused request changes nothing (the whole table is compared before and
+after, and the owner's balance and the payment's refundable amount with it);
+an allowed one acts on the caller's own data only.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from chalicelib.api.routing import ROUTES
+from chalicelib.api.signature import sign
+from chalicelib.config import LOCAL_WEBHOOK_SECRET
+
+importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
+
+pytestmark = pytest.mark.e2e
+
+# ---- callers -----------------------------------------------------------------
+
+OWNER, OTHER_CUSTOMER, MERCHANT, OTHER_MERCHANT, ADMIN, SERVICE = (
+    "owner", "other_customer", "merchant", "other_merchant", "admin", "service")
+NO_TOKEN, GARBAGE_TOKEN, EXPIRED_TOKEN, FORGED_TOKEN = "no_token", "garbage_token", "expired_token", "forged_token"
+AUTHENTICATED = (OWNER, OTHER_CUSTOMER, MERCHANT, OTHER_MERCHANT, ADMIN, SERVICE)
+UNAUTHENTICATED = (NO_TOKEN, GARBAGE_TOKEN, EXPIRED_TOKEN, FORGED_TOKEN)
+CALLERS = AUTHENTICATED + UNAUTHENTICATED
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    code: str | None = None  # the error code, for a refusal
+
+    @property
+    def refused(self) -> bool:
+        return self.status >= 400
+
+
+OK, CREATED = Expect(200), Expect(201)
+UNAUTH = Expect(401, "unauthenticated")
+FORBIDDEN = Expect(403, "forbidden")
+NO_PAYMENT = Expect(404, "payment_not_found")
+NO_TOPUP = Expect(404, "topup_not_found")
+NO_FUNDS = Expect(422, "insufficient_balance")  # the caller's own (empty) wallet pays, never the owner's
+
+
+def row(owner: Expect, other_customer: Expect, merchant: Expect, other_merchant: Expect, admin: Expect,
+        service: Expect, unauthenticated: Expect = UNAUTH) -> dict[str, Expect]:
+    return {OWNER: owner, OTHER_CUSTOMER: other_customer, MERCHANT: merchant, OTHER_MERCHANT: other_merchant,
+            ADMIN: admin, SERVICE: service, **{c: unauthenticated for c in UNAUTHENTICATED}}
+
+
+def everyone(expect: Expect) -> dict[str, Expect]:
+    return {c: expect for c in CALLERS}
+
+
+def admin_only(success: Expect) -> dict[str, Expect]:
+    return row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, success, FORBIDDEN)
+
+
+def any_signed_in(success: Expect) -> dict[str, Expect]:
+    return row(success, success, success, success, success, success)
+
+
+# The owner is a funded customer who paid the merchant; ids in the paths are the owner's,
+# the payment's and the top-up's that funded it.
+MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
+    ("GET", "/v1/health"): everyone(OK),
+    # signed by the provider (HMAC), not by a token: any Authorization header is irrelevant
+    ("POST", "/v1/webhooks/payments"): everyone(OK),
+    ("GET", "/v1/wallet"): any_signed_in(OK),
+    ("GET", "/v1/wallet/entries"): any_signed_in(OK),
+    ("PUT", "/v1/wallet/settings"): any_signed_in(OK),
+    ("POST", "/v1/topups"): any_signed_in(CREATED),
+    ("GET", "/v1/topups/{topup_id}"): row(OK, NO_TOPUP, NO_TOPUP, NO_TOPUP, OK, NO_TOPUP),
+    ("POST", "/v1/payments"): row(CREATED, NO_FUNDS, NO_FUNDS, NO_FUNDS, NO_FUNDS, NO_FUNDS),
+    ("GET", "/v1/payments/{payment_id}"): row(OK, NO_PAYMENT, OK, NO_PAYMENT, OK, OK),
+    ("POST", "/v1/payments/{payment_id}/refunds"): row(FORBIDDEN, NO_PAYMENT, CREATED, NO_PAYMENT, CREATED, CREATED),
+    ("GET", "/v1/admin/wallets/{user_id}"): admin_only(OK),
+    ("GET", "/v1/admin/wallets/{user_id}/entries"): admin_only(OK),
+    ("POST", "/v1/admin/wallets/{user_id}/adjustments"): admin_only(CREATED),
+    ("PUT", "/v1/admin/merchants/{merchant_id}"): admin_only(OK),
+    ("POST", "/v1/admin/reconciliations"): admin_only(OK),
+}
+
+CELLS = [
+    pytest.param(route, caller, id=f"{route[0]} {route[1]} | {caller}")
+    for route, columns in MATRIX.items() for caller in columns
+]
+
+
+def test_the_matrix_has_a_row_for_every_route_and_a_cell_for_every_caller():
+    routes = {(r.method, r.path) for r in ROUTES}
+    assert len(routes) == len(ROUTES), "a route is declared twice"
+    assert routes - MATRIX.keys() == set(), "routes without a row in the authorization matrix"
+    assert MATRIX.keys() - routes == set(), "rows for routes that no longer exist"
+    for route, columns in MATRIX.items():
+        assert set(columns) == set(CALLERS), route
+    # and the table agrees with what each route declares
+    for r in ROUTES:
+        columns = MATRIX[(r.method, r.path)]
+        if r.access in ("public", "signed"):
+            assert all(not columns[c].refused for c in UNAUTHENTICATED), r.path
+        else:
+            assert all(columns[c] == UNAUTH for c in UNAUTHENTICATED), r.path
+        if r.access == "admin":
+            assert all(columns[c] == FORBIDDEN for c in AUTHENTICATED if c != ADMIN), r.path
+
+
+# ---- tokens that must not work -------------------------------------------------
+
+def _moto_signing_key() -> dict[str, Any]:
+    from moto.utilities.utils import load_resource
+
+    return load_resource("cognitoidp/resources/jwks-private.json")
+
+
+def _sign(claims: dict[str, Any], jwk: dict[str, Any] | None = None, private_key: Any = None) -> str:
+    key = private_key if private_key is not None else RSAAlgorithm.from_jwk(json.dumps(jwk))
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
+
+
+def real_claims(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def expired_token(real_token: str) -> str:
+    """The pool's own key, the real token's claims (an admin's), but it expired ten minutes ago."""
+    now = int(time.time())
+    claims = {**real_claims(real_token), "iat": now - 4200, "auth_time": now - 4200, "exp": now - 600}
+    return _sign(claims, jwk=_moto_signing_key())
+
+
+def forged_token(real_token: str) -> str:
+    """Valid-looking, unexpired claims (an admin's) under the pool's kid, signed by a key the pool never had."""
+    now = int(time.time())
+    claims = {**real_claims(real_token), "iat": now, "auth_time": now, "exp": now + 3600}
+    return _sign(claims, private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+# ---- the world every cell acts on --------------------------------------------------
+
+@dataclass
+class World:
+    owner: Any
+    users: dict[str, Any]  # the authenticated callers
+    headers: dict[str, dict[str, str]]  # Authorization header (or none) per caller
+    merchant_id: str
+    spare_merchant_id: str
+    payment_id: str
+    topup_id: str
+    topup_amount: int
+
+
+@pytest.fixture(scope="module")
+def world(api) -> World:
+    tag = uuid.uuid4().hex[:8]
+    merchant_id, other_merchant_id, spare = f"m-authz-{tag}", f"m-authz-other-{tag}", f"m-authz-spare-{tag}"
+    for m in (merchant_id, other_merchant_id, spare):
+        api.ensure_merchant(m)
+    owner = api.unique_user("authz-owner")
+    topup = api.fund(owner, 100_000)
+    paid = api.pay(owner, 5_000, merchant_id=merchant_id)
+    assert paid.status_code == 201, paid.text
+    users = {
+        OWNER: owner,
+        OTHER_CUSTOMER: api.unique_user("authz-other"),
+        MERCHANT: api.unique_user("authz-merchant", f"merchant:{merchant_id}"),
+        OTHER_MERCHANT: api.unique_user("authz-other-merchant", f"merchant:{other_merchant_id}"),
+        ADMIN: api.unique_user("authz-admin", "admin"),
+        SERVICE: api.unique_user("authz-service", "service"),
+    }
+    headers = {name: {"Authorization": f"Bearer {u.token}"} for name, u in users.items()}
+    admin_token = users[ADMIN].token
+    headers.update({
+        NO_TOKEN: {},
+        GARBAGE_TOKEN: {"Authorization": "Bearer not.a-real.token"},
+        EXPIRED_TOKEN: {"Authorization": f"Bearer {expired_token(admin_token)}"},
+        FORGED_TOKEN: {"Authorization": f"Bearer {forged_token(admin_token)}"},
+    })
+    return World(owner=owner, users=users, headers=headers, merchant_id=merchant_id, spare_merchant_id=spare,
+                 payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000)
+
+
+def test_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world):
+    """Control: the same admin claims re-signed, unexpired, with the pool's key are accepted, so the
+    expired token is refused for its expiry and the forged one for its key, not for a malformed claim."""
+    now = int(time.time())
+    claims = {**real_claims(world.users[ADMIN].token), "iat": now, "auth_time": now, "exp": now + 3600}
+    resigned = _sign(claims, jwk=_moto_signing_key())
+    r = api.http.get(f"{api.url}/v1/admin/wallets/{world.owner.user_id}",
+                     headers={"Authorization": f"Bearer {resigned}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    expired = api.http.get(f"{api.url}/v1/wallet", headers=world.headers[EXPIRED_TOKEN], timeout=30)
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"], expired.text
+    assert jwt.get_unverified_header(world.headers[FORGED_TOKEN]["Authorization"][7:])["kid"] == "dummy"
+
+
+# ---- the requests ----------------------------------------------------------------------
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: Any = None
+    idempotent: bool = False
+    headers: dict[str, str] | None = None
+
+
+def build_call(route: tuple[str, str], w: World, caller: str) -> Call:
+    method, path = route
+    key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
+              "merchant_id": w.spare_merchant_id}
+    concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
+    tag = uuid.uuid4().hex[:8]
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/v1/webhooks/payments"): {"topup_id": w.topup_id, "status": "succeeded",
+                                            "amount": w.topup_amount, "provider_ref": f"ref-{w.topup_id}"},
+        ("PUT", "/v1/wallet/settings"): {"low_balance_threshold": 1234},
+        ("POST", "/v1/topups"): {"amount": 700, "channel": "card"},
+        ("POST", "/v1/payments"): {"order_id": f"o-authz-{tag}", "merchant_id": w.merchant_id,
+                                   "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]},
+        ("POST", "/v1/payments/{payment_id}/refunds"): {"amount": 1, "reason": f"authz by {caller}"},
+        ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
+                                                             "reason": f"authz by {caller}"},
+        ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
+    }
+    idempotent = {(r.method, r.path) for r in ROUTES if r.idempotent}
+    extra = {}
+    if route == ("POST", "/v1/webhooks/payments"):
+        extra["X-Signature"] = sign(LOCAL_WEBHOOK_SECRET, json.dumps(bodies[route]).encode())
+    return Call(method, concrete, bodies.get(route), route in idempotent, extra)
+
+
+def send(api, w: World, caller: str, call: Call):
+    headers = {**w.headers[caller], **(call.headers or {})}
+    kw: dict[str, Any] = {}
+    if call.body is not None:
+        kw["data"] = json.dumps(call.body).encode()
+        headers["Content-Type"] = "application/json"
+    if call.idempotent:
+        headers["Idempotency-Key"] = f"authz-{uuid.uuid4()}"
+    return api.http.request(call.method, api.url + call.path, headers=headers, timeout=30, **kw)
+
+
+# ---- what "nothing changed" means ------------------------------------------------------
+
+def table_items(ddb, table: str) -> list[dict[str, Any]]:
+    items, key = [], None
+    while True:
+        page = ddb.scan(TableName=table, ConsistentRead=True, **({"ExclusiveStartKey": key} if key else {}))
+        items += page["Items"]
+        key = page.get("LastEvaluatedKey")
+        if not key:
+            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def state(api, w: World) -> dict[str, Any]:
+    admin = w.users[ADMIN]
+    wallet = api.get("/v1/wallet", w.owner).json()
+    payment = api.get(f"/v1/payments/{w.payment_id}", admin).json()
+    return {"owner_wallet": wallet, "owner_balance": wallet["balance"], "refundable": payment["refundable"],
+            "refunds": len(payment["refunds"])}
+
+
+def assert_envelope(r, expect: Expect) -> None:
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+    body = r.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}, error
+    assert error["code"] == expect.code, error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["details"], dict), error
+
+
+# ---- the matrix ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("route", "caller"), CELLS)
+def test_authorization(api, ddb, local_stack, world, route, caller):
+    expect = MATRIX[route][caller]
+    call = build_call(route, world, caller)
+    before_items, before = table_items(ddb, local_stack.table), state(api, world)
+
+    r = send(api, world, caller, call)
+
+    assert r.status_code == expect.status, f"{call.method} {call.path} as {caller}: {r.status_code} {r.text}"
+    after_items, after = table_items(ddb, local_stack.table), state(api, world)
+    if expect.refused:
+        assert_envelope(r, expect)
+        if expect.status == 401:
+            assert "Bearer" in r.headers.get("WWW-Authenticate", "")
+        if expect == NO_FUNDS:  # the caller's own wallet was asked to pay, and it is empty
+            assert r.json()["error"]["details"] == {"needed": 10, "available": 0}
+        assert after["owner_balance"] == before["owner_balance"]
+        assert after["refundable"] == before["refundable"]
+        assert after == before
+        assert after_items == before_items, "a refused request wrote to the table"
+        return
+    CHECKS[route](api, world, caller, r.json(), before, after, before_items, after_items)
+
+
+# ---- what an allowed request did, per route ---------------------------------------------
+
+def unchanged(before_items, after_items, before, after) -> None:
+    assert after == before
+    assert after_items == before_items, "a read wrote to the table"
+
+
+def check_health(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "ok"
+    unchanged(bi, ai, before, after)
+
+
+def check_webhook(api, w, caller, body, before, after, bi, ai):
+    # the same verdict again: answered, nothing credited twice
+    assert body == {"topup_id": w.topup_id, "status": "succeeded", "credited": False}
+    unchanged(bi, ai, before, after)
+
+
+def check_own_wallet(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.users[caller].user_id
+    unchanged(bi, ai, before, after)
+
+
+def check_settings(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.users[caller].user_id and body["low_balance_threshold"] == 1234
+    assert after["owner_balance"] == before["owner_balance"] and after["refundable"] == before["refundable"]
+    if caller != OWNER:
+        assert after["owner_wallet"] == before["owner_wallet"]
+
+
+def check_topup(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "pending" and body["amount"] == 700
+    assert after == before  # pending: no money moved
+    mine = api.get(f"/v1/topups/{body['topup_id']}", w.users[caller])
+    assert mine.status_code == 200, mine.text
+    if caller != OWNER:
+        theirs = api.get(f"/v1/topups/{body['topup_id']}", w.owner)
+        assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "topup_not_found"
+
+
+def check_get_topup(api, w, caller, body, before, after, bi, ai):
+    assert body["topup_id"] == w.topup_id
+    unchanged(bi, ai, before, after)
+
+
+def check_pay(api, w, caller, body, before, after, bi, ai):
+    assert caller == OWNER and body["amount"] == 10
+    assert after["owner_balance"]["total"] == before["owner_balance"]["total"] - 10
+    assert after["refundable"] == before["refundable"]
+
+
+def check_get_payment(api, w, caller, body, before, after, bi, ai):
+    assert body["payment_id"] == w.payment_id and body["user_id"] == w.owner.user_id
+    unchanged(bi, ai, before, after)
+
+
+def check_refund(api, w, caller, body, before, after, bi, ai):
+    assert body["payment_id"] == w.payment_id and body["amount"] == 1
+    assert after["refundable"] == before["refundable"] - 1 == body["refundable"]
+    assert after["owner_balance"]["total"] == before["owner_balance"]["total"] + 1
+
+
+def check_admin_wallet(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.owner.user_id
+    unchanged(bi, ai, before, after)
+
+
+def check_adjustment(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.owner.user_id and body["amount"] == 1
+    assert after["owner_balance"]["bonus"] == before["owner_balance"]["bonus"] + 1
+    assert after["refundable"] == before["refundable"]
+
+
+def check_merchant(api, w, caller, body, before, after, bi, ai):
+    assert body == {"merchant_id": w.spare_merchant_id, "name": f"renamed by {caller}", "status": "active"}
+    assert after == before
+
+
+def check_reconcile(api, w, caller, body, before, after, bi, ai):
+    assert body["wallets_checked"] >= 1
+    unchanged(bi, ai, before, after)
+
+
+CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/v1/health"): check_health,
+    ("POST", "/v1/webhooks/payments"): check_webhook,
+    ("GET", "/v1/wallet"): check_own_wallet,
+    ("GET", "/v1/wallet/entries"): check_own_wallet,
+    ("PUT", "/v1/wallet/settings"): check_settings,
+    ("POST", "/v1/topups"): check_topup,
+    ("GET", "/v1/topups/{topup_id}"): check_get_topup,
+    ("POST", "/v1/payments"): check_pay,
+    ("GET", "/v1/payments/{payment_id}"): check_get_payment,
+    ("POST", "/v1/payments/{payment_id}/refunds"): check_refund,
+    ("GET", "/v1/admin/wallets/{user_id}"): check_admin_wallet,
+    ("GET", "/v1/admin/wallets/{user_id}/entries"): check_admin_wallet,
+    ("POST", "/v1/admin/wallets/{user_id}/adjustments"): check_adjustment,
+    ("PUT", "/v1/admin/merchants/{merchant_id}"): check_merchant,
+    ("POST", "/v1/admin/reconciliations"): check_reconcile,
+}
+
+
+def test_every_row_says_what_success_means():
+    assert CHECKS.keys() == MATRIX.keys()
+
+
+def test_the_webhook_wants_its_signature_whatever_token_comes_with_it(api, ddb, local_stack, world):
+    """The token columns of the webhook row are open; the HMAC is its lock, and an admin token is no key."""
+    body = {"topup_id": world.topup_id, "status": "failed", "amount": world.topup_amount, "provider_ref": "x"}
+    before = table_items(ddb, local_stack.table)
+    r = api.http.post(f"{api.url}/v1/webhooks/payments", data=json.dumps(body).encode(), timeout=30,
+                      headers={**world.headers[ADMIN], "Content-Type": "application/json"})
+    assert r.status_code == 401, r.text
+    assert_envelope(r, Expect(401, "invalid_signature"))
+    assert table_items(ddb, local_stack.table) == before
