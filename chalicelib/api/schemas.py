@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-Fen = Annotated[StrictInt, Field(gt=0, description="amount in minor units (fen); ¥12.50 is 1250")]
+JSON_SAFE = 2**53 - 1  # the largest integer every JSON client reads exactly; limits from config are lower
+Fen = Annotated[StrictInt, Field(gt=0, le=JSON_SAFE, description="amount in minor units (fen); ¥12.50 is 1250")]
 SignedFen = Annotated[StrictInt, Field(description="signed amount in fen")]
 Ident = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=256)]
@@ -56,13 +57,13 @@ class RefundRequest(Strict):
 
 
 class AdjustmentRequest(Strict):
-    amount: Annotated[StrictInt, Field(description="signed, non-zero amount in fen")]
+    amount: Annotated[StrictInt, Field(ge=-JSON_SAFE, le=JSON_SAFE, description="signed, non-zero amount in fen")]
     lot: LotName
     reason: Text
 
 
 class WalletSettingsRequest(Strict):
-    low_balance_threshold: Annotated[StrictInt, Field(ge=0)]
+    low_balance_threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)]
 
 
 class MerchantRequest(Strict):
