@@ -1,0 +1,293 @@
+"""Bad input on the routes that move money or change a wallet: refused with a 4xx, a machine-readable
+code and a message in the error envelope, and nothing written.
+
+Each case starts from a request that would succeed (valid body, a funded customer, a pending
+top-up, a refundable payment) and breaks exactly one thing, so a case that were not refused
+would move money. "Nothing written" is checked three ways: the table's item count, the whole
+table item by item, and the customer's wallet and the payment's refundable amount.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from chalicelib.api.signature import sign
+from chalicelib.config import LOCAL_WEBHOOK_SECRET
+from tests.e2e.conftest import table_item_count
+
+pytestmark = pytest.mark.e2e
+
+MAX = 5_000_000  # MAX_TRANSACTION_AMOUNT of the local stack (tests/conftest.py)
+MISSING = object()  # "remove this field"
+
+
+# ---- the world -------------------------------------------------------------------------
+
+@dataclass
+class World:
+    customer: Any
+    admin: Any
+    payment_id: str
+    pending_topup_id: str
+    pending_amount: int
+
+
+@pytest.fixture(scope="module")
+def world(api) -> World:
+    customer = api.unique_user("bad-input")
+    # enough that no bad case could be refused for lack of money instead of for its input
+    api.fund(customer, MAX)
+    api.fund(customer, MAX)
+    paid = api.pay(customer, MAX)  # refundable: MAX, more than any bad refund below the limit
+    assert paid.status_code == 201, paid.text
+    pending = api.post("/v1/topups", customer, {"amount": 1000, "channel": "card"}, key=str(uuid.uuid4()))
+    assert pending.status_code == 201, pending.text
+    return World(customer=customer, admin=api.admin(), payment_id=paid.json()["payment_id"],
+                 pending_topup_id=pending.json()["topup_id"], pending_amount=1000)
+
+
+# ---- the routes and their valid requests ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: Callable[[World], str]
+    caller: str  # customer | admin | provider (signed webhook, no token)
+    body: Callable[[World], dict[str, Any]]
+    amount: tuple[Any, ...]  # where the amount lives in the body
+    other: str  # a required field that is not an amount
+    idempotent: bool
+
+
+ROUTES: dict[str, Route] = {
+    "topup": Route("POST", lambda w: "/v1/topups", "customer",
+                   lambda w: {"amount": 1000, "channel": "card"}, ("amount",), "channel", True),
+    "payment": Route("POST", lambda w: "/v1/payments", "customer",
+                     lambda w: {"order_id": f"o-bad-{uuid.uuid4().hex[:10]}", "merchant_id": "m-e2e",
+                                "items": [{"sku": "s-1", "category": "books", "unit_price": 1000, "quantity": 1}]},
+                     ("items", 0, "unit_price"), "merchant_id", True),
+    "refund": Route("POST", lambda w: f"/v1/payments/{w.payment_id}/refunds", "admin",
+                    lambda w: {"amount": 1000, "reason": "bad input test"}, ("amount",), "reason", True),
+    "adjustment": Route("POST", lambda w: f"/v1/admin/wallets/{w.customer.user_id}/adjustments", "admin",
+                        lambda w: {"amount": 1000, "lot": "bonus", "reason": "bad input test"}, ("amount",), "lot",
+                        True),
+    "settings": Route("PUT", lambda w: "/v1/wallet/settings", "customer",
+                      lambda w: {"low_balance_threshold": 777}, ("low_balance_threshold",), "", False),
+    "webhook": Route("POST", lambda w: "/v1/webhooks/payments", "provider",
+                     lambda w: {"topup_id": w.pending_topup_id, "status": "succeeded", "amount": w.pending_amount,
+                                "provider_ref": "ref-bad-input"}, ("amount",), "provider_ref", False),
+}
+
+
+# ---- the cases -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    status: int
+    code: str
+    amount: Any = MISSING  # a value for the amount field
+    set: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # other fields to set (MISSING: remove)
+    raw: bytes | None = None  # the body, byte for byte, instead of the JSON of the (changed) valid body
+    content_type: str | None = "application/json"
+    key: str | None | object = "fresh"  # Idempotency-Key: "fresh" (a new one), None (none), or this value
+
+
+def amount_cases(route: str) -> dict[str, Case]:
+    bad = lambda v: Case(400, "invalid_amount", amount=v)  # noqa: E731
+    too_big = Case(400, "amount_exceeds_limit", amount=MAX + 1)
+    way_too_big = Case(400, "amount_exceeds_limit", amount=10 ** 30)
+    cases = {
+        "amount_float_12.5": bad(12.5),
+        "amount_float_100.0": bad(100.0),
+        "amount_exponent_1e3": Case(400, "invalid_amount", raw=b"@amount@1e3"),
+        "amount_nan": Case(400, "invalid_amount", raw=b"@amount@NaN"),
+        "amount_string": bad("100"),
+        "amount_true": bad(True),
+        "amount_false": bad(False),
+        "amount_null": bad(None),
+        "amount_object": bad({"value": 100}),
+        "amount_list": bad([100]),
+        "amount_negative": bad(-100),
+        "amount_zero": bad(0),
+        "amount_above_limit": too_big,
+        "amount_10**30": way_too_big,
+        "amount_missing": Case(400, "invalid_amount", set={ROUTES[route].amount: MISSING}),
+    }
+    if route == "adjustment":  # signed: a negative amount is a correction, not bad input
+        del cases["amount_negative"]
+        cases["amount_negative_above_limit"] = Case(400, "amount_exceeds_limit", amount=-(MAX + 1))
+        cases["amount_negative_10**30"] = Case(400, "amount_exceeds_limit", amount=-(10 ** 30))
+    if route == "settings":  # a threshold, not a transaction: zero is valid, the limit is the balance cap
+        del cases["amount_zero"], cases["amount_above_limit"]
+        cases["amount_10**30"] = bad(10 ** 30)  # no wallet may hold more than MAX_BALANCE (10**8)
+    if route == "webhook":  # the provider's verdict on a top-up of 1000: any other amount is a mismatch
+        cases["amount_above_limit"] = Case(422, "amount_mismatch", amount=MAX + 1)
+        cases["amount_10**30"] = Case(422, "amount_mismatch", amount=10 ** 30)
+    if route == "payment":
+        cases.update({
+            "total_above_limit_by_quantity": Case(400, "amount_exceeds_limit",
+                                                  set={("items", 0, "unit_price"): MAX // 2 + 1,
+                                                       ("items", 0, "quantity"): 2}),
+            "quantity_zero": Case(400, "invalid_amount", set={("items", 0, "quantity"): 0}),
+            "quantity_float": Case(400, "invalid_amount", set={("items", 0, "quantity"): 1.0}),
+            "quantity_string": Case(400, "invalid_amount", set={("items", 0, "quantity"): "1"}),
+            "quantity_too_many": Case(400, "invalid_amount", set={("items", 0, "quantity"): 10_001}),
+            "items_empty": Case(400, "invalid_request", set={("items",): []}),
+            "items_not_a_list": Case(400, "invalid_request", set={("items",): {"sku": "s-1"}}),
+            "merchant_id_bad_chars": Case(400, "invalid_request", set={("merchant_id",): "m e2e/../x"}),
+        })
+    return cases
+
+
+def shape_cases(route: str) -> dict[str, Case]:
+    r = ROUTES[route]
+    cases = {
+        "unknown_field": Case(400, "invalid_request", set={("is_admin",): True}),
+        "bad_json": Case(400, "invalid_json", raw=b'{"amount": 100,'),
+        "json_array": Case(400, "invalid_json", raw=b"@array@"),
+        "json_string": Case(400, "invalid_json", raw=b'"amount=100"'),
+        "json_number": Case(400, "invalid_json", raw=b"100"),
+        "json_null": Case(400, "invalid_json", raw=b"null"),
+        "empty_body": Case(400, "invalid_json", raw=b""),
+        "not_utf8": Case(400, "invalid_json", raw=b'{"amount": "\xff\xfe"}'),
+        "text_plain": Case(415, "unsupported_media_type", content_type="text/plain"),
+        "form_encoded": Case(415, "unsupported_media_type", content_type="application/x-www-form-urlencoded"),
+    }
+    if r.other:
+        cases["field_missing"] = Case(400, "invalid_request", set={(r.other,): MISSING})
+        cases["field_wrong_type"] = Case(400, "invalid_request", set={(r.other,): 12345})
+    if r.idempotent:
+        cases.update({
+            "idempotency_key_missing": Case(400, "missing_idempotency_key", key=None),
+            "idempotency_key_too_long": Case(400, "invalid_idempotency_key", key="k" * 256),
+            "idempotency_key_empty": Case(400, "invalid_idempotency_key", key=""),
+            "idempotency_key_with_space": Case(400, "invalid_idempotency_key", key="two words"),
+        })
+    return cases
+
+
+CASES = {(route, name): case for route in ROUTES
+         for name, case in {**amount_cases(route), **shape_cases(route)}.items()}
+
+
+def test_the_table_covers_every_money_route_with_every_kind_of_bad_input():
+    kinds = ("amount_float_12.5", "amount_float_100.0", "amount_string", "amount_true", "amount_null",
+             "amount_10**30", "amount_missing", "unknown_field", "bad_json", "json_array", "empty_body",
+             "text_plain")
+    for route in ROUTES:
+        for kind in kinds:
+            assert (route, kind) in CASES, (route, kind)
+    for route in ("topup", "payment", "refund", "webhook"):
+        assert (route, "amount_negative") in CASES and (route, "amount_zero") in CASES
+    for route in ("topup", "payment", "refund", "adjustment"):
+        assert CASES[(route, "amount_above_limit")].code == "amount_exceeds_limit"
+        assert (route, "idempotency_key_missing") in CASES and (route, "idempotency_key_too_long") in CASES
+
+
+# ---- building and sending a case -------------------------------------------------------------
+
+def _set(body: Any, path: tuple[Any, ...], value: Any) -> None:
+    for step in path[:-1]:
+        body = body[step]
+    if value is MISSING:
+        body.pop(path[-1], None)
+    else:
+        body[path[-1]] = value
+
+
+def render(route: Route, case: Case, w: World) -> bytes:
+    body = copy.deepcopy(route.body(w))
+    if case.amount is not MISSING:
+        _set(body, route.amount, case.amount)
+    for path, value in case.set.items():
+        _set(body, path, value)
+    if case.raw is None:
+        return json.dumps(body).encode()
+    if case.raw == b"@array@":
+        return json.dumps([body]).encode()
+    if case.raw.startswith(b"@amount@"):  # the valid body with the amount as these literal JSON bytes
+        marker = 987654321
+        _set(body, route.amount, marker)
+        return json.dumps(body).encode().replace(str(marker).encode(), case.raw[len(b"@amount@"):])
+    return case.raw
+
+
+def send(api, route: Route, case: Case, w: World, raw: bytes):
+    headers: dict[str, str] = {}
+    if case.content_type is not None:
+        headers["Content-Type"] = case.content_type
+    if route.caller == "provider":
+        headers["X-Signature"] = sign(LOCAL_WEBHOOK_SECRET, raw)  # a valid signature of the bad body
+    else:
+        user = w.customer if route.caller == "customer" else w.admin
+        headers["Authorization"] = f"Bearer {user.token}"
+    if route.idempotent:
+        if case.key == "fresh":
+            headers["Idempotency-Key"] = f"bad-{uuid.uuid4()}"
+        elif case.key is not None:
+            headers["Idempotency-Key"] = case.key
+    return api.http.request(route.method, api.url + route.path(w), data=raw, headers=headers, timeout=30)
+
+
+def table_items(ddb, table: str) -> list[dict[str, Any]]:
+    items, key = [], None
+    while True:
+        page = ddb.scan(TableName=table, ConsistentRead=True, **({"ExclusiveStartKey": key} if key else {}))
+        items += page["Items"]
+        key = page.get("LastEvaluatedKey")
+        if not key:
+            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def state(api, w: World) -> dict[str, Any]:
+    wallet = api.get("/v1/wallet", w.customer).json()
+    payment = api.get(f"/v1/payments/{w.payment_id}", w.admin).json()
+    topup = api.get(f"/v1/topups/{w.pending_topup_id}", w.customer).json()
+    return {"wallet": wallet, "refundable": payment["refundable"], "topup_status": topup["status"]}
+
+
+# ---- the table -------------------------------------------------------------------------------
+
+def test_the_valid_requests_the_cases_start_from_are_valid(api, world):
+    """Control: every route's base request is accepted as is (sent to a throwaway target where it moves money)."""
+    for name, route in ROUTES.items():
+        if name == "webhook":  # settling the module's pending top-up would change the world: use another one
+            other = api.post("/v1/topups", world.customer, {"amount": 10, "channel": "card"}, key=str(uuid.uuid4()))
+            body = {**route.body(world), "topup_id": other.json()["topup_id"], "amount": 10}
+            raw = json.dumps(body).encode()
+            r = api.http.post(api.url + route.path(world), data=raw, timeout=30, headers={
+                "Content-Type": "application/json", "X-Signature": sign(LOCAL_WEBHOOK_SECRET, raw)})
+        else:
+            raw = render(route, Case(0, ""), world)
+            r = send(api, route, Case(0, ""), world, raw)
+        assert r.status_code in (200, 201), (name, r.text)
+
+
+@pytest.mark.parametrize(("route_name", "case_name"), [pytest.param(r, c, id=f"{r}-{c}") for r, c in CASES])
+def test_bad_input_is_refused_and_writes_nothing(api, ddb, local_stack, world, route_name, case_name):
+    route, case = ROUTES[route_name], CASES[(route_name, case_name)]
+    raw = render(route, case, world)
+    count_before = table_item_count(ddb, local_stack.table)
+    items_before, before = table_items(ddb, local_stack.table), state(api, world)
+
+    r = send(api, route, case, world, raw)
+
+    assert 400 <= r.status_code < 500, f"{route.method} {route.path(world)} {raw[:300]!r}: {r.status_code} {r.text}"
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+    body = r.json()
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}, error
+    assert isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["details"], dict), error
+    assert (r.status_code, error["code"]) == (case.status, case.code), \
+        f"{route.method} {route.path(world)} {raw[:300]!r}: {r.status_code} {r.text}"
+
+    assert table_item_count(ddb, local_stack.table) == count_before
+    assert state(api, world) == before
+    assert table_items(ddb, local_stack.table) == items_before, "a refused request wrote to the table"
