@@ -93,7 +93,7 @@ def _parse_body(request: Any, model: type[BaseModel]) -> tuple[Any, bytes]:
     raw = request.raw_body or b""
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise InvalidRequest("the body is not valid JSON", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object", code="invalid_json")
