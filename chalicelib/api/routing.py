@@ -66,7 +66,6 @@ class Call:
     body: Any = None
     query: Any = None
     idempotency: IdempotentRequest | None = None
-    raw_body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -86,7 +85,7 @@ def _validation_error(exc: ValidationError) -> InvalidRequest:
     return InvalidRequest(f"{first['field']}: {first['message']}", code=code, errors=errors)
 
 
-def _parse_body(request: Any, model: type[BaseModel]) -> tuple[Any, bytes]:
+def _parse_body(request: Any, model: type[BaseModel]) -> Any:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("the body must be application/json", content_type=content_type or None)
@@ -98,7 +97,7 @@ def _parse_body(request: Any, model: type[BaseModel]) -> tuple[Any, bytes]:
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object", code="invalid_json")
     try:
-        return model.model_validate(data), raw
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from exc
 
@@ -112,12 +111,10 @@ def _parse_query(request: Any, model: type[BaseModel]) -> Any:
         raise _validation_error(exc) from exc
 
 
-def request_hash(method: str, path: str, raw_body: bytes) -> str:
-    """Same request = same method, path and JSON body (key order and spacing ignored)."""
-    try:
-        canonical = json.dumps(json.loads(raw_body or b"null"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        canonical = raw_body.decode("utf-8", "replace")
+def request_hash(method: str, path: str, body: BaseModel | None) -> str:
+    """Same request = same method, path and body. The body is the validated model dumped in its
+    field order (unknown fields are refused), so key order and spacing in the JSON do not matter."""
+    canonical = body.model_dump_json() if body is not None else ""
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
@@ -160,7 +157,7 @@ def route(
             if access == "signed":  # the signature covers the raw bytes: check it before reading them
                 verify_signature(webhook_secret(settings), request.raw_body or b"", request.headers.get("x-signature"))
             if body is not None:
-                call.body, call.raw_body = _parse_body(request, body)
+                call.body = _parse_body(request, body)
             if query is not None:
                 call.query = _parse_query(request, query)
             if idempotent:
@@ -174,7 +171,7 @@ def route(
                 assert principal is not None
                 call.idempotency = IdempotentRequest(
                     scope=principal.user_id, key=key,
-                    request_hash=request_hash(method, path.format(**params), call.raw_body),
+                    request_hash=request_hash(method, path.format(**params), call.body),
                 )
             result = view(call, **params)
             headers = {"Content-Type": "application/json"}
