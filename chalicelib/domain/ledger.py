@@ -61,8 +61,7 @@ def apply_delta(balance: Lots, delta: Lots) -> Lots:
     """Apply a signed delta. Invariant: no lot goes below zero."""
     after = balance + delta
     if not after.is_non_negative():
-        available = balance.total if delta.total < 0 else 0
-        raise InsufficientFunds(needed=-min(delta.cash, delta.bonus, delta.total), available=available)
+        raise InsufficientFunds(needed=-delta.total, available=balance.total)
     return after
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..domain.errors import AmountExceedsLimit, Forbidden, NotFound
+from ..domain.errors import AmountExceedsLimit, Forbidden, InsufficientFunds, NotFound
 from ..domain.ledger import apply_delta, split_refund, split_spend
 from ..domain.model import Entry, Movement, Payment, Principal, Refund, Snapshot, new_id, utc_now
 from ..observability import metrics
@@ -38,7 +38,7 @@ def pay(
         wallet = wallet_or_empty(snap.wallet, user_id, currency)
         try:
             taken = split_spend(wallet.lots, amount, spend_order)
-        except Exception:
+        except InsufficientFunds:
             metrics.add_metric(name="InsufficientBalance", unit="Count", value=1)
             raise
         now = utc_now()
