@@ -24,6 +24,7 @@ from jwt.algorithms import RSAAlgorithm
 from chalicelib.api.routing import ROUTES
 from chalicelib.api.signature import sign
 from chalicelib.config import LOCAL_WEBHOOK_SECRET
+from tests.e2e.conftest import table_items
 
 importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
 
@@ -257,16 +258,6 @@ def send(api, w: World, caller: str, call: Call):
 
 
 # ---- what "nothing changed" means ------------------------------------------------------
-
-def table_items(ddb, table: str) -> list[dict[str, Any]]:
-    items, key = [], None
-    while True:
-        page = ddb.scan(TableName=table, ConsistentRead=True, **({"ExclusiveStartKey": key} if key else {}))
-        items += page["Items"]
-        key = page.get("LastEvaluatedKey")
-        if not key:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-
 
 def state(api, w: World) -> dict[str, Any]:
     admin = w.users[ADMIN]
