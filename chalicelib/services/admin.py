@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable, Iterable
 
+from ..observability import capture_method
 from ..domain.ledger import adjustment_delta, apply_delta
 from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, Wallet, new_id, utc_now
 from ..domain.money import Lots
 from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty
 
 
+@capture_method
 def adjust(
     store: LedgerStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
     user_id: str, amount: int, lot: str, reason: str, after_commit: Callable[[], None] | None = None,
@@ -37,12 +39,14 @@ def adjust(
     return run_movement(store, max_attempts, request, read, plan, after_commit)
 
 
+@capture_method
 def put_merchant(store: LedgerStore, merchant_id: str, name: str, status: str) -> dict[str, Any]:
     merchant = Merchant(merchant_id=merchant_id, name=name, status=status)
     store.put_merchant(merchant, utc_now())
     return {"merchant_id": merchant_id, "name": name, "status": status}
 
 
+@capture_method
 def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[str, Any]:
     """Recompute every wallet from its entries and report every difference.
 

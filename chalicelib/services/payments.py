@@ -6,7 +6,7 @@ from typing import Any, Callable
 from ..domain.errors import AmountExceedsLimit, Forbidden, InsufficientFunds, NotFound
 from ..domain.ledger import apply_delta, split_refund, split_spend
 from ..domain.model import Entry, Movement, Payment, Principal, Refund, Snapshot, new_id, utc_now
-from ..observability import metrics
+from ..observability import capture_method, metrics
 from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty
 
 
@@ -14,6 +14,7 @@ def order_total(items: list[dict[str, Any]]) -> int:
     return sum(int(i["unit_price"]) * int(i["quantity"]) for i in items)
 
 
+@capture_method
 def pay(
     store: LedgerStore, *, currency: str, max_attempts: int, max_amount: int, spend_order: tuple[str, ...],
     principal: Principal, request: IdempotentRequest, order_id: str, merchant_id: str,
@@ -89,11 +90,13 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
     }
 
 
+@capture_method
 def get_payment(store: LedgerStore, principal: Principal, payment_id: str) -> dict[str, Any]:
     payment, refunds = store.get_payment_with_refunds(payment_id)
     return payment_view(_visible_payment(Snapshot(payment=payment), principal, payment_id), refunds)
 
 
+@capture_method
 def refund(
     store: LedgerStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
     payment_id: str, amount: int, reason: str, after_commit: Callable[[], None] | None = None,

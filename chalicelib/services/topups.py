@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..observability import capture_method
 from ..domain.errors import AmountMismatch, BalanceLimitExceeded, IdempotencyKeyTaken, NotFound, TopupNotPending
 from ..domain.ledger import apply_delta
 from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id, utc_now
@@ -10,6 +11,7 @@ from ..domain.money import Lots
 from .common import IdempotentRequest, LedgerStore, Outcome, replay, run_movement, wallet_or_empty
 
 
+@capture_method
 def create_topup(
     store: LedgerStore, *, currency: str, max_balance: int, principal: Principal,
     request: IdempotentRequest, amount: int, channel: str,
@@ -37,6 +39,7 @@ def create_topup(
     return outcome
 
 
+@capture_method
 def get_topup(store: LedgerStore, principal: Principal, topup_id: str) -> dict[str, Any]:
     topup = store.snapshot(topup=topup_id).topup
     if topup is None or not (topup.user_id == principal.user_id or principal.is_admin):
@@ -44,6 +47,7 @@ def get_topup(store: LedgerStore, principal: Principal, topup_id: str) -> dict[s
     return topup.as_view()
 
 
+@capture_method
 def settle_topup(
     store: LedgerStore, *, currency: str, max_attempts: int, topup_id: str, status: str, amount: int,
     provider_ref: str, after_commit: Callable[[], None] | None = None,

@@ -5,6 +5,7 @@ import base64
 import json
 from typing import Any
 
+from ..observability import capture_method
 from ..domain.errors import InvalidRequest
 from ..domain.model import utc_now
 from .common import LedgerStore, wallet_or_empty
@@ -12,6 +13,7 @@ from .common import LedgerStore, wallet_or_empty
 ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment")
 
 
+@capture_method
 def get_wallet(store: LedgerStore, currency: str, user_id: str) -> dict[str, Any]:
     """The wallet as the customer sees it; zeros for one who never topped up."""
     return wallet_or_empty(store.get_wallet(user_id), user_id, currency).as_view()
@@ -32,6 +34,7 @@ def decode_cursor(cursor: str) -> int:
     return value
 
 
+@capture_method
 def list_entries(
     store: LedgerStore, user_id: str, limit: int, cursor: str | None, entry_type: str | None
 ) -> dict[str, Any]:
@@ -47,5 +50,6 @@ def list_entries(
     }
 
 
+@capture_method
 def update_settings(store: LedgerStore, currency: str, user_id: str, low_balance_threshold: int) -> dict[str, Any]:
     return store.set_low_balance_threshold(user_id, currency, low_balance_threshold, utc_now()).as_view()

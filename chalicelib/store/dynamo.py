@@ -33,6 +33,7 @@ from ..domain.model import (
     Wallet,
 )
 from ..domain.money import Lots
+from ..observability import capture_method
 from .models import (
     EntryItem,
     IdempotencyItem,
@@ -140,6 +141,7 @@ class DynamoLedgerStore:
 
     # ---- reads ------------------------------------------------------------
 
+    @capture_method
     def snapshot(
         self,
         *,
@@ -266,6 +268,7 @@ class DynamoLedgerStore:
             body=rec.body, created_at=rec.created_at, expires_at=datetime.now(timezone.utc) + self._ttl,
         )
 
+    @capture_method
     def commit(self, m: Movement) -> None:
         """Commit one movement as one TransactWriteItems, or raise the guard that failed."""
         w, e = m.wallet, m.entry
