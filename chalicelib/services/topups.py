@@ -1,13 +1,14 @@
 """Top-ups: a customer asks to add money; the payment provider's webhook credits it once."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
-from ..observability import capture_method
 from ..domain.errors import AmountMismatch, BalanceLimitExceeded, IdempotencyKeyTaken, NotFound, TopupNotPending
 from ..domain.ledger import apply_delta
 from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id, utc_now
 from ..domain.money import Lots
+from ..observability import capture_method
 from .common import IdempotentRequest, LedgerStore, Outcome, replay, run_movement, wallet_or_empty
 
 
@@ -89,7 +90,7 @@ def settle_topup(
             delta=delta, balance_after=apply_delta(wallet.lots, delta), created_at=now,
             refs={"topup_id": topup.topup_id, "reason": f"top-up via {topup.channel}"},
         )
-        settled = Topup(**{**topup.__dict__, "status": "succeeded", "provider_ref": provider_ref})
+        settled = replace(topup, status="succeeded", provider_ref=provider_ref)
         return (
             Movement(wallet=wallet, entry=entry, topup=settled),
             Outcome(200, {"topup_id": topup.topup_id, "status": "succeeded", "credited": True}),

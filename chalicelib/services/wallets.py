@@ -5,9 +5,9 @@ import base64
 import json
 from typing import Any
 
-from ..observability import capture_method
 from ..domain.errors import InvalidRequest
 from ..domain.model import utc_now
+from ..observability import capture_method
 from .common import LedgerStore, wallet_or_empty
 
 ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment")
