@@ -138,6 +138,7 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         "COGNITO_USER_POOL_ID": info.user_pool_id,
         "COGNITO_APP_CLIENT_ID": info.client_id,
         "COGNITO_JWKS_URL": f"{info.aws_endpoint}/{info.user_pool_id}/.well-known/jwks.json",
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         **(extra or {}),
     }
 
