@@ -93,6 +93,7 @@ class WalletOut(Out):
     currency: str
     balance: BalanceOut
     low_balance_threshold: int
+    low_balance: bool = Field(description="the balance is below the customer's threshold")
     updated_at: Optional[str]
 
 

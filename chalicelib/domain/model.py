@@ -57,6 +57,7 @@ class Wallet:
             "currency": self.currency,
             "balance": self.lots.as_balance(),
             "low_balance_threshold": self.low_balance_threshold,
+            "low_balance": self.lots.total < self.low_balance_threshold,
             "updated_at": self.updated_at,
         }
 

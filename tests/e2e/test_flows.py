@@ -75,11 +75,15 @@ def test_a_new_customer_sees_a_zero_wallet_and_can_set_a_low_balance_threshold(a
     wallet = api.get("/v1/wallet", carol).json()
     assert wallet["balance"] == {"cash": 0, "bonus": 0, "total": 0}
     assert wallet["currency"] == "CNY" and wallet["user_id"] == carol.user_id
+    assert wallet["low_balance"] is False
     r = api.request("PUT", "/v1/wallet/settings", carol, {"low_balance_threshold": 2000})
     assert r.status_code == 200 and r.json()["low_balance_threshold"] == 2000
     api.fund(carol, 500)
     wallet = api.get("/v1/wallet", carol).json()
     assert wallet["low_balance_threshold"] == 2000 and wallet["balance"]["total"] == 500
+    assert wallet["low_balance"] is True
+    api.fund(carol, 1500)
+    assert api.get("/v1/wallet", carol).json()["low_balance"] is False
 
 
 def test_paying_more_than_the_balance_is_refused_with_what_is_missing(api):
