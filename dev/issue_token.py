@@ -1,4 +1,7 @@
-"""`make token SUB=alice GROUPS="merchant:m1 admin"`: print a valid ID token for a local user, nothing else."""
+"""`make token SUB=alice GROUPS="merchant:m1 admin"`: print a valid ID token for a local user, nothing else.
+
+GROUPS, when given, become exactly the user's groups; without it the user keeps the groups it has.
+"""
 from __future__ import annotations
 
 import sys
@@ -11,7 +14,8 @@ def main(argv: list[str]) -> int:
         print("usage: make token SUB=<user> [GROUPS=\"admin merchant:m1\"]", file=sys.stderr)
         return 2
     groups = [g for arg in argv[1:] for g in arg.split()]
-    print(issue_token(StackInfo.load(), argv[0].strip(), groups))
+    # no GROUPS: keep the groups the user has (make token SUB=operator stays an admin)
+    print(issue_token(StackInfo.load(), argv[0].strip(), groups or None))
     return 0
 
 

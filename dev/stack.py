@@ -103,8 +103,11 @@ def create_user_pool(endpoint: str) -> tuple[str, str]:
     return pool, client
 
 
-def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, ...] = ()) -> str:
-    """A real ID token signed by the local user pool; the user and groups are created on first use."""
+def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, ...] | None = ()) -> str:
+    """A real ID token signed by the local user pool; the user and groups are created on first use.
+
+    ``groups`` become exactly the user's groups; None leaves the groups it has.
+    """
     idp = aws_client("cognito-idp", info.aws_endpoint)
     try:
         idp.admin_get_user(UserPoolId=info.user_pool_id, Username=username)
@@ -114,13 +117,14 @@ def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, .
                                     Permanent=True)
     current = {g["GroupName"] for g in idp.admin_list_groups_for_user(
         UserPoolId=info.user_pool_id, Username=username)["Groups"]}
-    for group in set(groups) - current:
+    groups = current if groups is None else set(groups)
+    for group in groups - current:
         try:
             idp.create_group(UserPoolId=info.user_pool_id, GroupName=group)
         except idp.exceptions.GroupExistsException:
             pass
         idp.admin_add_user_to_group(UserPoolId=info.user_pool_id, Username=username, GroupName=group)
-    for group in current - set(groups):
+    for group in current - groups:
         idp.admin_remove_user_from_group(UserPoolId=info.user_pool_id, Username=username, GroupName=group)
     auth = idp.admin_initiate_auth(
         UserPoolId=info.user_pool_id, ClientId=info.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
