@@ -57,6 +57,7 @@ class StackInfo:
     client_id: str
     region: str = REGION
     table: str = TABLE
+    log_dir: str = ""  # where the processes write their output
 
     def save(self, path: Path = STATE_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,6 +144,7 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         "COGNITO_APP_CLIENT_ID": info.client_id,
         "COGNITO_JWKS_URL": f"{info.aws_endpoint}/{info.user_pool_id}/.well-known/jwks.json",
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        "POWERTOOLS_METRICS_DISABLED": "false",  # EMF lines on stdout, as CloudWatch would read them
         **(extra or {}),
     }
 
@@ -175,7 +177,7 @@ class LocalStack:
         create_table(aws)
         pool, client = create_user_pool(aws)
         self.info = StackInfo(aws_endpoint=aws, api_url=f"http://127.0.0.1:{self.api_port}",
-                              user_pool_id=pool, client_id=client)
+                              user_pool_id=pool, client_id=client, log_dir=str(self.log_dir))
         api = self._spawn(
             "chalice", [sys.executable, "-m", "dev.chalice_local", "local", "--stage", "local",
                         "--port", str(self.api_port), "--no-autoreload"],
