@@ -224,12 +224,6 @@ class DynamoLedgerStore:
             if not last_key:
                 return payment, refunds
 
-    def get_merchant(self, merchant_id: str) -> Merchant | None:
-        try:
-            return _merchant(MerchantItem.get(*merchant_key(merchant_id), consistent_read=True))
-        except MerchantItem.DoesNotExist:
-            return None
-
     def health(self) -> bool:
         return LedgerItem.exists()
 

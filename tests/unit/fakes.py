@@ -58,9 +58,6 @@ class FakeLedgerStore:
     def get_payment_with_refunds(self, payment_id):
         return self.payments.get(payment_id), list(self.refunds.get(payment_id, []))
 
-    def get_merchant(self, merchant_id):
-        return self.merchants.get(merchant_id)
-
     def health(self):
         return True
 
