@@ -103,9 +103,16 @@ def run(timeout: float = 300.0) -> dict[str, Any]:
             return out
         out.update(analyse(zip_path))
         out["met"] = out["zip_mb"] <= TARGET_MB
+        out["native_code"] = package.native_architectures(zip_path)
 
+        # The deployed stages are arm64: the import smoke runs an identical build for this CPU.
+        try:
+            native_zip = package.build("prod", Path(tmp) / "native", architecture=package.NATIVE)
+        except subprocess.CalledProcessError as exc:
+            out["error"] = f"native build failed: {(exc.stderr or exc.stdout or '').strip()[-1500:]}"
+            return out
         bundle = Path(tmp) / "bundle"
-        with zipfile.ZipFile(zip_path) as z:
+        with zipfile.ZipFile(native_zip) as z:
             z.extractall(bundle)
         runtime = package.runtime_site(Path(tmp) / "runtime")
         smoke: dict[str, Any] = {}
@@ -138,6 +145,9 @@ def rows(res: dict[str, Any]) -> list[Row]:
             ", ".join(k for k in res["runtime_provided_in_bundle"] if not k.endswith((".dist-info", ".data")))
             or "none"),
         Row("make package time", f"{res['package_seconds']:.1f} s"),
+        Row("native code in the bundle (ELF objects by CPU)", ", ".join(f"{k}: {v}" for k, v in
+                                                                     sorted(res["native_code"].items())), "arm64 only",
+            set(res["native_code"]) <= {"arm64"}),
     ]
     for label, title in (("tracing_disabled", "POWERTOOLS_TRACE_DISABLED=true"),
                          ("tracing_enabled", "tracing on (prod default)")):
