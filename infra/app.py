@@ -1,0 +1,74 @@
+"""The CDK app: for each stage, an edge stack (us-east-1) and the service stack.
+
+Run by `make synth` (every stage, offline, into infra/cdk.out) and by the CDK CLI
+for `make deploy STAGE=...` (cdk.json; only that stage is built). Context:
+``stage`` (one stage only), ``region`` (service region; else CDK_DEFAULT_REGION,
+else ap-southeast-1), ``domainName`` + ``certificateArn`` (optional custom domain,
+certificate in us-east-1), ``alarmEmail`` (optional subscriber of the alarm topic).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script by the CDK CLI: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "infra"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice package needs a region to name things
+
+import aws_cdk as cdk  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from .stacks import EdgeStack, ServiceStack  # noqa: E402
+from .stages import DEFAULT_REGION, EDGE_REGION, SERVICE, STAGE_SETTINGS, STAGES  # noqa: E402
+
+OUT_DIR = Path(__file__).resolve().parent / "cdk.out"
+
+
+def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
+          context: dict[str, str] | None = None) -> tuple[cdk.App, dict[str, tuple[EdgeStack, ServiceStack]]]:
+    app = cdk.App(outdir=str(outdir), context=context or {})
+    ctx = app.node.try_get_context
+    chosen = (ctx("stage"),) if ctx("stage") else (stages or STAGES)
+    unknown = [s for s in chosen if s not in STAGE_SETTINGS]
+    if unknown:
+        raise SystemExit(f"unknown stage {unknown}; known: {', '.join(STAGES)}")
+    region = ctx("region") or os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    work_dir = outdir.parent / "chalice.out"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    stacks = {}
+    for name in chosen:
+        stage = STAGE_SETTINGS[name]
+        edge = EdgeStack(app, f"{name}-edge", stage=stage, stack_name=f"{stage.prefix}-edge",
+                         env=cdk.Environment(account=account, region=EDGE_REGION),
+                         description=f"{SERVICE} {name}: CloudFront WAF (us-east-1)")
+        service = ServiceStack(
+            app, name, stage=stage, web_acl_arn=edge.web_acl_arn, work_dir=work_dir,
+            stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
+            cross_region_references=region != EDGE_REGION, termination_protection=stage.production,
+            domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
+            description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")
+        service.add_stack_dependency(edge)
+        for stack in (edge, service):
+            cdk.Tags.of(stack).add("service", SERVICE)
+            cdk.Tags.of(stack).add("stage", name)
+        stacks[name] = (edge, service)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return app, stacks
+
+
+def main() -> int:
+    app, stacks = build()
+    assembly = app.synth()
+    print(f"synthesized into {OUT_DIR}")
+    for stack in assembly.stacks:
+        print(f"  {stack.stack_name:28} {stack.environment.region:16} {Path(stack.template_full_path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,495 @@
+"""The service on AWS, per stage: an edge stack (WAF, us-east-1) and a service stack (everything else).
+
+CloudFront-scoped WAF web ACLs can only be created in us-east-1, so they live in
+their own small stack there; the service stack (any region) reads the ACL's ARN
+through CDK's cross-region references.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    CfnOutput,
+    Duration,
+    Fn,
+    RemovalPolicy,
+    Stack,
+    Validations,
+    aws_apigateway as apigw,
+    aws_certificatemanager as acm,
+    aws_cloudfront as cf,
+    aws_cloudfront_origins as origins,
+    aws_cloudwatch as cw,
+    aws_cloudwatch_actions as cw_actions,
+    aws_cognito as cognito,
+    aws_dynamodb as dynamodb,
+    aws_events as events,
+    aws_iam as iam,
+    aws_kms as kms,
+    aws_logs as logs,
+    aws_s3 as s3,
+    aws_scheduler as scheduler,
+    aws_secretsmanager as sm,
+    aws_sns as sns,
+    aws_sns_subscriptions as subs,
+    aws_wafv2 as wafv2,
+)
+from constructs import Construct
+
+from .api import PackagedChalice, route_access, secure_swagger
+from .stages import ROOT, SERVICE, Stage
+from .table import cfn_table_properties
+
+# Chalice must be told a role when it does not manage one; the real role replaces this placeholder.
+ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/replaced-by-cdk"
+
+# DynamoDB actions each function's code performs on the ledger (TransactWriteItems is authorised
+# per item as PutItem/UpdateItem, TransactGetItems as GetItem). tests/infra checks the code makes
+# no call outside these lists.
+API_TABLE_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+                     "dynamodb:Scan", "dynamodb:UpdateItem")
+RECONCILE_TABLE_ACTIONS = ("dynamodb:Scan",)
+# What DynamoDB needs from the caller when the table is encrypted with a customer managed key.
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+
+RETENTION = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+             90: logs.RetentionDays.THREE_MONTHS, 365: logs.RetentionDays.ONE_YEAR}
+
+API_ACCESS_LOG = {
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
+    "method": "$context.httpMethod", "path": "$context.resourcePath", "status": "$context.status",
+    "latencyMs": "$context.responseLatency", "integrationMs": "$context.integration.latency",
+    "error": "$context.error.message", "authorizerError": "$context.authorizer.error",
+    "user": "$context.authorizer.claims.sub", "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def suppress(construct: Construct, *reasons: tuple[str, str] | tuple[str, str, list[str]]) -> None:
+    """Acknowledge cdk-nag findings on a construct and its children, each with its reason.
+
+    (rule, reason) or (rule, reason, [finding, ...]) for rules that report per finding (IAM4, IAM5).
+    """
+    validations = Validations.of(construct)
+    for rule, reason, *applies in reasons:
+        ids = [f"{rule}[{finding}]" for finding in applies[0]] if applies else [rule]
+        for rule_id in ids:
+            validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+class EdgeStack(Stack):
+    """us-east-1: the WAF web ACL that guards the CloudFront distribution."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=f"{stage.prefix}-{name}", sampled_requests_enabled=True)
+
+        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name, priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name)),
+                visibility_config=visibility(name))
+
+        rate_limited = json.dumps({"error": {"code": "rate_limited",
+                                             "message": "too many requests from this address; retry later",
+                                             "details": {}}})
+        self.web_acl = wafv2.CfnWebACL(
+            self, "WebAcl", name=f"{stage.prefix}-edge", scope="CLOUDFRONT",
+            description=f"{SERVICE} {stage.name}: AWS managed common and known-bad-inputs rules, per-IP rate limit",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility("acl"),
+            custom_response_bodies={"rate_limited": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                content_type="APPLICATION_JSON", content=rate_limited)},
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RateLimitPerIp", priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block=wafv2.CfnWebACL.BlockActionProperty(
+                        custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                            response_code=429, custom_response_body_key="rate_limited"))),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=stage.waf_rate_limit, aggregate_key_type="IP", evaluation_window_sec=300)),
+                    visibility_config=visibility("rate")),
+                managed("AWSManagedRulesCommonRuleSet", 1),
+                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+            ])
+        self.web_acl_arn = self.web_acl.attr_arn
+
+
+class ServiceStack(Stack):
+    """The regional service: table, users, secrets, functions, API, CloudFront, events, alarms."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, web_acl_arn: str,
+                 work_dir: Path, domain_name: str | None = None, certificate_arn: str | None = None,
+                 alarm_email: str | None = None, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.stage = stage
+        retain = RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY
+        api_fn, reconcile_fn = f"{stage.prefix}-api", f"{stage.prefix}-reconcile"
+
+        # ---- one customer managed key: alarms topic, secrets, and (prod) the table
+        key = kms.Key(self, "ServiceKey", alias=f"alias/{stage.prefix}", enable_key_rotation=True,
+                      description=f"{SERVICE} {stage.name}: ledger, secrets and alarm topic",
+                      pending_window=Duration.days(30 if stage.production else 7), removal_policy=retain)
+        # CloudWatch alarms publish to the encrypted topic only if the key lets CloudWatch use it
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchAlarmsPublishToEncryptedTopic",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"]))
+
+        # ---- the ledger table, from the single definition the code and the local stack use
+        self.table = self._table(stage, key)
+
+        # ---- users: shoppers sign themselves up; admin and service are groups operators assign
+        self.user_pool, self.client = self._users(stage, retain)
+
+        # ---- secrets
+        webhook_secret = sm.Secret(
+            self, "WebhookSecret", secret_name=stage.webhook_secret_name, encryption_key=key,
+            description="HMAC key shared with the payment provider; put the provider's value after deploying",
+            generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True, password_length=48),
+            removal_policy=retain)
+        origin_key = sm.Secret(
+            self, "OriginKey", secret_name=f"{SERVICE}/{stage.name}/cloudfront-origin-key", encryption_key=key,
+            description="API key CloudFront adds to every origin request; the API refuses requests without it",
+            generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True, password_length=40),
+            removal_policy=retain)
+        suppress(webhook_secret, ("AwsSolutions-SMG4", "The webhook key is issued by the payment provider; it is "
+                                  "rotated when the provider rotates it (put-secret-value), and the app re-reads "
+                                  "it within 5 minutes (Powertools parameters cache)."))
+        suppress(origin_key, ("AwsSolutions-SMG4", "Rotation needs a stack update (the value is resolved into "
+                              "the API key and CloudFront's origin header at deploy time); see README."))
+
+        # ---- domain events and schedules, ready for promotions and analytics
+        self.bus = events.EventBus(self, "DomainEvents", event_bus_name=f"{stage.prefix}-events",
+                                   description=f"{SERVICE} {stage.name} domain events")
+        if stage.production:
+            self.bus.archive("DomainEventsArchive", archive_name=f"{stage.prefix}-events",
+                             description="Replayable copy of every domain event",
+                             event_pattern=events.EventPattern(account=[Aws.ACCOUNT_ID]),
+                             retention=Duration.days(365))
+        self.schedule_group = scheduler.CfnScheduleGroup(self, "Schedules", name=stage.prefix)
+
+        # ---- one role per function, each with only what its code does
+        api_role = self._function_role("ApiHandlerRole", api_fn, "HTTP API handler")
+        api_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(API_TABLE_ACTIONS),
+                                                   resources=[self.table.attr_arn]))
+        webhook_secret.grant_read(api_role)
+        reconcile_role = self._function_role("ReconcileRole", reconcile_fn, "daily reconciliation job")
+        reconcile_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(RECONCILE_TABLE_ACTIONS),
+                                                         resources=[self.table.attr_arn]))
+        if stage.production:
+            via_dynamodb = {"StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.amazonaws.com"}}
+            for role, actions in ((api_role, TABLE_KEY_ACTIONS), (reconcile_role, ("kms:Decrypt", "kms:DescribeKey"))):
+                role.add_to_policy(iam.PolicyStatement(sid="LedgerKey", actions=list(actions),
+                                                       resources=[key.key_arn], conditions=via_dynamodb))
+
+        # ---- the Chalice app: REST API + functions (packaged by `chalice package`, bundle stripped)
+        with contextlib.chdir(work_dir):  # the construct writes its chalice.out/ into the working directory
+            self.app = PackagedChalice(self, "App", source_dir=str(ROOT), stage_config={
+                "manage_iam_role": False, "iam_role_arn": ROLE_PLACEHOLDER,
+                "log_retention_in_days": stage.log_retention_days,
+            })
+        environment = {
+            "LEDGER_TABLE": self.table.ref,
+            "COGNITO_USER_POOL_ID": self.user_pool.user_pool_id,
+            "COGNITO_APP_CLIENT_ID": self.client.user_pool_client_id,
+            "PAYMENT_WEBHOOK_SECRET_NAME": stage.webhook_secret_name,
+            "EVENT_BUS_NAME": self.bus.event_bus_name,
+            "SCHEDULE_GROUP": stage.prefix,
+        }
+        for logical_id, log_group_id, name, role in (("APIHandler", "ApiHandlerLogGroup", api_fn, api_role),
+                                                      ("Reconcile", "ReconcileLogGroup", reconcile_fn, reconcile_role)):
+            fn = self.app.get_resource(logical_id)
+            fn.add_property_override("FunctionName", name)
+            fn.add_property_override("Role", role.role_arn)
+            for var, value in environment.items():
+                fn.add_property_override(f"Environment.Variables.{var}", value)
+            log_group = self.app.get_resource(log_group_id)
+            # chalice package names this group after a resource that does not exist (${ApiHandler})
+            log_group.add_property_override("LogGroupName", f"/aws/lambda/{name}")
+            log_group.apply_removal_policy(retain)
+            fn.node.add_dependency(role.node.find_child("DefaultPolicy"))  # policy attached before it runs
+            fn.node.add_dependency(log_group)  # logs never land in a group without retention
+
+        # ---- REST API: API key (CloudFront only), Cognito authorizer on private routes, throttling, logs
+        self.rest_api = self._secure_api(stage, origin_key)
+
+        # ---- CloudFront in front, WAF attached
+        self.distribution = self._edge(stage, origin_key, web_acl_arn, domain_name, certificate_arn)
+
+        # ---- alarms
+        self.topic = self._alarms(stage, key, alarm_email, api_fn, reconcile_fn)
+
+        for name, value in {
+            "Url": f"https://{domain_name or self.distribution.distribution_domain_name}/v1/",
+            "DistributionId": self.distribution.distribution_id,
+            "RestApiId": self.rest_api.ref,
+            "UserPoolId": self.user_pool.user_pool_id,
+            "UserPoolClientId": self.client.user_pool_client_id,
+            "LedgerTable": self.table.ref,
+            "WebhookSecretName": stage.webhook_secret_name,
+            "EventBusName": self.bus.event_bus_name,
+            "ScheduleGroup": self.schedule_group.ref,
+            "AlarmTopicArn": self.topic.topic_arn,
+        }.items():
+            CfnOutput(self, name, value=value)
+
+    # ------------------------------------------------------------------ pieces
+    def _table(self, stage: Stage, key: kms.Key) -> dynamodb.CfnTable:
+        p = cfn_table_properties(stage.table_name)
+
+        def keys(schema: list[dict[str, str]]) -> list[dynamodb.CfnTable.KeySchemaProperty]:
+            return [dynamodb.CfnTable.KeySchemaProperty(attribute_name=k["AttributeName"], key_type=k["KeyType"])
+                    for k in schema]
+
+        def projection(i: dict[str, Any]) -> dynamodb.CfnTable.ProjectionProperty:
+            pr = i.get("Projection", {})
+            return dynamodb.CfnTable.ProjectionProperty(projection_type=pr.get("ProjectionType"),
+                                                        non_key_attributes=pr.get("NonKeyAttributes"))
+
+        table = dynamodb.CfnTable(
+            self, "Ledger", table_name=p["TableName"], key_schema=keys(p["KeySchema"]),
+            attribute_definitions=[dynamodb.CfnTable.AttributeDefinitionProperty(
+                attribute_name=a["AttributeName"], attribute_type=a["AttributeType"])
+                for a in p["AttributeDefinitions"]],
+            billing_mode=p["BillingMode"],
+            stream_specification=dynamodb.CfnTable.StreamSpecificationProperty(
+                stream_view_type=p["StreamSpecification"]["StreamViewType"]) if "StreamSpecification" in p else None,
+            time_to_live_specification=dynamodb.CfnTable.TimeToLiveSpecificationProperty(
+                attribute_name=p["TimeToLiveSpecification"]["AttributeName"], enabled=True)
+            if "TimeToLiveSpecification" in p else None,
+            global_secondary_indexes=[dynamodb.CfnTable.GlobalSecondaryIndexProperty(
+                index_name=i["IndexName"], key_schema=keys(i["KeySchema"]), projection=projection(i))
+                for i in p.get("GlobalSecondaryIndexes", [])] or None,
+            local_secondary_indexes=[dynamodb.CfnTable.LocalSecondaryIndexProperty(
+                index_name=i["IndexName"], key_schema=keys(i["KeySchema"]), projection=projection(i))
+                for i in p.get("LocalSecondaryIndexes", [])] or None,
+            point_in_time_recovery_specification=dynamodb.CfnTable.PointInTimeRecoverySpecificationProperty(
+                point_in_time_recovery_enabled=True),
+            sse_specification=dynamodb.CfnTable.SSESpecificationProperty(
+                sse_enabled=True, sse_type="KMS", kms_master_key_id=key.key_arn) if stage.production
+            else dynamodb.CfnTable.SSESpecificationProperty(sse_enabled=False),  # AWS owned key
+            deletion_protection_enabled=stage.production,
+        )
+        table.apply_removal_policy(RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY)
+        return table
+
+    def _users(self, stage: Stage, retain: RemovalPolicy) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        pool = cognito.UserPool(
+            self, "Users", user_pool_name=stage.prefix, self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True), auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            password_policy=cognito.PasswordPolicy(min_length=12, require_lowercase=True, require_uppercase=True,
+                                                   require_digits=True, require_symbols=True,
+                                                   temp_password_validity=Duration.days(3)),
+            mfa=cognito.Mfa.OPTIONAL, mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            deletion_protection=stage.production, removal_policy=retain)
+        suppress(pool,
+                 ("AwsSolutions-COG2", "MFA is offered (TOTP) and left to each shopper; requiring it for every "
+                                       "shopper is a product decision, not an infrastructure default."),
+                 ("AwsSolutions-COG8", "Threat protection (the Plus feature plan) is billed per active user; "
+                                       "switch feature_plan to PLUS when the fraud risk calls for it."))
+        client = pool.add_client(
+            "App", user_pool_client_name=f"{stage.prefix}-app", generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True), prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1), access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30), enable_token_revocation=True)
+        for precedence, (group, description) in enumerate((
+                ("admin", "Operators: any wallet, adjustments, merchants, reconciliation"),
+                ("service", "Order services: pay and refund on behalf of customers"))):
+            cognito.CfnUserPoolGroup(self, f"Group{group.title()}", user_pool_id=pool.user_pool_id,
+                                     group_name=group, description=description, precedence=precedence)
+        return pool, client
+
+    def _function_role(self, construct_id: str, function_name: str, what: str) -> iam.Role:
+        role = iam.Role(self, construct_id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"{SERVICE} {self.stage.name}: {what}")
+        log_group = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{function_name}"
+        role.add_to_policy(iam.PolicyStatement(sid="OwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                               resources=[f"{log_group}:*"]))
+        role.add_to_policy(iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments",
+                                                                       "xray:PutTelemetryRecords"],
+                                               resources=["*"]))
+        suppress(role, ("AwsSolutions-IAM5", "X-Ray trace segments have no resource-level permissions "
+                                             "(the action only accepts '*').", ["Resource::*"]),
+                 ("AwsSolutions-IAM5", "Log streams of the function's own log group: stream names are made "
+                                       "by Lambda at run time.",
+                  [f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                   f"/aws/lambda/{function_name}:*"]))
+        return role
+
+    def _secure_api(self, stage: Stage, origin_key: sm.Secret) -> Any:
+        rest = self.app.get_resource("RestAPI")
+        sam = json.loads((Path(self.app._sam_package_dir) / "sam.json").read_text())
+        swagger = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+        rest.add_property_override("DefinitionBody", secure_swagger(swagger, self.user_pool.user_pool_arn,
+                                                                    route_access()))
+        rest.add_property_override("Name", stage.prefix)
+
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=f"/aws/apigateway/{stage.prefix}",
+                                    retention=RETENTION[stage.log_retention_days],
+                                    removal_policy=RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY)
+        rest.add_property_override("AccessLogSetting", {"DestinationArn": access_logs.log_group_arn,
+                                                        "Format": json.dumps(API_ACCESS_LOG)})
+        rest.add_property_override("MethodSettings", [{
+            "ResourcePath": "/*", "HttpMethod": "*", "LoggingLevel": "ERROR", "MetricsEnabled": True,
+            "DataTraceEnabled": False,
+            "ThrottlingRateLimit": stage.api_rate_limit, "ThrottlingBurstLimit": stage.api_burst_limit}])
+        rest.add_property_override("TracingEnabled", True)
+
+        # API Gateway writes execution and access logs only with an account-level CloudWatch role.
+        logs_role = iam.Role(self, "ApiGatewayLogsRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                                 "service-role/AmazonAPIGatewayPushToCloudWatchLogs")])
+        suppress(logs_role, ("AwsSolutions-IAM4", "AWS's own policy for API Gateway's account-level logging "
+                                                  "role; it is the documented way to let API Gateway log.",
+                             ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                              "AmazonAPIGatewayPushToCloudWatchLogs"]))
+        account = apigw.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=logs_role.role_arn)
+        rest.node.add_dependency(account)
+
+        # Only CloudFront knows the key: the API refuses any request that does not come through it.
+        api_key = apigw.CfnApiKey(self, "CloudFrontApiKey", name=f"{stage.prefix}-cloudfront", enabled=True,
+                                  description="Sent by CloudFront as x-api-key on every origin request",
+                                  value=origin_key.secret_value.unsafe_unwrap())
+        plan = apigw.CfnUsagePlan(
+            self, "CloudFrontUsagePlan", usage_plan_name=f"{stage.prefix}-cloudfront",
+            api_stages=[apigw.CfnUsagePlan.ApiStageProperty(api_id=rest.ref, stage=Fn.ref("RestAPI.Stage"))],
+            throttle=apigw.CfnUsagePlan.ThrottleSettingsProperty(rate_limit=stage.api_rate_limit,
+                                                                 burst_limit=stage.api_burst_limit))
+        suppress(plan, ("CloudFormation-Validate::F1020", "'RestAPI.Stage' is the stage AWS::Serverless::Api "
+                                                          "creates; the SAM transform resolves it at deploy (and "
+                                                          "cfn-lint, which applies the transform, accepts it)."))
+        apigw.CfnUsagePlanKey(self, "CloudFrontUsagePlanKey", key_id=api_key.ref, key_type="API_KEY",
+                              usage_plan_id=plan.ref)
+        return rest
+
+    def _edge(self, stage: Stage, origin_key: sm.Secret, web_acl_arn: str, domain_name: str | None,
+              certificate_arn: str | None) -> cf.Distribution:
+        log_bucket = s3.Bucket(
+            self, "EdgeLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,  # CloudFront standard logs need ACLs
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(stage.access_log_days))],
+            removal_policy=RemovalPolicy.RETAIN)
+        suppress(log_bucket, ("AwsSolutions-S1", "This bucket is the access-log destination; logging its own "
+                                                 "access would log into itself."))
+        origin = origins.HttpOrigin(
+            Fn.join("", [self.rest_api.ref, ".execute-api.", Aws.REGION, ".", Aws.URL_SUFFIX]),
+            origin_path=f"/{stage.api_stage}", protocol_policy=cf.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cf.OriginSslPolicy.TLS_V1_2], read_timeout=Duration.seconds(30),
+            custom_headers={"x-api-key": origin_key.secret_value.unsafe_unwrap()})
+        private = cf.BehaviorOptions(
+            origin=origin, viewer_protocol_policy=cf.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cf.AllowedMethods.ALLOW_ALL, cache_policy=cf.CachePolicy.CACHING_DISABLED,
+            # with caching disabled, the managed all-viewer policy forwards Authorization too
+            origin_request_policy=cf.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=cf.ResponseHeadersPolicy.SECURITY_HEADERS, compress=True)
+        public_cache = cf.CachePolicy(
+            self, "PublicCache", cache_policy_name=f"{stage.prefix}-public-get",
+            comment="Public GET routes: no headers, cookies or query strings in the key",
+            default_ttl=Duration.minutes(5), min_ttl=Duration.seconds(0), max_ttl=Duration.hours(1),
+            header_behavior=cf.CacheHeaderBehavior.none(), cookie_behavior=cf.CacheCookieBehavior.none(),
+            query_string_behavior=cf.CacheQueryStringBehavior.none(),
+            enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True)
+        public = cf.BehaviorOptions(
+            origin=origin, viewer_protocol_policy=cf.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cf.AllowedMethods.ALLOW_GET_HEAD, cached_methods=cf.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=public_cache, response_headers_policy=cf.ResponseHeadersPolicy.SECURITY_HEADERS,
+            compress=True)
+        custom_domain: dict[str, Any] = {}
+        if domain_name and certificate_arn:
+            custom_domain = {
+                "domain_names": [domain_name],
+                "certificate": acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn),
+                "minimum_protocol_version": cf.SecurityPolicyProtocol.TLS_V1_2_2021,
+            }
+        distribution = cf.Distribution(
+            self, "Edge", comment=f"{SERVICE} {stage.name}", default_behavior=private,
+            additional_behaviors={"/v1/openapi.json": public, "/v1/public/*": public},
+            http_version=cf.HttpVersion.HTTP2_AND_3, enable_ipv6=True,
+            price_class=getattr(cf.PriceClass, stage.price_class), web_acl_id=web_acl_arn,
+            enable_logging=True, log_bucket=log_bucket, log_file_prefix="cloudfront/", **custom_domain)
+        suppress(distribution, ("AwsSolutions-CFR1", "Shoppers may be anywhere; access is decided per user by "
+                                                     "Cognito, not per country."))
+        if not custom_domain:
+            suppress(distribution, ("AwsSolutions-CFR4", "Without a custom domain CloudFront serves its default "
+                                                         "*.cloudfront.net certificate, whose minimum TLS version "
+                                                         "cannot be set; pass domainName and certificateArn to get "
+                                                         "TLSv1.2_2021."))
+        return distribution
+
+    def _alarms(self, stage: Stage, key: kms.Key, email: str | None, api_fn: str, reconcile_fn: str) -> sns.Topic:
+        topic = sns.Topic(self, "Alarms", topic_name=f"{stage.prefix}-alarms", master_key=key, enforce_ssl=True)
+        if email:
+            topic.add_subscription(subs.EmailSubscription(email))
+        action = cw_actions.SnsAction(topic)
+        five = Duration.minutes(5)
+
+        def alarm(construct_id: str, metric: cw.IMetric, threshold: float, description: str, *,
+                  comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                  evaluation_periods: int = 1,
+                  missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING) -> cw.Alarm:
+            a = cw.Alarm(self, construct_id, alarm_name=f"{stage.prefix}-{construct_id}", metric=metric,
+                         threshold=threshold, comparison_operator=comparison, evaluation_periods=evaluation_periods,
+                         datapoints_to_alarm=evaluation_periods, treat_missing_data=missing,
+                         alarm_description=description)
+            a.add_alarm_action(action)
+            a.add_ok_action(action)
+            return a
+
+        api = {"ApiName": stage.prefix, "Stage": stage.api_stage}
+        alarm("Api5xxRate", cw.MathExpression(
+            expression="IF(requests >= 20, 100 * errors / requests, 0)", label="5xx % of requests", period=five,
+            using_metrics={
+                "errors": cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", dimensions_map=api,
+                                    statistic="Sum", period=five),
+                "requests": cw.Metric(namespace="AWS/ApiGateway", metric_name="Count", dimensions_map=api,
+                                      statistic="Sum", period=five)}),
+            1, "More than 1% of API requests answered 5xx for 10 minutes (at least 20 requests per 5 minutes)",
+            evaluation_periods=2)
+        for name, fn in (("Api", api_fn), ("Reconcile", reconcile_fn)):
+            dims = {"FunctionName": fn}
+            alarm(f"{name}FunctionErrors", cw.Metric(namespace="AWS/Lambda", metric_name="Errors",
+                                                     dimensions_map=dims, statistic="Sum", period=five),
+                  1, f"{fn} raised an unhandled error")
+            alarm(f"{name}FunctionThrottles", cw.Metric(namespace="AWS/Lambda", metric_name="Throttles",
+                                                        dimensions_map=dims, statistic="Sum", period=five),
+                  1, f"{fn} was throttled (concurrency exhausted)")
+        table = {"TableName": stage.table_name}
+        alarm("LedgerThrottles", cw.MathExpression(
+            expression="reads + writes", label="throttled events", period=five,
+            using_metrics={
+                "reads": cw.Metric(namespace="AWS/DynamoDB", metric_name="ReadThrottleEvents",
+                                   dimensions_map=table, statistic="Sum", period=five),
+                "writes": cw.Metric(namespace="AWS/DynamoDB", metric_name="WriteThrottleEvents",
+                                    dimensions_map=table, statistic="Sum", period=five)}),
+            1, "The ledger table throttled reads or writes")
+        alarm("LedgerTransactionConflicts", cw.Metric(
+            namespace="AWS/DynamoDB", metric_name="TransactionConflict", dimensions_map=table, statistic="Sum",
+            period=five), 50 if stage.production else 20,
+            "Many transactions on the ledger conflicted (hot wallets); the app retries, customers may see 409")
+        service = {"service": SERVICE, "stage": stage.name}
+        day = Duration.days(1)
+        alarm("ReconciliationMismatches", cw.Metric(
+            namespace="StoreBalance", metric_name="ReconciliationMismatches", dimensions_map=service,
+            statistic="Maximum", period=day), 1,
+            "The daily reconciliation found wallets whose balance differs from their entries")
+        alarm("ReconciliationNotRun", cw.Metric(
+            namespace="StoreBalance", metric_name="WalletsReconciled", dimensions_map=service,
+            statistic="SampleCount", period=day), 1,
+            "The daily reconciliation did not report in the last day",
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD, missing=cw.TreatMissingData.BREACHING)
+        return topic
