@@ -5,12 +5,16 @@ PY := $(VENV)/bin/python
 AWS_PORT ?= 5000
 API_PORT ?= 8000
 export PYTHONPATH := $(CURDIR)
+# the CDK's JavaScript runtime works on this machine's Node 20 but warns at every start
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK_CLI ?= aws-cdk@2.1148.1
+STAGE ?=
 
-.PHONY: install run token test bench reconcile package clean
+.PHONY: install run token test bench reconcile package synth deploy destroy clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r infra/requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,5 +37,16 @@ reconcile:  ## recompute every wallet of the running local stack from its entrie
 package: install  ## the Lambda bundle, as `chalice package` builds it
 	$(PY) -m dev.package prod .local/package
 
+synth: install  ## every stage's CloudFormation, offline, into infra/cdk.out (+ cfn-lint and cdk-nag results)
+	$(PY) -m infra.app
+
+deploy: install  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (README: Deployment)
+	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod"; exit 2; }
+	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
+
+destroy: install  ## cdk destroy STAGE=dev|prod (prod keeps its table, pool, key and logs: RETAIN)
+	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=dev|prod"; exit 2; }
+	cd infra && npx --yes $(CDK_CLI) destroy --context stage=$(STAGE) "$(STAGE)" "$(STAGE)-edge"
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache
+	rm -rf $(VENV) .local .pytest_cache infra/cdk.out infra/chalice.out

@@ -15,6 +15,8 @@ SERVICE = "store-balance"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="StoreBalance", service=SERVICE)
+# Stages share an account's namespace: the alarms (infra/stacks.py) select by service and stage.
+metrics.set_default_dimensions(stage=os.environ.get("STAGE", "local"))
 
 F = TypeVar("F", bound=Callable[..., Any])
 

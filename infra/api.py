@@ -64,9 +64,11 @@ def fix_log_group_names(sam_path: Path) -> None:
 def route_access() -> dict[tuple[str, str], str]:
     """(path, method) -> access level, from the app's own route registry."""
     import app  # noqa: F401  (registers every blueprint's routes)
-    from chalicelib.api.routing import ROUTES
+    from chalicelib.api.routing import OTHER_ROUTE_ACCESS, ROUTES
 
-    return {(r.path, r.method.lower()): r.access for r in ROUTES}
+    access = {(path, method.lower()): level for (path, method), level in OTHER_ROUTE_ACCESS.items()}
+    access.update({(r.path, r.method.lower()): r.access for r in ROUTES})
+    return access
 
 
 def _envelope(code: str, message: str) -> str:

@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from ..domain.errors import Unavailable
 from ..store import get_store
-from .routing import Call, route
+from .routing import OTHER_ROUTE_ACCESS, Call, route
 from .schemas import HealthOut
 
 bp = Blueprint(__name__)
@@ -26,6 +26,9 @@ def _document() -> dict:
     from .openapi import build_document
 
     return build_document()
+
+
+OTHER_ROUTE_ACCESS[("/v1/openapi.json", "GET")] = "public"
 
 
 @bp.route("/v1/openapi.json", methods=["GET"], content_types=["application/json", "*/*"])

@@ -55,6 +55,9 @@ class RouteSpec:
 
 
 ROUTES: list[RouteSpec] = []
+# Routes declared with Chalice directly (outside ROUTES), by (path, METHOD): their access level.
+# The deployment reads ROUTES and this to decide which routes the gateway lets through without a token.
+OTHER_ROUTE_ACCESS: dict[tuple[str, str], str] = {}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The daily reconciliation as Lambda runs it: the schedule's handler, fired with an EventBridge event."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import boto3
@@ -32,5 +33,12 @@ def test_the_scheduled_handler_reconciles_and_reports_a_tampered_wallet(store, m
     report = fire()
     [found] = [m for m in report["mismatches"] if m["user_id"] == user]
     assert found["difference"] == {"cash": 0, "bonus": 7, "total": 7}
-    # the job publishes the mismatch count for an alarm (EMF on stdout)
-    assert '"ReconciliationMismatches":[1.0]' in capsys.readouterr().out.replace(" ", "")
+    # the job publishes the mismatch count for an alarm (EMF on stdout), with the dimensions the
+    # deployed alarm selects (tests/infra: namespace StoreBalance, service + stage)
+    out = capsys.readouterr().out
+    assert '"ReconciliationMismatches":[1.0]' in out.replace(" ", "")
+    [emf] = [json.loads(line) for line in out.splitlines() if '"ReconciliationMismatches"' in line]
+    [directive] = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "StoreBalance"
+    assert [sorted(d) for d in directive["Dimensions"]] == [["service", "stage"]]
+    assert emf["service"] == "store-balance" and emf["stage"] == "local"

@@ -1,0 +1,100 @@
+"""The DynamoDB actions the code performs are exactly those the deployed roles grant (infra/stacks.py).
+
+Every public method of the store is driven against moto while botocore's hooks record each call,
+translated into the IAM actions DynamoDB authorises (a TransactWriteItems is authorised item by
+item as PutItem/UpdateItem/..., a TransactGetItems as GetItem).
+"""
+from __future__ import annotations
+
+import inspect
+import uuid
+
+import pytest
+
+from chalicelib.domain.model import Merchant, Principal
+from chalicelib.services import admin, payments, topups, wallets
+from chalicelib.services.common import IdempotentRequest
+from chalicelib.store.dynamo import DynamoLedgerStore
+from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS
+
+TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                         "ConditionCheck": "ConditionCheckItem"}
+ITEMS = [{"sku": "s1", "category": "books", "unit_price": 300, "quantity": 1}]
+
+
+@pytest.fixture
+def actions(store):
+    from chalicelib.store.models import LedgerItem
+
+    seen: set[str] = set()
+
+    def record(model, params, **kwargs):
+        if model.name == "TransactWriteItems":
+            seen.update(f"dynamodb:{TRANSACT_ITEM_ACTIONS[k]}" for item in params["TransactItems"] for k in item)
+        elif model.name == "TransactGetItems":
+            seen.add("dynamodb:GetItem")
+        else:
+            seen.add(f"dynamodb:{model.name}")
+
+    events = LedgerItem._get_connection().connection.client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    yield seen
+    events.unregister("before-parameter-build.dynamodb", record)
+
+
+@pytest.fixture
+def called(store, monkeypatch):
+    """Which public store methods ran."""
+    names: set[str] = set()
+    for name, fn in inspect.getmembers(DynamoLedgerStore, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+
+        def wrapper(self, *a, __fn=fn, __name=name, **k):
+            names.add(__name)
+            return __fn(self, *a, **k)
+
+        monkeypatch.setattr(DynamoLedgerStore, name, wrapper)
+    return names
+
+
+def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called):
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    req = lambda key: IdempotentRequest(user, key, "h-" + key)  # noqa: E731
+    admin.put_merchant(store, "m-iam", "Shop", "active")
+    ok = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
+                             request=req("t1"), amount=1000, channel="card")
+    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=ok.body["topup_id"], status="succeeded",
+                        amount=1000, provider_ref="p1")
+    bad = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
+                              request=req("t2"), amount=50, channel="card")
+    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=bad.body["topup_id"], status="failed",
+                        amount=50, provider_ref="p2")
+    paid = payments.pay(store, currency="CNY", max_attempts=5, max_amount=10**7, spend_order=("bonus", "cash"),
+                        principal=Principal(user), request=req("p"), order_id=f"o-{uuid.uuid4().hex[:6]}",
+                        merchant_id="m-iam", items=ITEMS)
+    payments.refund(store, currency="CNY", max_attempts=5, principal=Principal("svc", frozenset({"service"})),
+                    request=IdempotentRequest("svc", "r", "h-r"), payment_id=paid.body["payment_id"], amount=100,
+                    reason="return")
+    payments.get_payment(store, Principal(user), paid.body["payment_id"])
+    admin.adjust(store, currency="CNY", max_attempts=5, principal=Principal("op", frozenset({"admin"})),
+                 request=IdempotentRequest("op", "a", "h-a"), user_id=user, amount=5, lot="bonus", reason="goodwill")
+    wallets.get_wallet(store, "CNY", user)
+    wallets.update_settings(store, "CNY", user, 100)
+    store.list_entries(user, 2)
+    store.list_entries(user, 10, None, "top_up")
+    store.get_idempotency(user, "p")
+    assert store.health()
+    admin.reconcile(store.scan())
+
+    public = {n for n, _ in inspect.getmembers(DynamoLedgerStore, inspect.isfunction) if not n.startswith("_")}
+    assert called == public, f"store methods not exercised here: {sorted(public - called)}"
+    assert actions == set(API_TABLE_ACTIONS)
+
+
+def test_the_reconciliation_job_uses_exactly_its_granted_table_actions(store, actions):
+    from dev.reconcile import fire
+
+    actions.clear()
+    fire()
+    assert actions == set(RECONCILE_TABLE_ACTIONS)
