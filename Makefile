@@ -9,6 +9,9 @@ export PYTHONPATH := $(CURDIR)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK_CLI ?= aws-cdk@2.1148.1
 STAGE ?=
+# optional deploy settings, passed to the CDK app as context (README: Deployment)
+CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--context alarmEmail=$(ALARM_EMAIL)) \
+	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN))
 
 .PHONY: install run token test bench reconcile package synth deploy destroy clean
 
@@ -42,11 +45,11 @@ synth: install  ## every stage's CloudFormation, offline, into infra/cdk.out (+ 
 
 deploy: install  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (README: Deployment)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod"; exit 2; }
-	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
+	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
 
 destroy: install  ## cdk destroy STAGE=dev|prod (prod keeps its table, pool, key and logs: RETAIN)
 	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=dev|prod"; exit 2; }
-	cd infra && npx --yes $(CDK_CLI) destroy --context stage=$(STAGE) "$(STAGE)" "$(STAGE)-edge"
+	cd infra && npx --yes $(CDK_CLI) destroy --context stage=$(STAGE) $(CDK_CONTEXT) "$(STAGE)" "$(STAGE)-edge"
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache infra/cdk.out infra/chalice.out

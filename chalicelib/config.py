@@ -33,6 +33,8 @@ class Settings:
     idempotency_ttl_seconds: int
     cognito_issuer: str
     cognito_audience: str
+    user_pool_id: str
+    cognito_endpoint: str | None
     jwks_url: str
     webhook_secret: str | None
     webhook_secret_name: str | None
@@ -66,6 +68,8 @@ def get_settings() -> Settings:
         idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", str(48 * 3600))),
         cognito_issuer=issuer,
         cognito_audience=os.environ.get("COGNITO_APP_CLIENT_ID", ""),
+        user_pool_id=pool_id,
+        cognito_endpoint=os.environ.get("COGNITO_ENDPOINT") or None,
         jwks_url=os.environ.get("COGNITO_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
         webhook_secret=os.environ.get("PAYMENT_WEBHOOK_SECRET") or None,
         webhook_secret_name=os.environ.get("PAYMENT_WEBHOOK_SECRET_NAME") or None,

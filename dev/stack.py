@@ -142,6 +142,7 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         "LEDGER_TABLE": info.table,
         "COGNITO_USER_POOL_ID": info.user_pool_id,
         "COGNITO_APP_CLIENT_ID": info.client_id,
+        "COGNITO_ENDPOINT": info.aws_endpoint,
         "COGNITO_JWKS_URL": f"{info.aws_endpoint}/{info.user_pool_id}/.well-known/jwks.json",
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "false",  # EMF lines on stdout, as CloudWatch would read them

@@ -37,6 +37,8 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
     if unknown:
         raise SystemExit(f"unknown stage {unknown}; known: {', '.join(STAGES)}")
     region = ctx("region") or os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION
+    if bool(ctx("domainName")) != bool(ctx("certificateArn")):
+        raise SystemExit("a custom domain needs both domainName and certificateArn (an ACM certificate in us-east-1)")
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     work_dir = outdir.parent / "chalice.out"
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,8 @@ ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/replaced-by-cdk"
 API_TABLE_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
                      "dynamodb:Scan", "dynamodb:UpdateItem")
 RECONCILE_TABLE_ACTIONS = ("dynamodb:Scan",)
+# PUT /v1/admin/merchants/{id} creates the merchant's staff group (chalicelib/identity.py).
+USER_POOL_ACTIONS = ("cognito-idp:CreateGroup",)
 # What DynamoDB needs from the caller when the table is encrypted with a customer managed key.
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 
@@ -185,6 +187,8 @@ class ServiceStack(Stack):
         api_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(API_TABLE_ACTIONS),
                                                    resources=[self.table.attr_arn]))
         webhook_secret.grant_read(api_role)
+        api_role.add_to_policy(iam.PolicyStatement(sid="MerchantGroups", actions=list(USER_POOL_ACTIONS),
+                                                   resources=[self.user_pool.user_pool_arn]))
         reconcile_role = self._function_role("ReconcileRole", reconcile_fn, "daily reconciliation job")
         reconcile_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(RECONCILE_TABLE_ACTIONS),
                                                          resources=[self.table.attr_arn]))

@@ -19,6 +19,11 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
+from tests import aws_env  # noqa: E402
+
+os.environ["DYNAMODB_ENDPOINT"] = aws_env.ENDPOINT
+os.environ["LEDGER_TABLE"] = aws_env.TABLE
+
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory):

@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from ..domain.errors import InvalidRequest
 from ..domain.money import require_positive_amount
+from ..identity import ensure_merchant_group
 from ..observability import metrics
 from ..services import admin, wallets
 from ..services.common import Outcome
@@ -58,7 +59,9 @@ def adjust(call: Call, user_id: str) -> Outcome:
        summary="Create or update a merchant that may take balance payments", access="admin",
        body=MerchantRequest, response=MerchantOut, tag="admin")
 def put_merchant(call: Call, merchant_id: str) -> dict:
-    return admin.put_merchant(get_store(), merchant_id, call.body.name, call.body.status)
+    # the staff group first: if the directory is down nothing is written and the PUT can be retried
+    group = ensure_merchant_group(call.settings, merchant_id)
+    return {**admin.put_merchant(get_store(), merchant_id, call.body.name, call.body.status), "staff_group": group}
 
 
 @route(bp, "/v1/admin/reconciliations", "POST", name="adminReconcile",

@@ -193,6 +193,7 @@ class MerchantOut(Out):
     merchant_id: str
     name: str
     status: Literal["active", "suspended"]
+    staff_group: str | None = None  # the Cognito group of its staff (None when no user pool is configured)
 
 
 class Mismatch(Out):

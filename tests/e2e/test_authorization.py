@@ -378,7 +378,8 @@ def check_adjustment(api, w, caller, body, before, after, bi, ai):
 
 
 def check_merchant(api, w, caller, body, before, after, bi, ai):
-    assert body == {"merchant_id": w.spare_merchant_id, "name": f"renamed by {caller}", "status": "active"}
+    assert body == {"merchant_id": w.spare_merchant_id, "name": f"renamed by {caller}", "status": "active",
+                    "staff_group": f"merchant:{w.spare_merchant_id}"}
     assert after == before
 
 

@@ -243,7 +243,8 @@ def test_waf_has_managed_rules_and_rate_limit_and_guards_the_distribution(synth,
 
 
 # ------------------------------------------------------------------ IAM
-DATA_SERVICES = ("dynamodb", "s3", "secretsmanager", "kms", "sqs", "sns", "events", "scheduler", "ssm", "logs")
+DATA_SERVICES = ("dynamodb", "s3", "secretsmanager", "kms", "sqs", "sns", "events", "scheduler", "ssm", "logs",
+                 "cognito-idp")
 RESOURCE_STAR_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
@@ -293,6 +294,19 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
                     granted |= dynamo
         assert granted == actions, fn_id
     assert "dynamodb:DeleteItem" not in API_TABLE_ACTIONS  # a ledger never deletes
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_api_may_create_groups_and_only_in_its_pool(synth, stage):
+    pool_id, _ = synth.one(stage, "AWS::Cognito::UserPool")
+    grants = [(policy["Properties"]["Roles"], st) for policy in synth.resources(stage, "AWS::IAM::Policy").values()
+              for st in _statements(policy) if any(a.startswith("cognito-idp:") for a in _listify(st["Action"]))]
+    assert len(grants) == 1
+    roles, st = grants[0]
+    api_role = synth.templates[stage]["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert roles == [{"Ref": api_role}]
+    assert _listify(st["Action"]) == ["cognito-idp:CreateGroup"]
+    assert st["Resource"] == {"Fn::GetAtt": [pool_id, "Arn"]}
 
 
 # ------------------------------------------------------------------ Cognito, secrets, events

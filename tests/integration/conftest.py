@@ -1,23 +1,18 @@
 """Integration fixtures: the store against a real (serialized) moto server process.
 
-The endpoint is fixed when this module is imported, before any test imports the
-store's models, because PynamoDB binds a model's host when its class is built.
+The endpoint and table are chosen in tests/aws_env.py and put into the
+environment by tests/conftest.py, before any test module imports the store's
+models (PynamoDB binds a model's host when its class is built).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
-from dev.stack import ROOT, create_table, free_port, wait_http
-
-PORT = free_port()
-ENDPOINT = f"http://127.0.0.1:{PORT}"
-TABLE = "balance-ledger-it"
-os.environ["DYNAMODB_ENDPOINT"] = ENDPOINT
-os.environ["LEDGER_TABLE"] = TABLE
+from dev.stack import ROOT, create_table, wait_http
+from tests.aws_env import ENDPOINT, PORT, TABLE
 
 
 @pytest.fixture(scope="session")
