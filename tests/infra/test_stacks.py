@@ -101,6 +101,9 @@ def test_gateway_refusals_use_the_error_envelope(synth, stage):
         tmpl = responses[kind]["responseTemplates"]["application/json"]
         assert tmpl.startswith('{"error":{"code":"'), (kind, tmpl)
         assert responses[kind]["responseParameters"]["gatewayresponse.header.X-Request-Id"] == "context.requestId"
+        # what API Gateway sends once it has substituted its variables is JSON in our envelope
+        body = json.loads(tmpl.replace("$context.error.messageString", '"Unauthorized"'))
+        assert set(body["error"]) == {"code", "message", "details"}
     assert responses["UNAUTHORIZED"]["statusCode"] == "401"
     assert json.loads(responses["INVALID_API_KEY"]["responseTemplates"]["application/json"])["error"]["code"] \
         == "forbidden"
