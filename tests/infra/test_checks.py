@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,26 @@ def test_cdk_nag_reports_nothing_unacknowledged(synth):
         if (synth.out / "validation-report.json").exists() else {"pluginReports": []}
     open_findings = [v for p in report["pluginReports"] for v in p["violations"]]
     assert open_findings == []
+
+
+def test_make_synth_summary_reports_lint_and_acknowledgements(synth, capsys):
+    from infra.app import summary
+
+    assert summary(synth.out) == 0
+    out = capsys.readouterr().out
+    assert "cfn-lint: 0 errors" in out
+    acknowledged = int(re.search(r"(\d+) findings acknowledged", out).group(1))
+    assert acknowledged >= 20
+
+
+def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
+    """What `cdk deploy` runs (infra/cdk.json: `python app.py` in infra/), with the context the CLI passes."""
+    from infra.stages import ROOT
+
+    env = {**__import__("os").environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": '{"stage": "dev"}'}
+    p = subprocess.run([sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
+    assert stacks == {"dev", "dev-edge"}
