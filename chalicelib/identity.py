@@ -12,9 +12,8 @@ from typing import Any
 
 from .config import Settings
 from .domain.errors import Unavailable
+from .domain.model import MERCHANT_GROUP_PREFIX
 from .observability import logger
-
-MERCHANT_GROUP_PREFIX = "merchant:"
 
 
 def merchant_group(merchant_id: str) -> str:

@@ -22,6 +22,9 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+MERCHANT_GROUP_PREFIX = "merchant:"  # a merchant's staff are the members of the group merchant:<merchant_id>
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling, from verified token claims only."""
@@ -39,7 +42,8 @@ class Principal:
 
     @property
     def merchant_ids(self) -> frozenset[str]:
-        return frozenset(g.split(":", 1)[1] for g in self.groups if g.startswith("merchant:") and len(g) > 9)
+        n = len(MERCHANT_GROUP_PREFIX)
+        return frozenset(g[n:] for g in self.groups if g.startswith(MERCHANT_GROUP_PREFIX) and len(g) > n)
 
 
 @dataclass(frozen=True)
