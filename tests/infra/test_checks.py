@@ -84,3 +84,21 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
     assert stacks == {"dev", "dev-edge"}
+
+
+def test_a_service_in_us_east_1_references_the_acl_without_cross_region_machinery(tmp_path):
+    from infra.app import build
+
+    app, stacks = build(tmp_path / "cdk.out", stages=("dev",), context={"region": "us-east-1"})
+    assembly = app.synth()
+    service = json.loads(Path(assembly.get_stack_by_name("store-balance-dev").template_full_path).read_text())
+    [dist] = [r for r in service["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
+    assert "Fn::ImportValue" in dist["Properties"]["DistributionConfig"]["WebACLId"]
+    assert not [r for r in service["Resources"].values() if "CrossRegion" in json.dumps(r)]
+
+
+def test_prod_has_termination_protection_and_dev_does_not(synth):
+    manifest = json.loads((synth.out / "manifest.json").read_text())
+    protection = {name: a["properties"].get("terminationProtection", False)
+                  for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
+    assert protection["prod"] is True and protection["dev"] is False
