@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     """What `cdk deploy` runs (infra/cdk.json: `python app.py` in infra/), with the context the CLI passes."""
     from infra.stages import ROOT
 
-    env = {**__import__("os").environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": '{"stage": "dev"}'}
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": '{"stage": "dev"}'}
     p = subprocess.run([sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True,
                        timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]

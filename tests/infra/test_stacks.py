@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from chalicelib.store.models import TTL_ATTRIBUTE, table_definition
 from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS, ROLE_PLACEHOLDER
+from infra.stages import ROOT
 
 STAGES = ("dev", "prod")
 # Said independently of the app's registry: the only routes anyone may call without a Cognito token.
@@ -59,7 +60,7 @@ def test_prod_table_is_protected_and_encrypted_with_its_own_key(synth):
 
 
 def test_config_names_the_same_table_the_stack_creates(synth):
-    config = json.loads((__import__("infra.stages", fromlist=["ROOT"]).ROOT / ".chalice" / "config.json").read_text())
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     for stage in STAGES:
         _, table = synth.one(stage, "AWS::DynamoDB::Table")
         assert config["stages"][stage]["environment_variables"]["LEDGER_TABLE"] == table["Properties"]["TableName"]
