@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
+    ArnFormat,
     Aws,
     CfnOutput,
     Duration,
@@ -126,6 +127,20 @@ class EdgeStack(Stack):
                 managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
             ])
         self.web_acl_arn = self.web_acl.attr_arn
+
+        # What WAF blocked and why, for "why was my customer refused?"; tokens are redacted.
+        waf_logs_name = f"aws-waf-logs-{stage.prefix}"  # WAF only delivers to groups named aws-waf-logs-*
+        waf_logs = logs.LogGroup(self, "WafLogs", log_group_name=waf_logs_name,
+                                 retention=RETENTION[stage.log_retention_days],
+                                 removal_policy=RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY)
+        logging = wafv2.CfnLoggingConfiguration(
+            self, "WafLogging", resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[self.format_arn(service="logs", resource="log-group",
+                                                     resource_name=waf_logs_name,
+                                                     arn_format=ArnFormat.COLON_RESOURCE_NAME)],
+            redacted_fields=[wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": name})
+                             for name in ("authorization", "cookie")])
+        logging.node.add_dependency(waf_logs)
 
 
 class ServiceStack(Stack):

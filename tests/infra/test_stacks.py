@@ -241,6 +241,12 @@ def test_waf_has_managed_rules_and_rate_limit_and_guards_the_distribution(synth,
     [rate] = [r for r in p["Rules"] if "RateBasedStatement" in r["Statement"]]
     assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    # blocked requests are logged, without tokens
+    [logging] = [v for v in edge["Resources"].values() if v["Type"] == "AWS::WAFv2::LoggingConfiguration"]
+    assert logging["Properties"]["ResourceArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    redacted = {f["SingleHeader"]["Name"] for f in logging["Properties"]["RedactedFields"]}
+    assert {"authorization", "cookie"} <= redacted
+    assert f"aws-waf-logs-store-balance-{stage}" in json.dumps(logging["Properties"]["LogDestinationConfigs"])
     # the distribution's WebACLId is this ACL's ARN, carried across regions
     _, dist = synth.one(stage, "AWS::CloudFront::Distribution")
     assert acl_id in json.dumps(dist["Properties"]["DistributionConfig"]["WebACLId"])
