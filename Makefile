@@ -11,7 +11,8 @@ CDK_CLI ?= aws-cdk@2.1148.1
 STAGE ?=
 # optional deploy settings, passed to the CDK app as context (README: Deployment)
 CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--context alarmEmail=$(ALARM_EMAIL)) \
-	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN))
+	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
+	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY))
 
 .PHONY: install run token test bench reconcile package synth deploy destroy clean
 

@@ -4,7 +4,8 @@ Run by `make synth` (every stage, offline, into infra/cdk.out) and by the CDK CL
 for `make deploy STAGE=...` (cdk.json; only that stage is built). Context:
 ``stage`` (one stage only), ``region`` (service region; else CDK_DEFAULT_REGION,
 else ap-southeast-1), ``domainName`` + ``certificateArn`` (optional custom domain,
-certificate in us-east-1), ``alarmEmail`` (optional subscriber of the alarm topic).
+certificate in us-east-1), ``alarmEmail`` (optional subscriber of the alarm topic),
+``apiConcurrency`` (optional reserved concurrency of the API function).
 """
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
     region = ctx("region") or os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION
     if bool(ctx("domainName")) != bool(ctx("certificateArn")):
         raise SystemExit("a custom domain needs both domainName and certificateArn (an ACM certificate in us-east-1)")
+    api_concurrency = ctx("apiConcurrency")
+    if api_concurrency is not None and not (str(api_concurrency).isdigit() and int(api_concurrency) >= 1):
+        raise SystemExit(f"apiConcurrency must be a whole number of at least 1, not {api_concurrency!r}")
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     work_dir = outdir.parent / "chalice.out"
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -53,6 +57,7 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
             stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
             cross_region_references=region != EDGE_REGION, termination_protection=stage.production,
             domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
+            api_concurrency=int(api_concurrency) if api_concurrency is not None else None,
             description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")
         service.add_stack_dependency(edge)
         for stack in (edge, service):

@@ -148,7 +148,7 @@ class ServiceStack(Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, web_acl_arn: str,
                  work_dir: Path, domain_name: str | None = None, certificate_arn: str | None = None,
-                 alarm_email: str | None = None, **kwargs: Any) -> None:
+                 alarm_email: str | None = None, api_concurrency: int | None = None, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.stage = stage
         retain = RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY
@@ -240,6 +240,11 @@ class ServiceStack(Stack):
             log_group.apply_removal_policy(retain)
             fn.node.add_dependency(role.node.find_child("DefaultPolicy"))  # policy attached before it runs
             fn.node.add_dependency(log_group)  # logs never land in a group without retention
+        if api_concurrency:
+            # A hard cap on the API's share of the account's Lambda concurrency (on top of the stage
+            # throttling). Opt-in: an account whose quota is still 10 cannot reserve any.
+            self.app.get_resource("APIHandler").add_property_override("ReservedConcurrentExecutions",
+                                                                      api_concurrency)
 
         # ---- REST API: API key (CloudFront only), Cognito authorizer on private routes, throttling, logs
         self.rest_api = self._secure_api(stage, origin_key)

@@ -78,13 +78,33 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     """What `cdk deploy` runs (infra/cdk.json: `python app.py` in infra/), with the context the CLI passes."""
     from infra.stages import ROOT
 
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": '{"stage": "dev"}'}
+    # `make deploy STAGE=dev API_CONCURRENCY=200`: the CLI hands context values over as strings
+    context = {"stage": "dev", "apiConcurrency": "200"}
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(context)}
     p = subprocess.run([sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True,
                        timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
     assert stacks == {"dev", "dev-edge"}
+    functions = json.loads((tmp_path / "out" / "dev.template.json").read_text())["Resources"]
+    assert functions["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 200
+    assert "ReservedConcurrentExecutions" not in functions["Reconcile"]["Properties"]
+
+
+def test_reserved_concurrency_is_opt_in(synth):
+    """A new account (quota 10) cannot reserve any concurrency, so the default template reserves none."""
+    for stage in ("dev", "prod"):
+        for fn in synth.resources(stage, "AWS::Serverless::Function").values():
+            assert "ReservedConcurrentExecutions" not in fn["Properties"]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "2.5", ""])
+def test_a_bad_concurrency_is_refused_before_anything_is_built(tmp_path, value):
+    from infra.app import build
+
+    with pytest.raises(SystemExit, match="apiConcurrency"):
+        build(tmp_path / "cdk.out", stages=("dev",), context={"apiConcurrency": value})
 
 
 def test_a_service_in_us_east_1_references_the_acl_without_cross_region_machinery(tmp_path):
