@@ -50,8 +50,9 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
     for name in chosen:
         stage = STAGE_SETTINGS[name]
         edge = EdgeStack(app, f"{name}-edge", stage=stage, stack_name=f"{stage.prefix}-edge",
+                         alarm_email=ctx("alarmEmail"),
                          env=cdk.Environment(account=account, region=EDGE_REGION),
-                         description=f"{SERVICE} {name}: CloudFront WAF (us-east-1)")
+                         description=f"{SERVICE} {name}: CloudFront WAF and its alarm (us-east-1)")
         service = ServiceStack(
             app, name, stage=stage, web_acl_arn=edge.web_acl_arn, work_dir=work_dir,
             stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),

@@ -84,11 +84,38 @@ def suppress(construct: Construct, *reasons: tuple[str, str] | tuple[str, str, l
             validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
+def alarm_topic(scope: Construct, stage: Stage, name: str, email: str | None,
+                key: kms.IKey | None = None) -> sns.Topic:
+    """The SNS topic a stack's alarms notify (alarms can only notify a topic of their own region)."""
+    topic = sns.Topic(scope, "Alarms", topic_name=f"{stage.prefix}-{name}", master_key=key, enforce_ssl=True)
+    if email:
+        topic.add_subscription(subs.EmailSubscription(email))
+    return topic
+
+
+def add_alarm(scope: Construct, stage: Stage, topic: sns.ITopic, construct_id: str, metric: cw.IMetric,
+              threshold: float, description: str, *,
+              comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              evaluation_periods: int = 1,
+              missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING) -> cw.Alarm:
+    """An alarm named <prefix>-<construct_id> that tells the topic when it fires and when it clears."""
+    alarm = cw.Alarm(scope, construct_id, alarm_name=f"{stage.prefix}-{construct_id}", metric=metric,
+                     threshold=threshold, comparison_operator=comparison, evaluation_periods=evaluation_periods,
+                     datapoints_to_alarm=evaluation_periods, treat_missing_data=missing,
+                     alarm_description=description)
+    action = cw_actions.SnsAction(topic)
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
+    return alarm
+
+
 class EdgeStack(Stack):
     """us-east-1: the WAF web ACL that guards the CloudFront distribution."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, alarm_email: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        acl_name = f"{stage.prefix}-edge"
 
         def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
             return wafv2.CfnWebACL.VisibilityConfigProperty(
@@ -107,10 +134,10 @@ class EdgeStack(Stack):
                                              "message": "too many requests from this address; retry later",
                                              "details": {}}})
         self.web_acl = wafv2.CfnWebACL(
-            self, "WebAcl", name=f"{stage.prefix}-edge", scope="CLOUDFRONT",
+            self, "WebAcl", name=acl_name, scope="CLOUDFRONT",
             description=f"{SERVICE} {stage.name}: AWS managed common and known-bad-inputs rules, per-IP rate limit",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=visibility("acl"),
+            visibility_config=visibility("edge"),  # the ACL's metric name is its name (the alarm's WebACL)
             custom_response_bodies={"rate_limited": wafv2.CfnWebACL.CustomResponseBodyProperty(
                 content_type="APPLICATION_JSON", content=rate_limited)},
             rules=[
@@ -141,6 +168,26 @@ class EdgeStack(Stack):
             redacted_fields=[wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": name})
                              for name in ("authorization", "cookie")])
         logging.node.add_dependency(waf_logs)
+
+        # WAF decides before anything of ours sees the request: a false positive of a managed rule, or a
+        # rate limit too tight for a busy order service, is an outage no service-side alarm would notice.
+        # WAF's CloudFront metrics live in us-east-1, and an alarm can only notify a topic of its region.
+        # Alarm state changes only, no customer data: SSL enforced, no customer managed key (a monthly fee).
+        topic = alarm_topic(self, stage, "edge-alarms", alarm_email)
+        five = Duration.minutes(5)
+        waf = {"WebACL": acl_name, "Rule": "ALL"}
+        add_alarm(self, stage, topic, "EdgeBlockedShare", cw.MathExpression(
+            # WAF publishes no BlockedRequests datapoint in a period without blocks: FILL makes that 0
+            expression="IF(FILL(allowed, 0) + FILL(blocked, 0) >= 100, "
+                       "100 * FILL(blocked, 0) / (FILL(allowed, 0) + FILL(blocked, 0)), 0)",
+            label="% of requests blocked by WAF", period=five,
+            using_metrics={name: cw.Metric(namespace="AWS/WAFV2", metric_name=metric, dimensions_map=waf,
+                                           statistic="Sum", period=five)
+                           for name, metric in (("allowed", "AllowedRequests"), ("blocked", "BlockedRequests"))}),
+            stage.waf_blocked_alarm_percent,
+            f"WAF blocked at least {stage.waf_blocked_alarm_percent}% of requests for 15 minutes (at least 100 "
+            f"requests per 5 minutes): an attack, or legitimate clients refused; {waf_logs_name} says which rule",
+            evaluation_periods=3)
 
 
 class ServiceStack(Stack):
@@ -456,23 +503,12 @@ class ServiceStack(Stack):
         return distribution
 
     def _alarms(self, stage: Stage, key: kms.Key, email: str | None, api_fn: str, reconcile_fn: str) -> sns.Topic:
-        topic = sns.Topic(self, "Alarms", topic_name=f"{stage.prefix}-alarms", master_key=key, enforce_ssl=True)
-        if email:
-            topic.add_subscription(subs.EmailSubscription(email))
-        action = cw_actions.SnsAction(topic)
+        topic = alarm_topic(self, stage, "alarms", email, key)
         five = Duration.minutes(5)
 
-        def alarm(construct_id: str, metric: cw.IMetric, threshold: float, description: str, *,
-                  comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                  evaluation_periods: int = 1,
-                  missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING) -> cw.Alarm:
-            a = cw.Alarm(self, construct_id, alarm_name=f"{stage.prefix}-{construct_id}", metric=metric,
-                         threshold=threshold, comparison_operator=comparison, evaluation_periods=evaluation_periods,
-                         datapoints_to_alarm=evaluation_periods, treat_missing_data=missing,
-                         alarm_description=description)
-            a.add_alarm_action(action)
-            a.add_ok_action(action)
-            return a
+        def alarm(construct_id: str, metric: cw.IMetric, threshold: float, description: str,
+                  **options: Any) -> cw.Alarm:
+            return add_alarm(self, stage, topic, construct_id, metric, threshold, description, **options)
 
         api = {"ApiName": stage.prefix, "Stage": stage.api_stage}
         alarm("Api5xxRate", cw.MathExpression(

@@ -21,6 +21,7 @@ class Stage:
     api_rate_limit: int  # API Gateway stage: steady requests per second...
     api_burst_limit: int  # ...and burst, so a flood cannot take the account's Lambda concurrency
     waf_rate_limit: int  # requests per client IP per 5 minutes before WAF blocks it
+    waf_blocked_alarm_percent: int  # share of requests WAF blocks (15 minutes) that raises the edge alarm
     price_class: str  # CloudFront price class (aws_cloudfront.PriceClass member)
 
     @property
@@ -48,7 +49,9 @@ class Stage:
 
 STAGE_SETTINGS = {
     "dev": Stage("dev", production=False, log_retention_days=14, access_log_days=30,
-                 api_rate_limit=50, api_burst_limit=100, waf_rate_limit=1000, price_class="PRICE_CLASS_100"),
+                 api_rate_limit=50, api_burst_limit=100, waf_rate_limit=1000, waf_blocked_alarm_percent=20,
+                 price_class="PRICE_CLASS_100"),
     "prod": Stage("prod", production=True, log_retention_days=90, access_log_days=365,
-                  api_rate_limit=500, api_burst_limit=1000, waf_rate_limit=3000, price_class="PRICE_CLASS_ALL"),
+                  api_rate_limit=500, api_burst_limit=1000, waf_rate_limit=3000, waf_blocked_alarm_percent=5,
+                  price_class="PRICE_CLASS_ALL"),
 }

@@ -79,7 +79,7 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     from infra.stages import ROOT
 
     # `make deploy STAGE=dev API_CONCURRENCY=200`: the CLI hands context values over as strings
-    context = {"stage": "dev", "apiConcurrency": "200"}
+    context = {"stage": "dev", "apiConcurrency": "200", "alarmEmail": "ops@example.com"}
     env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(context)}
     p = subprocess.run([sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True,
                        timeout=600)
@@ -90,6 +90,11 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     functions = json.loads((tmp_path / "out" / "dev.template.json").read_text())["Resources"]
     assert functions["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 200
     assert "ReservedConcurrentExecutions" not in functions["Reconcile"]["Properties"]
+    # ALARM_EMAIL subscribes to the alarm topics of both regions
+    for stack in ("dev", "dev-edge"):
+        resources = json.loads((tmp_path / "out" / f"{stack}.template.json").read_text())["Resources"]
+        [subscription] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
+        assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "ops@example.com"
 
 
 def test_reserved_concurrency_is_opt_in(synth):

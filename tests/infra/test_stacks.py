@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from chalicelib.store.models import TTL_ATTRIBUTE, table_definition
 from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS, ROLE_PLACEHOLDER
-from infra.stages import ROOT
+from infra.stages import ROOT, STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
 # Said independently of the app's registry: the only routes anyone may call without a Cognito token.
@@ -353,6 +353,30 @@ def test_alarms_exist_and_notify_the_topic(synth, stage):
     assert alarms["ReconciliationNotRun"]["TreatMissingData"] == "breaching"
     conflicts = alarms["LedgerTransactionConflicts"]
     assert conflicts["MetricName"] == "TransactionConflict"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_waf_blocking_too_much_raises_an_alarm_in_the_acls_region(synth, stage):
+    """WAF refuses before the API sees anything: its own alarm, on its own topic in us-east-1."""
+    edge = f"{stage}-edge"
+    topic_id, _ = synth.one(edge, "AWS::SNS::Topic")
+    _, acl = synth.one(edge, "AWS::WAFv2::WebACL")
+    _, alarm = synth.one(edge, "AWS::CloudWatch::Alarm")
+    a = alarm["Properties"]
+    assert a["AlarmName"] == f"store-balance-{stage}-EdgeBlockedShare"
+    assert a["AlarmActions"] == a["OKActions"] == [{"Ref": topic_id}]
+    assert a["Threshold"] == STAGE_SETTINGS[stage].waf_blocked_alarm_percent
+    assert a["EvaluationPeriods"] == a["DatapointsToAlarm"] == 3
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in a["Metrics"] if "MetricStat" in m}
+    assert {m["MetricName"] for m in stats.values()} == {"AllowedRequests", "BlockedRequests"}
+    for metric in stats.values():
+        assert metric["Namespace"] == "AWS/WAFV2"
+        dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        # the WebACL dimension is the ACL's metric name, kept equal to its name
+        assert dims == {"WebACL": acl["Properties"]["Name"], "Rule": "ALL"}
+        assert acl["Properties"]["VisibilityConfig"]["MetricName"] == acl["Properties"]["Name"]
+    [expression] = [m["Expression"] for m in a["Metrics"] if "Expression" in m]
+    assert "FILL(blocked, 0)" in expression  # no datapoint in a period without blocks counts as 0
 
 
 # ------------------------------------------------------------------ suppressions
