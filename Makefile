@@ -14,7 +14,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY))
 
-.PHONY: install run token test bench reconcile package synth deploy destroy clean
+.PHONY: install run token test bench reconcile package synth deploy smoke destroy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ synth: install  ## every stage's CloudFormation, offline, into infra/cdk.out (+ 
 deploy: install  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (README: Deployment)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod"; exit 2; }
 	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
+
+smoke: install  ## after make deploy: check the deployed STAGE from outside (HTTPS, no token, no money moves)
+	@test -n "$(STAGE)" || { echo "usage: make smoke STAGE=dev|prod [REGION=...]"; exit 2; }
+	$(PY) -m infra.smoke --stage $(STAGE) $(if $(REGION),--region $(REGION))
 
 destroy: install  ## cdk destroy STAGE=dev|prod (prod keeps its table, pool, key and logs: RETAIN)
 	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=dev|prod"; exit 2; }
