@@ -3,14 +3,17 @@
     make smoke STAGE=dev [REGION=ap-southeast-1]
 
 Reads the service stack's outputs (CloudFormation DescribeStacks: ``Url``,
-``RestApiId``) and sends a handful of anonymous HTTPS requests; no token is
-used and no money moves. Each promise the templates make but synthesis cannot
-prove is checked against the real thing:
+``RestApiId``) and sends a handful of HTTPS requests, anonymous unless
+``SMOKE_TOKEN`` is set; no money moves. Each promise the templates make but
+synthesis cannot prove is checked against the real thing:
 
 * the API answers through CloudFront, with the security-headers policy applied;
 * a private route refuses a caller without a token, or with a forged one, in
   the service's error envelope (API Gateway's Cognito authorizer and the
   app's own check agree on the shape);
+* with ``SMOKE_TOKEN`` set to an ID token of the stage's pool, that token is
+  let through as the app expects it (``Authorization: Bearer <token>``) and
+  reads the caller's wallet (a read: nothing is written);
 * the public OpenAPI document is served from CloudFront's cache on a repeat;
 * a request sent straight to the API's execute-api endpoint is refused (the
   API key only CloudFront knows);
@@ -25,7 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,6 +44,7 @@ PASS, FAIL, NOT_APPLICABLE = "pass", "FAIL", "n/a"
 class Target:
     url: str  # the API's public base, ending in /v1
     origin: str | None = None  # the execute-api base of the same stage, ending in /v1 (deployed only)
+    token: str | None = field(default=None, repr=False)  # an ID token of the stage's user pool, if given
 
     @property
     def behind_cloudfront(self) -> bool:
@@ -115,6 +119,15 @@ def check_private_route_with_forged_token(t: Target, http: requests.Session) -> 
     return (PASS if ok else FAIL), detail
 
 
+def check_valid_token_is_let_through(t: Target, http: requests.Session) -> tuple[str, str]:
+    """The one check that needs a user: API Gateway's authorizer and the app both accept the token as sent."""
+    if not t.token:
+        return NOT_APPLICABLE, "set SMOKE_TOKEN to an ID token of the stage's user pool"
+    r = http.get(f"{t.url}/wallet", headers={"Authorization": f"Bearer {t.token}"}, timeout=TIMEOUT)
+    ok = r.status_code == 200 and "user_id" in _json(r)
+    return (PASS if ok else FAIL), f"{r.status_code} (want 200 and the caller's wallet)"
+
+
 def check_public_document_is_cached(t: Target, http: requests.Session) -> tuple[str, str]:
     if not t.behind_cloudfront:
         return NOT_APPLICABLE, "CloudFront's cache"
@@ -148,6 +161,7 @@ CHECKS: list[tuple[str, Callable[[Target, requests.Session], tuple[str, str]]]] 
     ("security headers are added", check_security_headers),
     ("a private route refuses a missing token (401)", check_private_route_without_token),
     ("a private route refuses a forged token (401)", check_private_route_with_forged_token),
+    ("a valid ID token is let through (200)", check_valid_token_is_let_through),
     ("the OpenAPI document is served from the cache", check_public_document_is_cached),
     ("the API refuses calls that bypass CloudFront (403)", check_origin_refuses_direct_calls),
     ("plain HTTP is refused (403)", check_plain_http_is_refused),
@@ -185,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"cannot read the outputs of stage {args.stage} in {args.region}: {exc}") from None
     else:
         target = Target(url=args.url.rstrip("/"), origin=args.origin.rstrip("/") if args.origin else None)
+    target = replace(target, token=os.environ.get("SMOKE_TOKEN") or None)
     print(f"smoke: {target.url}" + (f" (origin {target.origin})" if target.origin else ""))
     results = run_checks(target)
     width = max(len(r.check) for r in results)

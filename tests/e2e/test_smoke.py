@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import boto3
 
-from infra.smoke import NOT_APPLICABLE, PASS, Target, run_checks, stack_target
+from dev.stack import issue_token
+from infra.smoke import FAIL, NOT_APPLICABLE, PASS, Target, run_checks, stack_target
 from infra.stages import ROOT, STAGE_SETTINGS
 
 
@@ -19,10 +21,23 @@ def test_the_local_api_passes_every_check_that_applies_without_cloudfront(local_
         assert results[check].outcome == PASS, results[check]
 
 
+def test_a_real_token_is_let_through_and_a_forged_one_is_not(local_stack):
+    check = "a valid ID token is let through (200)"
+    token = issue_token(local_stack, "smoke-reader", [])
+    real = {r.check: r for r in run_checks(Target(url=f"{local_stack.api_url}/v1", token=token))}
+    assert real[check].outcome == PASS, real[check]
+    forged = {r.check: r for r in run_checks(Target(url=f"{local_stack.api_url}/v1", token=token[:-4] + "AAAA"))}
+    assert forged[check].outcome == FAIL
+    assert token not in repr(Target(url="u", token=token))  # never printed
+
+
 def test_the_command_exits_non_zero_when_a_check_fails(local_stack):
+    env = {**os.environ, "SMOKE_TOKEN": issue_token(local_stack, "smoke-reader", [])}
     ok = subprocess.run([sys.executable, "-m", "infra.smoke", "--url", f"{local_stack.api_url}/v1"], cwd=ROOT,
-                        capture_output=True, text=True, timeout=120)
+                        capture_output=True, text=True, timeout=120, env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "pass a valid ID token is let through" in ok.stdout
+    assert env["SMOKE_TOKEN"] not in ok.stdout
     wrong = subprocess.run([sys.executable, "-m", "infra.smoke", "--url", f"{local_stack.api_url}/nowhere"],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 1
