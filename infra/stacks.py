@@ -511,15 +511,22 @@ class ServiceStack(Stack):
             return add_alarm(self, stage, topic, construct_id, metric, threshold, description, **options)
 
         api = {"ApiName": stage.prefix, "Stage": stage.api_stage}
-        alarm("Api5xxRate", cw.MathExpression(
-            expression="IF(requests >= 20, 100 * errors / requests, 0)", label="5xx % of requests", period=five,
-            using_metrics={
-                "errors": cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", dimensions_map=api,
-                                    statistic="Sum", period=five),
-                "requests": cw.Metric(namespace="AWS/ApiGateway", metric_name="Count", dimensions_map=api,
-                                      statistic="Sum", period=five)}),
-            1, "More than 1% of API requests answered 5xx for 10 minutes (at least 20 requests per 5 minutes)",
-            evaluation_periods=2)
+
+        def api_share(metric_name: str, min_requests: int, label: str) -> cw.MathExpression:
+            """% of the API's requests answered with `metric_name`; 0 in a period under `min_requests`."""
+            return cw.MathExpression(
+                expression=f"IF(requests >= {min_requests}, 100 * errors / requests, 0)", label=label, period=five,
+                using_metrics={name: cw.Metric(namespace="AWS/ApiGateway", metric_name=metric, dimensions_map=api,
+                                               statistic="Sum", period=five)
+                               for name, metric in (("errors", metric_name), ("requests", "Count"))})
+
+        alarm("Api5xxRate", api_share("5XXError", 20, "5xx % of requests"),
+              1, "More than 1% of API requests answered 5xx for 10 minutes (at least 20 requests per 5 minutes)",
+              evaluation_periods=2)
+        alarm("Api4xxShare", api_share("4XXError", 50, "4xx % of requests"),
+              50, "Half the API's requests refused (4xx) for 15 minutes (at least 50 requests per 5 minutes): "
+                  "CloudFront's origin key out of step with the API key (all 403), the authorizer refusing good "
+                  "tokens (all 401), or a client release sending bad requests", evaluation_periods=3)
         for name, fn in (("Api", api_fn), ("Reconcile", reconcile_fn)):
             dims = {"FunctionName": fn}
             alarm(f"{name}FunctionErrors", cw.Metric(namespace="AWS/Lambda", metric_name="Errors",

@@ -333,7 +333,7 @@ def test_users_groups_client_secret_bus_and_schedules(synth, stage):
 
 
 # ------------------------------------------------------------------ alarms
-ALARMS = {"Api5xxRate", "ApiFunctionErrors", "ApiFunctionThrottles", "ReconcileFunctionErrors",
+ALARMS = {"Api5xxRate", "Api4xxShare", "ApiFunctionErrors", "ApiFunctionThrottles", "ReconcileFunctionErrors",
           "ReconcileFunctionThrottles", "LedgerThrottles", "LedgerTransactionConflicts",
           "ReconciliationMismatches", "ReconciliationNotRun"}
 
@@ -353,6 +353,15 @@ def test_alarms_exist_and_notify_the_topic(synth, stage):
     assert alarms["ReconciliationNotRun"]["TreatMissingData"] == "breaching"
     conflicts = alarms["LedgerTransactionConflicts"]
     assert conflicts["MetricName"] == "TransactionConflict"
+    # everything refused (origin key out of step: all 403; authorizer: all 401) is an outage too
+    refused = alarms["Api4xxShare"]
+    read = {m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"] for m in refused["Metrics"]
+            if "MetricStat" in m}
+    assert set(read) == {"4XXError", "Count"}
+    for metric in read.values():
+        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {"ApiName": f"store-balance-{stage}",
+                                                                       "Stage": STAGE_SETTINGS[stage].api_stage}
+    assert refused["Threshold"] == 50 and refused["EvaluationPeriods"] == 3
 
 
 @pytest.mark.parametrize("stage", STAGES)
