@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script by the CDK CLI: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,6 +30,16 @@ from .stages import DEFAULT_REGION, EDGE_REGION, SERVICE, STAGE_SETTINGS, STAGES
 OUT_DIR = Path(__file__).resolve().parent / "cdk.out"
 
 
+def positive_int(ctx: Any, name: str) -> int | None:
+    """A context value that must be a whole number >= 1 when given (the CLI passes strings)."""
+    value = ctx(name)
+    if value is None:
+        return None
+    if not (str(value).isdigit() and int(value) >= 1):
+        raise SystemExit(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
           context: dict[str, str] | None = None) -> tuple[cdk.App, dict[str, tuple[EdgeStack, ServiceStack]]]:
     app = cdk.App(outdir=str(outdir), context=context or {})
@@ -40,9 +51,7 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
     region = ctx("region") or os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION
     if bool(ctx("domainName")) != bool(ctx("certificateArn")):
         raise SystemExit("a custom domain needs both domainName and certificateArn (an ACM certificate in us-east-1)")
-    api_concurrency = ctx("apiConcurrency")
-    if api_concurrency is not None and not (str(api_concurrency).isdigit() and int(api_concurrency) >= 1):
-        raise SystemExit(f"apiConcurrency must be a whole number of at least 1, not {api_concurrency!r}")
+    api_concurrency = positive_int(ctx, "apiConcurrency")
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     work_dir = outdir.parent / "chalice.out"
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +67,7 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
             stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
             cross_region_references=region != EDGE_REGION, termination_protection=stage.production,
             domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
-            api_concurrency=int(api_concurrency) if api_concurrency is not None else None,
+            api_concurrency=api_concurrency,
             description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")
         service.add_stack_dependency(edge)
         for stack in (edge, service):

@@ -223,16 +223,23 @@ class ServiceStack(Stack):
             description="HMAC key shared with the payment provider; put the provider's value after deploying",
             generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True, password_length=48),
             removal_policy=retain)
+        # The key is resolved into the API key and CloudFront's origin header at deploy time, so a new value
+        # in the same secret would go unnoticed (the template would not change). Rotating is a new generation
+        # instead (stage.origin_key_generation + 1, deployed): a new secret with a new value, a new API key added
+        # to the usage plan, CloudFront updated; the old key is removed only after, in CloudFormation's
+        # cleanup, so edges still sending it are served meanwhile. Nothing to keep: the old secret goes.
         origin_key = sm.Secret(
-            self, "OriginKey", secret_name=f"{SERVICE}/{stage.name}/cloudfront-origin-key", encryption_key=key,
+            self, f"OriginKey{stage.origin_key_generation}", encryption_key=key,
+            secret_name=f"{SERVICE}/{stage.name}/cloudfront-origin-key-{stage.origin_key_generation}",
             description="API key CloudFront adds to every origin request; the API refuses requests without it",
             generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True, password_length=40),
-            removal_policy=retain)
+            removal_policy=RemovalPolicy.DESTROY)
         suppress(webhook_secret, ("AwsSolutions-SMG4", "The webhook key is issued by the payment provider; it is "
                                   "rotated when the provider rotates it (put-secret-value), and the app re-reads "
                                   "it within 5 minutes (Powertools parameters cache)."))
-        suppress(origin_key, ("AwsSolutions-SMG4", "Rotation needs a stack update (the value is resolved into "
-                              "the API key and CloudFront's origin header at deploy time); see README."))
+        suppress(origin_key, ("AwsSolutions-SMG4", "Rotated by deploying a new generation "
+                              "(infra/stages.py origin_key_generation): the value lives in the API key and CloudFront's origin "
+                              "header, which a Secrets Manager rotation function could not update; see README."))
 
         # ---- domain events and schedules, ready for promotions and analytics
         self.bus = events.EventBus(self, "DomainEvents", event_bus_name=f"{stage.prefix}-events",

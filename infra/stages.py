@@ -23,6 +23,8 @@ class Stage:
     waf_rate_limit: int  # requests per client IP per 5 minutes before WAF blocks it
     waf_blocked_alarm_percent: int  # share of requests WAF blocks (15 minutes) that raises the edge alarm
     price_class: str  # CloudFront price class (aws_cloudfront.PriceClass member)
+    # CloudFront's origin key: raise by one and deploy to rotate it (README: Deployment). Only ever up.
+    origin_key_generation: int = 1
 
     @property
     def prefix(self) -> str:

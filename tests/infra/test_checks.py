@@ -112,6 +112,38 @@ def test_a_bad_concurrency_is_refused_before_anything_is_built(tmp_path, value):
         build(tmp_path / "cdk.out", stages=("dev",), context={"apiConcurrency": value})
 
 
+def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth, tmp_path, monkeypatch):
+    """A new value in the same secret would not change the template, so nothing would be redeployed."""
+    import dataclasses
+
+    import infra.app
+    from infra.app import build
+
+    def origin_key_use(template: dict) -> tuple[str, set[str], str, str]:
+        res = template["Resources"]
+        [(secret_id, secret)] = [(k, v) for k, v in res.items() if v["Type"] == "AWS::SecretsManager::Secret"
+                                 and "cloudfront-origin-key" in v["Properties"]["Name"]]
+        [key] = [v for v in res.values() if v["Type"] == "AWS::ApiGateway::ApiKey"]
+        [dist] = [v for v in res.values() if v["Type"] == "AWS::CloudFront::Distribution"]
+        [origin] = dist["Properties"]["DistributionConfig"]["Origins"]
+        header = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}["x-api-key"]
+        users = {name for name, value in (("api key", key["Properties"]["Value"]), ("cloudfront", header))
+                 if secret_id in json.dumps(value)}
+        return secret_id, users, secret["Properties"]["Name"], secret["DeletionPolicy"]
+
+    first = origin_key_use(synth.templates["dev"])
+    rotated = dataclasses.replace(infra.app.STAGE_SETTINGS["dev"], origin_key_generation=2)
+    monkeypatch.setitem(infra.app.STAGE_SETTINGS, "dev", rotated)
+    app, _ = build(tmp_path / "cdk.out", stages=("dev",))
+    assembly = app.synth()
+    second = origin_key_use(json.loads(Path(assembly.get_stack_by_name("store-balance-dev")
+                                             .template_full_path).read_text()))
+    assert first[1] == second[1] == {"api key", "cloudfront"}
+    assert first[0] != second[0]  # a new secret resource: a new generated value
+    assert first[2].endswith("-1") and second[2].endswith("-2")
+    assert second[3] == "Delete"  # the old generation is removed once the new one serves
+
+
 def test_a_service_in_us_east_1_references_the_acl_without_cross_region_machinery(tmp_path):
     from infra.app import build
 
