@@ -439,7 +439,9 @@ class ServiceStack(Stack):
         rest.node.add_dependency(account)
 
         # Only CloudFront knows the key: the API refuses any request that does not come through it.
-        api_key = apigw.CfnApiKey(self, "CloudFrontApiKey", name=f"{stage.prefix}-cloudfront", enabled=True,
+        # Name and value are create-only: a new generation replaces the key (and its usage plan key).
+        api_key = apigw.CfnApiKey(self, "CloudFrontApiKey", enabled=True,
+                                  name=f"{stage.prefix}-cloudfront-{stage.origin_key_generation}",
                                   description="Sent by CloudFront as x-api-key on every origin request",
                                   value=origin_key.secret_value.unsafe_unwrap())
         plan = apigw.CfnUsagePlan(

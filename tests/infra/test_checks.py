@@ -129,7 +129,7 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
         header = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}["x-api-key"]
         users = {name for name, value in (("api key", key["Properties"]["Value"]), ("cloudfront", header))
                  if secret_id in json.dumps(value)}
-        return secret_id, users, secret["Properties"]["Name"], secret["DeletionPolicy"]
+        return secret_id, users, secret["Properties"]["Name"], secret["DeletionPolicy"], key["Properties"]["Name"]
 
     first = origin_key_use(synth.templates["dev"])
     rotated = dataclasses.replace(infra.app.STAGE_SETTINGS["dev"], origin_key_generation=2)
@@ -142,6 +142,8 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
     assert first[0] != second[0]  # a new secret resource: a new generated value
     assert first[2].endswith("-1") and second[2].endswith("-2")
     assert second[3] == "Delete"  # the old generation is removed once the new one serves
+    # the API key's value is create-only: a new generation is a new key (replaced, not edited in place)
+    assert first[4].endswith("-cloudfront-1") and second[4].endswith("-cloudfront-2")
 
 
 def test_a_service_in_us_east_1_references_the_acl_without_cross_region_machinery(tmp_path):
