@@ -28,6 +28,7 @@ from .stacks import EdgeStack, ServiceStack  # noqa: E402
 from .stages import DEFAULT_REGION, EDGE_REGION, SERVICE, STAGE_SETTINGS, STAGES  # noqa: E402
 
 OUT_DIR = Path(__file__).resolve().parent / "cdk.out"
+CROSS_STACK_REFERENCES = "@aws-cdk/core:defaultCrossStackReferences"
 
 
 def positive_int(ctx: Any, name: str) -> int | None:
@@ -42,7 +43,10 @@ def positive_int(ctx: Any, name: str) -> int | None:
 
 def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
           context: dict[str, str] | None = None) -> tuple[cdk.App, dict[str, tuple[EdgeStack, ServiceStack]]]:
-    app = cdk.App(outdir=str(outdir), context=context or {})
+    # Weak cross-stack references: the service stack reads the edge stack's ACL ARN with CloudFormation's
+    # Fn::GetStackOutput, across regions, instead of CDK's strong default (SSM parameters written and read
+    # by two Node.js custom-resource functions, and exports that lock the producer against changes).
+    app = cdk.App(outdir=str(outdir), context={CROSS_STACK_REFERENCES: "weak", **(context or {})})
     ctx = app.node.try_get_context
     chosen = (ctx("stage"),) if ctx("stage") else (stages or STAGES)
     unknown = [s for s in chosen if s not in STAGE_SETTINGS]
@@ -65,7 +69,7 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
         service = ServiceStack(
             app, name, stage=stage, web_acl_arn=edge.web_acl_arn, work_dir=work_dir,
             stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
-            cross_region_references=region != EDGE_REGION, termination_protection=stage.production,
+            termination_protection=stage.production,
             domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
             api_concurrency=api_concurrency,
             description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")

@@ -2,7 +2,7 @@
 
 CloudFront-scoped WAF web ACLs can only be created in us-east-1, so they live in
 their own small stack there; the service stack (any region) reads the ACL's ARN
-through CDK's cross-region references.
+with CloudFormation's Fn::GetStackOutput (a weak cross-stack reference, infra/app.py).
 """
 from __future__ import annotations
 

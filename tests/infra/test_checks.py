@@ -31,6 +31,7 @@ def test_cfn_lint_finds_no_error_in_any_template(synth):
     findings = lint(templates)
     errors = [f for f in findings if rule(f).startswith("E")]
     assert errors == []
+    assert findings == []  # no warning either (the cross-region custom resources that gave W3005 are gone)
 
 
 def test_cfn_lint_would_catch_chalices_log_group_bug(synth, tmp_path):
@@ -146,15 +147,22 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
     assert first[4].endswith("-cloudfront-1") and second[4].endswith("-cloudfront-2")
 
 
-def test_a_service_in_us_east_1_references_the_acl_without_cross_region_machinery(tmp_path):
+def test_the_acl_is_read_across_regions_without_custom_resources(synth, tmp_path):
+    """Fn::GetStackOutput reads the edge stack's output; no SSM parameters, no Node.js functions, no exports."""
     from infra.app import build
 
-    app, stacks = build(tmp_path / "cdk.out", stages=("dev",), context={"region": "us-east-1"})
-    assembly = app.synth()
-    service = json.loads(Path(assembly.get_stack_by_name("store-balance-dev").template_full_path).read_text())
-    [dist] = [r for r in service["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
-    assert "Fn::ImportValue" in dist["Properties"]["DistributionConfig"]["WebACLId"]
-    assert not [r for r in service["Resources"].values() if "CrossRegion" in json.dumps(r)]
+    app, _ = build(tmp_path / "cdk.out", stages=("dev",), context={"region": "us-east-1"})
+    same_region = json.loads(Path(app.synth().get_stack_by_name("store-balance-dev").template_full_path).read_text())
+    for template, region in ((synth.templates["dev"], "ap-southeast-1"), (same_region, "us-east-1")):
+        [dist] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
+        read = dist["Properties"]["DistributionConfig"]["WebACLId"]["Fn::GetStackOutput"]
+        assert read["StackName"] == "store-balance-dev-edge", region
+        assert read["OutputName"] in synth.templates["dev-edge"]["Outputs"]
+        assert not [r for r in template["Resources"].values()
+                    if r["Type"].startswith("Custom::") or r["Type"] == "AWS::SSM::Parameter"], region
+    edge = synth.templates["dev-edge"]
+    assert not [r for r in edge["Resources"].values() if r["Type"].startswith(("AWS::Lambda::", "AWS::IAM::"))]
+    assert all("Export" not in o for o in edge["Outputs"].values())  # nothing locks the edge stack
 
 
 def test_prod_has_termination_protection_and_dev_does_not(synth):
