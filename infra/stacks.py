@@ -237,8 +237,8 @@ class ServiceStack(Stack):
         suppress(webhook_secret, ("AwsSolutions-SMG4", "The webhook key is issued by the payment provider; it is "
                                   "rotated when the provider rotates it (put-secret-value), and the app re-reads "
                                   "it within 5 minutes (Powertools parameters cache)."))
-        suppress(origin_key, ("AwsSolutions-SMG4", "Rotated by deploying a new generation "
-                              "(infra/stages.py origin_key_generation): the value lives in the API key and CloudFront's origin "
+        suppress(origin_key, ("AwsSolutions-SMG4", "Rotated by deploying a new generation (infra/stages.py "
+                              "origin_key_generation): the value lives in the API key and CloudFront's origin "
                               "header, which a Secrets Manager rotation function could not update; see README."))
 
         # ---- domain events and schedules, ready for promotions and analytics
