@@ -14,7 +14,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY))
 
-.PHONY: install run token test bench reconcile package synth deploy smoke destroy clean
+.PHONY: install run token sign test bench reconcile package synth deploy smoke destroy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ run: install  ## local stack: moto + table + Cognito + demo data + chalice local
 
 token:  ## print an ID token for SUB (with GROUPS) from the running local stack
 	@$(PY) -m dev.issue_token "$(SUB)" "$(GROUPS)"
+
+sign:  ## print the X-Signature value of the webhook body BODY, signed with the running local stack's secret
+	@$(PY) -m dev.sign_webhook "$$BODY"
 
 test: install  ## every test: unit, integration (moto) and end-to-end (HTTP)
 	$(PY) -m pytest

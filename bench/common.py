@@ -146,7 +146,6 @@ class Api:
     def fund(self, user: User, amount: int) -> None:
         """Top up and settle through the signed webhook, as the provider would."""
         from chalicelib.api.signature import sign  # pure functions: no settings are read
-        from chalicelib.config import LOCAL_WEBHOOK_SECRET
 
         r = self.http.post(f"{self.url}/v1/topups", headers=user.headers(str(uuid.uuid4())),
                            data=json.dumps({"amount": amount, "channel": "wechat"}), timeout=30)
@@ -156,7 +155,7 @@ class Api:
         raw = json.dumps({"topup_id": topup_id, "status": "succeeded", "amount": amount,
                           "provider_ref": f"bench-{topup_id}"}).encode()
         w = self.http.post(f"{self.url}/v1/webhooks/payments", data=raw, timeout=30, headers={
-            "Content-Type": "application/json", "X-Signature": sign(LOCAL_WEBHOOK_SECRET, raw)})
+            "Content-Type": "application/json", "X-Signature": sign(self.info.webhook_secret, raw)})
         if w.status_code != 200 or not w.json().get("credited"):
             raise RuntimeError(f"webhook: {w.status_code} {w.text}")
 

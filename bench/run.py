@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bundle, cold_import, concurrency, pay_latency
+from . import bundle, cold_import, concurrency, first_payment, pay_latency
 from .common import PYTHON, RESULTS_DIR, ROOT, Api, Row, render_rows, render_table
 
 RESULTS_FILE = RESULTS_DIR / "bench.json"
@@ -150,7 +150,7 @@ def main() -> int:
                 sys.stderr.write(f"--- {log.name}\n{log.read_text()[-3000:]}\n")
             results["errors"]["local_stack"] = {"error": f"{type(exc).__name__}: {exc}",
                                                 "traceback": traceback.format_exc()}
-            say(f"the local stack did not start ({type(exc).__name__}: {exc}): benchmarks 1, 2 and 5 skipped")
+            say(f"the local stack did not start ({type(exc).__name__}: {exc}): benchmarks 1, 2, 5 and 6 skipped")
             return
         say(f"moto on {info.aws_endpoint}, chalice local on {info.api_url}")
 
@@ -163,9 +163,12 @@ def main() -> int:
             bench("pay_latency", "2. Pay latency: HTTP (chalice local) vs the raw storage calls (boto3 -> moto)",
                   lambda: pay_latency.run(api, template),
                   lambda r: pay_latency.rows(r, calls.get("inprocess_pay")))
+            bench("first_payment", "6. Cold start serving a payment: app (tracing on) vs boto3 + the same storage calls",
+                  lambda: first_payment.run(api, template, work), first_payment.rows)
         else:
-            results["errors"]["pay_latency"] = {"error": "skipped: needs the pay template of benchmark 1"}
-            say("\n2. Pay latency: skipped (benchmark 1 failed; it provides the raw-storage template)")
+            for key in ("pay_latency", "first_payment"):
+                results["errors"][key] = {"error": "skipped: needs the pay template of benchmark 1"}
+            say("\n2. Pay latency and 6. cold payment: skipped (benchmark 1 failed; it provides the raw-storage template)")
             failed = True
         bench("concurrency", "5. 32 concurrent payers over HTTP: one wallet vs 32 wallets",
               lambda: concurrency.run(api, log=stack.log_dir / "chalice.log"), concurrency.rows)

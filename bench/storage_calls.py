@@ -114,7 +114,6 @@ def main(stack_json: str, out_json: str) -> int:
     from app import app
     import chalicelib.store.models as models
     from chalicelib.api.signature import sign
-    from chalicelib.config import LOCAL_WEBHOOK_SECRET
     result["import_seconds"] = round(time.perf_counter() - t_import, 3)
 
     client = Client(app, stage_name="local", project_dir=str(ROOT))
@@ -160,7 +159,7 @@ def main(stack_json: str, out_json: str) -> int:
         return st, t, raw
 
     def webhook(raw: bytes) -> tuple[int, Any]:
-        return call("POST", "/v1/webhooks/payments", None, raw, extra={"X-Signature": sign(LOCAL_WEBHOOK_SECRET, raw)})
+        return call("POST", "/v1/webhooks/payments", None, raw, extra={"X-Signature": sign(info.webhook_secret, raw)})
 
     _, _, raw = topup(1_000_000)
     assert webhook(raw)[0] == 200

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.config import LOCAL_WEBHOOK_SECRET
+
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ROOT / ".local" / "stack.json"
 REGION = "us-east-1"
@@ -58,9 +60,12 @@ class StackInfo:
     region: str = REGION
     table: str = TABLE
     log_dir: str = ""  # where the processes write their output
+    # the payment webhook's HMAC secret the app checks: PAYMENT_WEBHOOK_SECRET where set, else the local default
+    webhook_secret: str = LOCAL_WEBHOOK_SECRET
 
     def save(self, path: Path = STATE_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)  # it holds the webhook secret: readable by its owner only
         path.write_text(json.dumps(asdict(self), indent=2))
 
     @classmethod
@@ -134,6 +139,12 @@ def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, .
     return auth["AuthenticationResult"]["IdToken"]
 
 
+def configured_webhook_secret(app_env: dict[str, str] | None = None) -> str:
+    """The secret the local app will check: the app's own variables, then this shell's, then the default."""
+    return ((app_env or {}).get("PAYMENT_WEBHOOK_SECRET") or os.environ.get("PAYMENT_WEBHOOK_SECRET")
+            or LOCAL_WEBHOOK_SECRET)
+
+
 def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dict[str, str]:
     """What the app needs to find the local stack (chalice local adds the `local` stage's variables)."""
     return {
@@ -147,6 +158,9 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "false",  # EMF lines on stdout, as CloudWatch would read them
         **(extra or {}),
+        # after `extra`: the secret the stack signs with is the one the app checks, whatever was passed
+        "PAYMENT_WEBHOOK_SECRET": info.webhook_secret,
+        "PAYMENT_WEBHOOK_SECRET_NAME": "",  # never Secrets Manager locally
     }
 
 
@@ -170,21 +184,31 @@ class LocalStack:
         self.procs.append(proc)
         return proc
 
+    def _wait(self, name: str, url: str, proc: subprocess.Popen) -> None:
+        """Wait for ``url`` to answer; if the process dies first, say so with the last line it logged."""
+        try:
+            wait_http(url, proc=proc)
+        except RuntimeError:
+            lines = [line for line in (self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()
+                     if line.strip()]
+            raise RuntimeError(f"{name} exited with {proc.returncode}: {lines[-1].strip() if lines else 'no output'}")
+
     def start(self) -> StackInfo:
         base_env = {**os.environ, **FAKE_AWS, "PYTHONUNBUFFERED": "1"}
         aws = f"http://127.0.0.1:{self.aws_port}"
         moto = self._spawn("moto", [sys.executable, "-m", "dev.moto_server", str(self.aws_port)], base_env)
-        wait_http(f"{aws}/moto-api/", proc=moto)
+        self._wait("moto", f"{aws}/moto-api/", moto)
         create_table(aws)
         pool, client = create_user_pool(aws)
         self.info = StackInfo(aws_endpoint=aws, api_url=f"http://127.0.0.1:{self.api_port}",
-                              user_pool_id=pool, client_id=client, log_dir=str(self.log_dir))
+                              user_pool_id=pool, client_id=client, log_dir=str(self.log_dir),
+                              webhook_secret=configured_webhook_secret(self.app_env))
         api = self._spawn(
             "chalice", [sys.executable, "-m", "dev.chalice_local", "local", "--stage", "local",
                         "--port", str(self.api_port), "--no-autoreload"],
             {**base_env, **app_environment(self.info, self.app_env)},
         )
-        wait_http(f"{self.info.api_url}/v1/health", proc=api)
+        self._wait("chalice", f"{self.info.api_url}/v1/health", api)
         return self.info
 
     def stop(self) -> None:

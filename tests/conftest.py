@@ -30,7 +30,9 @@ def local_stack(tmp_path_factory):
     """moto server + table + user pool + chalice local (fault injection on), stopped after the session."""
     from dev.stack import LocalStack
 
-    stack = LocalStack(app_env={"FAULT_INJECTION": "1", "MAX_TRANSACTION_AMOUNT": "5000000"},
+    # a webhook secret of this session's own: every signing helper must use the one the app checks
+    stack = LocalStack(app_env={"FAULT_INJECTION": "1", "MAX_TRANSACTION_AMOUNT": "5000000",
+                                "PAYMENT_WEBHOOK_SECRET": f"test-secret-{os.getpid()}"},
                        log_dir=tmp_path_factory.mktemp("stack-logs"))
     try:
         info = stack.start()

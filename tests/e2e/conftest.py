@@ -11,7 +11,6 @@ import pytest
 import requests
 
 from chalicelib.api.signature import sign
-from chalicelib.config import LOCAL_WEBHOOK_SECRET
 from dev.stack import REGION, StackInfo, issue_token
 
 
@@ -70,11 +69,16 @@ class Api:
              **kw: Any) -> requests.Response:
         return self.request("POST", path, user, body, key, **kw)
 
-    def webhook(self, body: dict[str, Any], secret: str = LOCAL_WEBHOOK_SECRET,
+    def sign(self, raw: bytes) -> str:
+        """The X-Signature of ``raw`` with the secret the running app checks."""
+        return sign(self.info.webhook_secret, raw)
+
+    def webhook(self, body: dict[str, Any], secret: str | None = None,
                 signature: str | None = None) -> requests.Response:
         raw = json.dumps(body).encode()
+        signature = signature or sign(secret or self.info.webhook_secret, raw)
         return self.http.post(f"{self.url}/v1/webhooks/payments", data=raw, timeout=30, headers={
-            "Content-Type": "application/json", "X-Signature": signature or sign(secret, raw)})
+            "Content-Type": "application/json", "X-Signature": signature})
 
     def admin(self) -> User:
         return self.user("test-admin", "admin")

@@ -23,7 +23,6 @@ from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.api.routing import ROUTES
 from chalicelib.api.signature import sign
-from chalicelib.config import LOCAL_WEBHOOK_SECRET
 from tests.e2e.conftest import table_items
 
 importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
@@ -164,6 +163,7 @@ class World:
     payment_id: str
     topup_id: str
     topup_amount: int
+    webhook_secret: str  # the one the running app checks
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,8 @@ def world(api) -> World:
         FORGED_TOKEN: {"Authorization": f"Bearer {forged_token(admin_token)}"},
     })
     return World(owner=owner, users=users, headers=headers, merchant_id=merchant_id, spare_merchant_id=spare,
-                 payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000)
+                 payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000,
+                 webhook_secret=api.info.webhook_secret)
 
 
 def test_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world):
@@ -242,7 +243,7 @@ def build_call(route: tuple[str, str], w: World, caller: str) -> Call:
     idempotent = {(r.method, r.path) for r in ROUTES if r.idempotent}
     extra = {}
     if route == ("POST", "/v1/webhooks/payments"):
-        extra["X-Signature"] = sign(LOCAL_WEBHOOK_SECRET, json.dumps(bodies[route]).encode())
+        extra["X-Signature"] = sign(w.webhook_secret, json.dumps(bodies[route]).encode())
     return Call(method, concrete, bodies.get(route), route in idempotent, extra)
 
 
