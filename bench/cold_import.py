@@ -3,18 +3,16 @@
 Each sample is a new process (`python -c ...` with cwd at the project root, so
 `app` and `chalicelib` come from the working tree and the libraries from the
 virtualenv), timed inside the process around the import only. The two kinds
-alternate (and swap order every round). The environment is the Lambda's: the
-prod stage's variables from .chalice/config.json, the runtime's AWS_* and
-LAMBDA_TASK_ROOT (with which Powertools' Tracer really enables itself and
-patches libraries, as on Lambda), fake credentials, nothing of this shell.
-Run once with POWERTOOLS_TRACE_DISABLED=true and once with it unset.
+alternate (and swap order every round). The environment is the Lambda's
+(``dev.lambda_process.lambda_env``): the prod stage's variables from
+.chalice/config.json, the runtime's AWS_* and LAMBDA_TASK_ROOT, fake
+credentials, nothing of this shell. Run once with POWERTOOLS_TRACE_DISABLED=true
+and once with it unset (tracing on, as deployed).
 
-The target compares imports only. Importing the app does not build the
-DynamoDB client (the first request does), while tracing on imports botocore's
-client machinery at once (the X-Ray patch), so the import-only figures flatter
-tracing off. A second pair, "ready", also builds the ledger's client in each
-process (the app: PynamoDB's connection; boto3: ``boto3.client("dynamodb")``):
-what a cold start costs before the first storage call, tracing on or off.
+Importing the app does not build the DynamoDB client (the first request does).
+A second pair, "ready", also builds the ledger's client in each process (the
+app: PynamoDB's connection; boto3: ``boto3.client("dynamodb")``): what a cold
+start costs before the first storage call. Benchmark 6 goes on to serve a payment.
 """
 from __future__ import annotations
 
@@ -24,6 +22,8 @@ import subprocess
 from collections import Counter
 from typing import Any
 
+from dev.lambda_process import lambda_env
+
 from .common import PYTHON, ROOT, Deadline, Row
 
 TARGET_RATIO = 1.4
@@ -32,35 +32,6 @@ IMPORT = {"app": "import app", "boto3": "import boto3"}
 READY = {"app": "import app; from chalicelib.store.models import LedgerItem; "
                 "LedgerItem._get_connection().connection.client",
          "boto3": "import boto3; boto3.client('dynamodb')"}
-
-
-def lambda_env(stage: str = "prod", tracing: bool = True) -> dict[str, str]:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    env = {k: str(v) for k, v in config.get("environment_variables", {}).items()}
-    env.update({k: str(v) for k, v in config["stages"][stage].get("environment_variables", {}).items()})
-    env.update({
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_LAMBDA_FUNCTION_NAME": f"store-balance-{stage}",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
-        "LAMBDA_TASK_ROOT": str(ROOT),
-        "_HANDLER": "app.app",
-        "COGNITO_USER_POOL_ID": "us-east-1_example",
-        "COGNITO_APP_CLIENT_ID": "exampleclientid",
-    })
-    if tracing:
-        env.pop("POWERTOOLS_TRACE_DISABLED", None)
-    else:
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    return env
 
 
 def sample(body: str, env: dict[str, str], timeout: float = 60.0) -> float:

@@ -1,6 +1,6 @@
 """Benchmark 6: a cold start that serves a payment, versus a cold boto3 process making the same storage calls.
 
-Each sample is a new process with the Lambda's environment (``cold_import.lambda_env``:
+Each sample is a new process with the Lambda's environment (``dev.lambda_process.lambda_env``:
 the prod stage's variables, tracing on as deployed, ``LAMBDA_TASK_ROOT``) pointed at
 the local stack's moto server, with an ``_X_AMZN_TRACE_ID`` as Lambda sets it, so
 the X-Ray SDK records (and sends to a daemon address nobody listens on) as it would.
@@ -26,34 +26,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .cold_import import lambda_env
-from .common import MERCHANT, PAY_AMOUNT, PYTHON, ROOT, Api, Deadline, Row, new_order_id, pay_body
+from dev.lambda_process import APP_CHILD, invoke_env, payment_event, trace_header
+
+from .common import MERCHANT, PAY_AMOUNT, PYTHON, ROOT, Api, Deadline, Row
 from .pay_latency import RawPayment
 
 TARGET_RATIO = 1.3
-
-APP_CHILD = """
-import json, sys, time
-event = json.load(open(sys.argv[1]))
-t0 = time.perf_counter()
-import app
-t1 = time.perf_counter()
-class Context:
-    aws_request_id = event["requestContext"]["requestId"]
-    function_name = "store-balance-prod-APIHandler"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:store-balance-prod-APIHandler"
-    log_group_name = "/aws/lambda/store-balance-prod-APIHandler"
-    log_stream_name = "local"
-    def get_remaining_time_in_millis(self):
-        return 10000
-response = app.app(event, Context())
-t2 = time.perf_counter()
-if response["statusCode"] != 201:
-    raise SystemExit(f"payment answered {response['statusCode']}: {response['body'][:300]}")
-print(json.dumps({"import_s": t1 - t0, "total_s": t2 - t0}))
-"""
 
 RAW_CHILD = """
 import json, sys, time
@@ -71,44 +49,8 @@ print(json.dumps({"import_s": t1 - t0, "total_s": t2 - t0}))
 """
 
 
-def child_env(info: Any) -> dict[str, str]:
-    from dev.stack import app_environment
-
-    env = lambda_env(tracing=True)
-    local = app_environment(info)
-    for name in ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED", "PAYMENT_WEBHOOK_SECRET",
-                 "PAYMENT_WEBHOOK_SECRET_NAME", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
-                 "AWS_SECRET_ACCESS_KEY"):
-        local.pop(name, None)  # as deployed: tracing and metrics on, the Lambda's own region and credentials
-    env.update(local)
-    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = info.region
-    env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    return env
-
-
-def payment_event(token: str, merchant_id: str) -> dict[str, Any]:
-    """An API Gateway proxy event for POST /v1/payments, as Chalice's local gateway builds it."""
-    from chalice.local import LambdaEventConverter, RouteMatcher
-
-    body = pay_body(new_order_id("o-cold"), PAY_AMOUNT, merchant_id)
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
-               "Content-Type": "application/json"}
-    event = LambdaEventConverter(RouteMatcher(["/v1/payments"])).create_lambda_event(
-        "POST", "/v1/payments", headers, body.encode())
-    event["body"] = body  # API Gateway hands Lambda the text of a JSON body
-    event["requestContext"]["requestId"] = str(uuid.uuid4())
-    return event
-
-
-def _trace_id() -> str:
-    import secrets
-    import time
-
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=1"
-
-
 def sample(code: str, args: list[str], env: dict[str, str]) -> dict[str, float]:
-    p = subprocess.run([str(PYTHON), "-c", code, *args], cwd=ROOT, env={**env, "_X_AMZN_TRACE_ID": _trace_id()},
+    p = subprocess.run([str(PYTHON), "-c", code, *args], cwd=ROOT, env={**env, "_X_AMZN_TRACE_ID": trace_header()},
                        capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         raise RuntimeError(f"cold payment failed ({p.returncode}): {(p.stderr or p.stdout).strip()[-800:]}")
@@ -121,12 +63,12 @@ def run(api: Api, template: dict[str, Any], work: Path, runs: int = 12, budget_s
     api.fund(payer, PAY_AMOUNT * (runs + 4))
     raw = RawPayment(api.info, template)
     raw.prepare(runs + 2)
-    env = child_env(api.info)
+    env = invoke_env(api.info)
     work.mkdir(parents=True, exist_ok=True)
 
     def app_once() -> dict[str, float]:
         path = work / "cold_event.json"
-        path.write_text(json.dumps(payment_event(payer.token, template.get("merchant_id", MERCHANT))))
+        path.write_text(json.dumps(payment_event(payer.token, template.get("merchant_id", MERCHANT), PAY_AMOUNT)))
         return sample(APP_CHILD, [str(path)], env)
 
     def raw_once() -> dict[str, float]:

@@ -33,7 +33,7 @@ from ..domain.model import (
     Wallet,
 )
 from ..domain.money import Lots
-from ..observability import capture_method
+from ..observability import capture_method, tracer
 from .models import (
     EntryItem,
     IdempotencyItem,
@@ -133,7 +133,8 @@ class DynamoLedgerStore:
         self._ttl = timedelta(seconds=idempotency_ttl_seconds)
         # Connect the base model first: every item model then inherits its one connection (one botocore
         # client per process) instead of creating its own on first use (50-150 ms each on a cold start).
-        LedgerItem._get_connection()
+        # Every DynamoDB call becomes a subsegment of the request's trace (when tracing is on).
+        tracer.instrument(LedgerItem._get_connection().connection.client)
 
     @property
     def _connection(self) -> Any:
