@@ -1,0 +1,66 @@
+"""A checkout: a merchant's order, priced by the merchant, for one customer to pay.
+
+Orders are priced by the shop, never by the customer: the merchant's staff (or
+an order service) open the checkout with its lines; the customer only chooses
+how to pay it. One checkout per merchant order (a guard item); it is ``open``
+until it expires or a payment marks it ``paid`` in the payment's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    category: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def total(self) -> int:
+        return self.unit_price * self.quantity
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sku": self.sku, "category": self.category, "unit_price": self.unit_price, "quantity": self.quantity}
+
+
+@dataclass(frozen=True)
+class Checkout:
+    checkout_id: str
+    merchant_id: str
+    order_id: str
+    user_id: str
+    lines: tuple[Line, ...]
+    status: str  # open | paid
+    created_at: str
+    expires_at: str
+    payment_id: str | None = None
+
+    @property
+    def amount(self) -> int:
+        return sum(line.total for line in self.lines)
+
+    def expired(self, now: datetime) -> bool:
+        return now >= parse_time(self.expires_at)
+
+    def as_view(self, now: datetime | None = None) -> dict[str, Any]:
+        status = self.status
+        if status == "open" and now is not None and self.expired(now):
+            status = "expired"
+        return {
+            "checkout_id": self.checkout_id, "merchant_id": self.merchant_id, "order_id": self.order_id,
+            "user_id": self.user_id, "amount": self.amount, "items": [line.as_dict() for line in self.lines],
+            "status": status, "expires_at": self.expires_at, "created_at": self.created_at,
+            "payment_id": self.payment_id,
+        }
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

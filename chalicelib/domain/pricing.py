@@ -1,0 +1,181 @@
+"""The one pricing function: what a checkout costs the customer's balance under the merchant's rules.
+
+``price`` is pure and is the only place that decides amounts: the quote shows
+its result and the payment commits it, so the two can never disagree.
+
+How a checkout is priced (all amounts in fen, integers):
+1. ``amount`` is the sum of the lines (priced by the merchant when it opened the checkout).
+2. Lines whose sku or category the rules exclude are never paid by balance;
+   the rest make ``eligible_amount``.
+3. Below ``min_order_amount`` (on the eligible lines) balance pays nothing.
+4. ``covered`` is the part of the order balance pays for: the eligible amount,
+   lowered until the wallet can pay it after the balance-pay discount, then
+   until the day's limit at this merchant allows it.
+5. When something is left to pay (``external`` > 0) the payment is partial:
+   if the rules allow it now and ``max_share_percent`` < 100, ``covered`` is
+   capped at floor(amount x max_share_percent / 100).
+6. The discount is ``rules.discount(covered)``; the wallet pays
+   ``balance = covered - discount``, drawn from the lots in the spend order.
+7. ``limits`` names every rule that kept balance from paying more; ``refusal``
+   says why paying now would be refused: a partial payment the customer did not
+   allow (the binding reason: min_order_not_met, excluded_items,
+   daily_limit_exceeded, insufficient_balance), or one the merchant does not
+   allow now (partial_payment_not_allowed), or nothing for balance to pay.
+8. A payment with ``external`` > 0 or ``capture`` false would be an
+   authorization (a hold); until holds exist such a payment is refused with
+   ``authorization_unavailable``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .checkout import Checkout
+from .ledger import split_spend
+from .money import Lots
+from .rules import BalanceRules
+
+MESSAGES = {
+    "excluded_items": "some items cannot be paid with balance",
+    "min_order_not_met": "the eligible items are below the merchant's minimum for paying with balance",
+    "partial_payment_not_allowed": "the merchant does not accept a partial balance payment now",
+    "partial_share_capped": "the merchant caps the share of a partial payment that balance may pay",
+    "daily_limit": "the daily limit for balance payments at this merchant is reached",
+    "insufficient_balance": "the balance does not cover the order",
+}
+
+
+@dataclass(frozen=True)
+class PayOptions:
+    """What the customer asks for: a combined payment, an authorization only."""
+
+    allow_partial: bool = False
+    capture: bool = True
+
+
+@dataclass(frozen=True)
+class Limit:
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Quote:
+    amount: int
+    eligible_amount: int
+    covered: int
+    discount: int
+    balance: int
+    funded_by: Lots
+    external: int
+    status: str  # succeeded | authorized
+    rules_version: int
+    local_day: str
+    spent_today: int
+    limits: tuple[Limit, ...] = ()
+    refusal: Limit | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def payable(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def discounts(self) -> list[dict[str, Any]]:
+        return [{"source": "balance_pay", "amount": self.discount}] if self.discount else []
+
+    def as_view(self) -> dict[str, Any]:
+        return {
+            "amount": self.amount, "eligible_amount": self.eligible_amount, "discounts": self.discounts,
+            "discount_total": self.discount, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
+            "external": self.external, "status": self.status, "rules_version": self.rules_version,
+            "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
+            "refusal": self.refusal.as_dict() if self.refusal else None,
+        }
+
+
+def _largest(upper: int, fits: Any) -> int:
+    """The largest v in [0, upper] with fits(v), for fits monotone (true up to a point, false after)."""
+    lo, hi = 0, upper
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: int, now: datetime,
+          options: PayOptions, spend_order: tuple[str, ...]) -> Quote:
+    """Price ``checkout`` for its customer at ``now`` (see the module's docstring for every step)."""
+    amount = checkout.amount
+    eligible = sum(line.total for line in checkout.lines if not rules.excludes(line.sku, line.category))
+    limits: list[str] = []
+    if eligible < amount:
+        limits.append("excluded_items")
+    usable = eligible
+    if eligible < rules.min_order_amount:
+        usable = 0
+        limits.append("min_order_not_met")
+
+    def pays(v: int) -> int:  # what the wallet pays to cover v fen of the order; non-decreasing in v
+        return v - rules.discount(v)
+
+    covered = _largest(usable, lambda v: pays(v) <= wallet.total)
+    short_of_balance = covered < usable
+    day_left = None if rules.daily_limit is None else max(0, rules.daily_limit - spent_today)
+    by_day = covered if day_left is None else _largest(covered, lambda v: pays(v) <= day_left)
+    short_of_day = by_day < covered
+    covered = by_day
+    if short_of_day:
+        limits.append("daily_limit")
+    if short_of_balance:
+        limits.append("insufficient_balance")
+
+    local = rules.local(now)
+    partial_allowed = rules.partial_pay.allowed_at(local)
+    partial = covered < amount
+    if partial and partial_allowed and rules.partial_pay.max_share_percent < 100:
+        share_cap = amount * rules.partial_pay.max_share_percent // 100
+        if covered > share_cap:
+            covered = share_cap
+            limits.append("partial_share_capped")
+    if partial and not partial_allowed:
+        limits.append("partial_payment_not_allowed")
+
+    discount = rules.discount(covered)
+    balance = covered - discount
+    funded_by = split_spend(wallet, balance, spend_order) if balance > 0 else Lots()
+    external = amount - covered
+
+    refusal: tuple[str, str] | None = None
+    if external > 0 and not options.allow_partial:
+        binding = next(code for code in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
+                       if code in limits)
+        code = "daily_limit_exceeded" if binding == "daily_limit" else binding
+        refusal = (code, MESSAGES[binding] + "; pay the rest another way with allow_partial")
+    elif external > 0 and not partial_allowed:
+        refusal = ("partial_payment_not_allowed", MESSAGES["partial_payment_not_allowed"])
+    elif covered == 0:
+        binding = next((c for c in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
+                        if c in limits), "insufficient_balance")
+        code = "daily_limit_exceeded" if binding == "daily_limit" else binding
+        refusal = (code, MESSAGES[binding] + "; balance can pay nothing of this order")
+    status = "succeeded" if external == 0 and options.capture else "authorized"
+    if refusal is None and status == "authorized":
+        refusal = ("authorization_unavailable",
+                   "holds are not available yet: pay the whole order from balance, with capture")
+    return Quote(
+        amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
+        funded_by=funded_by, external=external, status=status, rules_version=rules.version,
+        local_day=rules.local_day(now), spent_today=spent_today,
+        limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
+        refusal=Limit(*refusal) if refusal else None,
+        details={"needed": amount - discount if external else balance, "available": wallet.total,
+                 "daily_limit": rules.daily_limit, "spent_today": spent_today},
+    )
