@@ -39,6 +39,9 @@ class Settings:
     webhook_secret: str | None
     webhook_secret_name: str | None
     fault_injection: bool
+    rules_cache_seconds: float = 30.0
+    checkout_ttl_seconds: int = 1800
+    checkout_max_ttl_seconds: int = 86400
 
     @property
     def is_local(self) -> bool:
@@ -74,4 +77,6 @@ def get_settings() -> Settings:
         webhook_secret=os.environ.get("PAYMENT_WEBHOOK_SECRET") or None,
         webhook_secret_name=os.environ.get("PAYMENT_WEBHOOK_SECRET_NAME") or None,
         fault_injection=_bool("FAULT_INJECTION"),
+        rules_cache_seconds=float(os.environ.get("RULES_CACHE_SECONDS", "30")),
+        checkout_ttl_seconds=int(os.environ.get("CHECKOUT_TTL_SECONDS", "1800")),
     )

@@ -18,6 +18,9 @@ STATUS: dict[type, tuple[int, str]] = {
     e.Forbidden: (403, "forbidden"),
     e.NotFound: (404, "not_found"),
     e.OrderAlreadyPaid: (409, "order_already_paid"),
+    e.CheckoutExists: (409, "checkout_exists"),
+    e.CheckoutExpired: (409, "checkout_expired"),
+    e.PaymentRefused: (422, "payment_refused"),
     e.ConcurrentUpdate: (409, "concurrent_update"),
     e.TopupNotPending: (409, "topup_already_processed"),
     e.UnsupportedMediaType: (415, "unsupported_media_type"),
@@ -59,7 +62,7 @@ def from_domain(exc: e.DomainError) -> Response:
             break
     else:  # a DomainError without a row is a bug: fail loudly in tests
         raise exc
-    if isinstance(exc, e.InvalidRequest):
+    if isinstance(exc, (e.InvalidRequest, e.PaymentRefused)):
         code = exc.code
     if isinstance(exc, e.NotFound):
         code = f"{exc.what}_not_found"

@@ -5,7 +5,9 @@ from chalice import Blueprint
 
 from ..domain.money import require_positive_amount
 from ..services import payments
-from ..services.common import Outcome
+from ..domain.pricing import PayOptions
+from ..services.common import LedgerPolicy, Outcome
+from .checkouts import config_cache
 from ..store import get_store
 from .faults import after_commit_hook
 from .routing import Call, route
@@ -14,15 +16,16 @@ from .schemas import PaymentCreated, PaymentOut, PaymentRequest, RefundCreated, 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/payments", "POST", name="createPayment", summary="Pay a merchant's order from the caller's balance",
+@route(bp, "/v1/payments", "POST", name="createPayment",
+       summary="Pay a checkout from the caller's balance, exactly as its quote says (the checkout's customer)",
        access="user", body=PaymentRequest, response=PaymentCreated, status=201, idempotent=True, tag="payments")
 def create_payment(call: Call) -> Outcome:
-    s, b = call.settings, call.body
+    b = call.body
     assert call.idempotency is not None
     return payments.pay(
-        get_store(), currency=s.currency, max_attempts=s.max_attempts, max_amount=s.max_transaction_amount,
-        spend_order=s.spend_order, principal=call.caller, request=call.idempotency, order_id=b.order_id,
-        merchant_id=b.merchant_id, items=[i.model_dump() for i in b.items], after_commit=after_commit_hook(call),
+        get_store(), LedgerPolicy.from_settings(call.settings), config_cache(), call.caller, call.idempotency,
+        checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture),
+        after_commit=after_commit_hook(call),
     )
 
 

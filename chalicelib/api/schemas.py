@@ -48,10 +48,57 @@ class OrderItemIn(Strict):
     quantity: Annotated[StrictInt, Field(gt=0, le=10000)]
 
 
-class PaymentRequest(Strict):
-    order_id: Ident
+class CheckoutRequest(Strict):
     merchant_id: Ident
+    order_id: Ident
+    user_id: Ident
     items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=200)]
+    expires_in_seconds: Annotated[Optional[StrictInt], Field(ge=60, le=86400)] = None
+
+
+class QuoteRequest(Strict):
+    allow_partial: bool = False
+    capture: bool = True
+
+
+class PaymentRequest(Strict):
+    checkout_id: Ident
+    allow_partial: bool = False
+    capture: bool = True
+
+
+HHMM = Annotated[StrictStr, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Percent = Annotated[StrictInt, Field(ge=0, le=100)]
+
+
+class WindowIn(Strict):
+    days: Annotated[list[Day], Field(min_length=1, max_length=7)]
+    from_: HHMM = Field(alias="from")
+    to: HHMM
+
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, populate_by_name=False)
+
+
+class PartialPayIn(Strict):
+    allowed: Literal["always", "never", "in_windows"] = "always"
+    windows: Annotated[list[WindowIn], Field(max_length=28)] = []
+    max_share_percent: Annotated[StrictInt, Field(ge=1, le=100)] = 100
+
+
+class DiscountIn(Strict):
+    percent: Annotated[StrictInt, Field(ge=0, le=90)] = 0
+    max_amount: Optional[Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)]] = None
+
+
+class BalanceRulesRequest(Strict):
+    min_order_amount: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)] = 0
+    excluded_skus: Annotated[list[Ident], Field(max_length=1000)] = []
+    excluded_categories: Annotated[list[Ident], Field(max_length=1000)] = []
+    partial_pay: PartialPayIn = PartialPayIn()
+    balance_pay_discount: DiscountIn = DiscountIn()
+    daily_limit: Optional[Fen] = None
+    timezone: Annotated[StrictStr, Field(min_length=1, max_length=64)] = "Asia/Shanghai"
 
 
 class RefundRequest(Strict):
@@ -136,15 +183,91 @@ class WebhookOut(Out):
     credited: bool
 
 
+class DiscountOut(Out):
+    source: Literal["balance_pay", "coupon", "tier", "promotion"]
+    amount: int
+
+
+class LimitOut(Out):
+    code: str
+    message: str
+
+
 class PaymentCreated(Out):
     payment_id: str
+    checkout_id: str
     order_id: str
     merchant_id: str
-    amount: int
-    funded_by: LotsOut
-    balance: BalanceOut
-    status: Literal["succeeded"]
+    amount: int = Field(description="the order's amount")
+    discounts: list[DiscountOut]
+    discount_total: int
+    funded_by: LotsOut = Field(description="what the wallet paid, per lot")
+    external: int = Field(description="the rest, to be collected another way")
+    status: Literal["succeeded", "authorized"]
+    rules_version: int
+    balance: BalanceOut = Field(description="the wallet after the payment")
     created_at: str
+
+
+class CheckoutOut(Out):
+    checkout_id: str
+    merchant_id: str
+    order_id: str
+    user_id: str
+    amount: int
+    items: list["OrderItemOut"]
+    status: Literal["open", "paid", "expired"]
+    expires_at: str
+    created_at: str
+    payment_id: Optional[str] = None
+
+
+class QuoteOut(Out):
+    checkout_id: str
+    amount: int
+    eligible_amount: int
+    discounts: list[DiscountOut]
+    discount_total: int
+    balance: int = Field(description="what the wallet would pay")
+    funded_by: LotsOut
+    external: int
+    status: Literal["succeeded", "authorized"]
+    rules_version: int
+    limits: list[LimitOut]
+    payable: bool
+    refusal: Optional[LimitOut] = None
+
+
+class WindowOut(Out):
+    days: list[str]
+    from_: str = Field(alias="from")
+    to: str
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True)
+
+
+class PartialPayOut(Out):
+    allowed: str
+    windows: list[WindowOut]
+    max_share_percent: int
+
+
+class DiscountRuleOut(Out):
+    percent: int
+    max_amount: Optional[int]
+
+
+class BalanceRulesOut(Out):
+    merchant_id: str
+    version: int
+    min_order_amount: int
+    excluded_skus: list[str]
+    excluded_categories: list[str]
+    partial_pay: PartialPayOut
+    balance_pay_discount: DiscountRuleOut
+    daily_limit: Optional[int]
+    timezone: str
+    updated_at: Optional[str]
 
 
 class RefundOut(Out):
@@ -174,6 +297,10 @@ class PaymentOut(Out):
     user_id: str
     amount: int
     funded_by: LotsOut
+    checkout_id: Optional[str] = None
+    discount_total: int = 0
+    external: int = 0
+    rules_version: Optional[int] = None
     items: list[OrderItemOut]
     status: Literal["succeeded", "partially_refunded", "refunded"]
     refunded: int

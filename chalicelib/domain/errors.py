@@ -75,6 +75,28 @@ class OrderAlreadyPaid(DomainError):
         )
 
 
+class CheckoutExists(DomainError):
+    def __init__(self, merchant_id: str, order_id: str) -> None:
+        super().__init__(
+            f"order {order_id!r} of merchant {merchant_id!r} already has an open checkout",
+            merchant_id=merchant_id, order_id=order_id,
+        )
+
+
+class CheckoutExpired(DomainError):
+    def __init__(self, checkout_id: str, expires_at: str) -> None:
+        super().__init__(f"checkout {checkout_id!r} expired at {expires_at}", checkout_id=checkout_id,
+                         expires_at=expires_at)
+
+
+class PaymentRefused(DomainError):
+    """The merchant's rules (or the balance) do not let this payment happen; ``code`` says which."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
 class RefundExceedsPayment(DomainError):
     def __init__(self, requested: int, refundable: int) -> None:
         super().__init__(
@@ -125,6 +147,10 @@ class WalletChanged(StoreConflict):
     def __init__(self, current: Any = None) -> None:
         super().__init__("the data changed since it was read")
         self.current = current
+
+
+class RulesChanged(StoreConflict):
+    """Another change of the merchant's rules committed first."""
 
 
 class IdempotencyKeyTaken(StoreConflict):

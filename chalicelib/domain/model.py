@@ -54,6 +54,11 @@ class Wallet:
     version: int = 0
     low_balance_threshold: int = 0
     updated_at: str | None = None
+    daily_spend: dict[str, tuple[str, int]] = field(default_factory=dict)  # merchant -> (local day, spent)
+
+    def spent_on(self, merchant_id: str, day: str) -> int:
+        spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))
+        return amount if spent_day == day else 0
 
     def as_view(self) -> dict[str, Any]:
         return {
@@ -143,10 +148,15 @@ class Payment:
     created_at: str
     refunded: Lots = Lots()
     version: int = 0
+    checkout_id: str | None = None
+    discount: int = 0
+    external: int = 0
+    rules_version: int | None = None
 
     @property
     def refundable(self) -> int:
-        return self.amount - self.refunded.total
+        """What balance paid and has not been returned (the discount and the external part are not balance)."""
+        return self.funded_by.total - self.refunded.total
 
 
 @dataclass(frozen=True)
@@ -181,6 +191,10 @@ class Snapshot:
     payment: Payment | None = None
     topup: Topup | None = None
     idempotency: IdempotencyRecord | None = None
+    checkout: Any = None  # chalicelib.domain.checkout.Checkout
+    paid_order: str | None = None  # the payment id of the merchant order asked about, if it is paid
+    checkout_guard: str | None = None  # the live checkout id of the merchant order asked about
+    rules: Any = None  # chalicelib.domain.rules.BalanceRules, when stored
 
 
 @dataclass(frozen=True)
@@ -199,3 +213,5 @@ class Movement:
     refund: Refund | None = None
     payment: Payment | None = None  # with ``refund``: the payment as read (its version is the condition)
     topup: Topup | None = None  # a pending top-up this movement marks succeeded
+    checkout: Any = None  # an open checkout this payment marks paid (chalicelib.domain.checkout.Checkout)
+    daily_spend: dict[str, tuple[str, int]] | None = None  # the wallet's new per-merchant day totals

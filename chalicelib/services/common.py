@@ -46,6 +46,22 @@ class LedgerStore(Protocol):
 
 
 @dataclass(frozen=True)
+class LedgerPolicy:
+    """The settings the money use cases share, read once from the environment's Settings."""
+
+    currency: str = "CNY"
+    max_attempts: int = 40
+    max_amount: int = 5_000_000
+    spend_order: tuple[str, ...] = ("bonus", "cash")
+    checkout_ttl_seconds: int = 1800
+
+    @classmethod
+    def from_settings(cls, s: Any) -> "LedgerPolicy":
+        return cls(currency=s.currency, max_attempts=s.max_attempts, max_amount=s.max_transaction_amount,
+                   spend_order=s.spend_order, checkout_ttl_seconds=s.checkout_ttl_seconds)
+
+
+@dataclass(frozen=True)
 class IdempotentRequest:
     """A request under an Idempotency-Key, scoped to the caller."""
 

@@ -1,70 +1,99 @@
 """Paying an order with balance, reading a payment, refunding it."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from ..domain.errors import AmountExceedsLimit, Forbidden, InsufficientFunds, NotFound
-from ..domain.ledger import apply_delta, split_refund, split_spend
-from ..domain.model import Entry, Movement, Payment, Principal, Refund, Snapshot, new_id, utc_now
+from ..domain.checkout import format_time
+from ..domain.errors import AmountExceedsLimit, CheckoutExpired, Forbidden, NotFound, OrderAlreadyPaid, \
+    PaymentRefused
+from ..domain.ledger import apply_delta, split_refund
+from ..domain.model import Entry, Movement, Payment, Principal, Refund, Snapshot, Wallet, new_id, utc_now
+from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
-from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty
-
-
-def order_total(items: list[dict[str, Any]]) -> int:
-    return sum(int(i["unit_price"]) * int(i["quantity"]) for i in items)
+from .checkouts import customers_checkout, price_for
+from .common import IdempotentRequest, LedgerPolicy, LedgerStore, Outcome, run_movement, wallet_or_empty
+from .merchant_rules import ConfigCache
 
 
 @capture_method
 def pay(
-    store: LedgerStore, *, currency: str, max_attempts: int, max_amount: int, spend_order: tuple[str, ...],
-    principal: Principal, request: IdempotentRequest, order_id: str, merchant_id: str,
-    items: list[dict[str, Any]], after_commit: Callable[[], None] | None = None,
+    store: LedgerStore, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, request: IdempotentRequest,
+    checkout_id: str, options: PayOptions, after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Pay a merchant's order from the caller's wallet: one read, one transaction.
+    """Pay a checkout from its customer's wallet, exactly as its quote says: one read, one transaction.
 
-    Invariants: no lot goes negative; a merchant's order is paid at most once
-    (a guard item in the same transaction); the key replays the first answer.
+    Invariants: no lot goes negative; a checkout (and a merchant's order) is paid at most once
+    (the checkout's status and the order guard are conditions of the transaction); the day's
+    spend at the merchant moves with the wallet it is kept on; the key replays the first answer.
     """
-    amount = order_total(items)
-    if amount > max_amount:
-        raise AmountExceedsLimit(amount, max_amount)
     user_id = principal.user_id
 
     def read() -> Snapshot:
-        return store.snapshot(wallet=user_id, merchant=merchant_id, idempotency=(request.scope, request.key))
+        snap = store.snapshot(wallet=user_id, checkout=checkout_id, idempotency=(request.scope, request.key))
+        if snap.idempotency is None:
+            customers_checkout(snap, principal, checkout_id)
+        return snap
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
-        if snap.merchant is None or not snap.merchant.active:
-            raise NotFound("merchant", merchant_id)
-        wallet = wallet_or_empty(snap.wallet, user_id, currency)
-        try:
-            taken = split_spend(wallet.lots, amount, spend_order)
-        except InsufficientFunds:
-            metrics.add_metric(name="InsufficientBalance", unit="Count", value=1)
-            raise
-        now = utc_now()
+        checkout = customers_checkout(snap, principal, checkout_id)
+        if checkout.status != "open":
+            raise OrderAlreadyPaid(checkout.merchant_id, checkout.order_id)
+        now = datetime.now(timezone.utc)
+        if checkout.expired(now):
+            raise CheckoutExpired(checkout_id, checkout.expires_at)
+        config = cache.get(store, checkout.merchant_id)
+        if config.merchant is None or not config.merchant.active:
+            raise NotFound("merchant", checkout.merchant_id)
+        wallet = wallet_or_empty(snap.wallet, user_id, policy.currency)
+        q = price_for(snap, config.rules, policy, options, now)
+        if q.refusal is not None:
+            if q.refusal.code == "insufficient_balance":
+                metrics.add_metric(name="InsufficientBalance", unit="Count", value=1)
+            raise PaymentRefused(q.refusal.code, q.refusal.message, **q.details)
+        if q.balance > policy.max_amount:
+            raise AmountExceedsLimit(q.balance, policy.max_amount)
+        created = format_time(now)
         payment = Payment(
-            payment_id=new_id("pay"), user_id=user_id, merchant_id=merchant_id, order_id=order_id,
-            amount=amount, funded_by=taken, items=items, created_at=now,
+            payment_id=new_id("pay"), user_id=user_id, merchant_id=checkout.merchant_id, order_id=checkout.order_id,
+            amount=q.amount, funded_by=q.funded_by, items=[line.as_dict() for line in checkout.lines],
+            created_at=created, checkout_id=checkout_id, discount=q.discount, external=q.external,
+            rules_version=q.rules_version,
         )
-        after = apply_delta(wallet.lots, -taken)
+        after = apply_delta(wallet.lots, -q.funded_by)
         entry = Entry(
-            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="payment", delta=-taken,
-            balance_after=after, created_at=now,
-            refs={"payment_id": payment.payment_id, "order_id": order_id, "merchant_id": merchant_id},
+            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="payment", delta=-q.funded_by,
+            balance_after=after, created_at=created,
+            refs={"payment_id": payment.payment_id, "order_id": checkout.order_id,
+                  "merchant_id": checkout.merchant_id, "checkout_id": checkout_id},
         )
         body = {
-            "payment_id": payment.payment_id, "order_id": order_id, "merchant_id": merchant_id,
-            "amount": amount, "funded_by": taken.as_dict(), "balance": after.as_balance(),
-            "status": "succeeded", "created_at": now,
+            "payment_id": payment.payment_id, "checkout_id": checkout_id, "order_id": checkout.order_id,
+            "merchant_id": checkout.merchant_id, "amount": q.amount, "discounts": q.discounts,
+            "discount_total": q.discount, "funded_by": q.funded_by.as_dict(), "external": q.external,
+            "status": q.status, "rules_version": q.rules_version, "balance": after.as_balance(),
+            "created_at": created,
         }
-        return Movement(wallet=wallet, entry=entry, new_payment=payment), Outcome(201, body)
+        movement = Movement(wallet=wallet, entry=entry, new_payment=payment, checkout=checkout,
+                            daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
+                                                    q.spent_today + q.balance, now))
+        return movement, Outcome(201, body)
 
-    outcome = run_movement(store, max_attempts, request, read, plan, after_commit)
+    outcome = run_movement(store, policy.max_attempts, request, read, plan, after_commit)
     if not outcome.replayed:
         metrics.add_metric(name="Payments", unit="Count", value=1)
-        metrics.add_metric(name="PaymentAmount", unit="Count", value=amount)
+        metrics.add_metric(name="PaymentAmount", unit="Count", value=outcome.body["funded_by"]["cash"]
+                           + outcome.body["funded_by"]["bonus"])
     return outcome
+
+
+def _day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: datetime) -> dict[str, tuple[str, int]]:
+    """The wallet's per-merchant day totals with this merchant's updated; days that can no longer be
+    anybody's today (two days before now in UTC) are dropped, so the map stays small."""
+    oldest = (now - timedelta(days=2)).date().isoformat()
+    totals = {m: v for m, v in wallet.daily_spend.items() if v[0] >= oldest}
+    totals[merchant_id] = (day, spent)
+    return totals
 
 
 def _visible_payment(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
@@ -82,7 +111,8 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
     return {
         "payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
         "user_id": payment.user_id, "amount": payment.amount, "funded_by": payment.funded_by.as_dict(),
-        "items": payment.items, "status": "refunded" if payment.refundable == 0 else (
+        "checkout_id": payment.checkout_id, "discount_total": payment.discount, "external": payment.external,
+        "rules_version": payment.rules_version, "items": payment.items, "status": "refunded" if payment.refundable == 0 else (
             "partially_refunded" if payment.refunded.total else "succeeded"),
         "refunded": payment.refunded.total, "refundable": payment.refundable,
         "refunds": [r.as_view() for r in sorted(refunds, key=lambda r: r.created_at)],

@@ -12,12 +12,15 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from ..domain.checkout import Checkout, Line
 from ..domain.errors import (
+    CheckoutExists,
     IdempotencyKeyTaken,
     OrderAlreadyPaid,
+    RulesChanged,
     TopupNotPending,
     WalletChanged,
 )
@@ -33,8 +36,11 @@ from ..domain.model import (
     Wallet,
 )
 from ..domain.money import Lots
+from ..domain.rules import BalanceRules
 from ..observability import capture_method, tracer
 from .models import (
+    CheckoutGuardItem,
+    CheckoutItem,
     EntryItem,
     IdempotencyItem,
     LedgerItem,
@@ -42,14 +48,18 @@ from .models import (
     OrderItem,
     PaymentItem,
     RefundItem,
+    RulesItem,
     TopupItem,
     WalletItem,
+    checkout_guard_key,
+    checkout_key,
     entry_key,
     idempotency_key,
     merchant_key,
     order_key,
     payment_key,
     refund_key,
+    rules_key,
     topup_key,
     wallet_key,
 )
@@ -65,6 +75,7 @@ def _wallet(item: WalletItem) -> Wallet:
         version=int(item.version),
         low_balance_threshold=int(item.low_balance_threshold or 0),
         updated_at=item.updated_at,
+        daily_spend={m: (str(v[0]), int(v[1])) for m, v in (item.daily_spend or {}).items()},
     )
 
 
@@ -104,7 +115,22 @@ def _payment(item: PaymentItem) -> Payment:
         amount=int(item.amount), funded_by=Lots(int(item.funded_cash), int(item.funded_bonus)),
         items=item.items, created_at=item.created_at,
         refunded=Lots(int(item.refunded_cash), int(item.refunded_bonus)), version=int(item.version),
+        checkout_id=item.checkout_id, discount=int(item.discount or 0), external=int(item.external or 0),
+        rules_version=None if item.rules_version is None else int(item.rules_version),
     )
+
+
+def _checkout(item: CheckoutItem) -> Checkout:
+    return Checkout(
+        checkout_id=item.checkout_id, merchant_id=item.merchant_id, order_id=item.order_id, user_id=item.user_id,
+        lines=tuple(Line(str(x["sku"]), str(x["category"]), int(x["unit_price"]), int(x["quantity"]))
+                    for x in item.lines),
+        status=item.status, created_at=item.created_at, expires_at=item.expires_at, payment_id=item.payment_id,
+    )
+
+
+def _rules(item: RulesItem) -> BalanceRules:
+    return BalanceRules.from_view(item.merchant_id, item.document, int(item.version), item.updated_at)
 
 
 def _refund(item: RefundItem) -> Refund:
@@ -151,9 +177,23 @@ class DynamoLedgerStore:
         payment: str | None = None,
         topup: str | None = None,
         idempotency: tuple[str, str] | None = None,
+        checkout: str | None = None,
+        paid_order: tuple[str, str] | None = None,
+        checkout_guard: tuple[str, str] | None = None,
+        rules: str | None = None,
     ) -> Snapshot:
         """Read the named items in one strongly consistent TransactGetItems."""
         asked: list[tuple[str, type, tuple[str, str], Any]] = []
+        if checkout is not None:
+            asked.append(("checkout", CheckoutItem, checkout_key(checkout), _checkout))
+        if rules is not None:
+            asked.append(("rules", RulesItem, rules_key(rules), _rules))
+        if paid_order is not None:
+            asked.append(("paid_order", OrderItem, order_key(*paid_order), lambda i: i.payment_id))
+        if checkout_guard is not None:
+            asked.append(("checkout_guard", CheckoutGuardItem, checkout_guard_key(*checkout_guard),
+                          lambda i: i.checkout_id if int(i.expires_epoch) > datetime.now(timezone.utc).timestamp()
+                          else None))
         if wallet is not None:
             asked.append(("wallet", WalletItem, wallet_key(wallet), _wallet))
         if merchant is not None:
@@ -276,7 +316,8 @@ class DynamoLedgerStore:
                 *payment_key(p.payment_id), kind="payment", payment_id=p.payment_id, user_id=p.user_id,
                 merchant_id=p.merchant_id, order_id=p.order_id, amount=p.amount,
                 funded_cash=p.funded_by.cash, funded_bonus=p.funded_by.bonus, refunded_cash=0,
-                refunded_bonus=0, version=0, items=p.items, created_at=p.created_at,
+                refunded_bonus=0, version=0, items=p.items, created_at=p.created_at, checkout_id=p.checkout_id,
+                discount=p.discount, external=p.external, rules_version=p.rules_version,
             ), PaymentItem.pk.does_not_exist()))
             puts.append(("order", OrderItem(
                 *order_key(p.merchant_id, p.order_id), kind="order", payment_id=p.payment_id
@@ -296,7 +337,7 @@ class DynamoLedgerStore:
             (WalletItem.version.does_not_exist() | (WalletItem.version == 0))
             if w.version == 0 else (WalletItem.version == w.version)
         )
-        updates.append(("wallet", wallet_item, [
+        wallet_actions = [
             WalletItem.kind.set("wallet"),
             WalletItem.user_id.set(w.user_id),
             WalletItem.currency.set(w.currency),
@@ -304,7 +345,15 @@ class DynamoLedgerStore:
             WalletItem.bonus.set(after.bonus),
             WalletItem.version.set(e.seq),
             WalletItem.updated_at.set(e.created_at),
-        ], wallet_condition))
+        ]
+        if m.daily_spend is not None:
+            wallet_actions.append(WalletItem.daily_spend.set({k: list(v) for k, v in m.daily_spend.items()}))
+        updates.append(("wallet", wallet_item, wallet_actions, wallet_condition))
+        if m.checkout is not None and m.new_payment is not None:
+            updates.append(("checkout", CheckoutItem(*checkout_key(m.checkout.checkout_id)), [
+                CheckoutItem.status.set("paid"),
+                CheckoutItem.payment_id.set(m.new_payment.payment_id),
+            ], CheckoutItem.pk.exists() & (CheckoutItem.status == "open")))
         if m.refund is not None and m.payment is not None:
             p = m.payment
             refunded = p.refunded + m.refund.returned_to
@@ -337,7 +386,7 @@ class DynamoLedgerStore:
             failed = set(reasons)
             if "idempotency" in failed:
                 raise IdempotencyKeyTaken() from exc
-            if "order" in failed and m.new_payment is not None:
+            if ("order" in failed or "checkout" in failed) and m.new_payment is not None:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id) from exc
             # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
             # the caller re-reads and retries, and answers from the new state
@@ -389,6 +438,53 @@ class DynamoLedgerStore:
             WalletItem.updated_at.set(at),
         ], condition=WalletItem.user_id.does_not_exist() | (WalletItem.user_id == user_id))
         return _wallet(item)
+
+    # ---- checkouts and rules ---------------------------------------------------
+
+    def create_checkout(self, checkout: Checkout, idem: IdempotencyRecord) -> None:
+        """The checkout, its order guard (new, or replacing an expired checkout's) and the key, in one transaction."""
+        now = datetime.now(timezone.utc).timestamp()
+        expires = datetime.fromisoformat(checkout.expires_at.replace("Z", "+00:00")).timestamp()
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(self._idem_item(idem), condition=IdempotencyItem.pk.does_not_exist())
+                tw.save(CheckoutGuardItem(*checkout_guard_key(checkout.merchant_id, checkout.order_id),
+                                          kind="checkout_guard", checkout_id=checkout.checkout_id,
+                                          expires_epoch=int(expires)),
+                        condition=CheckoutGuardItem.pk.does_not_exist() | (CheckoutGuardItem.expires_epoch <= int(now)))
+                tw.save(CheckoutItem(
+                    *checkout_key(checkout.checkout_id), kind="checkout", checkout_id=checkout.checkout_id,
+                    merchant_id=checkout.merchant_id, order_id=checkout.order_id, user_id=checkout.user_id,
+                    lines=[line.as_dict() for line in checkout.lines], status=checkout.status,
+                    created_at=checkout.created_at, expires_at=checkout.expires_at,
+                ), condition=CheckoutItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [r is not None and r.code not in (None, "None") for r in reasons]
+            if failed and failed[0]:
+                raise IdempotencyKeyTaken() from exc
+            if len(failed) > 1 and failed[1]:
+                raise CheckoutExists(checkout.merchant_id, checkout.order_id) from exc
+            raise
+
+    def get_rules(self, merchant_id: str) -> BalanceRules | None:
+        try:
+            return _rules(RulesItem.get(*rules_key(merchant_id), consistent_read=True))
+        except RulesItem.DoesNotExist:
+            return None
+
+    def put_rules(self, rules: BalanceRules, document: dict[str, Any]) -> None:
+        """Write version ``rules.version``, conditioned on the stored one being the version before it."""
+        condition = (RulesItem.pk.does_not_exist() if rules.version == 1
+                     else RulesItem.version == rules.version - 1)
+        try:
+            RulesItem(*rules_key(rules.merchant_id), kind="rules", merchant_id=rules.merchant_id,
+                      version=rules.version, document=document, updated_at=rules.updated_at or "").save(
+                condition=condition)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise RulesChanged() from exc
+            raise
 
     def put_merchant(self, merchant: Merchant, at: str) -> None:
         MerchantItem(

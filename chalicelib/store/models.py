@@ -13,6 +13,9 @@ Keys (``{}`` are ids):
   P#{payment_id}     / R#{refund_id}   its refunds
   O#{merchant}#{order} / ORDER         guard: one payment per merchant order
   M#{merchant_id}    / MERCHANT        a merchant that may take payments
+  M#{merchant_id}    / RULES           its balance rules (a JSON document) and their version
+  C#{checkout_id}    / CHECKOUT        a checkout: the merchant's priced order for one customer
+  K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
 """
 from __future__ import annotations
@@ -66,6 +69,8 @@ class WalletItem(LedgerItem):
     bonus = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
     low_balance_threshold = NumberAttribute(default=0)
+    # balance spent per merchant on the merchant's current local day: {merchant_id: [day, amount]}
+    daily_spend = JSONAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
 
 
@@ -109,6 +114,10 @@ class PaymentItem(LedgerItem):
     version = NumberAttribute(default=0)
     items = JSONAttribute()
     created_at = UnicodeAttribute()
+    checkout_id = UnicodeAttribute(null=True)
+    discount = NumberAttribute(default=0)
+    external = NumberAttribute(default=0)
+    rules_version = NumberAttribute(null=True)
 
 
 class RefundItem(LedgerItem):
@@ -133,6 +142,33 @@ class MerchantItem(LedgerItem):
     name = UnicodeAttribute()
     status = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+
+
+class RulesItem(LedgerItem):
+    Meta = _meta()
+    merchant_id = UnicodeAttribute()
+    version = NumberAttribute()
+    document = JSONAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class CheckoutItem(LedgerItem):
+    Meta = _meta()
+    checkout_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    lines = JSONAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    payment_id = UnicodeAttribute(null=True)
+
+
+class CheckoutGuardItem(LedgerItem):
+    Meta = _meta()
+    checkout_id = UnicodeAttribute()
+    expires_epoch = NumberAttribute()
 
 
 class IdempotencyItem(LedgerItem):
@@ -170,6 +206,18 @@ def order_key(merchant_id: str, order_id: str) -> tuple[str, str]:
 
 def merchant_key(merchant_id: str) -> tuple[str, str]:
     return f"M#{merchant_id}", "MERCHANT"
+
+
+def rules_key(merchant_id: str) -> tuple[str, str]:
+    return f"M#{merchant_id}", "RULES"
+
+
+def checkout_key(checkout_id: str) -> tuple[str, str]:
+    return f"C#{checkout_id}", "CHECKOUT"
+
+
+def checkout_guard_key(merchant_id: str, order_id: str) -> tuple[str, str]:
+    return f"K#{merchant_id}#{order_id}", "CHECKOUT"
 
 
 def idempotency_key(scope: str, key: str) -> tuple[str, str]:

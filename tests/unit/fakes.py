@@ -4,7 +4,14 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from chalicelib.domain.errors import IdempotencyKeyTaken, OrderAlreadyPaid, TopupNotPending, WalletChanged
+from chalicelib.domain.errors import (
+    CheckoutExists,
+    IdempotencyKeyTaken,
+    OrderAlreadyPaid,
+    RulesChanged,
+    TopupNotPending,
+    WalletChanged,
+)
 from chalicelib.domain.model import (
     Entry,
     IdempotencyRecord,
@@ -28,18 +35,30 @@ class FakeLedgerStore:
         self.topups: dict[str, Topup] = {}
         self.merchants: dict[str, Merchant] = {}
         self.idem: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.checkouts: dict[str, object] = {}
+        self.checkout_guards: dict[tuple[str, str], object] = {}  # (merchant, order) -> checkout
+        self.rules: dict[str, object] = {}
         self.commits = 0
         self.fail_next_commits: list[Exception] = []  # injected before the real conditions
         self._lock = threading.Lock()
 
     # reads
-    def snapshot(self, *, wallet=None, merchant=None, payment=None, topup=None, idempotency=None) -> Snapshot:
+    def snapshot(self, *, wallet=None, merchant=None, payment=None, topup=None, idempotency=None, checkout=None,
+                 paid_order=None, checkout_guard=None, rules=None) -> Snapshot:
+        from datetime import datetime, timezone
+
+        guard = self.checkout_guards.get(checkout_guard) if checkout_guard else None
+        live = guard is not None and not guard.expired(datetime.now(timezone.utc))
         return Snapshot(
             wallet=self.wallets.get(wallet) if wallet else None,
             merchant=self.merchants.get(merchant) if merchant else None,
             payment=self.payments.get(payment) if payment else None,
             topup=self.topups.get(topup) if topup else None,
             idempotency=self.idem.get(idempotency) if idempotency else None,
+            checkout=self.checkouts.get(checkout) if checkout else None,
+            paid_order=self.orders.get(paid_order) if paid_order else None,
+            checkout_guard=guard.checkout_id if live else None,
+            rules=self.rules.get(rules) if rules else None,
         )
 
     def get_idempotency(self, scope, key):
@@ -75,6 +94,8 @@ class FakeLedgerStore:
                 raise IdempotencyKeyTaken()
             if m.new_payment and (m.new_payment.merchant_id, m.new_payment.order_id) in self.orders:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id)
+            if m.checkout and self.checkouts[m.checkout.checkout_id].status != "open":
+                raise OrderAlreadyPaid(m.checkout.merchant_id, m.checkout.order_id)
             if m.topup and self.topups[m.topup.topup_id].status != "pending":
                 raise WalletChanged()
             if (current.version if current else 0) != m.wallet.version:
@@ -84,7 +105,11 @@ class FakeLedgerStore:
             assert m.entry.balance_after.is_non_negative()
             self.commits += 1
             self.wallets[m.wallet.user_id] = replace(
-                m.wallet, lots=m.entry.balance_after, version=m.entry.seq, updated_at=m.entry.created_at)
+                m.wallet, lots=m.entry.balance_after, version=m.entry.seq, updated_at=m.entry.created_at,
+                daily_spend=m.daily_spend if m.daily_spend is not None else m.wallet.daily_spend)
+            if m.checkout and m.new_payment:
+                self.checkouts[m.checkout.checkout_id] = replace(
+                    self.checkouts[m.checkout.checkout_id], status="paid", payment_id=m.new_payment.payment_id)
             self.entries.setdefault(m.wallet.user_id, []).append(m.entry)
             if m.idempotency:
                 self.idem[(m.idempotency.scope, m.idempotency.key)] = m.idempotency
@@ -114,6 +139,29 @@ class FakeLedgerStore:
         w = self.wallets.get(user_id) or Wallet(user_id=user_id, currency=currency)
         self.wallets[user_id] = replace(w, low_balance_threshold=threshold, updated_at=at)
         return self.wallets[user_id]
+
+    def create_checkout(self, checkout, idem):
+        from datetime import datetime, timezone
+
+        with self._lock:
+            if (idem.scope, idem.key) in self.idem:
+                raise IdempotencyKeyTaken()
+            guard = self.checkout_guards.get((checkout.merchant_id, checkout.order_id))
+            if guard is not None and not guard.expired(datetime.now(timezone.utc)):
+                raise CheckoutExists(checkout.merchant_id, checkout.order_id)
+            self.idem[(idem.scope, idem.key)] = idem
+            self.checkout_guards[(checkout.merchant_id, checkout.order_id)] = checkout
+            self.checkouts[checkout.checkout_id] = checkout
+
+    def get_rules(self, merchant_id):
+        return self.rules.get(merchant_id)
+
+    def put_rules(self, rules, document):
+        with self._lock:
+            current = self.rules.get(rules.merchant_id)
+            if (current.version if current else 0) != rules.version - 1:
+                raise RulesChanged()
+            self.rules[rules.merchant_id] = rules
 
     def put_merchant(self, merchant, at):
         self.merchants[merchant.merchant_id] = merchant

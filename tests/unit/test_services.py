@@ -11,14 +11,18 @@ from chalicelib.domain.errors import (
     InsufficientFunds,
     NotFound,
     OrderAlreadyPaid,
+    PaymentRefused,
     TopupNotPending,
     WalletChanged,
     AmountMismatch,
 )
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.money import Lots
-from chalicelib.services import admin, payments, topups, wallets
-from chalicelib.services.common import IdempotentRequest
+from chalicelib.domain.checkout import Line
+from chalicelib.domain.pricing import PayOptions
+from chalicelib.services import admin, checkouts, payments, topups, wallets
+from chalicelib.services.common import IdempotentRequest, LedgerPolicy
+from chalicelib.services.merchant_rules import ConfigCache
 
 from .fakes import FakeLedgerStore
 
@@ -37,9 +41,24 @@ def fund(store: FakeLedgerStore, user: str, amount: int) -> None:
                         status="succeeded", amount=amount, provider_ref="p")
 
 
-def do_pay(store, key="k1", body="b", order_id="o1", items=ITEMS, attempts=5):
-    return payments.pay(store, currency="CNY", max_attempts=attempts, max_amount=10**7, spend_order=("bonus", "cash"),
-                        principal=ALICE, request=req(key, body), order_id=order_id, merchant_id="m1", items=items)
+SHOP = Principal("shop-service", frozenset({"service"}))
+
+
+def open_checkout(store, order_id="o1", items=ITEMS, user="alice", merchant="m1") -> str:
+    """The merchant opens the order's checkout (once per order; later calls find the same one)."""
+    for c in store.checkouts.values():
+        if (c.merchant_id, c.order_id) == (merchant, order_id):
+            return c.checkout_id
+    created = checkouts.create_checkout(
+        store, LedgerPolicy(), SHOP, req(f"chk-{merchant}-{order_id}", scope="shop-service"), merchant_id=merchant,
+        order_id=order_id, user_id=user, lines=[Line(**i) for i in items], expires_in_seconds=None)
+    return created.body["checkout_id"]
+
+
+def do_pay(store, key="k1", body="b", order_id="o1", items=ITEMS, attempts=5, options=PayOptions()):
+    checkout_id = open_checkout(store, order_id, items)
+    return payments.pay(store, LedgerPolicy(max_attempts=attempts, max_amount=10**7), ConfigCache(0), ALICE,
+                        req(key, body), checkout_id, options)
 
 
 @pytest.fixture
@@ -83,16 +102,26 @@ def test_a_key_taken_by_a_concurrent_winner_is_answered_from_its_record(store):
     first = do_pay(store)
     # the loser read before the winner committed: simulate by hiding the record from its snapshot
     real_snapshot = store.snapshot
-    store.snapshot = lambda **kw: replace(real_snapshot(**kw), idempotency=None)
+
+    def as_before_the_winner(**kw):
+        snap = real_snapshot(**kw)
+        if snap.checkout is None:
+            return snap
+        return replace(snap, idempotency=None, checkout=replace(snap.checkout, status="open", payment_id=None))
+
+    store.snapshot = as_before_the_winner
     again = do_pay(store)
     assert again.replayed and again.body == first.body
     assert store.wallets["alice"].lots.total == 600
 
 
 def test_pay_fails_when_balance_is_short_and_writes_nothing(store):
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(PaymentRefused) as refused:
         do_pay(store, items=[{"sku": "s", "category": "c", "unit_price": 1001, "quantity": 1}])
-    assert store.commits == 1 and store.idem.keys() == {("alice", "fund-0")}
+    assert refused.value.code == "insufficient_balance"
+    assert refused.value.details["needed"] == 1001 and refused.value.details["available"] == 1000
+    assert store.commits == 1 and {k for k in store.idem if k[0] == "alice"} == {("alice", "fund-0")}
+    assert store.checkouts[open_checkout(store, items=[])].status == "open"
 
 
 def test_an_order_is_paid_once(store):
@@ -102,10 +131,9 @@ def test_an_order_is_paid_once(store):
     assert store.wallets["alice"].lots.total == 600
 
 
-def test_unknown_merchant_is_not_found(store):
+def test_a_checkout_for_an_unknown_merchant_is_not_found(store):
     with pytest.raises(NotFound):
-        payments.pay(store, currency="CNY", max_attempts=5, max_amount=10**7, spend_order=("bonus", "cash"),
-                     principal=ALICE, request=req("k"), order_id="o", merchant_id="nope", items=ITEMS)
+        open_checkout(store, merchant="nope")
 
 
 def test_a_lost_race_is_retried_and_then_succeeds(store):
@@ -117,10 +145,11 @@ def test_a_lost_race_is_retried_and_then_succeeds(store):
 def test_a_retry_plans_from_the_wallet_the_failed_condition_returned_without_reading(store):
     reads = []
     real_snapshot = store.snapshot
+    open_checkout(store)
     store.snapshot = lambda **kw: reads.append(kw) or real_snapshot(**kw)
     store.fail_next_commits = [WalletChanged(current=store.wallets["alice"])]
     assert do_pay(store).status_code == 201
-    assert len(reads) == 1 and store.wallets["alice"].lots.total == 600
+    assert len([r for r in reads if "wallet" in r]) == 1 and store.wallets["alice"].lots.total == 600
 
 
 def test_retries_are_bounded_and_end_in_a_conflict(store):
@@ -135,8 +164,7 @@ def test_a_crash_after_commit_then_a_retry_moves_money_once(store):
         raise RuntimeError("lambda died")
 
     with pytest.raises(RuntimeError):
-        payments.pay(store, currency="CNY", max_attempts=5, max_amount=10**7, spend_order=("bonus", "cash"),
-                     principal=ALICE, request=req("k1"), order_id="o1", merchant_id="m1", items=ITEMS,
+        payments.pay(store, LedgerPolicy(), ConfigCache(0), ALICE, req("k1"), open_checkout(store), PayOptions(),
                      after_commit=crash)
     again = do_pay(store, key="k1")
     assert again.replayed and store.wallets["alice"].lots.total == 600

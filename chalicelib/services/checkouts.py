@@ -1,0 +1,113 @@
+"""Checkouts: the merchant opens one for its priced order; its customer reads, quotes and pays it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..domain.checkout import Checkout, Line, format_time
+from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, IdempotencyKeyTaken, NotFound, \
+    OrderAlreadyPaid
+from ..domain.model import Principal, Snapshot, new_id
+from ..domain.pricing import PayOptions, Quote, price
+from ..observability import capture_method
+from .common import IdempotentRequest, LedgerPolicy, Outcome, replay, wallet_or_empty
+from .merchant_rules import ConfigCache
+
+
+def _may_sell(principal: Principal, merchant_id: str) -> bool:
+    return principal.is_service or merchant_id in principal.merchant_ids
+
+
+def visible_checkout(snap: Snapshot, principal: Principal, checkout_id: str) -> Checkout:
+    """The checkout if the caller may see it (its customer, its merchant's staff, service, admin); else not found."""
+    c = snap.checkout
+    if c is None or not (principal.user_id == c.user_id or principal.is_admin or _may_sell(principal, c.merchant_id)):
+        raise NotFound("checkout", checkout_id)
+    return c
+
+
+def customers_checkout(snap: Snapshot, principal: Principal, checkout_id: str) -> Checkout:
+    """The checkout if the caller is its customer; not found for anyone else (its existence is private)."""
+    c = snap.checkout
+    if c is None or c.user_id != principal.user_id:
+        raise NotFound("checkout", checkout_id)
+    return c
+
+
+@capture_method
+def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+                    merchant_id: str, order_id: str, user_id: str, lines: list[Line],
+                    expires_in_seconds: int | None) -> Outcome:
+    """Open the checkout of one merchant order for one customer.
+
+    Invariants: one live checkout per merchant order (an expired one may be replaced), none for an
+    order already paid; the key replays the first answer.
+    """
+    if not _may_sell(principal, merchant_id):
+        raise Forbidden("the merchant's staff or a service may open its checkouts")
+    snap = store.snapshot(merchant=merchant_id, paid_order=(merchant_id, order_id),
+                          checkout_guard=(merchant_id, order_id), idempotency=(request.scope, request.key))
+    previous = replay(snap.idempotency, request)
+    if previous is not None:
+        return previous
+    if snap.merchant is None or not snap.merchant.active:
+        raise NotFound("merchant", merchant_id)
+    if snap.paid_order is not None:
+        raise OrderAlreadyPaid(merchant_id, order_id)
+    if snap.checkout_guard is not None:
+        raise CheckoutExists(merchant_id, order_id)
+    checkout = Checkout(
+        checkout_id=new_id("chk"), merchant_id=merchant_id, order_id=order_id, user_id=user_id,
+        lines=tuple(lines), status="open", created_at="", expires_at="",
+    )
+    if checkout.amount > policy.max_amount:
+        raise AmountExceedsLimit(checkout.amount, policy.max_amount)
+    now = datetime.now(timezone.utc)
+    ttl = policy.checkout_ttl_seconds if expires_in_seconds is None else expires_in_seconds
+    checkout = Checkout(**{**checkout.__dict__, "created_at": format_time(now),
+                           "expires_at": format_time(now + timedelta(seconds=ttl))})
+    outcome = Outcome(201, checkout.as_view())
+    try:
+        store.create_checkout(checkout, request.record(outcome))
+    except IdempotencyKeyTaken:
+        previous = replay(store.get_idempotency(request.scope, request.key), request)
+        if previous is None:
+            raise
+        return previous
+    return outcome
+
+
+@capture_method
+def get_checkout(store: Any, principal: Principal, checkout_id: str) -> dict[str, Any]:
+    snap = store.snapshot(checkout=checkout_id)
+    return visible_checkout(snap, principal, checkout_id).as_view(datetime.now(timezone.utc))
+
+
+def price_for(snap: Snapshot, config_rules: Any, policy: LedgerPolicy, options: PayOptions,
+              now: datetime) -> Quote:
+    """Price the snapshot's checkout for its customer's wallet as it is now."""
+    checkout = snap.checkout
+    assert checkout is not None
+    wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
+    spent = wallet.spent_on(checkout.merchant_id, config_rules.local_day(now))
+    return price(checkout, config_rules, wallet.lots, spent, now, options, policy.spend_order)
+
+
+@capture_method
+def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, checkout_id: str,
+          options: PayOptions) -> dict[str, Any]:
+    """What paying the checkout now would do, writing nothing: the payment runs the same pricing."""
+    snap = store.snapshot(checkout=checkout_id, wallet=principal.user_id)
+    checkout = customers_checkout(snap, principal, checkout_id)
+    config = cache.get(store, checkout.merchant_id)
+    now = datetime.now(timezone.utc)
+    q = price_for(snap, config.rules, policy, options, now)
+    view = q.as_view()
+    refusal = None
+    if checkout.status != "open":
+        refusal = {"code": "order_already_paid", "message": "the checkout is already paid"}
+    elif checkout.expired(now):
+        refusal = {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
+    if refusal is not None:
+        view.update(payable=False, refusal=refusal)
+    return {"checkout_id": checkout_id, **view}

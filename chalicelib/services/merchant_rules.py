@@ -1,0 +1,92 @@
+"""A merchant's balance rules: set and read them, and the short-lived cache payments and quotes read them from.
+
+Why a cache: a payment is one TransactGetItems of what it moves (checkout,
+wallet, idempotency record); the merchant's configuration is read through a
+per-process cache that keeps each merchant's rules and status for
+``RULES_CACHE_SECONDS`` (default 30 s). A rules change therefore reaches every
+function within that time; each payment records the version it was priced
+under. The quote and the payment read the same cache, so at the same moment
+they price under the same version.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, RulesChanged
+from ..domain.model import Merchant, Principal, utc_now
+from ..domain.rules import BalanceRules
+from ..observability import capture_method
+
+
+@dataclass(frozen=True)
+class MerchantConfig:
+    merchant: Merchant | None
+    rules: BalanceRules
+
+
+class ConfigCache:
+    """Merchant and rules by merchant id, each entry kept ``ttl`` seconds."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[str, tuple[float, MerchantConfig]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: Any, merchant_id: str) -> MerchantConfig:
+        now = self.clock()
+        with self._lock:
+            hit = self._entries.get(merchant_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        snap = store.snapshot(merchant=merchant_id, rules=merchant_id)
+        config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id))
+        with self._lock:
+            self._entries[merchant_id] = (now, config)
+        return config
+
+    def forget(self, merchant_id: str) -> None:
+        with self._lock:
+            self._entries.pop(merchant_id, None)
+
+
+def _may_configure(principal: Principal, merchant_id: str) -> bool:
+    return principal.is_admin or merchant_id in principal.merchant_ids
+
+
+@capture_method
+def get_rules(store: Any, principal: Principal, merchant_id: str) -> dict[str, Any]:
+    if not (_may_configure(principal, merchant_id) or principal.is_service):
+        raise Forbidden("the merchant's staff, a service or an admin may read its balance rules")
+    snap = store.snapshot(merchant=merchant_id, rules=merchant_id)
+    if snap.merchant is None:
+        raise NotFound("merchant", merchant_id)
+    return (snap.rules or BalanceRules(merchant_id=merchant_id)).as_view()
+
+
+@capture_method
+def put_rules(store: Any, principal: Principal, merchant_id: str, document: dict[str, Any], cache: ConfigCache,
+              max_attempts: int = 5) -> dict[str, Any]:
+    """Replace the rules with ``document`` (validated by the API) as the next version.
+
+    Invariant: versions go 1, 2, 3, ... with no two changes under one version (the write is
+    conditioned on the version it follows); a change that keeps losing answers 409.
+    """
+    if not _may_configure(principal, merchant_id):
+        raise Forbidden("the merchant's staff or an admin may change its balance rules")
+    for _ in range(max_attempts):
+        snap = store.snapshot(merchant=merchant_id, rules=merchant_id)
+        if snap.merchant is None:
+            raise NotFound("merchant", merchant_id)
+        version = (snap.rules.version if snap.rules else 0) + 1
+        rules = BalanceRules.from_view(merchant_id, document, version, utc_now())
+        try:
+            store.put_rules(rules, rules.as_view())
+        except RulesChanged:
+            continue
+        cache.forget(merchant_id)  # this process sees its own change at once; others within the TTL
+        return rules.as_view()
+    raise ConcurrentUpdate(max_attempts)
