@@ -155,6 +155,7 @@ class EntryOut(Out):
     balance_after: BalanceOut
     order_id: Optional[str] = None
     payment_id: Optional[str] = None
+    checkout_id: Optional[str] = None
     topup_id: Optional[str] = None
     refund_id: Optional[str] = None
     merchant_id: Optional[str] = None

@@ -176,6 +176,20 @@ def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: in
         local_day=rules.local_day(now), spent_today=spent_today,
         limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
         refusal=Limit(*refusal) if refusal else None,
-        details={"needed": amount - discount if external else balance, "available": wallet.total,
-                 "daily_limit": rules.daily_limit, "spent_today": spent_today},
+        details=_details(refusal[0] if refusal else None, amount, eligible, pays(usable), wallet, rules,
+                         spent_today),
     )
+
+
+def _details(code: str | None, amount: int, eligible: int, needed: int, wallet: Lots,
+             rules: BalanceRules, spent_today: int) -> dict[str, Any]:
+    """What a refusal's caller needs to act on it (``needed``: what the wallet must hold to pay all it may)."""
+    if code == "insufficient_balance":
+        return {"needed": needed, "available": wallet.total}
+    if code == "daily_limit_exceeded":
+        return {"daily_limit": rules.daily_limit, "spent_today": spent_today}
+    if code == "min_order_not_met":
+        return {"min_order_amount": rules.min_order_amount, "eligible_amount": eligible}
+    if code == "excluded_items":
+        return {"amount": amount, "eligible_amount": eligible}
+    return {}

@@ -36,6 +36,7 @@ class Api:
         self.url = info.api_url
         self.http = requests.Session()
         self._users: dict[tuple[str, tuple[str, ...]], User] = {}
+        self._checkouts: dict[tuple[str, str, str], dict[str, Any]] = {}  # (merchant, order, user) -> checkout
 
     def user(self, name: str, *groups: str) -> User:
         """A user of the local pool (created on first use) with exactly these groups."""
@@ -102,11 +103,30 @@ class Api:
                       {"amount": amount, "lot": "bonus", "reason": "test bonus"}, key=str(uuid.uuid4()))
         assert r.status_code == 201, r.text
 
+    def service(self) -> User:
+        return self.user("test-order-service", "service")
+
+    def open_checkout(self, user: User, amount: int | None = None, merchant_id: str = "m-e2e",
+                      order_id: str | None = None, items: list[dict[str, Any]] | None = None,
+                      **extra: Any) -> dict[str, Any]:
+        """The order service opens a checkout of the merchant's priced order for ``user``."""
+        body = {"merchant_id": merchant_id, "order_id": order_id or f"o-{uuid.uuid4().hex[:12]}",
+                "user_id": user.user_id,
+                "items": items or [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}], **extra}
+        r = self.post("/v1/checkouts", self.service(), body, key=str(uuid.uuid4()))
+        assert r.status_code == 201, r.text
+        return r.json()
+
     def pay(self, user: User, amount: int, merchant_id: str = "m-e2e", order_id: str | None = None,
             key: str | None = None, **kw: Any) -> requests.Response:
-        body = {"order_id": order_id or f"o-{uuid.uuid4().hex[:12]}", "merchant_id": merchant_id,
-                "items": [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}]}
-        return self.post("/v1/payments", user, body, key=key or str(uuid.uuid4()), **kw)
+        """Pay one line of ``amount`` from ``user``'s balance, through the order's checkout (opened on first use)."""
+        order_id = order_id or f"o-{uuid.uuid4().hex[:12]}"
+        ident = (merchant_id, order_id, user.user_id)
+        if ident not in self._checkouts:
+            self._checkouts[ident] = self.open_checkout(user, amount, merchant_id, order_id)
+        checkout = self._checkouts[ident]
+        return self.post("/v1/payments", user, {"checkout_id": checkout["checkout_id"]}, key=key or str(uuid.uuid4()),
+                         **kw)
 
     def balance(self, user: User) -> dict[str, int]:
         return self.get("/v1/wallet", user).json()["balance"]

@@ -54,7 +54,7 @@ UNAUTH = Expect(401, "unauthenticated")
 FORBIDDEN = Expect(403, "forbidden")
 NO_PAYMENT = Expect(404, "payment_not_found")
 NO_TOPUP = Expect(404, "topup_not_found")
-NO_FUNDS = Expect(422, "insufficient_balance")  # the caller's own (empty) wallet pays, never the owner's
+NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quotes it; its existence is private
 
 
 def row(owner: Expect, other_customer: Expect, merchant: Expect, other_merchant: Expect, admin: Expect,
@@ -86,7 +86,13 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("PUT", "/v1/wallet/settings"): any_signed_in(OK),
     ("POST", "/v1/topups"): any_signed_in(CREATED),
     ("GET", "/v1/topups/{topup_id}"): row(OK, NO_TOPUP, NO_TOPUP, NO_TOPUP, OK, NO_TOPUP),
-    ("POST", "/v1/payments"): row(CREATED, NO_FUNDS, NO_FUNDS, NO_FUNDS, NO_FUNDS, NO_FUNDS),
+    ("POST", "/v1/checkouts"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, FORBIDDEN, CREATED),
+    ("GET", "/v1/checkouts/{checkout_id}"): row(OK, NO_CHECKOUT, OK, NO_CHECKOUT, OK, OK),
+    ("POST", "/v1/checkouts/{checkout_id}/quote"): row(OK, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT,
+                                                       NO_CHECKOUT),
+    ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
+    ("GET", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, OK),
+    ("POST", "/v1/payments"): row(CREATED, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT),
     ("GET", "/v1/payments/{payment_id}"): row(OK, NO_PAYMENT, OK, NO_PAYMENT, OK, OK),
     ("POST", "/v1/payments/{payment_id}/refunds"): row(FORBIDDEN, NO_PAYMENT, CREATED, NO_PAYMENT, CREATED, CREATED),
     ("GET", "/v1/admin/wallets/{user_id}"): admin_only(OK),
@@ -164,6 +170,7 @@ class World:
     topup_id: str
     topup_amount: int
     webhook_secret: str  # the one the running app checks
+    checkout_id: str  # an open checkout of the owner's
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +201,8 @@ def world(api) -> World:
     })
     return World(owner=owner, users=users, headers=headers, merchant_id=merchant_id, spare_merchant_id=spare,
                  payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000,
-                 webhook_secret=api.info.webhook_secret)
+                 webhook_secret=api.info.webhook_secret,
+                 checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"])
 
 
 def test_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world):
@@ -222,10 +230,11 @@ class Call:
     headers: dict[str, str] | None = None
 
 
-def build_call(route: tuple[str, str], w: World, caller: str) -> Call:
+def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     method, path = route
     key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
-              "merchant_id": w.spare_merchant_id}
+              "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
+              "checkout_id": w.checkout_id}
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
@@ -233,13 +242,19 @@ def build_call(route: tuple[str, str], w: World, caller: str) -> Call:
                                             "amount": w.topup_amount, "provider_ref": f"ref-{w.topup_id}"},
         ("PUT", "/v1/wallet/settings"): {"low_balance_threshold": 1234},
         ("POST", "/v1/topups"): {"amount": 700, "channel": "card"},
-        ("POST", "/v1/payments"): {"order_id": f"o-authz-{tag}", "merchant_id": w.merchant_id,
-                                   "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]},
+        ("POST", "/v1/checkouts"): {"order_id": f"o-authz-{tag}", "merchant_id": w.merchant_id,
+                                    "user_id": w.owner.user_id,
+                                    "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]},
+        ("POST", "/v1/checkouts/{checkout_id}/quote"): {},
+        ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): {"min_order_amount": 0},
         ("POST", "/v1/payments/{payment_id}/refunds"): {"amount": 1, "reason": f"authz by {caller}"},
         ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
                                                              "reason": f"authz by {caller}"},
         ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
     }
+    if route == ("POST", "/v1/payments"):  # a fresh checkout of the owner's for every cell
+        bodies[route] = {"checkout_id": api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
+                                                          order_id=f"o-authz-pay-{tag}")["checkout_id"]}
     idempotent = {(r.method, r.path) for r in ROUTES if r.idempotent}
     extra = {}
     if route == ("POST", "/v1/webhooks/payments"):
@@ -284,7 +299,7 @@ def assert_envelope(r, expect: Expect) -> None:
 @pytest.mark.parametrize(("route", "caller"), CELLS)
 def test_authorization(api, ddb, local_stack, world, route, caller):
     expect = MATRIX[route][caller]
-    call = build_call(route, world, caller)
+    call = build_call(api, route, world, caller)
     before_items, before = table_items(ddb, local_stack.table), state(api, world)
 
     r = send(api, world, caller, call)
@@ -295,8 +310,6 @@ def test_authorization(api, ddb, local_stack, world, route, caller):
         assert_envelope(r, expect)
         if expect.status == 401:
             assert "Bearer" in r.headers.get("WWW-Authenticate", "")
-        if expect == NO_FUNDS:  # the caller's own wallet was asked to pay, and it is empty
-            assert r.json()["error"]["details"] == {"needed": 10, "available": 0}
         assert after["owner_balance"] == before["owner_balance"]
         assert after["refundable"] == before["refundable"]
         assert after == before
@@ -356,6 +369,33 @@ def check_pay(api, w, caller, body, before, after, bi, ai):
     assert after["refundable"] == before["refundable"]
 
 
+def check_checkout(api, w, caller, body, before, after, bi, ai):
+    assert body["merchant_id"] == w.merchant_id and body["user_id"] == w.owner.user_id and body["status"] == "open"
+    assert after == before  # a checkout moves no money
+    seen = api.get(f"/v1/checkouts/{body['checkout_id']}", w.owner)
+    assert seen.status_code == 200 and seen.json()["amount"] == 10
+
+
+def check_get_checkout(api, w, caller, body, before, after, bi, ai):
+    assert body["checkout_id"] == w.checkout_id and body["user_id"] == w.owner.user_id
+    unchanged(bi, ai, before, after)
+
+
+def check_quote(api, w, caller, body, before, after, bi, ai):
+    assert caller == OWNER and body["checkout_id"] == w.checkout_id and body["balance"] == 10 and body["payable"]
+    unchanged(bi, ai, before, after)
+
+
+def check_put_rules(api, w, caller, body, before, after, bi, ai):
+    assert body["merchant_id"] == w.merchant_id and body["version"] >= 1 and body["min_order_amount"] == 0
+    assert after == before
+
+
+def check_get_rules(api, w, caller, body, before, after, bi, ai):
+    assert body["merchant_id"] == w.merchant_id and body["partial_pay"]["allowed"] == "always"
+    unchanged(bi, ai, before, after)
+
+
 def check_get_payment(api, w, caller, body, before, after, bi, ai):
     assert body["payment_id"] == w.payment_id and body["user_id"] == w.owner.user_id
     unchanged(bi, ai, before, after)
@@ -397,6 +437,11 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("PUT", "/v1/wallet/settings"): check_settings,
     ("POST", "/v1/topups"): check_topup,
     ("GET", "/v1/topups/{topup_id}"): check_get_topup,
+    ("POST", "/v1/checkouts"): check_checkout,
+    ("GET", "/v1/checkouts/{checkout_id}"): check_get_checkout,
+    ("POST", "/v1/checkouts/{checkout_id}/quote"): check_quote,
+    ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): check_put_rules,
+    ("GET", "/v1/merchants/{merchant_id}/balance-rules"): check_get_rules,
     ("POST", "/v1/payments"): check_pay,
     ("GET", "/v1/payments/{payment_id}"): check_get_payment,
     ("POST", "/v1/payments/{payment_id}/refunds"): check_refund,

@@ -12,9 +12,11 @@ def test_topup_pay_refund_and_history_move_money_as_promised(api):
     assert api.balance(alice) == {"cash": 10000, "bonus": 1000, "total": 11000}
 
     # When she pays 25.00 (bonus is spent first)
-    r = api.post("/v1/payments", alice, {"order_id": "o-flow-1", "merchant_id": "m-e2e", "items": [
+    checkout = api.open_checkout(alice, order_id="o-flow-1", items=[
         {"sku": "a", "category": "books", "unit_price": 1000, "quantity": 2},
-        {"sku": "b", "category": "food", "unit_price": 500, "quantity": 1}]}, key=str(uuid.uuid4()))
+        {"sku": "b", "category": "food", "unit_price": 500, "quantity": 1}])
+    assert checkout["amount"] == 2500 and checkout["status"] == "open"
+    r = api.post("/v1/payments", alice, {"checkout_id": checkout["checkout_id"]}, key=str(uuid.uuid4()))
     assert r.status_code == 201, r.text
     payment = r.json()
     assert payment["amount"] == 2500
@@ -105,9 +107,10 @@ def test_an_order_is_paid_once_even_under_another_key(api):
     assert api.balance(erin)["total"] == 900
 
 
-def test_paying_an_unknown_merchant_is_404_and_moves_nothing(api):
+def test_a_checkout_for_an_unknown_merchant_is_404(api):
     fay = api.unique_user("fay")
-    api.fund(fay, 1000)
-    r = api.pay(fay, 100, merchant_id="no-such-merchant")
+    r = api.post("/v1/checkouts", api.service(), {"merchant_id": "no-such-merchant", "order_id": "o-1",
+                                                  "user_id": fay.user_id, "items": [
+                                                      {"sku": "a", "category": "c", "unit_price": 100, "quantity": 1}]},
+                 key=str(uuid.uuid4()))
     assert r.status_code == 404 and r.json()["error"]["code"] == "merchant_not_found"
-    assert api.balance(fay)["total"] == 1000

@@ -26,9 +26,10 @@ def test_32_concurrent_payers_on_one_wallet_never_overdraw_it(api):
     api.fund(payer, 1000)
     sessions = [requests.Session() for _ in range(32)]
 
+    checkouts = [api.open_checkout(payer, 60, order_id=f"o-crowd-{i}")["checkout_id"] for i in range(32)]
+
     def pay(i):
-        body = {"order_id": f"o-crowd-{i}", "merchant_id": "m-e2e",
-                "items": [{"sku": "x", "category": "c", "unit_price": 60, "quantity": 1}]}
+        body = {"checkout_id": checkouts[i]}
         r = sessions[i].post(f"{api.url}/v1/payments", json=body, headers=payer.headers(str(uuid.uuid4())), timeout=60)
         return r.status_code, r.json()
 
@@ -81,8 +82,7 @@ def test_two_identical_requests_at_once_move_money_once(api):
     user = api.unique_user("twins")
     api.fund(user, 1000)
     sessions = [requests.Session() for _ in range(8)]
-    body = {"order_id": "o-twins", "merchant_id": "m-e2e",
-            "items": [{"sku": "x", "category": "c", "unit_price": 100, "quantity": 1}]}
+    body = {"checkout_id": api.open_checkout(user, 100, order_id="o-twins")["checkout_id"]}
 
     def pay(i):
         r = sessions[i].post(f"{api.url}/v1/payments", json=body, headers=user.headers("key-twins"), timeout=60)
