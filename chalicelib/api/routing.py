@@ -35,7 +35,8 @@ from .schemas import ID_PATTERN
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ID = re.compile(ID_PATTERN)
-AMOUNT_FIELDS = {"amount", "unit_price", "quantity", "low_balance_threshold"}
+AMOUNT_FIELDS = {"amount", "unit_price", "quantity", "low_balance_threshold", "min_order_amount", "daily_limit",
+                 "max_amount"}
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,15 @@ MISSING = object()  # "remove this field"
 class World:
     customer: Any
     admin: Any
+    service: Any
     payment_id: str
     pending_topup_id: str
     pending_amount: int
+    checkout_id: str  # an open checkout of the customer's (quotes)
+    open_checkout: Callable[[], str]  # a fresh open checkout of the customer's (payments)
+
+
+RULES_MERCHANT = "m-bad-rules"  # its rules are rewritten by the control case: no other test pays it
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +51,11 @@ def world(api) -> World:
     assert paid.status_code == 201, paid.text
     pending = api.post("/v1/topups", customer, {"amount": 1000, "channel": "card"}, key=str(uuid.uuid4()))
     assert pending.status_code == 201, pending.text
-    return World(customer=customer, admin=api.admin(), payment_id=paid.json()["payment_id"],
-                 pending_topup_id=pending.json()["topup_id"], pending_amount=1000)
+    api.ensure_merchant(RULES_MERCHANT)
+    return World(customer=customer, admin=api.admin(), service=api.service(), payment_id=paid.json()["payment_id"],
+                 pending_topup_id=pending.json()["topup_id"], pending_amount=1000,
+                 checkout_id=api.open_checkout(customer, 1000)["checkout_id"],
+                 open_checkout=lambda: api.open_checkout(customer, 1000)["checkout_id"])
 
 
 # ---- the routes and their valid requests ---------------------------------------------------
@@ -55,9 +64,9 @@ def world(api) -> World:
 class Route:
     method: str
     path: Callable[[World], str]
-    caller: str  # customer | admin | provider (signed webhook, no token)
+    caller: str  # customer | admin | service | provider (signed webhook, no token)
     body: Callable[[World], dict[str, Any]]
-    amount: tuple[Any, ...]  # where the amount lives in the body
+    amount: tuple[Any, ...] | None  # where the amount lives in the body (None: it has none)
     other: str  # a required field that is not an amount
     idempotent: bool
 
@@ -65,10 +74,23 @@ class Route:
 ROUTES: dict[str, Route] = {
     "topup": Route("POST", lambda w: "/v1/topups", "customer",
                    lambda w: {"amount": 1000, "channel": "card"}, ("amount",), "channel", True),
-    "payment": Route("POST", lambda w: "/v1/payments", "customer",
-                     lambda w: {"order_id": f"o-bad-{uuid.uuid4().hex[:10]}", "merchant_id": "m-e2e",
-                                "items": [{"sku": "s-1", "category": "books", "unit_price": 1000, "quantity": 1}]},
-                     ("items", 0, "unit_price"), "merchant_id", True),
+    "checkout": Route("POST", lambda w: "/v1/checkouts", "service",
+                      lambda w: {"merchant_id": "m-e2e", "order_id": f"o-bad-{uuid.uuid4().hex[:10]}",
+                                 "user_id": w.customer.user_id,
+                                 "items": [{"sku": "s-1", "category": "books", "unit_price": 1000, "quantity": 1}]},
+                      ("items", 0, "unit_price"), "merchant_id", True),
+    "payment": Route("POST", lambda w: "/v1/payments", "customer", lambda w: {"checkout_id": w.open_checkout()},
+                     None, "checkout_id", True),
+    "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
+                   lambda w: {"allow_partial": False}, None, "", False),
+    "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
+                   lambda w: {"min_order_amount": 500, "excluded_categories": ["alcohol"],
+                              "partial_pay": {"allowed": "in_windows",
+                                              "windows": [{"days": ["mon", "fri"], "from": "10:00", "to": "14:00"}],
+                                              "max_share_percent": 80},
+                              "balance_pay_discount": {"percent": 5, "max_amount": 1000},
+                              "daily_limit": 100000, "timezone": "Asia/Shanghai"},
+                   ("min_order_amount",), "timezone", False),
     "refund": Route("POST", lambda w: f"/v1/payments/{w.payment_id}/refunds", "admin",
                     lambda w: {"amount": 1000, "reason": "bad input test"}, ("amount",), "reason", True),
     "adjustment": Route("POST", lambda w: f"/v1/admin/wallets/{w.customer.user_id}/adjustments", "admin",
@@ -101,6 +123,8 @@ class Case:
 
 
 def amount_cases(route: str) -> dict[str, Case]:
+    if ROUTES[route].amount is None:
+        return {}
     bad = lambda v: Case(400, "invalid_amount", amount=v)  # noqa: E731
     too_big = Case(400, "amount_exceeds_limit", amount=MAX + 1)
     # far beyond any limit (and beyond what a JSON client reads exactly): the limit or the schema refuses it
@@ -131,14 +155,47 @@ def amount_cases(route: str) -> dict[str, Case]:
         del cases["amount_negative"]
         cases["amount_negative_above_limit"] = Case(400, "amount_exceeds_limit", amount=-(MAX + 1))
         cases["amount_negative_10**30"] = Case(400, "amount_exceeds_limit", amount=-(10 ** 30), also=out_of_range)
-    if route == "settings":  # a threshold, not a transaction: zero is valid, the limit is the balance cap
+    if route in ("settings", "rules"):  # a threshold, not a transaction: zero is valid, no per-transaction limit
         del cases["amount_zero"], cases["amount_above_limit"]
         cases["amount_10**30"] = bad(10 ** 30)  # not a number any JSON client reads exactly
     if route == "webhook":  # the provider's verdict on a top-up of 1000: any other amount is a mismatch
         cases["amount_above_limit"] = Case(422, "amount_mismatch", amount=MAX + 1)
         cases["amount_10**30"] = Case(422, "amount_mismatch", amount=10 ** 30, also=out_of_range)
+    if route == "rules":  # a whole document: a missing field takes its default
+        del cases["amount_missing"]
+        window = ("partial_pay", "windows", 0)
+        cases.update({
+            "daily_limit_zero": Case(400, "invalid_amount", set={("daily_limit",): 0}),
+            "daily_limit_float": Case(400, "invalid_amount", set={("daily_limit",): 100.5}),
+            "discount_max_amount_negative": Case(400, "invalid_amount",
+                                                 set={("balance_pay_discount", "max_amount"): -1}),
+            "discount_percent_above_90": Case(400, "invalid_request", set={("balance_pay_discount", "percent"): 91}),
+            "discount_percent_float": Case(400, "invalid_request", set={("balance_pay_discount", "percent"): 5.5}),
+            "share_percent_zero": Case(400, "invalid_request", set={("partial_pay", "max_share_percent"): 0}),
+            "partial_mode_unknown": Case(400, "invalid_request", set={("partial_pay", "allowed"): "sometimes"}),
+            "in_windows_without_windows": Case(400, "invalid_request", set={("partial_pay", "windows"): []}),
+            "window_day_unknown": Case(400, "invalid_request", set={window + ("days",): ["monday"]}),
+            "window_time_25h": Case(400, "invalid_request", set={window + ("from",): "25:00"}),
+            "window_empty": Case(400, "invalid_request", set={window + ("to",): "10:00"}),
+            "timezone_unknown": Case(400, "invalid_timezone", set={("timezone",): "Mars/Olympus_Mons"}),
+            "timezone_path": Case(400, "invalid_timezone", set={("timezone",): "../../etc/passwd"}),
+        })
     if route == "payment":
         cases.update({
+            "checkout_id_bad_chars": Case(400, "invalid_request", set={("checkout_id",): "chk_1/../x"}),
+            "checkout_unknown": Case(404, "checkout_not_found", set={("checkout_id",): "chk_nope"}),
+            "allow_partial_string": Case(400, "invalid_request", set={("allow_partial",): "yes"}),
+            "capture_null": Case(400, "invalid_request", set={("capture",): None}),
+        })
+    if route == "quote":
+        cases.update({
+            "allow_partial_number": Case(400, "invalid_request", set={("allow_partial",): 1}),
+        })
+    if route == "checkout":
+        cases.update({
+            "user_id_missing": Case(400, "invalid_request", set={("user_id",): MISSING}),
+            "expires_in_too_short": Case(400, "invalid_request", set={("expires_in_seconds",): 59}),
+            "expires_in_too_long": Case(400, "invalid_request", set={("expires_in_seconds",): 86401}),
             "total_above_limit_by_quantity": Case(400, "amount_exceeds_limit",
                                                   set={("items", 0, "unit_price"): MAX // 2 + 1,
                                                        ("items", 0, "quantity"): 2}),
@@ -172,8 +229,9 @@ def shape_cases(route: str) -> dict[str, Case]:
         "text_plain": Case(415, "unsupported_media_type", content_type="text/plain"),
         "form_encoded": Case(415, "unsupported_media_type", content_type="application/x-www-form-urlencoded"),
     }
-    if r.other:
+    if r.other and route != "rules":
         cases["field_missing"] = Case(400, "invalid_request", set={(r.other,): MISSING})
+    if r.other:
         cases["field_wrong_type"] = Case(400, "invalid_request", set={(r.other,): 12345})
     if route in TEXT_FIELD:  # JSON can escape a lone UTF-16 surrogate: not text any store can hold
         cases["text_lone_surrogate"] = Case(400, "invalid_request", raw=b"@text@")
@@ -197,10 +255,14 @@ def test_the_table_covers_every_money_route_with_every_kind_of_bad_input():
              "text_plain")
     for route in ROUTES:
         for kind in kinds:
+            if kind.startswith("amount") and ROUTES[route].amount is None:
+                continue
+            if (route, kind) == ("rules", "amount_missing"):  # a whole document: a missing field takes its default
+                continue
             assert (route, kind) in CASES, (route, kind)
-    for route in ("topup", "payment", "refund", "webhook"):
+    for route in ("topup", "checkout", "refund", "webhook"):
         assert (route, "amount_negative") in CASES and (route, "amount_zero") in CASES
-    for route in ("topup", "payment", "refund", "adjustment"):
+    for route in ("topup", "checkout", "refund", "adjustment"):
         assert CASES[(route, "amount_above_limit")].code == "amount_exceeds_limit"
         assert (route, "idempotency_key_missing") in CASES and (route, "idempotency_key_too_long") in CASES
 
@@ -223,6 +285,7 @@ def route_name(route: Route) -> str:
 def render(route: Route, case: Case, w: World) -> bytes:
     body = copy.deepcopy(route.body(w))
     if case.amount is not MISSING:
+        assert route.amount is not None
         _set(body, route.amount, case.amount)
     for path, value in case.set.items():
         _set(body, path, value)
@@ -247,7 +310,7 @@ def send(api, route: Route, case: Case, w: World, raw: bytes):
     if route.caller == "provider":
         headers["X-Signature"] = api.sign(raw)  # a valid signature of the bad body
     else:
-        user = w.customer if route.caller == "customer" else w.admin
+        user = {"customer": w.customer, "admin": w.admin, "service": w.service}[route.caller]
         headers["Authorization"] = f"Bearer {user.token}"
     if route.idempotent:
         if case.key == "fresh":
