@@ -110,9 +110,13 @@ class User:
         return h
 
 
-def pay_body(order_id: str, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT) -> str:
-    return json.dumps({"order_id": order_id, "merchant_id": merchant_id,
-                       "items": [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}]})
+def pay_body(checkout_id: str) -> str:
+    return json.dumps({"checkout_id": checkout_id})
+
+
+def checkout_body(user_id: str, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT) -> dict[str, Any]:
+    return {"merchant_id": merchant_id, "order_id": new_order_id(), "user_id": user_id,
+            "items": [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}]}
 
 
 class Api:
@@ -123,6 +127,7 @@ class Api:
         self.url = info.api_url
         self.http = requests.Session()
         self._admin: User | None = None
+        self._service: User | None = None
 
     def user(self, name: str, groups: Sequence[str] = ()) -> User:
         from dev.stack import issue_token
@@ -136,6 +141,33 @@ class Api:
         if self._admin is None:
             self._admin = self.user("bench-admin", ["admin"])
         return self._admin
+
+    def service(self) -> User:
+        if self._service is None:
+            self._service = self.user("bench-order-service", ["service"])
+        return self._service
+
+    def open_checkout(self, user: User, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT,
+                      http: requests.Session | None = None) -> str:
+        """The order service opens a checkout of one line for ``user`` (untimed set-up of a payment)."""
+        r = (http or self.http).post(f"{self.url}/v1/checkouts", headers=self.service().headers(str(uuid.uuid4())),
+                                     data=json.dumps(checkout_body(user.user_id, amount, merchant_id)), timeout=30)
+        if r.status_code != 201:
+            raise RuntimeError(f"checkout: {r.status_code} {r.text[:300]}")
+        return r.json()["checkout_id"]
+
+    def open_checkouts(self, user: User, n: int, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT,
+                       workers: int = 8) -> list[str]:
+        """``n`` checkouts for ``user``, opened by a few clients at once."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        sessions = [requests.Session() for _ in range(workers)]
+        with ThreadPoolExecutor(workers) as pool:
+            ids = list(pool.map(lambda i: self.open_checkout(user, amount, merchant_id, sessions[i % workers]),
+                                range(n)))
+        for s in sessions:
+            s.close()
+        return ids
 
     def ensure_merchant(self, merchant_id: str = MERCHANT) -> None:
         r = self.http.put(f"{self.url}/v1/admin/merchants/{merchant_id}", headers=self.admin().headers(),

@@ -66,9 +66,11 @@ def run(api: Api, template: dict[str, Any], work: Path, runs: int = 12, budget_s
     env = invoke_env(api.info)
     work.mkdir(parents=True, exist_ok=True)
 
+    ready = api.open_checkouts(payer, runs + 2, merchant_id=template.get("merchant_id", MERCHANT))
+
     def app_once() -> dict[str, float]:
         path = work / "cold_event.json"
-        path.write_text(json.dumps(payment_event(payer.token, template.get("merchant_id", MERCHANT), PAY_AMOUNT)))
+        path.write_text(json.dumps(payment_event(payer.token, ready.pop())))
         return sample(APP_CHILD, [str(path)], env)
 
     def raw_once() -> dict[str, float]:

@@ -19,7 +19,7 @@ import boto3
 import requests
 from botocore.config import Config
 
-from .common import PAY_AMOUNT, Api, Deadline, Row, fmt_ms, new_order_id, pay_body, summary_ms
+from .common import PAY_AMOUNT, Api, Deadline, Row, fmt_ms, pay_body, summary_ms
 
 TARGET_RATIO = 1.3
 DIAG_RUNS = 40
@@ -43,6 +43,7 @@ class RawPayment:
         self.ids = template["ids"]
         self.text = json.dumps({"get": template["get"], "write": template["write"]})
         self.wallet_text = json.dumps(template["wallet_item"])
+        self.checkout_text = json.dumps(template["checkout_item"])
         # the client PynamoDB would build: no parameter validation, standard retries, same timeouts
         self.ddb = boto3.client(
             "dynamodb", endpoint_url=info.aws_endpoint, region_name=info.region,
@@ -58,13 +59,17 @@ class RawPayment:
         for _ in range(n):
             user = str(uuid.uuid4())
             subs = {self.ids["user_id"]: user}
-            for name in ("payment_id", "entry_id", "order_id", "idempotency_key"):
+            for name in ("payment_id", "entry_id", "order_id", "idempotency_key", "checkout_id"):
                 subs[self.ids[name]] = _same_shape(self.ids[name])
             text = self.text
             for old, new in subs.items():
                 text = text.replace(old, new)
             self.ready.append(json.loads(text))
             puts.append({"PutRequest": {"Item": json.loads(self.wallet_text.replace(self.ids["user_id"], user))}})
+            checkout = self.checkout_text
+            for old, new in subs.items():  # the open checkout this raw payment pays
+                checkout = checkout.replace(old, new)
+            puts.append({"PutRequest": {"Item": json.loads(checkout)}})
         for i in range(0, len(puts), 25):
             pending = {self.info.table: puts[i:i + 25]}
             while pending:
@@ -99,8 +104,10 @@ def run(api: Api, template: dict[str, Any], runs: int = 250, warmup: int = 20,
     url = f"{api.url}/v1/payments"
     session = api.http
 
+    ready = api.open_checkouts(payer, runs + warmup, merchant_id=template["merchant_id"])
+
     def http_pay() -> float:
-        body = pay_body(new_order_id("o-lat"), merchant_id=template["merchant_id"])
+        body = pay_body(ready.pop())
         headers = payer.headers(str(uuid.uuid4()))
         t0 = time.perf_counter()
         r = session.post(url, data=body, headers=headers, timeout=30)
@@ -182,8 +189,10 @@ def transport_diagnostics(api: Api, payer: Any, merchant_id: str, deadline: Dead
             session.close()
         return summary_ms(times)
 
+    ready = api.open_checkouts(payer, 2 * (n + 5), merchant_id=merchant_id)
+
     def pay(session: requests.Session) -> requests.Response:
-        return session.post(f"{url}/v1/payments", data=pay_body(new_order_id("o-diag"), merchant_id=merchant_id),
+        return session.post(f"{url}/v1/payments", data=pay_body(ready.pop()),
                             headers=payer.headers(str(uuid.uuid4())), timeout=30)
 
     def doc(session: requests.Session) -> requests.Response:

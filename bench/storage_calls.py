@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.common import MERCHANT, PAY_AMOUNT, ROOT, new_order_id, pay_body, summary_ms
+from bench.common import MERCHANT, PAY_AMOUNT, ROOT, checkout_body, pay_body, summary_ms
 
 READ_OPS = {"GetItem", "TransactGetItems", "Query", "Scan", "BatchGetItem"}
 WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -163,8 +163,17 @@ def main(stack_json: str, out_json: str) -> int:
 
     _, _, raw = topup(1_000_000)
     assert webhook(raw)[0] == 200
-    status, body = call("POST", "/v1/payments", customer, json.loads(pay_body(new_order_id())), str(uuid.uuid4()))
+    service = issue_token(info, "bench-order-service", ["service"])
+
+    def open_checkout() -> str:
+        st, c = call("POST", "/v1/checkouts", service, checkout_body(user_id), str(uuid.uuid4()))
+        assert st == 201, c
+        return c["checkout_id"]
+
+    status, body = call("POST", "/v1/payments", customer, json.loads(pay_body(open_checkout())), str(uuid.uuid4()))
     assert status == 201, body
+    status, body = call("GET", f"/v1/merchants/{MERCHANT}/balance-rules", service)  # warms the rules cache
+    assert status == 200, body
 
     # ---- which botocore clients does the app hold now? -----------------------------------------
     classes = [c for c in vars(models).values()
@@ -226,15 +235,21 @@ def main(stack_json: str, out_json: str) -> int:
             "repeats": repeats,
         }
 
+    counter.reset()
+    ready = [open_checkout() for _ in range(300)]  # opened before any count: a payment pays an open checkout
+
     def pay() -> tuple[int, Any]:
         key = str(uuid.uuid4())
-        body = json.loads(pay_body(new_order_id()))
+        body = json.loads(pay_body(ready.pop()))
         state["last_pay"] = (key, body)
         status, payload = call("POST", "/v1/payments", customer, body, key)
         if status == 201:
             state["payment_id"] = payload["payment_id"]
         return status, payload
 
+    measure("checkout create", lambda: call("POST", "/v1/checkouts", service, checkout_body(user_id),
+                                            str(uuid.uuid4())), 201)
+    measure("quote", lambda: call("POST", f"/v1/checkouts/{ready[-1]}/quote", customer, {}), 200)
     measure("pay", pay, 201)
     measure("pay (idempotent replay)", lambda: call("POST", "/v1/payments", customer, state["last_pay"][1],
                                                      state["last_pay"][0]), 201)
@@ -263,9 +278,12 @@ def main(stack_json: str, out_json: str) -> int:
     wallet_item = raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}},
                                    ConsistentRead=True)["Item"]
     counter.capture = []
-    order_id = new_order_id("o-tmpl")
+    checkout_id = ready.pop()
+    checkout_item = raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"C#{checkout_id}"},
+                                                                "sk": {"S": "CHECKOUT"}}, ConsistentRead=True)["Item"]
+    order_id = checkout_item["order_id"]["S"]
     idem_key = str(uuid.uuid4())
-    status, payload = call("POST", "/v1/payments", customer, json.loads(pay_body(order_id)), idem_key)
+    status, payload = call("POST", "/v1/payments", customer, json.loads(pay_body(checkout_id)), idem_key)
     captured, counter.capture = counter.capture, None
     assert status == 201, payload
     by_op = {op: params for op, params in captured}
@@ -277,8 +295,9 @@ def main(stack_json: str, out_json: str) -> int:
         "get": by_op["TransactGetItems"],
         "write": by_op["TransactWriteItems"],
         "wallet_item": wallet_item,
+        "checkout_item": checkout_item,
         "ids": {"user_id": user_id, "payment_id": payload["payment_id"], "entry_id": entry_id,
-                "order_id": order_id, "idempotency_key": idem_key},
+                "order_id": order_id, "idempotency_key": idem_key, "checkout_id": checkout_id},
         "merchant_id": MERCHANT,
     }
 

@@ -94,12 +94,11 @@ def trace_header(sampled: bool = True) -> str:
             f"Sampled={1 if sampled else 0}")
 
 
-def payment_event(token: str, merchant_id: str, amount: int) -> dict[str, Any]:
-    """An API Gateway proxy event for POST /v1/payments, as Chalice's local gateway builds it."""
+def payment_event(token: str, checkout_id: str) -> dict[str, Any]:
+    """An API Gateway proxy event for POST /v1/payments of a checkout, as Chalice's local gateway builds it."""
     from chalice.local import LambdaEventConverter, RouteMatcher
 
-    body = json.dumps({"order_id": f"o-cold-{uuid.uuid4().hex[:16]}", "merchant_id": merchant_id,
-                       "items": [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}]})
+    body = json.dumps({"checkout_id": checkout_id})
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
                "Content-Type": "application/json"}
     event = LambdaEventConverter(RouteMatcher(["/v1/payments"])).create_lambda_event(

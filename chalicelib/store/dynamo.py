@@ -467,12 +467,6 @@ class DynamoLedgerStore:
                 raise CheckoutExists(checkout.merchant_id, checkout.order_id) from exc
             raise
 
-    def get_rules(self, merchant_id: str) -> BalanceRules | None:
-        try:
-            return _rules(RulesItem.get(*rules_key(merchant_id), consistent_read=True))
-        except RulesItem.DoesNotExist:
-            return None
-
     def put_rules(self, rules: BalanceRules, document: dict[str, Any]) -> None:
         """Write version ``rules.version``, conditioned on the stored one being the version before it."""
         condition = (RulesItem.pk.does_not_exist() if rules.version == 1

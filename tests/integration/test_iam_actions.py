@@ -12,7 +12,11 @@ import uuid
 import pytest
 
 from chalicelib.domain.model import Merchant, Principal
-from chalicelib.services import admin, payments, topups, wallets
+from chalicelib.domain.checkout import Line
+from chalicelib.domain.pricing import PayOptions
+from chalicelib.services import admin, checkouts, merchant_rules, payments, topups, wallets
+from chalicelib.services.common import LedgerPolicy
+from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
 from chalicelib.store.dynamo import DynamoLedgerStore
 from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS
@@ -70,9 +74,18 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called):
                               request=req("t2"), amount=50, channel="card")
     topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=bad.body["topup_id"], status="failed",
                         amount=50, provider_ref="p2")
-    paid = payments.pay(store, currency="CNY", max_attempts=5, max_amount=10**7, spend_order=("bonus", "cash"),
-                        principal=Principal(user), request=req("p"), order_id=f"o-{uuid.uuid4().hex[:6]}",
-                        merchant_id="m-iam", items=ITEMS)
+    operator = Principal("op", frozenset({"admin"}))
+    cache = ConfigCache(0)
+    merchant_rules.put_rules(store, operator, "m-iam", {"daily_limit": 10**6}, cache)
+    merchant_rules.get_rules(store, operator, "m-iam")
+    shop = Principal("svc", frozenset({"service"}))
+    checkout = checkouts.create_checkout(
+        store, LedgerPolicy(), shop, IdempotentRequest("svc", "c", "h-c"), merchant_id="m-iam",
+        order_id=f"o-{uuid.uuid4().hex[:6]}", user_id=user, lines=[Line(**i) for i in ITEMS], expires_in_seconds=None)
+    checkouts.get_checkout(store, Principal(user), checkout.body["checkout_id"])
+    checkouts.quote(store, LedgerPolicy(), cache, Principal(user), checkout.body["checkout_id"], PayOptions())
+    paid = payments.pay(store, LedgerPolicy(), cache, Principal(user), req("p"), checkout.body["checkout_id"],
+                        PayOptions())
     payments.refund(store, currency="CNY", max_attempts=5, principal=Principal("svc", frozenset({"service"})),
                     request=IdempotentRequest("svc", "r", "h-r"), payment_id=paid.body["payment_id"], amount=100,
                     reason="return")

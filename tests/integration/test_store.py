@@ -8,8 +8,11 @@ import pytest
 
 from chalicelib.domain.errors import IdempotencyKeyTaken, OrderAlreadyPaid, WalletChanged
 from chalicelib.domain.model import Merchant, Principal
-from chalicelib.services import payments, topups
-from chalicelib.services.common import IdempotentRequest
+from chalicelib.domain.checkout import Line
+from chalicelib.domain.pricing import PayOptions
+from chalicelib.services import checkouts, payments, topups
+from chalicelib.services.common import IdempotentRequest, LedgerPolicy
+from chalicelib.services.merchant_rules import ConfigCache
 
 ITEMS = [{"sku": "s1", "category": "books", "unit_price": 300, "quantity": 1}]
 
@@ -27,11 +30,22 @@ def funded_user(store, amount=1000) -> str:
     return user
 
 
-def pay(store, user, key="k", order_id=None, after_commit=None):
-    return payments.pay(store, currency="CNY", max_attempts=5, max_amount=10**7, spend_order=("bonus", "cash"),
-                        principal=Principal(user), request=IdempotentRequest(user, key, "h-" + key),
-                        order_id=order_id or f"o-{uuid.uuid4().hex[:8]}", merchant_id="m1", items=ITEMS,
-                        after_commit=after_commit)
+SHOP = Principal("shop", frozenset({"service"}))
+CACHE = ConfigCache(3600)  # warm after the first payment: merchant and rules come from it
+
+
+def open_checkout(store, user, order_id=None, expires_in_seconds=None) -> str:
+    order_id = order_id or f"o-{uuid.uuid4().hex[:8]}"
+    created = checkouts.create_checkout(
+        store, LedgerPolicy(), SHOP, IdempotentRequest("shop", f"chk-{uuid.uuid4().hex}", "h"), merchant_id="m1",
+        order_id=order_id, user_id=user, lines=[Line(**i) for i in ITEMS], expires_in_seconds=expires_in_seconds)
+    return created.body["checkout_id"]
+
+
+def pay(store, user, key="k", order_id=None, after_commit=None, checkout_id=None):
+    checkout_id = checkout_id or open_checkout(store, user, order_id)
+    return payments.pay(store, LedgerPolicy(max_attempts=5, max_amount=10**7), CACHE, Principal(user),
+                        IdempotentRequest(user, key, "h-" + key), checkout_id, PayOptions(), after_commit)
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +66,51 @@ def test_the_table_is_created_from_its_one_definition(moto_table):
 
 def test_a_payment_is_one_read_and_one_transaction(store, calls):
     user = funded_user(store)
+    CACHE.get(store, "m1")  # the function's configuration cache is warm
+    checkout_id = open_checkout(store, user)
     calls.clear()
-    pay(store, user)
+    pay(store, user, checkout_id=checkout_id)
     assert dict(calls) == {"TransactGetItems": 1, "TransactWriteItems": 1}
+
+
+def test_a_cold_configuration_cache_costs_one_more_read(store, calls):
+    user = funded_user(store)
+    checkout_id = open_checkout(store, user)
+    calls.clear()
+    payments.pay(store, LedgerPolicy(), ConfigCache(3600), Principal(user), IdempotentRequest(user, "c", "h"),
+                 checkout_id, PayOptions())
+    assert dict(calls) == {"TransactGetItems": 2, "TransactWriteItems": 1}
+
+
+def test_one_live_checkout_per_order_and_an_expired_one_is_replaced(store):
+    from chalicelib.domain.errors import CheckoutExists
+
+    user = funded_user(store)
+    first = open_checkout(store, user, order_id="o-one")
+    with pytest.raises(CheckoutExists):
+        open_checkout(store, user, order_id="o-one")
+    stale = open_checkout(store, user, order_id="o-stale", expires_in_seconds=0)
+    fresh = open_checkout(store, user, order_id="o-stale")
+    assert len({first, stale, fresh}) == 3
+    assert store.snapshot(checkout_guard=("m1", "o-stale")).checkout_guard == fresh
+
+
+def test_a_checkout_is_paid_once_even_by_a_payment_planned_from_a_stale_read(store, monkeypatch):
+    from dataclasses import replace
+
+    user = funded_user(store)
+    checkout_id = open_checkout(store, user)
+    pay(store, user, key="first", checkout_id=checkout_id)
+    real = store.snapshot
+
+    def before_the_first_paid(**kw):
+        snap = real(**kw)
+        return replace(snap, checkout=replace(snap.checkout, status="open")) if snap.checkout else snap
+
+    monkeypatch.setattr(store, "snapshot", before_the_first_paid)
+    with pytest.raises(OrderAlreadyPaid):  # the checkout's status is a condition of the transaction
+        pay(store, user, key="second", checkout_id=checkout_id)
+    assert store.get_wallet(user).lots.cash == 700
 
 
 def test_a_payment_writes_wallet_entry_payment_order_guard_and_key_together(store, moto_table):
@@ -93,7 +149,7 @@ def test_a_stale_wallet_version_commits_nothing(store):
 def test_the_order_guard_and_the_key_guard_name_themselves(store):
     user = funded_user(store)
     pay(store, user, key="k1", order_id="o-guard")
-    with pytest.raises(OrderAlreadyPaid):
+    with pytest.raises(OrderAlreadyPaid):  # a paid order gets no new checkout
         pay(store, user, key="k2", order_id="o-guard")
     other = funded_user(store)
     pay(store, other, key="same")

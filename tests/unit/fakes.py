@@ -153,9 +153,6 @@ class FakeLedgerStore:
             self.checkout_guards[(checkout.merchant_id, checkout.order_id)] = checkout
             self.checkouts[checkout.checkout_id] = checkout
 
-    def get_rules(self, merchant_id):
-        return self.rules.get(merchant_id)
-
     def put_rules(self, rules, document):
         with self._lock:
             current = self.rules.get(rules.merchant_id)
