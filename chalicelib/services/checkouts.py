@@ -10,6 +10,7 @@ from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, Idemp
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import PayOptions, Quote, price
 from ..observability import capture_method
+from . import clock
 from .common import IdempotentRequest, LedgerPolicy, Outcome, replay, wallet_or_empty
 from .merchant_rules import ConfigCache
 
@@ -62,7 +63,7 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
     )
     if checkout.amount > policy.max_amount:
         raise AmountExceedsLimit(checkout.amount, policy.max_amount)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     ttl = policy.checkout_ttl_seconds if expires_in_seconds is None else expires_in_seconds
     checkout = Checkout(**{**checkout.__dict__, "created_at": format_time(now),
                            "expires_at": format_time(now + timedelta(seconds=ttl))})
@@ -80,7 +81,7 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
 @capture_method
 def get_checkout(store: Any, principal: Principal, checkout_id: str) -> dict[str, Any]:
     snap = store.snapshot(checkout=checkout_id)
-    return visible_checkout(snap, principal, checkout_id).as_view(datetime.now(timezone.utc))
+    return visible_checkout(snap, principal, checkout_id).as_view(clock.now())
 
 
 def price_for(snap: Snapshot, config_rules: Any, policy: LedgerPolicy, options: PayOptions,
@@ -100,7 +101,7 @@ def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Princ
     snap = store.snapshot(checkout=checkout_id, wallet=principal.user_id)
     checkout = customers_checkout(snap, principal, checkout_id)
     config = cache.get(store, checkout.merchant_id)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     q = price_for(snap, config.rules, policy, options, now)
     view = q.as_view()
     refusal = None

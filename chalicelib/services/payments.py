@@ -12,6 +12,7 @@ from ..domain.model import Entry, Movement, Payment, Principal, Refund, Snapshot
 from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
 from .checkouts import customers_checkout, price_for
+from . import clock
 from .common import IdempotentRequest, LedgerPolicy, LedgerStore, Outcome, run_movement, wallet_or_empty
 from .merchant_rules import ConfigCache
 
@@ -39,7 +40,7 @@ def pay(
         checkout = customers_checkout(snap, principal, checkout_id)
         if checkout.status != "open":
             raise OrderAlreadyPaid(checkout.merchant_id, checkout.order_id)
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         if checkout.expired(now):
             raise CheckoutExpired(checkout_id, checkout.expires_at)
         config = cache.get(store, checkout.merchant_id)

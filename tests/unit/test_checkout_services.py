@@ -1,0 +1,127 @@
+"""Checkouts, rules and payments on the in-memory store, with the clock set: local midnights, expiry, caching."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.domain.checkout import Line
+from chalicelib.domain.errors import CheckoutExpired, Forbidden, NotFound, PaymentRefused, RulesChanged
+from chalicelib.domain.model import Merchant, Principal
+from chalicelib.domain.pricing import PayOptions
+from chalicelib.services import checkouts, clock, merchant_rules, payments
+from chalicelib.services.common import IdempotentRequest, LedgerPolicy
+from chalicelib.services.merchant_rules import ConfigCache
+
+from .test_services import fund, req
+
+SHOP = Principal("shop", frozenset({"service"}))
+STAFF = Principal("staff", frozenset({"merchant:m1"}))
+ALICE = Principal("alice")
+BOOK = Line("book", "books", 1000, 1)
+# 23:50 on Wednesday 25 November in Shanghai (UTC+8)
+LATE = datetime(2026, 11, 25, 15, 50, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store():
+    from .fakes import FakeLedgerStore
+
+    s = FakeLedgerStore()
+    s.put_merchant(Merchant("m1", "Shop"), "t")
+    fund(s, "alice", 10_000)
+    return s
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Set the use cases' clock: at(datetime)."""
+    def set_clock(moment: datetime) -> None:
+        monkeypatch.setattr(clock, "now", lambda: moment)
+    return set_clock
+
+
+def open_checkout(store, n: int, ttl=None) -> str:
+    return checkouts.create_checkout(store, LedgerPolicy(), SHOP, req(f"c{n}", scope="shop"), merchant_id="m1",
+                                     order_id=f"o{n}", user_id="alice", lines=[BOOK],
+                                     expires_in_seconds=ttl).body["checkout_id"]
+
+
+def pay(store, checkout_id, key, cache=None):
+    return payments.pay(store, LedgerPolicy(), cache or ConfigCache(0), ALICE, req(key), checkout_id, PayOptions())
+
+
+def test_the_daily_limit_starts_again_at_the_merchants_local_midnight(store, at):
+    merchant_rules.put_rules(store, STAFF, "m1", {"daily_limit": 1500}, ConfigCache(0))
+    at(LATE)
+    assert pay(store, open_checkout(store, 1), "p1").status_code == 201
+    at(LATE + timedelta(minutes=5))  # 23:55 local: the same day
+    with pytest.raises(PaymentRefused) as refused:
+        pay(store, open_checkout(store, 2), "p2")
+    assert refused.value.code == "daily_limit_exceeded" and refused.value.details["spent_today"] == 1000
+    at(LATE + timedelta(minutes=15))  # 00:05 local on Thursday: a new day
+    assert pay(store, open_checkout(store, 3), "p3").status_code == 201
+    assert store.wallets["alice"].daily_spend == {"m1": ("2026-11-26", 1000)}
+
+
+def test_an_expired_checkout_quotes_as_expired_and_is_refused(store, at):
+    at(LATE)
+    cid = open_checkout(store, 1, ttl=1800)
+    at(LATE + timedelta(seconds=1800))
+    q = checkouts.quote(store, LedgerPolicy(), ConfigCache(0), ALICE, cid, PayOptions())
+    assert q["payable"] is False and q["refusal"]["code"] == "checkout_expired"
+    assert checkouts.get_checkout(store, ALICE, cid)["status"] == "expired"
+    with pytest.raises(CheckoutExpired):
+        pay(store, cid, "late")
+    assert store.wallets["alice"].lots.total == 10_000
+
+
+def test_only_its_staff_or_a_service_open_a_merchants_checkouts(store):
+    for who in (ALICE, Principal("other-staff", frozenset({"merchant:m2"}))):
+        with pytest.raises(Forbidden):
+            checkouts.create_checkout(store, LedgerPolicy(), who, req("x", scope=who.user_id), merchant_id="m1",
+                                      order_id="o", user_id="alice", lines=[BOOK], expires_in_seconds=None)
+    assert store.checkouts == {}
+
+
+def test_only_its_customer_quotes_or_pays_a_checkout(store):
+    cid = open_checkout(store, 1)
+    bob = Principal("bob")
+    with pytest.raises(NotFound):
+        checkouts.quote(store, LedgerPolicy(), ConfigCache(0), bob, cid, PayOptions())
+    with pytest.raises(NotFound):
+        payments.pay(store, LedgerPolicy(), ConfigCache(0), bob, IdempotentRequest("bob", "k", "h"), cid, PayOptions())
+    with pytest.raises(NotFound):
+        checkouts.get_checkout(store, bob, cid)
+    assert checkouts.get_checkout(store, STAFF, cid)["checkout_id"] == cid
+
+
+def test_a_rules_change_that_loses_a_race_is_written_as_the_next_version(store):
+    real = store.put_rules
+    lost = []
+
+    def once_lost(rules, document):
+        if not lost:
+            lost.append(rules.version)
+            real(rules, document)  # another change takes this version first
+            raise RulesChanged()
+        real(rules, document)
+
+    store.put_rules = once_lost
+    view = merchant_rules.put_rules(store, STAFF, "m1", {"min_order_amount": 5}, ConfigCache(0))
+    assert lost == [1] and view["version"] == 2
+
+
+def test_the_configuration_cache_serves_a_merchant_for_its_ttl_then_reads_again(store):
+    t = [0.0]
+    cache = ConfigCache(30, clock=lambda: t[0])
+    reads = []
+    real = store.snapshot
+    store.snapshot = lambda **kw: reads.append(kw) or real(**kw)
+    assert cache.get(store, "m1").rules.version == 0
+    merchant_rules.put_rules(store, STAFF, "m1", {"min_order_amount": 5}, ConfigCache(0))  # another function
+    reads.clear()
+    t[0] = 29.9
+    assert cache.get(store, "m1").rules.version == 0 and reads == []
+    t[0] = 30.0
+    assert cache.get(store, "m1").rules.version == 1 and len(reads) == 1
