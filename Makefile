@@ -14,7 +14,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY))
 
-.PHONY: install run token sign test bench reconcile package synth deploy smoke destroy clean
+.PHONY: install run token sign test bench reconcile sweep package synth deploy smoke destroy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: install  ## benchmarks: table on stdout, JSON in bench/results/
 
 reconcile:  ## recompute every wallet of the running local stack from its entries
 	@$(PY) -m dev.reconcile
+
+sweep:  ## release the running local stack's authorizations whose hold has ended (the 5-minute schedule, now)
+	@$(PY) -m dev.reconcile sweep_holds
 
 package: install  ## the Lambda bundle, as `chalice package` builds it
 	$(PY) -m dev.package prod .local/package

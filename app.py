@@ -8,7 +8,7 @@ from chalice import Chalice, Response
 
 from chalicelib.api import admin, checkouts, meta, payments, topups, wallet
 from chalicelib.api.errors import CHALICE_CODES, error_response
-from chalicelib.events import reconciliation
+from chalicelib.events import holds, reconciliation
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="store-balance")
@@ -43,3 +43,4 @@ app.register_blueprint(checkouts.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(reconciliation.bp)
+app.register_blueprint(holds.bp)

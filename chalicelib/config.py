@@ -42,6 +42,7 @@ class Settings:
     rules_cache_seconds: float = 30.0
     checkout_ttl_seconds: int = 1800
     checkout_max_ttl_seconds: int = 86400
+    hold_ttl_seconds: int = 1800
 
     @property
     def is_local(self) -> bool:
@@ -79,4 +80,5 @@ def get_settings() -> Settings:
         fault_injection=_bool("FAULT_INJECTION"),
         rules_cache_seconds=float(os.environ.get("RULES_CACHE_SECONDS", "30")),
         checkout_ttl_seconds=int(os.environ.get("CHECKOUT_TTL_SECONDS", "1800")),
+        hold_ttl_seconds=int(os.environ.get("HOLD_TTL_SECONDS", "1800")),
     )

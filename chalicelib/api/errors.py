@@ -21,6 +21,7 @@ STATUS: dict[type, tuple[int, str]] = {
     e.CheckoutExists: (409, "checkout_exists"),
     e.CheckoutExpired: (409, "checkout_expired"),
     e.PaymentRefused: (422, "payment_refused"),
+    e.PaymentStateConflict: (409, "payment_state_conflict"),
     e.ConcurrentUpdate: (409, "concurrent_update"),
     e.TopupNotPending: (409, "topup_already_processed"),
     e.UnsupportedMediaType: (415, "unsupported_media_type"),
@@ -42,8 +43,7 @@ CHALICE_CODES = {
 }
 
 
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+from ..services.common import error_body  # noqa: E402 - one envelope for views and use cases
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
@@ -62,7 +62,7 @@ def from_domain(exc: e.DomainError) -> Response:
             break
     else:  # a DomainError without a row is a bug: fail loudly in tests
         raise exc
-    if isinstance(exc, (e.InvalidRequest, e.PaymentRefused)):
+    if isinstance(exc, (e.InvalidRequest, e.PaymentRefused, e.PaymentStateConflict)):
         code = exc.code
     if isinstance(exc, e.NotFound):
         code = f"{exc.what}_not_found"

@@ -11,7 +11,15 @@ from .checkouts import config_cache
 from ..store import get_store
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas import PaymentCreated, PaymentOut, PaymentRequest, RefundCreated, RefundRequest
+from .schemas import (
+    CaptureRequest,
+    PaymentCreated,
+    PaymentOut,
+    PaymentRequest,
+    RefundCreated,
+    RefundRequest,
+    SettlementOut,
+)
 
 bp = Blueprint(__name__)
 
@@ -27,6 +35,28 @@ def create_payment(call: Call) -> Outcome:
         checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture),
         after_commit=after_commit_hook(call),
     )
+
+
+@route(bp, "/v1/payments/{payment_id}/capture", "POST", name="capturePayment",
+       summary="Capture all or part of an authorization; the rest is released (its merchant, service, admin)",
+       access="user", body=CaptureRequest, response=SettlementOut, idempotent=True, tag="payments")
+def capture_payment(call: Call, payment_id: str) -> Outcome:
+    assert call.idempotency is not None
+    amount = call.body.amount
+    if amount is not None:
+        require_positive_amount(amount, call.settings.max_transaction_amount)
+    return payments.capture(get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+                            payment_id, amount, after_commit=after_commit_hook(call))
+
+
+@route(bp, "/v1/payments/{payment_id}/void", "POST", name="voidPayment",
+       summary="Release an authorization in full; the checkout can be paid again (its merchant, service, admin, "
+               "or its customer while on hold)",
+       access="user", response=SettlementOut, idempotent=True, tag="payments")
+def void_payment(call: Call, payment_id: str) -> Outcome:
+    assert call.idempotency is not None
+    return payments.void(get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+                         payment_id, after_commit=after_commit_hook(call))
 
 
 @route(bp, "/v1/payments/{payment_id}", "GET", name="getPayment",

@@ -142,6 +142,7 @@ class WalletOut(Out):
     user_id: str
     currency: str
     balance: BalanceOut
+    held: BalanceOut = Field(description="on hold for authorized payments: not spendable, not yet spent")
     low_balance_threshold: int
     low_balance: bool = Field(description="the balance is below the customer's threshold")
     updated_at: Optional[str]
@@ -153,6 +154,8 @@ class EntryOut(Out):
     amount: SignedFen
     lots: LotsOut
     balance_after: BalanceOut
+    held: Optional[LotsOut] = Field(None, description="what the entry put on hold (+) or took off hold (-)")
+    held_after: Optional[BalanceOut] = None
     order_id: Optional[str] = None
     payment_id: Optional[str] = None
     checkout_id: Optional[str] = None
@@ -205,9 +208,28 @@ class PaymentCreated(Out):
     funded_by: LotsOut = Field(description="what the wallet paid, per lot")
     external: int = Field(description="the rest, to be collected another way")
     status: Literal["succeeded", "authorized"]
+    expires_at: Optional[str] = Field(None, description="when an authorization's hold ends unless captured")
     rules_version: int
     balance: BalanceOut = Field(description="the wallet after the payment")
     created_at: str
+
+
+class CaptureRequest(Strict):
+    amount: Optional[Fen] = Field(None, description="fen of the hold to capture (default: all); the rest is released")
+
+
+class SettlementOut(Out):
+    payment_id: str
+    checkout_id: Optional[str]
+    order_id: str
+    merchant_id: str
+    status: Literal["succeeded", "voided", "expired"]
+    captured: int
+    released: int
+    funded_by: LotsOut = Field(description="what the wallet paid, per lot (nothing for a void)")
+    balance: BalanceOut
+    held: BalanceOut
+    updated_at: str
 
 
 class CheckoutOut(Out):
@@ -217,7 +239,7 @@ class CheckoutOut(Out):
     user_id: str
     amount: int
     items: list["OrderItemOut"]
-    status: Literal["open", "paid", "expired"]
+    status: Literal["open", "authorized", "paid", "expired"]
     expires_at: str
     created_at: str
     payment_id: Optional[str] = None
@@ -303,7 +325,8 @@ class PaymentOut(Out):
     external: int = 0
     rules_version: Optional[int] = None
     items: list[OrderItemOut]
-    status: Literal["succeeded", "partially_refunded", "refunded"]
+    status: Literal["authorized", "succeeded", "partially_refunded", "refunded", "voided", "expired"]
+    expires_at: Optional[str] = None
     refunded: int
     refundable: int
     refunds: list[RefundOut]
@@ -336,7 +359,8 @@ class Mismatch(Out):
 
 
 class ReconciliationTotals(Out):
-    held: BalanceOut
+    held: BalanceOut = Field(description="all money in wallets, available and on hold")
+    on_hold: BalanceOut
     credited: dict[str, int]
     debited: dict[str, int]
     net_from_entries: int

@@ -89,6 +89,14 @@ class CheckoutExpired(DomainError):
                          expires_at=expires_at)
 
 
+class PaymentStateConflict(DomainError):
+    """The payment is not in the state the request needs (captured, voided, expired, not yet captured)."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
 class PaymentRefused(DomainError):
     """The merchant's rules (or the balance) do not let this payment happen; ``code`` says which."""
 

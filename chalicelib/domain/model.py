@@ -55,6 +55,7 @@ class Wallet:
     low_balance_threshold: int = 0
     updated_at: str | None = None
     daily_spend: dict[str, tuple[str, int]] = field(default_factory=dict)  # merchant -> (local day, spent)
+    held: Lots = Lots()  # on hold for authorized payments: not spendable, not yet spent
 
     def spent_on(self, merchant_id: str, day: str) -> int:
         spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))
@@ -65,6 +66,7 @@ class Wallet:
             "user_id": self.user_id,
             "currency": self.currency,
             "balance": self.lots.as_balance(),
+            "held": self.held.as_balance(),
             "low_balance_threshold": self.low_balance_threshold,
             "low_balance": self.lots.total < self.low_balance_threshold,
             "updated_at": self.updated_at,
@@ -73,7 +75,11 @@ class Wallet:
 
 @dataclass(frozen=True)
 class Entry:
-    """One immutable ledger line. ``seq`` is the wallet version it produced (1, 2, 3, ...)."""
+    """One immutable ledger line. ``seq`` is the wallet version it produced (1, 2, 3, ...).
+
+    ``delta`` moves the spendable lots; ``held_delta`` moves money on hold (an authorization puts
+    money on hold, a capture spends it from there, a release gives it back to the lots).
+    """
 
     user_id: str
     seq: int
@@ -83,6 +89,8 @@ class Entry:
     balance_after: Lots
     created_at: str
     refs: dict[str, str] = field(default_factory=dict)
+    held_delta: Lots = Lots()
+    held_after: Lots = Lots()
 
     def as_view(self) -> dict[str, Any]:
         return {
@@ -91,6 +99,8 @@ class Entry:
             "amount": self.delta.total,
             "lots": self.delta.as_dict(),
             "balance_after": self.balance_after.as_balance(),
+            "held": self.held_delta.as_dict() if self.held_delta != Lots() else None,
+            "held_after": self.held_after.as_balance() if self.held_delta != Lots() else None,
             **self.refs,
             "created_at": self.created_at,
         }
@@ -152,11 +162,15 @@ class Payment:
     discount: int = 0
     external: int = 0
     rules_version: int | None = None
+    status: str = "succeeded"  # authorized | succeeded | voided | expired
+    expires_at: str | None = None  # an authorization's end
+    local_day: str | None = None  # the merchant's local day it counted against
 
     @property
     def refundable(self) -> int:
-        """What balance paid and has not been returned (the discount and the external part are not balance)."""
-        return self.funded_by.total - self.refunded.total
+        """What balance paid and has not been returned (the discount and the external part are not balance;
+        an authorization has paid nothing yet)."""
+        return self.funded_by.total - self.refunded.total if self.status == "succeeded" else 0
 
 
 @dataclass(frozen=True)
@@ -215,3 +229,15 @@ class Movement:
     topup: Topup | None = None  # a pending top-up this movement marks succeeded
     checkout: Any = None  # an open checkout this payment marks paid (chalicelib.domain.checkout.Checkout)
     daily_spend: dict[str, tuple[str, int]] | None = None  # the wallet's new per-merchant day totals
+    settle: "Settlement | None" = None  # an authorization captured, voided or expired
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The end of an authorization: the payment as read (its version and status are the condition), what it
+    becomes, and the checkout and order guard that go with it."""
+
+    payment: Payment
+    status: str  # succeeded | voided | expired
+    funded_by: Lots  # what was captured (nothing for a void or an expiry)
+    checkout_status: str  # paid after a capture, open again after a void or an expiry

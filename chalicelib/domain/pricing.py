@@ -21,9 +21,9 @@ How a checkout is priced (all amounts in fen, integers):
    allow (the binding reason: min_order_not_met, excluded_items,
    daily_limit_exceeded, insufficient_balance), or one the merchant does not
    allow now (partial_payment_not_allowed), or nothing for balance to pay.
-8. A payment with ``external`` > 0 or ``capture`` false would be an
-   authorization (a hold); until holds exist such a payment is refused with
-   ``authorization_unavailable``.
+8. A payment with ``external`` > 0 or ``capture`` false is an authorization:
+   ``status`` "authorized", the balance is put on hold until it is captured,
+   voided, or expires.
 """
 from __future__ import annotations
 
@@ -167,9 +167,6 @@ def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: in
         code = "daily_limit_exceeded" if binding == "daily_limit" else binding
         refusal = (code, MESSAGES[binding] + "; balance can pay nothing of this order")
     status = "succeeded" if external == 0 and options.capture else "authorized"
-    if refusal is None and status == "authorized":
-        refusal = ("authorization_unavailable",
-                   "holds are not available yet: pay the whole order from balance, with capture")
     return Quote(
         amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
         funded_by=funded_by, external=external, status=status, rules_version=rules.version,

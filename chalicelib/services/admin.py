@@ -50,36 +50,49 @@ def put_merchant(store: LedgerStore, merchant_id: str, name: str, status: str) -
 def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[str, Any]:
     """Recompute every wallet from its entries and report every difference.
 
-    Checks, per wallet: the lots equal the sum of the entries' deltas; the
-    entries form an unbroken sequence 1..version; each entry's balance_after is
-    the running sum. Totals: money held in all wallets and, per entry type, what
-    was credited and debited (conservation: held == credited - debited).
+    Checks, per wallet: the lots equal the sum of the entries' deltas and the
+    money on hold the sum of their hold deltas; the entries form an unbroken
+    sequence 1..version; each entry's balance_after and held_after are the
+    running sums. Totals: money held in all wallets (available and on hold;
+    ``on_hold`` alone) and, per entry type, what was credited and debited
+    (conservation: held == credited - debited).
     """
     checked = 0
     mismatches: list[dict[str, Any]] = []
     credited: Counter[str] = Counter()
     debited: Counter[str] = Counter()
     held = Lots()
+    on_hold = Lots()
     for user_id, wallet, entries in ledger:
         checked += 1
         running = Lots()
+        running_held = Lots()
         problems: list[str] = []
         for expected_seq, e in enumerate(entries, start=1):
             if e.seq != expected_seq:
                 problems.append(f"entry sequence breaks at {expected_seq} (found {e.seq})")
                 break
             running = running + e.delta
+            running_held = running_held + e.held_delta
             if running != e.balance_after:
                 problems.append(f"entry {e.seq} balance_after {e.balance_after.as_dict()} != running sum")
-            credited[e.type] += max(e.delta.total, 0)
-            debited[e.type] += max(-e.delta.total, 0)
+            if running_held != e.held_after:
+                problems.append(f"entry {e.seq} held_after {e.held_after.as_dict()} != running sum of holds")
+            # money in or out of the wallet: available and on hold together (a hold itself moves nothing)
+            moved = (e.delta + e.held_delta).total
+            credited[e.type] += max(moved, 0)
+            debited[e.type] += max(-moved, 0)
         stored = wallet.lots if wallet else Lots()
+        stored_held = wallet.held if wallet else Lots()
         version = wallet.version if wallet else 0
         if stored != running:
             problems.append("stored balance differs from the sum of entries")
+        if stored_held != running_held:
+            problems.append("stored hold differs from the sum of entries")
         if version != len(entries):
             problems.append(f"wallet version {version} != {len(entries)} entries")
-        held = held + stored
+        held = held + stored + stored_held
+        on_hold = on_hold + stored_held
         if problems:
             mismatches.append({
                 "user_id": user_id, "stored": stored.as_balance(), "from_entries": running.as_balance(),
@@ -92,6 +105,7 @@ def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[
         "mismatches": mismatches,
         "totals": {
             "held": held.as_balance(),
+            "on_hold": on_hold.as_balance(),
             "credited": dict(sorted(credited.items())),
             "debited": dict(sorted(debited.items())),
             "net_from_entries": total_credited - total_debited,

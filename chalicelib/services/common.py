@@ -54,11 +54,13 @@ class LedgerPolicy:
     max_amount: int = 5_000_000
     spend_order: tuple[str, ...] = ("bonus", "cash")
     checkout_ttl_seconds: int = 1800
+    hold_ttl_seconds: int = 1800
 
     @classmethod
     def from_settings(cls, s: Any) -> "LedgerPolicy":
         return cls(currency=s.currency, max_attempts=s.max_attempts, max_amount=s.max_transaction_amount,
-                   spend_order=s.spend_order, checkout_ttl_seconds=s.checkout_ttl_seconds)
+                   spend_order=s.spend_order, checkout_ttl_seconds=s.checkout_ttl_seconds,
+                   hold_ttl_seconds=s.hold_ttl_seconds)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ def replay(record: IdempotencyRecord | None, request: IdempotentRequest) -> Outc
         raise IdempotencyKeyReused()
     metrics.add_metric(name="IdempotentReplays", unit="Count", value=1)
     return Outcome(record.status_code, record.body, replayed=True)
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The error envelope, for an answer a use case commits together with its effect (and replays)."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def wallet_or_empty(wallet: Wallet | None, user_id: str, currency: str) -> Wallet:

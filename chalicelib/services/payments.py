@@ -4,16 +4,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from ..domain.checkout import format_time
+from ..domain.checkout import format_time, parse_time
 from ..domain.errors import AmountExceedsLimit, CheckoutExpired, Forbidden, NotFound, OrderAlreadyPaid, \
-    PaymentRefused
-from ..domain.ledger import apply_delta, split_refund
-from ..domain.model import Entry, Movement, Payment, Principal, Refund, Snapshot, Wallet, new_id, utc_now
+    PaymentRefused, PaymentStateConflict
+from ..domain.ledger import apply_delta, split_refund, split_spend
+from ..domain.model import Entry, Movement, Payment, Principal, Refund, Settlement, Snapshot, Wallet, new_id, \
+    utc_now
+from ..domain.money import Lots
 from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
 from .checkouts import customers_checkout, price_for
 from . import clock
-from .common import IdempotentRequest, LedgerPolicy, LedgerStore, Outcome, run_movement, wallet_or_empty
+from .common import IdempotentRequest, LedgerPolicy, LedgerStore, Outcome, error_body, run_movement, \
+    wallet_or_empty
 from .merchant_rules import ConfigCache
 
 
@@ -55,16 +58,20 @@ def pay(
         if q.balance > policy.max_amount:
             raise AmountExceedsLimit(q.balance, policy.max_amount)
         created = format_time(now)
+        held = q.status == "authorized"
+        expires = format_time(now + timedelta(seconds=policy.hold_ttl_seconds)) if held else None
         payment = Payment(
             payment_id=new_id("pay"), user_id=user_id, merchant_id=checkout.merchant_id, order_id=checkout.order_id,
             amount=q.amount, funded_by=q.funded_by, items=[line.as_dict() for line in checkout.lines],
             created_at=created, checkout_id=checkout_id, discount=q.discount, external=q.external,
-            rules_version=q.rules_version,
+            rules_version=q.rules_version, status=q.status, expires_at=expires, local_day=q.local_day,
         )
         after = apply_delta(wallet.lots, -q.funded_by)
         entry = Entry(
-            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="payment", delta=-q.funded_by,
-            balance_after=after, created_at=created,
+            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"),
+            type="authorization" if held else "payment", delta=-q.funded_by, balance_after=after,
+            created_at=created, held_delta=q.funded_by if held else Lots(),
+            held_after=wallet.held + q.funded_by if held else wallet.held,
             refs={"payment_id": payment.payment_id, "order_id": checkout.order_id,
                   "merchant_id": checkout.merchant_id, "checkout_id": checkout_id},
         )
@@ -72,8 +79,8 @@ def pay(
             "payment_id": payment.payment_id, "checkout_id": checkout_id, "order_id": checkout.order_id,
             "merchant_id": checkout.merchant_id, "amount": q.amount, "discounts": q.discounts,
             "discount_total": q.discount, "funded_by": q.funded_by.as_dict(), "external": q.external,
-            "status": q.status, "rules_version": q.rules_version, "balance": after.as_balance(),
-            "created_at": created,
+            "status": q.status, "expires_at": expires, "rules_version": q.rules_version,
+            "balance": after.as_balance(), "created_at": created,
         }
         movement = Movement(wallet=wallet, entry=entry, new_payment=payment, checkout=checkout,
                             daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
@@ -97,6 +104,135 @@ def _day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: dat
     return totals
 
 
+def _may_settle(principal: Principal, payment: Payment) -> bool:
+    return principal.is_admin or principal.is_service or payment.merchant_id in principal.merchant_ids
+
+
+def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
+                capture: int, now: datetime) -> tuple[Movement, dict[str, Any]]:
+    """The movement that ends an authorization: ``capture`` fen of the hold are spent (drawn from the held
+    lots in the spend order), the rest goes back to the lots it came from.
+
+    Invariants: what is captured plus what is released is exactly what was held; the wallet's hold drops by
+    exactly that; the hold ends once (the payment's status and version are conditions); money released on
+    the day it was held gives that day's allowance back.
+    """
+    held = payment.funded_by
+    captured = split_spend(held, capture, policy.spend_order) if capture else Lots()
+    released = held - captured
+    after = apply_delta(wallet.lots, released)
+    created = format_time(now)
+    entry = Entry(
+        user_id=payment.user_id, seq=wallet.version + 1, entry_id=new_id("ent"),
+        type={"succeeded": "capture", "voided": "release", "expired": "release"}[status],
+        delta=released, balance_after=after, created_at=created, held_delta=-held,
+        held_after=apply_delta(wallet.held, -held),
+        refs={"payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
+              **({"checkout_id": payment.checkout_id} if payment.checkout_id else {}),
+              **({"reason": "authorization expired"} if status == "expired" else {})},
+    )
+    daily = None
+    if released.total and payment.local_day and wallet.spent_on(payment.merchant_id, payment.local_day):
+        spent = wallet.spent_on(payment.merchant_id, payment.local_day) - released.total
+        daily = _day_totals(wallet, payment.merchant_id, payment.local_day, max(0, spent), now)
+    movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, settle=Settlement(
+        payment=payment, status=status, funded_by=captured, checkout_status="paid" if status == "succeeded" else "open"))
+    body = {"payment_id": payment.payment_id, "checkout_id": payment.checkout_id, "order_id": payment.order_id,
+            "merchant_id": payment.merchant_id, "status": status, "captured": captured.total,
+            "released": released.total, "funded_by": captured.as_dict(), "balance": after.as_balance(),
+            "held": entry.held_after.as_balance(), "updated_at": created}
+    return movement, body
+
+
+def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
+    payment = _visible_payment(snap, principal, payment_id)
+    if payment.status == "authorized":
+        return payment
+    code, what = {"succeeded": ("payment_already_captured", "is already captured"),
+                  "voided": ("payment_voided", "was voided"),
+                  "expired": ("authorization_expired", "expired")}[payment.status]
+    raise PaymentStateConflict(code, f"payment {payment_id!r} {what}", payment_id=payment_id, status=payment.status)
+
+
+@capture_method
+def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+            payment_id: str, amount: int | None, after_commit: Callable[[], None] | None = None) -> Outcome:
+    """Capture all or part of an authorization (the rest is released), after the order service collected the
+    external remainder. After its end an authorization is released instead, and the answer is 409
+    ``authorization_expired`` (the release and that answer are what a retry of the key gets)."""
+
+    def read() -> Snapshot:
+        snap = store.snapshot(payment=payment_id, idempotency=(request.scope, request.key))
+        if snap.idempotency is not None:
+            return snap
+        payment = _visible_payment(snap, principal, payment_id)
+        if not _may_settle(principal, payment):
+            raise Forbidden("the payment's merchant, a service or an admin captures it")
+        return Snapshot(payment=payment, wallet=store.get_wallet(payment.user_id))
+
+    def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
+        payment = _authorization(snap, principal, payment_id)
+        wallet = wallet_or_empty(snap.wallet, payment.user_id, policy.currency)
+        now = clock.now()
+        if payment.expires_at and now >= parse_time(payment.expires_at):
+            movement, _ = _settlement(store, policy, payment, wallet, "expired", 0, now)
+            return movement, Outcome(409, error_body(
+                "authorization_expired", f"the authorization ended at {payment.expires_at}; its hold is released",
+                {"payment_id": payment_id, "expires_at": payment.expires_at}))
+        held = payment.funded_by.total
+        take = held if amount is None else amount
+        if take > held:
+            raise PaymentRefused("capture_exceeds_authorization",
+                                 f"capture of {take} exceeds the {held} authorized", requested=take, authorized=held)
+        movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now)
+        return movement, Outcome(200, body)
+
+    return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
+
+
+@capture_method
+def void(store: LedgerStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+         payment_id: str, after_commit: Callable[[], None] | None = None) -> Outcome:
+    """Release an authorization in full: its merchant, a service, an admin, or its customer while it is on
+    hold. The checkout can be paid again."""
+
+    def read() -> Snapshot:
+        snap = store.snapshot(payment=payment_id, idempotency=(request.scope, request.key))
+        if snap.idempotency is not None:
+            return snap
+        payment = _visible_payment(snap, principal, payment_id)
+        return Snapshot(payment=payment, wallet=store.get_wallet(payment.user_id))
+
+    def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
+        payment = _authorization(snap, principal, payment_id)
+        wallet = wallet_or_empty(snap.wallet, payment.user_id, policy.currency)
+        movement, body = _settlement(store, policy, payment, wallet, "voided", 0, clock.now())
+        return movement, Outcome(200, body)
+
+    return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
+
+
+@capture_method
+def expire_hold(store: LedgerStore, policy: LedgerPolicy, payment_id: str) -> bool:
+    """Release an authorization whose end has passed (the sweeper). True if this call released it;
+    False if it was captured, voided or released meanwhile, or has not ended."""
+
+    def read() -> Snapshot:
+        snap = store.snapshot(payment=payment_id)
+        return Snapshot(payment=snap.payment,
+                        wallet=store.get_wallet(snap.payment.user_id) if snap.payment else None)
+
+    def plan(snap: Snapshot) -> tuple[Movement | None, Outcome]:
+        p, now = snap.payment, clock.now()
+        if p is None or p.status != "authorized" or not p.expires_at or now < parse_time(p.expires_at):
+            return None, Outcome(200, {"released": False})
+        movement, body = _settlement(store, policy, p, wallet_or_empty(snap.wallet, p.user_id, policy.currency),
+                                     "expired", 0, now)
+        return movement, Outcome(200, {"released": True})
+
+    return bool(run_movement(store, policy.max_attempts, None, read, plan).body["released"])
+
+
 def _visible_payment(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
     """The payment if the caller may see it; 'not found' otherwise (its existence is private)."""
     p = snap.payment
@@ -108,13 +244,21 @@ def _visible_payment(snap: Snapshot, principal: Principal, payment_id: str) -> P
     return p
 
 
+def _status(payment: Payment) -> str:
+    if payment.status != "succeeded":
+        return payment.status
+    if payment.refunded.total == 0:
+        return "succeeded"
+    return "refunded" if payment.refundable == 0 else "partially_refunded"
+
+
 def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
     return {
         "payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
         "user_id": payment.user_id, "amount": payment.amount, "funded_by": payment.funded_by.as_dict(),
         "checkout_id": payment.checkout_id, "discount_total": payment.discount, "external": payment.external,
-        "rules_version": payment.rules_version, "items": payment.items, "status": "refunded" if payment.refundable == 0 else (
-            "partially_refunded" if payment.refunded.total else "succeeded"),
+        "rules_version": payment.rules_version, "items": payment.items, "status": _status(payment),
+        "expires_at": payment.expires_at,
         "refunded": payment.refunded.total, "refundable": payment.refundable,
         "refunds": [r.as_view() for r in sorted(refunds, key=lambda r: r.created_at)],
         "created_at": payment.created_at,
@@ -151,6 +295,9 @@ def refund(
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         payment = snap.payment
         assert payment is not None
+        if payment.status != "succeeded":
+            raise PaymentStateConflict("payment_not_captured", f"payment {payment_id!r} is {payment.status}: "
+                                       "only a captured payment is refunded", status=payment.status)
         wallet = wallet_or_empty(snap.wallet, payment.user_id, currency)
         returned = split_refund(payment.funded_by, payment.refunded, amount)
         now = utc_now()

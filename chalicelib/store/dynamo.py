@@ -31,6 +31,7 @@ from ..domain.model import (
     Movement,
     Payment,
     Refund,
+    Settlement,
     Snapshot,
     Topup,
     Wallet,
@@ -39,6 +40,7 @@ from ..domain.money import Lots
 from ..domain.rules import BalanceRules
 from ..observability import capture_method, tracer
 from .models import (
+    HOLD_SHARDS,
     CheckoutGuardItem,
     CheckoutItem,
     EntryItem,
@@ -76,6 +78,7 @@ def _wallet(item: WalletItem) -> Wallet:
         low_balance_threshold=int(item.low_balance_threshold or 0),
         updated_at=item.updated_at,
         daily_spend={m: (str(v[0]), int(v[1])) for m, v in (item.daily_spend or {}).items()},
+        held=Lots(int(item.held_cash or 0), int(item.held_bonus or 0)),
     )
 
 
@@ -89,6 +92,8 @@ def _entry(item: EntryItem) -> Entry:
         balance_after=Lots(int(item.after_cash), int(item.after_bonus)),
         created_at=item.created_at,
         refs=dict(item.refs.as_dict() if hasattr(item.refs, "as_dict") else item.refs or {}),
+        held_delta=Lots(int(item.d_held_cash or 0), int(item.d_held_bonus or 0)),
+        held_after=Lots(int(item.after_held_cash or 0), int(item.after_held_bonus or 0)),
     )
 
 
@@ -99,6 +104,9 @@ def _entry_item(e: Entry) -> EntryItem:
         d_cash=e.delta.cash, d_bonus=e.delta.bonus,
         after_cash=e.balance_after.cash, after_bonus=e.balance_after.bonus,
         refs=dict(e.refs), created_at=e.created_at,
+        **({"d_held_cash": e.held_delta.cash, "d_held_bonus": e.held_delta.bonus,
+            "after_held_cash": e.held_after.cash, "after_held_bonus": e.held_after.bonus}
+           if e.held_delta != Lots() or e.held_after != Lots() else {}),
     )
 
 
@@ -117,6 +125,7 @@ def _payment(item: PaymentItem) -> Payment:
         refunded=Lots(int(item.refunded_cash), int(item.refunded_bonus)), version=int(item.version),
         checkout_id=item.checkout_id, discount=int(item.discount or 0), external=int(item.external or 0),
         rules_version=None if item.rules_version is None else int(item.rules_version),
+        status=item.status or "succeeded", expires_at=item.hold_expires_at, local_day=item.local_day,
     )
 
 
@@ -317,11 +326,15 @@ class DynamoLedgerStore:
                 merchant_id=p.merchant_id, order_id=p.order_id, amount=p.amount,
                 funded_cash=p.funded_by.cash, funded_bonus=p.funded_by.bonus, refunded_cash=0,
                 refunded_bonus=0, version=0, items=p.items, created_at=p.created_at, checkout_id=p.checkout_id,
-                discount=p.discount, external=p.external, rules_version=p.rules_version,
+                discount=p.discount, external=p.external, rules_version=p.rules_version, status=p.status,
+                hold_expires_at=p.expires_at, local_day=p.local_day,
+                **({"hold_shard": str(int(p.payment_id[-4:], 16) % HOLD_SHARDS), "hold_due": p.expires_at}
+                   if p.status == "authorized" else {}),
             ), PaymentItem.pk.does_not_exist()))
+            # one payment per order; an order whose authorization was voided or expired may be paid again
             puts.append(("order", OrderItem(
                 *order_key(p.merchant_id, p.order_id), kind="order", payment_id=p.payment_id
-            ), OrderItem.pk.does_not_exist()))
+            ), OrderItem.pk.does_not_exist() | (OrderItem.released == True)))  # noqa: E712 - a condition
         if m.refund is not None:
             r = m.refund
             puts.append(("refund", RefundItem(
@@ -345,15 +358,19 @@ class DynamoLedgerStore:
             WalletItem.bonus.set(after.bonus),
             WalletItem.version.set(e.seq),
             WalletItem.updated_at.set(e.created_at),
+            WalletItem.held_cash.set(e.held_after.cash),
+            WalletItem.held_bonus.set(e.held_after.bonus),
         ]
         if m.daily_spend is not None:
             wallet_actions.append(WalletItem.daily_spend.set({k: list(v) for k, v in m.daily_spend.items()}))
         updates.append(("wallet", wallet_item, wallet_actions, wallet_condition))
         if m.checkout is not None and m.new_payment is not None:
             updates.append(("checkout", CheckoutItem(*checkout_key(m.checkout.checkout_id)), [
-                CheckoutItem.status.set("paid"),
+                CheckoutItem.status.set("paid" if m.new_payment.status == "succeeded" else "authorized"),
                 CheckoutItem.payment_id.set(m.new_payment.payment_id),
             ], CheckoutItem.pk.exists() & (CheckoutItem.status == "open")))
+        if m.settle is not None:
+            updates.extend(self._settlement(m.settle))
         if m.refund is not None and m.payment is not None:
             p = m.payment
             refunded = p.refunded + m.refund.returned_to
@@ -396,6 +413,39 @@ class DynamoLedgerStore:
                 wallet_now = reasons["wallet"].raw_item if only_wallet else None
                 raise WalletChanged(_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None) from exc
             raise
+
+    @staticmethod
+    def _settlement(st: Settlement) -> list[tuple[str, LedgerItem, list, Any]]:
+        """The updates that end an authorization: the payment (from the version and status read), its
+        checkout (paid, or open again), and for a void or an expiry its order guard (released)."""
+        p = st.payment
+        out: list[tuple[str, LedgerItem, list, Any]] = [("payment_settle", PaymentItem(*payment_key(p.payment_id)), [
+            PaymentItem.status.set(st.status),
+            PaymentItem.funded_cash.set(st.funded_by.cash),
+            PaymentItem.funded_bonus.set(st.funded_by.bonus),
+            PaymentItem.version.set(p.version + 1),
+            PaymentItem.hold_shard.remove(),
+            PaymentItem.hold_due.remove(),
+        ], PaymentItem.pk.exists() & (PaymentItem.version == p.version) & (PaymentItem.status == "authorized"))]
+        if p.checkout_id:
+            actions = [CheckoutItem.status.set(st.checkout_status)]
+            if st.checkout_status == "open":
+                actions.append(CheckoutItem.payment_id.remove())
+            out.append(("checkout_settle", CheckoutItem(*checkout_key(p.checkout_id)), actions,
+                        CheckoutItem.payment_id == p.payment_id))
+        if st.status != "succeeded":
+            out.append(("order_release", OrderItem(*order_key(p.merchant_id, p.order_id)),
+                        [OrderItem.released.set(True)], OrderItem.payment_id == p.payment_id))
+        return out
+
+    def open_holds_due(self, before: str, shard: int) -> list[str]:
+        """Ids of the authorizations in ``shard`` whose hold ends before ``before`` (eventually consistent:
+        the sweeper settles each with a conditional transaction, so a stale entry settles nothing)."""
+        ids = []
+        for item in LedgerItem.open_holds.query(str(shard), LedgerItem.hold_due < before):
+            if item.sk == "PAYMENT":
+                ids.append(item.pk[2:])
+        return ids
 
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:
         try:

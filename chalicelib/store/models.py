@@ -9,7 +9,8 @@ Keys (``{}`` are ids):
   W#{user_id}        / WALLET          the wallet: lots, version, settings
   W#{user_id}        / E#{seq:012d}    ledger entries, seq = wallet version they produced
   T#{topup_id}       / TOPUP           a top-up and its provider status
-  P#{payment_id}     / PAYMENT         a payment, what funded it, what was refunded
+  P#{payment_id}     / PAYMENT         a payment, what funded it, what was refunded; an authorization
+                                       also carries hold_shard/hold_due (index open-holds)
   P#{payment_id}     / R#{refund_id}   its refunds
   O#{merchant}#{order} / ORDER         guard: one payment per merchant order
   M#{merchant_id}    / MERCHANT        a merchant that may take payments
@@ -23,12 +24,14 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import get_settings
@@ -52,6 +55,22 @@ def _meta(**extra: Any) -> type:
     return type("Meta", (), attrs)
 
 
+HOLD_SHARDS = 8  # open authorizations are spread over this many index partitions
+
+
+class OpenHolds(GlobalSecondaryIndex):
+    """Sparse index of the authorizations still on hold, by shard and end: the sweeper's work list.
+    Only an authorized payment carries ``hold_shard``/``hold_due``; settling it removes them."""
+
+    class Meta:
+        index_name = "open-holds"
+        projection = KeysOnlyProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    hold_shard = UnicodeAttribute(hash_key=True)
+    hold_due = UnicodeAttribute(range_key=True)
+
+
 class LedgerItem(Model):
     """Keys shared by every item in the table."""
 
@@ -59,6 +78,9 @@ class LedgerItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute()
+    hold_shard = UnicodeAttribute(null=True)
+    hold_due = UnicodeAttribute(null=True)
+    open_holds = OpenHolds()
 
 
 class WalletItem(LedgerItem):
@@ -71,6 +93,8 @@ class WalletItem(LedgerItem):
     low_balance_threshold = NumberAttribute(default=0)
     # balance spent per merchant on the merchant's current local day: {merchant_id: [day, amount]}
     daily_spend = JSONAttribute(null=True)
+    held_cash = NumberAttribute(default=0)
+    held_bonus = NumberAttribute(default=0)
     updated_at = UnicodeAttribute(null=True)
 
 
@@ -84,6 +108,10 @@ class EntryItem(LedgerItem):
     d_bonus = NumberAttribute()
     after_cash = NumberAttribute()
     after_bonus = NumberAttribute()
+    d_held_cash = NumberAttribute(null=True)
+    d_held_bonus = NumberAttribute(null=True)
+    after_held_cash = NumberAttribute(null=True)
+    after_held_bonus = NumberAttribute(null=True)
     refs = MapAttribute(default=dict)
     created_at = UnicodeAttribute()
 
@@ -118,6 +146,9 @@ class PaymentItem(LedgerItem):
     discount = NumberAttribute(default=0)
     external = NumberAttribute(default=0)
     rules_version = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # None: succeeded (payments from before authorizations)
+    hold_expires_at = UnicodeAttribute(null=True)  # not "expires_at": that is the table's TTL attribute
+    local_day = UnicodeAttribute(null=True)
 
 
 class RefundItem(LedgerItem):
@@ -134,6 +165,7 @@ class RefundItem(LedgerItem):
 class OrderItem(LedgerItem):
     Meta = _meta()
     payment_id = UnicodeAttribute()
+    released = BooleanAttribute(null=True)  # its authorization was voided or expired: the order may be paid again
 
 
 class MerchantItem(LedgerItem):
@@ -239,5 +271,10 @@ def table_definition() -> dict[str, Any]:
         "TimeToLiveAttribute": TTL_ATTRIBUTE,
     }
     if schema["global_secondary_indexes"]:
-        definition["GlobalSecondaryIndexes"] = schema["global_secondary_indexes"]
+        definition["GlobalSecondaryIndexes"] = [
+            {"IndexName": i["index_name"],
+             "KeySchema": sorted(i["key_schema"], key=lambda k: k["KeyType"]),
+             "Projection": i["projection"]}
+            for i in schema["global_secondary_indexes"]
+        ]
     return definition

@@ -94,6 +94,10 @@ class FakeLedgerStore:
                 raise IdempotencyKeyTaken()
             if m.new_payment and (m.new_payment.merchant_id, m.new_payment.order_id) in self.orders:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id)
+            if m.settle:
+                stored = self.payments[m.settle.payment.payment_id]
+                if stored.version != m.settle.payment.version or stored.status != "authorized":
+                    raise WalletChanged()
             if m.checkout and self.checkouts[m.checkout.checkout_id].status != "open":
                 raise OrderAlreadyPaid(m.checkout.merchant_id, m.checkout.order_id)
             if m.topup and self.topups[m.topup.topup_id].status != "pending":
@@ -106,10 +110,22 @@ class FakeLedgerStore:
             self.commits += 1
             self.wallets[m.wallet.user_id] = replace(
                 m.wallet, lots=m.entry.balance_after, version=m.entry.seq, updated_at=m.entry.created_at,
-                daily_spend=m.daily_spend if m.daily_spend is not None else m.wallet.daily_spend)
+                daily_spend=m.daily_spend if m.daily_spend is not None else m.wallet.daily_spend,
+                held=m.entry.held_after)
+            if m.settle:
+                p = m.settle.payment
+                self.payments[p.payment_id] = replace(p, status=m.settle.status, funded_by=m.settle.funded_by,
+                                                      version=p.version + 1)
+                if p.checkout_id:
+                    self.checkouts[p.checkout_id] = replace(
+                        self.checkouts[p.checkout_id], status=m.settle.checkout_status,
+                        payment_id=p.payment_id if m.settle.checkout_status != "open" else None)
+                if m.settle.status != "succeeded":
+                    self.orders.pop((p.merchant_id, p.order_id), None)
             if m.checkout and m.new_payment:
                 self.checkouts[m.checkout.checkout_id] = replace(
-                    self.checkouts[m.checkout.checkout_id], status="paid", payment_id=m.new_payment.payment_id)
+                    self.checkouts[m.checkout.checkout_id], payment_id=m.new_payment.payment_id,
+                    status="paid" if m.new_payment.status == "succeeded" else "authorized")
             self.entries.setdefault(m.wallet.user_id, []).append(m.entry)
             if m.idempotency:
                 self.idem[(m.idempotency.scope, m.idempotency.key)] = m.idempotency
@@ -159,6 +175,12 @@ class FakeLedgerStore:
             if (current.version if current else 0) != rules.version - 1:
                 raise RulesChanged()
             self.rules[rules.merchant_id] = rules
+
+    def open_holds_due(self, before, shard):
+        from chalicelib.store.models import HOLD_SHARDS
+
+        return [p.payment_id for p in self.payments.values() if p.status == "authorized" and p.expires_at < before
+                and int(p.payment_id[-4:], 16) % HOLD_SHARDS == shard]
 
     def put_merchant(self, merchant, at):
         self.merchants[merchant.merchant_id] = merchant

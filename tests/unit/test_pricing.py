@@ -36,9 +36,9 @@ SCENARIOS = {
     "short balance, no partial: insufficient_balance": (
         [BOOK], {}, 400, 0, False, WED_1030_SH,
         {"balance": 400, "external": 600, "limits": ["insufficient_balance"], "refusal": "insufficient_balance"}),
-    "short balance, partial allowed and asked: an authorization (holds not yet)": (
+    "short balance, partial allowed and asked: an authorization": (
         [BOOK], {}, 400, 0, True, WED_1030_SH,
-        {"balance": 400, "external": 600, "status": "authorized", "refusal": "authorization_unavailable"}),
+        {"balance": 400, "external": 600, "status": "authorized", "refusal": None}),
     "excluded category mixed with allowed ones": (
         [BOOK, WINE], {"excluded_categories": ["alcohol"]}, 9000, 0, False, WED_1030_SH,
         {"amount": 4000, "eligible_amount": 1000, "balance": 1000, "external": 3000,
@@ -76,7 +76,7 @@ SCENARIOS = {
         {"limits": ["insufficient_balance", "partial_payment_not_allowed"], "refusal": "partial_payment_not_allowed"}),
     "inside the window (local time): partial allowed": (
         [BOOK], {"partial_pay": WINDOW}, 400, 0, True, WED_1030_SH,
-        {"limits": ["insufficient_balance"], "refusal": "authorization_unavailable"}),
+        {"limits": ["insufficient_balance"], "status": "authorized", "refusal": None}),
     "outside the window: the same payment is not": (
         [BOOK], {"partial_pay": WINDOW}, 400, 0, True, datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc),
         {"limits": ["insufficient_balance", "partial_payment_not_allowed"], "refusal": "partial_payment_not_allowed"}),

@@ -1,0 +1,37 @@
+"""The hold sweeper (EventBridge schedule, every 5 minutes): releases authorizations whose hold has ended.
+
+Its work list is the table's sparse index ``open-holds`` (shard, end), read shard by shard; each
+payment is then released by one conditional transaction (``payments.expire_hold``), so an entry
+the index still shows after a capture or a void releases nothing, and two sweeps never release twice.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from ..config import get_settings
+from ..observability import logger, metrics
+from ..services import clock
+from ..services.common import LedgerPolicy
+from ..services.payments import expire_hold
+from ..store import get_store
+from ..store.models import HOLD_SHARDS
+
+bp = Blueprint(__name__)
+
+
+def sweep_expired_holds() -> dict[str, Any]:
+    store, policy = get_store(), LedgerPolicy.from_settings(get_settings())
+    now = clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    due = [pid for shard in range(HOLD_SHARDS) for pid in store.open_holds_due(now, shard)]
+    released = [pid for pid in due if expire_hold(store, policy, pid)]
+    metrics.add_metric(name="HoldsExpired", unit="Count", value=len(released))
+    logger.info("hold sweep", extra={"due": len(due), "released": len(released)})
+    metrics.flush_metrics()
+    return {"due": len(due), "released": released}
+
+
+@bp.schedule("rate(5 minutes)", name="sweep_holds")
+def sweep_holds(event: Any) -> dict[str, Any]:
+    return sweep_expired_holds()
