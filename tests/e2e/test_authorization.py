@@ -94,6 +94,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, OK),
     ("POST", "/v1/payments"): row(CREATED, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT),
     ("GET", "/v1/payments/{payment_id}"): row(OK, NO_PAYMENT, OK, NO_PAYMENT, OK, OK),
+    # on a fresh authorization of the owner's in every cell
+    ("POST", "/v1/payments/{payment_id}/capture"): row(FORBIDDEN, NO_PAYMENT, OK, NO_PAYMENT, OK, OK),
+    ("POST", "/v1/payments/{payment_id}/void"): row(OK, NO_PAYMENT, OK, NO_PAYMENT, OK, OK),
     ("POST", "/v1/payments/{payment_id}/refunds"): row(FORBIDDEN, NO_PAYMENT, CREATED, NO_PAYMENT, CREATED, CREATED),
     ("GET", "/v1/admin/wallets/{user_id}"): admin_only(OK),
     ("GET", "/v1/admin/wallets/{user_id}/entries"): admin_only(OK),
@@ -252,6 +255,14 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
                                                              "reason": f"authz by {caller}"},
         ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
     }
+    if route in (("POST", "/v1/payments/{payment_id}/capture"), ("POST", "/v1/payments/{payment_id}/void")):
+        checkout = api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-hold-{tag}")
+        held = api.post("/v1/payments", w.owner, {"checkout_id": checkout["checkout_id"], "capture": False},
+                        key=str(uuid.uuid4()))
+        assert held.status_code == 201, held.text
+        concrete = path.format(payment_id=held.json()["payment_id"])
+        if route[1].endswith("capture"):
+            bodies[route] = {}
     if route == ("POST", "/v1/payments"):  # a fresh checkout of the owner's for every cell
         bodies[route] = {"checkout_id": api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
                                                           order_id=f"o-authz-pay-{tag}")["checkout_id"]}
@@ -396,6 +407,18 @@ def check_get_rules(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_capture(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "succeeded" and body["captured"] == 10 and body["released"] == 0
+    assert after["owner_wallet"]["held"]["total"] == before["owner_wallet"]["held"]["total"] - 10
+    assert after["owner_balance"] == before["owner_balance"]
+
+
+def check_void(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "voided" and body["released"] == 10
+    assert after["owner_balance"]["total"] == before["owner_balance"]["total"] + 10
+    assert after["owner_wallet"]["held"]["total"] == before["owner_wallet"]["held"]["total"] - 10
+
+
 def check_get_payment(api, w, caller, body, before, after, bi, ai):
     assert body["payment_id"] == w.payment_id and body["user_id"] == w.owner.user_id
     unchanged(bi, ai, before, after)
@@ -444,6 +467,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/merchants/{merchant_id}/balance-rules"): check_get_rules,
     ("POST", "/v1/payments"): check_pay,
     ("GET", "/v1/payments/{payment_id}"): check_get_payment,
+    ("POST", "/v1/payments/{payment_id}/capture"): check_capture,
+    ("POST", "/v1/payments/{payment_id}/void"): check_void,
     ("POST", "/v1/payments/{payment_id}/refunds"): check_refund,
     ("GET", "/v1/admin/wallets/{user_id}"): check_admin_wallet,
     ("GET", "/v1/admin/wallets/{user_id}/entries"): check_admin_wallet,

@@ -35,6 +35,7 @@ class World:
     pending_topup_id: str
     pending_amount: int
     checkout_id: str  # an open checkout of the customer's (quotes)
+    authorize: Callable[[], str]  # a fresh authorization of the customer's (captures)
     open_checkout: Callable[[], str]  # a fresh open checkout of the customer's (payments)
 
 
@@ -55,7 +56,10 @@ def world(api) -> World:
     return World(customer=customer, admin=api.admin(), service=api.service(), payment_id=paid.json()["payment_id"],
                  pending_topup_id=pending.json()["topup_id"], pending_amount=1000,
                  checkout_id=api.open_checkout(customer, 1000)["checkout_id"],
-                 open_checkout=lambda: api.open_checkout(customer, 1000)["checkout_id"])
+                 open_checkout=lambda: api.open_checkout(customer, 1000)["checkout_id"],
+                 authorize=lambda: api.post("/v1/payments", customer, {
+                     "checkout_id": api.open_checkout(customer, 1000)["checkout_id"], "capture": False},
+                     key=str(uuid.uuid4())).json()["payment_id"])
 
 
 # ---- the routes and their valid requests ---------------------------------------------------
@@ -81,6 +85,8 @@ ROUTES: dict[str, Route] = {
                       ("items", 0, "unit_price"), "merchant_id", True),
     "payment": Route("POST", lambda w: "/v1/payments", "customer", lambda w: {"checkout_id": w.open_checkout()},
                      None, "checkout_id", True),
+    "capture": Route("POST", lambda w: f"/v1/payments/{w.authorize()}/capture", "admin",
+                     lambda w: {"amount": 1000}, ("amount",), "", True),
     "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
                    lambda w: {"allow_partial": False}, None, "", False),
     "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
@@ -161,6 +167,10 @@ def amount_cases(route: str) -> dict[str, Case]:
     if route == "webhook":  # the provider's verdict on a top-up of 1000: any other amount is a mismatch
         cases["amount_above_limit"] = Case(422, "amount_mismatch", amount=MAX + 1)
         cases["amount_10**30"] = Case(422, "amount_mismatch", amount=10 ** 30, also=out_of_range)
+    if route == "capture":  # no amount (or null) captures the whole hold; more than the hold is refused
+        del cases["amount_missing"], cases["amount_null"]
+        cases["amount_above_limit"] = Case(400, "amount_exceeds_limit", amount=MAX + 1)
+        cases["amount_above_the_hold"] = Case(422, "capture_exceeds_authorization", amount=1001)
     if route == "rules":  # a whole document: a missing field takes its default
         del cases["amount_missing"]
         window = ("partial_pay", "windows", 0)
@@ -257,7 +267,8 @@ def test_the_table_covers_every_money_route_with_every_kind_of_bad_input():
         for kind in kinds:
             if kind.startswith("amount") and ROUTES[route].amount is None:
                 continue
-            if (route, kind) == ("rules", "amount_missing"):  # a whole document: a missing field takes its default
+            if (route, kind) in (("rules", "amount_missing"), ("capture", "amount_missing"),
+                                 ("capture", "amount_null")):  # defaults
                 continue
             assert (route, kind) in CASES, (route, kind)
     for route in ("topup", "checkout", "refund", "webhook"):
@@ -303,7 +314,7 @@ def render(route: Route, case: Case, w: World) -> bytes:
     return case.raw
 
 
-def send(api, route: Route, case: Case, w: World, raw: bytes):
+def send(api, route: Route, case: Case, w: World, raw: bytes, path: str | None = None):
     headers: dict[str, str] = {}
     if case.content_type is not None:
         headers["Content-Type"] = case.content_type
@@ -317,7 +328,7 @@ def send(api, route: Route, case: Case, w: World, raw: bytes):
             headers["Idempotency-Key"] = f"bad-{uuid.uuid4()}"
         elif case.key is not None:
             headers["Idempotency-Key"] = case.key
-    return api.http.request(route.method, api.url + route.path(w), data=raw, headers=headers, timeout=30)
+    return api.http.request(route.method, api.url + (path or route.path(w)), data=raw, headers=headers, timeout=30)
 
 
 def state(api, w: World) -> dict[str, Any]:
@@ -348,11 +359,12 @@ def test_the_valid_requests_the_cases_start_from_are_valid(api, world):
 def test_bad_input_is_refused_and_writes_nothing(api, ddb, local_stack, world, route_name, case_name):
     route, case = ROUTES[route_name], CASES[(route_name, case_name)]
     raw = render(route, case, world)
+    path = route.path(world)  # before the snapshot: a capture's path names a fresh authorization
     items_before, before = table_items(ddb, local_stack.table), state(api, world)
 
-    r = send(api, route, case, world, raw)
+    r = send(api, route, case, world, raw, path)
 
-    assert 400 <= r.status_code < 500, f"{route.method} {route.path(world)} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
+    assert 400 <= r.status_code < 500, f"{route.method} {path} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     body = r.json()
     assert isinstance(body, dict) and set(body) == {"error"}, body
@@ -361,7 +373,7 @@ def test_bad_input_is_refused_and_writes_nothing(api, ddb, local_stack, world, r
     assert isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"], error
     assert isinstance(error["details"], dict), error
     assert (r.status_code, error["code"]) in case.answers, \
-        f"{route.method} {route.path(world)} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
+        f"{route.method} {path} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
 
     assert state(api, world) == before
     assert table_items(ddb, local_stack.table) == items_before, "a refused request wrote to the table"
