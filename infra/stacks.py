@@ -55,6 +55,10 @@ ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/replaced-by-cdk"
 API_TABLE_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
                      "dynamodb:Scan", "dynamodb:UpdateItem")
 RECONCILE_TABLE_ACTIONS = ("dynamodb:Scan",)
+# The hold sweeper: its work list from the open-holds index, then one conditional release per hold.
+SWEEP_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+SWEEP_INDEX_ACTIONS = ("dynamodb:Query",)
+HOLDS_INDEX = "open-holds"
 # PUT /v1/admin/merchants/{id} creates the merchant's staff group (chalicelib/identity.py).
 USER_POOL_ACTIONS = ("cognito-idp:CreateGroup",)
 # What DynamoDB needs from the caller when the table is encrypted with a customer managed key.
@@ -200,6 +204,7 @@ class ServiceStack(Stack):
         self.stage = stage
         retain = RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY
         api_fn, reconcile_fn = f"{stage.prefix}-api", f"{stage.prefix}-reconcile"
+        sweep_fn = f"{stage.prefix}-sweep-holds"
 
         # ---- one customer managed key: alarms topic, secrets, and (prod) the table
         key = kms.Key(self, "ServiceKey", alias=f"alias/{stage.prefix}", enable_key_rotation=True,
@@ -261,9 +266,15 @@ class ServiceStack(Stack):
         reconcile_role = self._function_role("ReconcileRole", reconcile_fn, "daily reconciliation job")
         reconcile_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(RECONCILE_TABLE_ACTIONS),
                                                          resources=[self.table.attr_arn]))
+        sweep_role = self._function_role("SweepHoldsRole", sweep_fn, "hold sweeper (releases ended authorizations)")
+        sweep_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(SWEEP_TABLE_ACTIONS),
+                                                     resources=[self.table.attr_arn]))
+        sweep_role.add_to_policy(iam.PolicyStatement(sid="OpenHolds", actions=list(SWEEP_INDEX_ACTIONS),
+                                                     resources=[f"{self.table.attr_arn}/index/{HOLDS_INDEX}"]))
         if stage.production:
             via_dynamodb = {"StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.amazonaws.com"}}
-            for role, actions in ((api_role, TABLE_KEY_ACTIONS), (reconcile_role, ("kms:Decrypt", "kms:DescribeKey"))):
+            for role, actions in ((api_role, TABLE_KEY_ACTIONS), (reconcile_role, ("kms:Decrypt", "kms:DescribeKey")),
+                                  (sweep_role, TABLE_KEY_ACTIONS)):
                 role.add_to_policy(iam.PolicyStatement(sid="LedgerKey", actions=list(actions),
                                                        resources=[key.key_arn], conditions=via_dynamodb))
 
@@ -282,7 +293,8 @@ class ServiceStack(Stack):
             "SCHEDULE_GROUP": stage.prefix,
         }
         for logical_id, log_group_id, name, role in (("APIHandler", "ApiHandlerLogGroup", api_fn, api_role),
-                                                      ("Reconcile", "ReconcileLogGroup", reconcile_fn, reconcile_role)):
+                                                      ("Reconcile", "ReconcileLogGroup", reconcile_fn, reconcile_role),
+                                                      ("SweepHolds", "SweepHoldsLogGroup", sweep_fn, sweep_role)):
             fn = self.app.get_resource(logical_id)
             fn.add_property_override("FunctionName", name)
             fn.add_property_override("Role", role.role_arn)
@@ -307,7 +319,7 @@ class ServiceStack(Stack):
         self.distribution = self._edge(stage, origin_key, web_acl_arn, domain_name, certificate_arn)
 
         # ---- alarms
-        self.topic = self._alarms(stage, key, alarm_email, api_fn, reconcile_fn)
+        self.topic = self._alarms(stage, key, alarm_email, api_fn, reconcile_fn, sweep_fn)
 
         for name, value in {
             "Url": f"https://{domain_name or self.distribution.distribution_domain_name}/v1/",
@@ -511,7 +523,8 @@ class ServiceStack(Stack):
                                                          "TLSv1.2_2021."))
         return distribution
 
-    def _alarms(self, stage: Stage, key: kms.Key, email: str | None, api_fn: str, reconcile_fn: str) -> sns.Topic:
+    def _alarms(self, stage: Stage, key: kms.Key, email: str | None, api_fn: str, reconcile_fn: str,
+                sweep_fn: str) -> sns.Topic:
         topic = alarm_topic(self, stage, "alarms", email, key)
         five = Duration.minutes(5)
 
@@ -536,7 +549,7 @@ class ServiceStack(Stack):
               50, "Half the API's requests refused (4xx) for 15 minutes (at least 50 requests per 5 minutes): "
                   "CloudFront's origin key out of step with the API key (all 403), the authorizer refusing good "
                   "tokens (all 401), or a client release sending bad requests", evaluation_periods=3)
-        for name, fn in (("Api", api_fn), ("Reconcile", reconcile_fn)):
+        for name, fn in (("Api", api_fn), ("Reconcile", reconcile_fn), ("SweepHolds", sweep_fn)):
             dims = {"FunctionName": fn}
             alarm(f"{name}FunctionErrors", cw.Metric(namespace="AWS/Lambda", metric_name="Errors",
                                                      dimensions_map=dims, statistic="Sum", period=five),

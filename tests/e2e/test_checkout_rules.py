@@ -53,10 +53,16 @@ SCENARIOS = {
     "a combined payment the merchant never allows": Scenario(
         {"partial_pay": {"allowed": "never"}}, [BOOK], cash=400, options={"allow_partial": True},
         status=422, code="partial_payment_not_allowed"),
-    "a combined payment needs a hold (not yet available)": Scenario(
-        {}, [BOOK], cash=400, options={"allow_partial": True}, status=422, code="authorization_unavailable"),
-    "authorize only (capture false) needs a hold too": Scenario(
-        {}, [BOOK], cash=5000, options={"capture": False}, status=422, code="authorization_unavailable"),
+    "a combined payment is an authorization of the balance part": Scenario(
+        {}, [BOOK], cash=400, options={"allow_partial": True},
+        expect={"status": "authorized", "funded_by": {"cash": 400, "bonus": 0}, "external": 600}),
+    "authorize only (capture false)": Scenario(
+        {}, [BOOK], cash=5000, options={"capture": False},
+        expect={"status": "authorized", "funded_by": {"cash": 1000, "bonus": 0}, "external": 0}),
+    "a combined payment inside the merchant's share cap": Scenario(
+        {"partial_pay": {"allowed": "always", "max_share_percent": 25}}, [BOOK], cash=900,
+        options={"allow_partial": True},
+        expect={"status": "authorized", "funded_by": {"cash": 250, "bonus": 0}, "external": 750}),
     "over the day's limit": Scenario(
         {"daily_limit": 999}, [BOOK], cash=5000, status=422, code="daily_limit_exceeded"),
 }
@@ -98,10 +104,11 @@ def test_the_payment_does_exactly_what_the_quote_said(api, ddb, local_stack, nam
             assert p[f] == q[f], (f, p[f], q[f])
         assert q["balance"] == p["funded_by"]["cash"] + p["funded_by"]["bonus"]
         assert {k: p[k] for k in s.expect} == s.expect
-        assert api.get(f"/v1/checkouts/{cid}", customer).json()["status"] == "paid"
+        captured = p["status"] == "succeeded"
+        assert api.get(f"/v1/checkouts/{cid}", customer).json()["status"] == ("paid" if captured else "authorized")
         stored = api.get(f"/v1/payments/{p['payment_id']}", customer).json()
         assert stored["checkout_id"] == cid and stored["rules_version"] == version
-        assert stored["refundable"] == q["balance"]
+        assert stored["refundable"] == (q["balance"] if captured else 0)
     else:
         assert q["payable"] is False and q["refusal"]["code"] == s.code
         assert paid.json()["error"]["code"] == s.code

@@ -10,7 +10,14 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from chalicelib.store.models import TTL_ATTRIBUTE, table_definition
-from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS, ROLE_PLACEHOLDER
+from infra.stacks import (
+    API_TABLE_ACTIONS,
+    HOLDS_INDEX,
+    RECONCILE_TABLE_ACTIONS,
+    ROLE_PLACEHOLDER,
+    SWEEP_INDEX_ACTIONS,
+    SWEEP_TABLE_ACTIONS,
+)
 from infra.stages import ROOT, STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
@@ -135,7 +142,7 @@ def test_api_is_regional_traced_logged_and_throttled(synth, stage):
 @pytest.mark.parametrize("stage", STAGES)
 def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
     functions = synth.resources(stage, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "Reconcile"}
+    assert set(functions) == {"APIHandler", "Reconcile", "SweepHolds"}
     roles = set()
     for logical_id, fn in functions.items():
         p = fn["Properties"]
@@ -150,9 +157,10 @@ def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
         for var in ("LEDGER_TABLE", "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "PAYMENT_WEBHOOK_SECRET_NAME"):
             assert env[var], var
         assert "POWERTOOLS_TRACE_DISABLED" not in env
-    assert len(roles) == 2
+    assert len(roles) == 3
     assert functions["APIHandler"]["Properties"]["MemorySize"] == 1024
     assert functions["Reconcile"]["Properties"]["Timeout"] == 300
+    assert functions["SweepHolds"]["Properties"]["Timeout"] == 120
     assert ROLE_PLACEHOLDER not in json.dumps(synth.templates[stage])
 
 
@@ -161,7 +169,8 @@ def test_function_log_groups_exist_first_with_retention(synth, stage):
     from infra.stages import STAGE_SETTINGS
 
     res = synth.templates[stage]["Resources"]
-    for fn_id, group_id in (("APIHandler", "ApiHandlerLogGroup"), ("Reconcile", "ReconcileLogGroup")):
+    for fn_id, group_id in (("APIHandler", "ApiHandlerLogGroup"), ("Reconcile", "ReconcileLogGroup"),
+                            ("SweepHolds", "SweepHoldsLogGroup")):
         group = res[group_id]["Properties"]
         assert group["LogGroupName"] == f"/aws/lambda/{res[fn_id]['Properties']['FunctionName']}"
         assert group["RetentionInDays"] == STAGE_SETTINGS[stage].log_retention_days
@@ -290,19 +299,25 @@ def test_no_iam_statement_grants_star_on_data(synth, stack):
 def test_each_function_gets_only_its_table_actions(synth, stage):
     res = synth.templates[stage]["Resources"]
     table_id, _ = synth.one(stage, "AWS::DynamoDB::Table")
-    expected = {"APIHandler": set(API_TABLE_ACTIONS), "Reconcile": set(RECONCILE_TABLE_ACTIONS)}
-    for fn_id, actions in expected.items():
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    holds_index = {"Fn::Join": ["", [table_arn, f"/index/{HOLDS_INDEX}"]]}
+    expected = {  # function -> {resource: actions}
+        "APIHandler": {json.dumps(table_arn): set(API_TABLE_ACTIONS)},
+        "Reconcile": {json.dumps(table_arn): set(RECONCILE_TABLE_ACTIONS)},
+        "SweepHolds": {json.dumps(table_arn): set(SWEEP_TABLE_ACTIONS),
+                       json.dumps(holds_index): set(SWEEP_INDEX_ACTIONS)},
+    }
+    for fn_id, per_resource in expected.items():
         role_id = res[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
-        granted: set[str] = set()
+        granted: dict[str, set[str]] = {}
         for policy in synth.resources(stage, "AWS::IAM::Policy").values():
             if {"Ref": role_id} not in policy["Properties"]["Roles"]:
                 continue
             for st in _statements(policy):
                 dynamo = {a for a in _listify(st["Action"]) if a.startswith("dynamodb:")}
                 if dynamo:
-                    assert st["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}, st
-                    granted |= dynamo
-        assert granted == actions, fn_id
+                    granted.setdefault(json.dumps(st["Resource"]), set()).update(dynamo)
+        assert granted == per_resource, fn_id
     assert "dynamodb:DeleteItem" not in API_TABLE_ACTIONS  # a ledger never deletes
 
 
@@ -334,7 +349,7 @@ def test_users_groups_client_secret_bus_and_schedules(synth, stage):
 
 # ------------------------------------------------------------------ alarms
 ALARMS = {"Api5xxRate", "Api4xxShare", "ApiFunctionErrors", "ApiFunctionThrottles", "ReconcileFunctionErrors",
-          "ReconcileFunctionThrottles", "LedgerThrottles", "LedgerTransactionConflicts",
+          "ReconcileFunctionThrottles", "SweepHoldsFunctionErrors", "SweepHoldsFunctionThrottles", "LedgerThrottles", "LedgerTransactionConflicts",
           "ReconciliationMismatches", "ReconciliationNotRun"}
 
 
