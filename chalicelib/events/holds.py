@@ -16,7 +16,6 @@ from ..services import clock
 from ..services.common import LedgerPolicy
 from ..services.payments import expire_hold
 from ..store import get_store
-from ..store.models import HOLD_SHARDS
 
 bp = Blueprint(__name__)
 
@@ -24,7 +23,7 @@ bp = Blueprint(__name__)
 def sweep_expired_holds() -> dict[str, Any]:
     store, policy = get_store(), LedgerPolicy.from_settings(get_settings())
     now = clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    due = [pid for shard in range(HOLD_SHARDS) for pid in store.open_holds_due(now, shard)]
+    due = store.open_holds_due(now)
     released = [pid for pid in due if expire_hold(store, policy, pid)]
     metrics.add_metric(name="HoldsExpired", unit="Count", value=len(released))
     logger.info("hold sweep", extra={"due": len(due), "released": len(released)})

@@ -438,13 +438,14 @@ class DynamoLedgerStore:
                         [OrderItem.released.set(True)], OrderItem.payment_id == p.payment_id))
         return out
 
-    def open_holds_due(self, before: str, shard: int) -> list[str]:
-        """Ids of the authorizations in ``shard`` whose hold ends before ``before`` (eventually consistent:
+    def open_holds_due(self, before: str) -> list[str]:
+        """Ids of the authorizations whose hold ends before ``before``, shard by shard (eventually consistent:
         the sweeper settles each with a conditional transaction, so a stale entry settles nothing)."""
         ids = []
-        for item in LedgerItem.open_holds.query(str(shard), LedgerItem.hold_due < before):
-            if item.sk == "PAYMENT":
-                ids.append(item.pk[2:])
+        for shard in range(HOLD_SHARDS):
+            for item in LedgerItem.open_holds.query(str(shard), LedgerItem.hold_due < before):
+                if item.sk == "PAYMENT":
+                    ids.append(item.pk[2:])
         return ids
 
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:
