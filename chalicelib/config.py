@@ -6,8 +6,10 @@ read here once; nothing else in the code reads ``os.environ``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+
+from .domain.points import PointsPolicy
 
 LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # documented default for the local stack only
 
@@ -43,6 +45,7 @@ class Settings:
     checkout_ttl_seconds: int = 1800
     checkout_max_ttl_seconds: int = 86400
     hold_ttl_seconds: int = 1800
+    points: PointsPolicy = field(default_factory=PointsPolicy)
 
     @property
     def is_local(self) -> bool:
@@ -81,4 +84,10 @@ def get_settings() -> Settings:
         rules_cache_seconds=float(os.environ.get("RULES_CACHE_SECONDS", "30")),
         checkout_ttl_seconds=int(os.environ.get("CHECKOUT_TTL_SECONDS", "1800")),
         hold_ttl_seconds=int(os.environ.get("HOLD_TTL_SECONDS", "1800")),
+        points=PointsPolicy(
+            earn_per_yuan=int(os.environ.get("POINTS_PER_YUAN", "1")),
+            point_value=int(os.environ.get("POINT_VALUE_FEN", "1")),
+            max_share_percent=int(os.environ.get("POINTS_MAX_SHARE_PERCENT", "50")),
+            return_window_days=int(os.environ.get("POINTS_RETURN_WINDOW_DAYS", "7")),
+        ),
     )

@@ -32,7 +32,7 @@ def create_payment(call: Call) -> Outcome:
     assert call.idempotency is not None
     return payments.pay(
         get_store(), LedgerPolicy.from_settings(call.settings), config_cache(), call.caller, call.idempotency,
-        checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture),
+        checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points),
         after_commit=after_commit_hook(call),
     )
 

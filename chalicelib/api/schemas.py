@@ -56,13 +56,18 @@ class CheckoutRequest(Strict):
     expires_in_seconds: Annotated[Optional[StrictInt], Field(ge=60, le=86400)] = None
 
 
+Points = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="points to spend")]
+
+
 class QuoteRequest(Strict):
+    points: Points = 0
     allow_partial: bool = False
     capture: bool = True
 
 
 class PaymentRequest(Strict):
     checkout_id: Ident
+    points: Points = 0
     allow_partial: bool = False
     capture: bool = True
 
@@ -124,7 +129,12 @@ class MerchantRequest(Strict):
 class EntriesQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     cursor: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
-    type: Optional[Literal["top_up", "payment", "refund", "adjustment"]] = None
+    type: Optional[Literal["top_up", "payment", "refund", "adjustment", "authorization", "capture", "release"]] = None
+
+
+class PointsEntriesQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
 
 
 # ---- responses ------------------------------------------------------------
@@ -167,6 +177,38 @@ class EntryOut(Out):
     created_at: str
 
 
+class PointsOut(Out):
+    user_id: str
+    available: int
+    pending: int = Field(description="earned, waiting out the return window")
+    held: int = Field(description="spent by authorizations not yet captured")
+    lifetime_earned: int
+    next_available_at: Optional[str]
+
+
+class PointsEntryOut(Out):
+    id: str
+    type: str
+    points: int = Field(description="the change of the account's total")
+    held: int = Field(description="put on hold (+) or taken off hold (-) within the account")
+    spent: int
+    earned: int
+    returned: int
+    clawed_back: int
+    shortfall: int = Field(description="earned points a refund could not take back (already spent)")
+    available_after: int
+    pending_after: int
+    held_after: int
+    payment_id: Optional[str] = None
+    created_at: str
+
+
+class PointsEntriesPage(Out):
+    user_id: str
+    entries: list[PointsEntryOut]
+    next_cursor: Optional[str]
+
+
 class EntriesPage(Out):
     user_id: str
     entries: list[EntryOut]
@@ -207,6 +249,9 @@ class PaymentCreated(Out):
     discount_total: int
     funded_by: LotsOut = Field(description="what the wallet paid, per lot")
     external: int = Field(description="the rest, to be collected another way")
+    points_spent: int
+    points_value: int = Field(description="what the points paid, in fen")
+    points_earned: int = Field(description="pending for the return window; an authorization earns at capture")
     status: Literal["succeeded", "authorized"]
     expires_at: Optional[str] = Field(None, description="when an authorization's hold ends unless captured")
     rules_version: int
@@ -227,6 +272,8 @@ class SettlementOut(Out):
     captured: int
     released: int
     funded_by: LotsOut = Field(description="what the wallet paid, per lot (nothing for a void)")
+    points_spent: int
+    points_earned: int
     balance: BalanceOut
     held: BalanceOut
     updated_at: str
@@ -254,6 +301,9 @@ class QuoteOut(Out):
     balance: int = Field(description="what the wallet would pay")
     funded_by: LotsOut
     external: int
+    points: int = Field(description="points spent")
+    points_value: int
+    points_to_earn: int
     status: Literal["succeeded", "authorized"]
     rules_version: int
     limits: list[LimitOut]
@@ -298,12 +348,15 @@ class RefundOut(Out):
     payment_id: str
     amount: int
     returned_to: LotsOut
+    points_returned: int
+    points_clawed_back: int
     reason: str
     created_at: str
 
 
 class RefundCreated(RefundOut):
     refundable: int
+    points_shortfall: int = Field(description="earned points it should have taken back but were already spent")
 
 
 class OrderItemOut(Out):
@@ -324,6 +377,8 @@ class PaymentOut(Out):
     discount_total: int = 0
     external: int = 0
     rules_version: Optional[int] = None
+    points_spent: int = 0
+    points_earned: int = 0
     items: list[OrderItemOut]
     status: Literal["authorized", "succeeded", "partially_refunded", "refunded", "voided", "expired"]
     expires_at: Optional[str] = None
@@ -361,6 +416,7 @@ class Mismatch(Out):
 class ReconciliationTotals(Out):
     held: BalanceOut = Field(description="all money in wallets, available and on hold")
     on_hold: BalanceOut
+    points: int = Field(description="all points in all accounts (available, pending, held)")
     credited: dict[str, int]
     debited: dict[str, int]
     net_from_entries: int

@@ -6,7 +6,15 @@ from chalice import Blueprint
 from ..services import wallets
 from ..store import get_store
 from .routing import Call, route
-from .schemas import EntriesPage, EntriesQuery, WalletOut, WalletSettingsRequest
+from .schemas import (
+    EntriesPage,
+    EntriesQuery,
+    PointsEntriesPage,
+    PointsEntriesQuery,
+    PointsOut,
+    WalletOut,
+    WalletSettingsRequest,
+)
 
 bp = Blueprint(__name__)
 
@@ -22,6 +30,21 @@ def get_wallet(call: Call) -> dict:
 def list_entries(call: Call) -> dict:
     q = call.query
     return wallets.list_entries(get_store(), call.caller.user_id, q.limit, q.cursor, q.type)
+
+
+@route(bp, "/v1/points", "GET", name="getPoints", summary="The caller's points: available, pending, held",
+       access="user", response=PointsOut, tag="points")
+def get_points(call: Call) -> dict:
+    from ..services import clock
+
+    return wallets.get_points(get_store(), call.settings.currency, call.caller.user_id, clock.now())
+
+
+@route(bp, "/v1/points/entries", "GET", name="listPointsEntries", summary="The caller's points entries, newest first",
+       access="user", query=PointsEntriesQuery, response=PointsEntriesPage, tag="points")
+def list_points_entries(call: Call) -> dict:
+    q = call.query
+    return wallets.list_points_entries(get_store(), call.caller.user_id, q.limit, q.cursor)
 
 
 @route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings", summary="Set the low-balance threshold",

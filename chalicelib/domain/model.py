@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .money import Lots
+from .points import PointsAccount, PointsEntry
 
 
 def new_id(prefix: str) -> str:
@@ -56,6 +57,7 @@ class Wallet:
     updated_at: str | None = None
     daily_spend: dict[str, tuple[str, int]] = field(default_factory=dict)  # merchant -> (local day, spent)
     held: Lots = Lots()  # on hold for authorized payments: not spendable, not yet spent
+    points: PointsAccount = PointsAccount()
 
     def spent_on(self, merchant_id: str, day: str) -> int:
         spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))
@@ -134,10 +136,14 @@ class Refund:
     returned_to: Lots
     reason: str
     created_at: str
+    points_returned: int = 0
+    points_clawed: int = 0
 
     def as_view(self) -> dict[str, Any]:
         return {
             "refund_id": self.refund_id,
+            "points_returned": self.points_returned,
+            "points_clawed_back": self.points_clawed,
             "payment_id": self.payment_id,
             "amount": self.amount,
             "returned_to": self.returned_to.as_dict(),
@@ -165,6 +171,10 @@ class Payment:
     status: str = "succeeded"  # authorized | succeeded | voided | expired
     expires_at: str | None = None  # an authorization's end
     local_day: str | None = None  # the merchant's local day it counted against
+    points_spent: int = 0
+    points_earned: int = 0
+    points_returned: int = 0  # by refunds so far
+    points_clawed: int = 0  # earned points taken back by refunds so far (shortfalls included)
 
     @property
     def refundable(self) -> int:
@@ -230,6 +240,7 @@ class Movement:
     checkout: Any = None  # an open checkout this payment marks paid (chalicelib.domain.checkout.Checkout)
     daily_spend: dict[str, tuple[str, int]] | None = None  # the wallet's new per-merchant day totals
     settle: "Settlement | None" = None  # an authorization captured, voided or expired
+    points_entry: PointsEntry | None = None  # the points account's line (its ``after`` is the new account)
 
 
 @dataclass(frozen=True)
@@ -241,3 +252,4 @@ class Settlement:
     status: str  # succeeded | voided | expired
     funded_by: Lots  # what was captured (nothing for a void or an expiry)
     checkout_status: str  # paid after a capture, open again after a void or an expiry
+    points_earned: int = 0  # on what was captured

@@ -7,15 +7,19 @@ How a checkout is priced (all amounts in fen, integers):
 1. ``amount`` is the sum of the lines (priced by the merchant when it opened the checkout).
 2. Lines whose sku or category the rules exclude are never paid by balance;
    the rest make ``eligible_amount``.
-3. Below ``min_order_amount`` (on the eligible lines) balance pays nothing.
-4. ``covered`` is the part of the order balance pays for: the eligible amount,
+3. Below ``min_order_amount`` (on the eligible lines) balance and points pay nothing.
+   Points asked for pay first, on the eligible lines, at most
+   ``max_share_percent`` of the order (whole points at ``point_value`` fen each).
+4. ``covered`` is the part of the order balance pays for: the eligible amount left,
    lowered until the wallet can pay it after the balance-pay discount, then
    until the day's limit at this merchant allows it.
 5. When something is left to pay (``external`` > 0) the payment is partial:
    if the rules allow it now and ``max_share_percent`` < 100, ``covered`` is
    capped at floor(amount x max_share_percent / 100).
 6. The discount is ``rules.discount(covered)``; the wallet pays
-   ``balance = covered - discount``, drawn from the lots in the spend order.
+   ``balance = covered - discount``, drawn from the lots in the spend order;
+   ``external = amount - points_value - covered``; ``points_to_earn`` is what
+   ``balance`` earns once captured.
 7. ``limits`` names every rule that kept balance from paying more; ``refusal``
    says why paying now would be refused: a partial payment the customer did not
    allow (the binding reason: min_order_not_met, excluded_items,
@@ -34,6 +38,7 @@ from typing import Any
 from .checkout import Checkout
 from .ledger import split_spend
 from .money import Lots
+from .points import PointsPolicy
 from .rules import BalanceRules
 
 MESSAGES = {
@@ -43,15 +48,33 @@ MESSAGES = {
     "partial_share_capped": "the merchant caps the share of a partial payment that balance may pay",
     "daily_limit": "the daily limit for balance payments at this merchant is reached",
     "insufficient_balance": "the balance does not cover the order",
+    "points_capped": "points pay at most a share of an order, and only its eligible items",
+    "insufficient_points": "the points account holds fewer available points than asked for",
 }
 
 
 @dataclass(frozen=True)
 class PayOptions:
-    """What the customer asks for: a combined payment, an authorization only."""
+    """What the customer asks for: points to spend, a combined payment, an authorization only."""
 
     allow_partial: bool = False
     capture: bool = True
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class Funds:
+    """What the customer can pay with now: the wallet's lots, the day's spend at this merchant, available points."""
+
+    lots: Lots
+    spent_today: int = 0
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class PricingPolicy:
+    spend_order: tuple[str, ...] = ("bonus", "cash")
+    points: PointsPolicy = PointsPolicy()
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,9 @@ class Quote:
     rules_version: int
     local_day: str
     spent_today: int
+    points: int = 0  # points spent
+    points_value: int = 0  # what they pay, in fen
+    points_to_earn: int = 0  # on what balance pays, once captured
     limits: tuple[Limit, ...] = ()
     refusal: Limit | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -92,7 +118,8 @@ class Quote:
         return {
             "amount": self.amount, "eligible_amount": self.eligible_amount, "discounts": self.discounts,
             "discount_total": self.discount, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
-            "external": self.external, "status": self.status, "rules_version": self.rules_version,
+            "external": self.external, "points": self.points, "points_value": self.points_value,
+            "points_to_earn": self.points_to_earn, "status": self.status, "rules_version": self.rules_version,
             "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
             "refusal": self.refusal.as_dict() if self.refusal else None,
         }
@@ -110,9 +137,10 @@ def _largest(upper: int, fits: Any) -> int:
     return lo
 
 
-def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: int, now: datetime,
-          options: PayOptions, spend_order: tuple[str, ...]) -> Quote:
+def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, options: PayOptions,
+          policy: PricingPolicy) -> Quote:
     """Price ``checkout`` for its customer at ``now`` (see the module's docstring for every step)."""
+    wallet, spent_today = funds.lots, funds.spent_today
     amount = checkout.amount
     eligible = sum(line.total for line in checkout.lines if not rules.excludes(line.sku, line.category))
     limits: list[str] = []
@@ -122,6 +150,14 @@ def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: in
     if eligible < rules.min_order_amount:
         usable = 0
         limits.append("min_order_not_met")
+
+    # points first, on the eligible lines, within their share of the order
+    pp = policy.points
+    points = min(options.points, funds.points, min(usable, amount * pp.max_share_percent // 100) // pp.point_value)
+    if points < options.points <= funds.points:
+        limits.append("points_capped")
+    points_value = points * pp.point_value
+    usable -= points_value
 
     def pays(v: int) -> int:  # what the wallet pays to cover v fen of the order; non-decreasing in v
         return v - rules.discount(v)
@@ -139,7 +175,7 @@ def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: in
 
     local = rules.local(now)
     partial_allowed = rules.partial_pay.allowed_at(local)
-    partial = covered < amount
+    partial = covered + points_value < amount
     if partial and partial_allowed and rules.partial_pay.max_share_percent < 100:
         share_cap = amount * rules.partial_pay.max_share_percent // 100
         if covered > share_cap:
@@ -150,18 +186,21 @@ def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: in
 
     discount = rules.discount(covered)
     balance = covered - discount
-    funded_by = split_spend(wallet, balance, spend_order) if balance > 0 else Lots()
-    external = amount - covered
+    funded_by = split_spend(wallet, balance, policy.spend_order) if balance > 0 else Lots()
+    external = amount - points_value - covered
 
     refusal: tuple[str, str] | None = None
-    if external > 0 and not options.allow_partial:
+    if options.points > funds.points:
+        limits.append("insufficient_points")
+        refusal = ("insufficient_points", MESSAGES["insufficient_points"])
+    elif external > 0 and not options.allow_partial:
         binding = next(code for code in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
                        if code in limits)
         code = "daily_limit_exceeded" if binding == "daily_limit" else binding
         refusal = (code, MESSAGES[binding] + "; pay the rest another way with allow_partial")
     elif external > 0 and not partial_allowed:
         refusal = ("partial_payment_not_allowed", MESSAGES["partial_payment_not_allowed"])
-    elif covered == 0:
+    elif covered + points_value == 0:
         binding = next((c for c in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
                         if c in limits), "insufficient_balance")
         code = "daily_limit_exceeded" if binding == "daily_limit" else binding
@@ -170,11 +209,14 @@ def price(checkout: Checkout, rules: BalanceRules, wallet: Lots, spent_today: in
     return Quote(
         amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
         funded_by=funded_by, external=external, status=status, rules_version=rules.version,
-        local_day=rules.local_day(now), spent_today=spent_today,
+        local_day=rules.local_day(now), spent_today=spent_today, points=points, points_value=points_value,
+        points_to_earn=pp.earned(balance),
         limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
         refusal=Limit(*refusal) if refusal else None,
-        details=_details(refusal[0] if refusal else None, amount, eligible, pays(usable), wallet, rules,
-                         spent_today),
+        details=({"requested": options.points, "available": funds.points}
+                 if refusal and refusal[0] == "insufficient_points" else
+                 _details(refusal[0] if refusal else None, amount, eligible, pays(usable), wallet, rules,
+                          spent_today)),
     )
 
 
@@ -190,3 +232,4 @@ def _details(code: str | None, amount: int, eligible: int, needed: int, wallet: 
     if code == "excluded_items":
         return {"amount": amount, "eligible_amount": eligible}
     return {}
+

@@ -47,7 +47,7 @@ def put_merchant(store: LedgerStore, merchant_id: str, name: str, status: str) -
 
 
 @capture_method
-def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[str, Any]:
+def reconcile(ledger: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
     """Recompute every wallet from its entries and report every difference.
 
     Checks, per wallet: the lots equal the sum of the entries' deltas and the
@@ -55,7 +55,8 @@ def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[
     sequence 1..version; each entry's balance_after and held_after are the
     running sums. Totals: money held in all wallets (available and on hold;
     ``on_hold`` alone) and, per entry type, what was credited and debited
-    (conservation: held == credited - debited).
+    (conservation: held == credited - debited). Points accounts too: their
+    entries form an unbroken sequence whose deltas sum to the account's total.
     """
     checked = 0
     mismatches: list[dict[str, Any]] = []
@@ -63,7 +64,9 @@ def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[
     debited: Counter[str] = Counter()
     held = Lots()
     on_hold = Lots()
-    for user_id, wallet, entries in ledger:
+    points_total = 0
+    for user_id, wallet, entries, *rest in ledger:
+        points_entries = rest[0] if rest else []
         checked += 1
         running = Lots()
         running_held = Lots()
@@ -93,6 +96,20 @@ def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[
             problems.append(f"wallet version {version} != {len(entries)} entries")
         held = held + stored + stored_held
         on_hold = on_hold + stored_held
+        # the points account: an unbroken line of entries whose deltas sum to its total
+        running_points = 0
+        for expected_seq, pe in enumerate(points_entries, start=1):
+            if pe.seq != expected_seq:
+                problems.append(f"points entry sequence breaks at {expected_seq} (found {pe.seq})")
+                break
+            running_points += pe.delta
+            if pe.after.total != running_points:
+                problems.append(f"points entry {pe.seq} total {pe.after.total} != running sum {running_points}")
+        stored_points = wallet.points if wallet else None
+        if stored_points is not None and (stored_points.total != running_points
+                                          or stored_points.version != len(points_entries)):
+            problems.append("stored points differ from the sum of points entries")
+        points_total += running_points
         if problems:
             mismatches.append({
                 "user_id": user_id, "stored": stored.as_balance(), "from_entries": running.as_balance(),
@@ -106,6 +123,7 @@ def reconcile(ledger: Iterable[tuple[str, Wallet | None, list[Entry]]]) -> dict[
         "totals": {
             "held": held.as_balance(),
             "on_hold": on_hold.as_balance(),
+            "points": points_total,
             "credited": dict(sorted(credited.items())),
             "debited": dict(sorted(debited.items())),
             "net_from_entries": total_credited - total_debited,

@@ -8,7 +8,7 @@ from ..domain.checkout import Checkout, Line, format_time
 from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, IdempotencyKeyTaken, NotFound, \
     OrderAlreadyPaid
 from ..domain.model import Principal, Snapshot, new_id
-from ..domain.pricing import PayOptions, Quote, price
+from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, LedgerPolicy, Outcome, replay, wallet_or_empty
@@ -90,8 +90,9 @@ def price_for(snap: Snapshot, config_rules: Any, policy: LedgerPolicy, options: 
     checkout = snap.checkout
     assert checkout is not None
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
-    spent = wallet.spent_on(checkout.merchant_id, config_rules.local_day(now))
-    return price(checkout, config_rules, wallet.lots, spent, now, options, policy.spend_order)
+    funds = Funds(wallet.lots, wallet.spent_on(checkout.merchant_id, config_rules.local_day(now)),
+                  wallet.points.matured(now).available)
+    return price(checkout, config_rules, funds, now, options, policy.pricing)
 
 
 @capture_method

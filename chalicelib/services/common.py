@@ -27,6 +27,8 @@ from ..domain.model import (
     Wallet,
     utc_now,
 )
+from ..domain.points import PointsPolicy
+from ..domain.pricing import PricingPolicy
 from ..observability import metrics
 
 
@@ -55,12 +57,17 @@ class LedgerPolicy:
     spend_order: tuple[str, ...] = ("bonus", "cash")
     checkout_ttl_seconds: int = 1800
     hold_ttl_seconds: int = 1800
+    points: PointsPolicy = PointsPolicy()
+
+    @property
+    def pricing(self) -> PricingPolicy:
+        return PricingPolicy(spend_order=self.spend_order, points=self.points)
 
     @classmethod
     def from_settings(cls, s: Any) -> "LedgerPolicy":
         return cls(currency=s.currency, max_attempts=s.max_attempts, max_amount=s.max_transaction_amount,
                    spend_order=s.spend_order, checkout_ttl_seconds=s.checkout_ttl_seconds,
-                   hold_ttl_seconds=s.hold_ttl_seconds)
+                   hold_ttl_seconds=s.hold_ttl_seconds, points=s.points)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Paying an order with balance, reading a payment, refunding it."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -11,6 +12,7 @@ from ..domain.ledger import apply_delta, split_refund, split_spend
 from ..domain.model import Entry, Movement, Payment, Principal, Refund, Settlement, Snapshot, Wallet, new_id, \
     utc_now
 from ..domain.money import Lots
+from ..domain.points import PointsAccount, PointsEntry, claw_back, earn
 from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
 from .checkouts import customers_checkout, price_for
@@ -60,12 +62,15 @@ def pay(
         created = format_time(now)
         held = q.status == "authorized"
         expires = format_time(now + timedelta(seconds=policy.hold_ttl_seconds)) if held else None
+        earned = 0 if held else q.points_to_earn  # an authorization earns when it is captured
         payment = Payment(
             payment_id=new_id("pay"), user_id=user_id, merchant_id=checkout.merchant_id, order_id=checkout.order_id,
             amount=q.amount, funded_by=q.funded_by, items=[line.as_dict() for line in checkout.lines],
             created_at=created, checkout_id=checkout_id, discount=q.discount, external=q.external,
             rules_version=q.rules_version, status=q.status, expires_at=expires, local_day=q.local_day,
+            points_spent=q.points, points_earned=earned,
         )
+        points_entry = _points_on_pay(wallet, payment.payment_id, q.points, held, earned, now, policy)
         after = apply_delta(wallet.lots, -q.funded_by)
         entry = Entry(
             user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"),
@@ -79,12 +84,14 @@ def pay(
             "payment_id": payment.payment_id, "checkout_id": checkout_id, "order_id": checkout.order_id,
             "merchant_id": checkout.merchant_id, "amount": q.amount, "discounts": q.discounts,
             "discount_total": q.discount, "funded_by": q.funded_by.as_dict(), "external": q.external,
+            "points_spent": q.points, "points_value": q.points_value, "points_earned": payment.points_earned,
             "status": q.status, "expires_at": expires, "rules_version": q.rules_version,
             "balance": after.as_balance(), "created_at": created,
         }
         movement = Movement(wallet=wallet, entry=entry, new_payment=payment, checkout=checkout,
                             daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
-                                                    q.spent_today + q.balance, now))
+                                                    q.spent_today + q.balance, now),
+                            points_entry=points_entry)
         return movement, Outcome(201, body)
 
     outcome = run_movement(store, policy.max_attempts, request, read, plan, after_commit)
@@ -93,6 +100,41 @@ def pay(
         metrics.add_metric(name="PaymentAmount", unit="Count", value=outcome.body["funded_by"]["cash"]
                            + outcome.body["funded_by"]["bonus"])
     return outcome
+
+
+def _points_line(wallet: Wallet, kind: str, after: PointsAccount, now: datetime, payment: str,
+                 **amounts: int) -> PointsEntry | None:
+    """The points entry of a movement, or None when the movement leaves the points account as it was."""
+    if not any(amounts.values()):
+        return None
+    return PointsEntry(user_id=wallet.user_id, seq=wallet.points.version + 1, entry_id=new_id("pte"), type=kind,
+                       after=replace(after, version=wallet.points.version + 1), created_at=format_time(now),
+                       refs={"payment_id": payment}, **amounts)
+
+
+def _points_on_pay(wallet: Wallet, payment_id: str, spent: int, held: bool, earned: int, now: datetime,
+                   policy: LedgerPolicy) -> PointsEntry | None:
+    """Points of a payment: spent (or, for an authorization, put on hold) and earned, in one entry.
+    Invariant: never spends more than is available once matured (pricing refused that already)."""
+    account = wallet.points.matured(now)
+    assert spent <= account.available
+    account = replace(account, available=account.available - spent, held=account.held + (spent if held else 0))
+    account = earn(account, earned, payment_id, now, policy.points)
+    kind = "authorization" if held else "payment"
+    return _points_line(wallet, kind, account, now, payment_id, spent=0 if held else spent, earned=earned,
+                        held=spent if held else 0)
+
+
+def _points_pro_rata(payment: Payment, amount: int) -> tuple[int, int]:
+    """Points a refund of ``amount`` gives back (of those spent) and takes back (of those earned): the same
+    share as the balance refunded, computed on the running total (rounded down) so that refunding the
+    whole payment in any number of parts gives back exactly what was spent and takes back what was earned."""
+    funded = payment.funded_by.total
+    after = payment.refunded.total + amount
+    if after >= funded:
+        return payment.points_spent - payment.points_returned, payment.points_earned - payment.points_clawed
+    return (payment.points_spent * after // funded - payment.points_returned,
+            payment.points_earned * after // funded - payment.points_clawed)
 
 
 def _day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: datetime) -> dict[str, tuple[str, int]]:
@@ -135,11 +177,23 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     if released.total and payment.local_day and wallet.spent_on(payment.merchant_id, payment.local_day):
         spent = wallet.spent_on(payment.merchant_id, payment.local_day) - released.total
         daily = _day_totals(wallet, payment.merchant_id, payment.local_day, max(0, spent), now)
-    movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, settle=Settlement(
-        payment=payment, status=status, funded_by=captured, checkout_status="paid" if status == "succeeded" else "open"))
+    # points on hold: spent at a capture (all of them, whatever part of the balance is captured), back at a release
+    points = wallet.points.matured(now)
+    held_points = payment.points_spent
+    captured_ok = status == "succeeded"
+    earned = policy.points.earned(captured.total) if captured_ok else 0
+    points = replace(points, held=points.held - held_points,
+                     available=points.available + (0 if captured_ok else held_points))
+    points = earn(points, earned, payment.payment_id, now, policy.points)
+    points_entry = _points_line(wallet, "capture" if captured_ok else "release", points, now, payment.payment_id,
+                                spent=held_points if captured_ok else 0, earned=earned, held=-held_points)
+    movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry, settle=Settlement(
+        payment=payment, status=status, funded_by=captured, checkout_status="paid" if captured_ok else "open",
+        points_earned=earned))
     body = {"payment_id": payment.payment_id, "checkout_id": payment.checkout_id, "order_id": payment.order_id,
             "merchant_id": payment.merchant_id, "status": status, "captured": captured.total,
-            "released": released.total, "funded_by": captured.as_dict(), "balance": after.as_balance(),
+            "released": released.total, "funded_by": captured.as_dict(), "points_spent": held_points if captured_ok
+            else 0, "points_earned": earned, "balance": after.as_balance(),
             "held": entry.held_after.as_balance(), "updated_at": created}
     return movement, body
 
@@ -257,7 +311,8 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
         "payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
         "user_id": payment.user_id, "amount": payment.amount, "funded_by": payment.funded_by.as_dict(),
         "checkout_id": payment.checkout_id, "discount_total": payment.discount, "external": payment.external,
-        "rules_version": payment.rules_version, "items": payment.items, "status": _status(payment),
+        "rules_version": payment.rules_version, "points_spent": payment.points_spent,
+        "points_earned": payment.points_earned, "items": payment.items, "status": _status(payment),
         "expires_at": payment.expires_at,
         "refunded": payment.refunded.total, "refundable": payment.refundable,
         "refunds": [r.as_view() for r in sorted(refunds, key=lambda r: r.created_at)],
@@ -301,17 +356,23 @@ def refund(
         wallet = wallet_or_empty(snap.wallet, payment.user_id, currency)
         returned = split_refund(payment.funded_by, payment.refunded, amount)
         now = utc_now()
+        points_back, points_take = _points_pro_rata(payment, amount)
+        account, shortfall = claw_back(wallet.points.matured(clock.now()), points_take, payment_id)
+        account = replace(account, available=account.available + points_back)
         r = Refund(
             refund_id=new_id("ref"), payment_id=payment_id, amount=amount, returned_to=returned,
-            reason=reason, created_at=now,
+            reason=reason, created_at=now, points_returned=points_back, points_clawed=points_take,
         )
+        points_entry = _points_line(wallet, "refund", account, clock.now(), payment_id, returned=points_back,
+                                    clawed=points_take, shortfall=shortfall)
         entry = Entry(
             user_id=payment.user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="refund",
             delta=returned, balance_after=apply_delta(wallet.lots, returned), created_at=now,
             refs={"payment_id": payment_id, "refund_id": r.refund_id, "order_id": payment.order_id,
                   "merchant_id": payment.merchant_id, "reason": reason},
         )
-        body = {**r.as_view(), "refundable": payment.refundable - amount}
-        return Movement(wallet=wallet, entry=entry, refund=r, payment=payment), Outcome(201, body)
+        body = {**r.as_view(), "refundable": payment.refundable - amount, "points_shortfall": shortfall}
+        return Movement(wallet=wallet, entry=entry, refund=r, payment=payment, points_entry=points_entry), \
+            Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)

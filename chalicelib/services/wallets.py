@@ -10,7 +10,7 @@ from ..domain.model import utc_now
 from ..observability import capture_method
 from .common import LedgerStore, wallet_or_empty
 
-ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment")
+ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release")
 
 
 @capture_method
@@ -48,6 +48,20 @@ def list_entries(
         "entries": [e.as_view() for e in entries],
         "next_cursor": encode_cursor(next_seq) if next_seq is not None else None,
     }
+
+
+@capture_method
+def get_points(store: LedgerStore, currency: str, user_id: str, now: Any) -> dict[str, Any]:
+    """The points account as the customer sees it: pending points whose return window has passed are available."""
+    return {"user_id": user_id, **wallet_or_empty(store.get_wallet(user_id), user_id, currency).points.as_view(now)}
+
+
+@capture_method
+def list_points_entries(store: LedgerStore, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    before = decode_cursor(cursor) if cursor else None
+    entries, next_seq = store.list_points_entries(user_id, limit, before)
+    return {"user_id": user_id, "entries": [e.as_view() for e in entries],
+            "next_cursor": encode_cursor(next_seq) if next_seq is not None else None}
 
 
 @capture_method

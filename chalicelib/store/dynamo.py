@@ -37,6 +37,7 @@ from ..domain.model import (
     Wallet,
 )
 from ..domain.money import Lots
+from ..domain.points import PointsAccount, PointsEntry
 from ..domain.rules import BalanceRules
 from ..observability import capture_method, tracer
 from .models import (
@@ -49,6 +50,7 @@ from .models import (
     MerchantItem,
     OrderItem,
     PaymentItem,
+    PointsEntryItem,
     RefundItem,
     RulesItem,
     TopupItem,
@@ -60,6 +62,7 @@ from .models import (
     merchant_key,
     order_key,
     payment_key,
+    points_entry_key,
     refund_key,
     rules_key,
     topup_key,
@@ -79,6 +82,7 @@ def _wallet(item: WalletItem) -> Wallet:
         updated_at=item.updated_at,
         daily_spend={m: (str(v[0]), int(v[1])) for m, v in (item.daily_spend or {}).items()},
         held=Lots(int(item.held_cash or 0), int(item.held_bonus or 0)),
+        points=PointsAccount.from_doc(item.points),
     )
 
 
@@ -110,6 +114,16 @@ def _entry_item(e: Entry) -> EntryItem:
     )
 
 
+def _points_entry(item: PointsEntryItem) -> PointsEntry:
+    return PointsEntry(
+        user_id=item.user_id, seq=int(item.seq), entry_id=item.entry_id, type=item.type,
+        after=PointsAccount.from_doc(item.after), created_at=item.created_at, spent=int(item.spent or 0),
+        earned=int(item.earned or 0), returned=int(item.returned or 0), clawed=int(item.clawed or 0),
+        shortfall=int(item.shortfall or 0), held=int(item.held or 0),
+        refs=dict(item.refs.as_dict() if hasattr(item.refs, "as_dict") else item.refs or {}),
+    )
+
+
 def _topup(item: TopupItem) -> Topup:
     return Topup(
         topup_id=item.topup_id, user_id=item.user_id, amount=int(item.amount), channel=item.channel,
@@ -126,6 +140,8 @@ def _payment(item: PaymentItem) -> Payment:
         checkout_id=item.checkout_id, discount=int(item.discount or 0), external=int(item.external or 0),
         rules_version=None if item.rules_version is None else int(item.rules_version),
         status=item.status or "succeeded", expires_at=item.hold_expires_at, local_day=item.local_day,
+        points_spent=int(item.points_spent or 0), points_earned=int(item.points_earned or 0),
+        points_returned=int(item.points_returned or 0), points_clawed=int(item.points_clawed or 0),
     )
 
 
@@ -146,6 +162,7 @@ def _refund(item: RefundItem) -> Refund:
     return Refund(
         refund_id=item.refund_id, payment_id=item.payment_id, amount=int(item.amount),
         returned_to=Lots(int(item.r_cash), int(item.r_bonus)), reason=item.reason, created_at=item.created_at,
+        points_returned=int(item.points_returned or 0), points_clawed=int(item.points_clawed or 0),
     )
 
 
@@ -274,13 +291,30 @@ class DynamoLedgerStore:
             if not last_key:
                 return payment, refunds
 
+    def list_points_entries(self, user_id: str, limit: int, before_seq: int | None = None
+                            ) -> tuple[list[PointsEntry], int | None]:
+        """Newest first; the seq to continue before (None at the end)."""
+        pk, _ = wallet_key(user_id)
+        if before_seq is None:
+            condition = PointsEntryItem.sk.startswith("PE#")
+        else:
+            condition = PointsEntryItem.sk.between("PE#", points_entry_key(user_id, max(before_seq - 1, 0))[1])
+        items = PointsEntryItem.query(pk, condition, scan_index_forward=False, limit=limit + 1,
+                                      page_size=limit + 1, consistent_read=True)
+        rows = [_points_entry(i) for i in items]
+        if len(rows) > limit:
+            return rows[:limit], rows[limit - 1].seq
+        return rows, None
+
     def health(self) -> bool:
         return LedgerItem.exists()
 
-    def scan(self) -> Iterator[tuple[str, Wallet | None, list[Entry]]]:
-        """Every wallet with its entries (a full scan: for reconciliation jobs, not the hot path)."""
+    def scan(self) -> Iterator[tuple[str, Wallet | None, list[Entry], list[PointsEntry]]]:
+        """Every wallet with its entries and points entries (a full scan: for reconciliation jobs, not the
+        hot path)."""
         wallets: dict[str, Wallet] = {}
         entries: dict[str, list[Entry]] = defaultdict(list)
+        points: dict[str, list[PointsEntry]] = defaultdict(list)
         for raw in self._scan_raw():
             kind = raw.get("kind", {}).get("S")
             if kind == "wallet":
@@ -289,8 +323,12 @@ class DynamoLedgerStore:
             elif kind == "entry":
                 e = _entry(EntryItem.from_raw_data(raw))
                 entries[e.user_id].append(e)
-        for user_id in sorted(set(wallets) | set(entries)):
-            yield user_id, wallets.get(user_id), sorted(entries.get(user_id, []), key=lambda e: e.seq)
+            elif kind == "points_entry":
+                pe = _points_entry(PointsEntryItem.from_raw_data(raw))
+                points[pe.user_id].append(pe)
+        for user_id in sorted(set(wallets) | set(entries) | set(points)):
+            yield (user_id, wallets.get(user_id), sorted(entries.get(user_id, []), key=lambda e: e.seq),
+                   sorted(points.get(user_id, []), key=lambda e: e.seq))
 
     def _scan_raw(self) -> Iterator[dict[str, Any]]:
         last_key = None
@@ -327,7 +365,8 @@ class DynamoLedgerStore:
                 funded_cash=p.funded_by.cash, funded_bonus=p.funded_by.bonus, refunded_cash=0,
                 refunded_bonus=0, version=0, items=p.items, created_at=p.created_at, checkout_id=p.checkout_id,
                 discount=p.discount, external=p.external, rules_version=p.rules_version, status=p.status,
-                hold_expires_at=p.expires_at, local_day=p.local_day,
+                hold_expires_at=p.expires_at, local_day=p.local_day, points_spent=p.points_spent,
+                points_earned=p.points_earned,
                 **({"hold_shard": str(int(p.payment_id[-4:], 16) % HOLD_SHARDS), "hold_due": p.expires_at}
                    if p.status == "authorized" else {}),
             ), PaymentItem.pk.does_not_exist()))
@@ -341,7 +380,16 @@ class DynamoLedgerStore:
                 *refund_key(r.payment_id, r.refund_id), kind="refund", refund_id=r.refund_id,
                 payment_id=r.payment_id, amount=r.amount, r_cash=r.returned_to.cash,
                 r_bonus=r.returned_to.bonus, reason=r.reason, created_at=r.created_at,
+                points_returned=r.points_returned, points_clawed=r.points_clawed,
             ), RefundItem.pk.does_not_exist()))
+        if m.points_entry is not None:
+            pe = m.points_entry
+            puts.append(("points_entry", PointsEntryItem(
+                *points_entry_key(pe.user_id, pe.seq), kind="points_entry", user_id=pe.user_id, seq=pe.seq,
+                entry_id=pe.entry_id, type=pe.type, spent=pe.spent, earned=pe.earned, returned=pe.returned,
+                clawed=pe.clawed, shortfall=pe.shortfall, held=pe.held, delta=pe.delta, after=pe.after.as_doc(), refs=dict(pe.refs),
+                created_at=pe.created_at,
+            ), PointsEntryItem.pk.does_not_exist()))
 
         updates: list[tuple[str, LedgerItem, list, Any]] = []
         after = e.balance_after
@@ -363,6 +411,8 @@ class DynamoLedgerStore:
         ]
         if m.daily_spend is not None:
             wallet_actions.append(WalletItem.daily_spend.set({k: list(v) for k, v in m.daily_spend.items()}))
+        if m.points_entry is not None:
+            wallet_actions.append(WalletItem.points.set(m.points_entry.after.as_doc()))
         updates.append(("wallet", wallet_item, wallet_actions, wallet_condition))
         if m.checkout is not None and m.new_payment is not None:
             updates.append(("checkout", CheckoutItem(*checkout_key(m.checkout.checkout_id)), [
@@ -377,6 +427,8 @@ class DynamoLedgerStore:
             updates.append(("payment_refund", PaymentItem(*payment_key(p.payment_id)), [
                 PaymentItem.refunded_cash.set(refunded.cash),
                 PaymentItem.refunded_bonus.set(refunded.bonus),
+                PaymentItem.points_returned.set(p.points_returned + m.refund.points_returned),
+                PaymentItem.points_clawed.set(p.points_clawed + m.refund.points_clawed),
                 PaymentItem.version.set(p.version + 1),
             ], PaymentItem.pk.exists() & (PaymentItem.version == p.version)))
         if m.topup is not None:
@@ -421,6 +473,7 @@ class DynamoLedgerStore:
         p = st.payment
         out: list[tuple[str, LedgerItem, list, Any]] = [("payment_settle", PaymentItem(*payment_key(p.payment_id)), [
             PaymentItem.status.set(st.status),
+            PaymentItem.points_earned.set(st.points_earned),
             PaymentItem.funded_cash.set(st.funded_by.cash),
             PaymentItem.funded_bonus.set(st.funded_by.bonus),
             PaymentItem.version.set(p.version + 1),

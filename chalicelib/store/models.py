@@ -8,6 +8,7 @@ create the table from that function, so the key schema is written nowhere else.
 Keys (``{}`` are ids):
   W#{user_id}        / WALLET          the wallet: lots, version, settings
   W#{user_id}        / E#{seq:012d}    ledger entries, seq = wallet version they produced
+  W#{user_id}        / PE#{seq:012d}   points entries, seq = points account version they produced
   T#{topup_id}       / TOPUP           a top-up and its provider status
   P#{payment_id}     / PAYMENT         a payment, what funded it, what was refunded; an authorization
                                        also carries hold_shard/hold_due (index open-holds)
@@ -95,6 +96,7 @@ class WalletItem(LedgerItem):
     daily_spend = JSONAttribute(null=True)
     held_cash = NumberAttribute(default=0)
     held_bonus = NumberAttribute(default=0)
+    points = JSONAttribute(null=True)  # the points account (chalicelib.domain.points.PointsAccount.as_doc)
     updated_at = UnicodeAttribute(null=True)
 
 
@@ -112,6 +114,24 @@ class EntryItem(LedgerItem):
     d_held_bonus = NumberAttribute(null=True)
     after_held_cash = NumberAttribute(null=True)
     after_held_bonus = NumberAttribute(null=True)
+    refs = MapAttribute(default=dict)
+    created_at = UnicodeAttribute()
+
+
+class PointsEntryItem(LedgerItem):
+    Meta = _meta()
+    user_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    entry_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    spent = NumberAttribute(default=0)
+    earned = NumberAttribute(default=0)
+    returned = NumberAttribute(default=0)
+    clawed = NumberAttribute(default=0)
+    shortfall = NumberAttribute(default=0)
+    held = NumberAttribute(default=0)
+    delta = NumberAttribute()
+    after = JSONAttribute()
     refs = MapAttribute(default=dict)
     created_at = UnicodeAttribute()
 
@@ -146,6 +166,10 @@ class PaymentItem(LedgerItem):
     discount = NumberAttribute(default=0)
     external = NumberAttribute(default=0)
     rules_version = NumberAttribute(null=True)
+    points_spent = NumberAttribute(default=0)
+    points_earned = NumberAttribute(default=0)
+    points_returned = NumberAttribute(default=0)
+    points_clawed = NumberAttribute(default=0)
     status = UnicodeAttribute(null=True)  # None: succeeded (payments from before authorizations)
     hold_expires_at = UnicodeAttribute(null=True)  # not "expires_at": that is the table's TTL attribute
     local_day = UnicodeAttribute(null=True)
@@ -159,6 +183,8 @@ class RefundItem(LedgerItem):
     r_cash = NumberAttribute()
     r_bonus = NumberAttribute()
     reason = UnicodeAttribute()
+    points_returned = NumberAttribute(default=0)
+    points_clawed = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
 
 
@@ -218,6 +244,10 @@ def wallet_key(user_id: str) -> tuple[str, str]:
 
 def entry_key(user_id: str, seq: int) -> tuple[str, str]:
     return f"W#{user_id}", f"E#{seq:012d}"
+
+
+def points_entry_key(user_id: str, seq: int) -> tuple[str, str]:
+    return f"W#{user_id}", f"PE#{seq:012d}"
 
 
 def topup_key(topup_id: str) -> tuple[str, str]:

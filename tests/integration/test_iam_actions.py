@@ -95,6 +95,7 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called):
     wallets.get_wallet(store, "CNY", user)
     wallets.update_settings(store, "CNY", user, 100)
     store.list_entries(user, 2)
+    store.list_points_entries(user, 2)
     store.list_entries(user, 10, None, "top_up")
     store.get_idempotency(user, "p")
     assert store.health()

@@ -181,6 +181,6 @@ def test_entries_page_newest_first_and_filter_by_type(store):
 def test_reconciliation_scan_sees_every_wallet_with_its_entries(store):
     user = funded_user(store)
     pay(store, user)
-    seen = {uid: (w, entries) for uid, w, entries in store.scan()}
+    seen = {uid: (w, entries) for uid, w, entries, _points in store.scan()}
     wallet, entries = seen[user]
     assert wallet.lots.total == 700 and [e.seq for e in entries] == [1, 2]

@@ -38,6 +38,7 @@ class FakeLedgerStore:
         self.checkouts: dict[str, object] = {}
         self.checkout_guards: dict[tuple[str, str], object] = {}  # (merchant, order) -> checkout
         self.rules: dict[str, object] = {}
+        self.points_entries: dict[str, list] = {}
         self.commits = 0
         self.fail_next_commits: list[Exception] = []  # injected before the real conditions
         self._lock = threading.Lock()
@@ -82,7 +83,14 @@ class FakeLedgerStore:
 
     def scan(self):
         for user_id in sorted(set(self.wallets) | set(self.entries)):
-            yield user_id, self.wallets.get(user_id), list(self.entries.get(user_id, []))
+            yield (user_id, self.wallets.get(user_id), list(self.entries.get(user_id, [])),
+                   list(self.points_entries.get(user_id, [])))
+
+    def list_points_entries(self, user_id, limit, before_seq=None):
+        rows = [e for e in reversed(self.points_entries.get(user_id, [])) if before_seq is None or e.seq < before_seq]
+        if len(rows) > limit:
+            return rows[:limit], rows[limit - 1].seq
+        return rows, None
 
     # writes
     def commit(self, m: Movement) -> None:
@@ -111,11 +119,13 @@ class FakeLedgerStore:
             self.wallets[m.wallet.user_id] = replace(
                 m.wallet, lots=m.entry.balance_after, version=m.entry.seq, updated_at=m.entry.created_at,
                 daily_spend=m.daily_spend if m.daily_spend is not None else m.wallet.daily_spend,
-                held=m.entry.held_after)
+                held=m.entry.held_after, points=m.points_entry.after if m.points_entry else m.wallet.points)
+            if m.points_entry:
+                self.points_entries.setdefault(m.wallet.user_id, []).append(m.points_entry)
             if m.settle:
                 p = m.settle.payment
                 self.payments[p.payment_id] = replace(p, status=m.settle.status, funded_by=m.settle.funded_by,
-                                                      version=p.version + 1)
+                                                      version=p.version + 1, points_earned=m.settle.points_earned)
                 if p.checkout_id:
                     self.checkouts[p.checkout_id] = replace(
                         self.checkouts[p.checkout_id], status=m.settle.checkout_status,
@@ -134,8 +144,10 @@ class FakeLedgerStore:
                 self.orders[(m.new_payment.merchant_id, m.new_payment.order_id)] = m.new_payment.payment_id
             if m.refund and m.payment:
                 p = self.payments[m.payment.payment_id]
-                self.payments[p.payment_id] = replace(p, refunded=p.refunded + m.refund.returned_to,
-                                                      version=p.version + 1)
+                self.payments[p.payment_id] = replace(
+                    p, refunded=p.refunded + m.refund.returned_to, version=p.version + 1,
+                    points_returned=p.points_returned + m.refund.points_returned,
+                    points_clawed=p.points_clawed + m.refund.points_clawed)
                 self.refunds.setdefault(p.payment_id, []).append(m.refund)
             if m.topup:
                 self.topups[m.topup.topup_id] = m.topup

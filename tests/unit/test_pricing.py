@@ -7,10 +7,12 @@ import pytest
 
 from chalicelib.domain.checkout import Checkout, Line
 from chalicelib.domain.money import Lots
-from chalicelib.domain.pricing import PayOptions, price
+from chalicelib.domain.points import PointsPolicy
+from chalicelib.domain.pricing import Funds, PayOptions, PricingPolicy, price
 from chalicelib.domain.rules import BalanceRules
 
 ORDER = ("bonus", "cash")
+POLICY = PricingPolicy(spend_order=ORDER, points=PointsPolicy())
 # 2026-11-25 is a Wednesday; 02:30 UTC is 10:30 in Shanghai
 WED_1030_SH = datetime(2026, 11, 25, 2, 30, tzinfo=timezone.utc)
 
@@ -91,12 +93,49 @@ SCENARIOS = {
         {"balance": 1000, "external": 0, "limits": [], "refusal": None}),
 }
 
+# points: (lines, rules doc, wallet, points available, points asked, allow_partial) -> expected
+POINT_SCENARIOS = {
+    "points pay first, balance the rest, and balance earns": (
+        [BOOK], {}, 5000, 300, 300, False,
+        {"points": 300, "points_value": 300, "balance": 700, "external": 0, "points_to_earn": 7, "refusal": None}),
+    "points pay at most half an order": (
+        [BOOK], {}, 5000, 900, 900, False,
+        {"points": 500, "balance": 500, "limits": ["points_capped"], "refusal": None}),
+    "more points asked than available": (
+        [BOOK], {}, 5000, 100, 300, False, {"refusal": "insufficient_points"}),
+    "points never pay excluded lines": (
+        [BOOK, WINE], {"excluded_categories": ["alcohol"]}, 0, 5000, 2000, True,
+        {"points": 1000, "balance": 0, "external": 3000, "limits": ["excluded_items", "points_capped"],
+         "status": "authorized", "refusal": None}),
+    "below the minimum, points pay nothing either": (
+        [BOOK], {"min_order_amount": 2000}, 5000, 500, 500, True,
+        {"points": 0, "balance": 0, "refusal": "min_order_not_met"}),
+    "points and balance together short: partial": (
+        [BOOK], {}, 200, 300, 300, True,
+        {"points": 300, "balance": 200, "external": 500, "status": "authorized", "refusal": None}),
+    "the balance discount is on what balance pays, not on points": (
+        [BOOK], {"balance_pay_discount": {"percent": 10, "max_amount": None}}, 5000, 500, 500, False,
+        {"points": 500, "discount": 50, "balance": 450, "external": 0}),
+}
+
+
+@pytest.mark.parametrize("name", list(POINT_SCENARIOS))
+def test_points_scenarios(name):
+    lines, doc, wallet, available, asked, allow_partial, expected = POINT_SCENARIOS[name]
+    q = price(checkout(*lines), rules(**doc), Funds(Lots(cash=wallet), 0, available), WED_1030_SH,
+              PayOptions(allow_partial=allow_partial, points=asked), POLICY)
+    got = {"points": q.points, "points_value": q.points_value, "balance": q.balance, "external": q.external,
+           "discount": q.discount, "status": q.status, "points_to_earn": q.points_to_earn,
+           "limits": [lim.code for lim in q.limits], "refusal": q.refusal.code if q.refusal else None}
+    assert {k: got[k] for k in expected} == expected
+    assert q.points_value + q.covered + q.external == q.amount and q.points <= available
+
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_pricing_scenarios(name):
     lines, doc, wallet, spent, allow_partial, now, expected = SCENARIOS[name]
-    q = price(checkout(*lines), rules(**doc), Lots(cash=wallet), spent, now, PayOptions(allow_partial=allow_partial),
-              ORDER)
+    q = price(checkout(*lines), rules(**doc), Funds(Lots(cash=wallet), spent), now,
+              PayOptions(allow_partial=allow_partial), POLICY)
     got = {"amount": q.amount, "eligible_amount": q.eligible_amount, "balance": q.balance, "external": q.external,
            "discount": q.discount, "status": q.status, "limits": [lim.code for lim in q.limits],
            "refusal": q.refusal.code if q.refusal else None}
@@ -110,7 +149,7 @@ def test_pricing_scenarios(name):
 def test_the_day_turns_at_local_midnight(utc_hour, local_day):
     """Shanghai is UTC+8: 15:59 UTC is still the 25th there, 16:00 UTC is the 26th."""
     now = datetime(2026, 11, 25, utc_hour, 59 if utc_hour == 15 else 0, tzinfo=timezone.utc)
-    assert price(checkout(BOOK), rules(), Lots(cash=5000), 0, now, PayOptions(), ORDER).local_day == local_day
+    assert price(checkout(BOOK), rules(), Funds(Lots(cash=5000)), now, PayOptions(), POLICY).local_day == local_day
 
 
 def test_a_window_across_midnight_holds_the_early_hours_of_the_next_day():
@@ -125,5 +164,5 @@ def test_a_window_across_midnight_holds_the_early_hours_of_the_next_day():
 
 def test_bonus_is_spent_first_and_the_wallet_split_matches_what_balance_pays():
     q = price(checkout(BOOK), rules(balance_pay_discount={"percent": 10, "max_amount": None}),
-              Lots(cash=5000, bonus=300), 0, WED_1030_SH, PayOptions(), ORDER)
+              Funds(Lots(cash=5000, bonus=300)), WED_1030_SH, PayOptions(), POLICY)
     assert q.balance == 900 and q.funded_by == Lots(cash=600, bonus=300)
