@@ -32,7 +32,10 @@ def local_stack(tmp_path_factory):
 
     # a webhook secret of this session's own: every signing helper must use the one the app checks
     stack = LocalStack(app_env={"FAULT_INJECTION": "1", "MAX_TRANSACTION_AMOUNT": "5000000",
-                                "PAYMENT_WEBHOOK_SECRET": f"test-secret-{os.getpid()}"},
+                                "PAYMENT_WEBHOOK_SECRET": f"test-secret-{os.getpid()}",
+                                # points usable at once: the return window is covered with the clock set
+                                # (tests/unit/test_points.py); over HTTP the clock is the real one
+                                "POINTS_RETURN_WINDOW_DAYS": "0"},
                        log_dir=tmp_path_factory.mktemp("stack-logs"))
     try:
         info = stack.start()

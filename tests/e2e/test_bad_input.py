@@ -195,6 +195,9 @@ def amount_cases(route: str) -> dict[str, Case]:
             "checkout_id_bad_chars": Case(400, "invalid_request", set={("checkout_id",): "chk_1/../x"}),
             "checkout_unknown": Case(404, "checkout_not_found", set={("checkout_id",): "chk_nope"}),
             "allow_partial_string": Case(400, "invalid_request", set={("allow_partial",): "yes"}),
+            "points_negative": Case(400, "invalid_request", set={("points",): -1}),
+            "points_float": Case(400, "invalid_request", set={("points",): 1.5}),
+            "points_more_than_available": Case(422, "insufficient_points", set={("points",): 10 ** 12}),
             "capture_null": Case(400, "invalid_request", set={("capture",): None}),
         })
     if route == "quote":

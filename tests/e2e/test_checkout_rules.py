@@ -116,6 +116,30 @@ def test_the_payment_does_exactly_what_the_quote_said(api, ddb, local_stack, nam
         assert api.get(f"/v1/checkouts/{cid}", customer).json()["status"] == "open"
 
 
+def test_points_earned_by_one_payment_pay_part_of_the_next_exactly_as_quoted(api):
+    customer, first, _ = setup(api, Scenario({"balance_pay_discount": {"percent": 10, "max_amount": None}},
+                                             [{**BOOK, "unit_price": 50_000}], cash=60_000))
+    paid = api.post("/v1/payments", customer, {"checkout_id": first["checkout_id"]}, key=str(uuid.uuid4())).json()
+    assert paid["discount_total"] == 5000 and paid["points_earned"] == 450  # on the ¥450 balance paid
+    points = api.get("/v1/points", customer).json()
+    assert points["available"] == 450 and points["lifetime_earned"] == 450  # (return window 0 in this stack)
+    second = api.open_checkout(customer, merchant_id=first["merchant_id"], items=[BOOK])
+    q = api.post(f"/v1/checkouts/{second['checkout_id']}/quote", customer, {"points": 450}).json()
+    # at most half the order in points; the discount is on what balance pays (500 - 50)
+    assert (q["points"], q["points_value"], q["discount_total"], q["balance"]) == (450, 450, 55, 495)
+    p = api.post("/v1/payments", customer, {"checkout_id": second["checkout_id"], "points": 450},
+                 key=str(uuid.uuid4())).json()
+    assert (p["points_spent"], p["points_value"], p["discount_total"]) == (q["points"], q["points_value"],
+                                                                            q["discount_total"])
+    assert p["funded_by"] == q["funded_by"] and p["points_earned"] == q["points_to_earn"] == 4
+    assert api.get("/v1/points", customer).json()["available"] == 4
+    too_many = api.post(f"/v1/checkouts/{api.open_checkout(customer, 1000)['checkout_id']}/quote", customer,
+                        {"points": 5}).json()
+    assert too_many["payable"] is False and too_many["refusal"]["code"] == "insufficient_points"
+    entries = api.get("/v1/points/entries", customer).json()["entries"]
+    assert [e["points"] for e in entries] == [4 - 450, 450]
+
+
 def test_the_daily_limit_counts_every_payment_of_the_day(api):
     s = Scenario({"daily_limit": 1500}, [BOOK], cash=5000)
     customer, first, _ = setup(api, s)
