@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from chalice import Chalice, Response
 
-from chalicelib.api import admin, checkouts, meta, payments, topups, wallet
+from chalicelib.api import admin, checkouts, coupons, meta, payments, topups, wallet
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.events import holds, reconciliation
 from chalicelib.observability import logger, metrics
@@ -40,6 +40,7 @@ app.register_blueprint(meta.bp)
 app.register_blueprint(wallet.bp)
 app.register_blueprint(topups.bp)
 app.register_blueprint(checkouts.bp)
+app.register_blueprint(coupons.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(reconciliation.bp)

@@ -53,7 +53,8 @@ def get_checkout(call: Call, checkout_id: str) -> dict:
 def quote_checkout(call: Call, checkout_id: str) -> dict:
     b = call.body
     return checkouts.quote(get_store(), LedgerPolicy.from_settings(call.settings), config_cache(), call.caller,
-                           checkout_id, PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points))
+                           checkout_id, PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points,
+                                                          coupon_id=b.coupon_id))
 
 
 def _validated_rules(body: BalanceRulesRequest) -> dict:

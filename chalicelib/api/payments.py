@@ -32,7 +32,8 @@ def create_payment(call: Call) -> Outcome:
     assert call.idempotency is not None
     return payments.pay(
         get_store(), LedgerPolicy.from_settings(call.settings), config_cache(), call.caller, call.idempotency,
-        checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points),
+        checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points,
+                                                          coupon_id=b.coupon_id),
         after_commit=after_commit_hook(call),
     )
 

@@ -60,6 +60,7 @@ Points = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="points to s
 
 
 class QuoteRequest(Strict):
+    coupon_id: Optional[Ident] = None
     points: Points = 0
     allow_partial: bool = False
     capture: bool = True
@@ -67,9 +68,37 @@ class QuoteRequest(Strict):
 
 class PaymentRequest(Strict):
     checkout_id: Ident
+    coupon_id: Optional[Ident] = None
     points: Points = 0
     allow_partial: bool = False
     capture: bool = True
+
+
+Instant = Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$",
+                                      description="UTC, e.g. 2026-12-01T00:00:00Z")]
+
+
+class CouponDefinitionRequest(Strict):
+    name: Text
+    kind: Literal["amount_off", "percent_off"]
+    value: Annotated[StrictInt, Field(gt=0, le=JSON_SAFE, description="fen off, or percent off (1-100)")]
+    max_discount: Optional[Fen] = None
+    min_spend: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)] = 0
+    merchant_id: Optional[Ident] = None
+    balance_pay_only: bool = False
+    valid_from: Instant
+    valid_to: Instant
+    per_customer_limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+    budget_count: Optional[Annotated[StrictInt, Field(ge=1, le=10**9)]] = None
+    budget_amount: Optional[Fen] = None
+
+
+class GrantRequest(Strict):
+    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=500)]
+
+
+class CouponsQuery(Strict):
+    state: Optional[Literal["available", "held", "used", "expired"]] = None
 
 
 HHMM = Annotated[StrictStr, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -247,6 +276,7 @@ class PaymentCreated(Out):
     amount: int = Field(description="the order's amount")
     discounts: list[DiscountOut]
     discount_total: int
+    coupon_id: Optional[str] = None
     funded_by: LotsOut = Field(description="what the wallet paid, per lot")
     external: int = Field(description="the rest, to be collected another way")
     points_spent: int
@@ -277,6 +307,56 @@ class SettlementOut(Out):
     balance: BalanceOut
     held: BalanceOut
     updated_at: str
+
+
+class CouponDefinitionOut(Out):
+    definition_id: str
+    name: str
+    kind: str
+    value: int
+    max_discount: Optional[int]
+    min_spend: int
+    merchant_id: Optional[str]
+    balance_pay_only: bool
+    valid_from: str
+    valid_to: str
+    per_customer_limit: int
+    budget_count: Optional[int]
+    budget_amount: Optional[int]
+    version: int
+
+
+class GrantSkip(Out):
+    user_id: str
+    code: Literal["limit_reached", "definition_expired"]
+
+
+class GrantOut(Out):
+    definition_id: str
+    granted: int
+    skipped: list[GrantSkip]
+
+
+class CouponOut(Out):
+    coupon_id: str
+    definition_id: str
+    name: str
+    kind: str
+    value: int
+    max_discount: Optional[int]
+    min_spend: int
+    merchant_id: Optional[str]
+    balance_pay_only: bool
+    valid_from: str
+    valid_to: str
+    state: Literal["available", "held", "used", "expired"]
+    payment_id: Optional[str]
+    granted_at: str
+
+
+class CouponsPage(Out):
+    user_id: str
+    coupons: list[CouponOut]
 
 
 class CheckoutOut(Out):
@@ -357,6 +437,7 @@ class RefundOut(Out):
 class RefundCreated(RefundOut):
     refundable: int
     points_shortfall: int = Field(description="earned points it should have taken back but were already spent")
+    coupon_restored: bool = Field(description="a full refund gave the payment's coupon back (while still valid)")
 
 
 class OrderItemOut(Out):
@@ -375,6 +456,7 @@ class PaymentOut(Out):
     funded_by: LotsOut
     checkout_id: Optional[str] = None
     discount_total: int = 0
+    coupon_id: Optional[str] = None
     external: int = 0
     rules_version: Optional[int] = None
     points_spent: int = 0

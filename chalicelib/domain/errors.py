@@ -157,8 +157,16 @@ class WalletChanged(StoreConflict):
         self.current = current
 
 
+class BudgetShardExhausted(WalletChanged):
+    """The coupon budget's shard a payment took from had too little left: try another shard."""
+
+    def __init__(self, shard: int | None) -> None:
+        super().__init__(None)
+        self.shard = shard
+
+
 class RulesChanged(StoreConflict):
-    """Another change of the merchant's rules committed first."""
+    """Another change of the merchant's rules (or of a coupon definition) committed first."""
 
 
 class IdempotencyKeyTaken(StoreConflict):

@@ -171,6 +171,8 @@ class Payment:
     status: str = "succeeded"  # authorized | succeeded | voided | expired
     expires_at: str | None = None  # an authorization's end
     local_day: str | None = None  # the merchant's local day it counted against
+    coupon_id: str | None = None
+    coupon_discount: int = 0
     points_spent: int = 0
     points_earned: int = 0
     points_returned: int = 0  # by refunds so far
@@ -219,6 +221,7 @@ class Snapshot:
     paid_order: str | None = None  # the payment id of the merchant order asked about, if it is paid
     checkout_guard: str | None = None  # the live checkout id of the merchant order asked about
     rules: Any = None  # chalicelib.domain.rules.BalanceRules, when stored
+    coupon: Any = None  # chalicelib.domain.coupons.Coupon of the customer asked about
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,20 @@ class Movement:
     daily_spend: dict[str, tuple[str, int]] | None = None  # the wallet's new per-merchant day totals
     settle: "Settlement | None" = None  # an authorization captured, voided or expired
     points_entry: PointsEntry | None = None  # the points account's line (its ``after`` is the new account)
+    coupon: "CouponChange | None" = None  # a coupon used, held, or given back
+
+
+@dataclass(frozen=True)
+class CouponChange:
+    """A coupon moving from one state to another in a movement, and the budget shard that goes with it:
+    ``budget`` -1 takes a use (and ``discount``) from the shard, +1 gives it back, 0 leaves it."""
+
+    coupon: Any  # chalicelib.domain.coupons.Coupon as read (its state is the condition)
+    state: str
+    payment_id: str | None
+    shard: int | None
+    budget: int = 0
+    discount: int = 0
 
 
 @dataclass(frozen=True)

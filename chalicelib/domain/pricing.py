@@ -5,6 +5,8 @@ its result and the payment commits it, so the two can never disagree.
 
 How a checkout is priced (all amounts in fen, integers):
 1. ``amount`` is the sum of the lines (priced by the merchant when it opened the checkout).
+   A coupon named in the request comes off first (the eligible lines, once the
+   minimum is met); then points; then balance.
 2. Lines whose sku or category the rules exclude are never paid by balance;
    the rest make ``eligible_amount``.
 3. Below ``min_order_amount`` (on the eligible lines) balance and points pay nothing.
@@ -36,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from .checkout import Checkout
+from .coupons import Coupon, not_applicable
 from .ledger import split_spend
 from .money import Lots
 from .points import PointsPolicy
@@ -50,6 +53,7 @@ MESSAGES = {
     "insufficient_balance": "the balance does not cover the order",
     "points_capped": "points pay at most a share of an order, and only its eligible items",
     "insufficient_points": "the points account holds fewer available points than asked for",
+    "coupon_not_applicable": "the coupon cannot be used on this order",
 }
 
 
@@ -60,15 +64,18 @@ class PayOptions:
     allow_partial: bool = False
     capture: bool = True
     points: int = 0
+    coupon_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Funds:
-    """What the customer can pay with now: the wallet's lots, the day's spend at this merchant, available points."""
+    """What the customer can pay with now: the wallet's lots, the day's spend at this merchant, available points,
+    and the coupon named in the request (found in the customer's own coupons)."""
 
     lots: Lots
     spent_today: int = 0
     points: int = 0
+    coupon: Coupon | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Quote:
     points: int = 0  # points spent
     points_value: int = 0  # what they pay, in fen
     points_to_earn: int = 0  # on what balance pays, once captured
+    coupon_discount: int = 0
     limits: tuple[Limit, ...] = ()
     refusal: Limit | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -112,12 +120,17 @@ class Quote:
 
     @property
     def discounts(self) -> list[dict[str, Any]]:
-        return [{"source": "balance_pay", "amount": self.discount}] if self.discount else []
+        out = [{"source": "coupon", "amount": self.coupon_discount}] if self.coupon_discount else []
+        return out + ([{"source": "balance_pay", "amount": self.discount}] if self.discount else [])
+
+    @property
+    def discount_total(self) -> int:
+        return self.discount + self.coupon_discount
 
     def as_view(self) -> dict[str, Any]:
         return {
             "amount": self.amount, "eligible_amount": self.eligible_amount, "discounts": self.discounts,
-            "discount_total": self.discount, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
+            "discount_total": self.discount_total, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
             "external": self.external, "points": self.points, "points_value": self.points_value,
             "points_to_earn": self.points_to_earn, "status": self.status, "rules_version": self.rules_version,
             "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
@@ -151,7 +164,14 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
         usable = 0
         limits.append("min_order_not_met")
 
-    # points first, on the eligible lines, within their share of the order
+    # a coupon first: off the eligible lines (once the minimum is met)
+    coupon_discount, coupon_problem = 0, None
+    if options.coupon_id is not None and funds.coupon is not None:
+        coupon_problem = not_applicable(funds.coupon, checkout.merchant_id, eligible, now)
+        if coupon_problem is None and usable > 0:
+            coupon_discount = funds.coupon.terms.discount_on(usable)
+            usable -= coupon_discount
+    # then points, on the eligible lines, within their share of the order
     pp = policy.points
     points = min(options.points, funds.points, min(usable, amount * pp.max_share_percent // 100) // pp.point_value)
     if points < options.points <= funds.points:
@@ -175,7 +195,7 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
 
     local = rules.local(now)
     partial_allowed = rules.partial_pay.allowed_at(local)
-    partial = covered + points_value < amount
+    partial = covered + points_value + coupon_discount < amount
     if partial and partial_allowed and rules.partial_pay.max_share_percent < 100:
         share_cap = amount * rules.partial_pay.max_share_percent // 100
         if covered > share_cap:
@@ -187,10 +207,15 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     discount = rules.discount(covered)
     balance = covered - discount
     funded_by = split_spend(wallet, balance, policy.spend_order) if balance > 0 else Lots()
-    external = amount - points_value - covered
+    external = amount - coupon_discount - points_value - covered
+    if coupon_problem is None and coupon_discount and funds.coupon is not None \
+            and funds.coupon.terms.balance_pay_only and external > 0:
+        coupon_problem = "the coupon is only for orders paid in full from balance"
 
     refusal: tuple[str, str] | None = None
-    if options.points > funds.points:
+    if coupon_problem is not None:
+        refusal = ("coupon_not_applicable", f"{MESSAGES['coupon_not_applicable']}: {coupon_problem}")
+    elif options.points > funds.points:
         limits.append("insufficient_points")
         refusal = ("insufficient_points", MESSAGES["insufficient_points"])
     elif external > 0 and not options.allow_partial:
@@ -200,7 +225,7 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
         refusal = (code, MESSAGES[binding] + "; pay the rest another way with allow_partial")
     elif external > 0 and not partial_allowed:
         refusal = ("partial_payment_not_allowed", MESSAGES["partial_payment_not_allowed"])
-    elif covered + points_value == 0:
+    elif covered + points_value + coupon_discount == 0:
         binding = next((c for c in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
                         if c in limits), "insufficient_balance")
         code = "daily_limit_exceeded" if binding == "daily_limit" else binding
@@ -210,11 +235,13 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
         amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
         funded_by=funded_by, external=external, status=status, rules_version=rules.version,
         local_day=rules.local_day(now), spent_today=spent_today, points=points, points_value=points_value,
-        points_to_earn=pp.earned(balance),
+        points_to_earn=pp.earned(balance), coupon_discount=coupon_discount,
         limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
         refusal=Limit(*refusal) if refusal else None,
         details=({"requested": options.points, "available": funds.points}
                  if refusal and refusal[0] == "insufficient_points" else
+                 {"coupon_id": options.coupon_id, "reason": coupon_problem}
+                 if refusal and refusal[0] == "coupon_not_applicable" else
                  _details(refusal[0] if refusal else None, amount, eligible, pays(usable), wallet, rules,
                           spent_today)),
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..domain.checkout import Checkout, Line, format_time
 from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, IdempotencyKeyTaken, NotFound, \
-    OrderAlreadyPaid
+    OrderAlreadyPaid, PaymentStateConflict
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..observability import capture_method
@@ -91,16 +91,35 @@ def price_for(snap: Snapshot, config_rules: Any, policy: LedgerPolicy, options: 
     assert checkout is not None
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
     funds = Funds(wallet.lots, wallet.spent_on(checkout.merchant_id, config_rules.local_day(now)),
-                  wallet.points.matured(now).available)
+                  wallet.points.matured(now).available, snap.coupon)
     return price(checkout, config_rules, funds, now, options, policy.pricing)
+
+
+def customers_coupon(snap: Snapshot, options: PayOptions) -> None:
+    """The coupon named in the request must be the customer's own (404 otherwise) and not already used."""
+    if options.coupon_id is None:
+        return
+    if snap.coupon is None:
+        raise NotFound("coupon", options.coupon_id)
+    if snap.coupon.state in ("used", "held"):
+        raise PaymentStateConflict("coupon_already_used", f"coupon {options.coupon_id!r} is already {snap.coupon.state}",
+                                   coupon_id=options.coupon_id)
 
 
 @capture_method
 def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, checkout_id: str,
           options: PayOptions) -> dict[str, Any]:
     """What paying the checkout now would do, writing nothing: the payment runs the same pricing."""
-    snap = store.snapshot(checkout=checkout_id, wallet=principal.user_id)
+    snap = store.snapshot(checkout=checkout_id, wallet=principal.user_id,
+                          **({"coupon": (principal.user_id, options.coupon_id)} if options.coupon_id else {}))
     checkout = customers_checkout(snap, principal, checkout_id)
+    try:
+        customers_coupon(snap, options)
+    except PaymentStateConflict as used:  # a quote answers; it does not refuse
+        view = {"checkout_id": checkout_id, **price_for(snap, cache.get(store, checkout.merchant_id).rules, policy,
+                                                          options, clock.now()).as_view()}
+        view.update(payable=False, refusal={"code": used.code, "message": used.message})
+        return view
     config = cache.get(store, checkout.merchant_id)
     now = clock.now()
     q = price_for(snap, config.rules, policy, options, now)

@@ -121,6 +121,7 @@ def run_movement(
     read: Callable[[], Snapshot],
     plan: Plan,
     after_commit: Callable[[], None] | None = None,
+    on_conflict: Callable[[WalletChanged], None] | None = None,
 ) -> Outcome:
     """Read, plan, commit; retry (bounded, jittered) when the wallet moved underneath.
 
@@ -150,6 +151,8 @@ def run_movement(
             return previous
         except WalletChanged as changed:
             metrics.add_metric(name="TransactionConflicts", unit="Count", value=1)
+            if on_conflict is not None:
+                on_conflict(changed)
             if changed.current is not None:  # only the wallet moved: plan again from its new state, no read
                 fresh = replace(snap, wallet=changed.current)
             time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))

@@ -1,21 +1,23 @@
 """Paying an order with balance, reading a payment, refunding it."""
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..domain.checkout import format_time, parse_time
-from ..domain.errors import AmountExceedsLimit, CheckoutExpired, Forbidden, NotFound, OrderAlreadyPaid, \
-    PaymentRefused, PaymentStateConflict
+from ..domain.coupons import BUDGET_SHARDS
+from ..domain.errors import AmountExceedsLimit, BudgetShardExhausted, CheckoutExpired, Forbidden, NotFound, \
+    OrderAlreadyPaid, PaymentRefused, PaymentStateConflict
 from ..domain.ledger import apply_delta, split_refund, split_spend
-from ..domain.model import Entry, Movement, Payment, Principal, Refund, Settlement, Snapshot, Wallet, new_id, \
-    utc_now
+from ..domain.model import CouponChange, Entry, Movement, Payment, Principal, Refund, Settlement, Snapshot, Wallet, \
+    new_id, utc_now
 from ..domain.money import Lots
 from ..domain.points import PointsAccount, PointsEntry, claw_back, earn
 from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
-from .checkouts import customers_checkout, price_for
+from .checkouts import customers_checkout, customers_coupon, price_for
 from . import clock
 from .common import IdempotentRequest, LedgerPolicy, LedgerStore, Outcome, error_body, run_movement, \
     wallet_or_empty
@@ -34,12 +36,18 @@ def pay(
     spend at the merchant moves with the wallet it is kept on; the key replays the first answer.
     """
     user_id = principal.user_id
+    exhausted: set[int] = set()  # budget shards of the coupon found spent by this request's attempts
 
     def read() -> Snapshot:
-        snap = store.snapshot(wallet=user_id, checkout=checkout_id, idempotency=(request.scope, request.key))
+        snap = store.snapshot(wallet=user_id, checkout=checkout_id, idempotency=(request.scope, request.key),
+                              **({"coupon": (user_id, options.coupon_id)} if options.coupon_id else {}))
         if snap.idempotency is None:
             customers_checkout(snap, principal, checkout_id)
         return snap
+
+    def shard_spent(changed: Exception) -> None:
+        if isinstance(changed, BudgetShardExhausted) and changed.shard is not None:
+            exhausted.add(changed.shard)
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         checkout = customers_checkout(snap, principal, checkout_id)
@@ -52,6 +60,7 @@ def pay(
         if config.merchant is None or not config.merchant.active:
             raise NotFound("merchant", checkout.merchant_id)
         wallet = wallet_or_empty(snap.wallet, user_id, policy.currency)
+        customers_coupon(snap, options)
         q = price_for(snap, config.rules, policy, options, now)
         if q.refusal is not None:
             if q.refusal.code == "insufficient_balance":
@@ -69,7 +78,21 @@ def pay(
             created_at=created, checkout_id=checkout_id, discount=q.discount, external=q.external,
             rules_version=q.rules_version, status=q.status, expires_at=expires, local_day=q.local_day,
             points_spent=q.points, points_earned=earned,
+            coupon_id=options.coupon_id if q.coupon_discount else None, coupon_discount=q.coupon_discount,
         )
+        coupon_change = None
+        if q.coupon_discount:
+            coupon = snap.coupon
+            shard = None
+            if coupon.terms.budgeted:
+                left = [i for i in range(BUDGET_SHARDS) if i not in exhausted]
+                if not left:
+                    raise PaymentRefused("coupon_budget_exhausted", "the coupon's budget is spent",
+                                         coupon_id=coupon.coupon_id)
+                shard = random.choice(left)
+            coupon_change = CouponChange(coupon=coupon, state="held" if held else "used",
+                                         payment_id=payment.payment_id, shard=shard,
+                                         budget=-1 if shard is not None else 0, discount=q.coupon_discount)
         points_entry = _points_on_pay(wallet, payment.payment_id, q.points, held, earned, now, policy)
         after = apply_delta(wallet.lots, -q.funded_by)
         entry = Entry(
@@ -83,18 +106,18 @@ def pay(
         body = {
             "payment_id": payment.payment_id, "checkout_id": checkout_id, "order_id": checkout.order_id,
             "merchant_id": checkout.merchant_id, "amount": q.amount, "discounts": q.discounts,
-            "discount_total": q.discount, "funded_by": q.funded_by.as_dict(), "external": q.external,
-            "points_spent": q.points, "points_value": q.points_value, "points_earned": payment.points_earned,
+            "discount_total": q.discount_total, "coupon_id": payment.coupon_id,
+            "funded_by": q.funded_by.as_dict(), "external": q.external, "points_spent": q.points, "points_value": q.points_value, "points_earned": payment.points_earned,
             "status": q.status, "expires_at": expires, "rules_version": q.rules_version,
             "balance": after.as_balance(), "created_at": created,
         }
         movement = Movement(wallet=wallet, entry=entry, new_payment=payment, checkout=checkout,
                             daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
                                                     q.spent_today + q.balance, now),
-                            points_entry=points_entry)
+                            points_entry=points_entry, coupon=coupon_change)
         return movement, Outcome(201, body)
 
-    outcome = run_movement(store, policy.max_attempts, request, read, plan, after_commit)
+    outcome = run_movement(store, policy.max_attempts, request, read, plan, after_commit, on_conflict=shard_spent)
     if not outcome.replayed:
         metrics.add_metric(name="Payments", unit="Count", value=1)
         metrics.add_metric(name="PaymentAmount", unit="Count", value=outcome.body["funded_by"]["cash"]
@@ -151,7 +174,7 @@ def _may_settle(principal: Principal, payment: Payment) -> bool:
 
 
 def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
-                capture: int, now: datetime) -> tuple[Movement, dict[str, Any]]:
+                capture: int, now: datetime, coupon: Any = None) -> tuple[Movement, dict[str, Any]]:
     """The movement that ends an authorization: ``capture`` fen of the hold are spent (drawn from the held
     lots in the spend order), the rest goes back to the lots it came from.
 
@@ -187,7 +210,15 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     points = earn(points, earned, payment.payment_id, now, policy.points)
     points_entry = _points_line(wallet, "capture" if captured_ok else "release", points, now, payment.payment_id,
                                 spent=held_points if captured_ok else 0, earned=earned, held=-held_points)
-    movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry, settle=Settlement(
+    coupon_change = None
+    if coupon is not None and coupon.state == "held" and coupon.payment_id == payment.payment_id:
+        # captured: the coupon is used; released: it is the customer's again, and its budget use comes back
+        coupon_change = (CouponChange(coupon, "used", payment.payment_id, coupon.budget_shard) if captured_ok else
+                         CouponChange(coupon, "available", None, None, budget=+1, discount=payment.coupon_discount))
+        if not captured_ok and coupon.budget_shard is not None:
+            coupon_change = replace(coupon_change, shard=coupon.budget_shard)
+    movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry,
+                        coupon=coupon_change, settle=Settlement(
         payment=payment, status=status, funded_by=captured, checkout_status="paid" if captured_ok else "open",
         points_earned=earned))
     body = {"payment_id": payment.payment_id, "checkout_id": payment.checkout_id, "order_id": payment.order_id,
@@ -196,6 +227,13 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
             else 0, "points_earned": earned, "balance": after.as_balance(),
             "held": entry.held_after.as_balance(), "updated_at": created}
     return movement, body
+
+
+def _with_owner(store: LedgerStore, payment: Payment) -> Snapshot:
+    """The payment with its customer's wallet and, if it used one, its coupon: one read."""
+    snap = store.snapshot(wallet=payment.user_id,
+                          **({"coupon": (payment.user_id, payment.coupon_id)} if payment.coupon_id else {}))
+    return Snapshot(payment=payment, wallet=snap.wallet, coupon=snap.coupon)
 
 
 def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
@@ -222,14 +260,14 @@ def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, requ
         payment = _visible_payment(snap, principal, payment_id)
         if not _may_settle(principal, payment):
             raise Forbidden("the payment's merchant, a service or an admin captures it")
-        return Snapshot(payment=payment, wallet=store.get_wallet(payment.user_id))
+        return _with_owner(store, payment)
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         payment = _authorization(snap, principal, payment_id)
         wallet = wallet_or_empty(snap.wallet, payment.user_id, policy.currency)
         now = clock.now()
         if payment.expires_at and now >= parse_time(payment.expires_at):
-            movement, _ = _settlement(store, policy, payment, wallet, "expired", 0, now)
+            movement, _ = _settlement(store, policy, payment, wallet, "expired", 0, now, snap.coupon)
             return movement, Outcome(409, error_body(
                 "authorization_expired", f"the authorization ended at {payment.expires_at}; its hold is released",
                 {"payment_id": payment_id, "expires_at": payment.expires_at}))
@@ -238,7 +276,7 @@ def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, requ
         if take > held:
             raise PaymentRefused("capture_exceeds_authorization",
                                  f"capture of {take} exceeds the {held} authorized", requested=take, authorized=held)
-        movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now)
+        movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now, snap.coupon)
         return movement, Outcome(200, body)
 
     return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
@@ -255,12 +293,12 @@ def void(store: LedgerStore, policy: LedgerPolicy, principal: Principal, request
         if snap.idempotency is not None:
             return snap
         payment = _visible_payment(snap, principal, payment_id)
-        return Snapshot(payment=payment, wallet=store.get_wallet(payment.user_id))
+        return _with_owner(store, payment)
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         payment = _authorization(snap, principal, payment_id)
         wallet = wallet_or_empty(snap.wallet, payment.user_id, policy.currency)
-        movement, body = _settlement(store, policy, payment, wallet, "voided", 0, clock.now())
+        movement, body = _settlement(store, policy, payment, wallet, "voided", 0, clock.now(), snap.coupon)
         return movement, Outcome(200, body)
 
     return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
@@ -273,15 +311,14 @@ def expire_hold(store: LedgerStore, policy: LedgerPolicy, payment_id: str) -> bo
 
     def read() -> Snapshot:
         snap = store.snapshot(payment=payment_id)
-        return Snapshot(payment=snap.payment,
-                        wallet=store.get_wallet(snap.payment.user_id) if snap.payment else None)
+        return _with_owner(store, snap.payment) if snap.payment else snap
 
     def plan(snap: Snapshot) -> tuple[Movement | None, Outcome]:
         p, now = snap.payment, clock.now()
         if p is None or p.status != "authorized" or not p.expires_at or now < parse_time(p.expires_at):
             return None, Outcome(200, {"released": False})
         movement, body = _settlement(store, policy, p, wallet_or_empty(snap.wallet, p.user_id, policy.currency),
-                                     "expired", 0, now)
+                                     "expired", 0, now, snap.coupon)
         return movement, Outcome(200, {"released": True})
 
     return bool(run_movement(store, policy.max_attempts, None, read, plan).body["released"])
@@ -310,7 +347,8 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
     return {
         "payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
         "user_id": payment.user_id, "amount": payment.amount, "funded_by": payment.funded_by.as_dict(),
-        "checkout_id": payment.checkout_id, "discount_total": payment.discount, "external": payment.external,
+        "checkout_id": payment.checkout_id, "discount_total": payment.discount + payment.coupon_discount,
+        "coupon_id": payment.coupon_id, "external": payment.external,
         "rules_version": payment.rules_version, "points_spent": payment.points_spent,
         "points_earned": payment.points_earned, "items": payment.items, "status": _status(payment),
         "expires_at": payment.expires_at,
@@ -345,7 +383,7 @@ def refund(
         payment = _visible_payment(snap, principal, payment_id)
         if not (principal.is_admin or principal.is_service or payment.merchant_id in principal.merchant_ids):
             raise Forbidden("only the payment's merchant, an admin or a service may refund it")
-        return Snapshot(payment=payment, wallet=store.get_wallet(payment.user_id))
+        return _with_owner(store, payment)
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         payment = snap.payment
@@ -371,8 +409,17 @@ def refund(
             refs={"payment_id": payment_id, "refund_id": r.refund_id, "order_id": payment.order_id,
                   "merchant_id": payment.merchant_id, "reason": reason},
         )
-        body = {**r.as_view(), "refundable": payment.refundable - amount, "points_shortfall": shortfall}
-        return Movement(wallet=wallet, entry=entry, refund=r, payment=payment, points_entry=points_entry), \
-            Outcome(201, body)
+        body = {**r.as_view(), "refundable": payment.refundable - amount, "points_shortfall": shortfall,
+                "coupon_restored": False}
+        coupon, coupon_change = snap.coupon, None
+        if (payment.refundable == amount and coupon is not None and coupon.state == "used"
+                and coupon.payment_id == payment_id and coupon.state_at(clock.now()) == "used"
+                and clock.now() < parse_time(coupon.terms.valid_to)):
+            # refunded in full while the coupon is still valid: it is the customer's again, its budget use back
+            coupon_change = CouponChange(coupon, "available", None, coupon.budget_shard, budget=+1,
+                                         discount=payment.coupon_discount)
+            body["coupon_restored"] = True
+        return Movement(wallet=wallet, entry=entry, refund=r, payment=payment, points_entry=points_entry,
+                        coupon=coupon_change), Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)

@@ -16,7 +16,9 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from ..domain.checkout import Checkout, Line
+from ..domain.coupons import Coupon, CouponDefinition, CouponTerms
 from ..domain.errors import (
+    BudgetShardExhausted,
     CheckoutExists,
     IdempotencyKeyTaken,
     OrderAlreadyPaid,
@@ -28,6 +30,7 @@ from ..domain.model import (
     Entry,
     IdempotencyRecord,
     Merchant,
+    CouponChange,
     Movement,
     Payment,
     Refund,
@@ -44,6 +47,10 @@ from .models import (
     HOLD_SHARDS,
     CheckoutGuardItem,
     CheckoutItem,
+    CouponBudgetItem,
+    CouponDefinitionItem,
+    CouponGrantsItem,
+    CouponItem,
     EntryItem,
     IdempotencyItem,
     LedgerItem,
@@ -57,6 +64,10 @@ from .models import (
     WalletItem,
     checkout_guard_key,
     checkout_key,
+    coupon_budget_key,
+    coupon_definition_key,
+    coupon_grants_key,
+    coupon_key,
     entry_key,
     idempotency_key,
     merchant_key,
@@ -142,6 +153,7 @@ def _payment(item: PaymentItem) -> Payment:
         status=item.status or "succeeded", expires_at=item.hold_expires_at, local_day=item.local_day,
         points_spent=int(item.points_spent or 0), points_earned=int(item.points_earned or 0),
         points_returned=int(item.points_returned or 0), points_clawed=int(item.points_clawed or 0),
+        coupon_id=item.coupon_id, coupon_discount=int(item.coupon_discount or 0),
     )
 
 
@@ -152,6 +164,19 @@ def _checkout(item: CheckoutItem) -> Checkout:
                     for x in item.lines),
         status=item.status, created_at=item.created_at, expires_at=item.expires_at, payment_id=item.payment_id,
     )
+
+
+def _coupon(item: CouponItem) -> Coupon:
+    return Coupon(coupon_id=item.coupon_id, user_id=item.user_id, terms=CouponTerms.from_dict(item.terms),
+                  state=item.state, granted_at=item.granted_at, payment_id=item.payment_id,
+                  budget_shard=None if item.budget_shard is None else int(item.budget_shard))
+
+
+def _definition(item: CouponDefinitionItem) -> CouponDefinition:
+    return CouponDefinition(
+        terms=CouponTerms.from_dict(item.terms), per_customer_limit=int(item.per_customer_limit),
+        budget_count=None if item.budget_count is None else int(item.budget_count),
+        budget_amount=None if item.budget_amount is None else int(item.budget_amount), version=int(item.version))
 
 
 def _rules(item: RulesItem) -> BalanceRules:
@@ -207,6 +232,7 @@ class DynamoLedgerStore:
         paid_order: tuple[str, str] | None = None,
         checkout_guard: tuple[str, str] | None = None,
         rules: str | None = None,
+        coupon: tuple[str, str] | None = None,
     ) -> Snapshot:
         """Read the named items in one strongly consistent TransactGetItems."""
         asked: list[tuple[str, type, tuple[str, str], Any]] = []
@@ -214,6 +240,8 @@ class DynamoLedgerStore:
             asked.append(("checkout", CheckoutItem, checkout_key(checkout), _checkout))
         if rules is not None:
             asked.append(("rules", RulesItem, rules_key(rules), _rules))
+        if coupon is not None:
+            asked.append(("coupon", CouponItem, coupon_key(*coupon), _coupon))
         if paid_order is not None:
             asked.append(("paid_order", OrderItem, order_key(*paid_order), lambda i: i.payment_id))
         if checkout_guard is not None:
@@ -366,7 +394,7 @@ class DynamoLedgerStore:
                 refunded_bonus=0, version=0, items=p.items, created_at=p.created_at, checkout_id=p.checkout_id,
                 discount=p.discount, external=p.external, rules_version=p.rules_version, status=p.status,
                 hold_expires_at=p.expires_at, local_day=p.local_day, points_spent=p.points_spent,
-                points_earned=p.points_earned,
+                points_earned=p.points_earned, coupon_id=p.coupon_id, coupon_discount=p.coupon_discount,
                 **({"hold_shard": str(int(p.payment_id[-4:], 16) % HOLD_SHARDS), "hold_due": p.expires_at}
                    if p.status == "authorized" else {}),
             ), PaymentItem.pk.does_not_exist()))
@@ -421,6 +449,8 @@ class DynamoLedgerStore:
             ], CheckoutItem.pk.exists() & (CheckoutItem.status == "open")))
         if m.settle is not None:
             updates.extend(self._settlement(m.settle))
+        if m.coupon is not None:
+            updates.extend(self._coupon_change(m.coupon))
         if m.refund is not None and m.payment is not None:
             p = m.payment
             refunded = p.refunded + m.refund.returned_to
@@ -457,6 +487,8 @@ class DynamoLedgerStore:
                 raise IdempotencyKeyTaken() from exc
             if ("order" in failed or "checkout" in failed) and m.new_payment is not None:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id) from exc
+            if "coupon_budget" in failed and m.coupon is not None:
+                raise BudgetShardExhausted(m.coupon.shard) from exc
             # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
             # the caller re-reads and retries, and answers from the new state
             if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
@@ -465,6 +497,32 @@ class DynamoLedgerStore:
                 wallet_now = reasons["wallet"].raw_item if only_wallet else None
                 raise WalletChanged(_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None) from exc
             raise
+
+    @staticmethod
+    def _coupon_change(c: CouponChange) -> list[tuple[str, LedgerItem, list, Any]]:
+        """The coupon's new state (conditioned on the state read) and, for a budgeted coupon, its shard."""
+        coupon = c.coupon
+        actions = [CouponItem.state.set(c.state)]
+        actions.append(CouponItem.payment_id.set(c.payment_id) if c.payment_id else CouponItem.payment_id.remove())
+        keeps_shard = c.state in ("held", "used") and c.shard is not None
+        actions.append(CouponItem.budget_shard.set(c.shard) if keeps_shard else CouponItem.budget_shard.remove())
+        out: list[tuple[str, LedgerItem, list, Any]] = [(
+            "coupon", CouponItem(*coupon_key(coupon.user_id, coupon.coupon_id)), actions,
+            CouponItem.pk.exists() & (CouponItem.state == coupon.state))]
+        terms = coupon.terms
+        if c.budget and c.shard is not None and terms.budgeted:
+            actions, condition = [], CouponBudgetItem.pk.exists()
+            if terms.counts_uses:
+                actions.append(CouponBudgetItem.count_left.add(c.budget))
+                if c.budget < 0:  # taking a use: one must be left in this shard
+                    condition = condition & (CouponBudgetItem.count_left >= -c.budget)
+            if terms.counts_amount:
+                actions.append(CouponBudgetItem.amount_left.add(c.budget * c.discount))
+                if c.budget < 0:  # taking the discount: that much must be left in this shard
+                    condition = condition & (CouponBudgetItem.amount_left >= c.discount)
+            out.append(("coupon_budget", CouponBudgetItem(*coupon_budget_key(terms.definition_id, c.shard)),
+                        actions, condition))
+        return out
 
     @staticmethod
     def _settlement(st: Settlement) -> list[tuple[str, LedgerItem, list, Any]]:
@@ -583,6 +641,72 @@ class DynamoLedgerStore:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise RulesChanged() from exc
             raise
+
+    # ---- coupons ----------------------------------------------------------------
+
+    def get_coupon_definition(self, definition_id: str) -> CouponDefinition | None:
+        try:
+            return _definition(CouponDefinitionItem.get(*coupon_definition_key(definition_id), consistent_read=True))
+        except CouponDefinitionItem.DoesNotExist:
+            return None
+
+    def put_coupon_definition(self, d: CouponDefinition, at: str, budget_shards: list[tuple[int | None, int | None]]
+                              ) -> None:
+        """Version ``d.version`` of the definition, conditioned on the one before; the first version also
+        creates its budget's shards (``(count, amount)`` each) in the same transaction."""
+        condition = (CouponDefinitionItem.pk.does_not_exist() if d.version == 1
+                     else CouponDefinitionItem.version == d.version - 1)
+        item = CouponDefinitionItem(
+            *coupon_definition_key(d.terms.definition_id), kind="coupon_definition",
+            definition_id=d.terms.definition_id, terms=d.terms.as_dict(), per_customer_limit=d.per_customer_limit,
+            budget_count=d.budget_count, budget_amount=d.budget_amount, version=d.version, updated_at=at)
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(item, condition=condition)
+                for shard, (count, amount) in enumerate(budget_shards if d.version == 1 else []):
+                    tw.save(CouponBudgetItem(*coupon_budget_key(d.terms.definition_id, shard), kind="coupon_budget",
+                                             count_left=count, amount_left=amount),
+                            condition=CouponBudgetItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                raise RulesChanged() from exc
+            raise
+
+    def grant_coupon(self, coupon: Coupon, limit: int) -> str | None:
+        """Grant one coupon: the coupon and its customer's count of this definition, in one transaction.
+        None when granted (or granted before under the same id); else why not: ``limit_reached``."""
+        grants = CouponGrantsItem(*coupon_grants_key(coupon.terms.definition_id, coupon.user_id))
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(CouponItem(*coupon_key(coupon.user_id, coupon.coupon_id), kind="coupon",
+                                   coupon_id=coupon.coupon_id, user_id=coupon.user_id, terms=coupon.terms.as_dict(),
+                                   state=coupon.state, granted_at=coupon.granted_at),
+                        condition=CouponItem.pk.does_not_exist())
+                tw.update(grants, actions=[CouponGrantsItem.kind.set("coupon_grants"),
+                                           CouponGrantsItem.granted.add(1)],
+                          condition=CouponGrantsItem.granted.does_not_exist() | (CouponGrantsItem.granted < limit))
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [r is not None and r.code not in (None, "None") for r in reasons]
+            if failed and failed[0]:
+                return None  # this very coupon exists: an earlier attempt of the same grant
+            if len(failed) > 1 and failed[1]:
+                return "limit_reached"
+            raise
+        return None
+
+    def put_idempotency(self, record: IdempotencyRecord) -> None:
+        """An answer recorded on its own (a use case whose effects are each idempotent by themselves)."""
+        try:
+            self._idem_item(record).save(condition=IdempotencyItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise IdempotencyKeyTaken() from exc
+            raise
+
+    def list_coupons(self, user_id: str) -> list[Coupon]:
+        pk, _ = wallet_key(user_id)
+        return [_coupon(i) for i in CouponItem.query(pk, CouponItem.sk.startswith("CP#"), consistent_read=True)]
 
     def put_merchant(self, merchant: Merchant, at: str) -> None:
         MerchantItem(

@@ -17,6 +17,10 @@ Keys (``{}`` are ids):
   M#{merchant_id}    / MERCHANT        a merchant that may take payments
   M#{merchant_id}    / RULES           its balance rules (a JSON document) and their version
   C#{checkout_id}    / CHECKOUT        a checkout: the merchant's priced order for one customer
+  W#{user_id}        / CP#{coupon_id}  a coupon granted to the customer (its terms copied in)
+  CD#{definition}    / DEFINITION      a coupon definition
+  CD#{definition}    / BUDGET#{shard}  what is left of one shard of its budget
+  CD#{definition}    / GRANTS#{user}   how many of it a customer was granted
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
 """
@@ -166,6 +170,8 @@ class PaymentItem(LedgerItem):
     discount = NumberAttribute(default=0)
     external = NumberAttribute(default=0)
     rules_version = NumberAttribute(null=True)
+    coupon_id = UnicodeAttribute(null=True)
+    coupon_discount = NumberAttribute(default=0)
     points_spent = NumberAttribute(default=0)
     points_earned = NumberAttribute(default=0)
     points_returned = NumberAttribute(default=0)
@@ -208,6 +214,43 @@ class RulesItem(LedgerItem):
     version = NumberAttribute()
     document = JSONAttribute()
     updated_at = UnicodeAttribute()
+
+
+class CouponDefinitionItem(LedgerItem):
+    Meta = _meta()
+    definition_id = UnicodeAttribute()
+    terms = JSONAttribute()
+    per_customer_limit = NumberAttribute()
+    budget_count = NumberAttribute(null=True)
+    budget_amount = NumberAttribute(null=True)
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class CouponBudgetItem(LedgerItem):
+    """One shard of a definition's budget: what is left of it."""
+
+    Meta = _meta()
+    count_left = NumberAttribute(null=True)
+    amount_left = NumberAttribute(null=True)
+
+
+class CouponGrantsItem(LedgerItem):
+    """How many coupons of a definition a customer was granted (per_customer_limit)."""
+
+    Meta = _meta()
+    granted = NumberAttribute()
+
+
+class CouponItem(LedgerItem):
+    Meta = _meta()
+    coupon_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    terms = JSONAttribute()
+    state = UnicodeAttribute()
+    granted_at = UnicodeAttribute()
+    payment_id = UnicodeAttribute(null=True)
+    budget_shard = NumberAttribute(null=True)
 
 
 class CheckoutItem(LedgerItem):
@@ -272,6 +315,22 @@ def merchant_key(merchant_id: str) -> tuple[str, str]:
 
 def rules_key(merchant_id: str) -> tuple[str, str]:
     return f"M#{merchant_id}", "RULES"
+
+
+def coupon_key(user_id: str, coupon_id: str) -> tuple[str, str]:
+    return f"W#{user_id}", f"CP#{coupon_id}"
+
+
+def coupon_definition_key(definition_id: str) -> tuple[str, str]:
+    return f"CD#{definition_id}", "DEFINITION"
+
+
+def coupon_budget_key(definition_id: str, shard: int) -> tuple[str, str]:
+    return f"CD#{definition_id}", f"BUDGET#{shard}"
+
+
+def coupon_grants_key(definition_id: str, user_id: str) -> tuple[str, str]:
+    return f"CD#{definition_id}", f"GRANTS#{user_id}"
 
 
 def checkout_key(checkout_id: str) -> tuple[str, str]:

@@ -1,0 +1,121 @@
+"""Coupon definitions, grants, and the customer's coupons."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
+from ..domain.errors import ConcurrentUpdate, Forbidden, IdempotencyKeyTaken, InvalidRequest, NotFound, \
+    PaymentStateConflict, RulesChanged
+from ..domain.model import Principal, utc_now
+from ..observability import capture_method
+from . import clock
+from .common import IdempotentRequest, Outcome, replay
+
+COUPON_STATES = ("available", "held", "used", "expired")
+
+
+def _may_manage(principal: Principal, merchant_id: str | None) -> bool:
+    """Admins manage every definition; a merchant's staff only those of their merchant."""
+    return principal.is_admin or (merchant_id is not None and merchant_id in principal.merchant_ids)
+
+
+@capture_method
+def put_definition(store: Any, principal: Principal, definition_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Create or change a definition (the next version). Its budget is fixed when it is created: the budget is
+    split into shards then, so a change of it is refused (409 ``budget_fixed``)."""
+    merchant_id = body.get("merchant_id")
+    if not _may_manage(principal, merchant_id):
+        raise Forbidden("an admin, or a merchant's staff for a definition of that merchant, manages coupons")
+    if body["valid_to"] <= body["valid_from"]:
+        raise InvalidRequest("valid_to must be after valid_from", field="valid_to")
+    if body["kind"] == "percent_off" and not 0 < body["value"] <= 100:
+        raise InvalidRequest("a percent_off value is a percentage, 1 to 100", code="invalid_request", field="value")
+    for _ in range(5):
+        current = store.get_coupon_definition(definition_id)
+        if current is not None:
+            if not _may_manage(principal, current.terms.merchant_id):
+                raise Forbidden("this definition belongs to another merchant")
+            if (current.budget_count, current.budget_amount) != (body.get("budget_count"), body.get("budget_amount")):
+                raise PaymentStateConflict("budget_fixed", "a definition's budget is fixed when it is created",
+                                           definition_id=definition_id)
+        terms = CouponTerms(
+            definition_id=definition_id, name=body["name"], kind=body["kind"], value=body["value"],
+            max_discount=body.get("max_discount"), min_spend=body["min_spend"], merchant_id=merchant_id,
+            balance_pay_only=body["balance_pay_only"], valid_from=body["valid_from"], valid_to=body["valid_to"],
+            counts_uses=body.get("budget_count") is not None, counts_amount=body.get("budget_amount") is not None)
+        d = CouponDefinition(terms=terms, per_customer_limit=body["per_customer_limit"],
+                             budget_count=body.get("budget_count"), budget_amount=body.get("budget_amount"),
+                             version=(current.version if current else 0) + 1)
+        shards = list(zip(shard_allotments(d.budget_count), shard_allotments(d.budget_amount)))
+        try:
+            store.put_coupon_definition(d, utc_now(), shards)
+        except RulesChanged:
+            continue
+        return d.as_view()
+    raise ConcurrentUpdate(5)
+
+
+@capture_method
+def get_definition(store: Any, principal: Principal, definition_id: str) -> dict[str, Any]:
+    d = store.get_coupon_definition(definition_id)
+    if d is None or not (_may_manage(principal, d.terms.merchant_id) or principal.is_service):
+        raise NotFound("coupon_definition", definition_id)
+    return d.as_view()
+
+
+def coupon_id_for(definition_id: str, request: IdempotentRequest, user_id: str) -> str:
+    """The same id for the same grant request and customer: a retried grant finds its own coupon."""
+    digest = hashlib.sha256(f"{definition_id}|{request.scope}|{request.key}|{user_id}".encode()).hexdigest()
+    return f"cpn_{digest[:24]}"
+
+
+@capture_method
+def grant(store: Any, principal: Principal, request: IdempotentRequest, definition_id: str,
+          user_ids: list[str]) -> Outcome:
+    """Grant a coupon of the definition to each customer, within its per-customer limit.
+
+    Each grant is its own transaction (coupon + the customer's count), so 500 customers are not one
+    100-item transaction; a coupon's id derives from the request's key and the customer, so a retry
+    after a crash half-way grants nobody twice. The answer is recorded under the key once all are done.
+    """
+    previous = replay(store.get_idempotency(request.scope, request.key), request)
+    if previous is not None:
+        return previous
+    d = store.get_coupon_definition(definition_id)
+    if d is None or not _may_manage(principal, d.terms.merchant_id):
+        raise NotFound("coupon_definition", definition_id)
+    now = clock.now()
+    granted, skipped = 0, []
+    for user_id in dict.fromkeys(user_ids):  # a customer named twice gets one coupon from this request
+        coupon = Coupon(coupon_id=coupon_id_for(definition_id, request, user_id), user_id=user_id, terms=d.terms,
+                        state="available", granted_at=utc_now())
+        if now.isoformat() >= d.terms.valid_to.replace("Z", "+00:00"):
+            skipped.append({"user_id": user_id, "code": "definition_expired"})
+            continue
+        why = store.grant_coupon(coupon, d.per_customer_limit)
+        if why is None:
+            granted += 1
+        else:
+            skipped.append({"user_id": user_id, "code": why})
+    outcome = Outcome(201, {"definition_id": definition_id, "granted": granted, "skipped": skipped})
+    try:
+        store.put_idempotency(request.record(outcome))
+    except IdempotencyKeyTaken:  # the same request ran at once and recorded first: its answer is the answer
+        previous = replay(store.get_idempotency(request.scope, request.key), request)
+        if previous is None:
+            raise
+        return previous
+    return outcome
+
+
+@capture_method
+def list_coupons(store: Any, user_id: str, state: str | None) -> dict[str, Any]:
+    now = clock.now()
+    views = [c.as_view(now) for c in store.list_coupons(user_id)]
+    if state is not None:
+        views = [v for v in views if v["state"] == state]
+    return {"user_id": user_id, "coupons": sorted(views, key=lambda v: v["granted_at"], reverse=True)}
+
+
+__all__ = ["BUDGET_SHARDS", "COUPON_STATES", "get_definition", "grant", "list_coupons", "put_definition"]
