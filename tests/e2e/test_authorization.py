@@ -54,6 +54,7 @@ UNAUTH = Expect(401, "unauthenticated")
 FORBIDDEN = Expect(403, "forbidden")
 NO_PAYMENT = Expect(404, "payment_not_found")
 NO_TOPUP = Expect(404, "topup_not_found")
+NO_DEFINITION = Expect(404, "coupon_definition_not_found")
 NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quotes it; its existence is private
 
 
@@ -84,6 +85,12 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/wallet"): any_signed_in(OK),
     ("GET", "/v1/wallet/entries"): any_signed_in(OK),
     ("GET", "/v1/points"): any_signed_in(OK),
+    ("GET", "/v1/coupons"): any_signed_in(OK),
+    # a definition of the merchant's (merchant_id set): its staff and admins manage it
+    ("PUT", "/v1/coupon-definitions/{definition_id}"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
+    ("GET", "/v1/coupon-definitions/{definition_id}"): row(NO_DEFINITION, NO_DEFINITION, OK, NO_DEFINITION, OK, OK),
+    ("POST", "/v1/coupon-definitions/{definition_id}/grants"): row(NO_DEFINITION, NO_DEFINITION, CREATED,
+                                                                    NO_DEFINITION, CREATED, NO_DEFINITION),
     ("GET", "/v1/points/entries"): any_signed_in(OK),
     ("PUT", "/v1/wallet/settings"): any_signed_in(OK),
     ("POST", "/v1/topups"): any_signed_in(CREATED),
@@ -176,6 +183,7 @@ class World:
     topup_amount: int
     webhook_secret: str  # the one the running app checks
     checkout_id: str  # an open checkout of the owner's
+    definition_id: str  # a coupon definition of the merchant's
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +215,20 @@ def world(api) -> World:
     return World(owner=owner, users=users, headers=headers, merchant_id=merchant_id, spare_merchant_id=spare,
                  payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000,
                  webhook_secret=api.info.webhook_secret,
-                 checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"])
+                 checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
+                 definition_id=_define(api, merchant_id))
+
+
+def coupon_terms(merchant_id: str, name: str = "10 off") -> dict[str, Any]:
+    return {"name": name, "kind": "amount_off", "value": 10, "min_spend": 0, "merchant_id": merchant_id,
+            "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 1000}
+
+
+def _define(api, merchant_id: str) -> str:
+    definition_id = f"cd-authz-{uuid.uuid4().hex[:8]}"
+    r = api.request("PUT", f"/v1/coupon-definitions/{definition_id}", api.admin(), coupon_terms(merchant_id))
+    assert r.status_code == 200, r.text
+    return definition_id
 
 
 def test_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world):
@@ -239,7 +260,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     method, path = route
     key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
               "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
-              "checkout_id": w.checkout_id}
+              "checkout_id": w.checkout_id, "definition_id": w.definition_id}
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
@@ -252,6 +273,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
                                     "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]},
         ("POST", "/v1/checkouts/{checkout_id}/quote"): {},
         ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): {"min_order_amount": 0},
+        ("PUT", "/v1/coupon-definitions/{definition_id}"): coupon_terms(w.merchant_id, f"renamed by {caller}"),
+        ("POST", "/v1/coupon-definitions/{definition_id}/grants"): {"user_ids": [w.owner.user_id]},
         ("POST", "/v1/payments/{payment_id}/refunds"): {"amount": 1, "reason": f"authz by {caller}"},
         ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
                                                              "reason": f"authz by {caller}"},
@@ -421,6 +444,28 @@ def check_void(api, w, caller, body, before, after, bi, ai):
     assert after["owner_wallet"]["held"]["total"] == before["owner_wallet"]["held"]["total"] - 10
 
 
+def check_coupons(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.users[caller].user_id and isinstance(body["coupons"], list)
+    unchanged(bi, ai, before, after)
+
+
+def check_put_definition(api, w, caller, body, before, after, bi, ai):
+    assert body["definition_id"] == w.definition_id and body["name"] == f"renamed by {caller}"
+    assert after == before
+
+
+def check_get_definition(api, w, caller, body, before, after, bi, ai):
+    assert body["definition_id"] == w.definition_id and body["merchant_id"] == w.merchant_id
+    unchanged(bi, ai, before, after)
+
+
+def check_grant(api, w, caller, body, before, after, bi, ai):
+    assert body["definition_id"] == w.definition_id and body["granted"] == 1 and body["skipped"] == []
+    assert after == before  # a coupon moves no money
+    mine = [c for c in api.get("/v1/coupons", w.owner).json()["coupons"] if c["definition_id"] == w.definition_id]
+    assert len(mine) >= 1
+
+
 def check_get_payment(api, w, caller, body, before, after, bi, ai):
     assert body["payment_id"] == w.payment_id and body["user_id"] == w.owner.user_id
     unchanged(bi, ai, before, after)
@@ -460,6 +505,10 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/wallet"): check_own_wallet,
     ("GET", "/v1/wallet/entries"): check_own_wallet,
     ("GET", "/v1/points"): check_own_wallet,
+    ("GET", "/v1/coupons"): check_coupons,
+    ("PUT", "/v1/coupon-definitions/{definition_id}"): check_put_definition,
+    ("GET", "/v1/coupon-definitions/{definition_id}"): check_get_definition,
+    ("POST", "/v1/coupon-definitions/{definition_id}/grants"): check_grant,
     ("GET", "/v1/points/entries"): check_own_wallet,
     ("PUT", "/v1/wallet/settings"): check_settings,
     ("POST", "/v1/topups"): check_topup,

@@ -39,7 +39,9 @@ class World:
     open_checkout: Callable[[], str]  # a fresh open checkout of the customer's (payments)
 
 
-RULES_MERCHANT = "m-bad-rules"  # its rules are rewritten by the control case: no other test pays it
+RULES_MERCHANT = "m-bad-rules"
+COUPON_TERMS = {"name": "bad-input coupon", "kind": "amount_off", "value": 100, "min_spend": 0,
+                "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 1000}  # its rules are rewritten by the control case: no other test pays it
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,8 @@ def world(api) -> World:
     pending = api.post("/v1/topups", customer, {"amount": 1000, "channel": "card"}, key=str(uuid.uuid4()))
     assert pending.status_code == 201, pending.text
     api.ensure_merchant(RULES_MERCHANT)
+    definition = api.request("PUT", "/v1/coupon-definitions/cd-bad-input", api.admin(), COUPON_TERMS)
+    assert definition.status_code == 200, definition.text
     return World(customer=customer, admin=api.admin(), service=api.service(), payment_id=paid.json()["payment_id"],
                  pending_topup_id=pending.json()["topup_id"], pending_amount=1000,
                  checkout_id=api.open_checkout(customer, 1000)["checkout_id"],
@@ -87,6 +91,10 @@ ROUTES: dict[str, Route] = {
                      None, "checkout_id", True),
     "capture": Route("POST", lambda w: f"/v1/payments/{w.authorize()}/capture", "admin",
                      lambda w: {"amount": 1000}, ("amount",), "", True),
+    "coupon_definition": Route("PUT", lambda w: f"/v1/coupon-definitions/cd-bad-{uuid.uuid4().hex[:10]}", "admin",
+                               lambda w: dict(COUPON_TERMS), ("value",), "kind", False),
+    "grants": Route("POST", lambda w: "/v1/coupon-definitions/cd-bad-input/grants", "admin",
+                    lambda w: {"user_ids": [w.customer.user_id]}, None, "user_ids", True),
     "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
                    lambda w: {"allow_partial": False}, None, "", False),
     "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
@@ -171,6 +179,18 @@ def amount_cases(route: str) -> dict[str, Case]:
         del cases["amount_missing"], cases["amount_null"]
         cases["amount_above_limit"] = Case(400, "amount_exceeds_limit", amount=MAX + 1)
         cases["amount_above_the_hold"] = Case(422, "capture_exceeds_authorization", amount=1001)
+    if route == "coupon_definition":  # terms, not a transaction: no per-transaction limit
+        del cases["amount_above_limit"]
+        cases["amount_10**30"] = bad(10 ** 30)
+        cases.update({
+            "percent_above_100": Case(400, "invalid_request", set={("kind",): "percent_off", ("value",): 150}),
+            "kind_unknown": Case(400, "invalid_request", set={("kind",): "buy_one_get_one"}),
+            "valid_to_before_valid_from": Case(400, "invalid_request", set={("valid_to",): "2025-01-01T00:00:00Z"}),
+            "valid_from_not_a_time": Case(400, "invalid_request", set={("valid_from",): "tomorrow"}),
+            "budget_count_zero": Case(400, "invalid_request", set={("budget_count",): 0}),
+            "budget_amount_float": Case(400, "invalid_amount", set={("budget_amount",): 10.5}),
+            "per_customer_limit_zero": Case(400, "invalid_request", set={("per_customer_limit",): 0}),
+        })
     if route == "rules":  # a whole document: a missing field takes its default
         del cases["amount_missing"]
         window = ("partial_pay", "windows", 0)
@@ -195,10 +215,18 @@ def amount_cases(route: str) -> dict[str, Case]:
             "checkout_id_bad_chars": Case(400, "invalid_request", set={("checkout_id",): "chk_1/../x"}),
             "checkout_unknown": Case(404, "checkout_not_found", set={("checkout_id",): "chk_nope"}),
             "allow_partial_string": Case(400, "invalid_request", set={("allow_partial",): "yes"}),
+            "coupon_id_bad_chars": Case(400, "invalid_request", set={("coupon_id",): "cpn 1"}),
+            "coupon_unknown": Case(404, "coupon_not_found", set={("coupon_id",): "cpn_nope"}),
             "points_negative": Case(400, "invalid_request", set={("points",): -1}),
             "points_float": Case(400, "invalid_request", set={("points",): 1.5}),
             "points_more_than_available": Case(422, "insufficient_points", set={("points",): 10 ** 12}),
             "capture_null": Case(400, "invalid_request", set={("capture",): None}),
+        })
+    if route == "grants":
+        cases.update({
+            "user_ids_empty": Case(400, "invalid_request", set={("user_ids",): []}),
+            "user_ids_501": Case(400, "invalid_request", set={("user_ids",): [f"u-{i}" for i in range(501)]}),
+            "user_id_bad_chars": Case(400, "invalid_request", set={("user_ids",): ["a b/../c"]}),
         })
     if route == "quote":
         cases.update({

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, checkouts, merchant_rules, payments, topups, wallets
+from chalicelib.services import admin, checkouts, coupons, merchant_rules, payments, topups, wallets
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
@@ -96,6 +96,13 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called):
     wallets.update_settings(store, "CNY", user, 100)
     store.list_entries(user, 2)
     store.list_points_entries(user, 2)
+    coupons.put_definition(store, operator, f"cd-{user}", {
+        "name": "off", "kind": "amount_off", "value": 10, "min_spend": 0, "merchant_id": None,
+        "balance_pay_only": False, "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z",
+        "per_customer_limit": 1, "budget_count": 3, "budget_amount": None})
+    coupons.get_definition(store, operator, f"cd-{user}")
+    coupons.grant(store, operator, IdempotentRequest("op", f"g-{user}", "h"), f"cd-{user}", [user])
+    coupons.list_coupons(store, user, None)
     store.list_entries(user, 10, None, "top_up")
     store.get_idempotency(user, "p")
     assert store.health()
