@@ -1,13 +1,25 @@
-"""Coupon routes: definitions (admins; a merchant's staff for its own), grants, and the customer's coupons."""
+"""Reward routes: coupon definitions (admins; a merchant's staff for its own), grants, the customer's coupons,
+and the points catalogue."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..services import coupons
-from ..services.common import Outcome
+from ..services import coupons, rewards
+from ..services.common import LedgerPolicy, Outcome
 from ..store import get_store
 from .routing import Call, route
-from .schemas import CouponDefinitionOut, CouponDefinitionRequest, CouponsPage, CouponsQuery, GrantOut, GrantRequest
+from .schemas import (
+    CouponDefinitionOut,
+    CouponDefinitionRequest,
+    CouponsPage,
+    CouponsQuery,
+    GrantOut,
+    GrantRequest,
+    RedemptionOut,
+    RewardOut,
+    RewardRequest,
+    RewardsPage,
+)
 
 bp = Blueprint(__name__)
 
@@ -38,3 +50,25 @@ def grant(call: Call, definition_id: str) -> Outcome:
        access="user", query=CouponsQuery, response=CouponsPage, tag="rewards")
 def list_coupons(call: Call) -> dict:
     return coupons.list_coupons(get_store(), call.caller.user_id, call.query.state)
+
+
+@route(bp, "/v1/admin/rewards/{reward_id}", "PUT", name="putReward",
+       summary="Set up a reward of the points catalogue: a coupon or a gift, its cost, stock and limit (admin)",
+       access="admin", body=RewardRequest, response=RewardOut, tag="rewards")
+def put_reward(call: Call, reward_id: str) -> dict:
+    return rewards.put_reward(get_store(), call.caller, reward_id, call.body.model_dump())
+
+
+@route(bp, "/v1/rewards", "GET", name="listRewards", summary="The points catalogue (active rewards)",
+       access="user", response=RewardsPage, tag="rewards")
+def list_rewards(call: Call) -> dict:
+    return rewards.list_rewards(get_store(), call.caller)
+
+
+@route(bp, "/v1/rewards/{reward_id}/redemptions", "POST", name="redeemReward",
+       summary="Spend points for a reward (exactly once; stock and the per-customer limit are conditions)",
+       access="user", response=RedemptionOut, status=201, idempotent=True, tag="rewards")
+def redeem(call: Call, reward_id: str) -> Outcome:
+    assert call.idempotency is not None
+    return rewards.redeem(get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+                          reward_id)

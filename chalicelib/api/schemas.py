@@ -97,6 +97,16 @@ class GrantRequest(Strict):
     user_ids: Annotated[list[Ident], Field(min_length=1, max_length=500)]
 
 
+class RewardRequest(Strict):
+    name: Text
+    kind: Literal["coupon", "gift"]
+    points_cost: Annotated[StrictInt, Field(gt=0, le=JSON_SAFE)]
+    coupon_definition_id: Optional[Ident] = None
+    stock: Annotated[StrictInt, Field(ge=0, le=10**9)]
+    per_customer_limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+    active: bool = True
+
+
 class CouponsQuery(Strict):
     state: Optional[Literal["available", "held", "used", "expired"]] = None
 
@@ -357,6 +367,29 @@ class CouponOut(Out):
 class CouponsPage(Out):
     user_id: str
     coupons: list[CouponOut]
+
+
+class RewardOut(Out):
+    reward_id: str
+    name: str
+    kind: Literal["coupon", "gift"]
+    points_cost: int
+    coupon_definition_id: Optional[str]
+    stock: int
+    per_customer_limit: int
+    active: bool
+
+
+class RewardsPage(Out):
+    rewards: list[RewardOut]
+
+
+class RedemptionOut(Out):
+    redemption_id: str
+    reward_id: str
+    points_spent: int
+    points_available: int
+    coupon_id: Optional[str]
 
 
 class CheckoutOut(Out):

@@ -120,3 +120,33 @@ def not_applicable(coupon: Coupon, merchant_id: str, eligible: int, now: datetim
     if eligible < t.min_spend:
         return f"the order's eligible items are below the coupon's minimum spend of {t.min_spend}"
     return None
+
+
+@dataclass(frozen=True)
+class Reward:
+    """A reward of the points catalogue: a coupon of a definition, or a gift the shop hands over."""
+
+    reward_id: str
+    name: str
+    kind: str  # coupon | gift
+    points_cost: int
+    coupon_definition_id: str | None
+    stock: int
+    per_customer_limit: int
+    active: bool
+
+    def as_view(self) -> dict[str, Any]:
+        return {"reward_id": self.reward_id, "name": self.name, "kind": self.kind, "points_cost": self.points_cost,
+                "coupon_definition_id": self.coupon_definition_id, "stock": self.stock,
+                "per_customer_limit": self.per_customer_limit, "active": self.active}
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """Points for a reward, in one transaction: ``points_entry.after`` is the account after."""
+
+    wallet: Any  # chalicelib.domain.model.Wallet as read (its points version is the condition)
+    reward: Reward
+    points_entry: Any  # chalicelib.domain.points.PointsEntry
+    idempotency: Any  # chalicelib.domain.model.IdempotencyRecord
+    coupon: Coupon | None = None

@@ -97,6 +97,11 @@ class PaymentStateConflict(DomainError):
         self.code = code
 
 
+class OutOfStock(DomainError):
+    def __init__(self, reward_id: str) -> None:
+        super().__init__(f"reward {reward_id!r} is out of stock", reward_id=reward_id)
+
+
 class PaymentRefused(DomainError):
     """The merchant's rules (or the balance) do not let this payment happen; ``code`` says which."""
 

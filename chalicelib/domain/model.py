@@ -222,6 +222,9 @@ class Snapshot:
     checkout_guard: str | None = None  # the live checkout id of the merchant order asked about
     rules: Any = None  # chalicelib.domain.rules.BalanceRules, when stored
     coupon: Any = None  # chalicelib.domain.coupons.Coupon of the customer asked about
+    reward: Any = None  # chalicelib.domain.coupons.Reward
+    redemptions: int | None = None  # how many times the customer asked about redeemed the reward
+    coupon_definition: Any = None  # chalicelib.domain.coupons.CouponDefinition
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from ..domain.checkout import Checkout, Line
-from ..domain.coupons import Coupon, CouponDefinition, CouponTerms
+from ..domain.coupons import Coupon, CouponDefinition, CouponTerms, Redemption, Reward
 from ..domain.errors import (
+    OutOfStock,
+    PaymentRefused,
     BudgetShardExhausted,
     CheckoutExists,
     IdempotencyKeyTaken,
@@ -51,6 +53,8 @@ from .models import (
     CouponDefinitionItem,
     CouponGrantsItem,
     CouponItem,
+    RedemptionsItem,
+    RewardItem,
     EntryItem,
     IdempotencyItem,
     LedgerItem,
@@ -68,6 +72,8 @@ from .models import (
     coupon_definition_key,
     coupon_grants_key,
     coupon_key,
+    redemptions_key,
+    reward_key,
     entry_key,
     idempotency_key,
     merchant_key,
@@ -166,6 +172,19 @@ def _checkout(item: CheckoutItem) -> Checkout:
     )
 
 
+def _points_version_is(version: int) -> Any:
+    """The condition that the points account is still at ``version`` (a redemption changes it alone)."""
+    if version == 0:
+        return WalletItem.points_version.does_not_exist() | (WalletItem.points_version == 0)
+    return WalletItem.points_version == version
+
+
+def _reward(item: RewardItem) -> Reward:
+    return Reward(reward_id=item.reward_id, name=item.name, kind=item.reward_kind, points_cost=int(item.points_cost),
+                  coupon_definition_id=item.coupon_definition_id, stock=int(item.stock),
+                  per_customer_limit=int(item.per_customer_limit), active=bool(item.active))
+
+
 def _coupon(item: CouponItem) -> Coupon:
     return Coupon(coupon_id=item.coupon_id, user_id=item.user_id, terms=CouponTerms.from_dict(item.terms),
                   state=item.state, granted_at=item.granted_at, payment_id=item.payment_id,
@@ -233,6 +252,9 @@ class DynamoLedgerStore:
         checkout_guard: tuple[str, str] | None = None,
         rules: str | None = None,
         coupon: tuple[str, str] | None = None,
+        reward: str | None = None,
+        redemptions: tuple[str, str] | None = None,
+        coupon_definition: str | None = None,
     ) -> Snapshot:
         """Read the named items in one strongly consistent TransactGetItems."""
         asked: list[tuple[str, type, tuple[str, str], Any]] = []
@@ -242,6 +264,13 @@ class DynamoLedgerStore:
             asked.append(("rules", RulesItem, rules_key(rules), _rules))
         if coupon is not None:
             asked.append(("coupon", CouponItem, coupon_key(*coupon), _coupon))
+        if reward is not None:
+            asked.append(("reward", RewardItem, reward_key(reward), _reward))
+        if redemptions is not None:
+            asked.append(("redemptions", RedemptionsItem, redemptions_key(*redemptions), lambda i: int(i.redeemed)))
+        if coupon_definition is not None:
+            asked.append(("coupon_definition", CouponDefinitionItem, coupon_definition_key(coupon_definition),
+                          _definition))
         if paid_order is not None:
             asked.append(("paid_order", OrderItem, order_key(*paid_order), lambda i: i.payment_id))
         if checkout_guard is not None:
@@ -441,6 +470,8 @@ class DynamoLedgerStore:
             wallet_actions.append(WalletItem.daily_spend.set({k: list(v) for k, v in m.daily_spend.items()}))
         if m.points_entry is not None:
             wallet_actions.append(WalletItem.points.set(m.points_entry.after.as_doc()))
+            wallet_actions.append(WalletItem.points_version.set(m.points_entry.seq))
+            wallet_condition = wallet_condition & _points_version_is(m.wallet.points.version)
         updates.append(("wallet", wallet_item, wallet_actions, wallet_condition))
         if m.checkout is not None and m.new_payment is not None:
             updates.append(("checkout", CheckoutItem(*checkout_key(m.checkout.checkout_id)), [
@@ -702,6 +733,62 @@ class DynamoLedgerStore:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise IdempotencyKeyTaken() from exc
+            raise
+
+    # ---- the rewards catalogue ---------------------------------------------------
+
+    def put_reward(self, reward: Reward, at: str) -> None:
+        RewardItem(*reward_key(reward.reward_id), kind="reward", reward_id=reward.reward_id, name=reward.name,
+                   reward_kind=reward.kind, points_cost=reward.points_cost,
+                   coupon_definition_id=reward.coupon_definition_id, stock=reward.stock,
+                   per_customer_limit=reward.per_customer_limit, active=reward.active, updated_at=at).save()
+
+    def list_rewards(self) -> list[Reward]:
+        return [_reward(i) for i in RewardItem.query("REWARDS", RewardItem.sk.startswith("RW#"), consistent_read=True)]
+
+    def redeem(self, r: Redemption) -> None:
+        """One transaction: the points (conditioned on the account's version), the reward's stock (>= 1, active),
+        the customer's count (< limit), the coupon it grants, the key. Raises what failed."""
+        w, pe = r.wallet, r.points_entry
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(self._idem_item(r.idempotency), condition=IdempotencyItem.pk.does_not_exist())
+                tw.update(WalletItem(*wallet_key(w.user_id)), actions=[
+                    WalletItem.kind.set("wallet"), WalletItem.user_id.set(w.user_id),
+                    WalletItem.currency.set(WalletItem.currency | w.currency),
+                    WalletItem.cash.set(WalletItem.cash | 0), WalletItem.bonus.set(WalletItem.bonus | 0),
+                    WalletItem.version.set(WalletItem.version | 0),
+                    WalletItem.points.set(pe.after.as_doc()), WalletItem.points_version.set(pe.seq),
+                ], condition=_points_version_is(w.points.version), add_version_condition=False)
+                tw.save(PointsEntryItem(
+                    *points_entry_key(pe.user_id, pe.seq), kind="points_entry", user_id=pe.user_id, seq=pe.seq,
+                    entry_id=pe.entry_id, type=pe.type, spent=pe.spent, delta=pe.delta, after=pe.after.as_doc(),
+                    refs=dict(pe.refs), created_at=pe.created_at), condition=PointsEntryItem.pk.does_not_exist())
+                tw.update(RewardItem(*reward_key(r.reward.reward_id)), actions=[RewardItem.stock.add(-1)],
+                          condition=RewardItem.pk.exists() & (RewardItem.stock >= 1) & (RewardItem.active == True),  # noqa: E712
+                          add_version_condition=False)
+                tw.update(RedemptionsItem(*redemptions_key(r.reward.reward_id, w.user_id)),
+                          actions=[RedemptionsItem.kind.set("redemptions"), RedemptionsItem.redeemed.add(1)],
+                          condition=RedemptionsItem.redeemed.does_not_exist()
+                          | (RedemptionsItem.redeemed < r.reward.per_customer_limit), add_version_condition=False)
+                if r.coupon is not None:
+                    c = r.coupon
+                    tw.save(CouponItem(*coupon_key(c.user_id, c.coupon_id), kind="coupon", coupon_id=c.coupon_id,
+                                       user_id=c.user_id, terms=c.terms.as_dict(), state=c.state,
+                                       granted_at=c.granted_at), condition=CouponItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            labels = ["idempotency", "wallet", "points_entry", "reward", "redemptions", "coupon"]
+            failed = {label for label, reason in zip(labels, exc.cancellation_reasons or [])
+                      if reason is not None and reason.code not in (None, "None")}
+            if "idempotency" in failed:
+                raise IdempotencyKeyTaken() from exc
+            if "reward" in failed:
+                raise OutOfStock(r.reward.reward_id) from exc
+            if "redemptions" in failed:
+                raise PaymentRefused("redemption_limit_reached", "this reward's limit per customer is reached",
+                                     reward_id=r.reward.reward_id) from exc
+            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
+                raise WalletChanged(None) from exc
             raise
 
     def list_coupons(self, user_id: str) -> list[Coupon]:

@@ -21,6 +21,8 @@ Keys (``{}`` are ids):
   CD#{definition}    / DEFINITION      a coupon definition
   CD#{definition}    / BUDGET#{shard}  what is left of one shard of its budget
   CD#{definition}    / GRANTS#{user}   how many of it a customer was granted
+  REWARDS            / RW#{reward_id}  the points catalogue (one small partition, read-mostly)
+  RW#{reward_id}     / BY#{user}       how many times a customer redeemed it
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
 """
@@ -101,6 +103,7 @@ class WalletItem(LedgerItem):
     held_cash = NumberAttribute(default=0)
     held_bonus = NumberAttribute(default=0)
     points = JSONAttribute(null=True)  # the points account (chalicelib.domain.points.PointsAccount.as_doc)
+    points_version = NumberAttribute(null=True)  # = points["version"]: the condition of every points change
     updated_at = UnicodeAttribute(null=True)
 
 
@@ -253,6 +256,28 @@ class CouponItem(LedgerItem):
     budget_shard = NumberAttribute(null=True)
 
 
+class RewardItem(LedgerItem):
+    """A reward of the points catalogue; ``stock`` is what is left."""
+
+    Meta = _meta()
+    reward_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    reward_kind = UnicodeAttribute()
+    points_cost = NumberAttribute()
+    coupon_definition_id = UnicodeAttribute(null=True)
+    stock = NumberAttribute()
+    per_customer_limit = NumberAttribute()
+    active = BooleanAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class RedemptionsItem(LedgerItem):
+    """How many times a customer redeemed a reward (its per-customer limit)."""
+
+    Meta = _meta()
+    redeemed = NumberAttribute()
+
+
 class CheckoutItem(LedgerItem):
     Meta = _meta()
     checkout_id = UnicodeAttribute()
@@ -331,6 +356,14 @@ def coupon_budget_key(definition_id: str, shard: int) -> tuple[str, str]:
 
 def coupon_grants_key(definition_id: str, user_id: str) -> tuple[str, str]:
     return f"CD#{definition_id}", f"GRANTS#{user_id}"
+
+
+def reward_key(reward_id: str) -> tuple[str, str]:
+    return "REWARDS", f"RW#{reward_id}"
+
+
+def redemptions_key(reward_id: str, user_id: str) -> tuple[str, str]:
+    return f"RW#{reward_id}", f"BY#{user_id}"
 
 
 def checkout_key(checkout_id: str) -> tuple[str, str]:

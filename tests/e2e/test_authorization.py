@@ -86,6 +86,10 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/wallet/entries"): any_signed_in(OK),
     ("GET", "/v1/points"): any_signed_in(OK),
     ("GET", "/v1/coupons"): any_signed_in(OK),
+    ("GET", "/v1/rewards"): any_signed_in(OK),
+    ("PUT", "/v1/admin/rewards/{reward_id}"): admin_only(OK),
+    # a gift of 1 point; every caller who may redeem it has points (the owner's and everyone's own)
+    ("POST", "/v1/rewards/{reward_id}/redemptions"): any_signed_in(CREATED),
     # a definition of the merchant's (merchant_id set): its staff and admins manage it
     ("PUT", "/v1/coupon-definitions/{definition_id}"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
     ("GET", "/v1/coupon-definitions/{definition_id}"): row(NO_DEFINITION, NO_DEFINITION, OK, NO_DEFINITION, OK, OK),
@@ -184,6 +188,7 @@ class World:
     webhook_secret: str  # the one the running app checks
     checkout_id: str  # an open checkout of the owner's
     definition_id: str  # a coupon definition of the merchant's
+    reward_id: str  # a gift of 1 point, in ample stock
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +221,7 @@ def world(api) -> World:
                  payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000,
                  webhook_secret=api.info.webhook_secret,
                  checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
-                 definition_id=_define(api, merchant_id))
+                 definition_id=_define(api, merchant_id), reward_id=_reward(api))
 
 
 def coupon_terms(merchant_id: str, name: str = "10 off") -> dict[str, Any]:
@@ -229,6 +234,16 @@ def _define(api, merchant_id: str) -> str:
     r = api.request("PUT", f"/v1/coupon-definitions/{definition_id}", api.admin(), coupon_terms(merchant_id))
     assert r.status_code == 200, r.text
     return definition_id
+
+
+GIFT = {"name": "sticker", "kind": "gift", "points_cost": 1, "stock": 10_000, "per_customer_limit": 1000}
+
+
+def _reward(api) -> str:
+    reward_id = f"rw-authz-{uuid.uuid4().hex[:8]}"
+    r = api.request("PUT", f"/v1/admin/rewards/{reward_id}", api.admin(), GIFT)
+    assert r.status_code == 200, r.text
+    return reward_id
 
 
 def test_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world):
@@ -260,7 +275,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     method, path = route
     key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
               "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
-              "checkout_id": w.checkout_id, "definition_id": w.definition_id}
+              "checkout_id": w.checkout_id, "definition_id": w.definition_id, "reward_id": w.reward_id}
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
@@ -275,6 +290,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): {"min_order_amount": 0},
         ("PUT", "/v1/coupon-definitions/{definition_id}"): coupon_terms(w.merchant_id, f"renamed by {caller}"),
         ("POST", "/v1/coupon-definitions/{definition_id}/grants"): {"user_ids": [w.owner.user_id]},
+        ("PUT", "/v1/admin/rewards/{reward_id}"): {**GIFT, "name": f"renamed by {caller}"},
         ("POST", "/v1/payments/{payment_id}/refunds"): {"amount": 1, "reason": f"authz by {caller}"},
         ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
                                                              "reason": f"authz by {caller}"},
@@ -288,6 +304,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         concrete = path.format(payment_id=held.json()["payment_id"])
         if route[1].endswith("capture"):
             bodies[route] = {}
+    if route == ("POST", "/v1/rewards/{reward_id}/redemptions") and caller in AUTHENTICATED:
+        _points_for(api, w.users[caller])  # before the state is taken: earning is not the cell's doing
     if route == ("POST", "/v1/payments"):  # a fresh checkout of the owner's for every cell
         bodies[route] = {"checkout_id": api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
                                                           order_id=f"o-authz-pay-{tag}")["checkout_id"]}
@@ -444,6 +462,29 @@ def check_void(api, w, caller, body, before, after, bi, ai):
     assert after["owner_wallet"]["held"]["total"] == before["owner_wallet"]["held"]["total"] - 10
 
 
+def _points_for(api, user) -> None:
+    """At least one available point (a ¥1 payment; the local stack's return window is 0)."""
+    if api.get("/v1/points", user).json()["available"] >= 1:
+        return
+    api.fund(user, 100)
+    assert api.pay(user, 100).status_code == 201
+
+
+def check_rewards(api, w, caller, body, before, after, bi, ai):
+    assert w.reward_id in {r["reward_id"] for r in body["rewards"]}
+    unchanged(bi, ai, before, after)
+
+
+def check_put_reward(api, w, caller, body, before, after, bi, ai):
+    assert body["reward_id"] == w.reward_id and body["name"] == f"renamed by {caller}"
+    assert after == before
+
+
+def check_redeem(api, w, caller, body, before, after, bi, ai):
+    assert body["reward_id"] == w.reward_id and body["points_spent"] == 1 and body["coupon_id"] is None
+    assert after["owner_balance"] == before["owner_balance"]  # points, not money
+
+
 def check_coupons(api, w, caller, body, before, after, bi, ai):
     assert body["user_id"] == w.users[caller].user_id and isinstance(body["coupons"], list)
     unchanged(bi, ai, before, after)
@@ -506,6 +547,9 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/wallet/entries"): check_own_wallet,
     ("GET", "/v1/points"): check_own_wallet,
     ("GET", "/v1/coupons"): check_coupons,
+    ("GET", "/v1/rewards"): check_rewards,
+    ("PUT", "/v1/admin/rewards/{reward_id}"): check_put_reward,
+    ("POST", "/v1/rewards/{reward_id}/redemptions"): check_redeem,
     ("PUT", "/v1/coupon-definitions/{definition_id}"): check_put_definition,
     ("GET", "/v1/coupon-definitions/{definition_id}"): check_get_definition,
     ("POST", "/v1/coupon-definitions/{definition_id}/grants"): check_grant,

@@ -95,6 +95,8 @@ ROUTES: dict[str, Route] = {
                                lambda w: dict(COUPON_TERMS), ("value",), "kind", False),
     "grants": Route("POST", lambda w: "/v1/coupon-definitions/cd-bad-input/grants", "admin",
                     lambda w: {"user_ids": [w.customer.user_id]}, None, "user_ids", True),
+    "reward": Route("PUT", lambda w: f"/v1/admin/rewards/rw-bad-{uuid.uuid4().hex[:8]}", "admin",
+                    lambda w: {"name": "mug", "kind": "gift", "points_cost": 100, "stock": 5}, None, "kind", False),
     "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
                    lambda w: {"allow_partial": False}, None, "", False),
     "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
@@ -221,6 +223,16 @@ def amount_cases(route: str) -> dict[str, Case]:
             "points_float": Case(400, "invalid_request", set={("points",): 1.5}),
             "points_more_than_available": Case(422, "insufficient_points", set={("points",): 10 ** 12}),
             "capture_null": Case(400, "invalid_request", set={("capture",): None}),
+        })
+    if route == "reward":
+        cases.update({
+            "points_cost_zero": Case(400, "invalid_request", set={("points_cost",): 0}),
+            "points_cost_float": Case(400, "invalid_request", set={("points_cost",): 1.5}),
+            "stock_negative": Case(400, "invalid_request", set={("stock",): -1}),
+            "coupon_without_definition": Case(400, "invalid_request", set={("kind",): "coupon"}),
+            "coupon_of_unknown_definition": Case(404, "coupon_definition_not_found",
+                                                 set={("kind",): "coupon", ("coupon_definition_id",): "cd-nope"}),
+            "gift_with_definition": Case(400, "invalid_request", set={("coupon_definition_id",): "cd-bad-input"}),
         })
     if route == "grants":
         cases.update({

@@ -128,3 +128,59 @@ def test_a_budget_of_five_is_used_five_times_when_twelve_customers_pay_at_once(a
     used = [c for c in customers if coupon_of(api, c, definition_id)["state"] == "used"]
     assert len(used) == 5
     assert sum(api.balance(c)["total"] for c in customers) == 12 * 1000 - 5 * 700
+
+
+# ---- the points catalogue ------------------------------------------------------------------
+
+def reward(api, **fields):
+    reward_id = f"rw-{uuid.uuid4().hex[:8]}"
+    body = {"name": "a mug", "kind": "gift", "points_cost": 100, "stock": 3, "per_customer_limit": 1, **fields}
+    r = api.request("PUT", f"/v1/admin/rewards/{reward_id}", api.admin(), body)
+    assert r.status_code == 200, r.text
+    return reward_id
+
+
+def earn_points(api, customer, points):
+    """Points from a payment of points x ¥1 (the local stack's return window is 0)."""
+    api.fund(customer, points * 100)
+    assert api.pay(customer, points * 100).status_code == 201
+    assert api.get("/v1/points", customer).json()["available"] >= points
+
+
+def redeem(api, customer, reward_id, key=None):
+    return api.post(f"/v1/rewards/{reward_id}/redemptions", customer, key=key or str(uuid.uuid4()))
+
+
+def test_redeeming_a_coupon_reward_spends_points_and_grants_the_coupon_once(api):
+    definition_id = define(api)
+    reward_id = reward(api, kind="coupon", coupon_definition_id=definition_id, points_cost=150)
+    customer = api.unique_user("redeem")
+    earn_points(api, customer, 200)
+    assert reward_id in {r["reward_id"] for r in api.get("/v1/rewards", customer).json()["rewards"]}
+    r = redeem(api, customer, reward_id, key="redeem-once")
+    assert r.status_code == 201, r.text
+    again = redeem(api, customer, reward_id, key="redeem-once")
+    assert again.status_code == 201 and again.json() == r.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert api.get("/v1/points", customer).json()["available"] == 50
+    assert coupon_of(api, customer, definition_id)["coupon_id"] == r.json()["coupon_id"]
+    limit = redeem(api, customer, reward_id)
+    assert limit.status_code == 422 and limit.json()["error"]["code"] == "redemption_limit_reached"
+
+
+def test_a_reward_is_never_redeemed_beyond_its_stock_or_the_points_held(api):
+    reward_id = reward(api, stock=2, points_cost=100)
+    customers = [api.unique_user(f"stock-{i}") for i in range(4)]
+    for c in customers:
+        earn_points(api, c, 100)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda c: redeem(api, c, reward_id), customers))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201, 201, 409, 409], [r.text for r in results]
+    assert {r.json()["error"]["code"] for r in results if r.status_code == 409} == {"out_of_stock"}
+    stock = {r["reward_id"]: r["stock"] for r in api.get("/v1/rewards", customers[0]).json()["rewards"]}
+    assert stock[reward_id] == 0
+    poor = api.unique_user("no-points")
+    r = redeem(api, poor, reward(api, points_cost=1))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "insufficient_points"
+    report = api.post("/v1/admin/reconciliations", api.admin(), key=str(uuid.uuid4())).json()
+    assert [m for m in report["mismatches"] if m["user_id"] in {c.user_id for c in customers}] == []

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, checkouts, coupons, merchant_rules, payments, topups, wallets
+from chalicelib.services import admin, checkouts, coupons, merchant_rules, payments, rewards, topups, wallets
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
@@ -62,7 +62,7 @@ def called(store, monkeypatch):
     return names
 
 
-def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called):
+def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, monkeypatch):
     user = f"u-{uuid.uuid4().hex[:8]}"
     req = lambda key: IdempotentRequest(user, key, "h-" + key)  # noqa: E731
     admin.put_merchant(store, "m-iam", "Shop", "active")
@@ -103,6 +103,17 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called):
     coupons.get_definition(store, operator, f"cd-{user}")
     coupons.grant(store, operator, IdempotentRequest("op", f"g-{user}", "h"), f"cd-{user}", [user])
     coupons.list_coupons(store, user, None)
+    rewards.put_reward(store, operator, f"rw-{user}", {"name": "mug", "kind": "coupon", "points_cost": 1,
+                                                       "coupon_definition_id": f"cd-{user}", "stock": 5,
+                                                       "per_customer_limit": 1, "active": True})
+    rewards.list_rewards(store, Principal(user))
+    from datetime import timedelta
+
+    from chalicelib.services import clock
+
+    week_later = clock.now() + timedelta(days=8)  # the points the payment earned are available
+    monkeypatch.setattr(clock, "now", lambda: week_later)
+    assert rewards.redeem(store, LedgerPolicy(), Principal(user), req("redeem"), f"rw-{user}").status_code == 201
     store.list_entries(user, 10, None, "top_up")
     store.get_idempotency(user, "p")
     assert store.health()
