@@ -91,6 +91,9 @@ class CouponDefinitionRequest(Strict):
     per_customer_limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
     budget_count: Optional[Annotated[StrictInt, Field(ge=1, le=10**9)]] = None
     budget_amount: Optional[Fen] = None
+    budget_shards: Annotated[StrictInt, Field(ge=1, le=64, description=(
+        "counters the budget is split over (fixed at creation): more spread many payers' writes, "
+        "fewer keep the last uses from being spread thin"))] = 8
 
 
 class GrantRequest(Strict):
@@ -333,6 +336,7 @@ class CouponDefinitionOut(Out):
     per_customer_limit: int
     budget_count: Optional[int]
     budget_amount: Optional[int]
+    budget_shards: int
     version: int
 
 

@@ -5,7 +5,8 @@ its definition's terms (so a payment reads the coupon alone), lives in its custo
 and is ``available``, ``held`` (by an authorization), ``used`` or ``expired``.
 
 A budget (a count of uses and/or an amount of discount) shared by every payer is split into
-``BUDGET_SHARDS`` counters; a payment takes from one shard in its own transaction, so no single
+``budget_shards`` counters (``BUDGET_SHARDS`` by default); a payment takes from one shard, chosen at
+random among those it has not found spent, in its own transaction, so no single
 item takes every payer's write, and the budget is never overspent: each shard's counters are
 conditions of the transaction (see docs/checkout.md for what it costs a payment).
 """
@@ -34,6 +35,7 @@ class CouponTerms:
     valid_to: str
     counts_uses: bool = False  # a use takes one from the shared budget's count
     counts_amount: bool = False  # a use takes its discount from the shared budget's amount
+    budget_shards: int = BUDGET_SHARDS
 
     @property
     def budgeted(self) -> bool:
@@ -43,7 +45,8 @@ class CouponTerms:
         return {"definition_id": self.definition_id, "name": self.name, "kind": self.kind, "value": self.value,
                 "max_discount": self.max_discount, "min_spend": self.min_spend, "merchant_id": self.merchant_id,
                 "balance_pay_only": self.balance_pay_only, "valid_from": self.valid_from, "valid_to": self.valid_to,
-                "counts_uses": self.counts_uses, "counts_amount": self.counts_amount}
+                "counts_uses": self.counts_uses, "counts_amount": self.counts_amount,
+                "budget_shards": self.budget_shards}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CouponTerms":

@@ -43,11 +43,13 @@ def put_definition(store: Any, principal: Principal, definition_id: str, body: d
             definition_id=definition_id, name=body["name"], kind=body["kind"], value=body["value"],
             max_discount=body.get("max_discount"), min_spend=body["min_spend"], merchant_id=merchant_id,
             balance_pay_only=body["balance_pay_only"], valid_from=body["valid_from"], valid_to=body["valid_to"],
-            counts_uses=body.get("budget_count") is not None, counts_amount=body.get("budget_amount") is not None)
+            counts_uses=body.get("budget_count") is not None, counts_amount=body.get("budget_amount") is not None,
+            budget_shards=current.terms.budget_shards if current else body.get("budget_shards") or BUDGET_SHARDS)
         d = CouponDefinition(terms=terms, per_customer_limit=body["per_customer_limit"],
                              budget_count=body.get("budget_count"), budget_amount=body.get("budget_amount"),
                              version=(current.version if current else 0) + 1)
-        shards = list(zip(shard_allotments(d.budget_count), shard_allotments(d.budget_amount)))
+        n = terms.budget_shards
+        shards = list(zip(shard_allotments(d.budget_count, n), shard_allotments(d.budget_amount, n)))
         try:
             store.put_coupon_definition(d, utc_now(), shards)
         except RulesChanged:

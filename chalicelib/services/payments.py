@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..domain.checkout import format_time, parse_time
-from ..domain.coupons import BUDGET_SHARDS
 from ..domain.errors import AmountExceedsLimit, BudgetShardExhausted, CheckoutExpired, Forbidden, NotFound, \
     OrderAlreadyPaid, PaymentRefused, PaymentStateConflict
 from ..domain.ledger import apply_delta, split_refund, split_spend
@@ -85,7 +84,7 @@ def pay(
             coupon = snap.coupon
             shard = None
             if coupon.terms.budgeted:
-                left = [i for i in range(BUDGET_SHARDS) if i not in exhausted]
+                left = [i for i in range(coupon.terms.budget_shards) if i not in exhausted]
                 if not left:
                     raise PaymentRefused("coupon_budget_exhausted", "the coupon's budget is spent",
                                          coupon_id=coupon.coupon_id)
