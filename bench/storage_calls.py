@@ -105,6 +105,7 @@ def main(stack_json: str, out_json: str) -> int:
 
     info = StackInfo(**json.loads(Path(stack_json).read_text()))
     os.environ.update(app_environment(info, local_stage_env()))
+    os.environ["POINTS_RETURN_WINDOW_DAYS"] = "0"  # points earned by the warm-up payments can be spent below
     os.chdir(ROOT)
     result: dict[str, Any] = {}
 
@@ -165,10 +166,13 @@ def main(stack_json: str, out_json: str) -> int:
     assert webhook(raw)[0] == 200
     service = issue_token(info, "bench-order-service", ["service"])
 
-    def open_checkout() -> str:
-        st, c = call("POST", "/v1/checkouts", service, checkout_body(user_id), str(uuid.uuid4()))
+    def open_checkout_of(amount: int) -> str:
+        st, c = call("POST", "/v1/checkouts", service, checkout_body(user_id, amount), str(uuid.uuid4()))
         assert st == 201, c
         return c["checkout_id"]
+
+    def open_checkout() -> str:
+        return open_checkout_of(PAY_AMOUNT)
 
     status, body = call("POST", "/v1/payments", customer, json.loads(pay_body(open_checkout())), str(uuid.uuid4()))
     assert status == 201, body
@@ -253,6 +257,38 @@ def main(stack_json: str, out_json: str) -> int:
     measure("pay", pay, 201)
     measure("pay (idempotent replay)", lambda: call("POST", "/v1/payments", customer, state["last_pay"][1],
                                                      state["last_pay"][0]), 201)
+
+    # everything at once: the merchant's rules (discount, daily limit), a budgeted coupon, points, a hold
+    st, _ = call("PUT", f"/v1/merchants/{MERCHANT}/balance-rules", merchant_user,
+                 {"balance_pay_discount": {"percent": 5, "max_amount": 500}, "daily_limit": 10**9})
+    assert st == 200
+    definition = f"cd-calls-{uuid.uuid4().hex[:6]}"
+    st, _ = call("PUT", f"/v1/coupon-definitions/{definition}", admin, {
+        "name": "calls", "kind": "amount_off", "value": 5, "min_spend": 0, "valid_from": "2026-01-01T00:00:00Z",
+        "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 10, "budget_count": 1000})
+    assert st == 200
+    for _ in range(8):
+        st, _ = call("POST", f"/v1/coupon-definitions/{definition}/grants", admin, {"user_ids": [user_id]},
+                     str(uuid.uuid4()))
+        assert st == 201
+    st, listed = call("GET", "/v1/coupons?state=available", customer)
+    coupons = [c["coupon_id"] for c in listed["coupons"] if c["definition_id"] == definition]
+    big = [open_checkout_of(10_000) for _ in range(8)]
+    st, body = call("POST", "/v1/payments", customer, {"checkout_id": open_checkout_of(30_000)}, str(uuid.uuid4()))
+    assert st == 201, body  # ¥300 paid by balance: 285 points (after the 5 % discount) to spend below
+    st, body = call("POST", f"/v1/checkouts/{big[-1]}/quote", customer, {})  # the rules are cached again
+    assert st == 200, body
+
+    def everything(capture: bool) -> tuple[int, Any]:
+        body = {"checkout_id": big.pop(), "coupon_id": coupons.pop(), "points": 10, "capture": capture}
+        return call("POST", "/v1/payments", customer, body, str(uuid.uuid4()))
+
+    measure("quote with rules, coupon and points",
+            lambda: call("POST", f"/v1/checkouts/{big[-1]}/quote", customer, {"coupon_id": coupons[-1], "points": 10}),
+            200, check=lambda p: p.get("payable") is True)
+    measure("pay with rules, coupon and points", lambda: everything(True), 201)
+    measure("pay with rules, coupon, points and a hold", lambda: everything(False), 201,
+            check=lambda p: p.get("status") == "authorized")
 
     def topup_create() -> tuple[int, Any]:
         status, t, raw = topup(10_000)
