@@ -322,7 +322,7 @@ class SettlementOut(Out):
     updated_at: str
 
 
-class CouponDefinitionOut(Out):
+class CouponTermsOut(Out):
     definition_id: str
     name: str
     kind: str
@@ -333,6 +333,9 @@ class CouponDefinitionOut(Out):
     balance_pay_only: bool
     valid_from: str
     valid_to: str
+
+
+class CouponDefinitionOut(CouponTermsOut):
     per_customer_limit: int
     budget_count: Optional[int]
     budget_amount: Optional[int]
@@ -351,18 +354,8 @@ class GrantOut(Out):
     skipped: list[GrantSkip]
 
 
-class CouponOut(Out):
+class CouponOut(CouponTermsOut):
     coupon_id: str
-    definition_id: str
-    name: str
-    kind: str
-    value: int
-    max_discount: Optional[int]
-    min_spend: int
-    merchant_id: Optional[str]
-    balance_pay_only: bool
-    valid_from: str
-    valid_to: str
     state: Literal["available", "held", "used", "expired"]
     payment_id: Optional[str]
     granted_at: str

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Any, Callable, Iterable
 
 from ..domain.ledger import adjustment_delta, apply_delta
-from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, Wallet, new_id, utc_now
+from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, new_id, utc_now
 from ..domain.money import Lots
 from ..observability import capture_method
 from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty

@@ -1,17 +1,17 @@
 """Checkouts: the merchant opens one for its priced order; its customer reads, quotes and pays it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.checkout import Checkout, Line, format_time
-from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, IdempotencyKeyTaken, NotFound, \
+from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, NotFound, \
     OrderAlreadyPaid, PaymentStateConflict
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..observability import capture_method
 from . import clock
-from .common import IdempotentRequest, LedgerPolicy, Outcome, replay, wallet_or_empty
+from .common import IdempotentRequest, LedgerPolicy, Outcome, record_once, replay, wallet_or_empty
 from .merchant_rules import ConfigCache
 
 
@@ -67,15 +67,8 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
     ttl = policy.checkout_ttl_seconds if expires_in_seconds is None else expires_in_seconds
     checkout = Checkout(**{**checkout.__dict__, "created_at": format_time(now),
                            "expires_at": format_time(now + timedelta(seconds=ttl))})
-    outcome = Outcome(201, checkout.as_view())
-    try:
-        store.create_checkout(checkout, request.record(outcome))
-    except IdempotencyKeyTaken:
-        previous = replay(store.get_idempotency(request.scope, request.key), request)
-        if previous is None:
-            raise
-        return previous
-    return outcome
+    return record_once(store, request, Outcome(201, checkout.as_view()),
+                       lambda rec: store.create_checkout(checkout, rec))
 
 
 @capture_method

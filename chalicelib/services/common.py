@@ -102,6 +102,20 @@ def replay(record: IdempotencyRecord | None, request: IdempotentRequest) -> Outc
     return Outcome(record.status_code, record.body, replayed=True)
 
 
+def record_once(store: "LedgerStore", request: IdempotentRequest, outcome: Outcome,
+                write: Callable[[IdempotencyRecord], None]) -> Outcome:
+    """Commit ``write`` (whose transaction records the key with ``outcome``); if the same key committed first,
+    answer with that request's recorded outcome instead."""
+    try:
+        write(request.record(outcome))
+    except IdempotencyKeyTaken:
+        previous = replay(store.get_idempotency(request.scope, request.key), request)
+        if previous is None:  # the winner's record must exist once its transaction committed
+            raise
+        return previous
+    return outcome
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The error envelope, for an answer a use case commits together with its effect (and replays)."""
     return {"error": {"code": code, "message": message, "details": details or {}}}

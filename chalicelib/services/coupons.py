@@ -5,12 +5,12 @@ import hashlib
 from typing import Any
 
 from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
-from ..domain.errors import ConcurrentUpdate, Forbidden, IdempotencyKeyTaken, InvalidRequest, NotFound, \
+from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
     PaymentStateConflict, RulesChanged
 from ..domain.model import Principal, utc_now
 from ..observability import capture_method
 from . import clock
-from .common import IdempotentRequest, Outcome, replay
+from .common import IdempotentRequest, Outcome, record_once, replay
 
 COUPON_STATES = ("available", "held", "used", "expired")
 
@@ -100,15 +100,9 @@ def grant(store: Any, principal: Principal, request: IdempotentRequest, definiti
             granted += 1
         else:
             skipped.append({"user_id": user_id, "code": why})
-    outcome = Outcome(201, {"definition_id": definition_id, "granted": granted, "skipped": skipped})
-    try:
-        store.put_idempotency(request.record(outcome))
-    except IdempotencyKeyTaken:  # the same request ran at once and recorded first: its answer is the answer
-        previous = replay(store.get_idempotency(request.scope, request.key), request)
-        if previous is None:
-            raise
-        return previous
-    return outcome
+    # the same request may have run at once and recorded first: then its answer is the answer
+    return record_once(store, request, Outcome(201, {"definition_id": definition_id, "granted": granted,
+                                                     "skipped": skipped}), store.put_idempotency)
 
 
 @capture_method

@@ -7,13 +7,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..domain.coupons import Coupon, Redemption, Reward
-from ..domain.errors import ConcurrentUpdate, Forbidden, IdempotencyKeyTaken, InvalidRequest, NotFound, \
+from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
     PaymentRefused, WalletChanged
 from ..domain.model import Principal, new_id, utc_now
 from ..domain.points import PointsEntry
 from ..observability import capture_method
 from . import clock
-from .common import IdempotentRequest, LedgerPolicy, Outcome, replay, wallet_or_empty
+from .common import IdempotentRequest, LedgerPolicy, Outcome, record_once, replay, wallet_or_empty
 
 
 @capture_method
@@ -78,17 +78,9 @@ def redeem(store: Any, policy: LedgerPolicy, principal: Principal, request: Idem
                             created_at=utc_now(), spent=reward.points_cost, refs={"reward_id": reward_id})
         body = {"redemption_id": entry.entry_id, "reward_id": reward_id, "points_spent": reward.points_cost,
                 "points_available": entry.after.available, "coupon_id": coupon.coupon_id if coupon else None}
-        outcome = Outcome(201, body)
         try:
-            store.redeem(Redemption(wallet=wallet, reward=reward, points_entry=entry,
-                                    idempotency=request.record(outcome), coupon=coupon))
-        except IdempotencyKeyTaken:
-            previous = replay(store.get_idempotency(request.scope, request.key), request)
-            if previous is None:
-                raise
-            return previous
+            return record_once(store, request, Outcome(201, body), lambda rec: store.redeem(Redemption(
+                wallet=wallet, reward=reward, points_entry=entry, idempotency=rec, coupon=coupon)))
         except WalletChanged:  # the points account moved meanwhile: read again
             time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))
-            continue
-        return outcome
     raise ConcurrentUpdate(policy.max_attempts)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
-from ..domain.errors import AmountMismatch, BalanceLimitExceeded, IdempotencyKeyTaken, NotFound, TopupNotPending
+from ..domain.errors import AmountMismatch, BalanceLimitExceeded, NotFound, TopupNotPending
 from ..domain.ledger import apply_delta
 from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id, utc_now
 from ..domain.money import Lots
 from ..observability import capture_method
-from .common import IdempotentRequest, LedgerStore, Outcome, replay, run_movement, wallet_or_empty
+from .common import IdempotentRequest, LedgerStore, Outcome, record_once, replay, run_movement, wallet_or_empty
 
 
 @capture_method
@@ -29,15 +29,7 @@ def create_topup(
         topup_id=new_id("top"), user_id=principal.user_id, amount=amount, channel=channel,
         status="pending", created_at=utc_now(),
     )
-    outcome = Outcome(201, topup.as_view())
-    try:
-        store.create_topup(topup, request.record(outcome))
-    except IdempotencyKeyTaken:
-        previous = replay(store.get_idempotency(request.scope, request.key), request)
-        if previous is None:
-            raise
-        return previous
-    return outcome
+    return record_once(store, request, Outcome(201, topup.as_view()), lambda rec: store.create_topup(topup, rec))
 
 
 @capture_method

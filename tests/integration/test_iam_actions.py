@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from chalicelib.domain.model import Merchant, Principal
+from chalicelib.domain.model import Principal
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
 from chalicelib.services import admin, checkouts, coupons, merchant_rules, payments, rewards, topups, wallets

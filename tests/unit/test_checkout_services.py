@@ -9,7 +9,7 @@ from chalicelib.domain.checkout import Line
 from chalicelib.domain.errors import CheckoutExpired, Forbidden, NotFound, PaymentRefused, RulesChanged
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import checkouts, clock, merchant_rules, payments
+from chalicelib.services import checkouts, merchant_rules, payments
 from chalicelib.services.common import IdempotentRequest, LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 
@@ -31,14 +31,6 @@ def store():
     s.put_merchant(Merchant("m1", "Shop"), "t")
     fund(s, "alice", 10_000)
     return s
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """Set the use cases' clock: at(datetime)."""
-    def set_clock(moment: datetime) -> None:
-        monkeypatch.setattr(clock, "now", lambda: moment)
-    return set_clock
 
 
 def open_checkout(store, n: int, ttl=None) -> str:

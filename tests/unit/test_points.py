@@ -30,11 +30,9 @@ def store():
 
 
 @pytest.fixture
-def at(monkeypatch):
-    def set_clock(moment: datetime) -> None:
-        monkeypatch.setattr(clock, "now", lambda: moment)
-    set_clock(T0)
-    return set_clock
+def at(at):
+    at(T0)  # every test here starts at T0
+    return at
 
 
 def pay(store, amount, points=0, n=[0], **options):

@@ -8,7 +8,6 @@ import pytest
 from chalicelib.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
-    InsufficientFunds,
     NotFound,
     OrderAlreadyPaid,
     PaymentRefused,
