@@ -166,8 +166,8 @@ def main(stack_json: str, out_json: str) -> int:
     assert webhook(raw)[0] == 200
     service = issue_token(info, "bench-order-service", ["service"])
 
-    def open_checkout_of(amount: int) -> str:
-        st, c = call("POST", "/v1/checkouts", service, checkout_body(user_id, amount), str(uuid.uuid4()))
+    def open_checkout_of(amount: int, merchant_id: str = MERCHANT) -> str:
+        st, c = call("POST", "/v1/checkouts", service, checkout_body(user_id, amount, merchant_id), str(uuid.uuid4()))
         assert st == 201, c
         return c["checkout_id"]
 
@@ -258,8 +258,12 @@ def main(stack_json: str, out_json: str) -> int:
     measure("pay (idempotent replay)", lambda: call("POST", "/v1/payments", customer, state["last_pay"][1],
                                                      state["last_pay"][0]), 201)
 
-    # everything at once: the merchant's rules (discount, daily limit), a budgeted coupon, points, a hold
-    st, _ = call("PUT", f"/v1/merchants/{MERCHANT}/balance-rules", merchant_user,
+    # everything at once: a merchant's rules (discount, daily limit), a budgeted coupon, points, a hold;
+    # a merchant of its own, so the other benchmarks' payments are not discounted
+    ruled = f"{MERCHANT}-rules"
+    st, _ = call("PUT", f"/v1/admin/merchants/{ruled}", admin, {"name": ruled})
+    assert st == 200
+    st, _ = call("PUT", f"/v1/merchants/{ruled}/balance-rules", admin,
                  {"balance_pay_discount": {"percent": 5, "max_amount": 500}, "daily_limit": 10**9})
     assert st == 200
     definition = f"cd-calls-{uuid.uuid4().hex[:6]}"
@@ -273,8 +277,9 @@ def main(stack_json: str, out_json: str) -> int:
         assert st == 201
     st, listed = call("GET", "/v1/coupons?state=available", customer)
     coupons = [c["coupon_id"] for c in listed["coupons"] if c["definition_id"] == definition]
-    big = [open_checkout_of(10_000) for _ in range(8)]
-    st, body = call("POST", "/v1/payments", customer, {"checkout_id": open_checkout_of(30_000)}, str(uuid.uuid4()))
+    big = [open_checkout_of(10_000, ruled) for _ in range(8)]
+    st, body = call("POST", "/v1/payments", customer, {"checkout_id": open_checkout_of(30_000, ruled)},
+                    str(uuid.uuid4()))
     assert st == 201, body  # ¥300 paid by balance: 285 points (after the 5 % discount) to spend below
     st, body = call("POST", f"/v1/checkouts/{big[-1]}/quote", customer, {})  # the rules are cached again
     assert st == 200, body
