@@ -28,6 +28,11 @@ os.environ["LEDGER_TABLE"] = aws_env.TABLE
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory):
     """moto server + table + user pool + chalice local (fault injection on), stopped after the session."""
+    yield from test_stack(tmp_path_factory)
+
+
+def test_stack(tmp_path_factory):
+    """Start a local stack for tests, yield its StackInfo, stop it (a generator for fixtures of any scope)."""
     from dev.stack import LocalStack
 
     # a webhook secret of this session's own: every signing helper must use the one the app checks

@@ -242,6 +242,7 @@ class PointsEntryOut(Out):
     pending_after: int
     held_after: int
     payment_id: Optional[str] = None
+    reward_id: Optional[str] = None
     created_at: str
 
 

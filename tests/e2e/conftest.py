@@ -142,18 +142,36 @@ class Api:
                 return entries
 
 
-@pytest.fixture(scope="session")
-def api(local_stack: StackInfo) -> Api:
-    client = Api(local_stack)
+def make_api(info: StackInfo) -> Api:
+    client = Api(info)
     client.ensure_merchant("m-e2e")
     return client
+
+
+def make_ddb(info: StackInfo):
+    return boto3.client("dynamodb", endpoint_url=info.aws_endpoint, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture(scope="session")
+def api(local_stack: StackInfo) -> Api:
+    return make_api(local_stack)
 
 
 @pytest.fixture(scope="session")
 def ddb(local_stack: StackInfo):
     """Direct access to the local table, for checks behind the API's back."""
-    return boto3.client("dynamodb", endpoint_url=local_stack.aws_endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return make_ddb(local_stack)
+
+
+# A module whose cases compare the whole table before and after each request can use a stack of its own
+# (override local_stack, api and ddb at module scope with it): its table holds only its own items,
+# so those scans stay short whatever the other modules wrote.
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    from tests.conftest import test_stack
+
+    yield from test_stack(tmp_path_factory)
 
 
 def table_items(ddb, table: str) -> list[dict[str, Any]]:

@@ -165,6 +165,8 @@ def test_redeeming_a_coupon_reward_spends_points_and_grants_the_coupon_once(api)
     assert coupon_of(api, customer, definition_id)["coupon_id"] == r.json()["coupon_id"]
     limit = redeem(api, customer, reward_id)
     assert limit.status_code == 422 and limit.json()["error"]["code"] == "redemption_limit_reached"
+    [line] = [e for e in api.get("/v1/points/entries", customer).json()["entries"] if e["type"] == "redemption"]
+    assert (line["points"], line["reward_id"]) == (-150, reward_id)
 
 
 def test_a_reward_is_never_redeemed_beyond_its_stock_or_the_points_held(api):
