@@ -184,3 +184,46 @@ def test_reconciliation_scan_sees_every_wallet_with_its_entries(store):
     seen = {uid: (w, entries) for uid, w, entries, _points in store.scan()}
     wallet, entries = seen[user]
     assert wallet.lots.total == 700 and [e.seq for e in entries] == [1, 2]
+
+
+def test_a_payment_with_rules_coupon_points_and_a_hold_is_one_read_and_one_transaction_of_nine_items(
+        store, calls, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.services import clock, coupons, merchant_rules
+    from chalicelib.store.models import LedgerItem
+
+    admin_user = Principal("op", frozenset({"admin"}))
+    merchant_rules.put_rules(store, admin_user, "m1", {"balance_pay_discount": {"percent": 5, "max_amount": 100},
+                                                       "daily_limit": 10**9}, CACHE)
+    definition = f"cd-{uuid.uuid4().hex[:8]}"
+    coupons.put_definition(store, admin_user, definition, {
+        "name": "off", "kind": "amount_off", "value": 20, "min_spend": 0, "merchant_id": None,
+        "balance_pay_only": False, "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z",
+        "per_customer_limit": 1, "budget_count": 10, "budget_amount": None})
+    user = funded_user(store, 5000)
+    pay(store, user, key="earn")  # 300 fen: 2 points after the discount, pending a week
+    coupons.grant(store, admin_user, IdempotentRequest("op", f"g-{user}", "h"), definition, [user])
+    [coupon] = store.list_coupons(user)
+    week_later = clock.now() + timedelta(days=8)
+    monkeypatch.setattr(clock, "now", lambda: week_later)
+    checkout_id = open_checkout(store, user)
+    CACHE.get(store, "m1")  # a warm function
+    sent = []
+    events = LedgerItem._get_connection().connection.client.meta.events
+
+    def capture_items(model, params, **_):
+        if model.name == "TransactWriteItems":
+            sent.append(len(params["TransactItems"]))
+
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", capture_items)
+    calls.clear()
+    try:
+        out = payments.pay(store, LedgerPolicy(), CACHE, Principal(user), IdempotentRequest(user, "all", "h"),
+                           checkout_id, PayOptions(points=2, coupon_id=coupon.coupon_id, capture=False))
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", capture_items)
+    assert out.body["status"] == "authorized" and out.body["points_spent"] == 2 and out.body["coupon_id"]
+    assert dict(calls) == {"TransactGetItems": 1, "TransactWriteItems": 1}
+    # entry, key, payment, order guard, points entry; wallet, checkout, coupon, budget shard: far below 100
+    assert sent == [9]
