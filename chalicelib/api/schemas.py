@@ -110,6 +110,20 @@ class RewardRequest(Strict):
     active: bool = True
 
 
+class TierIn(Strict):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=40)]
+    threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="fen of balance spent over 12 months")]
+    points_multiplier: Annotated[float | int, Field(ge=1, le=10,
+                                                    description="points earned x this (1 to 10, two decimals)")]
+    balance_pay_discount_percent: Annotated[StrictInt, Field(ge=0, le=50)] = 0
+
+    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
+
+
+class TiersRequest(Strict):
+    tiers: Annotated[list[TierIn], Field(min_length=1, max_length=20)]
+
+
 class CouponsQuery(Strict):
     state: Optional[Literal["available", "held", "used", "expired"]] = None
 
@@ -299,6 +313,7 @@ class PaymentCreated(Out):
     status: Literal["succeeded", "authorized"]
     expires_at: Optional[str] = Field(None, description="when an authorization's hold ends unless captured")
     rules_version: int
+    tier_after: Optional[str] = Field(None, description="the tier this payment raised the customer to, if any")
     balance: BalanceOut = Field(description="the wallet after the payment")
     created_at: str
 
@@ -390,6 +405,32 @@ class RedemptionOut(Out):
     coupon_id: Optional[str]
 
 
+class TierOut(Out):
+    name: str
+    threshold: int
+    points_multiplier: float
+    balance_pay_discount_percent: int
+
+
+class TiersOut(Out):
+    version: int
+    tiers: list[TierOut]
+
+
+class DowngradeWarning(Out):
+    to_tier: Optional[str]
+    on: str
+
+
+class MembershipOut(Out):
+    user_id: str
+    tier: Optional[TierOut]
+    rolling_spend: int = Field(description="balance spent over the current month and the 11 before, in fen")
+    next_tier: Optional[TierOut]
+    to_next_tier: Optional[int]
+    downgrade_warning: Optional[DowngradeWarning]
+
+
 class CheckoutOut(Out):
     checkout_id: str
     merchant_id: str
@@ -415,6 +456,7 @@ class QuoteOut(Out):
     points: int = Field(description="points spent")
     points_value: int
     points_to_earn: int
+    tier: Optional[str] = Field(description="the membership tier the payment is priced under")
     status: Literal["succeeded", "authorized"]
     rules_version: int
     limits: list[LimitOut]

@@ -9,9 +9,12 @@ from .routing import Call, route
 from .schemas import (
     EntriesPage,
     EntriesQuery,
+    MembershipOut,
     PointsEntriesPage,
     PointsEntriesQuery,
     PointsOut,
+    TiersOut,
+    TiersRequest,
     WalletOut,
     WalletSettingsRequest,
 )
@@ -45,6 +48,25 @@ def get_points(call: Call) -> dict:
 def list_points_entries(call: Call) -> dict:
     q = call.query
     return wallets.list_points_entries(get_store(), call.caller.user_id, q.limit, q.cursor)
+
+
+@route(bp, "/v1/membership", "GET", name="getMembership",
+       summary="The caller's tier, rolling 12-month balance spend, next tier, and a coming downgrade",
+       access="user", response=MembershipOut, tag="points")
+def get_membership(call: Call) -> dict:
+    from ..services import membership
+
+    return membership.get_membership(get_store(), call.settings.currency, call.caller.user_id)
+
+
+@route(bp, "/v1/admin/tiers", "PUT", name="putTiers",
+       summary="Set the membership tiers: thresholds of 12-month balance spend, points multiplier, discount (admin)",
+       access="admin", body=TiersRequest, response=TiersOut, tag="points")
+def put_tiers(call: Call) -> dict:
+    from ..services import membership
+    from .checkouts import config_cache
+
+    return membership.put_tiers(get_store(), call.caller, [t.model_dump() for t in call.body.tiers], config_cache())
 
 
 @route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings", summary="Set the low-balance threshold",

@@ -58,6 +58,9 @@ class Wallet:
     daily_spend: dict[str, tuple[str, int]] = field(default_factory=dict)  # merchant -> (local day, spent)
     held: Lots = Lots()  # on hold for authorized payments: not spendable, not yet spent
     points: PointsAccount = PointsAccount()
+    spend_months: dict[str, int] = field(default_factory=dict)  # balance spent per UTC month (membership)
+    tier: str | None = None  # the membership tier last written (chalicelib.domain.tiers.effective decides)
+    tier_since: str | None = None  # the day it was reached
 
     def spent_on(self, merchant_id: str, day: str) -> int:
         spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))
@@ -225,6 +228,7 @@ class Snapshot:
     reward: Any = None  # chalicelib.domain.coupons.Reward
     redemptions: int | None = None  # how many times the customer asked about redeemed the reward
     coupon_definition: Any = None  # chalicelib.domain.coupons.CouponDefinition
+    tiers: Any = None  # chalicelib.domain.tiers.TierTable, when set
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,7 @@ class Movement:
     settle: "Settlement | None" = None  # an authorization captured, voided or expired
     points_entry: PointsEntry | None = None  # the points account's line (its ``after`` is the new account)
     coupon: "CouponChange | None" = None  # a coupon used, held, or given back
+    membership: tuple[dict[str, int], str | None, str | None] | None = None  # new spend months, tier, since
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ How a checkout is priced (all amounts in fen, integers):
 5. When something is left to pay (``external`` > 0) the payment is partial:
    if the rules allow it now and ``max_share_percent`` < 100, ``covered`` is
    capped at floor(amount x max_share_percent / 100).
-6. The discount is ``rules.discount(covered)``; the wallet pays
-   ``balance = covered - discount``, drawn from the lots in the spend order;
+6. The discounts are ``rules.discount(covered)`` and the tier's, each rounded
+   down; the wallet pays ``balance = covered - both``, drawn from the lots in
+   the spend order;
    ``external = amount - points_value - covered``; ``points_to_earn`` is what
    ``balance`` earns once captured.
 7. ``limits`` names every rule that kept balance from paying more; ``refusal``
@@ -43,6 +44,7 @@ from .ledger import split_spend
 from .money import Lots
 from .points import PointsPolicy
 from .rules import BalanceRules
+from .tiers import Tier
 
 MESSAGES = {
     "excluded_items": "some items cannot be paid with balance",
@@ -76,6 +78,7 @@ class Funds:
     spent_today: int = 0
     points: int = 0
     coupon: Coupon | None = None
+    tier: Tier | None = None  # the membership tier held now (its discount and points multiplier)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class Quote:
     points_value: int = 0  # what they pay, in fen
     points_to_earn: int = 0  # on what balance pays, once captured
     coupon_discount: int = 0
+    tier_discount: int = 0
+    tier: str | None = None
     limits: tuple[Limit, ...] = ()
     refusal: Limit | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -121,18 +126,20 @@ class Quote:
     @property
     def discounts(self) -> list[dict[str, Any]]:
         out = [{"source": "coupon", "amount": self.coupon_discount}] if self.coupon_discount else []
-        return out + ([{"source": "balance_pay", "amount": self.discount}] if self.discount else [])
+        out += [{"source": "balance_pay", "amount": self.discount}] if self.discount else []
+        return out + ([{"source": "tier", "amount": self.tier_discount}] if self.tier_discount else [])
 
     @property
     def discount_total(self) -> int:
-        return self.discount + self.coupon_discount
+        return self.discount + self.coupon_discount + self.tier_discount
 
     def as_view(self) -> dict[str, Any]:
         return {
             "amount": self.amount, "eligible_amount": self.eligible_amount, "discounts": self.discounts,
             "discount_total": self.discount_total, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
             "external": self.external, "points": self.points, "points_value": self.points_value,
-            "points_to_earn": self.points_to_earn, "status": self.status, "rules_version": self.rules_version,
+            "points_to_earn": self.points_to_earn, "tier": self.tier, "status": self.status,
+            "rules_version": self.rules_version,
             "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
             "refusal": self.refusal.as_dict() if self.refusal else None,
         }
@@ -179,8 +186,13 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     points_value = points * pp.point_value
     usable -= points_value
 
+    tier = funds.tier
+
+    def discounts_on(v: int) -> tuple[int, int]:  # the merchant's balance-pay discount, the tier's
+        return rules.discount(v), tier.discount(v) if tier else 0
+
     def pays(v: int) -> int:  # what the wallet pays to cover v fen of the order; non-decreasing in v
-        return v - rules.discount(v)
+        return v - sum(discounts_on(v))
 
     covered = _largest(usable, lambda v: pays(v) <= wallet.total)
     short_of_balance = covered < usable
@@ -204,8 +216,8 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     if partial and not partial_allowed:
         limits.append("partial_payment_not_allowed")
 
-    discount = rules.discount(covered)
-    balance = covered - discount
+    discount, tier_discount = discounts_on(covered)
+    balance = covered - discount - tier_discount
     funded_by = split_spend(wallet, balance, policy.spend_order) if balance > 0 else Lots()
     external = amount - coupon_discount - points_value - covered
     if coupon_problem is None and coupon_discount and funds.coupon is not None \
@@ -235,7 +247,8 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
         amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
         funded_by=funded_by, external=external, status=status, rules_version=rules.version,
         local_day=rules.local_day(now), spent_today=spent_today, points=points, points_value=points_value,
-        points_to_earn=pp.earned(balance), coupon_discount=coupon_discount,
+        points_to_earn=pp.earned(balance, tier.multiplier_percent if tier else 100), coupon_discount=coupon_discount,
+        tier_discount=tier_discount, tier=tier.name if tier else None,
         limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
         refusal=Limit(*refusal) if refusal else None,
         details=({"requested": options.points, "available": funds.points}

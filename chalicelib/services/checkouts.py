@@ -9,6 +9,7 @@ from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, NotFo
     OrderAlreadyPaid, PaymentStateConflict
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import Funds, PayOptions, Quote, price
+from ..domain.tiers import effective
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, LedgerPolicy, Outcome, record_once, replay, wallet_or_empty
@@ -77,15 +78,15 @@ def get_checkout(store: Any, principal: Principal, checkout_id: str) -> dict[str
     return visible_checkout(snap, principal, checkout_id).as_view(clock.now())
 
 
-def price_for(snap: Snapshot, config_rules: Any, policy: LedgerPolicy, options: PayOptions,
-              now: datetime) -> Quote:
-    """Price the snapshot's checkout for its customer's wallet as it is now."""
+def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOptions, now: datetime) -> Quote:
+    """Price the snapshot's checkout for its customer's wallet as it is now, under the merchant's configuration."""
     checkout = snap.checkout
     assert checkout is not None
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
-    funds = Funds(wallet.lots, wallet.spent_on(checkout.merchant_id, config_rules.local_day(now)),
-                  wallet.points.matured(now).available, snap.coupon)
-    return price(checkout, config_rules, funds, now, options, policy.pricing)
+    tier, _ = effective(config.tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
+    funds = Funds(wallet.lots, wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
+                  wallet.points.matured(now).available, snap.coupon, tier)
+    return price(checkout, config.rules, funds, now, options, policy.pricing)
 
 
 def customers_coupon(snap: Snapshot, options: PayOptions) -> None:
@@ -109,13 +110,13 @@ def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Princ
     try:
         customers_coupon(snap, options)
     except PaymentStateConflict as used:  # a quote answers; it does not refuse
-        view = {"checkout_id": checkout_id, **price_for(snap, cache.get(store, checkout.merchant_id).rules, policy,
+        view = {"checkout_id": checkout_id, **price_for(snap, cache.get(store, checkout.merchant_id), policy,
                                                           options, clock.now()).as_view()}
         view.update(payable=False, refusal={"code": used.code, "message": used.message})
         return view
     config = cache.get(store, checkout.merchant_id)
     now = clock.now()
-    q = price_for(snap, config.rules, policy, options, now)
+    q = price_for(snap, config, policy, options, now)
     view = q.as_view()
     refusal = None
     if checkout.status != "open":

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, RulesChanged
 from ..domain.model import Merchant, Principal, utc_now
 from ..domain.rules import BalanceRules
+from ..domain.tiers import TierTable
 from ..observability import capture_method
 
 
@@ -25,6 +26,7 @@ from ..observability import capture_method
 class MerchantConfig:
     merchant: Merchant | None
     rules: BalanceRules
+    tiers: TierTable = TierTable()
 
 
 class ConfigCache:
@@ -42,11 +44,16 @@ class ConfigCache:
             hit = self._entries.get(merchant_id)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        snap = store.snapshot(merchant=merchant_id, rules=merchant_id)
-        config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id))
+        snap = store.snapshot(merchant=merchant_id, rules=merchant_id, tiers=True)
+        config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id),
+                                snap.tiers or TierTable())
         with self._lock:
             self._entries[merchant_id] = (now, config)
         return config
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def forget(self, merchant_id: str) -> None:
         with self._lock:

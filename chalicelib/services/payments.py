@@ -14,6 +14,7 @@ from ..domain.model import CouponChange, Entry, Movement, Payment, Principal, Re
     new_id, utc_now
 from ..domain.money import Lots
 from ..domain.points import PointsAccount, PointsEntry, claw_back, earn
+from ..domain.tiers import TierTable, add_spend, effective, month_of, rolling_spend
 from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
 from .checkouts import customers_checkout, customers_coupon, price_for
@@ -60,7 +61,7 @@ def pay(
             raise NotFound("merchant", checkout.merchant_id)
         wallet = wallet_or_empty(snap.wallet, user_id, policy.currency)
         customers_coupon(snap, options)
-        q = price_for(snap, config.rules, policy, options, now)
+        q = price_for(snap, config, policy, options, now)
         if q.refusal is not None:
             if q.refusal.code == "insufficient_balance":
                 metrics.add_metric(name="InsufficientBalance", unit="Count", value=1)
@@ -113,7 +114,10 @@ def pay(
         movement = Movement(wallet=wallet, entry=entry, new_payment=payment, checkout=checkout,
                             daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
                                                     q.spent_today + q.balance, now),
-                            points_entry=points_entry, coupon=coupon_change)
+                            points_entry=points_entry, coupon=coupon_change,
+                            membership=None if held else _membership(wallet, config.tiers, q.balance, now))
+        if movement.membership and movement.membership[1] != q.tier:
+            body["tier_after"] = movement.membership[1]
         return movement, Outcome(201, body)
 
     outcome = run_movement(store, policy.max_attempts, request, read, plan, after_commit, on_conflict=shard_spent)
@@ -147,6 +151,21 @@ def _points_on_pay(wallet: Wallet, payment_id: str, spent: int, held: bool, earn
                         held=spent if held else 0)
 
 
+def _membership(wallet: Wallet, tiers: TierTable, spent: int, now: datetime
+                ) -> tuple[dict[str, int], str | None, str | None]:
+    """The wallet's spend months with ``spent`` added, and its tier: up at once to what the rolling spend reaches
+    (the upgrade is in this transaction, dated today), never down here (that waits out the grace)."""
+    months = add_spend(wallet.spend_months, month_of(now), spent, now)
+    held, _ = effective(tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
+    reached = tiers.for_spend(rolling_spend(months, now.date()))
+    best = max((t for t in (held, reached) if t is not None), key=lambda t: t.threshold, default=None)
+    if best is None:
+        return months, None, None
+    if held is not None and best.name == held.name and best.name == wallet.tier:
+        return months, best.name, wallet.tier_since
+    return months, best.name, now.date().isoformat()
+
+
 def _points_pro_rata(payment: Payment, amount: int) -> tuple[int, int]:
     """Points a refund of ``amount`` gives back (of those spent) and takes back (of those earned): the same
     share as the balance refunded, computed on the running total (rounded down) so that refunding the
@@ -173,7 +192,8 @@ def _may_settle(principal: Principal, payment: Payment) -> bool:
 
 
 def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
-                capture: int, now: datetime, coupon: Any = None) -> tuple[Movement, dict[str, Any]]:
+                capture: int, now: datetime, coupon: Any = None, tiers: TierTable | None = None
+                ) -> tuple[Movement, dict[str, Any]]:
     """The movement that ends an authorization: ``capture`` fen of the hold are spent (drawn from the held
     lots in the spend order), the rest goes back to the lots it came from.
 
@@ -203,12 +223,15 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     points = wallet.points.matured(now)
     held_points = payment.points_spent
     captured_ok = status == "succeeded"
-    earned = policy.points.earned(captured.total) if captured_ok else 0
+    tier, _ = (effective(tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since) if tiers is not None
+               else (None, None))
+    earned = policy.points.earned(captured.total, tier.multiplier_percent if tier else 100) if captured_ok else 0
     points = replace(points, held=points.held - held_points,
                      available=points.available + (0 if captured_ok else held_points))
     points = earn(points, earned, payment.payment_id, now, policy.points)
     points_entry = _points_line(wallet, "capture" if captured_ok else "release", points, now, payment.payment_id,
                                 spent=held_points if captured_ok else 0, earned=earned, held=-held_points)
+    membership = _membership(wallet, tiers, captured.total, now) if captured_ok and tiers is not None else None
     coupon_change = None
     if coupon is not None and coupon.state == "held" and coupon.payment_id == payment.payment_id:
         # captured: the coupon is used; released: it is the customer's again, and its budget use comes back
@@ -217,7 +240,7 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
         if not captured_ok and coupon.budget_shard is not None:
             coupon_change = replace(coupon_change, shard=coupon.budget_shard)
     movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry,
-                        coupon=coupon_change, settle=Settlement(
+                        coupon=coupon_change, membership=membership, settle=Settlement(
         payment=payment, status=status, funded_by=captured, checkout_status="paid" if captured_ok else "open",
         points_earned=earned))
     body = {"payment_id": payment.payment_id, "checkout_id": payment.checkout_id, "order_id": payment.order_id,
@@ -230,9 +253,9 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
 
 def _with_owner(store: LedgerStore, payment: Payment) -> Snapshot:
     """The payment with its customer's wallet and, if it used one, its coupon: one read."""
-    snap = store.snapshot(wallet=payment.user_id,
+    snap = store.snapshot(wallet=payment.user_id, tiers=True,
                           **({"coupon": (payment.user_id, payment.coupon_id)} if payment.coupon_id else {}))
-    return Snapshot(payment=payment, wallet=snap.wallet, coupon=snap.coupon)
+    return Snapshot(payment=payment, wallet=snap.wallet, coupon=snap.coupon, tiers=snap.tiers or TierTable())
 
 
 def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
@@ -275,7 +298,7 @@ def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, requ
         if take > held:
             raise PaymentRefused("capture_exceeds_authorization",
                                  f"capture of {take} exceeds the {held} authorized", requested=take, authorized=held)
-        movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now, snap.coupon)
+        movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now, snap.coupon, snap.tiers)
         return movement, Outcome(200, body)
 
     return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
@@ -418,7 +441,9 @@ def refund(
             coupon_change = CouponChange(coupon, "available", None, coupon.budget_shard, budget=+1,
                                          discount=payment.coupon_discount)
             body["coupon_restored"] = True
+        months = add_spend(wallet.spend_months, payment.created_at[:7], -amount, clock.now())
         return Movement(wallet=wallet, entry=entry, refund=r, payment=payment, points_entry=points_entry,
-                        coupon=coupon_change), Outcome(201, body)
+                        coupon=coupon_change, membership=(months, wallet.tier, wallet.tier_since)), \
+            Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)

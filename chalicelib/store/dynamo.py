@@ -44,6 +44,7 @@ from ..domain.model import (
 from ..domain.money import Lots
 from ..domain.points import PointsAccount, PointsEntry
 from ..domain.rules import BalanceRules
+from ..domain.tiers import Tier, TierTable
 from ..observability import capture_method, tracer
 from .models import (
     HOLD_SHARDS,
@@ -55,6 +56,7 @@ from .models import (
     CouponItem,
     RedemptionsItem,
     RewardItem,
+    TiersItem,
     EntryItem,
     IdempotencyItem,
     LedgerItem,
@@ -74,6 +76,7 @@ from .models import (
     coupon_key,
     redemptions_key,
     reward_key,
+    tiers_key,
     entry_key,
     idempotency_key,
     merchant_key,
@@ -100,6 +103,8 @@ def _wallet(item: WalletItem) -> Wallet:
         daily_spend={m: (str(v[0]), int(v[1])) for m, v in (item.daily_spend or {}).items()},
         held=Lots(int(item.held_cash or 0), int(item.held_bonus or 0)),
         points=PointsAccount.from_doc(item.points),
+        spend_months={k: int(v) for k, v in (item.spend_months or {}).items()},
+        tier=item.tier, tier_since=item.tier_since,
     )
 
 
@@ -179,6 +184,11 @@ def _points_version_is(version: int) -> Any:
     return WalletItem.points_version == version
 
 
+def _tiers(item: TiersItem) -> TierTable:
+    return TierTable(tuple(Tier(t["name"], int(t["threshold"]), int(t["multiplier_percent"]),
+                                int(t["discount_percent"])) for t in item.tiers), int(item.version))
+
+
 def _reward(item: RewardItem) -> Reward:
     return Reward(reward_id=item.reward_id, name=item.name, kind=item.reward_kind, points_cost=int(item.points_cost),
                   coupon_definition_id=item.coupon_definition_id, stock=int(item.stock),
@@ -255,6 +265,7 @@ class DynamoLedgerStore:
         reward: str | None = None,
         redemptions: tuple[str, str] | None = None,
         coupon_definition: str | None = None,
+        tiers: bool = False,
     ) -> Snapshot:
         """Read the named items in one strongly consistent TransactGetItems."""
         asked: list[tuple[str, type, tuple[str, str], Any]] = []
@@ -268,6 +279,8 @@ class DynamoLedgerStore:
             asked.append(("reward", RewardItem, reward_key(reward), _reward))
         if redemptions is not None:
             asked.append(("redemptions", RedemptionsItem, redemptions_key(*redemptions), lambda i: int(i.redeemed)))
+        if tiers:
+            asked.append(("tiers", TiersItem, tiers_key(), _tiers))
         if coupon_definition is not None:
             asked.append(("coupon_definition", CouponDefinitionItem, coupon_definition_key(coupon_definition),
                           _definition))
@@ -468,6 +481,11 @@ class DynamoLedgerStore:
         ]
         if m.daily_spend is not None:
             wallet_actions.append(WalletItem.daily_spend.set({k: list(v) for k, v in m.daily_spend.items()}))
+        if m.membership is not None:
+            months, tier, since = m.membership
+            wallet_actions.append(WalletItem.spend_months.set(months))
+            wallet_actions.append(WalletItem.tier.set(tier) if tier else WalletItem.tier.remove())
+            wallet_actions.append(WalletItem.tier_since.set(since) if since else WalletItem.tier_since.remove())
         if m.points_entry is not None:
             wallet_actions.append(WalletItem.points.set(m.points_entry.after.as_doc()))
             wallet_actions.append(WalletItem.points_version.set(m.points_entry.seq))
@@ -733,6 +751,19 @@ class DynamoLedgerStore:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise IdempotencyKeyTaken() from exc
+            raise
+
+    # ---- membership tiers ----------------------------------------------------------
+
+    def put_tiers(self, table: TierTable, at: str) -> None:
+        condition = TiersItem.pk.does_not_exist() if table.version == 1 else TiersItem.version == table.version - 1
+        try:
+            TiersItem(*tiers_key(), kind="tiers", version=table.version, updated_at=at, tiers=[
+                {"name": t.name, "threshold": t.threshold, "multiplier_percent": t.multiplier_percent,
+                 "discount_percent": t.discount_percent} for t in table.tiers]).save(condition=condition)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise RulesChanged() from exc
             raise
 
     # ---- the rewards catalogue ---------------------------------------------------

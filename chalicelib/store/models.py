@@ -22,6 +22,7 @@ Keys (``{}`` are ids):
   CD#{definition}    / BUDGET#{shard}  what is left of one shard of its budget
   CD#{definition}    / GRANTS#{user}   how many of it a customer was granted
   REWARDS            / RW#{reward_id}  the points catalogue (one small partition, read-mostly)
+  TIERS              / CONFIG          the membership tiers
   RW#{reward_id}     / BY#{user}       how many times a customer redeemed it
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
@@ -104,6 +105,9 @@ class WalletItem(LedgerItem):
     held_bonus = NumberAttribute(default=0)
     points = JSONAttribute(null=True)  # the points account (chalicelib.domain.points.PointsAccount.as_doc)
     points_version = NumberAttribute(null=True)  # = points["version"]: the condition of every points change
+    spend_months = JSONAttribute(null=True)  # balance spent per UTC month: {"YYYY-MM": fen} (membership)
+    tier = UnicodeAttribute(null=True)  # the membership tier last written
+    tier_since = UnicodeAttribute(null=True)  # the day it was reached
     updated_at = UnicodeAttribute(null=True)
 
 
@@ -256,6 +260,15 @@ class CouponItem(LedgerItem):
     budget_shard = NumberAttribute(null=True)
 
 
+class TiersItem(LedgerItem):
+    """The membership tiers: one document, versioned."""
+
+    Meta = _meta()
+    tiers = JSONAttribute()
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+
+
 class RewardItem(LedgerItem):
     """A reward of the points catalogue; ``stock`` is what is left."""
 
@@ -356,6 +369,10 @@ def coupon_budget_key(definition_id: str, shard: int) -> tuple[str, str]:
 
 def coupon_grants_key(definition_id: str, user_id: str) -> tuple[str, str]:
     return f"CD#{definition_id}", f"GRANTS#{user_id}"
+
+
+def tiers_key() -> tuple[str, str]:
+    return "TIERS", "CONFIG"
 
 
 def reward_key(reward_id: str) -> tuple[str, str]:

@@ -101,6 +101,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/wallet"): any_signed_in(OK),
     ("GET", "/v1/wallet/entries"): any_signed_in(OK),
     ("GET", "/v1/points"): any_signed_in(OK),
+    ("GET", "/v1/membership"): any_signed_in(OK),
+    ("PUT", "/v1/admin/tiers"): admin_only(OK),
     ("GET", "/v1/coupons"): any_signed_in(OK),
     ("GET", "/v1/rewards"): any_signed_in(OK),
     ("PUT", "/v1/admin/rewards/{reward_id}"): admin_only(OK),
@@ -307,6 +309,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         ("PUT", "/v1/coupon-definitions/{definition_id}"): coupon_terms(w.merchant_id, f"renamed by {caller}"),
         ("POST", "/v1/coupon-definitions/{definition_id}/grants"): {"user_ids": [w.owner.user_id]},
         ("PUT", "/v1/admin/rewards/{reward_id}"): {**GIFT, "name": f"renamed by {caller}"},
+        ("PUT", "/v1/admin/tiers"): {"tiers": [{"name": f"base-{caller}", "threshold": 0, "points_multiplier": 1}]},
         ("POST", "/v1/payments/{payment_id}/refunds"): {"amount": 1, "reason": f"authz by {caller}"},
         ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
                                                              "reason": f"authz by {caller}"},
@@ -486,6 +489,16 @@ def _points_for(api, user) -> None:
     assert api.pay(user, 100).status_code == 201
 
 
+def check_membership(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.users[caller].user_id and body["rolling_spend"] >= 0
+    unchanged(bi, ai, before, after)
+
+
+def check_tiers(api, w, caller, body, before, after, bi, ai):
+    assert [t["name"] for t in body["tiers"]] == [f"base-{caller}"] and body["version"] >= 1
+    assert after == before
+
+
 def check_rewards(api, w, caller, body, before, after, bi, ai):
     assert w.reward_id in {r["reward_id"] for r in body["rewards"]}
     unchanged(bi, ai, before, after)
@@ -564,6 +577,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/points"): check_own_wallet,
     ("GET", "/v1/coupons"): check_coupons,
     ("GET", "/v1/rewards"): check_rewards,
+    ("GET", "/v1/membership"): check_membership,
+    ("PUT", "/v1/admin/tiers"): check_tiers,
     ("PUT", "/v1/admin/rewards/{reward_id}"): check_put_reward,
     ("POST", "/v1/rewards/{reward_id}/redemptions"): check_redeem,
     ("PUT", "/v1/coupon-definitions/{definition_id}"): check_put_definition,

@@ -113,6 +113,8 @@ ROUTES: dict[str, Route] = {
                     lambda w: {"user_ids": [w.customer.user_id]}, None, "user_ids", True),
     "reward": Route("PUT", lambda w: f"/v1/admin/rewards/rw-bad-{uuid.uuid4().hex[:8]}", "admin",
                     lambda w: {"name": "mug", "kind": "gift", "points_cost": 100, "stock": 5}, None, "kind", False),
+    "tiers": Route("PUT", lambda w: "/v1/admin/tiers", "admin",
+                   lambda w: {"tiers": [{"name": "base", "threshold": 0, "points_multiplier": 1}]}, None, "tiers", False),
     "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
                    lambda w: {"allow_partial": False}, None, "", False),
     "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
@@ -249,6 +251,20 @@ def amount_cases(route: str) -> dict[str, Case]:
             "coupon_of_unknown_definition": Case(404, "coupon_definition_not_found",
                                                  set={("kind",): "coupon", ("coupon_definition_id",): "cd-nope"}),
             "gift_with_definition": Case(400, "invalid_request", set={("coupon_definition_id",): "cd-bad-input"}),
+        })
+    if route == "tiers":
+        base = {"name": "base", "threshold": 0, "points_multiplier": 1}
+        cases.update({
+            "not_starting_at_zero": Case(400, "invalid_request", set={("tiers",): [{**base, "threshold": 10}]}),
+            "thresholds_not_rising": Case(400, "invalid_request", set={("tiers",): [
+                base, {**base, "name": "b", "threshold": 100}, {**base, "name": "c", "threshold": 100}]}),
+            "names_twice": Case(400, "invalid_request", set={("tiers",): [base, {**base, "threshold": 5}]}),
+            "multiplier_three_decimals": Case(400, "invalid_request",
+                                              set={("tiers",): [{**base, "points_multiplier": 1.005}]}),
+            "multiplier_below_one": Case(400, "invalid_request", set={("tiers",): [{**base, "points_multiplier": 0.5}]}),
+            "discount_above_50": Case(400, "invalid_request",
+                                      set={("tiers",): [{**base, "balance_pay_discount_percent": 51}]}),
+            "tiers_empty": Case(400, "invalid_request", set={("tiers",): []}),
         })
     if route == "grants":
         cases.update({

@@ -14,7 +14,8 @@ import pytest
 from chalicelib.domain.model import Principal
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, checkouts, coupons, merchant_rules, payments, rewards, topups, wallets
+from chalicelib.services import admin, checkouts, coupons, membership, merchant_rules, payments, rewards, topups, \
+    wallets
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
@@ -107,6 +108,9 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
                                                        "coupon_definition_id": f"cd-{user}", "stock": 5,
                                                        "per_customer_limit": 1, "active": True})
     rewards.list_rewards(store, Principal(user))
+    membership.put_tiers(store, operator, [{"name": "base", "threshold": 0, "points_multiplier": 1,
+                                            "balance_pay_discount_percent": 0}], cache)
+    membership.get_membership(store, "CNY", user)
     from datetime import timedelta
 
     from chalicelib.services import clock

@@ -39,13 +39,14 @@ class FakeLedgerStore:
         self.checkout_guards: dict[tuple[str, str], object] = {}  # (merchant, order) -> checkout
         self.rules: dict[str, object] = {}
         self.points_entries: dict[str, list] = {}
+        self.tiers = None
         self.commits = 0
         self.fail_next_commits: list[Exception] = []  # injected before the real conditions
         self._lock = threading.Lock()
 
     # reads
     def snapshot(self, *, wallet=None, merchant=None, payment=None, topup=None, idempotency=None, checkout=None,
-                 paid_order=None, checkout_guard=None, rules=None) -> Snapshot:
+                 paid_order=None, checkout_guard=None, rules=None, coupon=None, tiers=False) -> Snapshot:
         from datetime import datetime, timezone
 
         guard = self.checkout_guards.get(checkout_guard) if checkout_guard else None
@@ -60,6 +61,7 @@ class FakeLedgerStore:
             paid_order=self.orders.get(paid_order) if paid_order else None,
             checkout_guard=guard.checkout_id if live else None,
             rules=self.rules.get(rules) if rules else None,
+            tiers=self.tiers if tiers else None,
         )
 
     def get_idempotency(self, scope, key):
@@ -119,7 +121,10 @@ class FakeLedgerStore:
             self.wallets[m.wallet.user_id] = replace(
                 m.wallet, lots=m.entry.balance_after, version=m.entry.seq, updated_at=m.entry.created_at,
                 daily_spend=m.daily_spend if m.daily_spend is not None else m.wallet.daily_spend,
-                held=m.entry.held_after, points=m.points_entry.after if m.points_entry else m.wallet.points)
+                held=m.entry.held_after, points=m.points_entry.after if m.points_entry else m.wallet.points,
+                spend_months=m.membership[0] if m.membership else m.wallet.spend_months,
+                tier=m.membership[1] if m.membership else m.wallet.tier,
+                tier_since=m.membership[2] if m.membership else m.wallet.tier_since)
             if m.points_entry:
                 self.points_entries.setdefault(m.wallet.user_id, []).append(m.points_entry)
             if m.settle:
@@ -180,6 +185,12 @@ class FakeLedgerStore:
             self.idem[(idem.scope, idem.key)] = idem
             self.checkout_guards[(checkout.merchant_id, checkout.order_id)] = checkout
             self.checkouts[checkout.checkout_id] = checkout
+
+    def put_tiers(self, table, at):
+        with self._lock:
+            if (self.tiers.version if self.tiers else 0) != table.version - 1:
+                raise RulesChanged()
+            self.tiers = table
 
     def put_rules(self, rules, document):
         with self._lock:
