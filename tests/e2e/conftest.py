@@ -164,14 +164,26 @@ def ddb(local_stack: StackInfo):
     return make_ddb(local_stack)
 
 
-# A module whose cases compare the whole table before and after each request can use a stack of its own
-# (override local_stack, api and ddb at module scope with it): its table holds only its own items,
-# so those scans stay short whatever the other modules wrote.
-@pytest.fixture(scope="module")
-def own_stack(tmp_path_factory):
+def own_stack_fixtures():
+    """``local_stack, api, ddb = own_stack_fixtures()`` in a test module: a stack of the module's own.
+
+    For modules whose cases compare the whole table before and after each request: their table then
+    holds only their own items, so those scans stay short whatever the other modules wrote."""
     from tests.conftest import test_stack
 
-    yield from test_stack(tmp_path_factory)
+    @pytest.fixture(scope="module")
+    def local_stack(tmp_path_factory):
+        yield from test_stack(tmp_path_factory)
+
+    @pytest.fixture(scope="module")
+    def api(local_stack):
+        return make_api(local_stack)
+
+    @pytest.fixture(scope="module")
+    def ddb(local_stack):
+        return make_ddb(local_stack)
+
+    return local_stack, api, ddb
 
 
 def table_items(ddb, table: str) -> list[dict[str, Any]]:

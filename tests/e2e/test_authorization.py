@@ -23,7 +23,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.api.routing import ROUTES
 from chalicelib.api.signature import sign
-from tests.e2e.conftest import make_api, make_ddb, table_items
+from tests.e2e.conftest import own_stack_fixtures, table_items
 
 importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
 
@@ -31,19 +31,7 @@ pytestmark = pytest.mark.e2e
 
 
 # a stack of this module's own: every case scans the whole table twice, so it holds only this module's items
-@pytest.fixture(scope="module")
-def local_stack(own_stack):
-    return own_stack
-
-
-@pytest.fixture(scope="module")
-def api(local_stack):
-    return make_api(local_stack)
-
-
-@pytest.fixture(scope="module")
-def ddb(local_stack):
-    return make_ddb(local_stack)
+local_stack, api, ddb = own_stack_fixtures()
 
 # ---- callers -----------------------------------------------------------------
 

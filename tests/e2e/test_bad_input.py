@@ -16,25 +16,13 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.e2e.conftest import make_api, make_ddb, table_items
+from tests.e2e.conftest import own_stack_fixtures, table_items
 
 pytestmark = pytest.mark.e2e
 
 
 # a stack of this module's own: every case scans the whole table twice, so it holds only this module's items
-@pytest.fixture(scope="module")
-def local_stack(own_stack):
-    return own_stack
-
-
-@pytest.fixture(scope="module")
-def api(local_stack):
-    return make_api(local_stack)
-
-
-@pytest.fixture(scope="module")
-def ddb(local_stack):
-    return make_ddb(local_stack)
+local_stack, api, ddb = own_stack_fixtures()
 
 MAX = 5_000_000  # MAX_TRANSACTION_AMOUNT of the local stack (tests/conftest.py)
 MISSING = object()  # "remove this field"
