@@ -43,7 +43,8 @@ class RawPayment:
         self.ids = template["ids"]
         self.text = json.dumps({"get": template["get"], "write": template["write"]})
         self.wallet_text = json.dumps(template["wallet_item"])
-        self.checkout_text = json.dumps(template["checkout_item"])
+        # the other items the payment conditions on (its open checkout, its coupon): a fresh copy per run
+        self.extra_texts = [json.dumps(i) for i in template.get("extra_items", [])]
         # the client PynamoDB would build: no parameter validation, standard retries, same timeouts
         self.ddb = boto3.client(
             "dynamodb", endpoint_url=info.aws_endpoint, region_name=info.region,
@@ -59,17 +60,18 @@ class RawPayment:
         for _ in range(n):
             user = str(uuid.uuid4())
             subs = {self.ids["user_id"]: user}
-            for name in ("payment_id", "entry_id", "order_id", "idempotency_key", "checkout_id"):
-                subs[self.ids[name]] = _same_shape(self.ids[name])
+            for name, old in self.ids.items():
+                if name != "user_id":
+                    subs[old] = _same_shape(old)
             text = self.text
             for old, new in subs.items():
                 text = text.replace(old, new)
             self.ready.append(json.loads(text))
             puts.append({"PutRequest": {"Item": json.loads(self.wallet_text.replace(self.ids["user_id"], user))}})
-            checkout = self.checkout_text
-            for old, new in subs.items():  # the open checkout this raw payment pays
-                checkout = checkout.replace(old, new)
-            puts.append({"PutRequest": {"Item": json.loads(checkout)}})
+            for extra in self.extra_texts:
+                for old, new in subs.items():
+                    extra = extra.replace(old, new)
+                puts.append({"PutRequest": {"Item": json.loads(extra)}})
         for i in range(0, len(puts), 25):
             pending = {self.info.table: puts[i:i + 25]}
             while pending:
@@ -236,3 +238,78 @@ def rows(res: dict[str, Any], inprocess: dict[str, Any] | None) -> list[Row]:
             Row("HTTP pay p50 - in-process p50 (chalice local + HTTP)", fmt_ms(h["p50"] - t["p50"])),
         ]
     return out
+
+
+def run_everything(api: Api, template: dict[str, Any], quote_template: dict[str, Any], runs: int = 80,
+                   warmup: int = 10, budget_seconds: float = 90.0) -> dict[str, Any]:
+    """A quote and a payment with the merchant's rules, a budgeted coupon and points, over HTTP, each against
+    the raw storage calls the app made for one (replayed with fresh ids on fresh copies of its items)."""
+    merchant_id = template["merchant_id"]
+    n = runs + warmup
+    payer = api.user(f"bench-all-{uuid.uuid4().hex[:8]}")
+    api.fund(payer, 200_000 + 10_000 * n)
+    earn = api.open_checkout(payer, 200_000, merchant_id)  # points to spend (the bench stack matures them at once)
+    r = api.http.post(f"{api.url}/v1/payments", data=pay_body(earn), headers=payer.headers(str(uuid.uuid4())), timeout=30)
+    if r.status_code != 201:
+        raise RuntimeError(f"earning points: {r.status_code} {r.text[:300]}")
+    definition = f"cd-lat-{uuid.uuid4().hex[:6]}"
+    window = {"valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z"}
+    r = api.http.put(f"{api.url}/v1/coupon-definitions/{definition}", headers=api.admin().headers(), timeout=30,
+                     json={"name": "lat", "kind": "amount_off", "value": 5, "min_spend": 0, **window,
+                           "per_customer_limit": n, "budget_count": 100_000})
+    if r.status_code != 200:
+        raise RuntimeError(f"definition: {r.status_code} {r.text[:300]}")
+    for _ in range(n):
+        api.http.post(f"{api.url}/v1/coupon-definitions/{definition}/grants", timeout=30,
+                      headers=api.admin().headers(str(uuid.uuid4())), json={"user_ids": [payer.user_id]})
+    coupons = [c["coupon_id"] for c in api.http.get(f"{api.url}/v1/coupons?state=available", headers=payer.headers(),
+                                                    timeout=30).json()["coupons"] if c["definition_id"] == definition]
+    checkouts = api.open_checkouts(payer, n, amount=10_000, merchant_id=merchant_id)
+    raw = RawPayment(api.info, template)
+    raw.prepare(n)
+    quote_get = quote_template["get"]
+    http_quote, raw_quote, http_pay, raw_pay = [], [], [], []
+    deadline = Deadline(budget_seconds)
+    for i in range(n):
+        if deadline.passed:
+            break
+        checkout_id, coupon_id = checkouts.pop(), coupons.pop()
+        body = json.dumps({"checkout_id": checkout_id, "coupon_id": coupon_id, "points": 10})
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for side in order:
+            if side == 0:
+                t0 = time.perf_counter()
+                q = api.http.post(f"{api.url}/v1/checkouts/{checkout_id}/quote", data=body.replace(
+                    f'"checkout_id": "{checkout_id}", ', ""), headers=payer.headers(), timeout=30)
+                t1 = time.perf_counter()
+                p = api.http.post(f"{api.url}/v1/payments", data=body, headers=payer.headers(str(uuid.uuid4())),
+                                  timeout=30)
+                t2 = time.perf_counter()
+                if q.status_code != 200 or p.status_code != 201:
+                    raise RuntimeError(f"HTTP quote/pay: {q.status_code} {p.status_code} {p.text[:300]}")
+                if i >= warmup:
+                    http_quote.append(t1 - t0)
+                    http_pay.append(t2 - t1)
+            else:
+                t0 = time.perf_counter()
+                raw.ddb.transact_get_items(**quote_get)
+                t1 = time.perf_counter()
+                g, w = raw.run_one()
+                if i >= warmup:
+                    raw_quote.append(t1 - t0)
+                    raw_pay.append(g + w)
+    out: dict[str, Any] = {"runs": len(http_pay), "raw_operations": template.get("operations")}
+    for name, h, r_ in (("quote", http_quote, raw_quote), ("pay", http_pay, raw_pay)):
+        hs, rs = summary_ms(h), summary_ms(r_)
+        out[name] = {"http": hs, "raw": rs, "ratio_p50": round(hs["p50"] / rs["p50"], 3) if rs.get("p50") else None}
+    return out
+
+
+def everything_rows(res: dict[str, Any]) -> list[Row]:
+    rows = [Row("runs (each side, alternated)", str(res["runs"]))]
+    for name, title in (("quote", "quote with rules, coupon and points"), ("pay", "pay with rules, coupon and points")):
+        r = res[name]
+        rows.append(Row(f"{title}: HTTP / raw p50", f"{fmt_ms(r['http']['p50'])} / {fmt_ms(r['raw']['p50'])}"))
+        rows.append(Row(f"{title}: ratio HTTP / raw (p50)", f"{r['ratio_p50']:.2f}", f"<= {TARGET_RATIO}",
+                        bool(r["ratio_p50"] is not None and r["ratio_p50"] <= TARGET_RATIO)))
+    return rows

@@ -163,6 +163,13 @@ def main() -> int:
             bench("pay_latency", "2. Pay latency: HTTP (chalice local) vs the raw storage calls (boto3 -> moto)",
                   lambda: pay_latency.run(api, template),
                   lambda r: pay_latency.rows(r, calls.get("inprocess_pay")))
+            everything = calls.pop("everything_template", None)
+            quote_template = calls.pop("quote_template", None)
+            if everything and quote_template:
+                bench("pay_latency_everything",
+                      "2b. Quote and pay with rules, coupon and points: HTTP vs the raw storage calls",
+                      lambda: pay_latency.run_everything(api, everything, quote_template),
+                      pay_latency.everything_rows)
             bench("first_payment", "6. Cold start serving a payment: app (tracing on) vs boto3 + the same storage calls",
                   lambda: first_payment.run(api, template, work), first_payment.rows)
         else:

@@ -295,6 +295,40 @@ def main(stack_json: str, out_json: str) -> int:
     measure("pay with rules, coupon, points and a hold", lambda: everything(False), 201,
             check=lambda p: p.get("status") == "authorized")
 
+    # ---- raw-storage templates of a quote and of a payment with everything (for benchmark 2) --------
+    def raw_item(pk: str, sk: str) -> dict[str, Any]:
+        return raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                                ConsistentRead=True)["Item"]
+
+    checkout_id, coupon_id = big.pop(), coupons.pop()
+    counter.capture = []
+    st, body = call("POST", f"/v1/checkouts/{checkout_id}/quote", customer, {"coupon_id": coupon_id, "points": 10})
+    quote_calls, counter.capture = counter.capture, None
+    assert st == 200 and body["payable"], body
+    result["quote_template"] = {"operations": [op for op, _ in quote_calls],
+                                "get": dict(quote_calls)["TransactGetItems"]}
+    wallet_before = raw_item(f"W#{user_id}", "WALLET")
+    checkout_item = raw_item(f"C#{checkout_id}", "CHECKOUT")
+    coupon_item = raw_item(f"W#{user_id}", f"CP#{coupon_id}")
+    idem_key = str(uuid.uuid4())
+    counter.capture = []
+    st, paid = call("POST", "/v1/payments", customer, {"checkout_id": checkout_id, "coupon_id": coupon_id,
+                                                        "points": 10}, idem_key)
+    pay_calls, counter.capture = counter.capture, None
+    assert st == 201, paid
+    pay_ops = dict(pay_calls)
+    items = [i["Put"]["Item"] for i in pay_ops["TransactWriteItems"]["TransactItems"] if "Put" in i]
+    result["everything_template"] = {
+        "operations": [op for op, _ in pay_calls], "get": pay_ops["TransactGetItems"],
+        "write": pay_ops["TransactWriteItems"],
+        "wallet_item": wallet_before, "extra_items": [checkout_item, coupon_item],
+        "ids": {"user_id": user_id, "payment_id": paid["payment_id"], "order_id": checkout_item["order_id"]["S"],
+                "idempotency_key": idem_key, "checkout_id": checkout_id, "coupon_id": coupon_id,
+                "entry_id": next(i["entry_id"]["S"] for i in items if i["kind"]["S"] == "entry"),
+                "points_entry_id": next(i["entry_id"]["S"] for i in items if i["kind"]["S"] == "points_entry")},
+        "merchant_id": ruled,
+    }
+
     def topup_create() -> tuple[int, Any]:
         status, t, raw = topup(10_000)
         state["topup_raw"] = raw
@@ -339,6 +373,7 @@ def main(stack_json: str, out_json: str) -> int:
         "checkout_item": checkout_item,
         "ids": {"user_id": user_id, "payment_id": payload["payment_id"], "entry_id": entry_id,
                 "order_id": order_id, "idempotency_key": idem_key, "checkout_id": checkout_id},
+        "extra_items": [checkout_item],
         "merchant_id": MERCHANT,
     }
 
