@@ -43,7 +43,6 @@ class Settings:
     fault_injection: bool
     rules_cache_seconds: float = 30.0
     checkout_ttl_seconds: int = 1800
-    checkout_max_ttl_seconds: int = 86400
     hold_ttl_seconds: int = 1800
     points: PointsPolicy = field(default_factory=PointsPolicy)
 

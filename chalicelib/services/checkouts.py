@@ -58,16 +58,16 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
         raise OrderAlreadyPaid(merchant_id, order_id)
     if snap.checkout_guard is not None:
         raise CheckoutExists(merchant_id, order_id)
-    checkout = Checkout(
-        checkout_id=new_id("chk"), merchant_id=merchant_id, order_id=order_id, user_id=user_id,
-        lines=tuple(lines), status="open", created_at="", expires_at="",
-    )
-    if checkout.amount > policy.max_amount:
-        raise AmountExceedsLimit(checkout.amount, policy.max_amount)
+    amount = sum(line.total for line in lines)
+    if amount > policy.max_amount:
+        raise AmountExceedsLimit(amount, policy.max_amount)
     now = clock.now()
     ttl = policy.checkout_ttl_seconds if expires_in_seconds is None else expires_in_seconds
-    checkout = Checkout(**{**checkout.__dict__, "created_at": format_time(now),
-                           "expires_at": format_time(now + timedelta(seconds=ttl))})
+    checkout = Checkout(
+        checkout_id=new_id("chk"), merchant_id=merchant_id, order_id=order_id, user_id=user_id,
+        lines=tuple(lines), status="open", created_at=format_time(now),
+        expires_at=format_time(now + timedelta(seconds=ttl)),
+    )
     return record_once(store, request, Outcome(201, checkout.as_view()),
                        lambda rec: store.create_checkout(checkout, rec))
 

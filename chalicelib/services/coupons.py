@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ..domain.checkout import parse_time
 from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
     PaymentStateConflict, RulesChanged
@@ -12,7 +13,6 @@ from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
 
-COUPON_STATES = ("available", "held", "used", "expired")
 
 
 def _may_manage(principal: Principal, merchant_id: str | None) -> bool:
@@ -92,7 +92,7 @@ def grant(store: Any, principal: Principal, request: IdempotentRequest, definiti
     for user_id in dict.fromkeys(user_ids):  # a customer named twice gets one coupon from this request
         coupon = Coupon(coupon_id=coupon_id_for(definition_id, request, user_id), user_id=user_id, terms=d.terms,
                         state="available", granted_at=utc_now())
-        if now.isoformat() >= d.terms.valid_to.replace("Z", "+00:00"):
+        if now >= parse_time(d.terms.valid_to):
             skipped.append({"user_id": user_id, "code": "definition_expired"})
             continue
         why = store.grant_coupon(coupon, d.per_customer_limit)
@@ -113,5 +113,3 @@ def list_coupons(store: Any, user_id: str, state: str | None) -> dict[str, Any]:
         views = [v for v in views if v["state"] == state]
     return {"user_id": user_id, "coupons": sorted(views, key=lambda v: v["granted_at"], reverse=True)}
 
-
-__all__ = ["BUDGET_SHARDS", "COUPON_STATES", "get_definition", "grant", "list_coupons", "put_definition"]

@@ -236,9 +236,8 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     if coupon is not None and coupon.state == "held" and coupon.payment_id == payment.payment_id:
         # captured: the coupon is used; released: it is the customer's again, and its budget use comes back
         coupon_change = (CouponChange(coupon, "used", payment.payment_id, coupon.budget_shard) if captured_ok else
-                         CouponChange(coupon, "available", None, None, budget=+1, discount=payment.coupon_discount))
-        if not captured_ok and coupon.budget_shard is not None:
-            coupon_change = replace(coupon_change, shard=coupon.budget_shard)
+                         CouponChange(coupon, "available", None, coupon.budget_shard, budget=+1,
+                                      discount=payment.coupon_discount))
     movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry,
                         coupon=coupon_change, membership=membership, settle=Settlement(
         payment=payment, status=status, funded_by=captured, checkout_status="paid" if captured_ok else "open",
@@ -252,10 +251,12 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
 
 
 def _with_owner(store: LedgerStore, payment: Payment) -> Snapshot:
-    """The payment with its customer's wallet and, if it used one, its coupon: one read."""
-    snap = store.snapshot(wallet=payment.user_id, tiers=True,
+    """The payment again with its customer's wallet and, if it used one, its coupon: one consistent read, so the
+    plan never pairs a fresh wallet with a payment that was settled meanwhile (the first read found whose
+    wallet it is)."""
+    snap = store.snapshot(payment=payment.payment_id, wallet=payment.user_id, tiers=True,
                           **({"coupon": (payment.user_id, payment.coupon_id)} if payment.coupon_id else {}))
-    return Snapshot(payment=payment, wallet=snap.wallet, coupon=snap.coupon, tiers=snap.tiers or TierTable())
+    return Snapshot(payment=snap.payment, wallet=snap.wallet, coupon=snap.coupon, tiers=snap.tiers or TierTable())
 
 
 def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:

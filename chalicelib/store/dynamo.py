@@ -541,8 +541,13 @@ class DynamoLedgerStore:
             # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
             # the caller re-reads and retries, and answers from the new state
             if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
-                # the entry's key is the next version, so it collides exactly when the wallet moved
-                only_wallet = "wallet" in failed and failed <= {"wallet", "entry"}
+                # the entry's key is the next version, so it collides exactly when the wallet moved. The
+                # failed wallet is handed back for a retry without reading, but only to a movement planned
+                # from the wallet alone: a settlement's or a refund's plan also rests on the payment, and the
+                # reasons need not name every failed condition (evaluation may stop at the wallet), so a
+                # fresh wallet beside a stale payment could plan the impossible (a hold released twice).
+                only_wallet = ("wallet" in failed and failed <= {"wallet", "entry"}
+                               and m.settle is None and m.refund is None)
                 wallet_now = reasons["wallet"].raw_item if only_wallet else None
                 raise WalletChanged(_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None) from exc
             raise
@@ -560,17 +565,17 @@ class DynamoLedgerStore:
             CouponItem.pk.exists() & (CouponItem.state == coupon.state))]
         terms = coupon.terms
         if c.budget and c.shard is not None and terms.budgeted:
-            actions, condition = [], CouponBudgetItem.pk.exists()
+            budget_actions, condition = [], CouponBudgetItem.pk.exists()
             if terms.counts_uses:
-                actions.append(CouponBudgetItem.count_left.add(c.budget))
+                budget_actions.append(CouponBudgetItem.count_left.add(c.budget))
                 if c.budget < 0:  # taking a use: one must be left in this shard
                     condition = condition & (CouponBudgetItem.count_left >= -c.budget)
             if terms.counts_amount:
-                actions.append(CouponBudgetItem.amount_left.add(c.budget * c.discount))
+                budget_actions.append(CouponBudgetItem.amount_left.add(c.budget * c.discount))
                 if c.budget < 0:  # taking the discount: that much must be left in this shard
                     condition = condition & (CouponBudgetItem.amount_left >= c.discount)
             out.append(("coupon_budget", CouponBudgetItem(*coupon_budget_key(terms.definition_id, c.shard)),
-                        actions, condition))
+                        budget_actions, condition))
         return out
 
     @staticmethod
