@@ -8,7 +8,7 @@ from chalice import Chalice, Response
 
 from chalicelib.api import admin, checkouts, coupons, meta, payments, topups, wallet
 from chalicelib.api.errors import CHALICE_CODES, error_response
-from chalicelib.events import holds, reconciliation
+from chalicelib.events import bonus, holds, lifecycle, promotions, publisher, reconciliation, reminders
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="store-balance")
@@ -45,3 +45,8 @@ app.register_blueprint(payments.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)
+app.register_blueprint(publisher.bp)
+app.register_blueprint(lifecycle.bp)
+app.register_blueprint(promotions.bp)
+app.register_blueprint(bonus.bp)
+app.register_blueprint(reminders.bp)

@@ -45,6 +45,18 @@ class Settings:
     checkout_ttl_seconds: int = 1800
     hold_ttl_seconds: int = 1800
     points: PointsPolicy = field(default_factory=PointsPolicy)
+    # the event-driven side (locally all of these live in the moto server at aws_endpoint)
+    aws_endpoint: str | None = None  # every AWS service's endpoint locally; None on AWS
+    event_bus_name: str = "default"
+    schedule_group: str = "default"
+    scheduler_role_arn: str = ""  # the role EventBridge Scheduler assumes to invoke the promotions function
+    promotions_function_arn: str = ""
+    schedule_dlq_arn: str = ""  # where the scheduler puts an invocation it could not deliver
+    # the table's stream; the deployed event source mapping is set by the infrastructure, so this is a
+    # placeholder unless set (chalice needs an ARN when the app is imported)
+    ledger_stream_arn: str = "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"
+    ses_sender: str = ""  # the verified SES identity reminders are sent from ("" = no e-mail)
+    topup_presets: tuple[int, ...] = (5000, 10000, 20000, 50000)
 
     @property
     def is_local(self) -> bool:
@@ -83,6 +95,17 @@ def get_settings() -> Settings:
         rules_cache_seconds=float(os.environ.get("RULES_CACHE_SECONDS", "30")),
         checkout_ttl_seconds=int(os.environ.get("CHECKOUT_TTL_SECONDS", "1800")),
         hold_ttl_seconds=int(os.environ.get("HOLD_TTL_SECONDS", "1800")),
+        aws_endpoint=os.environ.get("AWS_ENDPOINT") or os.environ.get("DYNAMODB_ENDPOINT") or None,
+        event_bus_name=os.environ.get("EVENT_BUS_NAME", "default"),
+        schedule_group=os.environ.get("SCHEDULE_GROUP", "default"),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""),
+        promotions_function_arn=os.environ.get("PROMOTIONS_FUNCTION_ARN", ""),
+        schedule_dlq_arn=os.environ.get("SCHEDULE_DLQ_ARN", ""),
+        ses_sender=os.environ.get("SES_SENDER", ""),
+        ledger_stream_arn=os.environ.get(
+            "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"),
+        topup_presets=tuple(int(a) for a in os.environ.get("TOPUP_PRESETS", "5000,10000,20000,50000").split(",")
+                            if a.strip()),
         points=PointsPolicy(
             earn_per_yuan=int(os.environ.get("POINTS_PER_YUAN", "1")),
             point_value=int(os.environ.get("POINT_VALUE_FEN", "1")),

@@ -61,6 +61,9 @@ class Wallet:
     spend_months: dict[str, int] = field(default_factory=dict)  # balance spent per UTC month (membership)
     tier: str | None = None  # the membership tier last written (chalicelib.domain.tiers.effective decides)
     tier_since: str | None = None  # the day it was reached
+    # bonus by grant, soonest expiry first; their amounts sum to lots.bonus (chalicelib.domain.bonus)
+    bonus_grants: tuple = ()
+    spend_days: dict[str, int] = field(default_factory=dict)  # balance spent per UTC day, last 30 days
 
     def spent_on(self, merchant_id: str, day: str) -> int:
         spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))

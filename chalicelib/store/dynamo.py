@@ -28,6 +28,7 @@ from ..domain.errors import (
     TopupNotPending,
     WalletChanged,
 )
+from ..domain.bonus import grants_from_doc
 from ..domain.model import (
     Entry,
     IdempotencyRecord,
@@ -105,6 +106,8 @@ def _wallet(item: WalletItem) -> Wallet:
         points=PointsAccount.from_doc(item.points),
         spend_months={k: int(v) for k, v in (item.spend_months or {}).items()},
         tier=item.tier, tier_since=item.tier_since,
+        bonus_grants=grants_from_doc(item.bonus_grants),
+        spend_days={k: int(v) for k, v in (item.spend_days or {}).items()},
     )
 
 

@@ -108,6 +108,8 @@ class WalletItem(LedgerItem):
     spend_months = JSONAttribute(null=True)  # balance spent per UTC month: {"YYYY-MM": fen} (membership)
     tier = UnicodeAttribute(null=True)  # the membership tier last written
     tier_since = UnicodeAttribute(null=True)  # the day it was reached
+    bonus_grants = JSONAttribute(null=True)  # [[grant_id, amount, expires_at | null, source], ...]
+    spend_days = JSONAttribute(null=True)  # balance spent per UTC day, last 30 days: {"YYYY-MM-DD": fen}
     updated_at = UnicodeAttribute(null=True)
 
 
