@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ class StackInfo:
     log_dir: str = ""  # where the processes write their output
     # the payment webhook's HMAC secret the app checks: PAYMENT_WEBHOOK_SECRET where set, else the local default
     webhook_secret: str = LOCAL_WEBHOOK_SECRET
+    lifecycle_env: dict = field(default_factory=dict)  # the bus, schedule group, SES sender, stream (moto)
 
     def save(self, path: Path = STATE_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +96,49 @@ def create_table(endpoint: str, table: str = TABLE) -> None:
     ddb.get_waiter("table_exists").wait(TableName=table)
     ddb.update_time_to_live(TableName=table,
                             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute})
+
+
+LOCAL_BUS = "store-balance-local-events"
+LOCAL_SCHEDULE_GROUP = "store-balance-local"
+LOCAL_SENDER = "noreply@store-balance.local"
+LOCAL_ACCOUNT = "123456789012"  # moto's account
+
+
+def local_function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{LOCAL_ACCOUNT}:function:store-balance-local-{name}"
+
+
+def consumer_queue(name: str) -> str:
+    """The SQS queue that stands in, locally, for the Lambda target of the bus rule ``name``."""
+    return f"store-balance-local-{name}-target"
+
+
+def create_lifecycle_resources(endpoint: str, table: str = TABLE) -> dict[str, str]:
+    """What the event-driven side needs in moto: the bus with one rule per consumer (each rule's target an
+    SQS queue that dev/lifecycle.py drains into the consumer function, as Lambda's async invoke would), the
+    schedule group, the SES sender identity. Returns the app's environment for them."""
+    from chalicelib.events.catalogue import CONSUMERS
+
+    events, sqs = aws_client("events", endpoint), aws_client("sqs", endpoint)
+    events.create_event_bus(Name=LOCAL_BUS)
+    for name, pattern in CONSUMERS.items():
+        url = sqs.create_queue(QueueName=consumer_queue(name))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=f"store-balance-local-{name}", EventBusName=LOCAL_BUS, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=f"store-balance-local-{name}", EventBusName=LOCAL_BUS,
+                           Targets=[{"Id": name, "Arn": arn}])
+    aws_client("scheduler", endpoint).create_schedule_group(Name=LOCAL_SCHEDULE_GROUP)
+    aws_client("ses", endpoint).verify_email_identity(EmailAddress=LOCAL_SENDER)
+    stream_arn = aws_client("dynamodb", endpoint).describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    return {
+        "AWS_ENDPOINT": endpoint,
+        "EVENT_BUS_NAME": LOCAL_BUS,
+        "SCHEDULE_GROUP": LOCAL_SCHEDULE_GROUP,
+        "SCHEDULER_ROLE_ARN": f"arn:aws:iam::{LOCAL_ACCOUNT}:role/store-balance-local-scheduler",
+        "PROMOTIONS_FUNCTION_ARN": local_function_arn("promotions"),
+        "SES_SENDER": LOCAL_SENDER,
+        "LEDGER_STREAM_ARN": stream_arn,
+    }
 
 
 def create_user_pool(endpoint: str) -> tuple[str, str]:
@@ -157,6 +201,7 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         "COGNITO_JWKS_URL": f"{info.aws_endpoint}/{info.user_pool_id}/.well-known/jwks.json",
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "false",  # EMF lines on stdout, as CloudWatch would read them
+        **info.lifecycle_env,
         **(extra or {}),
         # after `extra`: the secret the stack signs with is the one the app checks, whatever was passed
         "PAYMENT_WEBHOOK_SECRET": info.webhook_secret,
@@ -199,10 +244,11 @@ class LocalStack:
         moto = self._spawn("moto", [sys.executable, "-m", "dev.moto_server", str(self.aws_port)], base_env)
         self._wait("moto", f"{aws}/moto-api/", moto)
         create_table(aws)
+        lifecycle_env = create_lifecycle_resources(aws)
         pool, client = create_user_pool(aws)
         self.info = StackInfo(aws_endpoint=aws, api_url=f"http://127.0.0.1:{self.api_port}",
                               user_pool_id=pool, client_id=client, log_dir=str(self.log_dir),
-                              webhook_secret=configured_webhook_secret(self.app_env))
+                              webhook_secret=configured_webhook_secret(self.app_env), lifecycle_env=lifecycle_env)
         api = self._spawn(
             "chalice", [sys.executable, "-m", "dev.chalice_local", "local", "--stage", "local",
                         "--port", str(self.api_port), "--no-autoreload"],

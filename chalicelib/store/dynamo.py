@@ -48,7 +48,9 @@ from ..domain.rules import BalanceRules
 from ..domain.tiers import Tier, TierTable
 from ..observability import capture_method, tracer
 from .models import (
+    BONUS_SHARDS,
     HOLD_SHARDS,
+    REMIND_SHARDS,
     CheckoutGuardItem,
     CheckoutItem,
     CouponBudgetItem,
@@ -615,6 +617,21 @@ class DynamoLedgerStore:
                 if item.sk == "PAYMENT":
                     ids.append(item.pk[2:])
         return ids
+
+    def wallets_with_bonus_due(self, before: str) -> list[str]:
+        """Users whose wallet holds a bonus grant expiring before ``before`` (index ``bonus-due``, eventually
+        consistent: whoever acts on it re-reads the wallet and writes under its version)."""
+        users = []
+        for shard in range(BONUS_SHARDS):
+            for item in LedgerItem.bonus_due_index.query(str(shard), LedgerItem.bonus_due < before):
+                if item.sk == "WALLET":
+                    users.append(item.pk[2:])
+        return users
+
+    def wallets_to_remind(self) -> list[str]:
+        """Users who asked for run-out reminders (index ``reminders``)."""
+        return [item.pk[2:] for shard in range(REMIND_SHARDS)
+                for item in LedgerItem.remind_list.query(str(shard)) if item.sk == "WALLET"]
 
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:
         try:

@@ -79,6 +79,35 @@ class OpenHolds(GlobalSecondaryIndex):
     hold_due = UnicodeAttribute(range_key=True)
 
 
+BONUS_SHARDS = 8  # wallets with expiring bonus are spread over this many index partitions
+REMIND_SHARDS = 8  # wallets that asked for run-out reminders, likewise
+
+
+class BonusDue(GlobalSecondaryIndex):
+    """Sparse index of the wallets holding bonus that expires, by shard and soonest expiry: the expiry job's
+    and the bonus-expiry reminder's work list. Only a wallet with an expiring grant carries ``bonus_shard``."""
+
+    class Meta:
+        index_name = "bonus-due"
+        projection = KeysOnlyProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    bonus_shard = UnicodeAttribute(hash_key=True)
+    bonus_due = UnicodeAttribute(range_key=True)
+
+
+class RemindList(GlobalSecondaryIndex):
+    """Sparse index of the wallets whose customer asked for run-out reminders (``remind_shard`` set)."""
+
+    class Meta:
+        index_name = "reminders"
+        projection = KeysOnlyProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    remind_shard = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+
+
 class LedgerItem(Model):
     """Keys shared by every item in the table."""
 
@@ -89,6 +118,11 @@ class LedgerItem(Model):
     hold_shard = UnicodeAttribute(null=True)
     hold_due = UnicodeAttribute(null=True)
     open_holds = OpenHolds()
+    bonus_shard = UnicodeAttribute(null=True)
+    bonus_due = UnicodeAttribute(null=True)
+    bonus_due_index = BonusDue()
+    remind_shard = UnicodeAttribute(null=True)
+    remind_list = RemindList()
 
 
 class WalletItem(LedgerItem):
