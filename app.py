@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from chalice import Chalice, Response
 
-from chalicelib.api import admin, checkouts, coupons, meta, payments, topups, wallet
+from chalicelib.api import admin, checkouts, coupons, meta, notifications, payments, topups, wallet
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.events import bonus, holds, lifecycle, promotions, publisher, reconciliation, reminders
 from chalicelib.observability import logger, metrics
@@ -38,6 +38,7 @@ def envelope(event: Any, get_response: Callable[[Any], Response]) -> Response:
 
 app.register_blueprint(meta.bp)
 app.register_blueprint(wallet.bp)
+app.register_blueprint(notifications.bp)
 app.register_blueprint(topups.bp)
 app.register_blueprint(checkouts.bp)
 app.register_blueprint(coupons.bp)

@@ -3,9 +3,9 @@ and are the source of the OpenAPI document. Strict: no coercion, no unknown fiel
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 JSON_SAFE = 2**53 - 1  # the largest integer every JSON client reads exactly; limits from config are lower
 Fen = Annotated[StrictInt, Field(gt=0, le=JSON_SAFE, description="amount in minor units (fen); ¥12.50 is 1250")]
@@ -173,8 +173,43 @@ class AdjustmentRequest(Strict):
     reason: Text
 
 
+ReminderDays = Annotated[StrictInt, Field(ge=1, le=30)]
+Email = Annotated[StrictStr, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class RemindersIn(Strict):
+    """Only the fields sent change; null turns a reminder (or the e-mail) off."""
+
+    low_balance: StrictBool = Field(True, description="remind when the balance falls below the threshold "
+                                                      "(default true)")
+    run_out_days: Optional[ReminderDays] = Field(
+        None, description="remind (at most weekly) when the forecast says the balance runs out within this many "
+                          "days; null: off (the default)")
+    bonus_expiry_days: Optional[ReminderDays] = Field(
+        3, description="remind this many days before bonus balance expires; null: off (default 3)")
+    email: Optional[Email] = Field(None, description="also e-mail reminders here; null: inbox only (the default)")
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # "left out" is not a value a client may send: null is refused
+
+
 class WalletSettingsRequest(Strict):
-    low_balance_threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)]
+    """A partial update: each field left out keeps its value, so at least one must be sent. The fields of
+    ``reminders`` likewise."""
+
+    low_balance_threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)] = Field(
+        None, description="fen; the wallet shows low_balance below it (default 0: never)",
+        json_schema_extra=_no_default)
+    reminders: RemindersIn = Field(None, description="the reminders wanted (defaults: low_balance true, "
+                                                    "run_out_days null, bonus_expiry_days 3, email null)",
+                                     json_schema_extra=_no_default)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> "WalletSettingsRequest":
+        if not self.model_fields_set & {"low_balance_threshold", "reminders"}:
+            raise ValueError("send low_balance_threshold, reminders or both")
+        return self
 
 
 class MerchantRequest(Strict):
@@ -186,6 +221,12 @@ class EntriesQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     cursor: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
     type: Optional[Literal["top_up", "payment", "refund", "adjustment", "authorization", "capture", "release"]] = None
+
+
+class NotificationsQuery(Strict):
+    unread: bool = Field(False, description="only notifications not yet read")
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    cursor: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
 
 
 class PointsEntriesQuery(Strict):
@@ -204,6 +245,20 @@ class BalanceOut(LotsOut):
     total: SignedFen
 
 
+class RemindersOut(Out):
+    low_balance: bool
+    run_out_days: Optional[int]
+    bonus_expiry_days: Optional[int]
+    email: Optional[str]
+
+
+class ForecastOut(Out):
+    daily_spend: int = Field(description="fen a day, averaged over the last 30 days (or since the first spend in "
+                                         "them), rounded up")
+    runs_out_on: Optional[str] = Field(description="the UTC day the balance no longer covers a day's spending; "
+                                                   "null when nothing was spent")
+
+
 class WalletOut(Out):
     user_id: str
     currency: str
@@ -211,7 +266,26 @@ class WalletOut(Out):
     held: BalanceOut = Field(description="on hold for authorized payments: not spendable, not yet spent")
     low_balance_threshold: int
     low_balance: bool = Field(description="the balance is below the customer's threshold")
+    reminders: RemindersOut
+    forecast: ForecastOut
     updated_at: Optional[str]
+
+
+class NotificationOut(Out):
+    notification_id: str
+    type: Literal["low_balance", "run_out", "bonus_expiry", "feedback_prompt"]
+    title: str
+    body: str
+    data: dict[str, Any]
+    created_at: str
+    read_at: Optional[str]
+
+
+class NotificationsPage(Out):
+    user_id: str
+    items: list[NotificationOut]
+    next_cursor: Optional[str]
+    unread_count: int
 
 
 class EntryOut(Out):

@@ -69,9 +69,12 @@ def put_tiers(call: Call) -> dict:
     return membership.put_tiers(get_store(), call.caller, [t.model_dump() for t in call.body.tiers], config_cache())
 
 
-@route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings", summary="Set the low-balance threshold",
+@route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings",
+       summary="Set the low-balance threshold and the reminders (fields left out keep their values)",
        access="user", body=WalletSettingsRequest, response=WalletOut)
 def update_settings(call: Call) -> dict:
-    return wallets.update_settings(
-        get_store(), call.settings.currency, call.caller.user_id, call.body.low_balance_threshold
-    )
+    body = call.body
+    threshold = body.low_balance_threshold if "low_balance_threshold" in body.model_fields_set else None
+    reminders = (body.reminders.model_dump(include=body.reminders.model_fields_set)
+                 if "reminders" in body.model_fields_set else None)
+    return wallets.update_settings(get_store(), call.settings.currency, call.caller.user_id, threshold, reminders)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .money import Lots
 from .points import PointsAccount, PointsEntry
+from .reminders import ReminderSettings
 
 
 def new_id(prefix: str) -> str:
@@ -64,6 +65,7 @@ class Wallet:
     # bonus by grant, soonest expiry first; their amounts sum to lots.bonus (chalicelib.domain.bonus)
     bonus_grants: tuple = ()
     spend_days: dict[str, int] = field(default_factory=dict)  # balance spent per UTC day, last 30 days
+    reminders: ReminderSettings = ReminderSettings()
 
     def spent_on(self, merchant_id: str, day: str) -> int:
         spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))
@@ -77,6 +79,7 @@ class Wallet:
             "held": self.held.as_balance(),
             "low_balance_threshold": self.low_balance_threshold,
             "low_balance": self.lots.total < self.low_balance_threshold,
+            "reminders": self.reminders.as_view(),
             "updated_at": self.updated_at,
         }
 

@@ -1,4 +1,4 @@
-"""Use cases on a customer's own wallet: read it, its history, its settings."""
+"""Use cases on a customer's own wallet: read it (with its run-out forecast), its history, its settings."""
 from __future__ import annotations
 
 import base64
@@ -6,17 +6,26 @@ import json
 from typing import Any
 
 from ..domain.errors import InvalidRequest
-from ..domain.model import utc_now
+from ..domain.forecast import forecast
+from ..domain.model import Wallet, utc_now
 from ..observability import capture_method
 from .common import LedgerStore, wallet_or_empty
 
 ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release")
 
 
+def wallet_view(wallet: Wallet) -> dict[str, Any]:
+    """The wallet as the customer sees it, with the forecast of its balance at the recent pace (UTC today)."""
+    from . import clock
+
+    return {**wallet.as_view(),
+            "forecast": forecast(wallet.spend_days, wallet.lots.total, clock.now().date()).as_view()}
+
+
 @capture_method
 def get_wallet(store: LedgerStore, currency: str, user_id: str) -> dict[str, Any]:
     """The wallet as the customer sees it; zeros for one who never topped up."""
-    return wallet_or_empty(store.get_wallet(user_id), user_id, currency).as_view()
+    return wallet_view(wallet_or_empty(store.get_wallet(user_id), user_id, currency))
 
 
 def encode_cursor(seq: int) -> str:
@@ -65,5 +74,8 @@ def list_points_entries(store: LedgerStore, user_id: str, limit: int, cursor: st
 
 
 @capture_method
-def update_settings(store: LedgerStore, currency: str, user_id: str, low_balance_threshold: int) -> dict[str, Any]:
-    return store.set_low_balance_threshold(user_id, currency, low_balance_threshold, utc_now()).as_view()
+def update_settings(store: LedgerStore, currency: str, user_id: str, low_balance_threshold: int | None,
+                    reminders: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Change the settings named (a field left out keeps its value; within ``reminders`` likewise)."""
+    return wallet_view(store.update_settings(user_id, currency, utc_now(), threshold=low_balance_threshold,
+                                             reminders=reminders))

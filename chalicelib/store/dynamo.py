@@ -8,7 +8,9 @@ failed; the services decide whether to retry, replay or refuse.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from decimal import Decimal
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -29,6 +31,8 @@ from ..domain.errors import (
     WalletChanged,
 )
 from ..domain.bonus import grants_from_doc
+from ..domain.notifications import EMAIL_PENDING, EMAIL_SENT, Notification
+from ..domain.reminders import DEFAULT_BONUS_EXPIRY_DAYS, ReminderSettings
 from ..domain.model import (
     Entry,
     IdempotencyRecord,
@@ -64,6 +68,10 @@ from .models import (
     IdempotencyItem,
     LedgerItem,
     MerchantItem,
+    NOTIFICATION_KEY_TTL_DAYS,
+    NOTIFICATION_TTL_DAYS,
+    NotificationItem,
+    NotificationKeyItem,
     OrderItem,
     PaymentItem,
     PointsEntryItem,
@@ -83,6 +91,8 @@ from .models import (
     entry_key,
     idempotency_key,
     merchant_key,
+    notification_guard_key,
+    notification_key,
     order_key,
     payment_key,
     points_entry_key,
@@ -110,7 +120,30 @@ def _wallet(item: WalletItem) -> Wallet:
         tier=item.tier, tier_since=item.tier_since,
         bonus_grants=grants_from_doc(item.bonus_grants),
         spend_days={k: int(v) for k, v in (item.spend_days or {}).items()},
+        reminders=_reminders(item),
     )
+
+
+def _reminders(item: WalletItem) -> ReminderSettings:
+    bonus_days = DEFAULT_BONUS_EXPIRY_DAYS if item.remind_bonus_days is None else int(item.remind_bonus_days)
+    return ReminderSettings(
+        low_balance=True if item.remind_low_balance is None else bool(item.remind_low_balance),
+        run_out_days=None if item.remind_run_out_days is None else int(item.remind_run_out_days),
+        bonus_expiry_days=bonus_days or None, email=item.remind_email)
+
+
+def remind_shard(user_id: str) -> str:
+    """The partition of the ``reminders`` index a user's wallet is listed under (stable per user)."""
+    return str(int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % REMIND_SHARDS)
+
+
+def _notification(item: NotificationItem) -> Notification:
+    data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})
+    return Notification(
+        notification_id=item.notification_id, user_id=item.user_id, type=item.type, title=item.title,
+        body=item.body, data={k: (int(v) if isinstance(v, Decimal) and v == int(v) else v) for k, v in data.items()},
+        created_at=item.created_at, read_at=item.read_at, email_status=item.email_status or "none",
+        email_to=item.email_to, email_claimed_at=item.email_claimed_at)
 
 
 def _entry(item: EntryItem) -> Entry:
@@ -661,19 +694,145 @@ class DynamoLedgerStore:
             raise
 
     def set_low_balance_threshold(self, user_id: str, currency: str, threshold: int, at: str) -> Wallet:
+        return self.update_settings(user_id, currency, at, threshold=threshold)
+
+    def update_settings(self, user_id: str, currency: str, at: str, threshold: int | None = None,
+                        reminders: dict[str, Any] | None = None) -> Wallet:
+        """Set the named settings and nothing else, in one UpdateItem: the money attributes are created as zero
+        if absent and never changed here, and the version is not touched, so a payment's transaction (which
+        conditions on the version and sets only money attributes) neither loses this write nor is refused by it.
+        ``reminders`` holds only the fields to change (None turns one off). Setting ``run_out_days`` lists the
+        wallet in the ``reminders`` index (``remind_shard``); turning it off takes it out."""
         item = WalletItem(*wallet_key(user_id))
-        # Settings only: the money attributes are created as zero if absent and never changed here.
-        item.update(actions=[
+        actions = [
             WalletItem.kind.set("wallet"),
             WalletItem.user_id.set(user_id),
             WalletItem.currency.set(WalletItem.currency | currency),
             WalletItem.cash.set(WalletItem.cash | 0),
             WalletItem.bonus.set(WalletItem.bonus | 0),
             WalletItem.version.set(WalletItem.version | 0),
-            WalletItem.low_balance_threshold.set(threshold),
             WalletItem.updated_at.set(at),
-        ], condition=WalletItem.user_id.does_not_exist() | (WalletItem.user_id == user_id))
+        ]
+        if threshold is not None:
+            actions.append(WalletItem.low_balance_threshold.set(threshold))
+        changes = reminders or {}
+        if "low_balance" in changes:
+            actions.append(WalletItem.remind_low_balance.set(bool(changes["low_balance"])))
+        if "run_out_days" in changes:
+            days = changes["run_out_days"]
+            actions += ([WalletItem.remind_run_out_days.set(days), WalletItem.remind_shard.set(remind_shard(user_id))]
+                        if days is not None else
+                        [WalletItem.remind_run_out_days.remove(), WalletItem.remind_shard.remove()])
+        if "bonus_expiry_days" in changes:
+            actions.append(WalletItem.remind_bonus_days.set(changes["bonus_expiry_days"] or 0))
+        if "email" in changes:
+            email = changes["email"]
+            actions.append(WalletItem.remind_email.set(email) if email else WalletItem.remind_email.remove())
+        item.update(actions=actions, condition=WalletItem.user_id.does_not_exist() | (WalletItem.user_id == user_id))
         return _wallet(item)
+
+    # ---- the inbox --------------------------------------------------------------
+
+    def put_notification(self, n: Notification, dedupe_key: str) -> tuple[bool, Notification | None]:
+        """The notification and its dedupe guard in one transaction. (True, n) when created; (False, the one
+        created before under the same key) when the key was used (None if that one has expired)."""
+        now = datetime.now(timezone.utc)
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(NotificationKeyItem(*notification_guard_key(n.user_id, dedupe_key), kind="notification_key",
+                                            notification_id=n.notification_id,
+                                            expires_at=now + timedelta(days=NOTIFICATION_KEY_TTL_DAYS)),
+                        condition=NotificationKeyItem.pk.does_not_exist())
+                tw.save(NotificationItem(
+                    *notification_key(n.user_id, n.notification_id), kind="notification",
+                    notification_id=n.notification_id, user_id=n.user_id, type=n.type, title=n.title, body=n.body,
+                    data=dict(n.data), created_at=n.created_at, email_status=n.email_status, email_to=n.email_to,
+                    dedupe_key=dedupe_key, expires_at=now + timedelta(days=NOTIFICATION_TTL_DAYS),
+                ), condition=NotificationItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if not (reasons and reasons[0] is not None and reasons[0].code not in (None, "None")):
+                raise
+            guard = NotificationKeyItem.get(*notification_guard_key(n.user_id, dedupe_key), consistent_read=True)
+            return False, self.get_notification(n.user_id, guard.notification_id)
+        return True, n
+
+    def get_notification(self, user_id: str, notification_id: str) -> Notification | None:
+        try:
+            return _notification(NotificationItem.get(*notification_key(user_id, notification_id),
+                                                      consistent_read=True))
+        except NotificationItem.DoesNotExist:
+            return None
+
+    def list_notifications(self, user_id: str, limit: int, before_id: str | None = None, unread: bool = False
+                           ) -> tuple[list[Notification], str | None]:
+        """Newest first; the id to continue before (None at the end)."""
+        pk, _ = wallet_key(user_id)
+        upper = notification_key(user_id, before_id)[1] if before_id else "N#~"
+        items = NotificationItem.query(
+            pk, NotificationItem.sk.between("N#", upper),
+            filter_condition=NotificationItem.read_at.does_not_exist() if unread else None,
+            scan_index_forward=False, page_size=100 if unread else limit + 2, consistent_read=True)
+        rows: list[Notification] = []
+        for item in items:
+            if before_id is not None and item.notification_id == before_id:
+                continue
+            rows.append(_notification(item))
+            if len(rows) > limit:
+                page = rows[:limit]
+                return page, page[-1].notification_id
+        return rows, None
+
+    def count_unread(self, user_id: str) -> int:
+        """Unread notifications of the inbox (a filtered count over the inbox's keys: bounded by its TTL)."""
+        pk, _ = wallet_key(user_id)
+        return NotificationItem.count(pk, NotificationItem.sk.between("N#", "N#~"),
+                                      filter_condition=NotificationItem.read_at.does_not_exist(),
+                                      consistent_read=True)
+
+    def mark_notification_read(self, user_id: str, notification_id: str, at: str) -> Notification | None:
+        """Set ``read_at`` once (a second call keeps the first time); None when the caller has no such one."""
+        item = NotificationItem(*notification_key(user_id, notification_id))
+        try:
+            item.update(actions=[NotificationItem.read_at.set(NotificationItem.read_at | at)],
+                        condition=NotificationItem.pk.exists() & (NotificationItem.kind == "notification"))
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _notification(item)
+
+    def claim_email(self, user_id: str, notification_id: str, at: str, stale_before: str) -> bool:
+        """Take the pending e-mail of a notification for sending: only one sender at a time (a claim older
+        than ``stale_before`` is a crashed sender's and may be taken over). False when it is not pending
+        or someone else holds a live claim."""
+        item = NotificationItem(*notification_key(user_id, notification_id))
+        try:
+            item.update(actions=[NotificationItem.email_claimed_at.set(at)],
+                        condition=(NotificationItem.email_status == EMAIL_PENDING)
+                        & (NotificationItem.email_claimed_at.does_not_exist()
+                           | (NotificationItem.email_claimed_at < stale_before)))
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def email_sent(self, user_id: str, notification_id: str, message_id: str, at: str) -> None:
+        NotificationItem(*notification_key(user_id, notification_id)).update(actions=[
+            NotificationItem.email_status.set(EMAIL_SENT), NotificationItem.email_message_id.set(message_id),
+            NotificationItem.email_sent_at.set(at), NotificationItem.email_claimed_at.remove(),
+        ], condition=NotificationItem.email_status == EMAIL_PENDING)
+
+    def release_email(self, user_id: str, notification_id: str) -> None:
+        """Give up a claim after a failed send: the e-mail stays pending for the next delivery."""
+        try:
+            NotificationItem(*notification_key(user_id, notification_id)).update(
+                actions=[NotificationItem.email_claimed_at.remove()],
+                condition=NotificationItem.email_status == EMAIL_PENDING)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     # ---- checkouts and rules ---------------------------------------------------
 

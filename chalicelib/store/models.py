@@ -9,6 +9,10 @@ Keys (``{}`` are ids):
   W#{user_id}        / WALLET          the wallet: lots, version, settings
   W#{user_id}        / E#{seq:012d}    ledger entries, seq = wallet version they produced
   W#{user_id}        / PE#{seq:012d}   points entries, seq = points account version they produced
+  W#{user_id}        / N#{notification_id}  the customer's inbox (ids are time-ordered: newest last in key
+                                       order); expires via TTL after NOTIFICATION_TTL_DAYS
+  W#{user_id}        / NK#{dedupe_key} guard: one notification per dedupe key (event, payment, week, grant);
+                                       names the notification; expires via TTL after NOTIFICATION_KEY_TTL_DAYS
   T#{topup_id}       / TOPUP           a top-up and its provider status
   P#{payment_id}     / PAYMENT         a payment, what funded it, what was refunded; an authorization
                                        also carries hold_shard/hold_due (index open-holds)
@@ -145,6 +149,12 @@ class WalletItem(LedgerItem):
     bonus_grants = JSONAttribute(null=True)  # [[grant_id, amount, expires_at | null, source], ...]
     spend_days = JSONAttribute(null=True)  # balance spent per UTC day, last 30 days: {"YYYY-MM-DD": fen}
     updated_at = UnicodeAttribute(null=True)
+    # reminder settings, one attribute each so a partial settings write sets only what it names (no read):
+    # absent means the default (chalicelib.domain.reminders); remind_bonus_days 0 means off
+    remind_low_balance = BooleanAttribute(null=True)
+    remind_run_out_days = NumberAttribute(null=True)  # set together with remind_shard (index reminders)
+    remind_bonus_days = NumberAttribute(null=True)
+    remind_email = UnicodeAttribute(null=True)
 
 
 class EntryItem(LedgerItem):
@@ -346,6 +356,40 @@ class CheckoutGuardItem(LedgerItem):
     expires_epoch = NumberAttribute()
 
 
+NOTIFICATION_TTL_DAYS = 180
+NOTIFICATION_KEY_TTL_DAYS = 90  # longer than any redelivery, a week's run-out key, a grant's reminder window
+
+
+class NotificationItem(LedgerItem):
+    """One notification of a customer's inbox. The stream publisher turns its INSERT into
+    ``notification.sent``: keep ``kind`` and the top-level names notification_id .. created_at."""
+
+    Meta = _meta()
+    notification_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    data = MapAttribute(default=dict)
+    created_at = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+    email_status = UnicodeAttribute(default="none")  # none | pending | sent
+    email_to = UnicodeAttribute(null=True)
+    email_claimed_at = UnicodeAttribute(null=True)  # a sender's claim on a pending e-mail (a lease)
+    email_message_id = UnicodeAttribute(null=True)
+    email_sent_at = UnicodeAttribute(null=True)
+    dedupe_key = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class NotificationKeyItem(LedgerItem):
+    """Guard: the dedupe key of a notification was used, and by which one."""
+
+    Meta = _meta()
+    notification_id = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
 class IdempotencyItem(LedgerItem):
     Meta = _meta()
     request_hash = UnicodeAttribute()
@@ -365,6 +409,14 @@ def entry_key(user_id: str, seq: int) -> tuple[str, str]:
 
 def points_entry_key(user_id: str, seq: int) -> tuple[str, str]:
     return f"W#{user_id}", f"PE#{seq:012d}"
+
+
+def notification_key(user_id: str, notification_id: str) -> tuple[str, str]:
+    return f"W#{user_id}", f"N#{notification_id}"
+
+
+def notification_guard_key(user_id: str, dedupe_key: str) -> tuple[str, str]:
+    return f"W#{user_id}", f"NK#{dedupe_key}"
 
 
 def topup_key(topup_id: str) -> tuple[str, str]:

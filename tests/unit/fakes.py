@@ -173,6 +173,13 @@ class FakeLedgerStore:
         self.wallets[user_id] = replace(w, low_balance_threshold=threshold, updated_at=at)
         return self.wallets[user_id]
 
+    def update_settings(self, user_id, currency, at, threshold=None, reminders=None):
+        w = self.wallets.get(user_id) or Wallet(user_id=user_id, currency=currency)
+        if threshold is not None:
+            w = replace(w, low_balance_threshold=threshold)
+        self.wallets[user_id] = replace(w, reminders=w.reminders.updated(reminders or {}), updated_at=at)
+        return self.wallets[user_id]
+
     def create_checkout(self, checkout, idem):
         from datetime import datetime, timezone
 

@@ -1,0 +1,26 @@
+"""Customer routes: the caller's own inbox of notifications (reminders, prompts)."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..services import notifications
+from ..store import get_store
+from .routing import Call, route
+from .schemas import NotificationOut, NotificationsPage, NotificationsQuery
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/v1/notifications", "GET", name="listNotifications",
+       summary="The caller's notifications, newest first (unread only if asked), and how many are unread",
+       access="user", query=NotificationsQuery, response=NotificationsPage, tag="notifications")
+def list_notifications(call: Call) -> dict:
+    q = call.query
+    return notifications.list_notifications(get_store(), call.caller.user_id, q.limit, q.cursor, q.unread)
+
+
+@route(bp, "/v1/notifications/{notification_id}/read", "POST", name="markNotificationRead",
+       summary="Mark one of the caller's notifications read (again: unchanged)", access="user",
+       response=NotificationOut, tag="notifications")
+def mark_read(call: Call, notification_id: str) -> dict:
+    return notifications.mark_read(get_store(), call.caller.user_id, notification_id)
