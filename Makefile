@@ -14,7 +14,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY))
 
-.PHONY: install run token sign test bench reconcile sweep package synth deploy smoke destroy clean
+.PHONY: install run token sign test bench reconcile sweep remind package synth deploy smoke destroy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ reconcile:  ## recompute every wallet of the running local stack from its entrie
 
 sweep:  ## release the running local stack's authorizations whose hold has ended (the 5-minute schedule, now)
 	@$(PY) -m dev.reconcile sweep_holds
+
+remind:  ## the daily reminders (run-out forecasts, bonus about to expire) on the running local stack, now
+	@$(PY) -m dev.reconcile remind
 
 package: install  ## the Lambda bundle, as `chalice package` builds it
 	$(PY) -m dev.package prod .local/package
