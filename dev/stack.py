@@ -113,6 +113,18 @@ def consumer_queue(name: str) -> str:
     return f"store-balance-local-{name}-target"
 
 
+def consumer_dlq(name: str) -> str:
+    return f"store-balance-local-{name}-dlq"
+
+
+def publisher_dlq() -> str:
+    return "store-balance-local-publish-events-dlq"
+
+
+ALL_EVENTS_QUEUE = "store-balance-local-all-events"
+DELIVERY_ATTEMPTS = 3  # receives of an event before it goes to the consumer's dead-letter queue
+
+
 def create_lifecycle_resources(endpoint: str, table: str = TABLE) -> dict[str, str]:
     """What the event-driven side needs in moto: the bus with one rule per consumer (each rule's target an
     SQS queue that dev/lifecycle.py drains into the consumer function, as Lambda's async invoke would), the
@@ -121,12 +133,26 @@ def create_lifecycle_resources(endpoint: str, table: str = TABLE) -> dict[str, s
 
     events, sqs = aws_client("events", endpoint), aws_client("sqs", endpoint)
     events.create_event_bus(Name=LOCAL_BUS)
+    sqs.create_queue(QueueName=publisher_dlq())
+
+    def queue_arn(url: str) -> str:
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
     for name, pattern in CONSUMERS.items():
-        url = sqs.create_queue(QueueName=consumer_queue(name))["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dlq = queue_arn(sqs.create_queue(QueueName=consumer_dlq(name))["QueueUrl"])
+        url = sqs.create_queue(QueueName=consumer_queue(name), Attributes={
+            "VisibilityTimeout": "2",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq, "maxReceiveCount": DELIVERY_ATTEMPTS})})["QueueUrl"]
+        arn = queue_arn(url)
         events.put_rule(Name=f"store-balance-local-{name}", EventBusName=LOCAL_BUS, EventPattern=json.dumps(pattern))
         events.put_targets(Rule=f"store-balance-local-{name}", EventBusName=LOCAL_BUS,
                            Targets=[{"Id": name, "Arn": arn}])
+    # every event is also copied to one queue a developer (or the catalogue test) can read
+    from chalicelib.events.catalogue import SOURCE
+
+    events.put_rule(Name="store-balance-local-all", EventBusName=LOCAL_BUS, EventPattern=json.dumps({"source": [SOURCE]}))
+    events.put_targets(Rule="store-balance-local-all", EventBusName=LOCAL_BUS, Targets=[
+        {"Id": "all", "Arn": queue_arn(sqs.create_queue(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"])}])
     aws_client("scheduler", endpoint).create_schedule_group(Name=LOCAL_SCHEDULE_GROUP)
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=LOCAL_SENDER)
     stream_arn = aws_client("dynamodb", endpoint).describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -255,6 +281,9 @@ class LocalStack:
             {**base_env, **app_environment(self.info, self.app_env)},
         )
         self._wait("chalice", f"{self.info.api_url}/v1/health", api)
+        # the stream, the bus's targets and the scheduler, served to the app's event functions
+        self._spawn("lifecycle", [sys.executable, "-m", "dev.lifecycle"],
+                    {**base_env, **app_environment(self.info, self.app_env)})
         return self.info
 
     def stop(self) -> None:

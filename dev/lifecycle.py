@@ -1,0 +1,187 @@
+"""The local stand-in for what AWS runs around the app's event functions (a process of `make run`).
+
+What is emulated here, and what moto itself provides:
+- moto records the table's stream and serves it through the DynamoDB Streams API. This runner reads each
+  shard (GetRecords), builds the event Lambda's event source mapping would (the same records plus
+  ``eventSourceARN``) and calls the stream publisher's handler, ``publish_events``. Like the mapping with
+  ReportBatchItemFailures, it restarts from the first failed sequence number the handler reports; a
+  record that fails ``STREAM_ATTEMPTS`` times goes to the local dead-letter queue and the shard moves on.
+- moto's EventBridge matches events put on the bus against the rules and delivers them to the rules'
+  targets; locally each consumer's target is an SQS queue (dev/stack.py). This runner receives from it
+  and calls the consumer function of the same name with the EventBridge event, as Lambda's asynchronous
+  invoke would; a failed delivery becomes visible again and, after the queue's redrive count, lands in
+  the consumer's dead-letter queue (moto applies the redrive policy).
+- moto's EventBridge Scheduler stores schedules but never fires them: this runner fires the due one-time
+  schedules of the stage's group with their input (dev/schedules.py), as the scheduler would.
+The daily schedules (reconciliation, hold sweep, bonus expiry, reminders) are fired by hand locally:
+`make reconcile`, `make sweep`, `make expire-bonus`, `make remind`.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+STREAM_ATTEMPTS = 3
+POLL_SECONDS = 0.1
+
+
+class Context:
+    """The few attributes of Lambda's context the handlers read."""
+
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    log_stream_name = "local"
+
+    def __init__(self, name: str) -> None:
+        self.function_name = f"store-balance-local-{name}"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60000
+
+
+def invoke(name: str, event: dict[str, Any]) -> Any:
+    """Call the app's function ``name`` as Lambda would: the very object its handler string names."""
+    import app
+
+    return app.app.handler_map[name](event, Context(name))
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda's event source mapping delivers it (boto3 parsed the time; Lambda
+    sends epoch seconds)."""
+    out = {**record, "eventSourceARN": stream_arn, "dynamodb": dict(record["dynamodb"])}
+    created = out["dynamodb"].get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        out["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+    return out
+
+
+class StreamReader:
+    """Reads the table's stream shard by shard and hands batches to ``publish_events``."""
+
+    def __init__(self, streams: Any, stream_arn: str, sqs: Any, dlq_url: str | None,
+                 handle: Callable[[dict, Any], Any] | None = None) -> None:
+        self.streams, self.stream_arn, self.sqs, self.dlq_url = streams, stream_arn, sqs, dlq_url
+        self.handle = handle or (lambda event, ctx: invoke("publish_events", event))
+        self.iterators: dict[str, str | None] = {}
+        self.attempts: dict[str, int] = {}
+        self.records_read = 0
+
+    def _shards(self) -> list[str]:
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        return [s["ShardId"] for s in shards]
+
+    def _iterator(self, shard: str, kind: str = "TRIM_HORIZON", seq: str | None = None) -> str:
+        args = {"SequenceNumber": seq} if seq else {}
+        return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=kind,
+                                               **args)["ShardIterator"]
+
+    def poll(self) -> int:
+        """One pass over every shard; returns the number of records handed over."""
+        handed = 0
+        for shard in self._shards():
+            iterator = self.iterators.get(shard) or self._iterator(shard)
+            answer = self.streams.get_records(ShardIterator=iterator, Limit=100)
+            records = answer.get("Records", [])
+            self.iterators[shard] = answer.get("NextShardIterator")
+            if not records:
+                continue
+            handed += len(records)
+            event = {"Records": [lambda_record(r, self.stream_arn) for r in records]}
+            response = self.handle(event, Context("publish_events")) or {}
+            failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+            if failed:
+                self._retry_from(shard, records, min(failed, key=int))
+        self.records_read += handed
+        return handed
+
+    def _retry_from(self, shard: str, records: list[dict], seq: str) -> None:
+        """As the event source mapping does: start again at the first failed record; after its last
+        attempt, send it to the dead-letter queue and go on after it."""
+        self.attempts[seq] = self.attempts.get(seq, 0) + 1
+        if self.attempts[seq] < STREAM_ATTEMPTS:
+            self.iterators[shard] = self._iterator(shard, "AT_SEQUENCE_NUMBER", seq)
+            return
+        record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == seq)
+        if self.dlq_url:
+            self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(
+                {"stream_arn": self.stream_arn, "shard": shard, "sequence_number": seq,
+                 "keys": record["dynamodb"].get("Keys")}, default=str))
+        self.iterators[shard] = self._iterator(shard, "AFTER_SEQUENCE_NUMBER", seq)
+
+
+class BusDelivery:
+    """Drains each consumer's local target queue into the consumer function."""
+
+    def __init__(self, sqs: Any, queues: dict[str, str]) -> None:
+        self.sqs, self.queues = sqs, queues
+        self.delivered = 0
+
+    def poll(self) -> int:
+        done = 0
+        for name, url in self.queues.items():
+            for message in self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                    WaitTimeSeconds=0).get("Messages", []):
+                try:
+                    invoke(name, json.loads(message["Body"]))
+                except Exception as exc:  # left on the queue: visible again after its timeout, then the DLQ
+                    print(f"lifecycle: {name} failed on an event: {exc!r}", file=sys.stderr, flush=True)
+                    continue
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                done += 1
+        self.delivered += done
+        return done
+
+
+def fire_due_schedules(scheduler: Any, group: str) -> list[str]:
+    try:
+        from dev.schedules import fire_due
+    except ImportError:  # promotions' schedules not built yet
+        return []
+
+    return fire_due(scheduler, group, invoke, datetime.now(timezone.utc))
+
+
+def main() -> int:
+    from chalicelib.config import get_settings
+    from chalicelib.events.catalogue import CONSUMERS
+    from dev.stack import aws_client, consumer_queue, publisher_dlq
+
+    s = get_settings()
+    endpoint = s.aws_endpoint
+    sqs = aws_client("sqs", endpoint)
+    stream = StreamReader(aws_client("dynamodbstreams", endpoint), s.ledger_stream_arn, sqs,
+                          sqs.get_queue_url(QueueName=publisher_dlq())["QueueUrl"])
+    bus = BusDelivery(sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"]
+                            for name in CONSUMERS})
+    scheduler = aws_client("scheduler", endpoint)
+    import app  # noqa: F401 - imported once, before the first record arrives
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    print("lifecycle: reading the stream, the bus's targets and the schedules", flush=True)
+    last_schedules = 0.0
+    while not stopping:
+        try:
+            busy = stream.poll() + bus.poll()
+            if time.monotonic() - last_schedules >= 1.0:
+                last_schedules = time.monotonic()
+                fired = fire_due_schedules(scheduler, s.schedule_group)
+                busy += len(fired)
+        except Exception as exc:  # keep running: a local runner must survive what Lambda would retry
+            print(f"lifecycle: {exc!r}", file=sys.stderr, flush=True)
+            busy = 0
+        if not busy:
+            time.sleep(POLL_SECONDS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
