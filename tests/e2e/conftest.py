@@ -195,3 +195,18 @@ def table_items(ddb, table: str) -> list[dict[str, Any]]:
         key = page.get("LastEvaluatedKey")
         if not key:
             return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def is_new_inbox_item(item: dict[str, Any], before_keys: set[tuple[str, str]]) -> bool:
+    return (item["sk"]["S"].startswith(("N#", "NK#"))
+            and (item["pk"]["S"], item["sk"]["S"]) not in before_keys)
+
+
+def assert_nothing_written(before: list[dict[str, Any]], after: list[dict[str, Any]],
+                           message: str = "the request wrote to the table") -> None:
+    """``after`` (table_items) is ``before``, but for notifications that appeared meanwhile: those are written
+    by the bus's consumer (the local stack's runner) for events of earlier requests, asynchronously, so they
+    are not the request's doing. Every other item, and every notification that was already there, must be
+    as it was."""
+    before_keys = {(i["pk"]["S"], i["sk"]["S"]) for i in before}
+    assert [i for i in after if not is_new_inbox_item(i, before_keys)] == before, message

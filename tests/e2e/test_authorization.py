@@ -23,7 +23,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.api.routing import ROUTES
 from chalicelib.api.signature import sign
-from tests.e2e.conftest import own_stack_fixtures, table_items
+from tests.e2e.conftest import assert_nothing_written, is_new_inbox_item, own_stack_fixtures, table_items
 
 importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
 
@@ -60,6 +60,7 @@ NO_PAYMENT = Expect(404, "payment_not_found")
 NO_TOPUP = Expect(404, "topup_not_found")
 NO_DEFINITION = Expect(404, "coupon_definition_not_found")
 NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quotes it; its existence is private
+NO_NOTIFICATION = Expect(404, "notification_not_found")  # an inbox is its customer's alone, admins' included
 
 
 def row(owner: Expect, other_customer: Expect, merchant: Expect, other_merchant: Expect, admin: Expect,
@@ -103,6 +104,10 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
                                                                     NO_DEFINITION, CREATED, NO_DEFINITION),
     ("GET", "/v1/points/entries"): any_signed_in(OK),
     ("PUT", "/v1/wallet/settings"): any_signed_in(OK),
+    ("GET", "/v1/notifications"): any_signed_in(OK),
+    # the owner's notification (the prompt to rate the world's payment)
+    ("POST", "/v1/notifications/{notification_id}/read"): row(OK, NO_NOTIFICATION, NO_NOTIFICATION, NO_NOTIFICATION,
+                                                              NO_NOTIFICATION, NO_NOTIFICATION),
     ("POST", "/v1/topups"): any_signed_in(CREATED),
     ("GET", "/v1/topups/{topup_id}"): row(OK, NO_TOPUP, NO_TOPUP, NO_TOPUP, OK, NO_TOPUP),
     ("POST", "/v1/checkouts"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, FORBIDDEN, CREATED),
@@ -195,6 +200,7 @@ class World:
     checkout_id: str  # an open checkout of the owner's
     definition_id: str  # a coupon definition of the merchant's
     reward_id: str  # a gift of 1 point, in ample stock
+    notification_id: str  # in the owner's inbox
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +233,19 @@ def world(api) -> World:
                  payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000,
                  webhook_secret=api.info.webhook_secret,
                  checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
-                 definition_id=_define(api, merchant_id), reward_id=_reward(api))
+                 definition_id=_define(api, merchant_id), reward_id=_reward(api),
+                 notification_id=_inbox_item(api, owner))
+
+
+def _inbox_item(api, owner) -> str:
+    """The prompt to rate the owner's payment, which the bus's consumer puts in the inbox (asynchronously)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        items = api.get("/v1/notifications", owner).json()["items"]
+        if items:
+            return items[0]["notification_id"]
+        time.sleep(0.2)
+    raise AssertionError("the payment's feedback prompt never reached the owner's inbox")
 
 
 def coupon_terms(merchant_id: str, name: str = "10 off") -> dict[str, Any]:
@@ -281,7 +299,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     method, path = route
     key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
               "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
-              "checkout_id": w.checkout_id, "definition_id": w.definition_id, "reward_id": w.reward_id}
+              "checkout_id": w.checkout_id, "definition_id": w.definition_id, "reward_id": w.reward_id,
+              "notification_id": w.notification_id}
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
@@ -374,7 +393,7 @@ def test_authorization(api, ddb, local_stack, world, route, caller):
         assert after["owner_balance"] == before["owner_balance"]
         assert after["refundable"] == before["refundable"]
         assert after == before
-        assert after_items == before_items, "a refused request wrote to the table"
+        assert_nothing_written(before_items, after_items, "a refused request wrote to the table")
         return
     CHECKS[route](api, world, caller, r.json(), before, after, before_items, after_items)
 
@@ -383,7 +402,7 @@ def test_authorization(api, ddb, local_stack, world, route, caller):
 
 def unchanged(before_items, after_items, before, after) -> None:
     assert after == before
-    assert after_items == before_items, "a read wrote to the table"
+    assert_nothing_written(before_items, after_items, "a read wrote to the table")
 
 
 def check_health(api, w, caller, body, before, after, bi, ai):
@@ -407,6 +426,24 @@ def check_settings(api, w, caller, body, before, after, bi, ai):
     assert after["owner_balance"] == before["owner_balance"] and after["refundable"] == before["refundable"]
     if caller != OWNER:
         assert after["owner_wallet"] == before["owner_wallet"]
+
+
+def check_inbox(api, w, caller, body, before, after, bi, ai):
+    assert body["user_id"] == w.users[caller].user_id and isinstance(body["items"], list)
+    if caller == OWNER:
+        assert w.notification_id in {i["notification_id"] for i in body["items"]}
+    else:
+        assert w.notification_id not in {i["notification_id"] for i in body["items"]}
+    unchanged(bi, ai, before, after)
+
+
+def check_mark_read(api, w, caller, body, before, after, bi, ai):
+    assert caller == OWNER and body["notification_id"] == w.notification_id and body["read_at"]
+    assert after == before  # a read mark moves no money
+    before_keys = {(i["pk"]["S"], i["sk"]["S"]) for i in bi}
+    changed = [i for i in ai if i not in bi and not is_new_inbox_item(i, before_keys)]
+    assert [(i["pk"]["S"], i["sk"]["S"]) for i in changed] == [(f"W#{w.owner.user_id}", f"N#{w.notification_id}")]
+    assert "read_at" in changed[0] and len(ai) >= len(bi)
 
 
 def check_topup(api, w, caller, body, before, after, bi, ai):
@@ -574,6 +611,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("POST", "/v1/coupon-definitions/{definition_id}/grants"): check_grant,
     ("GET", "/v1/points/entries"): check_own_wallet,
     ("PUT", "/v1/wallet/settings"): check_settings,
+    ("GET", "/v1/notifications"): check_inbox,
+    ("POST", "/v1/notifications/{notification_id}/read"): check_mark_read,
     ("POST", "/v1/topups"): check_topup,
     ("GET", "/v1/topups/{topup_id}"): check_get_topup,
     ("POST", "/v1/checkouts"): check_checkout,
@@ -606,4 +645,4 @@ def test_the_webhook_wants_its_signature_whatever_token_comes_with_it(api, ddb, 
                       headers={**world.headers[ADMIN], "Content-Type": "application/json"})
     assert r.status_code == 401, r.text
     assert_envelope(r, Expect(401, "invalid_signature"))
-    assert table_items(ddb, local_stack.table) == before
+    assert_nothing_written(before, table_items(ddb, local_stack.table))

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.e2e.conftest import own_stack_fixtures, table_items
+from tests.e2e.conftest import assert_nothing_written, own_stack_fixtures, table_items
 
 pytestmark = pytest.mark.e2e
 
@@ -180,6 +180,26 @@ def amount_cases(route: str) -> dict[str, Case]:
     if route in ("settings", "rules"):  # a threshold, not a transaction: zero is valid, no per-transaction limit
         del cases["amount_zero"], cases["amount_above_limit"]
         cases["amount_10**30"] = bad(10 ** 30)  # not a number any JSON client reads exactly
+    if route == "settings":  # a partial update: without the threshold the body names nothing to change
+        cases["amount_missing"] = Case(400, "invalid_request", set={("low_balance_threshold",): MISSING})
+        reminders = lambda value: Case(400, "invalid_request", set={("reminders",): value})  # noqa: E731
+        cases.update({
+            "reminders_null": reminders(None),
+            "reminders_not_an_object": reminders([{"low_balance": True}]),
+            "reminders_unknown_field": reminders({"sms": True}),
+            "run_out_days_zero": reminders({"run_out_days": 0}),
+            "run_out_days_31": reminders({"run_out_days": 31}),
+            "run_out_days_float": reminders({"run_out_days": 7.0}),
+            "run_out_days_string": reminders({"run_out_days": "7"}),
+            "bonus_expiry_days_zero": reminders({"bonus_expiry_days": 0}),
+            "bonus_expiry_days_31": reminders({"bonus_expiry_days": 31}),
+            "low_balance_string": reminders({"low_balance": "yes"}),
+            "low_balance_null": reminders({"low_balance": None}),
+            "email_not_an_address": reminders({"email": "shopper"}),
+            "email_with_spaces": reminders({"email": "a b@example.com"}),
+            "email_too_long": reminders({"email": "a" * 250 + "@example.com"}),
+            "email_number": reminders({"email": 12345}),
+        })
     if route == "webhook":  # the provider's verdict on a top-up of 1000: any other amount is a mismatch
         cases["amount_above_limit"] = Case(422, "amount_mismatch", amount=MAX + 1)
         cases["amount_10**30"] = Case(422, "amount_mismatch", amount=10 ** 30, also=out_of_range)
@@ -439,4 +459,44 @@ def test_bad_input_is_refused_and_writes_nothing(api, ddb, local_stack, world, r
         f"{route.method} {path} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
 
     assert state(api, world) == before
-    assert table_items(ddb, local_stack.table) == items_before, "a refused request wrote to the table"
+    assert_nothing_written(items_before, table_items(ddb, local_stack.table), "a refused request wrote to the table")
+
+
+# ---- the inbox's routes: bad query strings and ids -------------------------------------------------
+
+def _cursor(value: object) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps({"before": value}).encode()).decode().rstrip("=")
+
+
+INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
+    # name: (method, path, query, status, code)
+    "limit_zero": ("GET", "/v1/notifications", {"limit": "0"}, 400, "invalid_request"),
+    "limit_101": ("GET", "/v1/notifications", {"limit": "101"}, 400, "invalid_request"),
+    "limit_word": ("GET", "/v1/notifications", {"limit": "ten"}, 400, "invalid_request"),
+    "limit_float": ("GET", "/v1/notifications", {"limit": "1.5"}, 400, "invalid_request"),
+    "unread_maybe": ("GET", "/v1/notifications", {"unread": "maybe"}, 400, "invalid_request"),
+    "unknown_parameter": ("GET", "/v1/notifications", {"user_id": "someone-else"}, 400, "invalid_request"),
+    "cursor_garbage": ("GET", "/v1/notifications", {"cursor": "not a cursor!"}, 400, "invalid_cursor"),
+    "cursor_of_entries": ("GET", "/v1/notifications", {"cursor": _cursor(5)}, 400, "invalid_cursor"),
+    "cursor_forged_key": ("GET", "/v1/notifications", {"cursor": _cursor("E#000000000001")}, 400, "invalid_cursor"),
+    "cursor_too_long": ("GET", "/v1/notifications", {"cursor": "a" * 201}, 400, "invalid_request"),
+    "read_id_unknown": ("POST", "/v1/notifications/ntf_000000000000aaaaaaaaaaaaaaaa/read", {}, 404,
+                        "notification_not_found"),
+    "read_id_not_an_id": ("POST", "/v1/notifications/N%23ntf_1/read", {}, 404, "notification_not_found"),
+    "read_id_of_another_kind": ("POST", "/v1/notifications/WALLET/read", {}, 404, "notification_not_found"),
+}
+
+
+@pytest.mark.parametrize("case_name", list(INBOX_CASES))
+def test_bad_inbox_requests_are_refused_and_write_nothing(api, ddb, local_stack, world, case_name):
+    method, path, query, status, code = INBOX_CASES[case_name]
+    items_before, before = table_items(ddb, local_stack.table), state(api, world)
+
+    r = api.request(method, path, world.customer, params=query)
+
+    assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert set(r.json()["error"]) == {"code", "message", "details"}
+    assert state(api, world) == before
+    assert_nothing_written(items_before, table_items(ddb, local_stack.table), "a refused request wrote to the table")
