@@ -693,9 +693,6 @@ class DynamoLedgerStore:
                 raise TopupNotPending(topup.topup_id, "processed") from exc
             raise
 
-    def set_low_balance_threshold(self, user_id: str, currency: str, threshold: int, at: str) -> Wallet:
-        return self.update_settings(user_id, currency, at, threshold=threshold)
-
     def update_settings(self, user_id: str, currency: str, at: str, threshold: int | None = None,
                         reminders: dict[str, Any] | None = None) -> Wallet:
         """Set the named settings and nothing else, in one UpdateItem: the money attributes are created as zero
@@ -751,8 +748,8 @@ class DynamoLedgerStore:
                 ), condition=NotificationItem.pk.does_not_exist())
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            if not (reasons and reasons[0] is not None and reasons[0].code not in (None, "None")):
-                raise
+            if not (reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"):
+                raise  # a conflict with a concurrent delivery of the same key: the caller's retry finds it
             guard = NotificationKeyItem.get(*notification_guard_key(n.user_id, dedupe_key), consistent_read=True)
             return False, self.get_notification(n.user_id, guard.notification_id)
         return True, n

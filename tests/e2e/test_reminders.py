@@ -223,3 +223,45 @@ def test_the_daily_job_reminds_of_bonus_about_to_expire_once_per_grant(api, ddb,
     invoke(local_stack, "remind", at=at)
     items = api.get("/v1/notifications", user).json()["items"]
     assert [(i["type"], i["data"]["grant_id"], i["data"]["amount"]) for i in items] == [("bonus_expiry", "g-soon", 300)]
+
+
+# ---- the whole path: a payment, the stream, the bus, the consumer -----------------------------------
+
+def wait_for(fetch, done, timeout: float = 60.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_a_payment_that_takes_the_balance_below_the_threshold_reminds_once_per_dip(api, local_stack):
+    user = api.unique_user("dip")
+    address = f"{user.name}@example.com"
+    api.fund(user, 2000)
+    assert put_settings(api, user, {"low_balance_threshold": 1000, "reminders": {"email": address}}).status_code == 200
+
+    def inbox():
+        return api.get("/v1/notifications", user, params={"limit": 100}).json()["items"]
+
+    def of_type(items, kind):
+        return [i for i in items if i["type"] == kind]
+
+    assert api.pay(user, 1500).status_code == 201  # 2000 -> 500: below 1000
+    assert api.pay(user, 100).status_code == 201  # 500 -> 400: still below, no second reminder
+    # the feedback prompts of both payments travel the same path: once both are in, so is any low-balance one
+    items = wait_for(inbox, lambda items: len(of_type(items, "feedback_prompt")) == 2
+                     and len(of_type(items, "low_balance")) >= 1)
+    assert len(of_type(items, "feedback_prompt")) == 2, items
+    [low] = of_type(items, "low_balance")
+    assert (low["data"]["balance"], low["data"]["threshold"]) == (500, 1000)
+    assert len(wait_for(lambda: emails_to(local_stack, address), lambda m: len(m) >= 1)) == 1
+
+    api.fund(user, 1000)  # back to 1400: re-armed
+    assert api.pay(user, 600).status_code == 201  # 1400 -> 800: a new dip
+    items = wait_for(inbox, lambda items: len(of_type(items, "low_balance")) == 2
+                     and len(of_type(items, "feedback_prompt")) == 3)
+    assert [i["data"]["balance"] for i in of_type(items, "low_balance")] == [800, 500]

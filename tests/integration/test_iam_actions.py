@@ -14,8 +14,8 @@ import pytest
 from chalicelib.domain.model import Principal
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, checkouts, coupons, membership, merchant_rules, payments, rewards, topups, \
-    wallets
+from chalicelib.services import admin, checkouts, coupons, membership, merchant_rules, notifications, payments, \
+    rewards, topups, wallets
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
@@ -95,6 +95,10 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
                  request=IdempotentRequest("op", "a", "h-a"), user_id=user, amount=5, lot="bonus", reason="goodwill")
     wallets.get_wallet(store, "CNY", user)
     wallets.update_settings(store, "CNY", user, 100)
+    wallets.update_settings(store, "CNY", user, None, {"run_out_days": 5, "email": "a@example.com"})
+    notifications.list_notifications(store, user, 2, None, True)
+    with pytest.raises(Exception):
+        notifications.mark_read(store, user, "ntf_000000000000aaaaaaaaaaaaaaaa")
     store.list_entries(user, 2)
     store.list_points_entries(user, 2)
     coupons.put_definition(store, operator, f"cd-{user}", {
@@ -125,6 +129,7 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
 
     public = {n for n, _ in inspect.getmembers(DynamoLedgerStore, inspect.isfunction) if not n.startswith("_")}
     public -= {"open_holds_due"}  # the sweeper's, on the index: its own test below
+    public -= REMINDER_STORE_METHODS  # the lifecycle consumer's and the reminders job's: their own test below
     assert called == public, f"store methods not exercised here: {sorted(public - called)}"
     assert actions == set(API_TABLE_ACTIONS)
 
@@ -159,3 +164,43 @@ def test_the_hold_sweeper_uses_exactly_its_granted_table_and_index_actions(store
     actions.clear()
     assert sweep_expired_holds()["released"]
     assert actions == set(SWEEP_TABLE_ACTIONS) | set(SWEEP_INDEX_ACTIONS)
+
+
+# what only the lifecycle consumer and the daily reminders job call (they write notifications, send e-mail)
+REMINDER_STORE_METHODS = {"wallets_to_remind", "wallets_with_bonus_due", "put_notification", "get_notification",
+                          "claim_email", "email_sent", "release_email"}
+# the table actions their roles need (plus Query on the indexes reminders and bonus-due, and ses:SendEmail)
+REMINDER_TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
+
+
+def test_the_reminder_functions_use_exactly_these_table_actions(store, actions, called):
+    from datetime import datetime, timezone
+
+    from chalicelib.services import reminders
+
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    wallets.update_settings(store, "CNY", user, 1000, {"run_out_days": 30, "email": "a@example.com"})
+    from chalicelib.store.models import WalletItem, wallet_key
+
+    today = datetime.now(timezone.utc).date().isoformat()
+    WalletItem(*wallet_key(user)).update(actions=[WalletItem.spend_days.set({today: 100}), WalletItem.cash.set(50)])
+    sent: list[str] = []
+
+    def fail_once(sender, to, subject, text):
+        if not sent:
+            sent.append("failed")
+            raise RuntimeError("SES refused")
+        sent.append(to)
+        return "m-1"
+
+    delivery = reminders.Delivery("noreply@example.com", fail_once)
+    actions.clear()
+    called.clear()
+    detail = {"event_id": f"e-{user}", "user_id": user, "balance": 50, "threshold": 1000}
+    with pytest.raises(RuntimeError):
+        reminders.on_balance_low(store, delivery, detail, datetime.now(timezone.utc))
+    assert reminders.on_balance_low(store, delivery, detail, datetime.now(timezone.utc))["email"] == "sent"
+    report = reminders.run_daily(store, delivery, (5000,), datetime.now(timezone.utc))
+    assert report["run_out"]["notified"] >= 1
+    assert REMINDER_STORE_METHODS <= called
+    assert actions == REMINDER_TABLE_ACTIONS

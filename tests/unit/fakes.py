@@ -168,11 +168,6 @@ class FakeLedgerStore:
             raise TopupNotPending(topup.topup_id, "processed")
         self.topups[topup.topup_id] = replace(self.topups[topup.topup_id], status="failed", provider_ref=provider_ref)
 
-    def set_low_balance_threshold(self, user_id, currency, threshold, at):
-        w = self.wallets.get(user_id) or Wallet(user_id=user_id, currency=currency)
-        self.wallets[user_id] = replace(w, low_balance_threshold=threshold, updated_at=at)
-        return self.wallets[user_id]
-
     def update_settings(self, user_id, currency, at, threshold=None, reminders=None):
         w = self.wallets.get(user_id) or Wallet(user_id=user_id, currency=currency)
         if threshold is not None:
