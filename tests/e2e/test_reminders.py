@@ -191,6 +191,8 @@ def test_the_daily_job_reminds_of_a_coming_run_out_once_a_week(api, ddb, local_s
     set_spend_days(ddb, local_stack, user, {(wednesday - timedelta(days=1)).isoformat(): 1000})  # 500 a day: 6 days
 
     first = invoke(local_stack, "remind", at="2026-11-25T01:00:00Z")
+    # Friday: the same pace (it would run out on 2 December), the same ISO week: no second reminder
+    set_spend_days(ddb, local_stack, user, {"2026-11-26": 1000})
     friday = invoke(local_stack, "remind", at="2026-11-27T01:00:00Z")
     monday = wednesday + timedelta(days=5)
     set_spend_days(ddb, local_stack, user, {(monday - timedelta(days=1)).isoformat(): 1000})
@@ -218,9 +220,9 @@ def test_the_daily_job_reminds_of_bonus_about_to_expire_once_per_grant(api, ddb,
                     ExpressionAttributeValues={":g": {"S": json.dumps([["g-soon", 300, soon, "plan"],
                                                                          ["g-later", 700, later, "plan"]])},
                                                ":s": {"S": "0"}, ":d": {"S": soon}})
-    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    invoke(local_stack, "remind", at=at)
-    invoke(local_stack, "remind", at=at)
+    first = invoke(local_stack, "remind", at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    next_day = invoke(local_stack, "remind", at=(now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert first["bonus_expiry"]["notified"] >= 1 and next_day["bonus_expiry"]["listed"] >= 1
     items = api.get("/v1/notifications", user).json()["items"]
     assert [(i["type"], i["data"]["grant_id"], i["data"]["amount"]) for i in items] == [("bonus_expiry", "g-soon", 300)]
 
