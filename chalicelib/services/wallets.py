@@ -10,7 +10,7 @@ from ..domain.model import utc_now
 from ..observability import capture_method
 from .common import LedgerStore, wallet_or_empty
 
-ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release")
+ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release", "expiry")
 
 
 @capture_method
