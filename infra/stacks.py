@@ -303,7 +303,8 @@ class ServiceStack(Stack):
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         publish_dlq = self._dead_letter_queue(
             "PublishEventsDlq", f"{stage.prefix}-publish-events-dlq",
-            "stream batches the publisher failed on after its retries (shard, sequence numbers: replay from PITR)")
+            "where stream batches the publisher failed on after its retries are recorded by shard and sequence "
+            "numbers; the records stay readable on the stream for 24 hours")
         schedule_dlq = self._dead_letter_queue(
             "SchedulesDlq", f"{stage.prefix}-schedules-dlq",
             "promotion schedules EventBridge Scheduler could not deliver to the promotions function")
@@ -616,9 +617,7 @@ class ServiceStack(Stack):
     def _consumer_rules(self, stage: Stage, dlqs: dict[str, sqs.Queue]) -> None:
         """One rule on the stage's bus per consumer of the catalogue, its function of the same name as target."""
         for consumer, pattern in CONSUMERS.items():
-            logical_id = to_cfn_resource_name(consumer)
-            if logical_id not in self.functions:
-                raise ValueError(f"bus consumer {consumer!r} has no function {logical_id} in the stack")
+            logical_id = to_cfn_resource_name(consumer)  # a consumer without a function failed with its role
             function = lambda_.Function.from_function_attributes(
                 self, f"{logical_id}Function", same_environment=True,
                 function_arn=self.app.get_resource(logical_id).get_att("Arn").to_string())
@@ -775,8 +774,8 @@ class ServiceStack(Stack):
         for construct_id, queue in self.dead_letter_queues.items():
             alarm(f"{construct_id}Messages", queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=five), 1,
-                f"{queue.node.default_child.queue_name} holds a message: something was not delivered after "
-                "its retries")
+                f"{queue.node.default_child.queue_name} holds a message: something was not delivered, or not "
+                "handled, after its retries")
         table = {"TableName": stage.table_name}
         alarm("LedgerThrottles", cw.MathExpression(
             expression="reads + writes", label="throttled events", period=five,
