@@ -12,7 +12,7 @@ STAGE ?=
 # optional deploy settings, passed to the CDK app as context (README: Deployment)
 CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--context alarmEmail=$(ALARM_EMAIL)) \
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
-	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY))
+	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
 .PHONY: install run token sign test bench reconcile sweep remind package synth deploy smoke destroy clean
 

@@ -5,11 +5,14 @@ for `make deploy STAGE=...` (cdk.json; only that stage is built). Context:
 ``stage`` (one stage only), ``region`` (service region; else CDK_DEFAULT_REGION,
 else ap-southeast-1), ``domainName`` + ``certificateArn`` (optional custom domain,
 certificate in us-east-1), ``alarmEmail`` (optional subscriber of the alarm topic),
-``apiConcurrency`` (optional reserved concurrency of the API function).
+``apiConcurrency`` (optional reserved concurrency of the API function), ``sesSender`` (optional SES
+identity, an address or a domain verified in the service region, that reminders are e-mailed from; else the
+stage's ``ses_sender``, else no e-mail and no SES permission).
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,20 @@ def positive_int(ctx: Any, name: str) -> int | None:
     if not (str(value).isdigit() and int(value) >= 1):
         raise SystemExit(f"{name} must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+def ses_identity(value: str | None) -> str | None:
+    """An SES identity (e-mail address or domain) when given; anything else is refused before synthesis."""
+    if value is None or value == "":
+        return None
+    value = str(value).strip()
+    if not (EMAIL.fullmatch(value) or DOMAIN.fullmatch(value)):
+        raise SystemExit(f"sesSender must be an e-mail address or a domain verified in SES, not {value!r}")
+    return value
 
 
 def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
@@ -71,7 +88,7 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
             stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
             termination_protection=stage.production,
             domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
-            api_concurrency=api_concurrency,
+            api_concurrency=api_concurrency, ses_sender=ses_identity(ctx("sesSender") or stage.ses_sender),
             description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")
         service.add_stack_dependency(edge)
         for stack in (edge, service):

@@ -30,17 +30,23 @@ from aws_cdk import (
     aws_cognito as cognito,
     aws_dynamodb as dynamodb,
     aws_events as events,
+    aws_events_targets as targets,
     aws_iam as iam,
     aws_kms as kms,
+    aws_lambda as lambda_,
     aws_logs as logs,
     aws_s3 as s3,
     aws_scheduler as scheduler,
     aws_secretsmanager as sm,
     aws_sns as sns,
     aws_sns_subscriptions as subs,
+    aws_sqs as sqs,
     aws_wafv2 as wafv2,
 )
+from chalice.utils import to_cfn_resource_name
 from constructs import Construct
+
+from chalicelib.events.catalogue import CONSUMERS
 
 from .api import PackagedChalice, route_access, secure_swagger
 from .stages import ROOT, SERVICE, Stage
@@ -61,6 +67,27 @@ SWEEP_INDEX_ACTIONS = ("dynamodb:Query",)
 HOLDS_INDEX = "open-holds"
 # PUT /v1/admin/merchants/{id} creates the merchant's staff group (chalicelib/identity.py).
 USER_POOL_ACTIONS = ("cognito-idp:CreateGroup",)
+# The API creates (and removes) a promotion's one-time schedules in the stage's group, passing the scheduler's role.
+SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule")
+# The stream publisher: what the event source mapping needs on the table's stream (it polls with the function's
+# role), then one PutEvents per slice of the batch on the stage's bus.
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                       "dynamodb:ListStreams")
+PUBLISH_ACTIONS = ("events:PutEvents",)
+# The bus's consumer: a notification in the customer's inbox per event (conditional on the event's id).
+LIFECYCLE_TABLE_ACTIONS = ("dynamodb:PutItem",)
+# Promotions: the promotion and its grants read and written, the audience found by a Scan.
+PROMOTIONS_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem")
+# Bonus expiry, like the sweeper: its work list from the bonus-due index, then one conditional transaction per wallet.
+EXPIRE_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+EXPIRE_INDEX_ACTIONS = ("dynamodb:Query",)
+BONUS_INDEX = "bonus-due"
+# Reminders: the wallets from the reminders and bonus-due indexes, each wallet read, a notification written.
+REMIND_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+REMIND_INDEX_ACTIONS = ("dynamodb:Query",)
+REMIND_INDEX = "reminders"
+# E-mail from the operator's verified SES identity (only when the stage has one: sesSender).
+SES_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 # What DynamoDB needs from the caller when the table is encrypted with a customer managed key.
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 
@@ -86,6 +113,16 @@ def suppress(construct: Construct, *reasons: tuple[str, str] | tuple[str, str, l
         ids = [f"{rule}[{finding}]" for finding in applies[0]] if applies else [rule]
         for rule_id in ids:
             validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
+    """The catalogue's EventBridge pattern (JSON keys) as the CDK's EventPattern; an unknown key is refused."""
+    fields = {"detail-type": "detail_type", "source": "source", "detail": "detail", "account": "account",
+              "region": "region", "resources": "resources", "id": "id", "time": "time", "version": "version"}
+    unknown = set(pattern) - set(fields)
+    if unknown:
+        raise ValueError(f"event pattern keys not supported here: {sorted(unknown)}")
+    return events.EventPattern(**{fields[k]: v for k, v in pattern.items()})
 
 
 def alarm_topic(scope: Construct, stage: Stage, name: str, email: str | None,
@@ -199,12 +236,18 @@ class ServiceStack(Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, web_acl_arn: str,
                  work_dir: Path, domain_name: str | None = None, certificate_arn: str | None = None,
-                 alarm_email: str | None = None, api_concurrency: int | None = None, **kwargs: Any) -> None:
+                 alarm_email: str | None = None, api_concurrency: int | None = None, ses_sender: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.stage = stage
         retain = RemovalPolicy.RETAIN if stage.production else RemovalPolicy.DESTROY
         api_fn, reconcile_fn = f"{stage.prefix}-api", f"{stage.prefix}-reconcile"
         sweep_fn = f"{stage.prefix}-sweep-holds"
+        publish_fn, lifecycle_fn = f"{stage.prefix}-publish-events", f"{stage.prefix}-lifecycle"
+        promotions_fn, expire_fn = f"{stage.prefix}-promotions", f"{stage.prefix}-expire-bonus"
+        remind_fn = f"{stage.prefix}-remind"
+        # built from the name, not read from the function: every function (promotions too) is told this ARN
+        promotions_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{promotions_fn}"
 
         # ---- one customer managed key: alarms topic, secrets, and (prod) the table
         key = kms.Key(self, "ServiceKey", alias=f"alias/{stage.prefix}", enable_key_rotation=True,
@@ -256,6 +299,36 @@ class ServiceStack(Stack):
                              retention=Duration.days(365))
         self.schedule_group = scheduler.CfnScheduleGroup(self, "Schedules", name=stage.prefix)
 
+        # ---- dead-letter queues: what the stream, a bus rule or a schedule could not deliver stays 14 days
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        publish_dlq = self._dead_letter_queue(
+            "PublishEventsDlq", f"{stage.prefix}-publish-events-dlq",
+            "where stream batches the publisher failed on after its retries are recorded by shard and sequence "
+            "numbers; the records stay readable on the stream for 24 hours")
+        schedule_dlq = self._dead_letter_queue(
+            "SchedulesDlq", f"{stage.prefix}-schedules-dlq",
+            "promotion schedules EventBridge Scheduler could not deliver to the promotions function")
+        consumer_dlqs = {consumer: self._dead_letter_queue(
+            f"{to_cfn_resource_name(consumer)}Dlq", f"{stage.prefix}-{consumer.replace('_', '-')}-dlq",
+            f"domain events the bus rule {consumer} could not deliver, or its function failed on")
+            for consumer in CONSUMERS}
+
+        # ---- the role EventBridge Scheduler assumes for the promotion schedules the API creates
+        self.scheduler_role = iam.Role(
+            self, "SchedulerRole", description=f"{SERVICE} {stage.name}: EventBridge Scheduler invoking promotions",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com",
+                                            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+        self.scheduler_role.add_to_policy(iam.PolicyStatement(
+            sid="InvokePromotions", actions=["lambda:InvokeFunction"],
+            resources=[promotions_arn, f"{promotions_arn}:*"]))
+        self.scheduler_role.add_to_policy(iam.PolicyStatement(
+            sid="DeadLetters", actions=["sqs:SendMessage"], resources=[schedule_dlq.queue_arn]))
+        suppress(self.scheduler_role, (
+            "AwsSolutions-IAM5", "The promotions function and its versions and aliases (ARN:qualifier): "
+                                 "invoking one named function, whichever version a schedule names.",
+            ["Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:"
+             f"{promotions_fn}:*"]))
+
         # ---- one role per function, each with only what its code does
         api_role = self._function_role("ApiHandlerRole", api_fn, "HTTP API handler")
         api_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(API_TABLE_ACTIONS),
@@ -271,12 +344,74 @@ class ServiceStack(Stack):
                                                      resources=[self.table.attr_arn]))
         sweep_role.add_to_policy(iam.PolicyStatement(sid="OpenHolds", actions=list(SWEEP_INDEX_ACTIONS),
                                                      resources=[f"{self.table.attr_arn}/index/{HOLDS_INDEX}"]))
+        # the API schedules a promotion's start and end in the stage's group, with the scheduler's role
+        schedules = f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:{Aws.ACCOUNT_ID}:schedule/{stage.prefix}/*"
+        api_role.add_to_policy(iam.PolicyStatement(sid="PromotionSchedules", actions=list(SCHEDULE_ACTIONS),
+                                                   resources=[schedules]))
+        api_role.add_to_policy(iam.PolicyStatement(
+            sid="PassSchedulerRole", actions=["iam:PassRole"], resources=[self.scheduler_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}))
+        suppress(api_role, ("AwsSolutions-IAM5", "Schedules of the stage's own schedule group only; their names "
+                                                 "are made by the API per promotion at run time.",
+                            ["Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
+                             f"{stage.prefix}/*"]))
+
+        stream_arn = self.table.attr_stream_arn
+        publish_role = self._function_role("PublishEventsRole", publish_fn, "stream publisher (table stream to bus)")
+        publish_role.add_to_policy(iam.PolicyStatement(sid="LedgerStream", actions=list(STREAM_READ_ACTIONS),
+                                                       resources=[stream_arn]))
+        publish_role.add_to_policy(iam.PolicyStatement(sid="DomainEvents", actions=list(PUBLISH_ACTIONS),
+                                                       resources=[self.bus.event_bus_arn]))
+        publish_role.add_to_policy(iam.PolicyStatement(sid="DeadLetters", actions=["sqs:SendMessage"],
+                                                       resources=[publish_dlq.queue_arn]))
+        lifecycle_role = self._function_role("LifecycleRole", lifecycle_fn, "bus consumer (reminders after events)")
+        lifecycle_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(LIFECYCLE_TABLE_ACTIONS),
+                                                         resources=[self.table.attr_arn]))
+        promotions_role = self._function_role("PromotionsRole", promotions_fn, "promotions (scheduled start and end)")
+        promotions_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(PROMOTIONS_TABLE_ACTIONS),
+                                                          resources=[self.table.attr_arn]))
+        promotions_role.add_to_policy(iam.PolicyStatement(sid="DeadLetters", actions=["sqs:SendMessage"],
+                                                          resources=[schedule_dlq.queue_arn]))
+        expire_role = self._function_role("ExpireBonusRole", expire_fn, "daily bonus expiry")
+        expire_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(EXPIRE_TABLE_ACTIONS),
+                                                      resources=[self.table.attr_arn]))
+        expire_role.add_to_policy(iam.PolicyStatement(sid="BonusDue", actions=list(EXPIRE_INDEX_ACTIONS),
+                                                      resources=[f"{self.table.attr_arn}/index/{BONUS_INDEX}"]))
+        remind_role = self._function_role("RemindRole", remind_fn, "daily reminders")
+        remind_role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(REMIND_TABLE_ACTIONS),
+                                                      resources=[self.table.attr_arn]))
+        remind_role.add_to_policy(iam.PolicyStatement(
+            sid="RemindLists", actions=list(REMIND_INDEX_ACTIONS),
+            resources=[f"{self.table.attr_arn}/index/{index}" for index in (REMIND_INDEX, BONUS_INDEX)]))
+        roles = {"APIHandler": api_role, "Reconcile": reconcile_role, "SweepHolds": sweep_role,
+                 "PublishEvents": publish_role, "Lifecycle": lifecycle_role, "Promotions": promotions_role,
+                 "ExpireBonus": expire_role, "Remind": remind_role}
+        for consumer, dlq in consumer_dlqs.items():  # a consumer records what it failed on (_on_async_failure)
+            if to_cfn_resource_name(consumer) not in roles:
+                raise ValueError(f"bus consumer {consumer!r} has no function {to_cfn_resource_name(consumer)}")
+            roles[to_cfn_resource_name(consumer)].add_to_policy(iam.PolicyStatement(
+                sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dlq.queue_arn]))
+        if ses_sender:
+            # only the operator's verified identity, and only as the sender it names
+            identity = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/{ses_sender}"
+            from_address = ({"StringEquals": {"ses:FromAddress": ses_sender}} if "@" in ses_sender
+                            else {"StringLike": {"ses:FromAddress": f"*@{ses_sender}"}})
+            for role in (lifecycle_role, remind_role):
+                role.add_to_policy(iam.PolicyStatement(sid="SendEmail", actions=list(SES_ACTIONS),
+                                                       resources=[identity], conditions=from_address))
         if stage.production:
             via_dynamodb = {"StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.amazonaws.com"}}
             for role, actions in ((api_role, TABLE_KEY_ACTIONS), (reconcile_role, ("kms:Decrypt", "kms:DescribeKey")),
-                                  (sweep_role, TABLE_KEY_ACTIONS)):
+                                  (sweep_role, TABLE_KEY_ACTIONS), (lifecycle_role, TABLE_KEY_ACTIONS),
+                                  (promotions_role, TABLE_KEY_ACTIONS), (expire_role, TABLE_KEY_ACTIONS),
+                                  (remind_role, TABLE_KEY_ACTIONS)):
                 role.add_to_policy(iam.PolicyStatement(sid="LedgerKey", actions=list(actions),
                                                        resources=[key.key_arn], conditions=via_dynamodb))
+            # The stream's records are encrypted with the table's key. No kms:ViaService condition here: the
+            # stream is read through DynamoDB Streams, and the role can reach no other data under this key
+            # (secrets and the topic need their own service's permission, which it does not have).
+            publish_role.add_to_policy(iam.PolicyStatement(sid="LedgerStreamKey", actions=["kms:Decrypt"],
+                                                           resources=[key.key_arn]))
 
         # ---- the Chalice app: REST API + functions (packaged by `chalice package`, bundle stripped)
         with contextlib.chdir(work_dir):  # the construct writes its chalice.out/ into the working directory
@@ -291,10 +426,24 @@ class ServiceStack(Stack):
             "PAYMENT_WEBHOOK_SECRET_NAME": stage.webhook_secret_name,
             "EVENT_BUS_NAME": self.bus.event_bus_name,
             "SCHEDULE_GROUP": stage.prefix,
+            "SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
+            "PROMOTIONS_FUNCTION_ARN": promotions_arn,
+            "SCHEDULE_DLQ_ARN": schedule_dlq.queue_arn,
+            "SES_SENDER": ses_sender or "",
+            "LEDGER_STREAM_ARN": stream_arn,
         }
-        for logical_id, log_group_id, name, role in (("APIHandler", "ApiHandlerLogGroup", api_fn, api_role),
-                                                      ("Reconcile", "ReconcileLogGroup", reconcile_fn, reconcile_role),
-                                                      ("SweepHolds", "SweepHoldsLogGroup", sweep_fn, sweep_role)):
+        # logical id (chalice package) -> deployed name; the log group's id is chalice's <Name>LogGroup
+        self.functions: dict[str, str] = {}
+        for logical_id, log_group_id, name in (("APIHandler", "ApiHandlerLogGroup", api_fn),
+                                                ("Reconcile", "ReconcileLogGroup", reconcile_fn),
+                                                ("SweepHolds", "SweepHoldsLogGroup", sweep_fn),
+                                                ("PublishEvents", "PublishEventsLogGroup", publish_fn),
+                                                ("Lifecycle", "LifecycleLogGroup", lifecycle_fn),
+                                                ("Promotions", "PromotionsLogGroup", promotions_fn),
+                                                ("ExpireBonus", "ExpireBonusLogGroup", expire_fn),
+                                                ("Remind", "RemindLogGroup", remind_fn)):
+            role = roles[logical_id]
+            self.functions[logical_id] = name
             fn = self.app.get_resource(logical_id)
             fn.add_property_override("FunctionName", name)
             fn.add_property_override("Role", role.role_arn)
@@ -306,6 +455,13 @@ class ServiceStack(Stack):
             log_group.apply_removal_policy(retain)
             fn.node.add_dependency(role.node.find_child("DefaultPolicy"))  # policy attached before it runs
             fn.node.add_dependency(log_group)  # logs never land in a group without retention
+        self._stream_publisher(publish_dlq)
+        self._consumer_rules(stage, consumer_dlqs)
+        # EventBridge and Scheduler invoke asynchronously: their dead-letter queues catch what was not delivered,
+        # and Lambda's own on-failure destination (same queue) what the function failed on after its retries.
+        for logical_id, dlq in ((to_cfn_resource_name(consumer), q) for consumer, q in consumer_dlqs.items()):
+            self._on_async_failure(logical_id, dlq)
+        self._on_async_failure("Promotions", schedule_dlq)
         if api_concurrency:
             # A hard cap on the API's share of the account's Lambda concurrency (on top of the stage
             # throttling). Opt-in: an account whose quota is still 10 cannot reserve any.
@@ -319,7 +475,7 @@ class ServiceStack(Stack):
         self.distribution = self._edge(stage, origin_key, web_acl_arn, domain_name, certificate_arn)
 
         # ---- alarms
-        self.topic = self._alarms(stage, key, alarm_email, api_fn, reconcile_fn, sweep_fn)
+        self.topic = self._alarms(stage, key, alarm_email, publish_fn)
 
         for name, value in {
             "Url": f"https://{domain_name or self.distribution.distribution_domain_name}/v1/",
@@ -332,6 +488,8 @@ class ServiceStack(Stack):
             "EventBusName": self.bus.event_bus_name,
             "ScheduleGroup": self.schedule_group.ref,
             "AlarmTopicArn": self.topic.topic_arn,
+            "SchedulerRoleArn": self.scheduler_role.role_arn,
+            **{f"{construct_id}Url": queue.queue_url for construct_id, queue in self.dead_letter_queues.items()},
         }.items():
             CfnOutput(self, name, value=value)
 
@@ -419,6 +577,56 @@ class ServiceStack(Stack):
                   [f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
                    f"/aws/lambda/{function_name}:*"]))
         return role
+
+    def _dead_letter_queue(self, construct_id: str, name: str, what: str) -> sqs.Queue:
+        """A dead-letter queue (SSE, TLS only, 14 days) whose first message raises an alarm (``_alarms``)."""
+        queue = sqs.Queue(self, construct_id, queue_name=name, encryption=sqs.QueueEncryption.SQS_MANAGED,
+                          enforce_ssl=True, retention_period=Duration.days(14))
+        suppress(queue, ("AwsSolutions-SQS3", f"This queue is itself a dead-letter queue ({what}); what lands "
+                                              "here is kept 14 days for an operator and alarms on arrival."))
+        self.dead_letter_queues[construct_id] = queue
+        return queue
+
+    def _sam(self) -> dict[str, Any]:
+        return json.loads((Path(self.app._sam_package_dir) / "sam.json").read_text())
+
+    def _stream_publisher(self, dlq: sqs.Queue) -> None:
+        """The publisher's event source mapping (SAM event of `chalice package`) on the real stream: partial batch
+        failures, a poisoned record isolated by bisecting, bounded retries, then a note in the dead-letter queue."""
+        events_ = self._sam()["Resources"]["PublishEvents"]["Properties"]["Events"]
+        [source] = [name for name, e in events_.items() if e["Type"] == "DynamoDB"]
+        fn = self.app.get_resource("PublishEvents")
+        for prop, value in {
+            "Stream": self.table.attr_stream_arn,
+            "StartingPosition": "TRIM_HORIZON",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": 10,
+            "MaximumRecordAgeInSeconds": 86400,  # the stream keeps records 24 hours anyway
+            "DestinationConfig": {"OnFailure": {"Destination": dlq.queue_arn}},
+        }.items():
+            fn.add_property_override(f"Events.{source}.Properties.{prop}", value)
+
+    def _on_async_failure(self, logical_id: str, dlq: sqs.Queue) -> None:
+        """Lambda retries a failed asynchronous invocation twice, then records it in the queue (with the
+        function's role, which may send there) instead of dropping it."""
+        self.app.get_resource(logical_id).add_property_override("EventInvokeConfig", {
+            "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": dlq.queue_arn}}})
+
+    def _consumer_rules(self, stage: Stage, dlqs: dict[str, sqs.Queue]) -> None:
+        """One rule on the stage's bus per consumer of the catalogue, its function of the same name as target."""
+        for consumer, pattern in CONSUMERS.items():
+            logical_id = to_cfn_resource_name(consumer)  # a consumer without a function failed with its role
+            function = lambda_.Function.from_function_attributes(
+                self, f"{logical_id}Function", same_environment=True,
+                function_arn=self.app.get_resource(logical_id).get_att("Arn").to_string())
+            events.Rule(self, f"{logical_id}Rule", rule_name=f"{stage.prefix}-{consumer.replace('_', '-')}",
+                        event_bus=self.bus, event_pattern=event_pattern(pattern),
+                        description=f"Domain events for {self.functions[logical_id]} "
+                                    "(chalicelib.events.catalogue.CONSUMERS)",
+                        targets=[targets.LambdaFunction(function, dead_letter_queue=dlqs[consumer],
+                                                        retry_attempts=10, max_event_age=Duration.hours(6))])
 
     def _secure_api(self, stage: Stage, origin_key: sm.Secret) -> Any:
         rest = self.app.get_resource("RestAPI")
@@ -523,8 +731,7 @@ class ServiceStack(Stack):
                                                          "TLSv1.2_2021."))
         return distribution
 
-    def _alarms(self, stage: Stage, key: kms.Key, email: str | None, api_fn: str, reconcile_fn: str,
-                sweep_fn: str) -> sns.Topic:
+    def _alarms(self, stage: Stage, key: kms.Key, email: str | None, publish_fn: str) -> sns.Topic:
         topic = alarm_topic(self, stage, "alarms", email, key)
         five = Duration.minutes(5)
 
@@ -549,7 +756,8 @@ class ServiceStack(Stack):
               50, "Half the API's requests refused (4xx) for 15 minutes (at least 50 requests per 5 minutes): "
                   "CloudFront's origin key out of step with the API key (all 403), the authorizer refusing good "
                   "tokens (all 401), or a client release sending bad requests", evaluation_periods=3)
-        for name, fn in (("Api", api_fn), ("Reconcile", reconcile_fn), ("SweepHolds", sweep_fn)):
+        for logical_id, fn in self.functions.items():
+            name = "Api" if logical_id == "APIHandler" else logical_id
             dims = {"FunctionName": fn}
             alarm(f"{name}FunctionErrors", cw.Metric(namespace="AWS/Lambda", metric_name="Errors",
                                                      dimensions_map=dims, statistic="Sum", period=five),
@@ -557,6 +765,17 @@ class ServiceStack(Stack):
             alarm(f"{name}FunctionThrottles", cw.Metric(namespace="AWS/Lambda", metric_name="Throttles",
                                                         dimensions_map=dims, statistic="Sum", period=five),
                   1, f"{fn} was throttled (concurrency exhausted)")
+        alarm("PublishEventsIteratorAge", cw.Metric(
+            namespace="AWS/Lambda", metric_name="IteratorAge", dimensions_map={"FunctionName": publish_fn},
+            statistic="Maximum", period=Duration.minutes(1)), 60_000,
+            f"{publish_fn} is more than a minute behind the ledger's stream for 5 minutes: events are late "
+            "(records older than 24 hours are lost from the stream)",
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluation_periods=5)
+        for construct_id, queue in self.dead_letter_queues.items():
+            alarm(f"{construct_id}Messages", queue.metric_approximate_number_of_messages_visible(
+                statistic="Maximum", period=five), 1,
+                f"{queue.node.default_child.queue_name} holds a message: something was not delivered, or not "
+                "handled, after its retries")
         table = {"TableName": stage.table_name}
         alarm("LedgerThrottles", cw.MathExpression(
             expression="reads + writes", label="throttled events", period=five,

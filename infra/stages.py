@@ -25,6 +25,9 @@ class Stage:
     price_class: str  # CloudFront price class (aws_cloudfront.PriceClass member)
     # CloudFront's origin key: raise by one and deploy to rotate it (README: Deployment). Only ever up.
     origin_key_generation: int = 1
+    # the SES identity (an address or a domain) the operator verified for reminder e-mail; None: no e-mail.
+    # The CDK context sesSender (make deploy SES_SENDER=...) overrides it.
+    ses_sender: str | None = None
 
     @property
     def prefix(self) -> str:

@@ -36,7 +36,8 @@ from .schemas import ID_PATTERN
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ID = re.compile(ID_PATTERN)
 AMOUNT_FIELDS = {"amount", "unit_price", "quantity", "low_balance_threshold", "min_order_amount", "daily_limit",
-                 "max_amount", "value", "max_discount", "min_spend", "budget_amount"}
+                 "max_amount", "value", "max_discount", "min_spend", "budget_amount", "min_amount", "bonus_amount",
+                 "bonus_max"}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class Out(BaseModel):
 class TopupRequest(Strict):
     amount: Fen
     channel: Literal["alipay", "wechat", "card"]
+    option_id: Optional[Ident] = Field(None, description="the option of GET /v1/topups/options it came from")
 
 
 class WebhookRequest(Strict):
@@ -107,6 +108,22 @@ class RewardRequest(Strict):
     coupon_definition_id: Optional[Ident] = None
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)]
     per_customer_limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+    active: bool = True
+
+
+class TopupPlanRequest(Strict):
+    name: Text
+    min_amount: Fen = Field(description="the smallest top-up the plan rewards")
+    bonus_amount: Optional[Fen] = Field(None, description="a fixed bonus (or bonus_percent)")
+    bonus_percent: Optional[Annotated[StrictInt, Field(ge=1, le=100)]] = Field(
+        None, description="a bonus of this percent of the top-up, at most bonus_max")
+    bonus_max: Optional[Fen] = None
+    bonus_valid_days: Optional[Annotated[StrictInt, Field(ge=1, le=3650)]] = Field(
+        None, description="days the bonus is spendable after it is granted (none: it never expires)")
+    valid_from: Instant
+    valid_to: Instant
+    per_customer_limit: Optional[Annotated[StrictInt, Field(ge=1, le=1000)]] = Field(
+        None, description="bonuses one customer may receive from the plan (none: no limit)")
     active: bool = True
 
 
@@ -220,7 +237,8 @@ class MerchantRequest(Strict):
 class EntriesQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     cursor: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
-    type: Optional[Literal["top_up", "payment", "refund", "adjustment", "authorization", "capture", "release"]] = None
+    type: Optional[Literal["top_up", "payment", "refund", "adjustment", "authorization", "capture", "release",
+                           "expiry"]] = None
 
 
 class NotificationsQuery(Strict):
@@ -266,6 +284,8 @@ class WalletOut(Out):
     held: BalanceOut = Field(description="on hold for authorized payments: not spendable, not yet spent")
     low_balance_threshold: int
     low_balance: bool = Field(description="the balance is below the customer's threshold")
+    bonus_expiring: list["BonusExpiringOut"] = Field(
+        description="bonus that expires, per expiry time, soonest first (bonus that never expires is not listed)")
     reminders: RemindersOut
     forecast: ForecastOut
     updated_at: Optional[str]
@@ -288,6 +308,11 @@ class NotificationsPage(Out):
     unread_count: int
 
 
+class BonusExpiringOut(Out):
+    amount: int
+    expires_at: str
+
+
 class EntryOut(Out):
     id: str
     type: str
@@ -304,6 +329,10 @@ class EntryOut(Out):
     merchant_id: Optional[str] = None
     reason: Optional[str] = None
     actor: Optional[str] = None
+    plan_id: Optional[str] = Field(None, description="a top-up's bonus plan")
+    bonus_expires_at: Optional[str] = Field(None, description="when a top-up's bonus expires ('never')")
+    option: Optional[str] = Field(None, description="the top-up option it came from")
+    grant_ids: Optional[str] = Field(None, description="an expiry's bonus grants, comma-separated")
     created_at: str
 
 
@@ -348,6 +377,7 @@ class EntriesPage(Out):
 
 class TopupOut(Out):
     topup_id: str
+    option_id: Optional[str] = None
     status: Literal["pending", "succeeded", "failed"]
     amount: int
     channel: str
@@ -358,6 +388,41 @@ class WebhookOut(Out):
     topup_id: str
     status: Literal["succeeded", "failed"]
     credited: bool
+    bonus: Optional[int] = Field(None, description="bonus granted with the credit")
+    plan_id: Optional[str] = None
+
+
+class TopupPlanOut(Out):
+    plan_id: str
+    name: str
+    min_amount: int
+    bonus_amount: Optional[int]
+    bonus_percent: Optional[int]
+    bonus_max: Optional[int]
+    bonus_valid_days: Optional[int]
+    valid_from: str
+    valid_to: str
+    per_customer_limit: Optional[int]
+    active: bool
+    version: int
+
+
+class TopupPlansPage(Out):
+    plans: list[TopupPlanOut]
+
+
+class TopupOptionOut(Out):
+    option_id: str = Field(description="name it when creating the top-up")
+    amount: int
+    bonus: int = Field(description="the bonus a top-up of this amount would earn if credited now")
+    plan_id: Optional[str]
+    bonus_valid_days: Optional[int]
+
+
+class TopupOptionsOut(Out):
+    currency: str
+    options: list[TopupOptionOut]
+    suggested_amount: int = Field(description="an amount that covers the next 30 days of balance spending")
 
 
 class DiscountOut(Out):

@@ -9,7 +9,8 @@ from ..services.common import Outcome
 from ..store import get_store
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas import TopupOut, TopupRequest, WebhookOut, WebhookRequest
+from .schemas import TopupOptionsOut, TopupOut, TopupPlanOut, TopupPlanRequest, TopupPlansPage, TopupRequest, \
+    WebhookOut, WebhookRequest
 
 bp = Blueprint(__name__)
 
@@ -22,7 +23,37 @@ def create_topup(call: Call) -> Outcome:
     return topups.create_topup(
         get_store(), currency=call.settings.currency, max_balance=call.settings.max_balance,
         principal=call.caller, request=call.idempotency, amount=amount, channel=call.body.channel,
+        option_id=call.body.option_id, presets=call.settings.topup_presets,
     )
+
+
+@route(bp, "/v1/topups/options", "GET", name="topupOptions",
+       summary="Preset top-up amounts with the bonus each earns now, and a suggested amount", access="user",
+       response=TopupOptionsOut, tag="topups")
+def topup_options(call: Call) -> dict:
+    from ..domain.forecast import forecast, suggested_topup
+    from ..services import clock
+
+    now = clock.now()
+    presets = call.settings.topup_presets
+
+    def suggest(wallet, balance: int) -> int:
+        return suggested_topup(forecast(wallet.spend_days, balance, now.date()), balance, presets)
+
+    return topups.topup_options(get_store(), call.caller, call.settings.currency, presets, now, suggest)
+
+
+@route(bp, "/v1/admin/topup-plans/{plan_id}", "PUT", name="putTopupPlan",
+       summary="Create or change a top-up bonus plan (admin)", access="admin", body=TopupPlanRequest,
+       response=TopupPlanOut, tag="topups")
+def put_topup_plan(call: Call, plan_id: str) -> dict:
+    return topups.put_plan(get_store(), plan_id, call.body.model_dump())[1]
+
+
+@route(bp, "/v1/admin/topup-plans", "GET", name="listTopupPlans", summary="The top-up bonus plans (admin)",
+       access="admin", response=TopupPlansPage, tag="topups")
+def list_topup_plans(call: Call) -> dict:
+    return topups.list_plans(get_store())
 
 
 @route(bp, "/v1/topups/{topup_id}", "GET", name="getTopup", summary="A top-up of the caller's", access="user",

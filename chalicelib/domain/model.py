@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .bonus import BonusGrant, Drawn, book, expired_total, expiring_view
 from .money import Lots
 from .points import PointsAccount, PointsEntry
 from .reminders import ReminderSettings
@@ -62,10 +63,20 @@ class Wallet:
     spend_months: dict[str, int] = field(default_factory=dict)  # balance spent per UTC month (membership)
     tier: str | None = None  # the membership tier last written (chalicelib.domain.tiers.effective decides)
     tier_since: str | None = None  # the day it was reached
-    # bonus by grant, soonest expiry first; their amounts sum to lots.bonus (chalicelib.domain.bonus)
-    bonus_grants: tuple = ()
+    # bonus by grant as stored (chalicelib.domain.bonus; ``grants`` below is what the code works with)
+    bonus_grants: tuple[BonusGrant, ...] = ()
     spend_days: dict[str, int] = field(default_factory=dict)  # balance spent per UTC day, last 30 days
     reminders: ReminderSettings = ReminderSettings()
+    plan_uses: dict[str, int] = field(default_factory=dict)  # top-up plan -> bonuses received from it
+
+    @property
+    def grants(self) -> tuple[BonusGrant, ...]:
+        """The bonus lot by grant, soonest expiry first, summing to it."""
+        return book(self.bonus_grants, self.lots.bonus)
+
+    def spendable(self, now: str) -> Lots:
+        """What may be spent at ``now``: bonus that has expired is not (it leaves with the next expiry run)."""
+        return Lots(self.lots.cash, self.lots.bonus - expired_total(self.grants, now))
 
     def spent_on(self, merchant_id: str, day: str) -> int:
         spent_day, amount = self.daily_spend.get(merchant_id, ("", 0))
@@ -79,6 +90,7 @@ class Wallet:
             "held": self.held.as_balance(),
             "low_balance_threshold": self.low_balance_threshold,
             "low_balance": self.lots.total < self.low_balance_threshold,
+            "bonus_expiring": expiring_view(self.grants),
             "reminders": self.reminders.as_view(),
             "updated_at": self.updated_at,
         }
@@ -126,10 +138,12 @@ class Topup:
     status: str
     created_at: str
     provider_ref: str | None = None
+    option_id: str | None = None  # the top-up option it came from (GET /v1/topups/options)
 
     def as_view(self) -> dict[str, Any]:
         return {
             "topup_id": self.topup_id,
+            "option_id": self.option_id,
             "status": self.status,
             "amount": self.amount,
             "channel": self.channel,
@@ -186,6 +200,7 @@ class Payment:
     points_earned: int = 0
     points_returned: int = 0  # by refunds so far
     points_clawed: int = 0  # earned points taken back by refunds so far (shortfalls included)
+    bonus_from: tuple[Drawn, ...] = ()  # the bonus grants its balance drew on, less what went back
 
     @property
     def refundable(self) -> int:
@@ -259,6 +274,10 @@ class Movement:
     points_entry: PointsEntry | None = None  # the points account's line (its ``after`` is the new account)
     coupon: "CouponChange | None" = None  # a coupon used, held, or given back
     membership: tuple[dict[str, int], str | None, str | None] | None = None  # new spend months, tier, since
+    bonus_grants: tuple[BonusGrant, ...] | None = None  # the wallet's grants after (set whenever bonus moves)
+    spend_days: dict[str, int] | None = None  # the wallet's balance spent per day after
+    plan_uses: dict[str, int] | None = None  # the wallet's top-up plan uses after
+    payment_bonus_from: tuple[Drawn, ...] | None = None  # with ``refund``: what the payment still holds drawn
 
 
 @dataclass(frozen=True)
@@ -284,3 +303,4 @@ class Settlement:
     funded_by: Lots  # what was captured (nothing for a void or an expiry)
     checkout_status: str  # paid after a capture, open again after a void or an expiry
     points_earned: int = 0  # on what was captured
+    bonus_from: tuple[Drawn, ...] = ()  # the grants what was captured drew on

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable, Iterable
 
+from ..domain.bonus import BonusGrant, add, draw
 from ..domain.ledger import adjustment_delta, apply_delta
 from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, new_id, utc_now
 from ..domain.money import Lots
@@ -34,7 +35,11 @@ def adjust(
             "adjustment_id": entry.entry_id, "user_id": user_id, "amount": amount, "lot": lot, "reason": reason,
             "balance": entry.balance_after.as_balance(), "created_at": now,
         }
-        return Movement(wallet=wallet, entry=entry), Outcome(201, body)
+        grants = None
+        if lot == "bonus":  # compensation never expires; a correction takes the soonest-expiring bonus first
+            grants = (add(wallet.grants, BonusGrant(entry.entry_id, amount, None, "adjustment")) if amount > 0
+                      else draw(wallet.grants, -amount, None)[0])
+        return Movement(wallet=wallet, entry=entry, bonus_grants=grants), Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)
 
@@ -94,6 +99,8 @@ def reconcile(ledger: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
             problems.append("stored hold differs from the sum of entries")
         if version != len(entries):
             problems.append(f"wallet version {version} != {len(entries)} entries")
+        if wallet and wallet.bonus_grants and sum(g.amount for g in wallet.bonus_grants) != stored.bonus:
+            problems.append("the bonus grants do not sum to the bonus lot")
         held = held + stored + stored_held
         on_hold = on_hold + stored_held
         # the points account: an unbroken line of entries whose deltas sum to its total

@@ -84,7 +84,7 @@ def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOpt
     assert checkout is not None
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
     tier, _ = effective(config.tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
-    funds = Funds(wallet.lots, wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
+    funds = Funds(wallet.spendable(format_time(now)), wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
                   wallet.points.matured(now).available, snap.coupon, tier)
     return price(checkout, config.rules, funds, now, options, policy.pricing)
 

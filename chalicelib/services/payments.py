@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from ..domain.bonus import Drawn, draw, give_back
 from ..domain.checkout import format_time, parse_time
 from ..domain.errors import AmountExceedsLimit, BudgetShardExhausted, CheckoutExpired, Forbidden, NotFound, \
     OrderAlreadyPaid, PaymentRefused, PaymentStateConflict
@@ -80,6 +81,10 @@ def pay(
             points_spent=q.points, points_earned=earned,
             coupon_id=options.coupon_id if q.coupon_discount else None, coupon_discount=q.coupon_discount,
         )
+        grants = None
+        if q.funded_by.bonus:  # the soonest-expiring bonus first; expired bonus was never offered to pricing
+            grants, drawn = draw(wallet.grants, q.funded_by.bonus, created)
+            payment = replace(payment, bonus_from=drawn)
         coupon_change = None
         if q.coupon_discount:
             coupon = snap.coupon
@@ -115,7 +120,8 @@ def pay(
                             daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
                                                     q.spent_today + q.balance, now),
                             points_entry=points_entry, coupon=coupon_change,
-                            membership=None if held else _membership(wallet, config.tiers, q.balance, now))
+                            membership=None if held else _membership(wallet, config.tiers, q.balance, now),
+                            bonus_grants=grants, spend_days=None if held else spend_days(wallet, now, q.balance))
         if movement.membership and movement.membership[1] != q.tier:
             body["tier_after"] = movement.membership[1]
         return movement, Outcome(201, body)
@@ -187,6 +193,32 @@ def _day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: dat
     return totals
 
 
+SPEND_DAYS = 30  # the window of balance spending kept per day (forecast, suggested top-up, audiences)
+
+
+def spend_days(wallet: Wallet, now: datetime, spent: int, day: str | None = None) -> dict[str, int]:
+    """The wallet's balance spent per UTC day with ``spent`` added to ``day`` (today by default; a refund
+    passes its payment's day and a negative amount); days older than the window are dropped."""
+    oldest = (now - timedelta(days=SPEND_DAYS)).date().isoformat()
+    day = day or now.date().isoformat()
+    days = {d: v for d, v in wallet.spend_days.items() if d > oldest}
+    if day > oldest:
+        days[day] = max(0, days.get(day, 0) + spent)
+        if not days[day]:
+            del days[day]
+    return days
+
+
+def return_bonus(wallet: Wallet, payment: Payment, amount: int) -> tuple[Any, tuple[Drawn, ...]]:
+    """Give ``amount`` of bonus back to the grants the payment drew on (a payment from before bonus grants
+    drew on bonus that never expires)."""
+    drawn = payment.bonus_from
+    short = amount - sum(d.amount for d in drawn)
+    if short > 0:
+        drawn = (*drawn, Drawn("untracked", short, None))
+    return give_back(wallet.grants, drawn, amount)
+
+
 def _may_settle(principal: Principal, payment: Payment) -> bool:
     return principal.is_admin or principal.is_service or payment.merchant_id in principal.merchant_ids
 
@@ -232,6 +264,8 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     points_entry = _points_line(wallet, "capture" if captured_ok else "release", points, now, payment.payment_id,
                                 spent=held_points if captured_ok else 0, earned=earned, held=-held_points)
     membership = _membership(wallet, tiers, captured.total, now) if captured_ok and tiers is not None else None
+    grants, still_drawn = return_bonus(wallet, payment, released.bonus) if released.bonus else (None,
+                                                                                                 payment.bonus_from)
     coupon_change = None
     if coupon is not None and coupon.state == "held" and coupon.payment_id == payment.payment_id:
         # captured: the coupon is used; released: it is the customer's again, and its budget use comes back
@@ -239,9 +273,11 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
                          CouponChange(coupon, "available", None, coupon.budget_shard, budget=+1,
                                       discount=payment.coupon_discount))
     movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry,
-                        coupon=coupon_change, membership=membership, settle=Settlement(
+                        coupon=coupon_change, membership=membership, bonus_grants=grants,
+                        spend_days=spend_days(wallet, now, captured.total) if captured.total else None,
+                        settle=Settlement(
         payment=payment, status=status, funded_by=captured, checkout_status="paid" if captured_ok else "open",
-        points_earned=earned))
+        points_earned=earned, bonus_from=still_drawn if captured_ok else ()))
     body = {"payment_id": payment.payment_id, "checkout_id": payment.checkout_id, "order_id": payment.order_id,
             "merchant_id": payment.merchant_id, "status": status, "captured": captured.total,
             "released": released.total, "funded_by": captured.as_dict(), "points_spent": held_points if captured_ok
@@ -443,8 +479,11 @@ def refund(
                                          discount=payment.coupon_discount)
             body["coupon_restored"] = True
         months = add_spend(wallet.spend_months, payment.created_at[:7], -amount, clock.now())
+        grants, still_drawn = return_bonus(wallet, payment, returned.bonus) if returned.bonus else (None, None)
         return Movement(wallet=wallet, entry=entry, refund=r, payment=payment, points_entry=points_entry,
-                        coupon=coupon_change, membership=(months, wallet.tier, wallet.tier_since)), \
+                        coupon=coupon_change, membership=(months, wallet.tier, wallet.tier_since),
+                        bonus_grants=grants, payment_bonus_from=still_drawn,
+                        spend_days=spend_days(wallet, clock.now(), -amount, payment.created_at[:10])), \
             Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)

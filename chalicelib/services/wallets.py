@@ -11,7 +11,7 @@ from ..domain.model import Wallet, utc_now
 from ..observability import capture_method
 from .common import LedgerStore, wallet_or_empty
 
-ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release")
+ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release", "expiry")
 
 
 def wallet_view(wallet: Wallet) -> dict[str, Any]:

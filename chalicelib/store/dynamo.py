@@ -9,6 +9,7 @@ failed; the services decide whether to retry, replay or refuse.
 from __future__ import annotations
 
 import hashlib
+
 from collections import defaultdict
 from decimal import Decimal
 from datetime import datetime, timedelta, timezone
@@ -30,7 +31,7 @@ from ..domain.errors import (
     TopupNotPending,
     WalletChanged,
 )
-from ..domain.bonus import grants_from_doc
+from ..domain.bonus import TopupPlan, drawn_from_doc, grants_from_doc, soonest_expiry
 from ..domain.notifications import EMAIL_PENDING, EMAIL_SENT, Notification
 from ..domain.reminders import DEFAULT_BONUS_EXPIRY_DAYS, ReminderSettings
 from ..domain.model import (
@@ -64,6 +65,7 @@ from .models import (
     RedemptionsItem,
     RewardItem,
     TiersItem,
+    TopupPlanItem,
     EntryItem,
     IdempotencyItem,
     LedgerItem,
@@ -121,6 +123,7 @@ def _wallet(item: WalletItem) -> Wallet:
         bonus_grants=grants_from_doc(item.bonus_grants),
         spend_days={k: int(v) for k, v in (item.spend_days or {}).items()},
         reminders=_reminders(item),
+        plan_uses={k: int(v) for k, v in (item.plan_uses or {}).items()},
     )
 
 
@@ -187,7 +190,7 @@ def _points_entry(item: PointsEntryItem) -> PointsEntry:
 def _topup(item: TopupItem) -> Topup:
     return Topup(
         topup_id=item.topup_id, user_id=item.user_id, amount=int(item.amount), channel=item.channel,
-        status=item.status, created_at=item.created_at, provider_ref=item.provider_ref,
+        status=item.status, created_at=item.created_at, provider_ref=item.provider_ref, option_id=item.option_id,
     )
 
 
@@ -203,6 +206,7 @@ def _payment(item: PaymentItem) -> Payment:
         points_spent=int(item.points_spent or 0), points_earned=int(item.points_earned or 0),
         points_returned=int(item.points_returned or 0), points_clawed=int(item.points_clawed or 0),
         coupon_id=item.coupon_id, coupon_discount=int(item.coupon_discount or 0),
+        bonus_from=drawn_from_doc(item.bonus_from),
     )
 
 
@@ -475,6 +479,7 @@ class DynamoLedgerStore:
                 discount=p.discount, external=p.external, rules_version=p.rules_version, status=p.status,
                 hold_expires_at=p.expires_at, local_day=p.local_day, points_spent=p.points_spent,
                 points_earned=p.points_earned, coupon_id=p.coupon_id, coupon_discount=p.coupon_discount,
+                bonus_from=[d.as_doc() for d in p.bonus_from] if p.bonus_from else None,
                 **({"hold_shard": str(int(p.payment_id[-4:], 16) % HOLD_SHARDS), "hold_due": p.expires_at}
                    if p.status == "authorized" else {}),
             ), PaymentItem.pk.does_not_exist()))
@@ -524,6 +529,19 @@ class DynamoLedgerStore:
             wallet_actions.append(WalletItem.spend_months.set(months))
             wallet_actions.append(WalletItem.tier.set(tier) if tier else WalletItem.tier.remove())
             wallet_actions.append(WalletItem.tier_since.set(since) if since else WalletItem.tier_since.remove())
+        if e.delta.bonus and m.bonus_grants is None:
+            raise AssertionError("a movement of bonus must say which grants it moves")
+        if m.bonus_grants is not None:
+            assert sum(g.amount for g in m.bonus_grants) == after.bonus, "bonus grants must sum to the bonus lot"
+            wallet_actions.append(WalletItem.bonus_grants.set([g.as_doc() for g in m.bonus_grants]))
+            due = soonest_expiry(m.bonus_grants)
+            wallet_actions.extend([WalletItem.bonus_shard.set(str(int(hashlib.sha256(w.user_id.encode()).hexdigest(), 16)
+                                                                  % BONUS_SHARDS)), WalletItem.bonus_due.set(due)]
+                                  if due else [WalletItem.bonus_shard.remove(), WalletItem.bonus_due.remove()])
+        if m.spend_days is not None:
+            wallet_actions.append(WalletItem.spend_days.set(m.spend_days))
+        if m.plan_uses is not None:
+            wallet_actions.append(WalletItem.plan_uses.set(m.plan_uses))
         if m.points_entry is not None:
             wallet_actions.append(WalletItem.points.set(m.points_entry.after.as_doc()))
             wallet_actions.append(WalletItem.points_version.set(m.points_entry.seq))
@@ -547,6 +565,8 @@ class DynamoLedgerStore:
                 PaymentItem.points_returned.set(p.points_returned + m.refund.points_returned),
                 PaymentItem.points_clawed.set(p.points_clawed + m.refund.points_clawed),
                 PaymentItem.version.set(p.version + 1),
+                *([PaymentItem.bonus_from.set([d.as_doc() for d in m.payment_bonus_from])]
+                  if m.payment_bonus_from is not None else []),
             ], PaymentItem.pk.exists() & (PaymentItem.version == p.version)))
         if m.topup is not None:
             t = m.topup
@@ -627,6 +647,8 @@ class DynamoLedgerStore:
             PaymentItem.funded_cash.set(st.funded_by.cash),
             PaymentItem.funded_bonus.set(st.funded_by.bonus),
             PaymentItem.version.set(p.version + 1),
+            PaymentItem.bonus_from.set([d.as_doc() for d in st.bonus_from]) if st.bonus_from
+            else PaymentItem.bonus_from.remove(),
             PaymentItem.hold_shard.remove(),
             PaymentItem.hold_due.remove(),
         ], PaymentItem.pk.exists() & (PaymentItem.version == p.version) & (PaymentItem.status == "authorized"))]
@@ -673,6 +695,7 @@ class DynamoLedgerStore:
                 tw.save(TopupItem(
                     *topup_key(topup.topup_id), kind="topup", topup_id=topup.topup_id, user_id=topup.user_id,
                     amount=topup.amount, channel=topup.channel, status=topup.status, created_at=topup.created_at,
+                    option_id=topup.option_id,
                 ), condition=TopupItem.pk.does_not_exist())
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
@@ -946,6 +969,24 @@ class DynamoLedgerStore:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise RulesChanged() from exc
             raise
+
+    # ---- top-up bonus plans ------------------------------------------------------
+
+    def put_topup_plan(self, plan: TopupPlan, at: str) -> None:
+        """Create (version 1) or replace (the version read + 1) a plan; RulesChanged if someone else did first."""
+        condition = (TopupPlanItem.pk.does_not_exist() if plan.version == 1
+                     else TopupPlanItem.version == plan.version - 1)
+        try:
+            TopupPlanItem("PLANS", f"TP#{plan.plan_id}", kind="topup_plan", plan_id=plan.plan_id,
+                          document=plan.as_doc(), version=plan.version, updated_at=at).save(condition=condition)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise RulesChanged() from exc
+            raise
+
+    def list_topup_plans(self) -> list[TopupPlan]:
+        return [TopupPlan.from_doc(i.plan_id, i.document, int(i.version))
+                for i in TopupPlanItem.query("PLANS", TopupPlanItem.sk.startswith("TP#"), consistent_read=True)]
 
     # ---- the rewards catalogue ---------------------------------------------------
 

@@ -6,7 +6,8 @@ definition (keys, billing, stream, TTL) is derived from ``LedgerItem`` by
 create the table from that function, so the key schema is written nowhere else.
 
 Keys (``{}`` are ids):
-  W#{user_id}        / WALLET          the wallet: lots, version, settings
+  W#{user_id}        / WALLET          the wallet: lots, version, settings, bonus grants; with expiring
+                                       bonus also bonus_shard/bonus_due (index bonus-due)
   W#{user_id}        / E#{seq:012d}    ledger entries, seq = wallet version they produced
   W#{user_id}        / PE#{seq:012d}   points entries, seq = points account version they produced
   W#{user_id}        / N#{notification_id}  the customer's inbox (ids are time-ordered: newest last in key
@@ -27,6 +28,7 @@ Keys (``{}`` are ids):
   CD#{definition}    / GRANTS#{user}   how many of it a customer was granted
   REWARDS            / RW#{reward_id}  the points catalogue (one small partition, read-mostly)
   TIERS              / CONFIG          the membership tiers
+  PLANS              / TP#{plan_id}    a top-up bonus plan (one small partition, read by each top-up credit)
   RW#{reward_id}     / BY#{user}       how many times a customer redeemed it
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
@@ -148,6 +150,7 @@ class WalletItem(LedgerItem):
     tier_since = UnicodeAttribute(null=True)  # the day it was reached
     bonus_grants = JSONAttribute(null=True)  # [[grant_id, amount, expires_at | null, source], ...]
     spend_days = JSONAttribute(null=True)  # balance spent per UTC day, last 30 days: {"YYYY-MM-DD": fen}
+    plan_uses = JSONAttribute(null=True)  # top-up plan -> bonuses received from it (per-customer limits)
     updated_at = UnicodeAttribute(null=True)
     # reminder settings, one attribute each so a partial settings write sets only what it names (no read):
     # absent means the default (chalicelib.domain.reminders); remind_bonus_days 0 means off
@@ -195,6 +198,7 @@ class PointsEntryItem(LedgerItem):
 
 class TopupItem(LedgerItem):
     Meta = _meta()
+    option_id = UnicodeAttribute(null=True)  # the top-up option the customer chose, if any
     topup_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     amount = NumberAttribute()
@@ -231,6 +235,7 @@ class PaymentItem(LedgerItem):
     points_clawed = NumberAttribute(default=0)
     status = UnicodeAttribute(null=True)  # None: succeeded (payments from before authorizations)
     hold_expires_at = UnicodeAttribute(null=True)  # not "expires_at": that is the table's TTL attribute
+    bonus_from = JSONAttribute(null=True)  # [[grant_id, amount, expires_at, source], ...] still drawn
     local_day = UnicodeAttribute(null=True)
 
 
@@ -304,6 +309,16 @@ class CouponItem(LedgerItem):
     granted_at = UnicodeAttribute()
     payment_id = UnicodeAttribute(null=True)
     budget_shard = NumberAttribute(null=True)
+
+
+class TopupPlanItem(LedgerItem):
+    """A top-up bonus plan: its terms (a JSON document) and version."""
+
+    Meta = _meta()
+    plan_id = UnicodeAttribute()
+    document = JSONAttribute()
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
 
 
 class TiersItem(LedgerItem):

@@ -210,3 +210,88 @@ def assert_nothing_written(before: list[dict[str, Any]], after: list[dict[str, A
     as it was."""
     before_keys = {(i["pk"]["S"], i["sk"]["S"]) for i in before}
     assert [i for i in after if not is_new_inbox_item(i, before_keys)] == before, message
+
+
+class EventLog:
+    """Every event the session stack put on its bus, as moto delivered it to the catch-all rule's queue.
+
+    One reader drains the queue for the whole session (a queue message goes to one receiver), so tests ask
+    this log instead of the queue: ``wait_for(detail_type, **detail)``."""
+
+    def __init__(self, info: StackInfo) -> None:
+        import threading
+
+        from dev.stack import ALL_EVENTS_QUEUE, aws_client
+
+        self.sqs = aws_client("sqs", info.aws_endpoint)
+        self.url = self.sqs.get_queue_url(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"]
+        self.events: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
+                                                    WaitTimeSeconds=1).get("Messages", [])
+            except Exception:  # the stack is going away
+                return
+            for m in messages:
+                with self.lock:
+                    self.events.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+
+    def matching(self, detail_type: str, **detail: Any) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.events if e["detail-type"] == detail_type
+                    and all(e["detail"].get(k) == v for k, v in detail.items())]
+
+    def wait_for(self, detail_type: str, timeout: float = 10.0, count: int = 1, **detail: Any
+                 ) -> list[dict[str, Any]]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.matching(detail_type, **detail)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no {count} x {detail_type} {detail} on the bus within {timeout} s; "
+                             f"saw {sorted({e['detail-type'] for e in self.events})}")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def bus_events(local_stack: StackInfo):
+    log = EventLog(local_stack)
+    yield log
+    log.stop()
+
+
+def run_schedule(info: StackInfo, schedule: str, at: str | None = None) -> dict[str, Any]:
+    """Fire one of the app's scheduled functions against the stack, as `make <schedule>` does: the handler
+    Lambda runs, with the scheduled event Chalice generates, in a process of its own with the app's
+    environment; ``at`` (ISO UTC) sets that process's clock, for jobs whose work is days away."""
+    import os
+    import subprocess
+    import sys
+
+    from dev.stack import ROOT, app_environment
+
+    script = ("import json, sys\n"
+              "from datetime import datetime\n"
+              "from chalicelib.services import clock\n"
+              "if sys.argv[2]:\n"
+              "    moment = datetime.fromisoformat(sys.argv[2].replace('Z', '+00:00'))\n"
+              "    clock.now = lambda: moment\n"
+              "from dev.reconcile import fire\n"
+              "print(json.dumps(fire(schedule=sys.argv[1])))\n")
+    out = subprocess.run([sys.executable, "-c", script, schedule, at or ""], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, **app_environment(info), "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])

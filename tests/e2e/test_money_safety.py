@@ -169,7 +169,7 @@ def test_a_failed_topup_credits_nothing_and_cannot_succeed_later(api):
     topup = api.post("/v1/topups", user, {"amount": 700, "channel": "card"}, key=str(uuid.uuid4())).json()
     failed = api.webhook({"topup_id": topup["topup_id"], "status": "failed", "amount": 700, "provider_ref": "x"})
     assert failed.status_code == 200 and failed.json() == {"topup_id": topup["topup_id"], "status": "failed",
-                                                           "credited": False}
+                                                           "credited": False, "bonus": None, "plan_id": None}
     late = api.webhook({"topup_id": topup["topup_id"], "status": "succeeded", "amount": 700, "provider_ref": "x"})
     assert late.status_code == 409 and late.json()["error"]["code"] == "topup_already_processed"
     assert api.balance(user)["total"] == 0

@@ -21,7 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import own_stack_fixtures
+
 pytestmark = pytest.mark.e2e
+
+# a stack of its own: as an admin it creates plans, tiers and promotions of every shape, which would
+# otherwise apply to the other modules' top-ups and payments
+local_stack, api, ddb = own_stack_fixtures()
 
 CHECKS = ("not_a_server_error", "response_schema_conformance", "status_code_conformance",
           "content_type_conformance", "negative_data_rejection")

@@ -55,7 +55,8 @@ def test_cdk_nag_errors_fail_synthesis_without_the_acknowledgements(tmp_path, mo
     assert "ValidationFailed" in str(failure.value)
     report = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())
     failed = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
-    assert {"AwsSolutions-IAM5[Resource::*]", "AwsSolutions-SMG4", "AwsSolutions-S1", "AwsSolutions-COG8"} <= failed
+    assert {"AwsSolutions-IAM5[Resource::*]", "AwsSolutions-SMG4", "AwsSolutions-S1", "AwsSolutions-COG8",
+            "AwsSolutions-SQS3"} <= failed
 
 
 def test_cdk_nag_reports_nothing_unacknowledged(synth):
@@ -79,8 +80,9 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     """What `cdk deploy` runs (infra/cdk.json: `python app.py` in infra/), with the context the CLI passes."""
     from infra.stages import ROOT
 
-    # `make deploy STAGE=dev API_CONCURRENCY=200`: the CLI hands context values over as strings
-    context = {"stage": "dev", "apiConcurrency": "200", "alarmEmail": "ops@example.com"}
+    # `make deploy STAGE=dev API_CONCURRENCY=200 SES_SENDER=...`: the CLI hands context values over as strings
+    context = {"stage": "dev", "apiConcurrency": "200", "alarmEmail": "ops@example.com",
+               "sesSender": "noreply@example.com"}
     env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(context)}
     p = subprocess.run([sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True,
                        timeout=600)
@@ -91,6 +93,7 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     functions = json.loads((tmp_path / "out" / "dev.template.json").read_text())["Resources"]
     assert functions["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 200
     assert "ReservedConcurrentExecutions" not in functions["Reconcile"]["Properties"]
+    assert functions["Remind"]["Properties"]["Environment"]["Variables"]["SES_SENDER"] == "noreply@example.com"
     # ALARM_EMAIL subscribes to the alarm topics of both regions
     for stack in ("dev", "dev-edge"):
         resources = json.loads((tmp_path / "out" / f"{stack}.template.json").read_text())["Resources"]

@@ -8,19 +8,34 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from chalice.utils import to_cfn_resource_name
 
+from chalicelib.events.catalogue import CONSUMERS
 from chalicelib.store.models import TTL_ATTRIBUTE, table_definition
 from infra.stacks import (
     API_TABLE_ACTIONS,
+    BONUS_INDEX,
+    EXPIRE_INDEX_ACTIONS,
+    EXPIRE_TABLE_ACTIONS,
     HOLDS_INDEX,
+    LIFECYCLE_TABLE_ACTIONS,
+    PROMOTIONS_TABLE_ACTIONS,
     RECONCILE_TABLE_ACTIONS,
+    REMIND_INDEX,
+    REMIND_INDEX_ACTIONS,
+    REMIND_TABLE_ACTIONS,
     ROLE_PLACEHOLDER,
+    STREAM_READ_ACTIONS,
     SWEEP_INDEX_ACTIONS,
     SWEEP_TABLE_ACTIONS,
 )
 from infra.stages import ROOT, STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
+# logical id (chalice package) -> deployed name after the stage's prefix
+FUNCTIONS = {"APIHandler": "api", "Reconcile": "reconcile", "SweepHolds": "sweep-holds",
+             "PublishEvents": "publish-events", "Lifecycle": "lifecycle", "Promotions": "promotions",
+             "ExpireBonus": "expire-bonus", "Remind": "remind"}
 # Said independently of the app's registry: the only routes anyone may call without a Cognito token.
 PUBLIC = {("get", "/v1/health"), ("get", "/v1/openapi.json"), ("post", "/v1/webhooks/payments")}
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # managed cache policy
@@ -142,25 +157,32 @@ def test_api_is_regional_traced_logged_and_throttled(synth, stage):
 @pytest.mark.parametrize("stage", STAGES)
 def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
     functions = synth.resources(stage, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "Reconcile", "SweepHolds"}
+    assert set(functions) == set(FUNCTIONS)
     roles = set()
     for logical_id, fn in functions.items():
         p = fn["Properties"]
         assert p["Architectures"] == ["arm64"]
         assert p["Tracing"] == "Active"
         assert p["Runtime"] == "python3.11"
-        assert p["FunctionName"].startswith(f"store-balance-{stage}-")
+        assert p["FunctionName"] == f"store-balance-{stage}-{FUNCTIONS[logical_id]}"
         assert set(p["Role"]) == {"Fn::GetAtt"}
         roles.add(p["Role"]["Fn::GetAtt"][0])
         env = p["Environment"]["Variables"]
         assert env["STAGE"] == stage
-        for var in ("LEDGER_TABLE", "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "PAYMENT_WEBHOOK_SECRET_NAME"):
+        for var in ("LEDGER_TABLE", "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "PAYMENT_WEBHOOK_SECRET_NAME",
+                    "EVENT_BUS_NAME", "SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN", "PROMOTIONS_FUNCTION_ARN",
+                    "SCHEDULE_DLQ_ARN", "LEDGER_STREAM_ARN"):
             assert env[var], var
+        assert env["SES_SENDER"] == ""  # no sender configured: no e-mail
         assert "POWERTOOLS_TRACE_DISABLED" not in env
-    assert len(roles) == 3
+    assert len(roles) == len(FUNCTIONS)
     assert functions["APIHandler"]["Properties"]["MemorySize"] == 1024
     assert functions["Reconcile"]["Properties"]["Timeout"] == 300
     assert functions["SweepHolds"]["Properties"]["Timeout"] == 120
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]["lambda_functions"]
+    for name in ("publish_events", "lifecycle", "promotions", "expire_bonus", "remind"):
+        p = functions["".join(part.title() for part in name.split("_"))]["Properties"]
+        assert (p["Timeout"], p["MemorySize"]) == (config[name]["lambda_timeout"], config[name]["lambda_memory_size"])
     assert ROLE_PLACEHOLDER not in json.dumps(synth.templates[stage])
 
 
@@ -169,8 +191,8 @@ def test_function_log_groups_exist_first_with_retention(synth, stage):
     from infra.stages import STAGE_SETTINGS
 
     res = synth.templates[stage]["Resources"]
-    for fn_id, group_id in (("APIHandler", "ApiHandlerLogGroup"), ("Reconcile", "ReconcileLogGroup"),
-                            ("SweepHolds", "SweepHoldsLogGroup")):
+    for fn_id in FUNCTIONS:
+        group_id = "ApiHandlerLogGroup" if fn_id == "APIHandler" else f"{fn_id}LogGroup"
         group = res[group_id]["Properties"]
         assert group["LogGroupName"] == f"/aws/lambda/{res[fn_id]['Properties']['FunctionName']}"
         assert group["RetentionInDays"] == STAGE_SETTINGS[stage].log_retention_days
@@ -300,13 +322,26 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
     res = synth.templates[stage]["Resources"]
     table_id, _ = synth.one(stage, "AWS::DynamoDB::Table")
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
-    holds_index = {"Fn::Join": ["", [table_arn, f"/index/{HOLDS_INDEX}"]]}
+    stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
+
+    def index(name: str) -> dict[str, Any]:
+        return {"Fn::Join": ["", [table_arn, f"/index/{name}"]]}
+
     expected = {  # function -> {resource: actions}
         "APIHandler": {json.dumps(table_arn): set(API_TABLE_ACTIONS)},
         "Reconcile": {json.dumps(table_arn): set(RECONCILE_TABLE_ACTIONS)},
         "SweepHolds": {json.dumps(table_arn): set(SWEEP_TABLE_ACTIONS),
-                       json.dumps(holds_index): set(SWEEP_INDEX_ACTIONS)},
+                       json.dumps(index(HOLDS_INDEX)): set(SWEEP_INDEX_ACTIONS)},
+        "PublishEvents": {json.dumps(stream_arn): set(STREAM_READ_ACTIONS)},  # the stream only, never the table
+        "Lifecycle": {json.dumps(table_arn): set(LIFECYCLE_TABLE_ACTIONS)},
+        "Promotions": {json.dumps(table_arn): set(PROMOTIONS_TABLE_ACTIONS)},
+        "ExpireBonus": {json.dumps(table_arn): set(EXPIRE_TABLE_ACTIONS),
+                        json.dumps(index(BONUS_INDEX)): set(EXPIRE_INDEX_ACTIONS)},
+        "Remind": {json.dumps(table_arn): set(REMIND_TABLE_ACTIONS),
+                   json.dumps([index(REMIND_INDEX), index(BONUS_INDEX)]): set(REMIND_INDEX_ACTIONS)},
     }
+    indexes = {i["IndexName"] for i in table_definition()["GlobalSecondaryIndexes"]}
+    assert {HOLDS_INDEX, BONUS_INDEX, REMIND_INDEX} <= indexes
     for fn_id, per_resource in expected.items():
         role_id = res[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
         granted: dict[str, set[str]] = {}
@@ -348,9 +383,13 @@ def test_users_groups_client_secret_bus_and_schedules(synth, stage):
 
 
 # ------------------------------------------------------------------ alarms
-ALARMS = {"Api5xxRate", "Api4xxShare", "ApiFunctionErrors", "ApiFunctionThrottles", "ReconcileFunctionErrors",
-          "ReconcileFunctionThrottles", "SweepHoldsFunctionErrors", "SweepHoldsFunctionThrottles", "LedgerThrottles", "LedgerTransactionConflicts",
-          "ReconciliationMismatches", "ReconciliationNotRun"}
+ALARMS = {"Api5xxRate", "Api4xxShare", "LedgerThrottles", "LedgerTransactionConflicts",
+          "ReconciliationMismatches", "ReconciliationNotRun", "PublishEventsIteratorAge",
+          *(f"{'Api' if fn == 'APIHandler' else fn}Function{metric}" for fn in FUNCTIONS
+            for metric in ("Errors", "Throttles")),
+          # one per dead-letter queue (tests/infra/test_events.py)
+          "PublishEventsDlqMessages", "SchedulesDlqMessages",
+          *(f"{to_cfn_resource_name(consumer)}DlqMessages" for consumer in CONSUMERS)}
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -38,6 +38,7 @@ class FakeLedgerStore:
         self.checkouts: dict[str, object] = {}
         self.checkout_guards: dict[tuple[str, str], object] = {}  # (merchant, order) -> checkout
         self.rules: dict[str, object] = {}
+        self.plans: dict[str, object] = {}
         self.points_entries: dict[str, list] = {}
         self.tiers = None
         self.commits = 0
@@ -124,13 +125,20 @@ class FakeLedgerStore:
                 held=m.entry.held_after, points=m.points_entry.after if m.points_entry else m.wallet.points,
                 spend_months=m.membership[0] if m.membership else m.wallet.spend_months,
                 tier=m.membership[1] if m.membership else m.wallet.tier,
-                tier_since=m.membership[2] if m.membership else m.wallet.tier_since)
+                tier_since=m.membership[2] if m.membership else m.wallet.tier_since,
+                bonus_grants=m.bonus_grants if m.bonus_grants is not None else m.wallet.bonus_grants,
+                spend_days=m.spend_days if m.spend_days is not None else m.wallet.spend_days,
+                plan_uses=m.plan_uses if m.plan_uses is not None else m.wallet.plan_uses)
+            assert not m.entry.delta.bonus or m.bonus_grants is not None, "bonus moved without its grants"
+            if m.bonus_grants is not None:
+                assert sum(g.amount for g in m.bonus_grants) == m.entry.balance_after.bonus
             if m.points_entry:
                 self.points_entries.setdefault(m.wallet.user_id, []).append(m.points_entry)
             if m.settle:
                 p = m.settle.payment
                 self.payments[p.payment_id] = replace(p, status=m.settle.status, funded_by=m.settle.funded_by,
-                                                      version=p.version + 1, points_earned=m.settle.points_earned)
+                                                      version=p.version + 1, points_earned=m.settle.points_earned,
+                                                      bonus_from=m.settle.bonus_from)
                 if p.checkout_id:
                     self.checkouts[p.checkout_id] = replace(
                         self.checkouts[p.checkout_id], status=m.settle.checkout_status,
@@ -152,10 +160,24 @@ class FakeLedgerStore:
                 self.payments[p.payment_id] = replace(
                     p, refunded=p.refunded + m.refund.returned_to, version=p.version + 1,
                     points_returned=p.points_returned + m.refund.points_returned,
-                    points_clawed=p.points_clawed + m.refund.points_clawed)
+                    points_clawed=p.points_clawed + m.refund.points_clawed,
+                    bonus_from=m.payment_bonus_from if m.payment_bonus_from is not None else p.bonus_from)
                 self.refunds.setdefault(p.payment_id, []).append(m.refund)
             if m.topup:
                 self.topups[m.topup.topup_id] = m.topup
+
+    def list_topup_plans(self):
+        return list(self.plans.values())
+
+    def put_topup_plan(self, plan, at):
+        current = self.plans.get(plan.plan_id)
+        if (current.version if current else 0) != plan.version - 1:
+            raise RulesChanged()
+        self.plans[plan.plan_id] = plan
+
+    def wallets_with_bonus_due(self, before):
+        return [u for u, w in self.wallets.items() if any(g.expires_at and g.expires_at < before
+                                                         for g in w.bonus_grants)]
 
     def create_topup(self, topup, idem):
         if (idem.scope, idem.key) in self.idem:
