@@ -20,7 +20,8 @@ from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
 from chalicelib.store.dynamo import DynamoLedgerStore
-from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS, SWEEP_INDEX_ACTIONS, SWEEP_TABLE_ACTIONS
+from infra.stacks import API_TABLE_ACTIONS, EXPIRE_INDEX_ACTIONS, EXPIRE_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS, \
+    SWEEP_INDEX_ACTIONS, SWEEP_TABLE_ACTIONS
 
 TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                          "ConditionCheck": "ConditionCheckItem"}
@@ -93,6 +94,10 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
     payments.get_payment(store, Principal(user), paid.body["payment_id"])
     admin.adjust(store, currency="CNY", max_attempts=5, principal=Principal("op", frozenset({"admin"})),
                  request=IdempotentRequest("op", "a", "h-a"), user_id=user, amount=5, lot="bonus", reason="goodwill")
+    topups.put_plan(store, f"plan-{user}", {"name": "more", "min_amount": 10**7, "bonus_amount": 1,
+                                            "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2026-01-02T00:00:00Z",
+                                            "active": False})
+    topups.list_plans(store)
     wallets.get_wallet(store, "CNY", user)
     wallets.update_settings(store, "CNY", user, 100)
     store.list_entries(user, 2)
@@ -124,7 +129,8 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
     admin.reconcile(store.scan())
 
     public = {n for n, _ in inspect.getmembers(DynamoLedgerStore, inspect.isfunction) if not n.startswith("_")}
-    public -= {"open_holds_due"}  # the sweeper's, on the index: its own test below
+    # the jobs' work lists, on their indexes: their own tests below
+    public -= {"open_holds_due", "wallets_with_bonus_due", "wallets_to_remind"}
     assert called == public, f"store methods not exercised here: {sorted(public - called)}"
     assert actions == set(API_TABLE_ACTIONS)
 
@@ -159,3 +165,28 @@ def test_the_hold_sweeper_uses_exactly_its_granted_table_and_index_actions(store
     actions.clear()
     assert sweep_expired_holds()["released"]
     assert actions == set(SWEEP_TABLE_ACTIONS) | set(SWEEP_INDEX_ACTIONS)
+
+
+def test_the_bonus_expiry_job_uses_exactly_its_granted_table_and_index_actions(store, actions, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.domain.bonus import TopupPlan
+    from chalicelib.events.bonus import expire_due_bonus
+    from chalicelib.services import clock
+
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    store.put_topup_plan(TopupPlan(f"p-{user}", "more", min_amount=123_457, bonus_amount=100, bonus_valid_days=1,
+                                   valid_from="2000-01-01T00:00:00.000Z", valid_to="2999-01-01T00:00:00.000Z",
+                                   version=1), "t")
+    ok = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
+                             request=IdempotentRequest(user, "t", "h"), amount=123_457, channel="card")
+    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=ok.body["topup_id"], status="succeeded",
+                        amount=123_457, provider_ref="p")
+    store.put_topup_plan(TopupPlan(f"p-{user}", "more", min_amount=123_457, bonus_amount=100, active=False,
+                                   valid_from="2000-01-01T00:00:00.000Z", valid_to="2999-01-01T00:00:00.000Z",
+                                   version=2), "t")
+    moment = clock.now() + timedelta(days=2)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    actions.clear()
+    assert expire_due_bonus()["expired"].get(user) == 100
+    assert actions == set(EXPIRE_TABLE_ACTIONS) | set(EXPIRE_INDEX_ACTIONS)
