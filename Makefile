@@ -14,7 +14,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install run token sign test bench reconcile sweep remind package synth deploy smoke destroy clean
+.PHONY: install run token sign test bench reconcile sweep expire-bonus remind events package synth deploy smoke destroy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,14 @@ reconcile:  ## recompute every wallet of the running local stack from its entrie
 sweep:  ## release the running local stack's authorizations whose hold has ended (the 5-minute schedule, now)
 	@$(PY) -m dev.reconcile sweep_holds
 
+expire-bonus:  ## expire the running local stack's bonus whose time has come (the daily schedule, now)
+	@$(PY) -m dev.reconcile expire_bonus
+
 remind:  ## the daily reminders (run-out forecasts, bonus about to expire) on the running local stack, now
 	@$(PY) -m dev.reconcile remind
+
+events:  ## print the domain events the running local stack put on its bus since the last `make events`
+	@$(PY) -m dev.events
 
 package: install  ## the Lambda bundle, as `chalice package` builds it
 	$(PY) -m dev.package prod .local/package

@@ -74,16 +74,18 @@ SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "sch
 STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                        "dynamodb:ListStreams")
 PUBLISH_ACTIONS = ("events:PutEvents",)
-# The bus's consumer: a notification in the customer's inbox per event (conditional on the event's id).
-LIFECYCLE_TABLE_ACTIONS = ("dynamodb:PutItem",)
+# The bus's consumer: the wallet's reminder settings read, a notification and its dedupe guard put (one
+# transaction; a redelivery reads them back), the e-mail's claim and sent mark updated on the notification.
+LIFECYCLE_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 # Promotions: the promotion and its grants read and written, the audience found by a Scan.
 PROMOTIONS_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem")
 # Bonus expiry, like the sweeper: its work list from the bonus-due index, then one conditional transaction per wallet.
 EXPIRE_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 EXPIRE_INDEX_ACTIONS = ("dynamodb:Query",)
 BONUS_INDEX = "bonus-due"
-# Reminders: the wallets from the reminders and bonus-due indexes, each wallet read, a notification written.
-REMIND_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+# Reminders: the wallets from the reminders and bonus-due indexes, each wallet read, a notification and its guard
+# put, the e-mail's claim and sent mark updated.
+REMIND_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 REMIND_INDEX_ACTIONS = ("dynamodb:Query",)
 REMIND_INDEX = "reminders"
 # E-mail from the operator's verified SES identity (only when the stage has one: sesSender).

@@ -20,7 +20,8 @@ from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
 from chalicelib.store.dynamo import DynamoLedgerStore
-from infra.stacks import API_TABLE_ACTIONS, RECONCILE_TABLE_ACTIONS, SWEEP_INDEX_ACTIONS, SWEEP_TABLE_ACTIONS
+from infra.stacks import API_TABLE_ACTIONS, EXPIRE_INDEX_ACTIONS, EXPIRE_TABLE_ACTIONS, LIFECYCLE_TABLE_ACTIONS, \
+    RECONCILE_TABLE_ACTIONS, REMIND_INDEX_ACTIONS, REMIND_TABLE_ACTIONS, SWEEP_INDEX_ACTIONS, SWEEP_TABLE_ACTIONS
 
 TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                          "ConditionCheck": "ConditionCheckItem"}
@@ -93,6 +94,10 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
     payments.get_payment(store, Principal(user), paid.body["payment_id"])
     admin.adjust(store, currency="CNY", max_attempts=5, principal=Principal("op", frozenset({"admin"})),
                  request=IdempotentRequest("op", "a", "h-a"), user_id=user, amount=5, lot="bonus", reason="goodwill")
+    topups.put_plan(store, f"plan-{user}", {"name": "more", "min_amount": 10**7, "bonus_amount": 1,
+                                            "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2026-01-02T00:00:00Z",
+                                            "active": False})
+    topups.list_plans(store)
     wallets.get_wallet(store, "CNY", user)
     wallets.update_settings(store, "CNY", user, 100)
     wallets.update_settings(store, "CNY", user, None, {"run_out_days": 5, "email": "a@example.com"})
@@ -128,8 +133,8 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
     admin.reconcile(store.scan())
 
     public = {n for n, _ in inspect.getmembers(DynamoLedgerStore, inspect.isfunction) if not n.startswith("_")}
-    public -= {"open_holds_due"}  # the sweeper's, on the index: its own test below
-    public -= REMINDER_STORE_METHODS  # the lifecycle consumer's and the reminders job's: their own test below
+    # the jobs' work lists, on their indexes, and the reminder functions' calls: their own tests below
+    public -= {"open_holds_due"} | REMINDER_STORE_METHODS
     assert called == public, f"store methods not exercised here: {sorted(public - called)}"
     assert actions == set(API_TABLE_ACTIONS)
 
@@ -166,14 +171,37 @@ def test_the_hold_sweeper_uses_exactly_its_granted_table_and_index_actions(store
     assert actions == set(SWEEP_TABLE_ACTIONS) | set(SWEEP_INDEX_ACTIONS)
 
 
+def test_the_bonus_expiry_job_uses_exactly_its_granted_table_and_index_actions(store, actions, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.domain.bonus import TopupPlan
+    from chalicelib.events.bonus import expire_due_bonus
+    from chalicelib.services import clock
+
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    store.put_topup_plan(TopupPlan(f"p-{user}", "more", min_amount=123_457, bonus_amount=100, bonus_valid_days=1,
+                                   valid_from="2000-01-01T00:00:00.000Z", valid_to="2999-01-01T00:00:00.000Z",
+                                   version=1), "t")
+    ok = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
+                             request=IdempotentRequest(user, "t", "h"), amount=123_457, channel="card")
+    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=ok.body["topup_id"], status="succeeded",
+                        amount=123_457, provider_ref="p")
+    store.put_topup_plan(TopupPlan(f"p-{user}", "more", min_amount=123_457, bonus_amount=100, active=False,
+                                   valid_from="2000-01-01T00:00:00.000Z", valid_to="2999-01-01T00:00:00.000Z",
+                                   version=2), "t")
+    moment = clock.now() + timedelta(days=2)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    actions.clear()
+    assert expire_due_bonus()["expired"].get(user) == 100
+    assert actions == set(EXPIRE_TABLE_ACTIONS) | set(EXPIRE_INDEX_ACTIONS)
+
+
 # what only the lifecycle consumer and the daily reminders job call (they write notifications, send e-mail)
 REMINDER_STORE_METHODS = {"wallets_to_remind", "wallets_with_bonus_due", "put_notification", "get_notification",
                           "claim_email", "email_sent", "release_email"}
-# the table actions their roles need (plus Query on the indexes reminders and bonus-due, and ses:SendEmail)
-REMINDER_TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}
 
 
-def test_the_reminder_functions_use_exactly_these_table_actions(store, actions, called):
+def test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_actions(store, actions, called):
     from datetime import datetime, timezone
 
     from chalicelib.services import reminders
@@ -197,10 +225,14 @@ def test_the_reminder_functions_use_exactly_these_table_actions(store, actions, 
     actions.clear()
     called.clear()
     detail = {"event_id": f"e-{user}", "user_id": user, "balance": 50, "threshold": 1000}
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError):  # a failed e-mail, then its redelivery
         reminders.on_balance_low(store, delivery, detail, datetime.now(timezone.utc))
     assert reminders.on_balance_low(store, delivery, detail, datetime.now(timezone.utc))["email"] == "sent"
+    reminders.on_payment_succeeded(store, delivery, {"user_id": user, "payment_id": f"p-{user}"},
+                                   datetime.now(timezone.utc))
+    assert actions == set(LIFECYCLE_TABLE_ACTIONS)
+    actions.clear()
     report = reminders.run_daily(store, delivery, (5000,), datetime.now(timezone.utc))
-    assert report["run_out"]["notified"] >= 1
+    assert report["run_out"]["notified"] >= 1 and report["emails"]["sent"] >= 1
+    assert actions == set(REMIND_TABLE_ACTIONS) | set(REMIND_INDEX_ACTIONS)
     assert REMINDER_STORE_METHODS <= called
-    assert actions == REMINDER_TABLE_ACTIONS

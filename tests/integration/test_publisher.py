@@ -82,9 +82,10 @@ def test_a_record_that_fails_once_in_a_batch_loses_and_duplicates_nothing(store,
 
     real_put = publisher.put_events
     failed = []
+    user = f"u-{uuid.uuid4().hex[:8]}"
 
     def flaky_put(events):
-        if any(d.get("reason") == "step 2" for _, d in events) and not failed:
+        if any(d.get("reason") == "step 2" and d.get("user_id") == user for _, d in events) and not failed:
             failed.append(events)
             raise RuntimeError("PutEvents timed out")  # the third record's first attempt
         real_put(events)
@@ -99,7 +100,6 @@ def test_a_record_that_fails_once_in_a_batch_loses_and_duplicates_nothing(store,
     reader = stream_reader(store_endpoint(), handle)
     bus()
     batches.clear()
-    user = f"u-{uuid.uuid4().hex[:8]}"
     for n in range(5):  # written before the reader polls: one batch of several records
         adjust(store, user, 100 * (n + 1), n)
     drain(reader)
