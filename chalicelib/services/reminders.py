@@ -133,7 +133,7 @@ def run_daily(store: Any, delivery: Delivery, presets: tuple[int, ...], now: dat
         days = wallet.reminders.run_out_days if wallet is not None else None
         if days is None:
             continue  # the index lags a settings change
-        total = wallet.lots.total
+        total = wallet.spendable(_iso(now)).total  # expired bonus that has not left yet is not spendable
         fc = forecast(wallet.spend_days, total, today)
         if fc.runs_out_on is None or (fc.runs_out_on - today).days > days:
             continue
@@ -148,7 +148,7 @@ def run_daily(store: Any, delivery: Delivery, presets: tuple[int, ...], now: dat
         if days is None:
             continue
         horizon = now + timedelta(days=days)
-        for grant in wallet.bonus_grants:
+        for grant in wallet.grants:
             if not grant.expires_at or grant.amount <= 0:
                 continue
             ends = datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00"))

@@ -16,10 +16,12 @@ ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "ca
 
 def wallet_view(wallet: Wallet) -> dict[str, Any]:
     """The wallet as the customer sees it, with the forecast of its balance at the recent pace (UTC today)."""
+    from ..domain.checkout import format_time
     from . import clock
 
+    now = clock.now()
     return {**wallet.as_view(),
-            "forecast": forecast(wallet.spend_days, wallet.lots.total, clock.now().date()).as_view()}
+            "forecast": forecast(wallet.spend_days, wallet.spendable(format_time(now)).total, now.date()).as_view()}
 
 
 @capture_method

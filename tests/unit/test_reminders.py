@@ -237,7 +237,7 @@ def test_the_daily_job_reminds_once_per_bonus_grant_within_the_customers_days(st
     soon = BonusGrant("g-soon", 300, "2026-11-27T00:00:00Z", "plan")
     later = BonusGrant("g-later", 700, "2026-12-20T00:00:00Z", "plan")
     gone = BonusGrant("g-gone", 50, "2026-11-24T00:00:00Z", "plan")
-    store.wallets["u1"] = replace(store.wallets["u1"], bonus_grants=(gone, soon, later),
+    store.wallets["u1"] = replace(store.wallets["u1"], lots=Lots(900, 1050), bonus_grants=(gone, soon, later),
                                   reminders=ReminderSettings(bonus_expiry_days=3))
     report = run_daily(store, Delivery("", Mailer()), PRESETS, NOW)
     again = run_daily(store, Delivery("", Mailer()), PRESETS, NOW + timedelta(hours=24))
