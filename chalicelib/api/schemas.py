@@ -215,6 +215,8 @@ class WalletSettingsRequest(Strict):
     """A partial update: each field left out keeps its value, so at least one must be sent. The fields of
     ``reminders`` likewise."""
 
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     low_balance_threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)] = Field(
         None, description="fen; the wallet shows low_balance below it (default 0: never)",
         json_schema_extra=_no_default)
