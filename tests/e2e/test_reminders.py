@@ -210,11 +210,11 @@ def test_the_daily_job_reminds_of_a_coming_run_out_once_a_week(api, ddb, local_s
 
 def test_the_daily_job_reminds_of_bonus_about_to_expire_once_per_grant(api, ddb, local_stack):
     user = api.unique_user("bonus-due")
-    api.fund(user, 100)
+    api.grant_bonus(user, 1000)  # a real entry; its 1000 are given expiries below (the grants must sum to the lot)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     soon = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     later = (now + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    # a wallet holding two expiring grants, listed in the bonus-due index (as the bonus work writes it)
+    # the wallet's bonus as two expiring grants, listed in the bonus-due index (as a plan's top-up writes them)
     ddb.update_item(TableName=local_stack.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
                     UpdateExpression="SET bonus_grants = :g, bonus_shard = :s, bonus_due = :d",
                     ExpressionAttributeValues={":g": {"S": json.dumps([["g-soon", 300, soon, "plan"],
