@@ -2,7 +2,7 @@
 operators list it newest first."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Protocol
 
 from ..domain.errors import Forbidden, InvalidRequest, NotFound
@@ -23,8 +23,8 @@ from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
 
-DEFAULT_DAYS = 365  # without ``from``, a listing goes back this many days before ``to``
-MAX_QUERIES = 12  # Queries one listing request makes at most; then it answers with what it has and a cursor
+DEFAULT_MONTHS = 12  # without ``from``, a listing starts on the 1st of the 12th month back (``to``'s month is one)
+MAX_QUERIES = 16  # Queries one listing request makes at most; then it answers with what it has and a cursor
 FILTERED_PAGE = 200  # items a filtered Query evaluates per call
 
 
@@ -77,12 +77,17 @@ def parse_day(value: str | None, name: str) -> date | None:
         raise InvalidRequest(f"{name} must be a date YYYY-MM-DD", code="invalid_date", field=name) from exc
 
 
+def _months_back(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def listing_filter(start: str | None, end: str | None, rating_lte: int | None, tag: str | None,
                    merchant_id: str | None, today: date) -> ListingFilter:
-    """The days asked for (``to`` defaults to today UTC, ``from`` to ``DEFAULT_DAYS`` before ``to``), both
-    inclusive, and the filters."""
+    """The days asked for (``to`` defaults to today UTC, ``from`` to the first day of the ``DEFAULT_MONTHS``-th
+    month back, counting ``to``'s), both inclusive, and the filters."""
     last = parse_day(end, "to") or today
-    first = parse_day(start, "from") or (last - timedelta(days=DEFAULT_DAYS))
+    first = parse_day(start, "from") or _months_back(last, DEFAULT_MONTHS - 1)
     if first > last:
         raise InvalidRequest("from must not be after to", code="invalid_date_range", field="from")
     if tag is not None:

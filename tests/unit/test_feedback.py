@@ -265,3 +265,11 @@ def test_bad_dates_are_refused(store):
             feedback.list_feedback(store, start=q.get("start"), end=q.get("end"), rating_lte=None, tag=None,
                                    merchant_id=None, limit=5, cursor=None)
         assert err.value.code == code
+
+
+def test_without_from_a_listing_covers_twelve_calendar_months_in_one_request(store, at):
+    _seed(store, at, {"2025-12": 1, "2025-11": 1})
+    page = feedback.list_feedback(store, start=None, end=None, rating_lte=None, tag=None, merchant_id=None,
+                                  limit=10, cursor=None)
+    assert [i["created_at"][:7] for i in page["items"]] == ["2025-12"] and page["next_cursor"] is None
+    assert store.queries == 12
