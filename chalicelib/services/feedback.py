@@ -2,10 +2,12 @@
 operators list it newest first."""
 from __future__ import annotations
 
+import random
+import time
 from datetime import date
 from typing import Any, Protocol
 
-from ..domain.errors import Forbidden, InvalidRequest, NotFound
+from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, WalletChanged
 from ..domain.feedback import (
     Feedback,
     ListingFilter,
@@ -23,6 +25,7 @@ from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
 
+ATTEMPTS = 5  # a submission cancelled by a concurrent transaction (not by a condition) is tried this often
 DEFAULT_MONTHS = 12  # without ``from``, a listing starts on the 1st of the 12th month back (``to``'s month is one)
 MAX_QUERIES = 16  # Queries one listing request makes at most; then it answers with what it has and a cursor
 FILTERED_PAGE = 200  # items a filtered Query evaluates per call
@@ -56,16 +59,22 @@ def submit(store: FeedbackStore, principal: Principal, request: IdempotentReques
     if principal.is_admin or principal.is_service or principal.merchant_ids:
         raise Forbidden("feedback is given by customers about their own transactions")
     checked_tags = check_tags(tags)
-    record, subject = store.read_subject(kind, subject_id, principal.user_id, (request.scope, request.key))
-    previous = replay(record, request)
-    if previous is not None:
-        return previous
-    if subject is None or subject.user_id != principal.user_id:
-        raise NotFound(kind, subject_id)
-    fb = Feedback(feedback_id=new_id("fb"), user_id=principal.user_id, subject_kind=kind, subject_id=subject_id,
-                  rating=rating, created_at=format_time(clock.now()), tags=checked_tags, comment=comment,
-                  merchant_id=subject.merchant_id)
-    return record_once(store, request, Outcome(201, customer_view(fb)), lambda rec: store.add_feedback(fb, rec))
+    for attempt in range(ATTEMPTS):
+        record, subject = store.read_subject(kind, subject_id, principal.user_id, (request.scope, request.key))
+        previous = replay(record, request)
+        if previous is not None:
+            return previous
+        if subject is None or subject.user_id != principal.user_id:
+            raise NotFound(kind, subject_id)
+        fb = Feedback(feedback_id=new_id("fb"), user_id=principal.user_id, subject_kind=kind, subject_id=subject_id,
+                      rating=rating, created_at=format_time(clock.now()), tags=checked_tags, comment=comment,
+                      merchant_id=subject.merchant_id)
+        try:
+            return record_once(store, request, Outcome(201, customer_view(fb)),
+                               lambda rec: store.add_feedback(fb, rec))
+        except WalletChanged:  # a concurrent transaction on the guard or the key: read again, then decide
+            time.sleep(random.uniform(0, 0.01 * (2 ** attempt)))
+    raise ConcurrentUpdate(ATTEMPTS)
 
 
 def parse_day(value: str | None, name: str) -> date | None:

@@ -11,7 +11,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from ..domain.errors import FeedbackExists, IdempotencyKeyTaken
+from ..domain.errors import FeedbackExists, IdempotencyKeyTaken, WalletChanged
 from ..domain.feedback import Feedback, Subject
 from ..domain.model import IdempotencyRecord
 from ..observability import capture_method
@@ -98,7 +98,8 @@ class DynamoFeedbackStore:
     @capture_method
     def add_feedback(self, fb: Feedback, record: IdempotencyRecord) -> None:
         """The idempotency record, the guard and the feedback in one transaction, each only if absent.
-        Raises ``IdempotencyKeyTaken`` (the same key committed first) or ``FeedbackExists``."""
+        Raises ``IdempotencyKeyTaken`` (the same key committed first), ``FeedbackExists``, or
+        ``WalletChanged`` when a concurrent transaction on the same items cancelled it (nothing written)."""
         pk, sk = feedback_key(fb.month, fb.created_at, fb.feedback_id)
         attrs: dict[str, Any] = {}
         if fb.comment is not None:
@@ -116,12 +117,13 @@ class DynamoFeedbackStore:
                                      tags=list(fb.tags), created_at=fb.created_at, **attrs),
                         condition=FeedbackItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            failed = [r is not None and r.code not in (None, "None") for r in reasons]
-            if failed and failed[0]:
+            codes = [r.code if r is not None else None for r in exc.cancellation_reasons or []] + [None, None]
+            if codes[0] == "ConditionalCheckFailed":
                 raise IdempotencyKeyTaken() from exc
-            if len(failed) > 1 and failed[1]:
+            if codes[1] == "ConditionalCheckFailed":
                 raise FeedbackExists(fb.subject_kind, fb.subject_id) from exc
+            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
+                raise WalletChanged(None) from exc  # another transaction held an item: nothing written, retry
             raise
 
     @capture_method

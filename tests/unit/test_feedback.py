@@ -273,3 +273,19 @@ def test_without_from_a_listing_covers_twelve_calendar_months_in_one_request(sto
                                   limit=10, cursor=None)
     assert [i["created_at"][:7] for i in page["items"]] == ["2025-12"] and page["next_cursor"] is None
     assert store.queries == 12
+
+
+def test_a_submission_cancelled_by_a_concurrent_transaction_is_read_again_and_then_decided(store):
+    from chalicelib.domain.errors import WalletChanged
+
+    real, calls = store.add_feedback, []
+
+    def conflicted_once(fb, record):
+        calls.append(fb.feedback_id)
+        if len(calls) == 1:
+            raise WalletChanged(None)
+        return real(fb, record)
+
+    store.add_feedback = conflicted_once
+    out = submit(store)
+    assert out.status_code == 201 and len(calls) == 2 and len(store.guards) == 1
