@@ -77,13 +77,19 @@ def submit(store: FeedbackStore, principal: Principal, request: IdempotentReques
     raise ConcurrentUpdate(ATTEMPTS)
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the days a listing may name
+
+
 def parse_day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidRequest(f"{name} must be a date YYYY-MM-DD", code="invalid_date", field=name) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidRequest(f"{name} must be a day from {FIRST_DAY} to {LAST_DAY}", code="invalid_date", field=name)
+    return day
 
 
 def _months_back(day: date, months: int) -> date:

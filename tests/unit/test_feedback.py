@@ -260,6 +260,8 @@ def test_a_listing_reads_a_bounded_number_of_months_per_request(store, at):
 
 def test_bad_dates_are_refused(store):
     for q, code in (({"start": "2026-02-30"}, "invalid_date"), ({"end": "2026-13-01"}, "invalid_date"),
+                    ({"end": "0001-03-01"}, "invalid_date"), ({"start": "1999-12-31"}, "invalid_date"),
+                    ({"end": "3000-01-01"}, "invalid_date"),
                     ({"start": "2026-11-02", "end": "2026-11-01"}, "invalid_date_range")):
         with pytest.raises(InvalidRequest) as err:
             feedback.list_feedback(store, start=q.get("start"), end=q.get("end"), rating_lte=None, tag=None,
