@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from chalice import Chalice, Response
 
-from chalicelib.api import admin, checkouts, coupons, meta, notifications, payments, topups, wallet
+from chalicelib.api import admin, checkouts, coupons, feedback, meta, notifications, payments, topups, wallet
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.events import bonus, holds, lifecycle, promotions, publisher, reconciliation, reminders
 from chalicelib.observability import logger, metrics
@@ -44,6 +44,7 @@ app.register_blueprint(checkouts.bp)
 app.register_blueprint(coupons.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(feedback.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)
 app.register_blueprint(publisher.bp)

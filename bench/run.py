@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bundle, cold_import, concurrency, coupon_budget, first_payment, pay_latency
+from . import bundle, cold_import, concurrency, coupon_budget, first_payment, lifecycle_lag, pay_latency
 from .common import PYTHON, RESULTS_DIR, ROOT, Api, Row, render_rows, render_table
 
 RESULTS_FILE = RESULTS_DIR / "bench.json"
@@ -181,6 +181,8 @@ def main() -> int:
               lambda: concurrency.run(api, log=stack.log_dir / "chalice.log"), concurrency.rows)
         bench("coupon_budget", "7. 64 payers at once on one coupon budget: 8 shards vs one counter",
               lambda: coupon_budget.run(api), coupon_budget.rows)
+        bench("lifecycle_lag", "8. Domain events: commit -> bus lag (local stack), events per storage write",
+              lambda: lifecycle_lag.run(api, info), lifecycle_lag.rows)
 
     try:
         with_stack()

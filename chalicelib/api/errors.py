@@ -19,6 +19,7 @@ STATUS: dict[type, tuple[int, str]] = {
     e.NotFound: (404, "not_found"),
     e.OrderAlreadyPaid: (409, "order_already_paid"),
     e.CheckoutExists: (409, "checkout_exists"),
+    e.FeedbackExists: (409, "feedback_exists"),
     e.OutOfStock: (409, "out_of_stock"),
     e.CheckoutExpired: (409, "checkout_expired"),
     e.PaymentRefused: (422, "payment_refused"),

@@ -180,3 +180,11 @@ class IdempotencyKeyTaken(StoreConflict):
 
 class Unavailable(DomainError):
     """A dependency (the table) cannot be reached."""
+
+
+class FeedbackExists(DomainError):
+    """The transaction has feedback already (one per transaction, whoever sends the second)."""
+
+    def __init__(self, subject_kind: str, subject_id: str) -> None:
+        super().__init__(f"{subject_kind} {subject_id!r} already has feedback", subject_kind=subject_kind,
+                         subject_id=subject_id)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .dynamo import DynamoLedgerStore
+    from .feedback import DynamoFeedbackStore
 
 
 @lru_cache(maxsize=1)
@@ -15,3 +16,11 @@ def get_store() -> "DynamoLedgerStore":
     from .dynamo import DynamoLedgerStore
 
     return DynamoLedgerStore(get_settings().idempotency_ttl_seconds)
+
+
+@lru_cache(maxsize=1)
+def get_feedback_store() -> "DynamoFeedbackStore":
+    """Feedback on the same table, through the process's one ledger store."""
+    from .feedback import DynamoFeedbackStore
+
+    return DynamoFeedbackStore(get_store())

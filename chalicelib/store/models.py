@@ -32,6 +32,11 @@ Keys (``{}`` are ids):
   RW#{reward_id}     / BY#{user}       how many times a customer redeemed it
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
+  FB#{YYYY-MM}       / {created_at}#{feedback_id}
+                                       feedback on a transaction (kind "feedback"), partitioned by the UTC
+                                       month of created_at: the admin listing Queries one month at a time,
+                                       newest first (rating, tag, merchant are filter expressions)
+  FS#{kind}#{id}     / FEEDBACK        guard: one feedback per transaction (kind payment|topup|entry)
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -414,6 +420,30 @@ class IdempotencyItem(LedgerItem):
     expires_at = TTLAttribute()
 
 
+class FeedbackItem(LedgerItem):
+    """A customer's feedback on one transaction. The stream publisher turns its INSERT into the
+    ``feedback.submitted`` event from these attribute names: keep them."""
+
+    Meta = _meta()
+    feedback_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    subject_kind = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    rating = NumberAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    comment = UnicodeAttribute(null=True)
+    merchant_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class FeedbackGuardItem(LedgerItem):
+    """Guard: the one feedback a transaction has."""
+
+    Meta = _meta()
+    feedback_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+
+
 def wallet_key(user_id: str) -> tuple[str, str]:
     return f"W#{user_id}", "WALLET"
 
@@ -496,6 +526,18 @@ def checkout_guard_key(merchant_id: str, order_id: str) -> tuple[str, str]:
 
 def idempotency_key(scope: str, key: str) -> tuple[str, str]:
     return f"I#{scope}#{key}", "IDEM"
+
+
+def feedback_key(month: str, created_at: str, feedback_id: str) -> tuple[str, str]:
+    return f"FB#{month}", f"{created_at}#{feedback_id}"
+
+
+def feedback_month_key(month: str) -> str:
+    return f"FB#{month}"
+
+
+def feedback_guard_key(subject_kind: str, subject_id: str) -> tuple[str, str]:
+    return f"FS#{subject_kind}#{subject_id}", "FEEDBACK"
 
 
 def table_definition() -> dict[str, Any]:

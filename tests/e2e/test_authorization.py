@@ -127,6 +127,10 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("POST", "/v1/admin/wallets/{user_id}/adjustments"): admin_only(CREATED),
     ("PUT", "/v1/admin/merchants/{merchant_id}"): admin_only(OK),
     ("POST", "/v1/admin/reconciliations"): admin_only(OK),
+    # customers only, about their own transaction (the owner's payment here); staff, services and admins
+    # are refused whatever the transaction, before it is looked for
+    ("POST", "/v1/feedback"): row(CREATED, NO_PAYMENT, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    ("GET", "/v1/admin/feedback"): admin_only(OK),
 }
 
 CELLS = [
@@ -321,6 +325,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
                                                              "reason": f"authz by {caller}"},
         ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
+        ("POST", "/v1/feedback"): {"payment_id": w.payment_id, "rating": 4, "tags": ["authz"],
+                                   "comment": f"by {caller}"},
     }
     if route in (("POST", "/v1/payments/{payment_id}/capture"), ("POST", "/v1/payments/{payment_id}/void")):
         checkout = api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-hold-{tag}")
@@ -594,6 +600,27 @@ def check_reconcile(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_feedback(api, w, caller, body, before, after, bi, ai):
+    assert caller == OWNER and body["subject"] == {"kind": "payment", "id": w.payment_id}
+    assert body["merchant_id"] == w.merchant_id and body["comment"] == f"by {caller}"
+    assert after == before  # feedback moves no money
+    before_keys = {(i["pk"]["S"], i["sk"]["S"]) for i in bi}
+    # (not counting notifications the bus's consumer wrote meanwhile for earlier requests)
+    added = [i for i in ai if i not in bi and not is_new_inbox_item(i, before_keys)]
+    assert len(added) == 3, added  # the record, its guard, the idempotency record
+    assert [i for i in bi if i not in ai] == []
+    assert {i["pk"]["S"].split("#")[0] for i in added} == {"FB", "FS", "I"}
+    record = next(i for i in added if i["pk"]["S"].startswith("FB#"))
+    assert record["user_id"] == {"S": w.owner.user_id} and record["kind"] == {"S": "feedback"}
+
+
+def check_list_feedback(api, w, caller, body, before, after, bi, ai):
+    stored = [i for i in bi if i["pk"]["S"].startswith("FB#")]
+    assert len(body["items"]) == len(stored) and body["next_cursor"] is None
+    assert all(a["created_at"] >= b["created_at"] for a, b in zip(body["items"], body["items"][1:]))
+    unchanged(bi, ai, before, after)
+
+
 CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/health"): check_health,
     ("POST", "/v1/webhooks/payments"): check_webhook,
@@ -630,6 +657,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("POST", "/v1/admin/wallets/{user_id}/adjustments"): check_adjustment,
     ("PUT", "/v1/admin/merchants/{merchant_id}"): check_merchant,
     ("POST", "/v1/admin/reconciliations"): check_reconcile,
+    ("POST", "/v1/feedback"): check_feedback,
+    ("GET", "/v1/admin/feedback"): check_list_feedback,
 }
 
 

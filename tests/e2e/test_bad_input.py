@@ -41,6 +41,7 @@ class World:
     checkout_id: str  # an open checkout of the customer's (quotes)
     authorize: Callable[[], str]  # a fresh authorization of the customer's (captures)
     open_checkout: Callable[[], str]  # a fresh open checkout of the customer's (payments)
+    fresh_topup: Callable[[], str]  # a fresh pending top-up of the customer's, not yet rated (feedback)
 
 
 RULES_MERCHANT = "m-bad-rules"
@@ -65,6 +66,8 @@ def world(api) -> World:
                  pending_topup_id=pending.json()["topup_id"], pending_amount=1000,
                  checkout_id=api.open_checkout(customer, 1000)["checkout_id"],
                  open_checkout=lambda: api.open_checkout(customer, 1000)["checkout_id"],
+                 fresh_topup=lambda: api.post("/v1/topups", customer, {"amount": 100, "channel": "card"},
+                                              key=str(uuid.uuid4())).json()["topup_id"],
                  authorize=lambda: api.post("/v1/payments", customer, {
                      "checkout_id": api.open_checkout(customer, 1000)["checkout_id"], "capture": False},
                      key=str(uuid.uuid4())).json()["payment_id"])
@@ -123,6 +126,9 @@ ROUTES: dict[str, Route] = {
     "webhook": Route("POST", lambda w: "/v1/webhooks/payments", "provider",
                      lambda w: {"topup_id": w.pending_topup_id, "status": "succeeded", "amount": w.pending_amount,
                                 "provider_ref": "ref-bad-input"}, ("amount",), "provider_ref", False),
+    "feedback": Route("POST", lambda w: "/v1/feedback", "customer",
+                      lambda w: {"topup_id": w.fresh_topup(), "rating": 4, "tags": ["slow"],
+                                 "comment": "bad input test"}, None, "rating", True),
 }
 
 
@@ -303,7 +309,7 @@ def amount_cases(route: str) -> dict[str, Case]:
     return cases
 
 
-TEXT_FIELD = {"refund": "reason", "adjustment": "reason", "webhook": "provider_ref"}
+TEXT_FIELD = {"refund": "reason", "adjustment": "reason", "webhook": "provider_ref", "feedback": "comment"}
 
 
 def shape_cases(route: str) -> dict[str, Case]:
@@ -328,6 +334,23 @@ def shape_cases(route: str) -> dict[str, Case]:
         cases["field_wrong_type"] = Case(400, "invalid_request", set={(r.other,): 12345})
     if route in TEXT_FIELD:  # JSON can escape a lone UTF-16 surrogate: not text any store can hold
         cases["text_lone_surrogate"] = Case(400, "invalid_request", raw=b"@text@")
+    if route == "feedback":
+        cases.update({
+            "subject_missing": Case(400, "invalid_request", set={("topup_id",): MISSING}),
+            "two_subjects": Case(400, "invalid_request", set={("payment_id",): "pay_x"}),
+            "rating_zero": Case(400, "invalid_request", set={("rating",): 0}),
+            "rating_six": Case(400, "invalid_request", set={("rating",): 6}),
+            "rating_float": Case(400, "invalid_request", set={("rating",): 4.5}),
+            "rating_string": Case(400, "invalid_request", set={("rating",): "4"}),
+            "rating_true": Case(400, "invalid_request", set={("rating",): True}),
+            "tags_eleven": Case(400, "invalid_request", set={("tags",): [f"t{i}" for i in range(11)]}),
+            "tag_uppercase": Case(400, "invalid_request", set={("tags",): ["Slow"]}),
+            "tags_twice": Case(400, "invalid_request", set={("tags",): ["slow", "slow"]}),
+            "tags_not_a_list": Case(400, "invalid_request", set={("tags",): "slow"}),
+            "comment_1001": Case(400, "invalid_request", set={("comment",): "x" * 1001}),
+            "topup_unknown": Case(404, "topup_not_found", set={("topup_id",): "top_nope"}),
+            "entry_unknown": Case(404, "entry_not_found", set={("topup_id",): MISSING, ("entry_id",): "ent_nope"}),
+        })
     if r.idempotent:
         cases.update({
             "idempotency_key_missing": Case(400, "missing_idempotency_key", key=None),

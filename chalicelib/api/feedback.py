@@ -1,0 +1,32 @@
+"""Feedback routes: a customer rates one of their own transactions; operators list the feedback."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..services import feedback
+from ..services.common import Outcome
+from ..store import get_feedback_store
+from .routing import Call, route
+from .schemas import FeedbackOut, FeedbackPage, FeedbackQuery, FeedbackRequest
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/v1/feedback", "POST", name="submitFeedback",
+       summary="Rate one of the caller's own transactions (a payment, a top-up or a ledger entry), once",
+       access="user", body=FeedbackRequest, response=FeedbackOut, status=201, idempotent=True, tag="feedback")
+def submit(call: Call) -> Outcome:
+    b = call.body
+    kind, subject_id = b.subject
+    assert call.idempotency is not None
+    return feedback.submit(get_feedback_store(), call.caller, call.idempotency, kind=kind, subject_id=subject_id,
+                           rating=b.rating, tags=list(b.tags), comment=b.comment)
+
+
+@route(bp, "/v1/admin/feedback", "GET", name="adminListFeedback",
+       summary="Feedback newest first, by UTC days, rating at most, tag and merchant (admin)", access="admin",
+       query=FeedbackQuery, response=FeedbackPage, tag="admin")
+def list_feedback(call: Call) -> dict:
+    q = call.query
+    return feedback.list_feedback(get_feedback_store(), start=q.from_, end=q.to, rating_lte=q.rating_lte, tag=q.tag,
+                                  merchant_id=q.merchant_id, limit=q.limit, cursor=q.cursor)
