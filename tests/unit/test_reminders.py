@@ -248,3 +248,26 @@ def test_the_daily_job_reminds_once_per_bonus_grant_within_the_customers_days(st
     store.wallets["u1"] = replace(store.wallets["u1"], reminders=ReminderSettings(bonus_expiry_days=None))
     assert run_daily(store, Delivery("", Mailer()), PRESETS, datetime(2026, 12, 18, tzinfo=timezone.utc)
                      )["bonus_expiry"]["notified"] == 0
+
+
+def test_a_notification_item_becomes_a_notification_sent_event_that_matches_its_schema():
+    """The stream publisher maps the inbox item's INSERT by its kind and top-level names: keep them."""
+    import jsonschema
+    from boto3.dynamodb.types import TypeDeserializer
+
+    from chalicelib.events.catalogue import SCHEMAS
+    from chalicelib.events.mapping import events_of, plain
+    from chalicelib.store.models import NotificationItem, notification_key
+
+    item = NotificationItem(*notification_key("u1", "ntf_0000000000000123456789abcdef"), kind="notification",
+                            notification_id="ntf_0000000000000123456789abcdef", user_id="u1", type="low_balance",
+                            title="Your balance is low", body="...", data={"balance": 900, "threshold": 1000},
+                            created_at="2026-11-25T01:00:00.000Z", email_status="pending", email_to="u1@example.com",
+                            dedupe_key="low_balance:e1")
+    raw = item.serialize()
+    image = plain({k: TypeDeserializer().deserialize(v) for k, v in raw.items()})
+    [(detail_type, detail)] = events_of("INSERT", None, image)
+    assert detail_type == "notification.sent"
+    assert detail["data"] == {"balance": 900, "threshold": 1000} and "email_to" not in detail
+    jsonschema.Draft202012Validator(SCHEMAS["notification.sent"],
+                                    format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(detail)
