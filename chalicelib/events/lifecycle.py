@@ -52,5 +52,6 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if result.get("email") == "sent":
         metrics.add_metric(name="ReminderEmailsSent", unit="Count", value=1)
     logger.info("lifecycle event handled", extra={"detail_type": detail_type, "event_id": ev.get_id, "result": result})
-    metrics.flush_metrics()
+    if metrics.metric_set:
+        metrics.flush_metrics()
     return {"detail_type": detail_type, **result}
