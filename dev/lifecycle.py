@@ -164,6 +164,7 @@ def main() -> int:
                             for name in CONSUMERS})
     scheduler = aws_client("scheduler", endpoint)
     import app  # noqa: F401 - imported once, before the first record arrives
+    del app
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     print("lifecycle: reading the stream, the bus's targets and the schedules", flush=True)
