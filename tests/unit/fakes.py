@@ -40,6 +40,7 @@ class FakeLedgerStore:
         self.rules: dict[str, object] = {}
         self.points_entries: dict[str, list] = {}
         self.tiers = None
+        self.promotions: dict[str, object] = {}
         self.commits = 0
         self.fail_next_commits: list[Exception] = []  # injected before the real conditions
         self._lock = threading.Lock()
@@ -79,6 +80,12 @@ class FakeLedgerStore:
 
     def get_payment_with_refunds(self, payment_id):
         return self.payments.get(payment_id), list(self.refunds.get(payment_id, []))
+
+    def promotions_that_may_be_live(self, since):
+        from chalicelib.domain.promotions import LIVE_STATUSES, id_floor
+
+        return [p for pid, p in sorted(self.promotions.items())
+                if pid >= id_floor(since) and p.status in LIVE_STATUSES]
 
     def health(self):
         return True
