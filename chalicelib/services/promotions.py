@@ -132,7 +132,10 @@ def create(store: Any, schedules: Any, cache: Any, policy: PromotionPolicy, prin
         if merchant_id not in principal.merchant_ids:
             raise Forbidden("a merchant's staff create promotions of their own merchant only")
     now = clock.now()
-    starts, ends = parse_time(body["starts_at"]), parse_time(body["ends_at"])
+    try:
+        starts, ends = parse_time(body["starts_at"]), parse_time(body["ends_at"])
+    except ValueError as exc:  # the shape is checked; a date like February 30th is not
+        raise InvalidRequest(f"not a time: {exc}", code="invalid_request", field="starts_at/ends_at") from exc
     if ends <= starts:
         raise InvalidRequest("ends_at must be after starts_at", code="invalid_window", field="ends_at")
     if starts < now - timedelta(seconds=policy.clock_skew_seconds):

@@ -87,6 +87,37 @@ class FakeLedgerStore:
         return [p for pid, p in sorted(self.promotions.items())
                 if pid >= id_floor(since) and p.status in LIVE_STATUSES]
 
+    def get_promotion(self, promotion_id):
+        return self.promotions.get(promotion_id)
+
+    def list_promotions(self):
+        return [p for _, p in sorted(self.promotions.items())]
+
+    def put_pending_promotion(self, p):
+        with self._lock:
+            if p.promotion_id in self.promotions:
+                return False
+            self.promotions[p.promotion_id] = p
+            return True
+
+    def confirm_promotion(self, p, at, idem):
+        with self._lock:
+            if (idem.scope, idem.key) in self.idem:
+                raise IdempotencyKeyTaken()
+            stored = self.promotions[p.promotion_id]
+            if stored.version != p.version or stored.status != "pending":
+                raise RulesChanged()
+            self.idem[(idem.scope, idem.key)] = idem
+            self.promotions[p.promotion_id] = replace(stored, status="scheduled", version=p.version + 1,
+                                                      updated_at=at)
+
+    def update_promotion(self, before, after):
+        with self._lock:
+            if self.promotions[before.promotion_id].version != before.version:
+                return False
+            self.promotions[before.promotion_id] = after
+            return True
+
     def health(self):
         return True
 
