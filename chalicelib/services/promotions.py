@@ -29,6 +29,7 @@ from ..domain.errors import (
     InvalidRequest,
     NotFound,
     PaymentStateConflict,
+    RulesChanged,
     Unavailable,
 )
 from ..domain.model import Principal
@@ -177,8 +178,16 @@ def create(store: Any, schedules: Any, cache: Any, policy: PromotionPolicy, prin
                           "Idempotency-Key", promotion_id=promotion.promotion_id) from exc
     at = format_time(clock.now())
     scheduled = with_status(promotion, "scheduled", at)
-    outcome = record_once(store, request, Outcome(201, scheduled.as_view()),
-                          lambda record: store.confirm_promotion(promotion, at, record))
+    try:
+        outcome = record_once(store, request, Outcome(201, scheduled.as_view()),
+                              lambda record: store.confirm_promotion(promotion, at, record))
+    except RulesChanged as exc:  # cancelled while it was pending: its schedules are not needed
+        try:
+            schedules.delete(promotion.promotion_id)
+        except Exception:  # they would find it cancelled and do nothing
+            logger.warning("promotion schedules not deleted", extra={"promotion_id": promotion.promotion_id})
+        raise PaymentStateConflict("promotion_cancelled", "the promotion was cancelled while it was being created",
+                                   promotion_id=promotion.promotion_id) from exc
     cache.forget_promotions()  # this function prices with it at once; others within the cache's time
     return outcome
 

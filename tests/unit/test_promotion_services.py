@@ -102,3 +102,65 @@ def test_a_cancelled_promotion_is_not_started_by_its_late_schedule(store, at):
     at(NOW + timedelta(hours=1))
     assert promotions.fire(store, POLICY, pid, "start")["status"] == "cancelled"
     assert store.promotions_that_may_be_live(NOW - timedelta(days=90)) == []
+
+
+class GrantingStore(FakeLedgerStore):
+    """The fake store with wallets to scan (pages of ``limit`` items, in key order) and coupons to grant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.definitions: dict[str, object] = {}
+        self.coupons: dict[str, object] = {}  # coupon id -> coupon
+        self.scans = 0
+
+    def scan_wallets(self, cursor, limit):
+        self.scans += 1
+        users = sorted(self.wallets)
+        start = 0 if cursor is None else users.index(cursor["after"]) + 1
+        page = users[start:start + limit]
+        after = {"after": page[-1]} if page and start + limit < len(users) else None
+        return [self.wallets[u] for u in page], after
+
+    def get_coupon_definition(self, definition_id):
+        return self.definitions.get(definition_id)
+
+    def grant_coupon(self, coupon, limit):
+        if coupon.coupon_id in self.coupons:
+            return None  # granted before under this id
+        if sum(1 for c in self.coupons.values() if c.user_id == coupon.user_id) >= limit:
+            return "limit_reached"
+        self.coupons[coupon.coupon_id] = coupon
+        return None
+
+
+def test_a_grant_cut_short_by_time_resumes_where_it_stopped_and_grants_nobody_twice(at):
+    from chalicelib.domain.coupons import CouponDefinition, CouponTerms
+    from chalicelib.domain.model import Wallet
+
+    at(NOW)
+    store = GrantingStore()
+    store.merchants["m1"] = Merchant("m1", "shop")
+    store.definitions["cd1"] = CouponDefinition(CouponTerms("cd1", "gift", "amount_off", 100, None, 0, "m1", False,
+                                                            "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z"), 5)
+    payers = [f"u{i}" for i in range(5)]
+    for u in payers:
+        store.wallets[u] = Wallet(u, "CNY", spend_months={"2026-11": 500})
+    store.wallets["idle"] = Wallet("idle", "CNY")
+    policy = promotions.PromotionPolicy(grant_page=2)
+    pid = promotions.create(store, FakeSchedules(), ConfigCache(0), policy, ADMIN, IdempotentRequest("ops", "k", "h"),
+                            body(effect={"kind": "grant_coupon", "definition_id": "cd1",
+                                         "audience": "all_balance_payers"})).body["promotion_id"]
+    at(NOW + timedelta(hours=1))
+    clock_left = iter([60.0, 5.0])  # time for one page, then less than the margin
+    with pytest.raises(promotions.GrantIncomplete):
+        promotions.fire(store, policy, pid, "start", time_left=lambda: next(clock_left))
+    halfway = store.promotions[pid].grant
+    assert halfway.state == "running" and halfway.pages == 1 and halfway.cursor == {"after": "u0"}
+    assert [c.user_id for c in store.coupons.values()] == ["u0"]  # the first page: idle (not in it) and u0
+    store.scans = 0
+    done = promotions.fire(store, policy, pid, "start")  # the retry of the invocation
+    assert done["grant"] == {"state": "done", "granted": 5, "skipped": 0}
+    assert store.scans == 2  # from where it stopped: u1-u2, then u3-u4 (the last page)
+    assert sorted(c.user_id for c in store.coupons.values()) == payers
+    promotions.fire(store, policy, pid, "start")  # a late duplicate: nothing more
+    assert len(store.coupons) == 5 and store.promotions[pid].grant.granted == 5
