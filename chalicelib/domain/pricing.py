@@ -19,8 +19,10 @@ How a checkout is priced (all amounts in fen, integers):
    if the rules allow it now and ``max_share_percent`` < 100, ``covered`` is
    capped at floor(amount x max_share_percent / 100).
 6. The discounts are ``rules.discount(covered)``, the tier's and the best live
-   promotion's extra discount (chalicelib.domain.promotions: its part is lowered
-   so the three stay within 90 % of ``covered``), each rounded down; the wallet
+   promotion's extra discount (chalicelib.domain.promotions), each rounded down;
+   together they stay within 90 % of ``covered`` (the promotion's part is lowered
+   first, then the tier's: never below zero, so balance never pays less than 10 %
+   of what it covers, and never a negative amount); the wallet
    pays ``balance = covered - all three``, drawn from the lots in the spend order;
    ``external = amount - points_value - covered``; ``points_to_earn`` is what
    ``balance`` earns once captured (times the tier's multiplier and the best live
@@ -213,7 +215,8 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     live = live_for(promotions, checkout.merchant_id, now)
 
     def discounts_on(v: int) -> tuple[int, int, int]:  # the merchant's balance-pay discount, the tier's, a promotion's
-        merchant, by_tier = rules.discount(v), tier.discount(v) if tier else 0
+        merchant = rules.discount(v)
+        by_tier = capped_promotion_discount(tier.discount(v), v, merchant) if tier else 0  # within the same cap
         return merchant, by_tier, capped_promotion_discount(best_discount(live, v)[1], v, merchant + by_tier)
 
     def pays(v: int) -> int:  # what the wallet pays to cover v fen of the order; non-decreasing in v

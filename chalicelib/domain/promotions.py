@@ -19,9 +19,9 @@ or lost schedule never makes a promotion apply outside its window.
 Stacking (see docs/checkout.md): of the live promotions of one kind that apply to a checkout, the best one
 applies (the largest discount on the amount balance covers; the largest factor), ties to the earliest
 start, then the smallest id. The extra discount adds to the merchant's balance-pay discount and the tier's,
-each computed on the same covered amount and rounded down on its own; the promotion's part is lowered so
-the three together never exceed ``MAX_TOTAL_DISCOUNT_PERCENT`` of it. The points factor multiplies the
-tier's multiplier; the product is applied once and rounded down once.
+each computed on the same covered amount and rounded down on its own; the promotion's part, then the
+tier's, is lowered so the three together never exceed ``MAX_TOTAL_DISCOUNT_PERCENT`` of it. The points
+factor multiplies the tier's multiplier; the product is applied once and rounded down once.
 """
 from __future__ import annotations
 
@@ -183,7 +183,8 @@ def best_discount(live: Iterable[Promotion], covered: int) -> tuple[Promotion | 
 
 
 def capped_promotion_discount(raw: int, covered: int, other_discounts: int) -> int:
-    """The promotion's part, lowered so all balance discounts stay within MAX_TOTAL_DISCOUNT_PERCENT."""
+    """A discount ``raw`` lowered so it and ``other_discounts`` stay within MAX_TOTAL_DISCOUNT_PERCENT of
+    ``covered`` (never below zero)."""
     room = max(0, covered * MAX_TOTAL_DISCOUNT_PERCENT // 100 - other_discounts)
     return min(raw, room)
 

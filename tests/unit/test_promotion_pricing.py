@@ -104,6 +104,14 @@ def test_all_balance_discounts_together_stay_within_90_percent():
     assert q.balance == 1000 and q.balance + q.discount + q.tier_discount + q.promotion_discount == q.covered
 
 
+def test_the_merchants_and_the_tiers_discounts_never_make_balance_pay_less_than_nothing():
+    # 90 % from the merchant and 50 % from the tier were 140 % of what balance covers: a negative payment
+    q = quote([], {"balance_pay_discount": {"percent": 90, "max_amount": None}}, tier=Tier("gold", 0, 100, 50))
+    assert (q.discount, q.tier_discount, q.balance) == (9000, 0, 1000)
+    q = quote([], {"balance_pay_discount": {"percent": 60, "max_amount": None}}, tier=Tier("gold", 0, 100, 50))
+    assert (q.discount, q.tier_discount, q.balance) == (6000, 3000, 1000)
+
+
 def test_the_discount_lets_a_short_wallet_pay_in_full_as_the_merchants_does():
     q = quote([promo("prm_a", discount(10))], wallet=9000)
     assert q.external == 0 and q.balance == 9000 and q.refusal is None
