@@ -104,10 +104,9 @@ class FakeContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def handler_name(function: str, stage: str = "local") -> str:
-    """``store-balance-local-promotions`` -> ``promotions`` (a bare name stays as it is)."""
-    prefix = f"store-balance-{stage}-"
-    return function[len(prefix):] if function.startswith(prefix) else function
+def handler_name(function: str) -> str:
+    """``store-balance-local-promotions`` -> ``promotions`` (any stage; a bare name stays as it is)."""
+    return re.sub(r"^store-balance-[^-]+-", "", function)
 
 
 def invoke_app(function: str, event: Any) -> Any:
