@@ -142,12 +142,9 @@ class BusDelivery:
 
 
 def fire_due_schedules(scheduler: Any, group: str) -> list[str]:
-    try:
-        from dev.schedules import fire_due
-    except ImportError:  # promotions' schedules not built yet
-        return []
+    from dev.schedules import fire_due, invoke_app
 
-    return fire_due(scheduler, group, invoke, datetime.now(timezone.utc))
+    return fire_due(scheduler, group, invoke_app, datetime.now(timezone.utc))
 
 
 def main() -> int:
