@@ -162,8 +162,6 @@ class Case:
 
 
 def amount_cases(route: str) -> dict[str, Case]:
-    if ROUTES[route].amount is None:
-        return {}
     bad = lambda v: Case(400, "invalid_amount", amount=v)  # noqa: E731
     too_big = Case(400, "amount_exceeds_limit", amount=MAX + 1)
     # far beyond any limit (and beyond what a JSON client reads exactly): the limit or the schema refuses it
@@ -190,6 +188,8 @@ def amount_cases(route: str) -> dict[str, Case]:
         "amount_10**30": way_too_big,
         "amount_missing": Case(400, "invalid_amount", set={ROUTES[route].amount: MISSING}),
     }
+    if ROUTES[route].amount is None:  # no amount field: only the route's own cases below
+        cases = {}
     if route == "adjustment":  # signed: a negative amount is a correction, not bad input
         del cases["amount_negative"]
         cases["amount_negative_above_limit"] = Case(400, "amount_exceeds_limit", amount=-(MAX + 1))
