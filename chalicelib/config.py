@@ -52,6 +52,9 @@ class Settings:
     scheduler_role_arn: str = ""  # the role EventBridge Scheduler assumes to invoke the promotions function
     promotions_function_arn: str = ""
     schedule_dlq_arn: str = ""  # where the scheduler puts an invocation it could not deliver
+    promotion_max_days: int = 90  # the longest a promotion may run (also bounds the live-promotions read)
+    promotion_clock_skew_seconds: int = 60  # how far in the past a promotion's start may be when it is created
+    promotion_grant_page: int = 200  # table items read per page of a grant_coupon start's wallet scan
     # the table's stream; the deployed event source mapping is set by the infrastructure, so this is a
     # placeholder unless set (chalice needs an ARN when the app is imported)
     ledger_stream_arn: str = "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"
@@ -101,6 +104,9 @@ def get_settings() -> Settings:
         scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""),
         promotions_function_arn=os.environ.get("PROMOTIONS_FUNCTION_ARN", ""),
         schedule_dlq_arn=os.environ.get("SCHEDULE_DLQ_ARN", ""),
+        promotion_max_days=int(os.environ.get("PROMOTION_MAX_DAYS", "90")),
+        promotion_clock_skew_seconds=int(os.environ.get("PROMOTION_CLOCK_SKEW_SECONDS", "60")),
+        promotion_grant_page=int(os.environ.get("PROMOTION_GRANT_PAGE", "200")),
         ses_sender=os.environ.get("SES_SENDER", ""),
         ledger_stream_arn=os.environ.get(
             "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"),

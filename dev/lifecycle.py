@@ -142,12 +142,9 @@ class BusDelivery:
 
 
 def fire_due_schedules(scheduler: Any, group: str) -> list[str]:
-    try:
-        from dev.schedules import fire_due
-    except ImportError:  # promotions' schedules not built yet
-        return []
+    from dev.schedules import fire_due, invoke_app
 
-    return fire_due(scheduler, group, invoke, datetime.now(timezone.utc))
+    return fire_due(scheduler, group, invoke_app, datetime.now(timezone.utc))
 
 
 def main() -> int:
@@ -164,6 +161,7 @@ def main() -> int:
                             for name in CONSUMERS})
     scheduler = aws_client("scheduler", endpoint)
     import app  # noqa: F401 - imported once, before the first record arrives
+    del app
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     print("lifecycle: reading the stream, the bus's targets and the schedules", flush=True)

@@ -23,7 +23,8 @@ def config_cache() -> ConfigCache:
     """The process's cache of merchants' rules (RULES_CACHE_SECONDS), shared by quotes and payments."""
     from ..config import get_settings
 
-    return ConfigCache(get_settings().rules_cache_seconds)
+    s = get_settings()
+    return ConfigCache(s.rules_cache_seconds, promotion_days=s.promotion_max_days)
 
 
 @route(bp, "/v1/checkouts", "POST", name="createCheckout",

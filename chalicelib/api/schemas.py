@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_serializer, \
+    model_validator
 
 JSON_SAFE = 2**53 - 1  # the largest integer every JSON client reads exactly; limits from config are lower
 Fen = Annotated[StrictInt, Field(gt=0, le=JSON_SAFE, description="amount in minor units (fen); ¥12.50 is 1250")]
@@ -95,6 +96,42 @@ class CouponDefinitionRequest(Strict):
     budget_shards: Annotated[StrictInt, Field(ge=1, le=64, description=(
         "counters the budget is split over (fixed at creation): more spread many payers' writes, "
         "fewer keep the last uses from being spread thin"))] = 8
+
+
+class ExtraBalanceDiscountIn(Strict):
+    kind: Literal["extra_balance_discount"]
+    percent: Annotated[StrictInt, Field(ge=1, le=50, description="off what balance pays for, rounded down")]
+    max_amount: Optional[Fen] = Field(None, description="the most it takes off one order, fen (null: no cap)")
+
+
+class PointsMultiplierIn(Strict):
+    kind: Literal["points_multiplier"]
+    factor: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", description=(
+        "a decimal string above 1 and at most 10, at most two decimals (\"1.5\"): kept as a whole percent, "
+        "so no float reaches a points amount"))]
+
+
+class SegmentIn(Strict):
+    segment: Annotated[StrictStr, Field(min_length=1, max_length=80, description=(
+        "\"tier:<tier name>\": the customers in that membership tier now (named segments come later)"))]
+
+
+class GrantCouponIn(Strict):
+    kind: Literal["grant_coupon"]
+    definition_id: Ident
+    audience: Literal["all_balance_payers", "balance_payers_last_30_days"] | SegmentIn
+
+
+class PromotionRequest(Strict):
+    name: Text
+    merchant_id: Optional[Ident] = Field(None, description="none: every merchant (admins only)")
+    starts_at: Instant
+    ends_at: Instant
+    effect: Annotated[ExtraBalanceDiscountIn | PointsMultiplierIn | GrantCouponIn, Field(discriminator="kind")]
+
+
+class PromotionsQuery(Strict):
+    merchant_id: Optional[Ident] = None
 
 
 class GrantRequest(Strict):
@@ -483,6 +520,21 @@ class TopupOptionsOut(Out):
 class DiscountOut(Out):
     source: Literal["balance_pay", "coupon", "tier", "promotion"]
     amount: int
+    promotion_id: Optional[str] = Field(None, description="the promotion's (source promotion only)")
+
+    @model_serializer(mode="wrap")
+    def _promotion_lines_only(self, handler):  # the other sources' lines keep their two fields
+        data = handler(self)
+        if isinstance(data, dict) and data.get("promotion_id") is None:
+            data.pop("promotion_id", None)
+        return data
+
+
+class PromotionAppliedOut(Out):
+    promotion_id: str
+    kind: Literal["extra_balance_discount", "points_multiplier"]
+    amount: Optional[int] = Field(description="the extra discount, fen (extra_balance_discount)")
+    factor: Optional[str] = Field(description="the points factor (points_multiplier)")
 
 
 class LimitOut(Out):
@@ -499,6 +551,7 @@ class PaymentCreated(Out):
     discounts: list[DiscountOut]
     discount_total: int
     coupon_id: Optional[str] = None
+    promotions: list[PromotionAppliedOut] = Field(description="the live promotions this payment was priced with")
     funded_by: LotsOut = Field(description="what the wallet paid, per lot")
     external: int = Field(description="the rest, to be collected another way")
     points_spent: int
@@ -651,6 +704,7 @@ class QuoteOut(Out):
     points_value: int
     points_to_earn: int
     tier: Optional[str] = Field(description="the membership tier the payment is priced under")
+    promotions: list[PromotionAppliedOut] = Field(description="the live promotions it is priced with")
     status: Literal["succeeded", "authorized"]
     rules_version: int
     limits: list[LimitOut]
@@ -724,6 +778,7 @@ class PaymentOut(Out):
     checkout_id: Optional[str] = None
     discount_total: int = 0
     coupon_id: Optional[str] = None
+    promotions: list[PromotionAppliedOut] = []
     external: int = 0
     rules_version: Optional[int] = None
     points_spent: int = 0
@@ -776,6 +831,43 @@ class ReconciliationOut(Out):
     wallets_checked: int
     mismatches: list[Mismatch]
     totals: ReconciliationTotals
+
+
+class PromotionEffectOut(Out):
+    kind: Literal["extra_balance_discount", "points_multiplier", "grant_coupon"]
+    percent: Optional[int] = None
+    max_amount: Optional[int] = None
+    factor: Optional[str] = None
+    definition_id: Optional[str] = None
+    audience: Optional[str | dict[str, str]] = None
+
+
+class GrantProgressOut(Out):
+    state: Literal["not_started", "running", "done"]
+    granted: int
+    skipped: int
+
+
+class PromotionOut(Out):
+    promotion_id: str
+    name: str
+    merchant_id: Optional[str] = Field(description="none: every merchant")
+    starts_at: str
+    ends_at: str
+    effect: PromotionEffectOut
+    status: Literal["pending", "scheduled", "active", "ended", "cancelled"]
+    created_at: str
+    created_by: str
+    updated_at: Optional[str]
+    activated_at: Optional[str] = Field(description="when its start schedule fired")
+    finished_at: Optional[str] = Field(description="when its end schedule fired")
+    cancelled_at: Optional[str]
+    schedules: list[str] = Field(description="its start and end schedules' names in the schedule group")
+    grant: Optional[GrantProgressOut] = Field(description="grant_coupon: how far its start's grant has gone")
+
+
+class PromotionsPage(Out):
+    promotions: list[PromotionOut]
 
 
 class HealthOut(Out):

@@ -201,6 +201,9 @@ class Payment:
     points_returned: int = 0  # by refunds so far
     points_clawed: int = 0  # earned points taken back by refunds so far (shortfalls included)
     bonus_from: tuple[Drawn, ...] = ()  # the bonus grants its balance drew on, less what went back
+    promotion_discount: int = 0  # a live promotion's extra discount on what balance paid for
+    promotions: tuple = ()  # the promotions applied: [{promotion_id, kind, amount, factor}]
+    points_factor_percent: int = 100  # a live promotion's points factor when it was priced (a capture uses it)
 
     @property
     def refundable(self) -> int:

@@ -28,9 +28,10 @@ class PointsPolicy:
     max_share_percent: int = 50
     return_window_days: int = 7
 
-    def earned(self, balance_paid: int, multiplier_percent: int = 100) -> int:
-        """Points for ``balance_paid`` fen: whole yuan only, times the multiplier (percent), rounded down."""
-        return (balance_paid // 100) * self.earn_per_yuan * multiplier_percent // 100
+    def earned(self, balance_paid: int, multiplier_percent: int = 100, promotion_percent: int = 100) -> int:
+        """Points for ``balance_paid`` fen: whole yuan only, times the tier's multiplier and a promotion's
+        factor (both in percent), rounded down once, after both."""
+        return (balance_paid // 100) * self.earn_per_yuan * multiplier_percent * promotion_percent // 10000
 
 
 @dataclass(frozen=True)

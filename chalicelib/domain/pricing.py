@@ -18,11 +18,15 @@ How a checkout is priced (all amounts in fen, integers):
 5. When something is left to pay (``external`` > 0) the payment is partial:
    if the rules allow it now and ``max_share_percent`` < 100, ``covered`` is
    capped at floor(amount x max_share_percent / 100).
-6. The discounts are ``rules.discount(covered)`` and the tier's, each rounded
-   down; the wallet pays ``balance = covered - both``, drawn from the lots in
-   the spend order;
+6. The discounts are ``rules.discount(covered)``, the tier's and the best live
+   promotion's extra discount (chalicelib.domain.promotions), each rounded down;
+   together they stay within 90 % of ``covered`` (the promotion's part is lowered
+   first, then the tier's: never below zero, so balance never pays less than 10 %
+   of what it covers, and never a negative amount); the wallet
+   pays ``balance = covered - all three``, drawn from the lots in the spend order;
    ``external = amount - points_value - covered``; ``points_to_earn`` is what
-   ``balance`` earns once captured.
+   ``balance`` earns once captured (times the tier's multiplier and the best live
+   promotion's factor, rounded down once).
 7. ``limits`` names every rule that kept balance from paying more; ``refusal``
    says why paying now would be refused: a partial payment the customer did not
    allow (the binding reason: min_order_not_met, excluded_items,
@@ -36,13 +40,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from .checkout import Checkout
 from .coupons import Coupon, not_applicable
 from .ledger import split_spend
 from .money import Lots
 from .points import PointsPolicy
+from .promotions import Promotion, best_discount, best_multiplier, capped_promotion_discount, factor_text, live_for
 from .rules import BalanceRules
 from .tiers import Tier
 
@@ -115,6 +120,10 @@ class Quote:
     coupon_discount: int = 0
     tier_discount: int = 0
     tier: str | None = None
+    promotion_discount: int = 0  # the live promotion's extra discount on what balance pays for
+    promotion_id: str | None = None  # ... and that promotion
+    points_promotion_id: str | None = None  # the live promotion whose factor multiplies the points earned
+    points_factor_percent: int = 100  # ... and its factor, in percent
     limits: tuple[Limit, ...] = ()
     refusal: Limit | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -127,18 +136,33 @@ class Quote:
     def discounts(self) -> list[dict[str, Any]]:
         out = [{"source": "coupon", "amount": self.coupon_discount}] if self.coupon_discount else []
         out += [{"source": "balance_pay", "amount": self.discount}] if self.discount else []
-        return out + ([{"source": "tier", "amount": self.tier_discount}] if self.tier_discount else [])
+        out += [{"source": "tier", "amount": self.tier_discount}] if self.tier_discount else []
+        return out + ([{"source": "promotion", "amount": self.promotion_discount, "promotion_id": self.promotion_id}]
+                      if self.promotion_discount else [])
+
+    @property
+    def promotions(self) -> list[dict[str, Any]]:
+        """The promotions this price applies: what each did."""
+        out: list[dict[str, Any]] = []
+        if self.promotion_discount:
+            out.append({"promotion_id": self.promotion_id, "kind": "extra_balance_discount",
+                        "amount": self.promotion_discount, "factor": None})
+        if self.points_promotion_id is not None:
+            out.append({"promotion_id": self.points_promotion_id, "kind": "points_multiplier", "amount": None,
+                        "factor": factor_text(self.points_factor_percent)})
+        return out
 
     @property
     def discount_total(self) -> int:
-        return self.discount + self.coupon_discount + self.tier_discount
+        return self.discount + self.coupon_discount + self.tier_discount + self.promotion_discount
 
     def as_view(self) -> dict[str, Any]:
         return {
             "amount": self.amount, "eligible_amount": self.eligible_amount, "discounts": self.discounts,
             "discount_total": self.discount_total, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
             "external": self.external, "points": self.points, "points_value": self.points_value,
-            "points_to_earn": self.points_to_earn, "tier": self.tier, "status": self.status,
+            "points_to_earn": self.points_to_earn, "tier": self.tier, "promotions": self.promotions,
+            "status": self.status,
             "rules_version": self.rules_version,
             "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
             "refusal": self.refusal.as_dict() if self.refusal else None,
@@ -158,8 +182,9 @@ def _largest(upper: int, fits: Any) -> int:
 
 
 def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, options: PayOptions,
-          policy: PricingPolicy) -> Quote:
-    """Price ``checkout`` for its customer at ``now`` (see the module's docstring for every step)."""
+          policy: PricingPolicy, promotions: Sequence[Promotion] = ()) -> Quote:
+    """Price ``checkout`` for its customer at ``now`` (see the module's docstring for every step).
+    ``promotions`` may hold any promotions: only those live at ``now`` for the checkout's merchant apply."""
     wallet, spent_today = funds.lots, funds.spent_today
     amount = checkout.amount
     eligible = sum(line.total for line in checkout.lines if not rules.excludes(line.sku, line.category))
@@ -187,9 +212,12 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     usable -= points_value
 
     tier = funds.tier
+    live = live_for(promotions, checkout.merchant_id, now)
 
-    def discounts_on(v: int) -> tuple[int, int]:  # the merchant's balance-pay discount, the tier's
-        return rules.discount(v), tier.discount(v) if tier else 0
+    def discounts_on(v: int) -> tuple[int, int, int]:  # the merchant's balance-pay discount, the tier's, a promotion's
+        merchant = rules.discount(v)
+        by_tier = capped_promotion_discount(tier.discount(v), v, merchant) if tier else 0  # within the same cap
+        return merchant, by_tier, capped_promotion_discount(best_discount(live, v)[1], v, merchant + by_tier)
 
     def pays(v: int) -> int:  # what the wallet pays to cover v fen of the order; non-decreasing in v
         return v - sum(discounts_on(v))
@@ -216,8 +244,10 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     if partial and not partial_allowed:
         limits.append("partial_payment_not_allowed")
 
-    discount, tier_discount = discounts_on(covered)
-    balance = covered - discount - tier_discount
+    discount, tier_discount, promotion_discount = discounts_on(covered)
+    promotion = best_discount(live, covered)[0] if promotion_discount else None
+    multiplier = best_multiplier(live)
+    balance = covered - discount - tier_discount - promotion_discount
     funded_by = split_spend(wallet, balance, policy.spend_order) if balance > 0 else Lots()
     external = amount - coupon_discount - points_value - covered
     if coupon_problem is None and coupon_discount and funds.coupon is not None \
@@ -247,8 +277,12 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
         amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
         funded_by=funded_by, external=external, status=status, rules_version=rules.version,
         local_day=rules.local_day(now), spent_today=spent_today, points=points, points_value=points_value,
-        points_to_earn=pp.earned(balance, tier.multiplier_percent if tier else 100), coupon_discount=coupon_discount,
-        tier_discount=tier_discount, tier=tier.name if tier else None,
+        points_to_earn=pp.earned(balance, tier.multiplier_percent if tier else 100,
+                                 multiplier.effect.factor_percent if multiplier else 100),
+        coupon_discount=coupon_discount, tier_discount=tier_discount, tier=tier.name if tier else None,
+        promotion_discount=promotion_discount, promotion_id=promotion.promotion_id if promotion else None,
+        points_promotion_id=multiplier.promotion_id if multiplier else None,
+        points_factor_percent=multiplier.effect.factor_percent if multiplier else 100,
         limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
         refusal=Limit(*refusal) if refusal else None,
         details=({"requested": options.points, "available": funds.points}

@@ -12,7 +12,8 @@ looks at the item's ``kind`` and turns the change into zero or more ``(detail_ty
                                    points.matured for pending points that this write made available
   coupon                   INSERT  coupon.granted; MODIFY state -> used: coupon.used, -> available: coupon.restored
   notification, feedback   INSERT  notification.sent, feedback.submitted
-  promotion                MODIFY  status -> active: promotion.started, -> ended | cancelled: promotion.ended
+  promotion                MODIFY  status -> active: promotion.started; -> ended, or active -> cancelled:
+                                   promotion.ended
 
 Every detail has ``event_id``: a UUID derived from the detail type, the item's key and what identifies
 the change (its version, its state), never from the delivery, so a redelivered record yields the same
@@ -188,10 +189,11 @@ def _promotion(name: str, old: dict, new: dict, at: str | None) -> Iterator[Even
     status = new.get("status")
     if old.get("status") == status:
         return
-    detail_type = {"active": "promotion.started", "ended": "promotion.ended",
-                   "cancelled": "promotion.ended"}.get(str(status))
+    detail_type = {"active": "promotion.started", "ended": "promotion.ended"}.get(str(status))
+    if status == "cancelled" and old.get("status") == "active":
+        detail_type = "promotion.ended"  # cancelled before it started: it never began, so it does not end
     if detail_type:
-        yield _event(detail_type, (new["pk"], status), promotion_id=new["promotion_id"],
+        yield _event(detail_type, (new["pk"], new["sk"], status), promotion_id=new["promotion_id"],
                      merchant_id=new.get("merchant_id"), name=new.get("name"), status=status,
                      effect=_doc(new.get("effect")), starts_at=new.get("starts_at"), ends_at=new.get("ends_at"),
                      occurred_at=at)

@@ -1,13 +1,31 @@
-"""Limited-time promotions: the function EventBridge Scheduler invokes at a promotion's start and end."""
+"""Limited-time promotions: the function EventBridge Scheduler invokes at a promotion's start and end.
+
+Its event is the schedule's input, ``{"promotion_id": ..., "action": "start" | "end"}``
+(chalicelib/scheduling.py). What each action does, and why running it twice changes nothing, is in
+chalicelib/services/promotions.py (``fire``).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from chalice import Blueprint
 
+from ..config import get_settings
+from ..observability import logger
+from ..services import promotions as service
+from ..store import get_store
+
 bp = Blueprint(__name__)
 
 
 @bp.lambda_function(name="promotions")
 def promotions(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    raise NotImplementedError("promotions: in progress")
+    if not isinstance(event, dict) or not isinstance(event.get("promotion_id"), str):
+        logger.warning("promotions: not a schedule's input", extra={"event_type": type(event).__name__})
+        return {"result": "ignored"}
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    time_left = (lambda: remaining() / 1000) if callable(remaining) else None
+    result = service.fire(get_store(), service.PromotionPolicy.from_settings(get_settings()),
+                          event["promotion_id"], str(event.get("action")), time_left)
+    logger.info("promotion schedule fired", extra=result)
+    return result

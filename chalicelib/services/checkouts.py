@@ -86,7 +86,7 @@ def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOpt
     tier, _ = effective(config.tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
     funds = Funds(wallet.spendable(format_time(now)), wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
                   wallet.points.matured(now).available, snap.coupon, tier)
-    return price(checkout, config.rules, funds, now, options, policy.pricing)
+    return price(checkout, config.rules, funds, now, options, policy.pricing, config.promotions)
 
 
 def customers_coupon(snap: Snapshot, options: PayOptions) -> None:

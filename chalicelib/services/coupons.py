@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable
 
 from ..domain.checkout import parse_time
 from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
@@ -87,22 +88,31 @@ def grant(store: Any, principal: Principal, request: IdempotentRequest, definiti
     d = store.get_coupon_definition(definition_id)
     if d is None or not _may_manage(principal, d.terms.merchant_id):
         raise NotFound("coupon_definition", definition_id)
-    now = clock.now()
+    granted, skipped = grant_each(store, d, lambda user_id: coupon_id_for(definition_id, request, user_id),
+                                  user_ids, clock.now())
+    # the same request may have run at once and recorded first: then its answer is the answer
+    return record_once(store, request, Outcome(201, {"definition_id": definition_id, "granted": granted,
+                                                     "skipped": skipped}), store.put_idempotency)
+
+
+def grant_each(store: Any, d: CouponDefinition, coupon_id_of: Callable[[str], str], user_ids: list[str],
+               now: datetime) -> tuple[int, list[dict[str, str]]]:
+    """One coupon of ``d`` to each customer (named twice: once), within its per-customer limit: one transaction
+    each. ``coupon_id_of`` names each customer's coupon; the same name again grants nothing (the coupon exists),
+    so whoever derives it from what makes the grant unique (a request's key, a promotion) grants nobody twice."""
     granted, skipped = 0, []
-    for user_id in dict.fromkeys(user_ids):  # a customer named twice gets one coupon from this request
-        coupon = Coupon(coupon_id=coupon_id_for(definition_id, request, user_id), user_id=user_id, terms=d.terms,
-                        state="available", granted_at=utc_now())
+    for user_id in dict.fromkeys(user_ids):
         if now >= parse_time(d.terms.valid_to):
             skipped.append({"user_id": user_id, "code": "definition_expired"})
             continue
+        coupon = Coupon(coupon_id=coupon_id_of(user_id), user_id=user_id, terms=d.terms, state="available",
+                        granted_at=utc_now())
         why = store.grant_coupon(coupon, d.per_customer_limit)
         if why is None:
             granted += 1
         else:
             skipped.append({"user_id": user_id, "code": why})
-    # the same request may have run at once and recorded first: then its answer is the answer
-    return record_once(store, request, Outcome(201, {"definition_id": definition_id, "granted": granted,
-                                                     "skipped": skipped}), store.put_idempotency)
+    return granted, skipped
 
 
 @capture_method

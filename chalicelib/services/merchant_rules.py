@@ -7,16 +7,23 @@ per-process cache that keeps each merchant's rules and status for
 function within that time; each payment records the version it was priced
 under. The quote and the payment read the same cache, so at the same moment
 they price under the same version.
+
+The same cache holds the promotions that may be live (one Query of the promotions' partition, shared by
+every merchant, kept as long): each merchant's configuration carries the platform-wide ones and its own.
+Pricing itself decides which are live at the moment it prices (their window and status), so the cache
+only delays a new or cancelled promotion (at once in the function that made the change).
 """
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, RulesChanged
 from ..domain.model import Merchant, Principal, utc_now
+from ..domain.promotions import Promotion
 from ..domain.rules import BalanceRules
 from ..domain.tiers import TierTable
 from ..observability import capture_method
@@ -27,33 +34,57 @@ class MerchantConfig:
     merchant: Merchant | None
     rules: BalanceRules
     tiers: TierTable = TierTable()
+    promotions: tuple[Promotion, ...] = ()  # platform-wide and this merchant's, that may be live
 
 
 class ConfigCache:
-    """Merchant and rules by merchant id, each entry kept ``ttl`` seconds."""
+    """Merchant and rules by merchant id, and the promotions that may be live, each entry kept ``ttl`` seconds.
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    ``promotion_days`` is the longest a promotion may run: a promotion that started longer ago than that has
+    ended, so the promotions read are those that start after it (one range of the promotions' ids)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, promotion_days: int = 90) -> None:
         self.ttl = ttl
         self.clock = clock
+        self.promotion_days = promotion_days
         self._entries: dict[str, tuple[float, MerchantConfig]] = {}
+        self._promotions: tuple[float, tuple[Promotion, ...]] | None = None
         self._lock = threading.Lock()
 
     def get(self, store: Any, merchant_id: str) -> MerchantConfig:
         now = self.clock()
+        promotions = self._live_promotions(store, now)
         with self._lock:
             hit = self._entries.get(merchant_id)
         if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        snap = store.snapshot(merchant=merchant_id, rules=merchant_id, tiers=True)
-        config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id),
-                                snap.tiers or TierTable())
+            config = hit[1]
+        else:
+            snap = store.snapshot(merchant=merchant_id, rules=merchant_id, tiers=True)
+            config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id),
+                                    snap.tiers or TierTable())
+            with self._lock:
+                self._entries[merchant_id] = (now, config)
+        return replace(config, promotions=tuple(p for p in promotions if p.applies_to(merchant_id)))
+
+    def _live_promotions(self, store: Any, now: float) -> tuple[Promotion, ...]:
         with self._lock:
-            self._entries[merchant_id] = (now, config)
-        return config
+            hit = self._promotions
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        since = datetime.now(timezone.utc) - timedelta(days=self.promotion_days)
+        promotions = tuple(store.promotions_that_may_be_live(since))
+        with self._lock:
+            self._promotions = (now, promotions)
+        return promotions
+
+    def forget_promotions(self) -> None:
+        with self._lock:
+            self._promotions = None
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._promotions = None
 
     def forget(self, merchant_id: str) -> None:
         with self._lock:

@@ -80,6 +80,8 @@ def pay(
             rules_version=q.rules_version, status=q.status, expires_at=expires, local_day=q.local_day,
             points_spent=q.points, points_earned=earned,
             coupon_id=options.coupon_id if q.coupon_discount else None, coupon_discount=q.coupon_discount,
+            promotion_discount=q.promotion_discount, promotions=tuple(q.promotions),
+            points_factor_percent=q.points_factor_percent,
         )
         grants = None
         if q.funded_by.bonus:  # the soonest-expiring bonus first; expired bonus was never offered to pricing
@@ -111,7 +113,7 @@ def pay(
         body = {
             "payment_id": payment.payment_id, "checkout_id": checkout_id, "order_id": checkout.order_id,
             "merchant_id": checkout.merchant_id, "amount": q.amount, "discounts": q.discounts,
-            "discount_total": q.discount_total, "coupon_id": payment.coupon_id,
+            "discount_total": q.discount_total, "coupon_id": payment.coupon_id, "promotions": q.promotions,
             "funded_by": q.funded_by.as_dict(), "external": q.external, "points_spent": q.points, "points_value": q.points_value, "points_earned": payment.points_earned,
             "status": q.status, "expires_at": expires, "rules_version": q.rules_version,
             "balance": after.as_balance(), "created_at": created,
@@ -257,7 +259,9 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     captured_ok = status == "succeeded"
     tier, _ = (effective(tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since) if tiers is not None
                else (None, None))
-    earned = policy.points.earned(captured.total, tier.multiplier_percent if tier else 100) if captured_ok else 0
+    # a capture earns under the tier held now and the promotion factor the payment was priced with
+    earned = (policy.points.earned(captured.total, tier.multiplier_percent if tier else 100,
+                                   payment.points_factor_percent) if captured_ok else 0)
     points = replace(points, held=points.held - held_points,
                      available=points.available + (0 if captured_ok else held_points))
     points = earn(points, earned, payment.payment_id, now, policy.points)
@@ -406,8 +410,9 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
     return {
         "payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
         "user_id": payment.user_id, "amount": payment.amount, "funded_by": payment.funded_by.as_dict(),
-        "checkout_id": payment.checkout_id, "discount_total": payment.discount + payment.coupon_discount,
-        "coupon_id": payment.coupon_id, "external": payment.external,
+        "checkout_id": payment.checkout_id,
+        "discount_total": payment.discount + payment.coupon_discount + payment.promotion_discount,
+        "coupon_id": payment.coupon_id, "promotions": list(payment.promotions), "external": payment.external,
         "rules_version": payment.rules_version, "points_spent": payment.points_spent,
         "points_earned": payment.points_earned, "items": payment.items, "status": _status(payment),
         "expires_at": payment.expires_at,

@@ -88,15 +88,15 @@ def settle_topup(
         moment = clock.now()
         now = format_time(moment)
         # the plan is chosen when the money arrives (the plans live then, the customer's uses then)
-        plan, bonus = best_plan(plans(), topup.amount, now, wallet.plan_uses)
+        chosen, bonus = best_plan(plans(), topup.amount, now, wallet.plan_uses)
         delta = Lots(cash=topup.amount, bonus=bonus)
         refs = {"topup_id": topup.topup_id, "reason": f"top-up via {topup.channel}"}
         grants = uses = None
-        if plan is not None:
-            grant = plan_grant(plan, bonus, f"bg_{topup.topup_id}", moment)
+        if chosen is not None:
+            grant = plan_grant(chosen, bonus, f"bg_{topup.topup_id}", moment)
             grants = add(wallet.grants, grant)
-            uses = {**wallet.plan_uses, plan.plan_id: wallet.plan_uses.get(plan.plan_id, 0) + 1}
-            refs.update(plan_id=plan.plan_id, bonus_expires_at=grant.expires_at or "never")
+            uses = {**wallet.plan_uses, chosen.plan_id: wallet.plan_uses.get(chosen.plan_id, 0) + 1}
+            refs.update(plan_id=chosen.plan_id, bonus_expires_at=grant.expires_at or "never")
         if topup.option_id:
             refs["option"] = topup.option_id
         entry = Entry(
@@ -107,7 +107,7 @@ def settle_topup(
         return (
             Movement(wallet=wallet, entry=entry, topup=settled, bonus_grants=grants, plan_uses=uses),
             Outcome(200, {"topup_id": topup.topup_id, "status": "succeeded", "credited": True,
-                          "bonus": bonus, "plan_id": plan.plan_id if plan else None}),
+                          "bonus": bonus, "plan_id": chosen.plan_id if chosen else None}),
         )
 
     def plans() -> list[TopupPlan]:

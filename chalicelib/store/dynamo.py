@@ -49,6 +49,7 @@ from ..domain.model import (
 )
 from ..domain.money import Lots
 from ..domain.points import PointsAccount, PointsEntry
+from ..domain.promotions import LIVE_STATUSES, Effect, GrantProgress, Promotion, id_floor
 from ..domain.rules import BalanceRules
 from ..domain.tiers import Tier, TierTable
 from ..observability import capture_method, tracer
@@ -77,6 +78,7 @@ from .models import (
     OrderItem,
     PaymentItem,
     PointsEntryItem,
+    PromotionItem,
     RefundItem,
     RulesItem,
     TopupItem,
@@ -98,6 +100,8 @@ from .models import (
     order_key,
     payment_key,
     points_entry_key,
+    promotion_key,
+    PROMOTIONS_PK,
     refund_key,
     rules_key,
     topup_key,
@@ -207,6 +211,8 @@ def _payment(item: PaymentItem) -> Payment:
         points_returned=int(item.points_returned or 0), points_clawed=int(item.points_clawed or 0),
         coupon_id=item.coupon_id, coupon_discount=int(item.coupon_discount or 0),
         bonus_from=drawn_from_doc(item.bonus_from),
+        promotion_discount=int(item.promotion_discount or 0), promotions=tuple(item.promotions or ()),
+        points_factor_percent=int(item.points_factor_percent or 100),
     )
 
 
@@ -260,6 +266,24 @@ def _refund(item: RefundItem) -> Refund:
         returned_to=Lots(int(item.r_cash), int(item.r_bonus)), reason=item.reason, created_at=item.created_at,
         points_returned=int(item.points_returned or 0), points_clawed=int(item.points_clawed or 0),
     )
+
+
+def _promotion(item: PromotionItem) -> Promotion:
+    g = item.grant or {}
+    return Promotion(
+        promotion_id=item.promotion_id, name=item.name, merchant_id=item.merchant_id, starts_at=item.starts_at,
+        ends_at=item.ends_at, effect=Effect.from_doc(item.effect), status=item.status, created_at=item.created_at,
+        created_by=item.created_by, version=int(item.version), updated_at=item.updated_at,
+        activated_at=item.activated_at, finished_at=item.finished_at, cancelled_at=item.cancelled_at,
+        request_hash=item.request_hash,
+        grant=GrantProgress(state=g.get("state", "not_started"), cursor=g.get("cursor"),
+                            granted=int(g.get("granted", 0)), skipped=int(g.get("skipped", 0)),
+                            pages=int(g.get("pages", 0))),
+    )
+
+
+def _grant_doc(g: GrantProgress) -> dict[str, Any]:
+    return {"state": g.state, "cursor": g.cursor, "granted": g.granted, "skipped": g.skipped, "pages": g.pages}
 
 
 def _merchant(item: MerchantItem) -> Merchant:
@@ -480,6 +504,8 @@ class DynamoLedgerStore:
                 hold_expires_at=p.expires_at, local_day=p.local_day, points_spent=p.points_spent,
                 points_earned=p.points_earned, coupon_id=p.coupon_id, coupon_discount=p.coupon_discount,
                 bonus_from=[d.as_doc() for d in p.bonus_from] if p.bonus_from else None,
+                **({"promotion_discount": p.promotion_discount, "promotions": list(p.promotions),
+                    "points_factor_percent": p.points_factor_percent} if p.promotions else {}),
                 **({"hold_shard": str(int(p.payment_id[-4:], 16) % HOLD_SHARDS), "hold_due": p.expires_at}
                    if p.status == "authorized" else {}),
             ), PaymentItem.pk.does_not_exist()))
@@ -1047,6 +1073,87 @@ class DynamoLedgerStore:
     def list_coupons(self, user_id: str) -> list[Coupon]:
         pk, _ = wallet_key(user_id)
         return [_coupon(i) for i in CouponItem.query(pk, CouponItem.sk.startswith("CP#"), consistent_read=True)]
+
+    # ---- promotions ----------------------------------------------------------------
+
+    def get_promotion(self, promotion_id: str) -> Promotion | None:
+        try:
+            return _promotion(PromotionItem.get(*promotion_key(promotion_id), consistent_read=True))
+        except PromotionItem.DoesNotExist:
+            return None
+
+    def list_promotions(self) -> list[Promotion]:
+        """Every promotion, by start (one Query of the promotions' partition)."""
+        return [_promotion(i) for i in PromotionItem.query(PROMOTIONS_PK, PromotionItem.sk.startswith("PR#"),
+                                                          consistent_read=True)]
+
+    def promotions_that_may_be_live(self, since: datetime) -> list[Promotion]:
+        """The scheduled or active promotions that start at or after ``since`` (one Query of a range of ids)."""
+        return [_promotion(i) for i in PromotionItem.query(
+            PROMOTIONS_PK, PromotionItem.sk.between(f"PR#{id_floor(since)}", "PR#prm_~"),
+            filter_condition=PromotionItem.status.is_in(*LIVE_STATUSES))]
+
+    def put_pending_promotion(self, p: Promotion) -> bool:
+        """Write a new promotion (status ``pending``); False if one with its id exists already."""
+        try:
+            PromotionItem(
+                *promotion_key(p.promotion_id), kind="promotion", promotion_id=p.promotion_id, name=p.name,
+                merchant_id=p.merchant_id, starts_at=p.starts_at, ends_at=p.ends_at, effect_kind=p.effect.kind,
+                effect=p.effect.as_doc(), status=p.status, version=p.version, created_at=p.created_at,
+                created_by=p.created_by, updated_at=p.created_at, request_hash=p.request_hash,
+                grant=_grant_doc(p.grant) if p.effect.kind == "grant_coupon" else None,
+            ).save(condition=PromotionItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def confirm_promotion(self, p: Promotion, at: str, idem: IdempotencyRecord) -> None:
+        """pending -> scheduled (from the version read) and the creating request's key, in one transaction."""
+        try:
+            with TransactWrite(connection=self._connection) as tw:
+                tw.save(self._idem_item(idem), condition=IdempotencyItem.pk.does_not_exist())
+                tw.update(PromotionItem(*promotion_key(p.promotion_id)), actions=[
+                    PromotionItem.status.set("scheduled"), PromotionItem.version.set(p.version + 1),
+                    PromotionItem.updated_at.set(at)],
+                    condition=(PromotionItem.version == p.version) & (PromotionItem.status == "pending"),
+                    add_version_condition=False)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [r is not None and r.code not in (None, "None") for r in reasons]
+            if failed and failed[0]:
+                raise IdempotencyKeyTaken() from exc
+            raise RulesChanged() from exc
+
+    def update_promotion(self, before: Promotion, after: Promotion) -> bool:
+        """Write ``after``'s status, times and grant progress, conditioned on ``before``'s version; False if
+        the promotion changed meanwhile."""
+        actions = [PromotionItem.status.set(after.status), PromotionItem.version.set(after.version),
+                   PromotionItem.updated_at.set(after.updated_at or "")]
+        for name in ("activated_at", "finished_at", "cancelled_at"):
+            value = getattr(after, name)
+            if value is not None and value != getattr(before, name):
+                actions.append(getattr(PromotionItem, name).set(value))
+        if after.effect.kind == "grant_coupon" and after.grant != before.grant:
+            actions.append(PromotionItem.grant.set(_grant_doc(after.grant)))
+        try:
+            PromotionItem(*promotion_key(before.promotion_id)).update(
+                actions=actions, condition=PromotionItem.version == before.version, add_version_condition=False)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def scan_wallets(self, cursor: dict[str, Any] | None, limit: int) -> tuple[list[Wallet], dict[str, Any] | None]:
+        """One page of a Scan of the table, keeping the wallets: ``limit`` items read (of any kind), and the
+        position after them (None at the end). Eventually consistent (half the read cost): a customer whose
+        first payment lands during the scan may be missed."""
+        page = self._connection.scan(LedgerItem.Meta.table_name, filter_condition=LedgerItem.kind == "wallet",
+                                     exclusive_start_key=cursor, limit=limit)
+        wallets = [_wallet(WalletItem.from_raw_data(raw)) for raw in page.get("Items", [])]
+        return wallets, page.get("LastEvaluatedKey")
 
     def put_merchant(self, merchant: Merchant, at: str) -> None:
         MerchantItem(

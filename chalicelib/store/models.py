@@ -31,6 +31,8 @@ Keys (``{}`` are ids):
   PLANS              / TP#{plan_id}    a top-up bonus plan (one small partition, read by each top-up credit)
   RW#{reward_id}     / BY#{user}       how many times a customer redeemed it
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
+  PROMOS             / PR#{promotion_id} a limited-time promotion (one small partition, read-mostly; ids
+                                       begin with the start, so the ones that may be live are one range)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
   FB#{YYYY-MM}       / {created_at}#{feedback_id}
                                        feedback on a transaction (kind "feedback"), partitioned by the UTC
@@ -243,6 +245,9 @@ class PaymentItem(LedgerItem):
     hold_expires_at = UnicodeAttribute(null=True)  # not "expires_at": that is the table's TTL attribute
     bonus_from = JSONAttribute(null=True)  # [[grant_id, amount, expires_at, source], ...] still drawn
     local_day = UnicodeAttribute(null=True)
+    promotion_discount = NumberAttribute(null=True)
+    promotions = JSONAttribute(null=True)  # the promotions applied: [{promotion_id, kind, amount, factor}]
+    points_factor_percent = NumberAttribute(null=True)  # a promotion's points factor it was priced with
 
 
 class RefundItem(LedgerItem):
@@ -356,6 +361,30 @@ class RedemptionsItem(LedgerItem):
 
     Meta = _meta()
     redeemed = NumberAttribute()
+
+
+class PromotionItem(LedgerItem):
+    """A limited-time promotion; ``status`` moves pending -> scheduled -> active -> ended, or to cancelled,
+    each change conditioned on ``version`` (a stream consumer reads the change from the old and new images)."""
+
+    Meta = _meta()
+    promotion_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    merchant_id = UnicodeAttribute(null=True)  # None: every merchant
+    starts_at = UnicodeAttribute()
+    ends_at = UnicodeAttribute()
+    effect_kind = UnicodeAttribute()
+    effect = JSONAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+    activated_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)
+    grant = JSONAttribute(null=True)  # {state, cursor, granted, skipped, pages} of a grant_coupon start
 
 
 class CheckoutItem(LedgerItem):
@@ -522,6 +551,13 @@ def checkout_key(checkout_id: str) -> tuple[str, str]:
 
 def checkout_guard_key(merchant_id: str, order_id: str) -> tuple[str, str]:
     return f"K#{merchant_id}#{order_id}", "CHECKOUT"
+
+
+PROMOTIONS_PK = "PROMOS"
+
+
+def promotion_key(promotion_id: str) -> tuple[str, str]:
+    return PROMOTIONS_PK, f"PR#{promotion_id}"
 
 
 def idempotency_key(scope: str, key: str) -> tuple[str, str]:

@@ -59,6 +59,7 @@ FORBIDDEN = Expect(403, "forbidden")
 NO_PAYMENT = Expect(404, "payment_not_found")
 NO_TOPUP = Expect(404, "topup_not_found")
 NO_DEFINITION = Expect(404, "coupon_definition_not_found")
+NO_PROMOTION = Expect(404, "promotion_not_found")  # another merchant's promotion: its existence is private
 NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quotes it; its existence is private
 NO_NOTIFICATION = Expect(404, "notification_not_found")  # an inbox is its customer's alone, admins' included
 
@@ -131,6 +132,14 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     # are refused whatever the transaction, before it is looked for
     ("POST", "/v1/feedback"): row(CREATED, NO_PAYMENT, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("GET", "/v1/admin/feedback"): admin_only(OK),
+    # a promotion of the merchant's (merchant_id set): its staff and admins manage it
+    ("POST", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, CREATED, FORBIDDEN),
+    ("GET", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN),
+    ("GET", "/v1/admin/promotions/{promotion_id}"): row(NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK,
+                                                        NO_PROMOTION),
+    # on a fresh promotion of the merchant's in every cell
+    ("DELETE", "/v1/admin/promotions/{promotion_id}"): row(NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK,
+                                                           NO_PROMOTION),
 }
 
 CELLS = [
@@ -205,6 +214,7 @@ class World:
     definition_id: str  # a coupon definition of the merchant's
     reward_id: str  # a gift of 1 point, in ample stock
     notification_id: str  # in the owner's inbox
+    promotion_id: str  # a promotion of the merchant's, tomorrow
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +248,8 @@ def world(api) -> World:
                  webhook_secret=api.info.webhook_secret,
                  checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
                  definition_id=_define(api, merchant_id), reward_id=_reward(api),
-                 notification_id=_inbox_item(api, owner))
+                 notification_id=_inbox_item(api, owner),
+                 promotion_id=_promote(api, merchant_id))
 
 
 def _inbox_item(api, owner) -> str:
@@ -262,6 +273,21 @@ def _define(api, merchant_id: str) -> str:
     r = api.request("PUT", f"/v1/coupon-definitions/{definition_id}", api.admin(), coupon_terms(merchant_id))
     assert r.status_code == 200, r.text
     return definition_id
+
+
+def promotion_body(merchant_id: str, name: str = "authz promotion") -> dict[str, Any]:
+    from datetime import datetime, timedelta, timezone
+
+    starts = datetime.now(timezone.utc) + timedelta(days=1)
+    return {"name": name, "merchant_id": merchant_id, "starts_at": starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ends_at": (starts + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "effect": {"kind": "extra_balance_discount", "percent": 5}}
+
+
+def _promote(api, merchant_id: str) -> str:
+    r = api.post("/v1/admin/promotions", api.admin(), promotion_body(merchant_id), key=str(uuid.uuid4()))
+    assert r.status_code == 201, r.text
+    return r.json()["promotion_id"]
 
 
 GIFT = {"name": "sticker", "kind": "gift", "points_cost": 1, "stock": 10_000, "per_customer_limit": 1000}
@@ -304,7 +330,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
               "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
               "checkout_id": w.checkout_id, "definition_id": w.definition_id, "reward_id": w.reward_id,
-              "notification_id": w.notification_id}
+              "notification_id": w.notification_id,
+              "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id}
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
@@ -327,6 +354,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
         ("POST", "/v1/feedback"): {"payment_id": w.payment_id, "rating": 4, "tags": ["authz"],
                                    "comment": f"by {caller}"},
+        ("POST", "/v1/admin/promotions"): promotion_body(w.merchant_id, f"by {caller}"),
     }
     if route in (("POST", "/v1/payments/{payment_id}/capture"), ("POST", "/v1/payments/{payment_id}/void")):
         checkout = api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-hold-{tag}")
@@ -621,7 +649,36 @@ def check_list_feedback(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_create_promotion(api, w, caller, body, before, after, bi, ai):
+    assert body["merchant_id"] == w.merchant_id and body["status"] == "scheduled" and body["name"] == f"by {caller}"
+    assert after == before  # a promotion moves no money
+    seen = api.get(f"/v1/admin/promotions/{body['promotion_id']}", w.users[caller])
+    assert seen.status_code == 200 and seen.json()["promotion_id"] == body["promotion_id"]
+
+
+def check_list_promotions(api, w, caller, body, before, after, bi, ai):
+    ids = {p["promotion_id"] for p in body["promotions"]}
+    assert (w.promotion_id in ids) is (caller in (MERCHANT, ADMIN))
+    if caller == OTHER_MERCHANT:
+        assert all(p["merchant_id"] != w.merchant_id for p in body["promotions"])
+    unchanged(bi, ai, before, after)
+
+
+def check_get_promotion(api, w, caller, body, before, after, bi, ai):
+    assert body["promotion_id"] == w.promotion_id and body["merchant_id"] == w.merchant_id
+    unchanged(bi, ai, before, after)
+
+
+def check_cancel_promotion(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "cancelled" and body["merchant_id"] == w.merchant_id
+    assert after == before
+
+
 CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("POST", "/v1/admin/promotions"): check_create_promotion,
+    ("GET", "/v1/admin/promotions"): check_list_promotions,
+    ("GET", "/v1/admin/promotions/{promotion_id}"): check_get_promotion,
+    ("DELETE", "/v1/admin/promotions/{promotion_id}"): check_cancel_promotion,
     ("GET", "/v1/health"): check_health,
     ("POST", "/v1/webhooks/payments"): check_webhook,
     ("GET", "/v1/wallet"): check_own_wallet,

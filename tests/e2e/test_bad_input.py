@@ -75,6 +75,13 @@ def world(api) -> World:
 
 # ---- the routes and their valid requests ---------------------------------------------------
 
+def _in(**delta: float) -> str:
+    """A UTC instant this far from now, as the API takes it."""
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -123,6 +130,10 @@ ROUTES: dict[str, Route] = {
                         True),
     "settings": Route("PUT", lambda w: "/v1/wallet/settings", "customer",
                       lambda w: {"low_balance_threshold": 777}, ("low_balance_threshold",), "", False),
+    "promotion": Route("POST", lambda w: "/v1/admin/promotions", "admin", lambda w: {
+        "name": "bad-input promotion", "merchant_id": "m-e2e", "starts_at": _in(hours=1), "ends_at": _in(days=1),
+        "effect": {"kind": "extra_balance_discount", "percent": 10, "max_amount": 1000}},
+        ("effect", "max_amount"), "name", True),
     "webhook": Route("POST", lambda w: "/v1/webhooks/payments", "provider",
                      lambda w: {"topup_id": w.pending_topup_id, "status": "succeeded", "amount": w.pending_amount,
                                 "provider_ref": "ref-bad-input"}, ("amount",), "provider_ref", False),
@@ -151,8 +162,6 @@ class Case:
 
 
 def amount_cases(route: str) -> dict[str, Case]:
-    if ROUTES[route].amount is None:
-        return {}
     bad = lambda v: Case(400, "invalid_amount", amount=v)  # noqa: E731
     too_big = Case(400, "amount_exceeds_limit", amount=MAX + 1)
     # far beyond any limit (and beyond what a JSON client reads exactly): the limit or the schema refuses it
@@ -179,6 +188,8 @@ def amount_cases(route: str) -> dict[str, Case]:
         "amount_10**30": way_too_big,
         "amount_missing": Case(400, "invalid_amount", set={ROUTES[route].amount: MISSING}),
     }
+    if ROUTES[route].amount is None:  # no amount field: only the route's own cases below
+        cases = {}
     if route == "adjustment":  # signed: a negative amount is a correction, not bad input
         del cases["amount_negative"]
         cases["amount_negative_above_limit"] = Case(400, "amount_exceeds_limit", amount=-(MAX + 1))
@@ -224,6 +235,31 @@ def amount_cases(route: str) -> dict[str, Case]:
             "budget_count_zero": Case(400, "invalid_request", set={("budget_count",): 0}),
             "budget_amount_float": Case(400, "invalid_amount", set={("budget_amount",): 10.5}),
             "per_customer_limit_zero": Case(400, "invalid_request", set={("per_customer_limit",): 0}),
+        })
+    if route == "promotion":  # a discount's cap, not a transaction: null or left out is no cap, no limit
+        del cases["amount_null"], cases["amount_missing"], cases["amount_above_limit"]
+        cases["amount_10**30"] = bad(10 ** 30)
+        coupon = {"kind": "grant_coupon", "definition_id": "cd-bad-input", "audience": "all_balance_payers"}
+        cases.update({
+            "percent_zero": Case(400, "invalid_request", set={("effect", "percent"): 0}),
+            "percent_above_50": Case(400, "invalid_request", set={("effect", "percent"): 51}),
+            "percent_float": Case(400, "invalid_request", set={("effect", "percent"): 5.5}),
+            "kind_unknown": Case(400, "invalid_request", set={("effect", "kind"): "buy_one_get_one"}),
+            "ends_before_it_starts": Case(400, "invalid_window", set={("ends_at",): "2026-01-01T00:00:00Z"}),
+            "starts_in_the_past": Case(400, "starts_in_past", set={("starts_at",): "2026-01-01T00:00:00Z"}),
+            "longer_than_allowed": Case(400, "promotion_too_long", set={("ends_at",): "2099-01-01T00:00:00Z"}),
+            "starts_not_a_time": Case(400, "invalid_request", set={("starts_at",): "tomorrow"}),
+            "factor_a_float": Case(400, "invalid_request",
+                                   set={("effect",): {"kind": "points_multiplier", "factor": 1.5}}),
+            "factor_above_10": Case(400, "invalid_factor",
+                                    set={("effect",): {"kind": "points_multiplier", "factor": "10.5"}}),
+            "factor_one": Case(400, "invalid_factor", set={("effect",): {"kind": "points_multiplier", "factor": "1"}}),
+            "coupon_definition_unknown": Case(400, "unknown_coupon_definition",
+                                              set={("effect",): {**coupon, "definition_id": "cd-nope"}}),
+            "audience_unknown": Case(400, "invalid_request", set={("effect",): {**coupon, "audience": "everyone"}}),
+            "segment_not_a_tier": Case(400, "segment_not_supported",
+                                       set={("effect",): {**coupon, "audience": {"segment": "lapsed"}}}),
+            "merchant_unknown": Case(404, "merchant_not_found", set={("merchant_id",): "m-nope"}),
         })
     if route == "rules":  # a whole document: a missing field takes its default
         del cases["amount_missing"]
@@ -374,7 +410,8 @@ def test_the_table_covers_every_money_route_with_every_kind_of_bad_input():
             if kind.startswith("amount") and ROUTES[route].amount is None:
                 continue
             if (route, kind) in (("rules", "amount_missing"), ("capture", "amount_missing"),
-                                 ("capture", "amount_null")):  # defaults
+                                 ("capture", "amount_null"), ("promotion", "amount_missing"),
+                                 ("promotion", "amount_null")):  # defaults
                 continue
             assert (route, kind) in CASES, (route, kind)
     for route in ("topup", "checkout", "refund", "webhook"):

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 import requests
 
+from tests.e2e.conftest import own_stack_fixtures
+
 pytestmark = pytest.mark.e2e
+
+# a stack of its own: several cases compare the whole table before and after, which stays quick only
+# on a table holding this module's items alone
+local_stack, api, ddb = own_stack_fixtures()
 
 
 def _guard(ddb, table: str, kind: str, subject_id: str) -> dict[str, Any] | None:
@@ -335,3 +341,24 @@ def test_only_admins_list_feedback(api, rated):
     for user in (customer, api.service()):
         r = api.get("/v1/admin/feedback", user)
         assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
+
+
+def test_feedback_reaches_the_bus_as_feedback_submitted_matching_its_schema(api, local_stack):
+    import jsonschema
+
+    from chalicelib.events.catalogue import SCHEMAS
+    from tests.e2e.conftest import EventLog
+
+    user = api.unique_user("fb-bus")
+    topup = api.post("/v1/topups", user, {"amount": 700, "channel": "card"}, key=str(uuid.uuid4())).json()
+    r = api.post("/v1/feedback", user, {"topup_id": topup["topup_id"], "rating": 2, "tags": ["slow"],
+                                        "comment": "took ages"}, key=str(uuid.uuid4()))
+    assert r.status_code == 201, r.text
+    log = EventLog(local_stack)
+    try:
+        [event] = log.wait_for("feedback.submitted", feedback_id=r.json()["feedback_id"])
+    finally:
+        log.stop()
+    jsonschema.validate(event["detail"], SCHEMAS["feedback.submitted"])
+    assert event["detail"]["subject_kind"] == "topup" and event["detail"]["rating"] == 2
+    assert event["detail"]["user_id"] == user.user_id and event["detail"]["tags"] == ["slow"]

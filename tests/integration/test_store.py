@@ -73,13 +73,13 @@ def test_a_payment_is_one_read_and_one_transaction(store, calls):
     assert dict(calls) == {"TransactGetItems": 1, "TransactWriteItems": 1}
 
 
-def test_a_cold_configuration_cache_costs_one_more_read(store, calls):
+def test_a_cold_configuration_cache_costs_one_more_read_and_the_promotions_query(store, calls):
     user = funded_user(store)
     checkout_id = open_checkout(store, user)
     calls.clear()
     payments.pay(store, LedgerPolicy(), ConfigCache(3600), Principal(user), IdempotentRequest(user, "c", "h"),
                  checkout_id, PayOptions())
-    assert dict(calls) == {"TransactGetItems": 2, "TransactWriteItems": 1}
+    assert dict(calls) == {"TransactGetItems": 2, "Query": 1, "TransactWriteItems": 1}
 
 
 def test_one_live_checkout_per_order_and_an_expired_one_is_replaced(store):

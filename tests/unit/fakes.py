@@ -41,6 +41,7 @@ class FakeLedgerStore:
         self.plans: dict[str, object] = {}
         self.points_entries: dict[str, list] = {}
         self.tiers = None
+        self.promotions: dict[str, object] = {}
         self.commits = 0
         self.fail_next_commits: list[Exception] = []  # injected before the real conditions
         self._lock = threading.Lock()
@@ -80,6 +81,43 @@ class FakeLedgerStore:
 
     def get_payment_with_refunds(self, payment_id):
         return self.payments.get(payment_id), list(self.refunds.get(payment_id, []))
+
+    def promotions_that_may_be_live(self, since):
+        from chalicelib.domain.promotions import LIVE_STATUSES, id_floor
+
+        return [p for pid, p in sorted(self.promotions.items())
+                if pid >= id_floor(since) and p.status in LIVE_STATUSES]
+
+    def get_promotion(self, promotion_id):
+        return self.promotions.get(promotion_id)
+
+    def list_promotions(self):
+        return [p for _, p in sorted(self.promotions.items())]
+
+    def put_pending_promotion(self, p):
+        with self._lock:
+            if p.promotion_id in self.promotions:
+                return False
+            self.promotions[p.promotion_id] = p
+            return True
+
+    def confirm_promotion(self, p, at, idem):
+        with self._lock:
+            if (idem.scope, idem.key) in self.idem:
+                raise IdempotencyKeyTaken()
+            stored = self.promotions[p.promotion_id]
+            if stored.version != p.version or stored.status != "pending":
+                raise RulesChanged()
+            self.idem[(idem.scope, idem.key)] = idem
+            self.promotions[p.promotion_id] = replace(stored, status="scheduled", version=p.version + 1,
+                                                      updated_at=at)
+
+    def update_promotion(self, before, after):
+        with self._lock:
+            if self.promotions[before.promotion_id].version != before.version:
+                return False
+            self.promotions[before.promotion_id] = after
+            return True
 
     def health(self):
         return True
