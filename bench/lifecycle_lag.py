@@ -39,10 +39,13 @@ class BusReader:
     def _run(self) -> None:
         while not self.stop.is_set():
             try:
+                # no long poll: the local moto server serializes requests (a waiting receive holds them all)
                 messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=1).get("Messages", [])
+                                                    WaitTimeSeconds=0).get("Messages", [])
             except Exception:  # the stack is stopping
                 return
+            if not messages:
+                self.stop.wait(0.02)
             for m in messages:
                 at = time.perf_counter()
                 with self.lock:

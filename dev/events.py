@@ -1,6 +1,7 @@
 """`make events`: print the domain events the running local stack put on its bus (one JSON per line).
 
 Every event is copied to the queue ALL_EVENTS_QUEUE by a catch-all rule on the local bus; this drains it.
+Never a long poll: the local moto server serializes requests, so a waiting receive would stall the stack.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def main() -> int:
     url = sqs.get_queue_url(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"]
     shown = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not messages:
             break
         for m in messages:

@@ -74,10 +74,15 @@ class StreamReader:
         self.iterators: dict[str, str | None] = {}
         self.attempts: dict[str, int] = {}
         self.records_read = 0
+        self.shards: list[str] = []
+        self.shards_read_at = -1e9
 
     def _shards(self) -> list[str]:
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        return [s["ShardId"] for s in shards]
+        """The stream's shards, described again every few seconds (as the mapping discovers new shards)."""
+        if time.monotonic() - self.shards_read_at > 5:
+            shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+            self.shards, self.shards_read_at = [s["ShardId"] for s in shards], time.monotonic()
+        return self.shards
 
     def _iterator(self, shard: str, kind: str = "TRIM_HORIZON", seq: str | None = None) -> str:
         args = {"SequenceNumber": seq} if seq else {}

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -66,6 +67,12 @@ def seed(info: StackInfo) -> dict[str, str]:
             "Content-Type": "application/json", "X-Signature": sign(info.webhook_secret, body)})
     call("POST", f"/v1/admin/wallets/{users['alice']}/adjustments", admin,
          {"amount": 1000, "lot": "bonus", "reason": "welcome bonus"}, key=True)
+    # from now on, a top-up of 100.00 or more earns 10 % bonus (at most 50.00), spendable for 30 days
+    now = datetime.now(timezone.utc)
+    call("PUT", "/v1/admin/topup-plans/demo-10-percent", admin, {
+        "name": "10 % more, 30 days", "min_amount": 10000, "bonus_percent": 10, "bonus_max": 5000,
+        "bonus_valid_days": 30, "valid_from": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "valid_to": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")})
     return users
 
 
@@ -92,7 +99,10 @@ def main() -> int:
         info.save(args.state_file)
         step = "seeding the demo data"
         users = seed(info)
-        print(f"moto (DynamoDB + Cognito) on {info.aws_endpoint}; logs in {stack.log_dir}/", flush=True)
+        print(f"moto (DynamoDB, Cognito, EventBridge, Scheduler, SES, SQS) on {info.aws_endpoint}; "
+              f"logs in {stack.log_dir}/", flush=True)
+        print("the table's stream, the bus's rules and due schedules are served to the app's event functions "
+              "by dev/lifecycle.py; see the events with: make events", flush=True)
         print(f"demo: merchant m1 (user merchant1), customers alice ({users['alice']}) and bob "
               f"({users['bob']}), admin user operator", flush=True)
         secret = "PAYMENT_WEBHOOK_SECRET" if info.webhook_secret != LOCAL_WEBHOOK_SECRET else "the local default"

@@ -689,30 +689,26 @@ class DynamoLedgerStore:
                         [OrderItem.released.set(True)], OrderItem.payment_id == p.payment_id))
         return out
 
+    @staticmethod
+    def _listed(index: Any, shards: int, sk: str, condition: Any = None) -> list[str]:
+        """The ids (the part of pk after its 2-character prefix) of the ``sk`` items a sparse index lists in
+        its shards 0..shards-1, optionally within ``condition`` on its range key (eventually consistent:
+        whoever acts on the list re-reads each item and writes under a condition)."""
+        return [item.pk[2:] for shard in range(shards)
+                for item in index.query(str(shard), condition) if item.sk == sk]
+
     def open_holds_due(self, before: str) -> list[str]:
-        """Ids of the authorizations whose hold ends before ``before``, shard by shard (eventually consistent:
-        the sweeper settles each with a conditional transaction, so a stale entry settles nothing)."""
-        ids = []
-        for shard in range(HOLD_SHARDS):
-            for item in LedgerItem.open_holds.query(str(shard), LedgerItem.hold_due < before):
-                if item.sk == "PAYMENT":
-                    ids.append(item.pk[2:])
-        return ids
+        """Ids of the authorizations whose hold ends before ``before``: the sweeper settles each with a
+        conditional transaction, so a stale entry settles nothing."""
+        return self._listed(LedgerItem.open_holds, HOLD_SHARDS, "PAYMENT", LedgerItem.hold_due < before)
 
     def wallets_with_bonus_due(self, before: str) -> list[str]:
-        """Users whose wallet holds a bonus grant expiring before ``before`` (index ``bonus-due``, eventually
-        consistent: whoever acts on it re-reads the wallet and writes under its version)."""
-        users = []
-        for shard in range(BONUS_SHARDS):
-            for item in LedgerItem.bonus_due_index.query(str(shard), LedgerItem.bonus_due < before):
-                if item.sk == "WALLET":
-                    users.append(item.pk[2:])
-        return users
+        """Users whose wallet holds a bonus grant expiring before ``before`` (index ``bonus-due``)."""
+        return self._listed(LedgerItem.bonus_due_index, BONUS_SHARDS, "WALLET", LedgerItem.bonus_due < before)
 
     def wallets_to_remind(self) -> list[str]:
         """Users who asked for run-out reminders (index ``reminders``)."""
-        return [item.pk[2:] for shard in range(REMIND_SHARDS)
-                for item in LedgerItem.remind_list.query(str(shard)) if item.sk == "WALLET"]
+        return self._listed(LedgerItem.remind_list, REMIND_SHARDS, "WALLET")
 
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:
         try:

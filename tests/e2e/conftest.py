@@ -234,10 +234,14 @@ class EventLog:
     def _drain(self) -> None:
         while not self.stopping.is_set():
             try:
+                # no long poll: the local moto server serializes requests, and a receive waiting there
+                # would hold up every other request of the stack
                 messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=1).get("Messages", [])
+                                                    WaitTimeSeconds=0).get("Messages", [])
             except Exception:  # the stack is going away
                 return
+            if not messages:
+                self.stopping.wait(0.1)
             for m in messages:
                 with self.lock:
                     self.events.append(json.loads(m["Body"]))

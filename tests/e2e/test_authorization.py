@@ -128,6 +128,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("POST", "/v1/admin/wallets/{user_id}/adjustments"): admin_only(CREATED),
     ("PUT", "/v1/admin/merchants/{merchant_id}"): admin_only(OK),
     ("POST", "/v1/admin/reconciliations"): admin_only(OK),
+    ("GET", "/v1/topups/options"): any_signed_in(OK),
+    ("PUT", "/v1/admin/topup-plans/{plan_id}"): admin_only(OK),
+    ("GET", "/v1/admin/topup-plans"): admin_only(OK),
     # customers only, about their own transaction (the owner's payment here); staff, services and admins
     # are refused whatever the transaction, before it is looked for
     ("POST", "/v1/feedback"): row(CREATED, NO_PAYMENT, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -331,7 +334,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
               "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
               "checkout_id": w.checkout_id, "definition_id": w.definition_id, "reward_id": w.reward_id,
               "notification_id": w.notification_id,
-              "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id}
+              "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id,
+              "plan_id": "plan-authz"}
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
@@ -352,6 +356,10 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
                                                              "reason": f"authz by {caller}"},
         ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
+        # switched off, and for amounts nobody here tops up: it changes no other cell's top-up
+        ("PUT", "/v1/admin/topup-plans/{plan_id}"): {
+            "name": f"by {caller}", "min_amount": 4_999_999, "bonus_amount": 100, "active": False,
+            "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z"},
         ("POST", "/v1/feedback"): {"payment_id": w.payment_id, "rating": 4, "tags": ["authz"],
                                    "comment": f"by {caller}"},
         ("POST", "/v1/admin/promotions"): promotion_body(w.merchant_id, f"by {caller}"),
@@ -446,7 +454,7 @@ def check_health(api, w, caller, body, before, after, bi, ai):
 
 def check_webhook(api, w, caller, body, before, after, bi, ai):
     # the same verdict again: answered, nothing credited twice
-    assert body == {"topup_id": w.topup_id, "status": "succeeded", "credited": False}
+    assert body == {"topup_id": w.topup_id, "status": "succeeded", "credited": False, "bonus": None, "plan_id": None}
     unchanged(bi, ai, before, after)
 
 
@@ -628,6 +636,21 @@ def check_reconcile(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_topup_options(api, w, caller, body, before, after, bi, ai):
+    assert [o["amount"] for o in body["options"]] == [5000, 10000, 20000, 50000]
+    unchanged(bi, ai, before, after)
+
+
+def check_put_plan(api, w, caller, body, before, after, bi, ai):
+    assert body["plan_id"] == "plan-authz" and body["name"] == f"by {caller}" and body["active"] is False
+    assert after == before  # no money moves
+
+
+def check_list_plans(api, w, caller, body, before, after, bi, ai):
+    assert isinstance(body["plans"], list)
+    unchanged(bi, ai, before, after)
+
+
 def check_feedback(api, w, caller, body, before, after, bi, ai):
     assert caller == OWNER and body["subject"] == {"kind": "payment", "id": w.payment_id}
     assert body["merchant_id"] == w.merchant_id and body["comment"] == f"by {caller}"
@@ -675,6 +698,9 @@ def check_cancel_promotion(api, w, caller, body, before, after, bi, ai):
 
 
 CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/v1/topups/options"): check_topup_options,
+    ("PUT", "/v1/admin/topup-plans/{plan_id}"): check_put_plan,
+    ("GET", "/v1/admin/topup-plans"): check_list_plans,
     ("POST", "/v1/admin/promotions"): check_create_promotion,
     ("GET", "/v1/admin/promotions"): check_list_promotions,
     ("GET", "/v1/admin/promotions/{promotion_id}"): check_get_promotion,

@@ -99,7 +99,7 @@ def test_a_stack_started_with_a_provider_secret_checks_webhooks_with_that_secret
         assert signed.returncode == 0, signed.stderr
         assert signed.stdout.strip() == sign(secret, raw)
         assert deliver(signed.stdout.strip()).json() == {"topup_id": topup["topup_id"], "status": "succeeded",
-                                                         "credited": True}
+                                                         "credited": True, "bonus": 0, "plan_id": None}
         wallet = requests.get(f"{info.api_url}/v1/wallet", headers={"Authorization": f"Bearer {token}"},
                               timeout=30).json()
         assert wallet["balance"]["total"] == 1234

@@ -51,3 +51,29 @@ def calls(store):
     events.register("before-call.dynamodb", count)
     yield counter
     events.unregister("before-call.dynamodb", count)
+
+
+TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                         "ConditionCheck": "ConditionCheckItem"}
+
+
+@pytest.fixture
+def actions(store):
+    """The IAM actions the DynamoDB calls made during the test need (a TransactWriteItems is authorised item by
+    item as PutItem/UpdateItem/..., a TransactGetItems as GetItem), recorded from botocore's hooks."""
+    from chalicelib.store.models import LedgerItem
+
+    seen: set[str] = set()
+
+    def record(model, params, **kwargs):
+        if model.name == "TransactWriteItems":
+            seen.update(f"dynamodb:{TRANSACT_ITEM_ACTIONS[k]}" for item in params["TransactItems"] for k in item)
+        elif model.name == "TransactGetItems":
+            seen.add("dynamodb:GetItem")
+        else:
+            seen.add(f"dynamodb:{model.name}")
+
+    events = LedgerItem._get_connection().connection.client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    yield seen
+    events.unregister("before-parameter-build.dynamodb", record)

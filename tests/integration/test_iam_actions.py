@@ -23,29 +23,7 @@ from chalicelib.store.dynamo import DynamoLedgerStore
 from infra.stacks import API_TABLE_ACTIONS, EXPIRE_INDEX_ACTIONS, EXPIRE_TABLE_ACTIONS, LIFECYCLE_TABLE_ACTIONS, \
     RECONCILE_TABLE_ACTIONS, REMIND_INDEX_ACTIONS, REMIND_TABLE_ACTIONS, SWEEP_INDEX_ACTIONS, SWEEP_TABLE_ACTIONS
 
-TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                         "ConditionCheck": "ConditionCheckItem"}
 ITEMS = [{"sku": "s1", "category": "books", "unit_price": 300, "quantity": 1}]
-
-
-@pytest.fixture
-def actions(store):
-    from chalicelib.store.models import LedgerItem
-
-    seen: set[str] = set()
-
-    def record(model, params, **kwargs):
-        if model.name == "TransactWriteItems":
-            seen.update(f"dynamodb:{TRANSACT_ITEM_ACTIONS[k]}" for item in params["TransactItems"] for k in item)
-        elif model.name == "TransactGetItems":
-            seen.add("dynamodb:GetItem")
-        else:
-            seen.add(f"dynamodb:{model.name}")
-
-    events = LedgerItem._get_connection().connection.client.meta.events
-    events.register("before-parameter-build.dynamodb", record)
-    yield seen
-    events.unregister("before-parameter-build.dynamodb", record)
 
 
 @pytest.fixture

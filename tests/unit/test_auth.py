@@ -128,16 +128,20 @@ def _hs256_with_public_key(_: str) -> str:
     return f"{head}.{body}.{_b64(hmac.new(pem, f'{head}.{body}'.encode(), hashlib.sha256).digest())}"
 
 
-now = int(time.time())
+def now() -> int:
+    """The time when the case runs (not when the module was imported: a long session would age the tokens)."""
+    return int(time.time())
+
+
 REFUSED = {
     "signed by a key the pool never had": (lambda _: token(key=OTHER_KEY), "the token is not valid"),
     "a kid the pool does not have": (lambda _: token(kid="k-unknown"), "the token is not valid"),
     "the payload changed after signing": (_tampered_payload, "the token is not valid"),
     "alg none": (_alg_none, "the token is not valid"),
     "HS256 keyed with the public key": (_hs256_with_public_key, "the token is not valid"),
-    "expired": (lambda _: token(claims(iat=now - 4000, exp=now - 60)), "the token has expired"),
-    "issued in the future": (lambda _: token(claims(iat=now + 600)), "the token is not valid"),
-    "not before a future time": (lambda _: token(claims(nbf=now + 600)), "the token is not valid"),
+    "expired": (lambda _: token(claims(iat=now() - 4000, exp=now() - 60)), "the token has expired"),
+    "issued in the future": (lambda _: token(claims(iat=now() + 600)), "the token is not valid"),
+    "not before a future time": (lambda _: token(claims(nbf=now() + 600)), "the token is not valid"),
     "another pool": (lambda _: token(claims(iss=ISSUER + "x")), "the token is not valid"),
     "another app client": (lambda _: token(claims(aud="client-999")), "the token is not valid"),
     "an access token": (lambda _: token(claims(token_use="access")), "an ID token is required"),
