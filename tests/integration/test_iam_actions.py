@@ -243,7 +243,12 @@ def test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_
     from chalicelib.store.models import WalletItem, wallet_key
 
     today = datetime.now(timezone.utc).date().isoformat()
-    WalletItem(*wallet_key(user)).update(actions=[WalletItem.spend_days.set({today: 100}), WalletItem.cash.set(50)])
+    # 50 in the wallet through the ledger (the reconciliation of this table must stay clean), and a spending
+    # history that makes it run out within the month
+    admin.adjust(store, currency="CNY", max_attempts=5, principal=Principal("op", frozenset({"admin"})),
+                 request=IdempotentRequest("op", f"fund-{user}", "h"), user_id=user, amount=50, lot="cash",
+                 reason="funds")
+    WalletItem(*wallet_key(user)).update(actions=[WalletItem.spend_days.set({today: 100})])
     sent: list[str] = []
 
     def fail_once(sender, to, subject, text):
