@@ -239,13 +239,15 @@ class LocalStack:
     """The moto server and chalice local as child processes; stop() ends both."""
 
     def __init__(self, aws_port: int | None = None, api_port: int | None = None,
-                 app_env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+                 app_env: dict[str, str] | None = None, log_dir: Path | None = None, lifecycle: bool = True) -> None:
         self.aws_port = aws_port or free_port()
         self.api_port = api_port or free_port()
         self.app_env = app_env or {}
         self.log_dir = log_dir or ROOT / ".local" / "logs"
         self.procs: list[subprocess.Popen] = []
         self.info: StackInfo | None = None
+        # the event-driven side (dev/lifecycle.py); off only for benchmarks that measure the API alone
+        self.lifecycle = lifecycle
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
