@@ -284,8 +284,9 @@ class LocalStack:
         )
         self._wait("chalice", f"{self.info.api_url}/v1/health", api)
         # the stream, the bus's targets and the scheduler, served to the app's event functions
-        self._spawn("lifecycle", [sys.executable, "-m", "dev.lifecycle"],
-                    {**base_env, **app_environment(self.info, self.app_env)})
+        if self.lifecycle:
+            self._spawn("lifecycle", [sys.executable, "-m", "dev.lifecycle"],
+                        {**base_env, **app_environment(self.info, self.app_env)})
         return self.info
 
     def stop(self) -> None:
