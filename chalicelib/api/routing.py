@@ -123,6 +123,27 @@ def request_hash(method: str, path: str, body: BaseModel | None) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+# botocore's errors for a store that did not answer (by name: botocore stays out of the cold import)
+UNREACHABLE = frozenset({"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError",
+                         "ConnectionClosedError"})
+
+
+def storage_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or wraps (PynamoDB's ``cause``, Python's chaining), a connection failure or a timeout of
+    an AWS call: the request may be retried, unlike a bug."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if type(e).__name__ in UNREACHABLE and type(e).__module__.startswith("botocore"):
+            return True
+        stack += [getattr(e, "cause", None), e.__cause__, e.__context__]
+    return False
+
+
 def route(
     bp: Blueprint, path: str, method: str, *, name: str, summary: str, access: str,
     response: type[BaseModel], status: int = 200, body: type[BaseModel] | None = None,
@@ -142,10 +163,19 @@ def route(
                     metrics.add_metric(name="Conflicts", unit="Count", value=1)
                 logger.info("request refused", extra={"status": response.status_code, "error": type(exc).__name__})
                 return response
-            except Exception:
+            except Exception as exc:
+                request_id = logger.thread_safe_get_current_keys().get("correlation_id")
+                if storage_unreachable(exc):
+                    # the table did not answer in time: a retry may succeed, and with the same Idempotency-Key
+                    # it cannot move money twice (a write that did commit is replayed)
+                    logger.warning("storage unreachable", extra={"error": type(exc).__name__})
+                    metrics.add_metric(name="StorageUnavailable", unit="Count", value=1)
+                    return error_response(503, "unavailable", "the ledger did not answer in time; retry (money "
+                                          "requests with the same Idempotency-Key)", {"request_id": request_id},
+                                          headers={"Retry-After": "1"})
                 logger.exception("unhandled error")
                 return error_response(500, "internal_error", "internal error; quote the request id",
-                                      {"request_id": logger.thread_safe_get_current_keys().get("correlation_id")})
+                                      {"request_id": request_id})
 
         def respond(**params: str) -> Response:
             settings = get_settings()
