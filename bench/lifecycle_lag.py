@@ -12,11 +12,11 @@ transaction; the events each put on the bus are counted by their ids.
 """
 from __future__ import annotations
 
-import json
-import threading
 import time
 import uuid
 from typing import Any
+
+from dev.bus import BusTail
 
 from .common import Api, Row, percentile
 
@@ -24,55 +24,14 @@ PAYMENTS = 60
 PACE_SECONDS = 0.15
 
 
-class BusReader:
-    def __init__(self, info: Any) -> None:
-        from dev.stack import ALL_EVENTS_QUEUE, aws_client
-
-        self.sqs = aws_client("sqs", info.aws_endpoint)
-        self.url = self.sqs.get_queue_url(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"]
-        self.seen: list[tuple[float, dict[str, Any]]] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                # no long poll: the local moto server serializes requests (a waiting receive holds them all)
-                messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=0).get("Messages", [])
-            except Exception:  # the stack is stopping
-                return
-            if not messages:
-                self.stop.wait(0.02)
-            for m in messages:
-                at = time.perf_counter()
-                with self.lock:
-                    self.seen.append((at, json.loads(m["Body"])))
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
-
-    def find(self, detail_type: str | None = None, **detail: Any) -> list[tuple[float, dict[str, Any]]]:
-        with self.lock:
-            return [(t, e) for t, e in self.seen if (detail_type is None or e["detail-type"] == detail_type)
-                    and all(e["detail"].get(k) == v for k, v in detail.items())]
-
-    def wait(self, n: int, detail_type: str | None = None, timeout: float = 30.0, **detail: Any) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.find(detail_type, **detail)) < n:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {len(self.find(detail_type, **detail))} of {n} {detail_type} {detail}")
-            time.sleep(0.02)
-
-
-def _events_of(reader: BusReader, first: str, **detail: Any) -> list[str]:
-    reader.wait(1, first, **detail)
+def _events_of(reader: BusTail, first: str, **detail: Any) -> list[str]:
+    reader.wait_for(first, timeout=30, **detail)
     time.sleep(1.5)  # what one transaction publishes arrives together; wait out the stragglers
     return sorted(e["detail-type"] for _, e in reader.find(None, **detail))
 
 
 def run(api: Api, info: Any) -> dict[str, Any]:
-    reader = BusReader(info)
+    reader = BusTail(info)
     try:
         api.ensure_merchant()
         api.service()  # created once, before the checkouts are opened from several threads
@@ -88,7 +47,7 @@ def run(api: Api, info: Any) -> dict[str, Any]:
                 raise RuntimeError(f"pay: {r.status_code} {r.text[:300]}")
             committed[r.json()["payment_id"]] = at
             time.sleep(PACE_SECONDS)
-        reader.wait(PAYMENTS, "payment.succeeded", user_id=payer.user_id)
+        reader.wait_for("payment.succeeded", timeout=30, count=PAYMENTS, user_id=payer.user_id)
         lags = [(t - committed[e["detail"]["payment_id"]]) * 1000
                 for t, e in reader.find("payment.succeeded", user_id=payer.user_id)]
 
@@ -109,7 +68,7 @@ def run(api: Api, info: Any) -> dict[str, Any]:
         transactions = 3
         events = sum(len(v) for v in per_write.values())
     finally:
-        reader.stop.set()
+        reader.stop()
     return {
         "payments": PAYMENTS,
         "lag_ms": {"p50": round(percentile(lags, 50), 1), "p99": round(percentile(lags, 99), 1),

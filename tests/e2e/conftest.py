@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from chalicelib.api.signature import sign
+from dev.bus import BusTail as EventLog  # every event the stack put on its bus: wait_for(detail_type, **detail)
 from dev.stack import REGION, StackInfo, issue_token
 
 
@@ -210,64 +211,6 @@ def assert_nothing_written(before: list[dict[str, Any]], after: list[dict[str, A
     as it was."""
     before_keys = {(i["pk"]["S"], i["sk"]["S"]) for i in before}
     assert [i for i in after if not is_new_inbox_item(i, before_keys)] == before, message
-
-
-class EventLog:
-    """Every event the session stack put on its bus, as moto delivered it to the catch-all rule's queue.
-
-    One reader drains the queue for the whole session (a queue message goes to one receiver), so tests ask
-    this log instead of the queue: ``wait_for(detail_type, **detail)``."""
-
-    def __init__(self, info: StackInfo) -> None:
-        import threading
-
-        from dev.stack import ALL_EVENTS_QUEUE, aws_client
-
-        self.sqs = aws_client("sqs", info.aws_endpoint)
-        self.url = self.sqs.get_queue_url(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"]
-        self.events: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
-
-    def _drain(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                # no long poll: the local moto server serializes requests, and a receive waiting there
-                # would hold up every other request of the stack
-                messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=0).get("Messages", [])
-            except Exception:  # the stack is going away
-                return
-            if not messages:
-                self.stopping.wait(0.1)
-            for m in messages:
-                with self.lock:
-                    self.events.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
-
-    def matching(self, detail_type: str, **detail: Any) -> list[dict[str, Any]]:
-        with self.lock:
-            return [e for e in self.events if e["detail-type"] == detail_type
-                    and all(e["detail"].get(k) == v for k, v in detail.items())]
-
-    def wait_for(self, detail_type: str, timeout: float = 10.0, count: int = 1, **detail: Any
-                 ) -> list[dict[str, Any]]:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.matching(detail_type, **detail)
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"no {count} x {detail_type} {detail} on the bus within {timeout} s; "
-                             f"saw {sorted({e['detail-type'] for e in self.events})}")
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")
