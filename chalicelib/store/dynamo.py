@@ -15,8 +15,8 @@ from decimal import Decimal
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.transactions import TransactGet
 
 from ..domain.checkout import Checkout, Line
 from ..domain.coupons import Coupon, CouponDefinition, CouponTerms, Redemption, Reward
@@ -53,6 +53,7 @@ from ..domain.promotions import LIVE_STATUSES, Effect, GrantProgress, Promotion,
 from ..domain.rules import BalanceRules
 from ..domain.tiers import Tier, TierTable
 from ..observability import capture_method, tracer
+from .guards import Cancelled, Guarded
 from .models import (
     BONUS_SHARDS,
     HOLD_SHARDS,
@@ -602,20 +603,14 @@ class DynamoLedgerStore:
                 TopupItem.updated_at.set(e.created_at),
             ], TopupItem.pk.exists() & (TopupItem.status == "pending")))
 
-        labels = [name for name, *_ in puts] + [name for name, *_ in updates]
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                for _, item, condition in puts:
-                    tw.save(item, condition=condition)
+            with Guarded(self._connection) as tx:
+                for name, item, condition in puts:
+                    tx.put(name, item, condition)
                 for name, item, actions, condition in updates:
-                    tw.update(item, actions=actions, condition=condition, add_version_condition=False,
-                              return_values="ALL_OLD" if name == "wallet" else None)
-        except TransactWriteError as exc:
-            reasons = {
-                label: reason for label, reason in zip(labels, exc.cancellation_reasons or [])
-                if reason is not None and reason.code not in (None, "None")
-            }
-            failed = set(reasons)
+                    tx.change(name, item, actions, condition, return_values="ALL_OLD" if name == "wallet" else None)
+        except Cancelled as exc:
+            failed = exc.failed
             if "idempotency" in failed:
                 raise IdempotencyKeyTaken() from exc
             if ("order" in failed or "checkout" in failed) and m.new_payment is not None:
@@ -623,18 +618,17 @@ class DynamoLedgerStore:
             if "coupon_budget" in failed and m.coupon is not None:
                 raise BudgetShardExhausted(m.coupon.shard) from exc
             # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
-            # the caller re-reads and retries, and answers from the new state
-            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
-                # the entry's key is the next version, so it collides exactly when the wallet moved. The
-                # failed wallet is handed back for a retry without reading, but only to a movement planned
-                # from the wallet alone: a settlement's or a refund's plan also rests on the payment, and the
-                # reasons need not name every failed condition (evaluation may stop at the wallet), so a
-                # fresh wallet beside a stale payment could plan the impossible (a hold released twice).
-                only_wallet = ("wallet" in failed and failed <= {"wallet", "entry"}
-                               and m.settle is None and m.refund is None)
-                wallet_now = reasons["wallet"].raw_item if only_wallet else None
-                raise WalletChanged(_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None) from exc
-            raise
+            # the caller re-reads and retries, and answers from the new state.
+            # The entry's key is the next version, so it collides exactly when the wallet moved. The
+            # failed wallet is handed back for a retry without reading, but only to a movement planned
+            # from the wallet alone: a settlement's or a refund's plan also rests on the payment, and the
+            # reasons need not name every failed condition (evaluation may stop at the wallet), so a
+            # fresh wallet beside a stale payment could plan the impossible (a hold released twice).
+            # The points entry's key is the points account's next version, which the wallet carries too.
+            only_wallet = ("wallet" in failed and failed <= {"wallet", "entry", "points_entry"}
+                           and m.settle is None and m.refund is None)
+            wallet_now = exc.raw_item("wallet") if only_wallet else None
+            raise WalletChanged(_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None) from exc
 
     @staticmethod
     def _coupon_change(c: CouponChange) -> list[tuple[str, LedgerItem, list, Any]]:
@@ -712,16 +706,15 @@ class DynamoLedgerStore:
 
     def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None:
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(self._idem_item(idem), condition=IdempotencyItem.pk.does_not_exist())
-                tw.save(TopupItem(
+            with Guarded(self._connection) as tx:
+                tx.put("idempotency", self._idem_item(idem), IdempotencyItem.pk.does_not_exist())
+                tx.put("topup", TopupItem(
                     *topup_key(topup.topup_id), kind="topup", topup_id=topup.topup_id, user_id=topup.user_id,
                     amount=topup.amount, channel=topup.channel, status=topup.status, created_at=topup.created_at,
                     option_id=topup.option_id,
-                ), condition=TopupItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code not in (None, "None"):
+                ), TopupItem.pk.does_not_exist())
+        except Cancelled as exc:
+            if "idempotency" in exc.failed:
                 raise IdempotencyKeyTaken() from exc
             raise
 
@@ -780,20 +773,19 @@ class DynamoLedgerStore:
         created before under the same key) when the key was used (None if that one has expired)."""
         now = datetime.now(timezone.utc)
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(NotificationKeyItem(*notification_guard_key(n.user_id, dedupe_key), kind="notification_key",
-                                            notification_id=n.notification_id,
-                                            expires_at=now + timedelta(days=NOTIFICATION_KEY_TTL_DAYS)),
-                        condition=NotificationKeyItem.pk.does_not_exist())
-                tw.save(NotificationItem(
+            with Guarded(self._connection) as tx:
+                tx.put("dedupe_key", NotificationKeyItem(
+                    *notification_guard_key(n.user_id, dedupe_key), kind="notification_key",
+                    notification_id=n.notification_id, expires_at=now + timedelta(days=NOTIFICATION_KEY_TTL_DAYS)),
+                    NotificationKeyItem.pk.does_not_exist())
+                tx.put("notification", NotificationItem(
                     *notification_key(n.user_id, n.notification_id), kind="notification",
                     notification_id=n.notification_id, user_id=n.user_id, type=n.type, title=n.title, body=n.body,
                     data=dict(n.data), created_at=n.created_at, email_status=n.email_status, email_to=n.email_to,
                     dedupe_key=dedupe_key, expires_at=now + timedelta(days=NOTIFICATION_TTL_DAYS),
-                ), condition=NotificationItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if not (reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"):
+                ), NotificationItem.pk.does_not_exist())
+        except Cancelled as exc:
+            if not exc.condition_failed("dedupe_key"):
                 raise  # a conflict with a concurrent delivery of the same key: the caller's retry finds it
             guard = NotificationKeyItem.get(*notification_guard_key(n.user_id, dedupe_key), consistent_read=True)
             return False, self.get_notification(n.user_id, guard.notification_id)
@@ -883,24 +875,22 @@ class DynamoLedgerStore:
         now = datetime.now(timezone.utc).timestamp()
         expires = datetime.fromisoformat(checkout.expires_at.replace("Z", "+00:00")).timestamp()
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(self._idem_item(idem), condition=IdempotencyItem.pk.does_not_exist())
-                tw.save(CheckoutGuardItem(*checkout_guard_key(checkout.merchant_id, checkout.order_id),
-                                          kind="checkout_guard", checkout_id=checkout.checkout_id,
-                                          expires_epoch=int(expires)),
-                        condition=CheckoutGuardItem.pk.does_not_exist() | (CheckoutGuardItem.expires_epoch <= int(now)))
-                tw.save(CheckoutItem(
+            with Guarded(self._connection) as tx:
+                tx.put("idempotency", self._idem_item(idem), IdempotencyItem.pk.does_not_exist())
+                tx.put("order_guard", CheckoutGuardItem(
+                    *checkout_guard_key(checkout.merchant_id, checkout.order_id), kind="checkout_guard",
+                    checkout_id=checkout.checkout_id, expires_epoch=int(expires)),
+                    CheckoutGuardItem.pk.does_not_exist() | (CheckoutGuardItem.expires_epoch <= int(now)))
+                tx.put("checkout", CheckoutItem(
                     *checkout_key(checkout.checkout_id), kind="checkout", checkout_id=checkout.checkout_id,
                     merchant_id=checkout.merchant_id, order_id=checkout.order_id, user_id=checkout.user_id,
                     lines=[line.as_dict() for line in checkout.lines], status=checkout.status,
                     created_at=checkout.created_at, expires_at=checkout.expires_at,
-                ), condition=CheckoutItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            failed = [r is not None and r.code not in (None, "None") for r in reasons]
-            if failed and failed[0]:
+                ), CheckoutItem.pk.does_not_exist())
+        except Cancelled as exc:
+            if "idempotency" in exc.failed:
                 raise IdempotencyKeyTaken() from exc
-            if len(failed) > 1 and failed[1]:
+            if "order_guard" in exc.failed:
                 raise CheckoutExists(checkout.merchant_id, checkout.order_id) from exc
             raise
 
@@ -936,36 +926,31 @@ class DynamoLedgerStore:
             definition_id=d.terms.definition_id, terms=d.terms.as_dict(), per_customer_limit=d.per_customer_limit,
             budget_count=d.budget_count, budget_amount=d.budget_amount, version=d.version, updated_at=at)
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(item, condition=condition)
+            with Guarded(self._connection) as tx:
+                tx.put("definition", item, condition)
                 for shard, (count, amount) in enumerate(budget_shards if d.version == 1 else []):
-                    tw.save(CouponBudgetItem(*coupon_budget_key(d.terms.definition_id, shard), kind="coupon_budget",
-                                             count_left=count, amount_left=amount),
-                            condition=CouponBudgetItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                raise RulesChanged() from exc
-            raise
+                    tx.put(f"budget_shard_{shard}", CouponBudgetItem(
+                        *coupon_budget_key(d.terms.definition_id, shard), kind="coupon_budget", count_left=count,
+                        amount_left=amount), CouponBudgetItem.pk.does_not_exist())
+        except Cancelled as exc:
+            raise RulesChanged() from exc  # the definition (and so its shards) was written meanwhile
 
     def grant_coupon(self, coupon: Coupon, limit: int) -> str | None:
         """Grant one coupon: the coupon and its customer's count of this definition, in one transaction.
         None when granted (or granted before under the same id); else why not: ``limit_reached``."""
         grants = CouponGrantsItem(*coupon_grants_key(coupon.terms.definition_id, coupon.user_id))
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(CouponItem(*coupon_key(coupon.user_id, coupon.coupon_id), kind="coupon",
-                                   coupon_id=coupon.coupon_id, user_id=coupon.user_id, terms=coupon.terms.as_dict(),
-                                   state=coupon.state, granted_at=coupon.granted_at),
-                        condition=CouponItem.pk.does_not_exist())
-                tw.update(grants, actions=[CouponGrantsItem.kind.set("coupon_grants"),
-                                           CouponGrantsItem.granted.add(1)],
-                          condition=CouponGrantsItem.granted.does_not_exist() | (CouponGrantsItem.granted < limit))
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            failed = [r is not None and r.code not in (None, "None") for r in reasons]
-            if failed and failed[0]:
+            with Guarded(self._connection) as tx:
+                tx.put("coupon", CouponItem(*coupon_key(coupon.user_id, coupon.coupon_id), kind="coupon",
+                                            coupon_id=coupon.coupon_id, user_id=coupon.user_id,
+                                            terms=coupon.terms.as_dict(), state=coupon.state,
+                                            granted_at=coupon.granted_at), CouponItem.pk.does_not_exist())
+                tx.change("grants", grants, [CouponGrantsItem.kind.set("coupon_grants"), CouponGrantsItem.granted.add(1)],
+                          CouponGrantsItem.granted.does_not_exist() | (CouponGrantsItem.granted < limit))
+        except Cancelled as exc:
+            if "coupon" in exc.failed:
                 return None  # this very coupon exists: an earlier attempt of the same grant
-            if len(failed) > 1 and failed[1]:
+            if "grants" in exc.failed:
                 return "limit_reached"
             raise
         return None
@@ -1026,45 +1011,39 @@ class DynamoLedgerStore:
         the customer's count (< limit), the coupon it grants, the key. Raises what failed."""
         w, pe = r.wallet, r.points_entry
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(self._idem_item(r.idempotency), condition=IdempotencyItem.pk.does_not_exist())
-                tw.update(WalletItem(*wallet_key(w.user_id)), actions=[
+            with Guarded(self._connection) as tx:
+                tx.put("idempotency", self._idem_item(r.idempotency), IdempotencyItem.pk.does_not_exist())
+                tx.change("wallet", WalletItem(*wallet_key(w.user_id)), [
                     WalletItem.kind.set("wallet"), WalletItem.user_id.set(w.user_id),
                     WalletItem.currency.set(WalletItem.currency | w.currency),
                     WalletItem.cash.set(WalletItem.cash | 0), WalletItem.bonus.set(WalletItem.bonus | 0),
                     WalletItem.version.set(WalletItem.version | 0),
                     WalletItem.points.set(pe.after.as_doc()), WalletItem.points_version.set(pe.seq),
-                ], condition=_points_version_is(w.points.version), add_version_condition=False)
-                tw.save(PointsEntryItem(
+                ], _points_version_is(w.points.version))
+                tx.put("points_entry", PointsEntryItem(
                     *points_entry_key(pe.user_id, pe.seq), kind="points_entry", user_id=pe.user_id, seq=pe.seq,
                     entry_id=pe.entry_id, type=pe.type, spent=pe.spent, delta=pe.delta, after=pe.after.as_doc(),
-                    refs=dict(pe.refs), created_at=pe.created_at), condition=PointsEntryItem.pk.does_not_exist())
-                tw.update(RewardItem(*reward_key(r.reward.reward_id)), actions=[RewardItem.stock.add(-1)],
-                          condition=RewardItem.pk.exists() & (RewardItem.stock >= 1) & (RewardItem.active == True),  # noqa: E712
-                          add_version_condition=False)
-                tw.update(RedemptionsItem(*redemptions_key(r.reward.reward_id, w.user_id)),
-                          actions=[RedemptionsItem.kind.set("redemptions"), RedemptionsItem.redeemed.add(1)],
-                          condition=RedemptionsItem.redeemed.does_not_exist()
-                          | (RedemptionsItem.redeemed < r.reward.per_customer_limit), add_version_condition=False)
+                    refs=dict(pe.refs), created_at=pe.created_at), PointsEntryItem.pk.does_not_exist())
+                tx.change("reward", RewardItem(*reward_key(r.reward.reward_id)), [RewardItem.stock.add(-1)],
+                          RewardItem.pk.exists() & (RewardItem.stock >= 1) & (RewardItem.active == True))  # noqa: E712
+                tx.change("redemptions", RedemptionsItem(*redemptions_key(r.reward.reward_id, w.user_id)),
+                          [RedemptionsItem.kind.set("redemptions"), RedemptionsItem.redeemed.add(1)],
+                          RedemptionsItem.redeemed.does_not_exist()
+                          | (RedemptionsItem.redeemed < r.reward.per_customer_limit))
                 if r.coupon is not None:
                     c = r.coupon
-                    tw.save(CouponItem(*coupon_key(c.user_id, c.coupon_id), kind="coupon", coupon_id=c.coupon_id,
-                                       user_id=c.user_id, terms=c.terms.as_dict(), state=c.state,
-                                       granted_at=c.granted_at), condition=CouponItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            labels = ["idempotency", "wallet", "points_entry", "reward", "redemptions", "coupon"]
-            failed = {label for label, reason in zip(labels, exc.cancellation_reasons or [])
-                      if reason is not None and reason.code not in (None, "None")}
-            if "idempotency" in failed:
+                    tx.put("coupon", CouponItem(*coupon_key(c.user_id, c.coupon_id), kind="coupon",
+                                                coupon_id=c.coupon_id, user_id=c.user_id, terms=c.terms.as_dict(),
+                                                state=c.state, granted_at=c.granted_at), CouponItem.pk.does_not_exist())
+        except Cancelled as exc:
+            if "idempotency" in exc.failed:
                 raise IdempotencyKeyTaken() from exc
-            if "reward" in failed:
+            if exc.condition_failed("reward"):
                 raise OutOfStock(r.reward.reward_id) from exc
-            if "redemptions" in failed:
+            if exc.condition_failed("redemptions"):
                 raise PaymentRefused("redemption_limit_reached", "this reward's limit per customer is reached",
                                      reward_id=r.reward.reward_id) from exc
-            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
-                raise WalletChanged(None) from exc
-            raise
+            raise WalletChanged(None) from exc  # the points moved (or a conflict): re-read and retry
 
     def list_coupons(self, user_id: str) -> list[Coupon]:
         pk, _ = wallet_key(user_id)
@@ -1108,17 +1087,14 @@ class DynamoLedgerStore:
     def confirm_promotion(self, p: Promotion, at: str, idem: IdempotencyRecord) -> None:
         """pending -> scheduled (from the version read) and the creating request's key, in one transaction."""
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(self._idem_item(idem), condition=IdempotencyItem.pk.does_not_exist())
-                tw.update(PromotionItem(*promotion_key(p.promotion_id)), actions=[
+            with Guarded(self._connection) as tx:
+                tx.put("idempotency", self._idem_item(idem), IdempotencyItem.pk.does_not_exist())
+                tx.change("promotion", PromotionItem(*promotion_key(p.promotion_id)), [
                     PromotionItem.status.set("scheduled"), PromotionItem.version.set(p.version + 1),
                     PromotionItem.updated_at.set(at)],
-                    condition=(PromotionItem.version == p.version) & (PromotionItem.status == "pending"),
-                    add_version_condition=False)
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            failed = [r is not None and r.code not in (None, "None") for r in reasons]
-            if failed and failed[0]:
+                    (PromotionItem.version == p.version) & (PromotionItem.status == "pending"))
+        except Cancelled as exc:
+            if "idempotency" in exc.failed:
                 raise IdempotencyKeyTaken() from exc
             raise RulesChanged() from exc
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
 from ..domain.errors import FeedbackExists, IdempotencyKeyTaken, WalletChanged
 from ..domain.feedback import Feedback, Subject
 from ..domain.model import IdempotencyRecord
 from ..observability import capture_method
 from .dynamo import DynamoLedgerStore, _idem
+from .guards import Cancelled, Guarded
 from .models import (
     EntryItem,
     FeedbackGuardItem,
@@ -107,24 +107,21 @@ class DynamoFeedbackStore:
         if fb.merchant_id is not None:
             attrs["merchant_id"] = fb.merchant_id
         try:
-            with TransactWrite(connection=self._connection) as tw:
-                tw.save(self._ledger._idem_item(record), condition=IdempotencyItem.pk.does_not_exist())
-                tw.save(FeedbackGuardItem(*feedback_guard_key(fb.subject_kind, fb.subject_id), kind="feedback_guard",
-                                          feedback_id=fb.feedback_id, user_id=fb.user_id),
-                        condition=FeedbackGuardItem.pk.does_not_exist())
-                tw.save(FeedbackItem(pk, sk, kind="feedback", feedback_id=fb.feedback_id, user_id=fb.user_id,
-                                     subject_kind=fb.subject_kind, subject_id=fb.subject_id, rating=fb.rating,
-                                     tags=list(fb.tags), created_at=fb.created_at, **attrs),
-                        condition=FeedbackItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            codes = [r.code if r is not None else None for r in exc.cancellation_reasons or []] + [None, None]
-            if codes[0] == "ConditionalCheckFailed":
+            with Guarded(self._connection) as tx:
+                tx.put("idempotency", self._ledger._idem_item(record), IdempotencyItem.pk.does_not_exist())
+                tx.put("subject_guard", FeedbackGuardItem(
+                    *feedback_guard_key(fb.subject_kind, fb.subject_id), kind="feedback_guard",
+                    feedback_id=fb.feedback_id, user_id=fb.user_id), FeedbackGuardItem.pk.does_not_exist())
+                tx.put("feedback", FeedbackItem(
+                    pk, sk, kind="feedback", feedback_id=fb.feedback_id, user_id=fb.user_id,
+                    subject_kind=fb.subject_kind, subject_id=fb.subject_id, rating=fb.rating, tags=list(fb.tags),
+                    created_at=fb.created_at, **attrs), FeedbackItem.pk.does_not_exist())
+        except Cancelled as exc:
+            if exc.condition_failed("idempotency"):
                 raise IdempotencyKeyTaken() from exc
-            if codes[1] == "ConditionalCheckFailed":
+            if exc.condition_failed("subject_guard"):
                 raise FeedbackExists(fb.subject_kind, fb.subject_id) from exc
-            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
-                raise WalletChanged(None) from exc  # another transaction held an item: nothing written, retry
-            raise
+            raise WalletChanged(None) from exc  # another transaction held an item: nothing written, retry
 
     @capture_method
     def feedback_page(self, month: str, low: str, high: str, after: str | None, *, rating_lte: int | None,
