@@ -13,7 +13,8 @@ from ..services.common import LedgerPolicy, Outcome
 from ..services.merchant_rules import ConfigCache
 from ..store import get_store
 from .routing import Call, route
-from .schemas import BalanceRulesOut, BalanceRulesRequest, CheckoutOut, CheckoutRequest, QuoteOut, QuoteRequest
+from .schemas import BalanceRulesOut, BalanceRulesRequest, CancelCheckoutRequest, CheckoutOut, CheckoutRequest, \
+    QuoteOut, QuoteRequest
 
 bp = Blueprint(__name__)
 
@@ -46,6 +47,15 @@ def create_checkout(call: Call) -> Outcome:
        response=CheckoutOut, tag="checkout")
 def get_checkout(call: Call, checkout_id: str) -> dict:
     return checkouts.get_checkout(get_store(), call.caller, checkout_id)
+
+
+@route(bp, "/v1/checkouts/{checkout_id}/cancel", "POST", name="cancelCheckout",
+       summary="Close an open checkout with no live authorization, so its order may get a new one (its merchant's "
+       "staff, service, admin); again: the same answer", access="user", body=CancelCheckoutRequest,
+       response=CheckoutOut, tag="checkout")
+def cancel_checkout(call: Call, checkout_id: str) -> dict:
+    return checkouts.cancel_checkout(get_store(), LedgerPolicy.from_settings(call.settings), call.caller,
+                                     checkout_id, call.body.reason)
 
 
 @route(bp, "/v1/checkouts/{checkout_id}/quote", "POST", name="quoteCheckout",

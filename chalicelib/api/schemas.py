@@ -61,6 +61,10 @@ class CheckoutRequest(Strict):
 Points = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="points to spend")]
 
 
+class CancelCheckoutRequest(Strict):
+    reason: Optional[Text] = None
+
+
 class QuoteRequest(Strict):
     coupon_id: Optional[Ident] = None
     points: Points = 0
@@ -685,10 +689,12 @@ class CheckoutOut(Out):
     user_id: str
     amount: int
     items: list["OrderItemOut"]
-    status: Literal["open", "authorized", "paid", "expired"]
+    status: Literal["open", "authorized", "paid", "expired", "cancelled"]
     expires_at: str
     created_at: str
     payment_id: Optional[str] = None
+    cancelled_at: Optional[str] = None
+    cancel_reason: Optional[str] = None
 
 
 class QuoteOut(Out):

@@ -3,7 +3,10 @@
 Orders are priced by the shop, never by the customer: the merchant's staff (or
 an order service) open the checkout with its lines; the customer only chooses
 how to pay it. One checkout per merchant order (a guard item); it is ``open``
-until it expires or a payment marks it ``paid`` in the payment's transaction.
+until it expires, a payment marks it ``paid`` (or ``authorized``) in the payment's
+transaction, or its merchant cancels it (``cancelled``: the order may then get a
+new checkout). A checkout is only for a customer the ledger knows: one with a
+wallet, which the first credit (top-up, adjustment) or settings change creates.
 """
 from __future__ import annotations
 
@@ -34,10 +37,12 @@ class Checkout:
     order_id: str
     user_id: str
     lines: tuple[Line, ...]
-    status: str  # open | paid
+    status: str  # open | authorized | paid | cancelled
     created_at: str
     expires_at: str
     payment_id: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
 
     @property
     def amount(self) -> int:
@@ -54,7 +59,7 @@ class Checkout:
             "checkout_id": self.checkout_id, "merchant_id": self.merchant_id, "order_id": self.order_id,
             "user_id": self.user_id, "amount": self.amount, "items": [line.as_dict() for line in self.lines],
             "status": status, "expires_at": self.expires_at, "created_at": self.created_at,
-            "payment_id": self.payment_id,
+            "payment_id": self.payment_id, "cancelled_at": self.cancelled_at, "cancel_reason": self.cancel_reason,
         }
 
 

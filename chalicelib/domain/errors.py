@@ -52,6 +52,16 @@ class NotFound(DomainError):
         self.what = what
 
 
+class UnknownCustomer(NotFound):
+    """A checkout for a customer without a wallet: the ledger has never credited them, so they could not pay
+    by balance, and the checkout would only hold the order's one live checkout."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__("customer", user_id)
+        self.message = (f"the ledger has no wallet for customer {user_id!r}: a customer's wallet starts with their "
+                        "first top-up (or credit, or settings change); check the user id")
+
+
 class InsufficientFunds(DomainError):
     def __init__(self, needed: int, available: int) -> None:
         super().__init__(

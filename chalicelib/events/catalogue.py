@@ -31,6 +31,7 @@ DETAIL_TYPES: dict[str, str] = {
     "wallet.balance_low": "a wallet's balance fell below the customer's low-balance threshold",
     "notification.sent": "a notification was put in a customer's inbox",
     "feedback.submitted": "a customer rated a transaction",
+    "checkout.cancelled": "a merchant cancelled an open checkout; its order may get a new one",
     "promotion.started": "a limited-time promotion started",
     "promotion.ended": "a limited-time promotion ended or was cancelled",
 }
@@ -96,6 +97,8 @@ SCHEMAS: dict[str, dict] = {
         "subject_id": _S, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
         "tags": {"type": "array", "items": _S}}, {"comment": {"type": "string", "maxLength": 1000},
                                                   "merchant_id": _S}),
+    "checkout.cancelled": _schema("checkout.cancelled", {"checkout_id": _S, "merchant_id": _S, "order_id": _S,
+                                                         "user_id": _S, "amount": _N}, {"reason": _S}),
     "promotion.started": _schema("promotion.started", _PROMOTION, _PROMOTION_OPT),
     "promotion.ended": _schema("promotion.ended", _PROMOTION, _PROMOTION_OPT),
 }

@@ -199,5 +199,14 @@ def _promotion(name: str, old: dict, new: dict, at: str | None) -> Iterator[Even
                      occurred_at=at)
 
 
+def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    if new.get("status") == "cancelled" and old.get("status") != "cancelled":
+        yield _event("checkout.cancelled", (new["pk"], new["sk"], "cancelled"), checkout_id=new["checkout_id"],
+                     merchant_id=new["merchant_id"], order_id=new["order_id"], user_id=new["user_id"],
+                     amount=sum(int(x["unit_price"]) * int(x["quantity"]) for x in _doc(new["lines"])),
+                     reason=new.get("cancel_reason"), occurred_at=new.get("cancelled_at") or at)
+
+
 _BY_KIND = {"entry": _entry, "payment": _payment, "points_entry": _points_entry, "wallet": _wallet,
-            "coupon": _coupon, "notification": _notification, "feedback": _feedback, "promotion": _promotion}
+            "coupon": _coupon, "notification": _notification, "feedback": _feedback, "promotion": _promotion,
+            "checkout": _checkout}

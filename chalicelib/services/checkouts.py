@@ -1,12 +1,13 @@
 """Checkouts: the merchant opens one for its priced order; its customer reads, quotes and pays it."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.checkout import Checkout, Line, format_time
-from ..domain.errors import AmountExceedsLimit, CheckoutExists, Forbidden, NotFound, \
-    OrderAlreadyPaid, PaymentStateConflict
+from ..domain.errors import AmountExceedsLimit, CheckoutExists, ConcurrentUpdate, Forbidden, NotFound, \
+    OrderAlreadyPaid, PaymentStateConflict, UnknownCustomer, WalletChanged
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..domain.tiers import effective
@@ -47,13 +48,15 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
     """
     if not _may_sell(principal, merchant_id):
         raise Forbidden("the merchant's staff or a service may open its checkouts")
-    snap = store.snapshot(merchant=merchant_id, paid_order=(merchant_id, order_id),
+    snap = store.snapshot(merchant=merchant_id, paid_order=(merchant_id, order_id), wallet=user_id,
                           checkout_guard=(merchant_id, order_id), idempotency=(request.scope, request.key))
     previous = replay(snap.idempotency, request)
     if previous is not None:
         return previous
     if snap.merchant is None or not snap.merchant.active:
         raise NotFound("merchant", merchant_id)
+    if snap.wallet is None:  # never credited: nothing it could pay by balance, and the order would be blocked
+        raise UnknownCustomer(user_id)
     if snap.paid_order is not None:
         raise OrderAlreadyPaid(merchant_id, order_id)
     if snap.checkout_guard is not None:
@@ -76,6 +79,35 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
 def get_checkout(store: Any, principal: Principal, checkout_id: str) -> dict[str, Any]:
     snap = store.snapshot(checkout=checkout_id)
     return visible_checkout(snap, principal, checkout_id).as_view(clock.now())
+
+
+@capture_method
+def cancel_checkout(store: Any, policy: LedgerPolicy, principal: Principal, checkout_id: str,
+                    reason: str | None) -> dict[str, Any]:
+    """Close an open checkout its order no longer needs (its merchant's staff, a service, an admin), so the
+    order may get a new one. Invariants: a paid or authorized checkout is never closed (409 with the reason:
+    void the authorization first); cancelling a cancelled checkout answers it again and changes nothing."""
+    for _ in range(policy.max_attempts):
+        snap = store.snapshot(checkout=checkout_id)
+        checkout = visible_checkout(snap, principal, checkout_id)
+        if not (principal.is_admin or _may_sell(principal, checkout.merchant_id)):
+            raise Forbidden("its merchant's staff, a service or an admin cancels a checkout")
+        if checkout.status == "cancelled":
+            return checkout.as_view(clock.now())
+        if checkout.status == "paid":
+            raise PaymentStateConflict("checkout_paid", "the checkout is paid: refund the payment instead",
+                                       checkout_id=checkout_id, payment_id=checkout.payment_id)
+        if checkout.status == "authorized":
+            raise PaymentStateConflict("checkout_authorized", "the checkout has a live authorization: void it "
+                                       "first", checkout_id=checkout_id, payment_id=checkout.payment_id)
+        guard = store.snapshot(checkout_guard=(checkout.merchant_id, checkout.order_id)).checkout_guard
+        at = format_time(clock.now())
+        try:  # the order's guard is released only while it names this checkout (an expired one may be replaced)
+            store.cancel_checkout(checkout, at, reason, release_order=guard == checkout_id)
+        except WalletChanged:  # paid, authorized or replaced meanwhile: read again
+            continue
+        return replace(checkout, status="cancelled", cancelled_at=at, cancel_reason=reason).as_view()
+    raise ConcurrentUpdate(policy.max_attempts)
 
 
 def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOptions, now: datetime) -> Quote:
@@ -119,7 +151,9 @@ def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Princ
     q = price_for(snap, config, policy, options, now)
     view = q.as_view()
     refusal = None
-    if checkout.status != "open":
+    if checkout.status == "cancelled":
+        refusal = {"code": "checkout_cancelled", "message": "the merchant cancelled the checkout"}
+    elif checkout.status != "open":
         refusal = {"code": "order_already_paid", "message": "the checkout is already paid"}
     elif checkout.expired(now):
         refusal = {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}

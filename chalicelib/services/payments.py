@@ -52,6 +52,9 @@ def pay(
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         checkout = customers_checkout(snap, principal, checkout_id)
+        if checkout.status == "cancelled":
+            raise PaymentStateConflict("checkout_cancelled", "the merchant cancelled the checkout",
+                                       checkout_id=checkout_id)
         if checkout.status != "open":
             raise OrderAlreadyPaid(checkout.merchant_id, checkout.order_id)
         now = clock.now()

@@ -223,6 +223,7 @@ def _checkout(item: CheckoutItem) -> Checkout:
         lines=tuple(Line(str(x["sku"]), str(x["category"]), int(x["unit_price"]), int(x["quantity"]))
                     for x in item.lines),
         status=item.status, created_at=item.created_at, expires_at=item.expires_at, payment_id=item.payment_id,
+        cancelled_at=item.cancelled_at, cancel_reason=item.cancel_reason,
     )
 
 
@@ -613,8 +614,10 @@ class DynamoLedgerStore:
             failed = exc.failed
             if "idempotency" in failed:
                 raise IdempotencyKeyTaken() from exc
-            if ("order" in failed or "checkout" in failed) and m.new_payment is not None:
+            if "order" in failed and m.new_payment is not None:
                 raise OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id) from exc
+            if "checkout" in failed:  # paid, authorized or cancelled meanwhile: the re-read says which
+                raise WalletChanged(None) from exc
             if "coupon_budget" in failed and m.coupon is not None:
                 raise BudgetShardExhausted(m.coupon.shard) from exc
             # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
@@ -893,6 +896,24 @@ class DynamoLedgerStore:
             if "order_guard" in exc.failed:
                 raise CheckoutExists(checkout.merchant_id, checkout.order_id) from exc
             raise
+
+    def cancel_checkout(self, checkout: Checkout, at: str, reason: str | None, release_order: bool) -> None:
+        """Close an open checkout with no payment (conditioned on that), and with ``release_order`` its order's
+        guard, so the order may get a new checkout. Raises ``WalletChanged`` if either changed since read."""
+        try:
+            with Guarded(self._connection) as tx:
+                tx.change("checkout", CheckoutItem(*checkout_key(checkout.checkout_id)), [
+                    CheckoutItem.status.set("cancelled"), CheckoutItem.cancelled_at.set(at),
+                    *([CheckoutItem.cancel_reason.set(reason)] if reason else [])],
+                    CheckoutItem.pk.exists() & (CheckoutItem.status == "open")
+                    & CheckoutItem.payment_id.does_not_exist())
+                if release_order:
+                    tx.change("order_guard", CheckoutGuardItem(*checkout_guard_key(checkout.merchant_id,
+                                                                                   checkout.order_id)),
+                              [CheckoutGuardItem.expires_epoch.set(0)],
+                              CheckoutGuardItem.checkout_id == checkout.checkout_id)
+        except Cancelled as exc:
+            raise WalletChanged(None) from exc  # the checkout was paid or authorized, or its order moved on
 
     def put_rules(self, rules: BalanceRules, document: dict[str, Any]) -> None:
         """Write version ``rules.version``, conditioned on the stored one being the version before it."""

@@ -398,6 +398,8 @@ class CheckoutItem(LedgerItem):
     created_at = UnicodeAttribute()
     expires_at = UnicodeAttribute()
     payment_id = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
 
 
 class CheckoutGuardItem(LedgerItem):

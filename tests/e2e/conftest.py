@@ -99,6 +99,12 @@ class Api:
         assert w.status_code == 200, w.text
         return topup
 
+    def make_known(self, user: User) -> None:
+        """Give a customer who has never been credited a wallet (an empty one), as their own settings change does:
+        the ledger opens checkouts only for customers it knows."""
+        r = self.request("PUT", "/v1/wallet/settings", user, {"low_balance_threshold": 0})
+        assert r.status_code == 200, r.text
+
     def grant_bonus(self, user: User, amount: int) -> None:
         r = self.post(f"/v1/admin/wallets/{user.user_id}/adjustments", self.admin(),
                       {"amount": amount, "lot": "bonus", "reason": "test bonus"}, key=str(uuid.uuid4()))

@@ -113,6 +113,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/topups/{topup_id}"): row(OK, NO_TOPUP, NO_TOPUP, NO_TOPUP, OK, NO_TOPUP),
     ("POST", "/v1/checkouts"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, FORBIDDEN, CREATED),
     ("GET", "/v1/checkouts/{checkout_id}"): row(OK, NO_CHECKOUT, OK, NO_CHECKOUT, OK, OK),
+    # on a fresh open checkout of the owner's in every cell: its customer sees it but may not close it
+    ("POST", "/v1/checkouts/{checkout_id}/cancel"): row(FORBIDDEN, NO_CHECKOUT, OK, NO_CHECKOUT, OK, OK),
     ("POST", "/v1/checkouts/{checkout_id}/quote"): row(OK, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT,
                                                        NO_CHECKOUT),
     ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
@@ -347,6 +349,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
                                     "user_id": w.owner.user_id,
                                     "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]},
         ("POST", "/v1/checkouts/{checkout_id}/quote"): {},
+        ("POST", "/v1/checkouts/{checkout_id}/cancel"): {"reason": f"by {caller}"},
         ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): {"min_order_amount": 0},
         ("PUT", "/v1/coupon-definitions/{definition_id}"): coupon_terms(w.merchant_id, f"renamed by {caller}"),
         ("POST", "/v1/coupon-definitions/{definition_id}/grants"): {"user_ids": [w.owner.user_id]},
@@ -374,6 +377,9 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
             bodies[route] = {}
     if route == ("POST", "/v1/rewards/{reward_id}/redemptions") and caller in AUTHENTICATED:
         _points_for(api, w.users[caller])  # before the state is taken: earning is not the cell's doing
+    if route == ("POST", "/v1/checkouts/{checkout_id}/cancel"):
+        concrete = path.format(checkout_id=api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
+                                                             order_id=f"o-authz-cancel-{tag}")["checkout_id"])
     if route == ("POST", "/v1/payments"):  # a fresh checkout of the owner's for every cell
         bodies[route] = {"checkout_id": api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
                                                           order_id=f"o-authz-pay-{tag}")["checkout_id"]}
@@ -519,6 +525,15 @@ def check_checkout(api, w, caller, body, before, after, bi, ai):
 def check_get_checkout(api, w, caller, body, before, after, bi, ai):
     assert body["checkout_id"] == w.checkout_id and body["user_id"] == w.owner.user_id
     unchanged(bi, ai, before, after)
+
+
+def check_cancel_checkout(api, w, caller, body, before, after, bi, ai):
+    assert (body["status"], body["cancel_reason"], body["user_id"]) == ("cancelled", f"by {caller}", w.owner.user_id)
+    assert after == before  # closing a checkout moves no money
+    seen = api.get(f"/v1/checkouts/{body['checkout_id']}", w.owner).json()
+    assert seen["status"] == "cancelled"
+    reopened = api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=body["order_id"])
+    assert reopened["checkout_id"] != body["checkout_id"]  # its order may get a new checkout
 
 
 def check_quote(api, w, caller, body, before, after, bi, ai):
@@ -728,6 +743,7 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("POST", "/v1/checkouts"): check_checkout,
     ("GET", "/v1/checkouts/{checkout_id}"): check_get_checkout,
     ("POST", "/v1/checkouts/{checkout_id}/quote"): check_quote,
+    ("POST", "/v1/checkouts/{checkout_id}/cancel"): check_cancel_checkout,
     ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): check_put_rules,
     ("GET", "/v1/merchants/{merchant_id}/balance-rules"): check_get_rules,
     ("POST", "/v1/payments"): check_pay,

@@ -11,7 +11,7 @@ from chalicelib.events.catalogue import DETAIL_TYPES, SCHEMAS, SOURCE
 # what the suite does for certain (top-ups, payments, holds, refunds, adjustments, points, coupons, bonus)
 MUST_SEE = {"topup.credited", "payment.authorized", "payment.succeeded", "payment.voided", "payment.refunded",
             "balance.adjusted", "bonus.expired", "points.earned", "points.spent", "coupon.granted", "coupon.used",
-            "promotion.started", "notification.sent", "wallet.balance_low"}
+            "promotion.started", "notification.sent", "wallet.balance_low", "checkout.cancelled"}
 
 
 def test_every_event_on_the_bus_matches_its_schema(bus_events, api):

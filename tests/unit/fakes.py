@@ -148,7 +148,7 @@ class FakeLedgerStore:
                 if stored.version != m.settle.payment.version or stored.status != "authorized":
                     raise WalletChanged()
             if m.checkout and self.checkouts[m.checkout.checkout_id].status != "open":
-                raise OrderAlreadyPaid(m.checkout.merchant_id, m.checkout.order_id)
+                raise WalletChanged()  # paid, authorized or cancelled meanwhile: the re-read says which
             if m.topup and self.topups[m.topup.topup_id].status != "pending":
                 raise WalletChanged()
             if (current.version if current else 0) != m.wallet.version:
@@ -247,6 +247,19 @@ class FakeLedgerStore:
             self.idem[(idem.scope, idem.key)] = idem
             self.checkout_guards[(checkout.merchant_id, checkout.order_id)] = checkout
             self.checkouts[checkout.checkout_id] = checkout
+
+    def cancel_checkout(self, checkout, at, reason, release_order):
+        with self._lock:
+            stored = self.checkouts.get(checkout.checkout_id)
+            key = (checkout.merchant_id, checkout.order_id)
+            if stored is None or stored.status != "open" or stored.payment_id is not None:
+                raise WalletChanged()
+            if release_order and getattr(self.checkout_guards.get(key), "checkout_id", None) != checkout.checkout_id:
+                raise WalletChanged()
+            self.checkouts[checkout.checkout_id] = replace(stored, status="cancelled", cancelled_at=at,
+                                                           cancel_reason=reason)
+            if release_order:
+                del self.checkout_guards[key]
 
     def put_tiers(self, table, at):
         with self._lock:

@@ -117,3 +117,63 @@ def test_the_configuration_cache_serves_a_merchant_for_its_ttl_then_reads_again(
     assert cache.get(store, "m1").rules.version == 0 and reads == []
     t[0] = 30.0
     assert cache.get(store, "m1").rules.version == 1 and len(reads) == 1
+
+
+# ---- who a checkout is for, and closing one -------------------------------------------------------------
+
+def test_a_checkout_for_a_customer_the_ledger_does_not_know_is_refused_and_blocks_nothing(store):
+    from chalicelib.domain.errors import UnknownCustomer
+
+    with pytest.raises(UnknownCustomer) as refused:
+        checkouts.create_checkout(store, LedgerPolicy(), SHOP, req("c-nobody", scope="shop"), merchant_id="m1",
+                                  order_id="o-typo", user_id="no-such-user", lines=[BOOK], expires_in_seconds=None)
+    assert refused.value.details == {"customer_id": "no-such-user"}
+    assert store.checkouts == {}
+    # the corrected checkout of the same order opens
+    fixed = checkouts.create_checkout(store, LedgerPolicy(), SHOP, req("c-fixed", scope="shop"), merchant_id="m1",
+                                      order_id="o-typo", user_id="alice", lines=[BOOK], expires_in_seconds=None)
+    assert fixed.status_code == 201
+
+
+def test_a_cancelled_checkout_frees_its_order_and_cannot_be_paid(store):
+    from chalicelib.domain.errors import PaymentStateConflict
+
+    checkout_id = open_checkout(store, 1)
+    view = checkouts.cancel_checkout(store, LedgerPolicy(), SHOP, checkout_id, "customer changed the order")
+    assert (view["status"], view["cancel_reason"]) == ("cancelled", "customer changed the order")
+    assert checkouts.cancel_checkout(store, LedgerPolicy(), SHOP, checkout_id, None) == view  # again: the same
+    with pytest.raises(PaymentStateConflict) as refused:
+        pay(store, checkout_id, "p-cancelled")
+    assert refused.value.code == "checkout_cancelled"
+    quote = checkouts.quote(store, LedgerPolicy(), ConfigCache(0), ALICE, checkout_id, PayOptions())
+    assert not quote["payable"] and quote["refusal"]["code"] == "checkout_cancelled"
+    assert store.wallets["alice"].lots.total == 10_000
+    again = checkouts.create_checkout(store, LedgerPolicy(), SHOP, req("c1-again", scope="shop"), merchant_id="m1",
+                                      order_id="o1", user_id="alice", lines=[BOOK], expires_in_seconds=None)
+    assert again.status_code == 201 and again.body["checkout_id"] != checkout_id
+
+
+def test_a_paid_or_authorized_checkout_is_not_cancelled(store):
+    from chalicelib.domain.errors import PaymentStateConflict
+
+    paid = open_checkout(store, 2)
+    pay(store, paid, "p-2")
+    held = open_checkout(store, 3)
+    payments.pay(store, LedgerPolicy(), ConfigCache(0), ALICE, req("p-3"), held, PayOptions(capture=False))
+    for checkout_id, code in ((paid, "checkout_paid"), (held, "checkout_authorized")):
+        with pytest.raises(PaymentStateConflict) as refused:
+            checkouts.cancel_checkout(store, LedgerPolicy(), SHOP, checkout_id, None)
+        assert refused.value.code == code
+        assert store.checkouts[checkout_id].status != "cancelled"
+
+
+def test_only_its_merchants_staff_a_service_or_an_admin_cancel_a_checkout(store):
+    checkout_id = open_checkout(store, 4)
+    with pytest.raises(Forbidden):
+        checkouts.cancel_checkout(store, LedgerPolicy(), ALICE, checkout_id, None)  # its customer
+    with pytest.raises(NotFound):
+        checkouts.cancel_checkout(store, LedgerPolicy(), Principal("staff-2", frozenset({"merchant:m2"})),
+                                  checkout_id, None)
+    assert store.checkouts[checkout_id].status == "open"
+    staff = Principal("staff-1", frozenset({"merchant:m1"}))
+    assert checkouts.cancel_checkout(store, LedgerPolicy(), staff, checkout_id, None)["status"] == "cancelled"
