@@ -9,6 +9,8 @@ from chalice import Chalice, Response
 from chalicelib.api import admin, checkouts, coupons, feedback, meta, notifications, payments, \
     promotions as promotion_routes, topups, wallet
 from chalicelib.api.errors import CHALICE_CODES, error_response
+from chalicelib.api.gateway import PAYLOAD_TOO_LARGE, body_too_large_message
+from chalicelib.config import get_settings
 from chalicelib.events import bonus, holds, lifecycle, publisher, reconciliation, reminders
 from chalicelib.events import promotions as promotion_events
 from chalicelib.observability import logger, metrics
@@ -25,7 +27,14 @@ def envelope(event: Any, get_response: Callable[[Any], Response]) -> Response:
     logger.thread_safe_clear_keys()
     logger.thread_safe_append_keys(correlation_id=request_id, path=event.context.get("resourcePath"),
                                    method=event.method)
-    response = get_response(event)
+    limit = get_settings().max_body_bytes
+    if len(event.raw_body or b"") > limit:
+        # before any view parses it (locally dev/chalice_local.py refuses it sooner, unread, by its Content-Length)
+        status, code = PAYLOAD_TOO_LARGE
+        response = error_response(status, code, body_too_large_message(limit),
+                                  {"limit": limit, "request_id": request_id})
+    else:
+        response = get_response(event)
     if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
         # Chalice's own refusals (unknown method, internal error) in our envelope, without internals
         code = CHALICE_CODES.get(response.body["Code"], "internal_error")

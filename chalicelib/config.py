@@ -60,6 +60,7 @@ class Settings:
     ledger_stream_arn: str = "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"
     ses_sender: str = ""  # the verified SES identity reminders are sent from ("" = no e-mail)
     topup_presets: tuple[int, ...] = (5000, 10000, 20000, 50000)
+    max_body_bytes: int = 262144  # a larger request body is refused 413 before it is parsed (256 KiB)
 
     @property
     def is_local(self) -> bool:
@@ -112,6 +113,7 @@ def get_settings() -> Settings:
             "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"),
         topup_presets=tuple(int(a) for a in os.environ.get("TOPUP_PRESETS", "5000,10000,20000,50000").split(",")
                             if a.strip()),
+        max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", "262144")),
         points=PointsPolicy(
             earn_per_yuan=int(os.environ.get("POINTS_PER_YUAN", "1")),
             point_value=int(os.environ.get("POINT_VALUE_FEN", "1")),

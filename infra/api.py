@@ -10,8 +10,10 @@ SAM template it writes. Two things are added here:
   CloudFront alone), every route that is not public needs a Cognito ID token
   (API Gateway's COGNITO_USER_POOLS authorizer, in front of the app's own
   verification), and API Gateway's own refusals get the service's error
-  envelope. Which route is public is read from the app's route registry; a
-  route the registry does not know is treated as private (fail closed).
+  envelope, with fixed messages that echo nothing of the request (the table
+  is ``chalicelib/api/gateway.py``, which the local server answers from too).
+  Which route is public is read from the app's route registry; a route the
+  registry does not know is treated as private (fail closed).
 
 Chalice's own ``CognitoUserPoolAuthorizer`` would need the pool's ARN when the
 app is imported, before the pool exists; the swagger is rewritten here instead,
@@ -26,6 +28,7 @@ from typing import Any
 
 from chalice.cdk import Chalice
 
+from chalicelib.api.gateway import GATEWAY_RESPONSES, envelope
 from dev.package import strip_bundle
 
 COGNITO = "cognito"
@@ -71,41 +74,19 @@ def route_access() -> dict[tuple[str, str], str]:
     return access
 
 
-def _envelope(code: str, message: str) -> str:
-    # $context.error.messageString is API Gateway's message as a quoted JSON string
-    body = {"error": {"code": code, "message": "__MESSAGE__", "details": {}}}
-    text = json.dumps(body, separators=(",", ":"))
-    return text.replace('"__MESSAGE__"', message if message.startswith("$") else json.dumps(message))
-
-
-GATEWAY_RESPONSES: dict[str, tuple[int | None, str, str]] = {
-    # type: (status or None to keep API Gateway's, code, message)
-    "UNAUTHORIZED": (401, "unauthenticated", "a valid bearer ID token is required"),
-    "EXPIRED_TOKEN": (401, "unauthenticated", "the token has expired"),
-    "INVALID_SIGNATURE": (401, "unauthenticated", "the token is not valid"),
-    "ACCESS_DENIED": (403, "forbidden", "$context.error.messageString"),
-    "INVALID_API_KEY": (403, "forbidden", "requests must come through the service's CloudFront distribution"),
-    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "no such route"),
-    "THROTTLED": (429, "rate_limited", "too many requests; retry later"),
-    "QUOTA_EXCEEDED": (429, "rate_limited", "request quota exceeded; retry later"),
-    "REQUEST_TOO_LARGE": (413, "request_too_large", "the request is too large"),
-    "DEFAULT_4XX": (None, "invalid_request", "$context.error.messageString"),
-    "DEFAULT_5XX": (None, "unavailable", "the service is unavailable; retry later"),
-}
-
-
 def gateway_responses() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+    for kind, row in GATEWAY_RESPONSES.items():
+        # fixed text from chalicelib/api/gateway.py: the only variable is $context.requestId
         entry: dict[str, Any] = {
             "responseParameters": {
                 "gatewayresponse.header.Content-Type": "'application/json'",
                 "gatewayresponse.header.X-Request-Id": "context.requestId",
             },
-            "responseTemplates": {"application/json": _envelope(code, message)},
+            "responseTemplates": {"application/json": json.dumps(envelope(kind), separators=(",", ":"))},
         }
-        if status is not None:
-            entry["statusCode"] = str(status)
+        if row.status is not None:
+            entry["statusCode"] = str(row.status)
         out[kind] = entry
     return out
 

@@ -113,6 +113,8 @@ ROUTES: dict[str, Route] = {
                     lambda w: {"name": "mug", "kind": "gift", "points_cost": 100, "stock": 5}, None, "kind", False),
     "tiers": Route("PUT", lambda w: "/v1/admin/tiers", "admin",
                    lambda w: {"tiers": [{"name": "base", "threshold": 0, "points_multiplier": 1}]}, None, "tiers", False),
+    "cancel_checkout": Route("POST", lambda w: f"/v1/checkouts/{w.open_checkout()}/cancel", "service",
+                             lambda w: {"reason": "bad input test"}, None, "", False),
     "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
                    lambda w: {"allow_partial": False}, None, "", False),
     "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
@@ -322,6 +324,12 @@ def amount_cases(route: str) -> dict[str, Case]:
             "user_ids_501": Case(400, "invalid_request", set={("user_ids",): [f"u-{i}" for i in range(501)]}),
             "user_id_bad_chars": Case(400, "invalid_request", set={("user_ids",): ["a b/../c"]}),
         })
+    if route == "cancel_checkout":
+        cases.update({
+            "reason_empty": Case(400, "invalid_request", set={("reason",): ""}),
+            "reason_257_characters": Case(400, "invalid_request", set={("reason",): "x" * 257}),
+            "reason_a_number": Case(400, "invalid_request", set={("reason",): 12345}),
+        })
     if route == "quote":
         cases.update({
             "allow_partial_number": Case(400, "invalid_request", set={("allow_partial",): 1}),
@@ -345,7 +353,8 @@ def amount_cases(route: str) -> dict[str, Case]:
     return cases
 
 
-TEXT_FIELD = {"refund": "reason", "adjustment": "reason", "webhook": "provider_ref", "feedback": "comment"}
+TEXT_FIELD = {"refund": "reason", "adjustment": "reason", "webhook": "provider_ref", "feedback": "comment",
+              "cancel_checkout": "reason"}
 
 
 def shape_cases(route: str) -> dict[str, Case]:
@@ -361,6 +370,8 @@ def shape_cases(route: str) -> dict[str, Case]:
         "not_utf8": Case(400, "invalid_json", raw=b'{"amount": "\xff\xfe"}'),
         # valid JSON nested deeper than the parser recurses: still just an unreadable body
         "deeply_nested_json": Case(400, "invalid_json", raw=b'{"amount": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        # one byte over MAX_BODY_BYTES (256 KiB, docs/configuration.md): refused before it is read or parsed
+        "body_too_large": Case(413, "payload_too_large", raw=b"{}" + b" " * (256 * 1024 + 1 - 2)),
         "text_plain": Case(415, "unsupported_media_type", content_type="text/plain"),
         "form_encoded": Case(415, "unsupported_media_type", content_type="application/x-www-form-urlencoded"),
     }

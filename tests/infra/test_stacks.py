@@ -133,6 +133,28 @@ def test_gateway_refusals_use_the_error_envelope(synth, stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_gateway_responses_are_fixed_envelopes_that_echo_nothing_of_the_request(synth, stage):
+    responses = swagger(synth, stage)["x-amazon-apigateway-gateway-responses"]
+    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
+                "DEFAULT_4XX": (None, None), "DEFAULT_5XX": (None, None)}
+    assert set(expected) <= set(responses)
+    for kind, (status, code) in expected.items():
+        assert responses[kind].get("statusCode") == status, kind
+        if code is not None:
+            tmpl = responses[kind]["responseTemplates"]["application/json"]
+            assert json.loads(tmpl.replace("$context.requestId", "rid"))["error"]["code"] == code, kind
+    for kind, response in responses.items():
+        tmpl = response["responseTemplates"]["application/json"]
+        for echo in ("$context.error", "$input", "$util", "$method", "Authorization", "authorization"):
+            assert echo not in tmpl, (kind, tmpl)
+        assert tmpl.replace("$context.requestId", "").count("$") == 0, (kind, tmpl)  # no other variable at all
+        body = json.loads(tmpl.replace("$context.requestId", "rid-1"))
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, (kind, body)
+        assert body["error"]["details"] == {"request_id": "rid-1"}, (kind, body)
+        assert isinstance(body["error"]["message"], str) and body["error"]["message"], (kind, body)
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_api_is_regional_traced_logged_and_throttled(synth, stage):
     from infra.stages import STAGE_SETTINGS
 
