@@ -84,7 +84,8 @@ def _validation_error(exc: ValidationError) -> InvalidRequest:
         {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "type": err["type"], "message": err["msg"]}
         for err in exc.errors(include_url=False, include_context=False, include_input=False)
     ]
-    fields = {str(err["loc"][-1]) for err in exc.errors() if err["loc"]}
+    # an unknown field is an unknown field whatever its name (an "amount" where the route takes none included)
+    fields = {str(err["loc"][-1]) for err in exc.errors() if err["loc"] and err["type"] != "extra_forbidden"}
     code = "invalid_amount" if fields & AMOUNT_FIELDS else "invalid_request"
     first = errors[0]
     return InvalidRequest(f"{first['field']}: {first['message']}", code=code, errors=errors)

@@ -3,9 +3,9 @@ and are the source of the OpenAPI document. Strict: no coercion, no unknown fiel
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_serializer, \
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_serializer, \
     model_validator
 
 JSON_SAFE = 2**53 - 1  # the largest integer every JSON client reads exactly; limits from config are lower
@@ -171,8 +171,10 @@ class TopupPlanRequest(Strict):
 class TierIn(Strict):
     name: Annotated[StrictStr, Field(min_length=1, max_length=40)]
     threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="fen of balance spent over 12 months")]
-    points_multiplier: Annotated[float | int, Field(ge=1, le=10,
-                                                    description="points earned x this (1 to 10, two decimals)")]
+    # the range on each member of the union: on the union itself pydantic writes ge/le, which JSON Schema lacks
+    points_multiplier: Annotated[Union[Annotated[StrictInt, Field(ge=1, le=10)],
+                                       Annotated[StrictFloat, Field(ge=1, le=10)]],
+                                 Field(description="points earned x this (1 to 10, two decimals)")]
     balance_pay_discount_percent: Annotated[StrictInt, Field(ge=0, le=50)] = 0
 
     model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
@@ -478,6 +480,8 @@ class TopupOut(Out):
     amount: int
     channel: str
     created_at: str
+    bonus: Optional[int] = Field(None, description="bonus granted with the credit (null until it is credited)")
+    plan_id: Optional[str] = Field(None, description="the top-up plan the bonus came from")
 
 
 class WebhookOut(Out):
@@ -711,7 +715,8 @@ class QuoteOut(Out):
     points_to_earn: int
     tier: Optional[str] = Field(description="the membership tier the payment is priced under")
     promotions: list[PromotionAppliedOut] = Field(description="the live promotions it is priced with")
-    status: Literal["succeeded", "authorized"]
+    status: Optional[Literal["succeeded", "authorized"]] = Field(
+        description="what the payment would be; null when the quote is not payable")
     rules_version: int
     limits: list[LimitOut]
     payable: bool

@@ -69,6 +69,14 @@ def put_tiers(call: Call) -> dict:
     return membership.put_tiers(get_store(), call.caller, [t.model_dump() for t in call.body.tiers], config_cache())
 
 
+@route(bp, "/v1/admin/tiers", "GET", name="getTiers", summary="The membership tiers as last set (admin)",
+       access="admin", response=TiersOut, tag="points")
+def get_tiers(call: Call) -> dict:
+    from ..services import membership
+
+    return membership.get_tiers(get_store(), call.caller)
+
+
 @route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings",
        summary="Set the low-balance threshold and the reminders (fields left out keep their values)",
        access="user", body=WalletSettingsRequest, response=WalletOut)

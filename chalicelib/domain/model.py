@@ -139,6 +139,8 @@ class Topup:
     created_at: str
     provider_ref: str | None = None
     option_id: str | None = None  # the top-up option it came from (GET /v1/topups/options)
+    bonus: int | None = None  # credited with it (0: none); None until it is credited
+    plan_id: str | None = None  # the plan the bonus came from
 
     def as_view(self) -> dict[str, Any]:
         return {
@@ -148,6 +150,8 @@ class Topup:
             "amount": self.amount,
             "channel": self.channel,
             "created_at": self.created_at,
+            "bonus": self.bonus,
+            "plan_id": self.plan_id,
         }
 
 

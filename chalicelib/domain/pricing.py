@@ -162,7 +162,7 @@ class Quote:
             "discount_total": self.discount_total, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
             "external": self.external, "points": self.points, "points_value": self.points_value,
             "points_to_earn": self.points_to_earn, "tier": self.tier, "promotions": self.promotions,
-            "status": self.status,
+            "status": self.status if self.payable else None,  # no payment would be made
             "rules_version": self.rules_version,
             "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
             "refusal": self.refusal.as_dict() if self.refusal else None,

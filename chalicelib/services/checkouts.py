@@ -144,7 +144,7 @@ def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Princ
     except PaymentStateConflict as used:  # a quote answers; it does not refuse
         view = {"checkout_id": checkout_id, **price_for(snap, cache.get(store, checkout.merchant_id), policy,
                                                           options, clock.now()).as_view()}
-        view.update(payable=False, refusal={"code": used.code, "message": used.message})
+        view.update(payable=False, status=None, refusal={"code": used.code, "message": used.message})
         return view
     config = cache.get(store, checkout.merchant_id)
     now = clock.now()
@@ -158,5 +158,5 @@ def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Princ
     elif checkout.expired(now):
         refusal = {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
     if refusal is not None:
-        view.update(payable=False, refusal=refusal)
+        view.update(payable=False, status=None, refusal=refusal)
     return {"checkout_id": checkout_id, **view}

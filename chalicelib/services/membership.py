@@ -40,6 +40,15 @@ def put_tiers(store: Any, principal: Principal, tiers: list[dict[str, Any]], cac
 
 
 @capture_method
+def get_tiers(store: Any, principal: Principal) -> dict[str, Any]:
+    """The tiers as last set (version 0 and none before any was)."""
+    if not principal.is_admin:
+        raise Forbidden("an admin reads the membership tiers")
+    table = store.snapshot(tiers=True).tiers
+    return {"version": table.version if table else 0, "tiers": [t.as_view() for t in table.tiers] if table else []}
+
+
+@capture_method
 def get_membership(store: Any, currency: str, user_id: str) -> dict[str, Any]:
     snap = store.snapshot(wallet=user_id, tiers=True)
     table = snap.tiers or TierTable()

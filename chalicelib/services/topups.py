@@ -77,7 +77,8 @@ def settle_topup(
         if topup.status != "pending":
             if topup.status != status:
                 raise TopupNotPending(topup.topup_id, topup.status)
-            return None, Outcome(200, {"topup_id": topup.topup_id, "status": topup.status, "credited": False})
+            return None, Outcome(200, {"topup_id": topup.topup_id, "status": topup.status, "credited": False,
+                                       "bonus": topup.bonus, "plan_id": topup.plan_id})  # as the first answer
         if status == "failed":
             try:
                 store.fail_topup(topup, provider_ref, utc_now())
@@ -103,7 +104,8 @@ def settle_topup(
             user_id=wallet.user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="top_up",
             delta=delta, balance_after=apply_delta(wallet.lots, delta), created_at=now, refs=refs,
         )
-        settled = replace(topup, status="succeeded", provider_ref=provider_ref)
+        settled = replace(topup, status="succeeded", provider_ref=provider_ref, bonus=bonus,
+                          plan_id=chosen.plan_id if chosen else None)
         return (
             Movement(wallet=wallet, entry=entry, topup=settled, bonus_grants=grants, plan_uses=uses),
             Outcome(200, {"topup_id": topup.topup_id, "status": "succeeded", "credited": True,

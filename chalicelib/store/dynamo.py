@@ -196,6 +196,7 @@ def _topup(item: TopupItem) -> Topup:
     return Topup(
         topup_id=item.topup_id, user_id=item.user_id, amount=int(item.amount), channel=item.channel,
         status=item.status, created_at=item.created_at, provider_ref=item.provider_ref, option_id=item.option_id,
+        bonus=None if item.bonus is None else int(item.bonus), plan_id=item.plan_id,
     )
 
 
@@ -602,6 +603,8 @@ class DynamoLedgerStore:
                 TopupItem.status.set("succeeded"),
                 TopupItem.provider_ref.set(t.provider_ref),
                 TopupItem.updated_at.set(e.created_at),
+                TopupItem.bonus.set(t.bonus or 0),
+                *([TopupItem.plan_id.set(t.plan_id)] if t.plan_id else []),
             ], TopupItem.pk.exists() & (TopupItem.status == "pending")))
 
         try:

@@ -215,6 +215,8 @@ class TopupItem(LedgerItem):
     provider_ref = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+    bonus = NumberAttribute(null=True)  # credited with it, set when it is credited
+    plan_id = UnicodeAttribute(null=True)
 
 
 class PaymentItem(LedgerItem):

@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/points"): any_signed_in(OK),
     ("GET", "/v1/membership"): any_signed_in(OK),
     ("PUT", "/v1/admin/tiers"): admin_only(OK),
+    ("GET", "/v1/admin/tiers"): admin_only(OK),
     ("GET", "/v1/coupons"): any_signed_in(OK),
     ("GET", "/v1/rewards"): any_signed_in(OK),
     ("PUT", "/v1/admin/rewards/{reward_id}"): admin_only(OK),
@@ -460,7 +461,7 @@ def check_health(api, w, caller, body, before, after, bi, ai):
 
 def check_webhook(api, w, caller, body, before, after, bi, ai):
     # the same verdict again: answered, nothing credited twice
-    assert body == {"topup_id": w.topup_id, "status": "succeeded", "credited": False, "bonus": None, "plan_id": None}
+    assert body == {"topup_id": w.topup_id, "status": "succeeded", "credited": False, "bonus": 0, "plan_id": None}
     unchanged(bi, ai, before, after)
 
 
@@ -579,6 +580,17 @@ def check_membership(api, w, caller, body, before, after, bi, ai):
 def check_tiers(api, w, caller, body, before, after, bi, ai):
     assert [t["name"] for t in body["tiers"]] == [f"base-{caller}"] and body["version"] >= 1
     assert after == before
+
+
+def check_get_tiers(api, w, caller, body, before, after, bi, ai):
+    # what the last PUT of the tiers set (the PUT row runs before this one, or nothing was set yet)
+    put = api.request("PUT", "/v1/admin/tiers", w.users[ADMIN], {"tiers": [
+        {"name": "read-back", "threshold": 0, "points_multiplier": 1.5}]})
+    assert put.status_code == 200, put.text
+    read = api.get("/v1/admin/tiers", w.users[ADMIN]).json()
+    assert read == put.json() and read["tiers"][0]["points_multiplier"] == 1.5
+    assert isinstance(body["version"], int) and isinstance(body["tiers"], list)
+    unchanged(bi, ai, before, after)
 
 
 def check_rewards(api, w, caller, body, before, after, bi, ai):
@@ -729,6 +741,7 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/rewards"): check_rewards,
     ("GET", "/v1/membership"): check_membership,
     ("PUT", "/v1/admin/tiers"): check_tiers,
+    ("GET", "/v1/admin/tiers"): check_get_tiers,
     ("PUT", "/v1/admin/rewards/{reward_id}"): check_put_reward,
     ("POST", "/v1/rewards/{reward_id}/redemptions"): check_redeem,
     ("PUT", "/v1/coupon-definitions/{definition_id}"): check_put_definition,

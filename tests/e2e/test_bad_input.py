@@ -375,6 +375,8 @@ def shape_cases(route: str) -> dict[str, Case]:
         "text_plain": Case(415, "unsupported_media_type", content_type="text/plain"),
         "form_encoded": Case(415, "unsupported_media_type", content_type="application/x-www-form-urlencoded"),
     }
+    if r.amount is None or r.amount[0] != "amount":  # an "amount" where the route takes none is just unknown
+        cases["unknown_field_named_amount"] = Case(400, "invalid_request", set={("amount",): 100})
     if r.other and route != "rules":
         cases["field_missing"] = Case(400, "invalid_request", set={(r.other,): MISSING})
     if r.other:
