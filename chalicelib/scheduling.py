@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from .domain.checkout import parse_time
+from .domain.moments import parse_time
 from .domain.promotions import Promotion, schedule_names
 
 RETRY_POLICY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 20}

@@ -11,8 +11,10 @@ wallet, which the first credit (top-up, adjustment) or settings change creates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+from .moments import parse_time
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,3 @@ class Checkout:
             "payment_id": self.payment_id, "cancelled_at": self.cancelled_at, "cancel_reason": self.cancel_reason,
         }
 
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
-
-
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .checkout import parse_time
+from .moments import parse_time
 
 BUDGET_SHARDS = 8
 

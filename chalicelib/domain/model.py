@@ -7,7 +7,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from .bonus import BonusGrant, Drawn, book, expired_total, expiring_view
@@ -19,10 +18,6 @@ from .reminders import ReminderSettings
 def new_id(prefix: str) -> str:
     """Time-ordered opaque id: prefix, 12 hex digits of milliseconds, 16 random hex digits."""
     return f"{prefix}_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 MERCHANT_GROUP_PREFIX = "merchant:"  # a merchant's staff are the members of the group merchant:<merchant_id>

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from .checkout import format_time, parse_time
+from .moments import format_time, parse_time
 
 
 @dataclass(frozen=True)

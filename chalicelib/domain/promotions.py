@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from .checkout import parse_time
+from .moments import parse_time
 
 KINDS = ("extra_balance_discount", "points_multiplier", "grant_coupon")
 AUDIENCES = ("all_balance_payers", "balance_payers_last_30_days")

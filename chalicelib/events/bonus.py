@@ -11,7 +11,7 @@ from typing import Any
 from chalice import Blueprint
 
 from ..config import get_settings
-from ..domain.checkout import format_time
+from ..domain.moments import format_time
 from ..observability import logger, metrics
 from ..services import clock
 from ..services.bonus import expire_bonus as expire_wallet_bonus

@@ -6,10 +6,11 @@ from typing import Any, Callable, Iterable
 
 from ..domain.bonus import BonusGrant, add, draw
 from ..domain.ledger import adjustment_delta, apply_delta
-from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, new_id, utc_now
+from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, new_id
 from ..domain.money import Lots
 from ..observability import capture_method
 from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty
+from . import clock
 
 
 @capture_method
@@ -25,7 +26,7 @@ def adjust(
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         wallet = wallet_or_empty(snap.wallet, user_id, currency)
         delta = adjustment_delta(wallet.lots, lot, amount)
-        now = utc_now()
+        now = clock.stamp()
         entry = Entry(
             user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="adjustment", delta=delta,
             balance_after=apply_delta(wallet.lots, delta), created_at=now,
@@ -47,7 +48,7 @@ def adjust(
 @capture_method
 def put_merchant(store: LedgerStore, merchant_id: str, name: str, status: str) -> dict[str, Any]:
     merchant = Merchant(merchant_id=merchant_id, name=name, status=status)
-    store.put_merchant(merchant, utc_now())
+    store.put_merchant(merchant, clock.stamp())
     return {"merchant_id": merchant_id, "name": name, "status": status}
 
 

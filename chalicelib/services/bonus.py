@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..domain.bonus import expire
-from ..domain.checkout import format_time
+from ..domain.moments import format_time
 from ..domain.ledger import apply_delta
 from ..domain.model import Entry, Movement, Snapshot, new_id
 from ..domain.money import Lots

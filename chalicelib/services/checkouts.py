@@ -5,7 +5,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..domain.checkout import Checkout, Line, format_time
+from ..domain.checkout import Checkout, Line
+from ..domain.moments import format_time
 from ..domain.errors import AmountExceedsLimit, CheckoutExists, ConcurrentUpdate, Forbidden, NotFound, \
     OrderAlreadyPaid, PaymentStateConflict, UnknownCustomer, WalletChanged
 from ..domain.model import Principal, Snapshot, new_id

@@ -25,11 +25,11 @@ from ..domain.model import (
     Snapshot,
     Topup,
     Wallet,
-    utc_now,
 )
 from ..domain.points import PointsPolicy
 from ..domain.pricing import PricingPolicy
 from ..observability import metrics
+from . import clock
 
 
 class LedgerStore(Protocol):
@@ -82,7 +82,7 @@ class IdempotentRequest:
     def record(self, outcome: "Outcome") -> IdempotencyRecord:
         return IdempotencyRecord(
             scope=self.scope, key=self.key, request_hash=self.request_hash,
-            status_code=outcome.status_code, body=outcome.body, created_at=utc_now(),
+            status_code=outcome.status_code, body=outcome.body, created_at=clock.stamp(),
         )
 
 

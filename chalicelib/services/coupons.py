@@ -5,11 +5,11 @@ import hashlib
 from datetime import datetime
 from typing import Any, Callable
 
-from ..domain.checkout import parse_time
+from ..domain.moments import parse_time
 from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
     PaymentStateConflict, RulesChanged
-from ..domain.model import Principal, utc_now
+from ..domain.model import Principal
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
@@ -52,7 +52,7 @@ def put_definition(store: Any, principal: Principal, definition_id: str, body: d
         n = terms.budget_shards
         shards = list(zip(shard_allotments(d.budget_count, n), shard_allotments(d.budget_amount, n)))
         try:
-            store.put_coupon_definition(d, utc_now(), shards)
+            store.put_coupon_definition(d, clock.stamp(), shards)
         except RulesChanged:
             continue
         return d.as_view()
@@ -106,7 +106,7 @@ def grant_each(store: Any, d: CouponDefinition, coupon_id_of: Callable[[str], st
             skipped.append({"user_id": user_id, "code": "definition_expired"})
             continue
         coupon = Coupon(coupon_id=coupon_id_of(user_id), user_id=user_id, terms=d.terms, state="available",
-                        granted_at=utc_now())
+                        granted_at=clock.stamp())
         why = store.grant_coupon(coupon, d.per_customer_limit)
         if why is None:
             granted += 1

@@ -19,7 +19,7 @@ from ..domain.feedback import (
     months_newest_first,
     sort_key_bounds,
 )
-from ..domain.checkout import format_time
+from ..domain.moments import format_time
 from ..domain.model import IdempotencyRecord, Principal, new_id
 from ..observability import capture_method
 from . import clock

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, RulesChanged
-from ..domain.model import Principal, utc_now
+from ..domain.model import Principal
 from ..domain.tiers import Tier, TierTable, effective, rolling_spend
 from ..observability import capture_method
 from . import clock
@@ -31,7 +31,7 @@ def put_tiers(store: Any, principal: Principal, tiers: list[dict[str, Any]], cac
             Tier(t["name"], t["threshold"], int(Decimal(str(t["points_multiplier"])) * 100),
                  t["balance_pay_discount_percent"]) for t in tiers), (current.version if current else 0) + 1)
         try:
-            store.put_tiers(table, utc_now())
+            store.put_tiers(table, clock.stamp())
         except RulesChanged:
             continue
         cache.clear()  # this function prices with them at once; the others within the cache's time

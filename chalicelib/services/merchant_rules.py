@@ -22,11 +22,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, RulesChanged
-from ..domain.model import Merchant, Principal, utc_now
+from ..domain.model import Merchant, Principal
 from ..domain.promotions import Promotion
 from ..domain.rules import BalanceRules
 from ..domain.tiers import TierTable
 from ..observability import capture_method
+from . import clock
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def put_rules(store: Any, principal: Principal, merchant_id: str, document: dict
         if snap.merchant is None:
             raise NotFound("merchant", merchant_id)
         version = (snap.rules.version if snap.rules else 0) + 1
-        rules = BalanceRules.from_view(merchant_id, document, version, utc_now())
+        rules = BalanceRules.from_view(merchant_id, document, version, clock.stamp())
         try:
             store.put_rules(rules, rules.as_view())
         except RulesChanged:

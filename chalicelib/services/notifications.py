@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from ..domain.errors import InvalidRequest, NotFound
-from ..domain.model import utc_now
 from ..observability import capture_method
+from . import clock
 
 _ID = re.compile(r"^ntf_[0-9a-f]{28}$")
 
@@ -44,7 +44,7 @@ def list_notifications(store: Any, user_id: str, limit: int, cursor: str | None,
 @capture_method
 def mark_read(store: Any, user_id: str, notification_id: str) -> dict[str, Any]:
     """Idempotent: the first call sets ``read_at``, later ones return it unchanged."""
-    n = store.mark_notification_read(user_id, notification_id, utc_now()) if _ID.match(notification_id) else None
+    n = store.mark_notification_read(user_id, notification_id, clock.stamp()) if _ID.match(notification_id) else None
     if n is None:
         raise NotFound("notification", notification_id)
     return n.as_view()

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from ..domain.bonus import Drawn, draw, give_back
-from ..domain.checkout import format_time, parse_time
+from ..domain.moments import format_time, parse_time
 from ..domain.errors import AmountExceedsLimit, BudgetShardExhausted, CheckoutExpired, Forbidden, NotFound, \
     OrderAlreadyPaid, PaymentRefused, PaymentStateConflict
 from ..domain.ledger import apply_delta, split_refund, split_spend
 from ..domain.model import CouponChange, Entry, Movement, Payment, Principal, Refund, Settlement, Snapshot, Wallet, \
-    new_id, utc_now
+    new_id
 from ..domain.money import Lots
 from ..domain.points import PointsAccount, PointsEntry, claw_back, earn
 from ..domain.tiers import TierTable, add_spend, effective, month_of, rolling_spend
@@ -460,7 +460,7 @@ def refund(
                                        "only a captured payment is refunded", status=payment.status)
         wallet = wallet_or_empty(snap.wallet, payment.user_id, currency)
         returned = split_refund(payment.funded_by, payment.refunded, amount)
-        now = utc_now()
+        now = clock.stamp()
         points_back, points_take = _points_pro_rata(payment, amount)
         account, shortfall = claw_back(wallet.points.matured(clock.now()), points_take, payment_id)
         account = replace(account, available=account.available + points_back)

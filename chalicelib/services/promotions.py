@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from ..domain.checkout import format_time, parse_time
+from ..domain.moments import format_time, parse_time
 from ..domain.errors import (
     ConcurrentUpdate,
     Forbidden,

@@ -9,7 +9,7 @@ from typing import Any
 from ..domain.coupons import Coupon, Redemption, Reward
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
     PaymentRefused, WalletChanged
-from ..domain.model import Principal, new_id, utc_now
+from ..domain.model import Principal, new_id
 from ..domain.points import PointsEntry
 from ..observability import capture_method
 from . import clock
@@ -30,7 +30,7 @@ def put_reward(store: Any, principal: Principal, reward_id: str, body: dict[str,
     reward = Reward(reward_id=reward_id, name=body["name"], kind=body["kind"], points_cost=body["points_cost"],
                     coupon_definition_id=body.get("coupon_definition_id"), stock=body["stock"],
                     per_customer_limit=body["per_customer_limit"], active=body["active"])
-    store.put_reward(reward, utc_now())
+    store.put_reward(reward, clock.stamp())
     return reward.as_view()
 
 
@@ -71,11 +71,11 @@ def redeem(store: Any, policy: LedgerPolicy, principal: Principal, request: Idem
             if definition is None:
                 raise NotFound("coupon_definition", reward.coupon_definition_id or "")
             coupon = Coupon(coupon_id=new_id("cpn"), user_id=user_id, terms=definition.terms, state="available",
-                            granted_at=utc_now())
+                            granted_at=clock.stamp())
         seq = wallet.points.version + 1
         entry = PointsEntry(user_id=user_id, seq=seq, entry_id=new_id("pte"), type="redemption",
                             after=replace(account, available=account.available - reward.points_cost, version=seq),
-                            created_at=utc_now(), spent=reward.points_cost, refs={"reward_id": reward_id})
+                            created_at=clock.stamp(), spent=reward.points_cost, refs={"reward_id": reward_id})
         body = {"redemption_id": entry.entry_id, "reward_id": reward_id, "points_spent": reward.points_cost,
                 "points_available": entry.after.available, "coupon_id": coupon.coupon_id if coupon else None}
         try:

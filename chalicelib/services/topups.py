@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any, Callable
 
 from ..domain.bonus import TopupPlan, add, best_plan, plan_grant
-from ..domain.checkout import format_time, parse_time
+from ..domain.moments import format_time, parse_time
 from ..domain.errors import AmountMismatch, BalanceLimitExceeded, InvalidRequest, NotFound, RulesChanged, \
     TopupNotPending
 from ..domain.ledger import apply_delta
-from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id, utc_now
+from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id
 from ..domain.money import Lots
 from ..observability import capture_method
 from . import clock
@@ -37,7 +37,7 @@ def create_topup(
         raise BalanceLimitExceeded(wallet.lots.total + amount, max_balance)
     topup = Topup(
         topup_id=new_id("top"), user_id=principal.user_id, amount=amount, channel=channel,
-        status="pending", created_at=utc_now(), option_id=option_id,
+        status="pending", created_at=clock.stamp(), option_id=option_id,
     )
     return record_once(store, request, Outcome(201, topup.as_view()), lambda rec: store.create_topup(topup, rec))
 
@@ -81,7 +81,7 @@ def settle_topup(
                                        "bonus": topup.bonus, "plan_id": topup.plan_id})  # as the first answer
         if status == "failed":
             try:
-                store.fail_topup(topup, provider_ref, utc_now())
+                store.fail_topup(topup, provider_ref, clock.stamp())
             except TopupNotPending:
                 return plan(Snapshot(topup=store.snapshot(topup=topup_id).topup))
             return None, Outcome(200, {"topup_id": topup.topup_id, "status": "failed", "credited": False})
@@ -148,7 +148,7 @@ def put_plan(store: LedgerStore, plan_id: str, terms: dict[str, Any]) -> tuple[i
         current = {p.plan_id: p for p in store.list_topup_plans()}.get(plan_id)
         plan = TopupPlan.from_doc(plan_id, terms, (current.version if current else 0) + 1)
         try:
-            store.put_topup_plan(plan, utc_now())
+            store.put_topup_plan(plan, clock.stamp())
         except RulesChanged:
             continue
         return (201 if current is None else 200), plan.as_view()

@@ -7,16 +7,17 @@ from typing import Any
 
 from ..domain.errors import InvalidRequest
 from ..domain.forecast import forecast
-from ..domain.model import Wallet, utc_now
+from ..domain.model import Wallet
 from ..observability import capture_method
 from .common import LedgerStore, wallet_or_empty
+from . import clock
 
 ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release", "expiry")
 
 
 def wallet_view(wallet: Wallet) -> dict[str, Any]:
     """The wallet as the customer sees it, with the forecast of its balance at the recent pace (UTC today)."""
-    from ..domain.checkout import format_time
+    from ..domain.moments import format_time
     from . import clock
 
     now = clock.now()
@@ -79,5 +80,5 @@ def list_points_entries(store: LedgerStore, user_id: str, limit: int, cursor: st
 def update_settings(store: LedgerStore, currency: str, user_id: str, low_balance_threshold: int | None,
                     reminders: dict[str, Any] | None = None) -> dict[str, Any]:
     """Change the settings named (a field left out keeps its value; within ``reminders`` likewise)."""
-    return wallet_view(store.update_settings(user_id, currency, utc_now(), threshold=low_balance_threshold,
+    return wallet_view(store.update_settings(user_id, currency, clock.stamp(), threshold=low_balance_threshold,
                                              reminders=reminders))

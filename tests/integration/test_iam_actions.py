@@ -134,7 +134,7 @@ class NoSchedules:
 def _promotion(store, operator, user, cache, effect=None) -> str:
     from datetime import timedelta
 
-    from chalicelib.domain.checkout import format_time
+    from chalicelib.domain.moments import format_time
     from chalicelib.services import clock
 
     soon = clock.now() + timedelta(seconds=2)

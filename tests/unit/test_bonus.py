@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.bonus import BonusGrant, Drawn, TopupPlan, best_plan, book, draw, expire, give_back
-from chalicelib.domain.checkout import Line, format_time
+from chalicelib.domain.checkout import Line
+from chalicelib.domain.moments import format_time
 from chalicelib.domain.errors import PaymentRefused
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.checkout import Checkout, Line, format_time
+from chalicelib.domain.checkout import Checkout, Line
+from chalicelib.domain.moments import format_time
 from chalicelib.domain.money import Lots
 from chalicelib.domain.points import PointsPolicy
 from chalicelib.domain.pricing import Funds, PayOptions, PricingPolicy, price
