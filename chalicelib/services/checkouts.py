@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..domain import access
 from ..domain.checkout import Checkout, Line
 from ..domain.moments import format_time
 from ..domain.errors import AmountExceedsLimit, CheckoutExists, ConcurrentUpdate, Forbidden, NotFound, \
@@ -18,14 +19,10 @@ from .common import IdempotentRequest, LedgerPolicy, Outcome, record_once, repla
 from .merchant_rules import ConfigCache
 
 
-def _may_sell(principal: Principal, merchant_id: str) -> bool:
-    return principal.is_service or merchant_id in principal.merchant_ids
-
-
 def visible_checkout(snap: Snapshot, principal: Principal, checkout_id: str) -> Checkout:
     """The checkout if the caller may see it (its customer, its merchant's staff, service, admin); else not found."""
     c = snap.checkout
-    if c is None or not (principal.user_id == c.user_id or principal.is_admin or _may_sell(principal, c.merchant_id)):
+    if c is None or not access.sees_sale(principal, c.user_id, c.merchant_id):
         raise NotFound("checkout", checkout_id)
     return c
 
@@ -47,7 +44,7 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
     Invariants: one live checkout per merchant order (an expired one may be replaced), none for an
     order already paid; the key replays the first answer.
     """
-    if not _may_sell(principal, merchant_id):
+    if not access.sells_for(principal, merchant_id):
         raise Forbidden("the merchant's staff or a service may open its checkouts")
     snap = store.snapshot(merchant=merchant_id, paid_order=(merchant_id, order_id), wallet=user_id,
                           checkout_guard=(merchant_id, order_id), idempotency=(request.scope, request.key))
@@ -91,7 +88,7 @@ def cancel_checkout(store: Any, policy: LedgerPolicy, principal: Principal, chec
     for _ in range(policy.max_attempts):
         snap = store.snapshot(checkout=checkout_id)
         checkout = visible_checkout(snap, principal, checkout_id)
-        if not (principal.is_admin or _may_sell(principal, checkout.merchant_id)):
+        if not access.settles_for(principal, checkout.merchant_id):
             raise Forbidden("its merchant's staff, a service or an admin cancels a checkout")
         if checkout.status == "cancelled":
             return checkout.as_view(clock.now())

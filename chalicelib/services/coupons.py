@@ -5,6 +5,7 @@ import hashlib
 from datetime import datetime
 from typing import Any, Callable
 
+from ..domain import access
 from ..domain.moments import parse_time
 from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
@@ -16,17 +17,12 @@ from .common import IdempotentRequest, Outcome, record_once, replay
 
 
 
-def _may_manage(principal: Principal, merchant_id: str | None) -> bool:
-    """Admins manage every definition; a merchant's staff only those of their merchant."""
-    return principal.is_admin or (merchant_id is not None and merchant_id in principal.merchant_ids)
-
-
 @capture_method
 def put_definition(store: Any, principal: Principal, definition_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Create or change a definition (the next version). Its budget is fixed when it is created: the budget is
     split into shards then, so a change of it is refused (409 ``budget_fixed``)."""
     merchant_id = body.get("merchant_id")
-    if not _may_manage(principal, merchant_id):
+    if not access.manages(principal, merchant_id):
         raise Forbidden("an admin, or a merchant's staff for a definition of that merchant, manages coupons")
     if body["valid_to"] <= body["valid_from"]:
         raise InvalidRequest("valid_to must be after valid_from", field="valid_to")
@@ -35,7 +31,7 @@ def put_definition(store: Any, principal: Principal, definition_id: str, body: d
     for _ in range(5):
         current = store.get_coupon_definition(definition_id)
         if current is not None:
-            if not _may_manage(principal, current.terms.merchant_id):
+            if not access.manages(principal, current.terms.merchant_id):
                 raise Forbidden("this definition belongs to another merchant")
             if (current.budget_count, current.budget_amount) != (body.get("budget_count"), body.get("budget_amount")):
                 raise PaymentStateConflict("budget_fixed", "a definition's budget is fixed when it is created",
@@ -62,7 +58,7 @@ def put_definition(store: Any, principal: Principal, definition_id: str, body: d
 @capture_method
 def get_definition(store: Any, principal: Principal, definition_id: str) -> dict[str, Any]:
     d = store.get_coupon_definition(definition_id)
-    if d is None or not (_may_manage(principal, d.terms.merchant_id) or principal.is_service):
+    if d is None or not access.reads_configuration(principal, d.terms.merchant_id):
         raise NotFound("coupon_definition", definition_id)
     return d.as_view()
 
@@ -86,7 +82,7 @@ def grant(store: Any, principal: Principal, request: IdempotentRequest, definiti
     if previous is not None:
         return previous
     d = store.get_coupon_definition(definition_id)
-    if d is None or not _may_manage(principal, d.terms.merchant_id):
+    if d is None or not access.manages(principal, d.terms.merchant_id):
         raise NotFound("coupon_definition", definition_id)
     granted, skipped = grant_each(store, d, lambda user_id: coupon_id_for(definition_id, request, user_id),
                                   user_ids, clock.now())

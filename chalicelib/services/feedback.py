@@ -7,6 +7,7 @@ import time
 from datetime import date
 from typing import Any, Protocol
 
+from ..domain import access
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, WalletChanged
 from ..domain.feedback import (
     Feedback,
@@ -56,7 +57,7 @@ def submit(store: FeedbackStore, principal: Principal, request: IdempotentReques
     someone else's transaction or an unknown one is not found (its existence is private); the key
     replays the first answer and the answer is committed with the feedback.
     """
-    if principal.is_admin or principal.is_service or principal.merchant_ids:
+    if not access.is_customer(principal):
         raise Forbidden("feedback is given by customers about their own transactions")
     checked_tags = check_tags(tags)
     for attempt in range(ATTEMPTS):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from ..domain import access
 from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, RulesChanged
 from ..domain.model import Merchant, Principal
 from ..domain.promotions import Promotion
@@ -92,13 +93,9 @@ class ConfigCache:
             self._entries.pop(merchant_id, None)
 
 
-def _may_configure(principal: Principal, merchant_id: str) -> bool:
-    return principal.is_admin or merchant_id in principal.merchant_ids
-
-
 @capture_method
 def get_rules(store: Any, principal: Principal, merchant_id: str) -> dict[str, Any]:
-    if not (_may_configure(principal, merchant_id) or principal.is_service):
+    if not access.reads_configuration(principal, merchant_id):
         raise Forbidden("the merchant's staff, a service or an admin may read its balance rules")
     snap = store.snapshot(merchant=merchant_id, rules=merchant_id)
     if snap.merchant is None:
@@ -114,7 +111,7 @@ def put_rules(store: Any, principal: Principal, merchant_id: str, document: dict
     Invariant: versions go 1, 2, 3, ... with no two changes under one version (the write is
     conditioned on the version it follows); a change that keeps losing answers 409.
     """
-    if not _may_configure(principal, merchant_id):
+    if not access.manages(principal, merchant_id):
         raise Forbidden("the merchant's staff or an admin may change its balance rules")
     for _ in range(max_attempts):
         snap = store.snapshot(merchant=merchant_id, rules=merchant_id)

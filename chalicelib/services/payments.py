@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from ..domain import access
 from ..domain.bonus import Drawn, draw, give_back
 from ..domain.moments import format_time, parse_time
 from ..domain.errors import AmountExceedsLimit, BudgetShardExhausted, CheckoutExpired, Forbidden, NotFound, \
@@ -224,10 +225,6 @@ def return_bonus(wallet: Wallet, payment: Payment, amount: int) -> tuple[Any, tu
     return give_back(wallet.grants, drawn, amount)
 
 
-def _may_settle(principal: Principal, payment: Payment) -> bool:
-    return principal.is_admin or principal.is_service or payment.merchant_id in principal.merchant_ids
-
-
 def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
                 capture: int, now: datetime, coupon: Any = None, tiers: TierTable | None = None
                 ) -> tuple[Movement, dict[str, Any]]:
@@ -324,7 +321,7 @@ def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, requ
         if snap.idempotency is not None:
             return snap
         payment = _visible_payment(snap, principal, payment_id)
-        if not _may_settle(principal, payment):
+        if not access.settles_for(principal, payment.merchant_id):
             raise Forbidden("the payment's merchant, a service or an admin captures it")
         return _with_owner(store, payment)
 
@@ -393,10 +390,7 @@ def expire_hold(store: LedgerStore, policy: LedgerPolicy, payment_id: str) -> bo
 def _visible_payment(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
     """The payment if the caller may see it; 'not found' otherwise (its existence is private)."""
     p = snap.payment
-    if p is None or not (
-        principal.is_admin or principal.is_service or p.user_id == principal.user_id
-        or p.merchant_id in principal.merchant_ids
-    ):
+    if p is None or not access.sees_sale(principal, p.user_id, p.merchant_id):
         raise NotFound("payment", payment_id)
     return p
 
@@ -448,7 +442,7 @@ def refund(
         if snap.idempotency is not None:
             return snap
         payment = _visible_payment(snap, principal, payment_id)
-        if not (principal.is_admin or principal.is_service or payment.merchant_id in principal.merchant_ids):
+        if not access.settles_for(principal, payment.merchant_id):
             raise Forbidden("only the payment's merchant, an admin or a service may refund it")
         return _with_owner(store, payment)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from ..domain import access
 from ..domain.moments import format_time, parse_time
 from ..domain.errors import (
     ConcurrentUpdate,
@@ -70,12 +71,8 @@ class GrantIncomplete(Exception):
     invocation fails, so Lambda's retry of the asynchronous invocation (or the next firing) resumes it."""
 
 
-def _may_manage(principal: Principal, merchant_id: str | None) -> bool:
-    return principal.is_admin or (merchant_id is not None and merchant_id in principal.merchant_ids)
-
-
 def _visible(p: Promotion | None, principal: Principal, promotion_id: str) -> Promotion:
-    if p is None or not _may_manage(principal, p.merchant_id):
+    if p is None or not access.manages(principal, p.merchant_id):
         raise NotFound("promotion", promotion_id)
     return p
 
@@ -199,7 +196,7 @@ def list_promotions(store: Any, principal: Principal, merchant_id: str | None) -
     """Admins: all (or one merchant's); a merchant's staff: their merchants'."""
     if not (principal.is_admin or principal.merchant_ids):
         raise Forbidden("an admin, or a merchant's staff, lists promotions")
-    if merchant_id is not None and not _may_manage(principal, merchant_id):
+    if merchant_id is not None and not access.manages(principal, merchant_id):
         raise Forbidden("a merchant's staff list their own merchant's promotions")
     found = [p for p in store.list_promotions()
              if (p.merchant_id == merchant_id if merchant_id is not None

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
+from ..domain import access
 from ..domain.bonus import TopupPlan, add, best_plan, plan_grant
 from ..domain.moments import format_time, parse_time
 from ..domain.errors import AmountMismatch, BalanceLimitExceeded, InvalidRequest, NotFound, RulesChanged, \
@@ -45,7 +46,7 @@ def create_topup(
 @capture_method
 def get_topup(store: LedgerStore, principal: Principal, topup_id: str) -> dict[str, Any]:
     topup = store.snapshot(topup=topup_id).topup
-    if topup is None or not (topup.user_id == principal.user_id or principal.is_admin):
+    if topup is None or not access.sees_own(principal, topup.user_id):
         raise NotFound("topup", topup_id)
     return topup.as_view()
 
