@@ -14,14 +14,26 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install run token sign test bench reconcile sweep expire-bonus remind events package synth deploy smoke destroy clean
+.PHONY: install install-infra run token sign test bench reconcile sweep expire-bonus remind events package synth deploy smoke \
+	destroy clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt infra/requirements.txt
+# two stamps, so a command installs only what it runs: requirements-dev.txt (the app, chalice, moto, the test
+# tools) is all that run, bench, package and the local-stack commands import; infra/requirements.txt (the CDK,
+# cdk-nag: a fresh venv of 825 MB instead of 391, pip 153 s instead of 79) is added only for synth, deploy,
+# destroy, smoke and the tests (tests/infra and the IAM tests import infra/stacks.py)
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# both files in one pip run, so one resolution picks versions that fit both sets
+$(VENV)/.installed-infra: $(VENV)/.installed infra/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r infra/requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+install-infra: $(VENV)/.installed-infra
 
 run: install  ## local stack: moto + table + Cognito + demo data + chalice local
 	$(PY) -m dev.run --aws-port $(AWS_PORT) --api-port $(API_PORT)
@@ -32,7 +44,7 @@ token:  ## print an ID token for SUB (with GROUPS) from the running local stack
 sign:  ## print the X-Signature value of the webhook body BODY, signed with the running local stack's secret
 	@$(PY) -m dev.sign_webhook "$$BODY"
 
-test: install  ## every test: unit, integration (moto) and end-to-end (HTTP)
+test: install-infra  ## every test: unit, integration (moto) and end-to-end (HTTP)
 	$(PY) -m pytest
 
 bench: install  ## benchmarks: table on stdout, JSON in bench/results/
@@ -56,18 +68,18 @@ events:  ## print the domain events the running local stack put on its bus since
 package: install  ## the Lambda bundle, as `chalice package` builds it
 	$(PY) -m dev.package prod .local/package
 
-synth: install  ## every stage's CloudFormation, offline, into infra/cdk.out (+ cfn-lint and cdk-nag results)
+synth: install-infra  ## every stage's CloudFormation, offline, into infra/cdk.out (+ cfn-lint and cdk-nag results)
 	$(PY) -m infra.app
 
-deploy: install  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (README: Deployment)
+deploy: install-infra  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (README: Deployment)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod"; exit 2; }
 	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
 
-smoke: install  ## after make deploy: check the deployed STAGE from outside (HTTPS, no token, no money moves)
+smoke: install-infra  ## after make deploy: check the deployed STAGE from outside (HTTPS, no token, no money moves)
 	@test -n "$(STAGE)" || { echo "usage: make smoke STAGE=dev|prod [REGION=...]"; exit 2; }
 	$(PY) -m infra.smoke --stage $(STAGE) $(if $(REGION),--region $(REGION))
 
-destroy: install  ## cdk destroy STAGE=dev|prod (prod keeps its table, pool, key and logs: RETAIN)
+destroy: install-infra  ## cdk destroy STAGE=dev|prod (prod keeps its table, pool, key and logs: RETAIN)
 	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=dev|prod"; exit 2; }
 	cd infra && npx --yes $(CDK_CLI) destroy --context stage=$(STAGE) $(CDK_CONTEXT) "$(STAGE)" "$(STAGE)-edge"
 
