@@ -12,16 +12,8 @@ from ..services.common import Outcome
 from ..store import get_store
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas import (
-    AdjustmentOut,
-    AdjustmentRequest,
-    EntriesPage,
-    EntriesQuery,
-    MerchantOut,
-    MerchantRequest,
-    ReconciliationOut,
-    WalletOut,
-)
+from .schemas.admin import AdjustmentOut, AdjustmentRequest, MerchantOut, MerchantRequest, ReconciliationOut
+from .schemas.wallet import EntriesPage, EntriesQuery, WalletOut
 
 bp = Blueprint(__name__)
 

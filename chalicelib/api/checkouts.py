@@ -13,8 +13,8 @@ from ..services.common import LedgerPolicy, Outcome
 from ..services.merchant_rules import ConfigCache
 from ..store import get_store
 from .routing import Call, route
-from .schemas import BalanceRulesOut, BalanceRulesRequest, CancelCheckoutRequest, CheckoutOut, CheckoutRequest, \
-    QuoteOut, QuoteRequest
+from .schemas.balance_rules import BalanceRulesOut, BalanceRulesRequest
+from .schemas.checkouts import CancelCheckoutRequest, CheckoutOut, CheckoutRequest, QuoteOut, QuoteRequest
 
 bp = Blueprint(__name__)
 

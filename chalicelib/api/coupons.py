@@ -8,18 +8,15 @@ from ..services import coupons, rewards
 from ..services.common import LedgerPolicy, Outcome
 from ..store import get_store
 from .routing import Call, route
-from .schemas import (
+from .schemas.coupons import (
     CouponDefinitionOut,
     CouponDefinitionRequest,
     CouponsPage,
     CouponsQuery,
     GrantOut,
     GrantRequest,
-    RedemptionOut,
-    RewardOut,
-    RewardRequest,
-    RewardsPage,
 )
+from .schemas.rewards import RedemptionOut, RewardOut, RewardRequest, RewardsPage
 
 bp = Blueprint(__name__)
 

@@ -7,7 +7,7 @@ from ..services import feedback
 from ..services.common import Outcome
 from ..store import get_feedback_store
 from .routing import Call, route
-from .schemas import FeedbackOut, FeedbackPage, FeedbackQuery, FeedbackRequest
+from .schemas.feedback import FeedbackOut, FeedbackPage, FeedbackQuery, FeedbackRequest
 
 bp = Blueprint(__name__)
 

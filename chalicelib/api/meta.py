@@ -8,7 +8,7 @@ from chalice import Blueprint
 from ..domain.errors import Unavailable
 from ..store import get_store
 from .routing import OTHER_ROUTE_ACCESS, Call, route
-from .schemas import HealthOut
+from .schemas.meta import HealthOut
 
 bp = Blueprint(__name__)
 

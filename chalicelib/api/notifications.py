@@ -6,7 +6,7 @@ from chalice import Blueprint
 from ..services import notifications
 from ..store import get_store
 from .routing import Call, route
-from .schemas import NotificationOut, NotificationsPage, NotificationsQuery
+from .schemas.notifications import NotificationOut, NotificationsPage, NotificationsQuery
 
 bp = Blueprint(__name__)
 

@@ -6,7 +6,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from .routing import ROUTES, RouteSpec
-from .schemas import ID_PATTERN, ErrorOut
+from .schemas.common import ID_PATTERN
+from .schemas.meta import ErrorOut
 
 REF = "#/components/schemas/{model}"
 

@@ -11,7 +11,7 @@ from .checkouts import config_cache
 from ..store import get_store
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas import (
+from .schemas.payments import (
     CaptureRequest,
     PaymentCreated,
     PaymentOut,

@@ -11,7 +11,7 @@ from ..services.common import Outcome
 from ..store import get_store
 from .checkouts import config_cache
 from .routing import Call, route
-from .schemas import PromotionOut, PromotionRequest, PromotionsPage, PromotionsQuery
+from .schemas.promotions import PromotionOut, PromotionRequest, PromotionsPage, PromotionsQuery
 
 bp = Blueprint(__name__)
 

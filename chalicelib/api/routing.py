@@ -31,7 +31,7 @@ from ..observability import logger, metrics
 from .auth import principal_from_header
 from .errors import error_response, from_domain
 from .signature import verify_signature, webhook_secret
-from .schemas import ID_PATTERN
+from .schemas.common import ID_PATTERN
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ID = re.compile(ID_PATTERN)

@@ -9,8 +9,16 @@ from ..services.common import Outcome
 from ..store import get_store
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas import TopupOptionsOut, TopupOut, TopupPlanOut, TopupPlanRequest, TopupPlansPage, TopupRequest, \
-    WebhookOut, WebhookRequest
+from .schemas.topups import (
+    TopupOptionsOut,
+    TopupOut,
+    TopupPlanOut,
+    TopupPlanRequest,
+    TopupPlansPage,
+    TopupRequest,
+    WebhookOut,
+    WebhookRequest,
+)
 
 bp = Blueprint(__name__)
 

@@ -6,18 +6,9 @@ from chalice import Blueprint
 from ..services import wallets
 from ..store import get_store
 from .routing import Call, route
-from .schemas import (
-    EntriesPage,
-    EntriesQuery,
-    MembershipOut,
-    PointsEntriesPage,
-    PointsEntriesQuery,
-    PointsOut,
-    TiersOut,
-    TiersRequest,
-    WalletOut,
-    WalletSettingsRequest,
-)
+from .schemas.membership import MembershipOut, TiersOut, TiersRequest
+from .schemas.points import PointsEntriesPage, PointsEntriesQuery, PointsOut
+from .schemas.wallet import EntriesPage, EntriesQuery, WalletOut, WalletSettingsRequest
 
 bp = Blueprint(__name__)
 

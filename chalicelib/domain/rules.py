@@ -1,6 +1,6 @@
 """A merchant's rules for paying with balance, and the local calendar they are read in.
 
-Pure: no I/O. The API validates the shape (chalicelib.api.schemas.BalanceRulesIn);
+Pure: no I/O. The API validates the shape (chalicelib.api.schemas.balance_rules.BalanceRulesRequest);
 this module holds the meaning:
 
 - ``min_order_amount``: on the eligible lines; below it balance cannot be used at all.

@@ -41,7 +41,7 @@ def merchant(store):
 
 def define_coupon(store, **terms: Any) -> str:
     """A coupon definition, through the service, from a request body as the route validates it."""
-    from chalicelib.api.schemas import CouponDefinitionRequest
+    from chalicelib.api.schemas.coupons import CouponDefinitionRequest
 
     definition_id = f"cd-{uuid.uuid4().hex[:8]}"
     body = {"name": "tea", "kind": "amount_off", "value": 100, "min_spend": 0, "valid_from": "2026-01-01T00:00:00Z",

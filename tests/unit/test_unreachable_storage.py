@@ -13,7 +13,7 @@ from chalice.test import Client
 from pynamodb.exceptions import TransactGetError
 
 from chalicelib.api.routing import ROUTES, Call, route, storage_unreachable
-from chalicelib.api.schemas import Out
+from chalicelib.api.schemas.common import Out
 
 
 class Nothing(Out):

@@ -1,0 +1,81 @@
+"""Promotions: their effects (extra discount, points multiplier, coupon grant) and schedules."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field, StrictInt, StrictStr
+
+from .common import Fen, Ident, Instant, Out, Strict, Text
+
+
+class ExtraBalanceDiscountIn(Strict):
+    kind: Literal["extra_balance_discount"]
+    percent: Annotated[StrictInt, Field(ge=1, le=50, description="off what balance pays for, rounded down")]
+    max_amount: Optional[Fen] = Field(None, description="the most it takes off one order, fen (null: no cap)")
+
+
+class PointsMultiplierIn(Strict):
+    kind: Literal["points_multiplier"]
+    factor: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", description=(
+        "a decimal string above 1 and at most 10, at most two decimals (\"1.5\"): kept as a whole percent, "
+        "so no float reaches a points amount"))]
+
+
+class SegmentIn(Strict):
+    segment: Annotated[StrictStr, Field(min_length=1, max_length=80, description=(
+        "\"tier:<tier name>\": the customers in that membership tier now (named segments come later)"))]
+
+
+class GrantCouponIn(Strict):
+    kind: Literal["grant_coupon"]
+    definition_id: Ident
+    audience: Literal["all_balance_payers", "balance_payers_last_30_days"] | SegmentIn
+
+
+class PromotionRequest(Strict):
+    name: Text
+    merchant_id: Optional[Ident] = Field(None, description="none: every merchant (admins only)")
+    starts_at: Instant
+    ends_at: Instant
+    effect: Annotated[ExtraBalanceDiscountIn | PointsMultiplierIn | GrantCouponIn, Field(discriminator="kind")]
+
+
+class PromotionsQuery(Strict):
+    merchant_id: Optional[Ident] = None
+
+
+class PromotionEffectOut(Out):
+    kind: Literal["extra_balance_discount", "points_multiplier", "grant_coupon"]
+    percent: Optional[int] = None
+    max_amount: Optional[int] = None
+    factor: Optional[str] = None
+    definition_id: Optional[str] = None
+    audience: Optional[str | dict[str, str]] = None
+
+
+class GrantProgressOut(Out):
+    state: Literal["not_started", "running", "done"]
+    granted: int
+    skipped: int
+
+
+class PromotionOut(Out):
+    promotion_id: str
+    name: str
+    merchant_id: Optional[str] = Field(description="none: every merchant")
+    starts_at: str
+    ends_at: str
+    effect: PromotionEffectOut
+    status: Literal["pending", "scheduled", "active", "ended", "cancelled"]
+    created_at: str
+    created_by: str
+    updated_at: Optional[str]
+    activated_at: Optional[str] = Field(description="when its start schedule fired")
+    finished_at: Optional[str] = Field(description="when its end schedule fired")
+    cancelled_at: Optional[str]
+    schedules: list[str] = Field(description="its start and end schedules' names in the schedule group")
+    grant: Optional[GrantProgressOut] = Field(description="grant_coupon: how far its start's grant has gone")
+
+
+class PromotionsPage(Out):
+    promotions: list[PromotionOut]
