@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from .limits import MAX_TOTAL_DISCOUNT_PERCENT
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
@@ -37,7 +38,6 @@ KINDS = ("extra_balance_discount", "points_multiplier", "grant_coupon")
 AUDIENCES = ("all_balance_payers", "balance_payers_last_30_days")
 LIVE_STATUSES = ("scheduled", "active")
 MAX_DISCOUNT_PERCENT = 50
-MAX_TOTAL_DISCOUNT_PERCENT = 90  # merchant + tier + promotion, of what balance covers
 FACTOR = re.compile(r"^(?:[1-9]|10)(?:\.[0-9]{1,2})?$")
 SEGMENT_TIER = "tier:"
 

@@ -1,6 +1,7 @@
 """A merchant's balance rules: when and how much balance may pay."""
 from __future__ import annotations
 
+from ...domain import limits
 from typing import Annotated, Literal, Optional
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr
@@ -28,7 +29,7 @@ class PartialPayIn(Strict):
 
 
 class DiscountIn(Strict):
-    percent: Annotated[StrictInt, Field(ge=0, le=90)] = 0
+    percent: Annotated[StrictInt, Field(ge=0, le=limits.MAX_BALANCE_PAY_DISCOUNT_PERCENT)] = 0
     max_amount: Optional[NonNegativeFen] = None
 
 

@@ -1,6 +1,7 @@
 """Checkouts and their quotes, and the priced lines (discounts, promotions) a payment repeats."""
 from __future__ import annotations
 
+from ...domain import limits
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StrictInt, model_serializer
@@ -13,14 +14,14 @@ class OrderItemIn(Strict):
     sku: Ident
     category: Ident
     unit_price: Fen
-    quantity: Annotated[StrictInt, Field(gt=0, le=10000)]
+    quantity: Annotated[StrictInt, Field(gt=0, le=limits.MAX_LINE_QUANTITY)]
 
 
 class CheckoutRequest(Strict):
     merchant_id: Ident
     order_id: Ident
     user_id: Ident
-    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=200)]
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=limits.MAX_ORDER_LINES)]
     expires_in_seconds: Annotated[Optional[StrictInt], Field(ge=60, le=86400)] = None
 
 

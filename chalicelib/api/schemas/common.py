@@ -4,6 +4,7 @@ Strict (requests): no coercion, no unknown fields. Out (responses): no unknown f
 """
 from __future__ import annotations
 
+from ...domain import limits
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
@@ -36,7 +37,7 @@ SignedFen = Annotated[StrictInt, Field(description="signed amount in fen")]
 NonNegativeFen = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)]
 LotName = Literal["cash", "bonus"]
 Points = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="points to spend")]
-PerCustomerLimit = Annotated[StrictInt, Field(ge=1, le=1000)]
+PerCustomerLimit = Annotated[StrictInt, Field(ge=1, le=limits.MAX_PER_CUSTOMER_LIMIT)]
 
 # ---- times and texts ------------------------------------------------------
 

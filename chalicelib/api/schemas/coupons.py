@@ -1,6 +1,7 @@
 """Coupon definitions, their grants, and a customer's coupons."""
 from __future__ import annotations
 
+from ...domain import limits
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StrictInt
@@ -21,13 +22,13 @@ class CouponDefinitionRequest(Strict):
     per_customer_limit: PerCustomerLimit = 1
     budget_count: Optional[Annotated[StrictInt, Field(ge=1, le=10**9)]] = None
     budget_amount: Optional[Fen] = None
-    budget_shards: Annotated[StrictInt, Field(ge=1, le=64, description=(
+    budget_shards: Annotated[StrictInt, Field(ge=1, le=limits.MAX_BUDGET_SHARDS, description=(
         "counters the budget is split over (fixed at creation): more spread many payers' writes, "
         "fewer keep the last uses from being spread thin"))] = 8
 
 
 class GrantRequest(Strict):
-    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=500)]
+    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=limits.MAX_GRANTS_PER_REQUEST)]
 
 
 class CouponsQuery(Strict):

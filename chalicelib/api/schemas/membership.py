@@ -1,6 +1,7 @@
 """Membership tiers (as an admin sets them) and a customer's membership."""
 from __future__ import annotations
 
+from ...domain import limits
 from typing import Annotated, Optional, Union
 
 from pydantic import ConfigDict, Field, StrictFloat, StrictInt, StrictStr
@@ -12,16 +13,16 @@ class TierIn(Strict):
     name: Annotated[StrictStr, Field(min_length=1, max_length=40)]
     threshold: Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="fen of balance spent over 12 months")]
     # the range on each member of the union: on the union itself pydantic writes ge/le, which JSON Schema lacks
-    points_multiplier: Annotated[Union[Annotated[StrictInt, Field(ge=1, le=10)],
-                                       Annotated[StrictFloat, Field(ge=1, le=10)]],
+    points_multiplier: Annotated[Union[Annotated[StrictInt, Field(ge=1, le=limits.MAX_TIER_POINTS_MULTIPLIER)],
+                                       Annotated[StrictFloat, Field(ge=1, le=limits.MAX_TIER_POINTS_MULTIPLIER)]],
                                  Field(description="points earned x this (1 to 10, two decimals)")]
-    balance_pay_discount_percent: Annotated[StrictInt, Field(ge=0, le=50)] = 0
+    balance_pay_discount_percent: Annotated[StrictInt, Field(ge=0, le=limits.MAX_TIER_DISCOUNT_PERCENT)] = 0
 
     model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
 
 
 class TiersRequest(Strict):
-    tiers: Annotated[list[TierIn], Field(min_length=1, max_length=20)]
+    tiers: Annotated[list[TierIn], Field(min_length=1, max_length=limits.MAX_TIERS)]
 
 
 class TierOut(Out):

@@ -1,6 +1,7 @@
 """Promotions: their effects (extra discount, points multiplier, coupon grant) and schedules."""
 from __future__ import annotations
 
+from ...domain import limits
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StrictInt, StrictStr
@@ -10,7 +11,7 @@ from .common import Fen, Ident, Instant, Out, Strict, Text
 
 class ExtraBalanceDiscountIn(Strict):
     kind: Literal["extra_balance_discount"]
-    percent: Annotated[StrictInt, Field(ge=1, le=50, description="off what balance pays for, rounded down")]
+    percent: Annotated[StrictInt, Field(ge=1, le=limits.MAX_PROMOTION_DISCOUNT_PERCENT, description="off what balance pays for, rounded down")]
     max_amount: Optional[Fen] = Field(None, description="the most it takes off one order, fen (null: no cap)")
 
 
