@@ -63,6 +63,10 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
         store, LedgerPolicy(), shop, IdempotentRequest("svc", "c", "h-c"), merchant_id="m-iam",
         order_id=f"o-{uuid.uuid4().hex[:6]}", user_id=user, lines=[Line(**i) for i in ITEMS], expires_in_seconds=None)
     checkouts.get_checkout(store, Principal(user), checkout.body["checkout_id"])
+    dropped = checkouts.create_checkout(
+        store, LedgerPolicy(), shop, IdempotentRequest("svc", "c-drop", "h-c"), merchant_id="m-iam",
+        order_id=f"o-{uuid.uuid4().hex[:6]}", user_id=user, lines=[Line(**i) for i in ITEMS], expires_in_seconds=None)
+    checkouts.cancel_checkout(store, LedgerPolicy(), shop, dropped.body["checkout_id"], "wrong order")
     checkouts.quote(store, LedgerPolicy(), cache, Principal(user), checkout.body["checkout_id"], PayOptions())
     paid = payments.pay(store, LedgerPolicy(), cache, Principal(user), req("p"), checkout.body["checkout_id"],
                         PayOptions())
