@@ -9,7 +9,7 @@ from ..identity import ensure_merchant_group
 from ..observability import metrics
 from ..services import admin, wallets
 from ..services.common import Outcome
-from ..store import get_store
+from .. import bootstrap
 from .faults import after_commit_hook
 from .routing import Call, route
 from .schemas.admin import AdjustmentOut, AdjustmentRequest, MerchantOut, MerchantRequest, ReconciliationOut
@@ -21,14 +21,14 @@ bp = Blueprint(__name__)
 @route(bp, "/v1/admin/wallets/{user_id}", "GET", name="adminGetWallet", summary="Any customer's wallet",
        access="admin", response=WalletOut, tag="admin")
 def get_wallet(call: Call, user_id: str) -> dict:
-    return wallets.get_wallet(get_store(), call.settings.currency, user_id)
+    return wallets.get_wallet(bootstrap.store(), call.settings.currency, user_id)
 
 
 @route(bp, "/v1/admin/wallets/{user_id}/entries", "GET", name="adminListWalletEntries",
        summary="Any customer's ledger entries", access="admin", query=EntriesQuery, response=EntriesPage, tag="admin")
 def list_entries(call: Call, user_id: str) -> dict:
     q = call.query
-    return wallets.list_entries(get_store(), user_id, q.limit, q.cursor, q.type)
+    return wallets.list_entries(bootstrap.store(), user_id, q.limit, q.cursor, q.type)
 
 
 @route(bp, "/v1/admin/wallets/{user_id}/adjustments", "POST", name="adminAdjustWallet",
@@ -41,7 +41,7 @@ def adjust(call: Call, user_id: str) -> Outcome:
     require_positive_amount(abs(b.amount), s.max_transaction_amount)
     assert call.idempotency is not None
     return admin.adjust(
-        get_store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
+        bootstrap.store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
         request=call.idempotency, user_id=user_id, amount=b.amount, lot=b.lot, reason=b.reason,
         after_commit=after_commit_hook(call),
     )
@@ -53,13 +53,13 @@ def adjust(call: Call, user_id: str) -> Outcome:
 def put_merchant(call: Call, merchant_id: str) -> dict:
     # the staff group first: if the directory is down nothing is written and the PUT can be retried
     group = ensure_merchant_group(call.settings, merchant_id)
-    return {**admin.put_merchant(get_store(), merchant_id, call.body.name, call.body.status), "staff_group": group}
+    return {**admin.put_merchant(bootstrap.store(), merchant_id, call.body.name, call.body.status), "staff_group": group}
 
 
 @route(bp, "/v1/admin/reconciliations", "POST", name="adminReconcile",
        summary="Recompute every wallet from its entries and report differences", access="admin",
        response=ReconciliationOut, tag="admin")
 def reconcile(call: Call) -> dict:
-    report = admin.reconcile(get_store().scan())
+    report = admin.reconcile(bootstrap.store().scan())
     metrics.add_metric(name="ReconciliationMismatches", unit="Count", value=len(report["mismatches"]))
     return report

@@ -1,31 +1,19 @@
 """Checkout routes: a merchant opens a priced checkout; its customer reads and quotes it. Merchant balance rules."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from chalice import Blueprint
 
 from ..domain.checkout import Line
 from ..domain.errors import InvalidRequest
 from ..domain.pricing import PayOptions
 from ..services import checkouts, merchant_rules
-from ..services.common import LedgerPolicy, Outcome
-from ..services.merchant_rules import ConfigCache
-from ..store import get_store
+from ..services.common import Outcome
+from .. import bootstrap
 from .routing import Call, route
 from .schemas.balance_rules import BalanceRulesOut, BalanceRulesRequest
 from .schemas.checkouts import CancelCheckoutRequest, CheckoutOut, CheckoutRequest, QuoteOut, QuoteRequest
 
 bp = Blueprint(__name__)
-
-
-@lru_cache(maxsize=1)
-def config_cache() -> ConfigCache:
-    """The process's cache of merchants' rules (RULES_CACHE_SECONDS), shared by quotes and payments."""
-    from ..config import get_settings
-
-    s = get_settings()
-    return ConfigCache(s.rules_cache_seconds, promotion_days=s.promotion_max_days)
 
 
 @route(bp, "/v1/checkouts", "POST", name="createCheckout",
@@ -35,7 +23,7 @@ def create_checkout(call: Call) -> Outcome:
     b = call.body
     assert call.idempotency is not None
     return checkouts.create_checkout(
-        get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+        bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
         merchant_id=b.merchant_id, order_id=b.order_id, user_id=b.user_id,
         lines=[Line(i.sku, i.category, i.unit_price, i.quantity) for i in b.items],
         expires_in_seconds=b.expires_in_seconds,
@@ -46,7 +34,7 @@ def create_checkout(call: Call) -> Outcome:
        summary="A checkout (its customer, its merchant's staff, service, admin)", access="user",
        response=CheckoutOut, tag="checkout")
 def get_checkout(call: Call, checkout_id: str) -> dict:
-    return checkouts.get_checkout(get_store(), call.caller, checkout_id)
+    return checkouts.get_checkout(bootstrap.store(), call.caller, checkout_id)
 
 
 @route(bp, "/v1/checkouts/{checkout_id}/cancel", "POST", name="cancelCheckout",
@@ -54,7 +42,7 @@ def get_checkout(call: Call, checkout_id: str) -> dict:
        "staff, service, admin); again: the same answer", access="user", body=CancelCheckoutRequest,
        response=CheckoutOut, tag="checkout")
 def cancel_checkout(call: Call, checkout_id: str) -> dict:
-    return checkouts.cancel_checkout(get_store(), LedgerPolicy.from_settings(call.settings), call.caller,
+    return checkouts.cancel_checkout(bootstrap.store(), bootstrap.policy(), call.caller,
                                      checkout_id, call.body.reason)
 
 
@@ -63,7 +51,7 @@ def cancel_checkout(call: Call, checkout_id: str) -> dict:
        access="user", body=QuoteRequest, response=QuoteOut, tag="checkout")
 def quote_checkout(call: Call, checkout_id: str) -> dict:
     b = call.body
-    return checkouts.quote(get_store(), LedgerPolicy.from_settings(call.settings), config_cache(), call.caller,
+    return checkouts.quote(bootstrap.store(), bootstrap.policy(), bootstrap.config_cache(), call.caller,
                            checkout_id, PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points,
                                                           coupon_id=b.coupon_id))
 
@@ -92,12 +80,12 @@ def _validated_rules(body: BalanceRulesRequest) -> dict:
        summary="Set the merchant's rules for paying with balance; each change is a new version (its staff, admin)",
        access="user", body=BalanceRulesRequest, response=BalanceRulesOut, tag="checkout")
 def put_balance_rules(call: Call, merchant_id: str) -> dict:
-    return merchant_rules.put_rules(get_store(), call.caller, merchant_id, _validated_rules(call.body),
-                                    config_cache())
+    return merchant_rules.put_rules(bootstrap.store(), call.caller, merchant_id, _validated_rules(call.body),
+                                    bootstrap.config_cache())
 
 
 @route(bp, "/v1/merchants/{merchant_id}/balance-rules", "GET", name="getBalanceRules",
        summary="The merchant's rules for paying with balance (its staff, service, admin)", access="user",
        response=BalanceRulesOut, tag="checkout")
 def get_balance_rules(call: Call, merchant_id: str) -> dict:
-    return merchant_rules.get_rules(get_store(), call.caller, merchant_id)
+    return merchant_rules.get_rules(bootstrap.store(), call.caller, merchant_id)

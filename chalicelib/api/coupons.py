@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..services import coupons, rewards
-from ..services.common import LedgerPolicy, Outcome
-from ..store import get_store
+from ..services.common import Outcome
+from .. import bootstrap
 from .routing import Call, route
 from .schemas.coupons import (
     CouponDefinitionOut,
@@ -25,14 +25,14 @@ bp = Blueprint(__name__)
        summary="Create or change a coupon definition (admin; a merchant's staff for its own merchant)",
        access="user", body=CouponDefinitionRequest, response=CouponDefinitionOut, tag="rewards")
 def put_definition(call: Call, definition_id: str) -> dict:
-    return coupons.put_definition(get_store(), call.caller, definition_id, call.body.model_dump())
+    return coupons.put_definition(bootstrap.store(), call.caller, definition_id, call.body.model_dump())
 
 
 @route(bp, "/v1/coupon-definitions/{definition_id}", "GET", name="getCouponDefinition",
        summary="A coupon definition (who manages it, services)", access="user", response=CouponDefinitionOut,
        tag="rewards")
 def get_definition(call: Call, definition_id: str) -> dict:
-    return coupons.get_definition(get_store(), call.caller, definition_id)
+    return coupons.get_definition(bootstrap.store(), call.caller, definition_id)
 
 
 @route(bp, "/v1/coupon-definitions/{definition_id}/grants", "POST", name="grantCoupons",
@@ -40,26 +40,26 @@ def get_definition(call: Call, definition_id: str) -> dict:
        access="user", body=GrantRequest, response=GrantOut, status=201, idempotent=True, tag="rewards")
 def grant(call: Call, definition_id: str) -> Outcome:
     assert call.idempotency is not None
-    return coupons.grant(get_store(), call.caller, call.idempotency, definition_id, call.body.user_ids)
+    return coupons.grant(bootstrap.store(), call.caller, call.idempotency, definition_id, call.body.user_ids)
 
 
 @route(bp, "/v1/coupons", "GET", name="listCoupons", summary="The caller's coupons, newest first",
        access="user", query=CouponsQuery, response=CouponsPage, tag="rewards")
 def list_coupons(call: Call) -> dict:
-    return coupons.list_coupons(get_store(), call.caller.user_id, call.query.state)
+    return coupons.list_coupons(bootstrap.store(), call.caller.user_id, call.query.state)
 
 
 @route(bp, "/v1/admin/rewards/{reward_id}", "PUT", name="putReward",
        summary="Set up a reward of the points catalogue: a coupon or a gift, its cost, stock and limit (admin)",
        access="admin", body=RewardRequest, response=RewardOut, tag="rewards")
 def put_reward(call: Call, reward_id: str) -> dict:
-    return rewards.put_reward(get_store(), call.caller, reward_id, call.body.model_dump())
+    return rewards.put_reward(bootstrap.store(), call.caller, reward_id, call.body.model_dump())
 
 
 @route(bp, "/v1/rewards", "GET", name="listRewards", summary="The points catalogue (active rewards)",
        access="user", response=RewardsPage, tag="rewards")
 def list_rewards(call: Call) -> dict:
-    return rewards.list_rewards(get_store(), call.caller)
+    return rewards.list_rewards(bootstrap.store(), call.caller)
 
 
 @route(bp, "/v1/rewards/{reward_id}/redemptions", "POST", name="redeemReward",
@@ -67,5 +67,5 @@ def list_rewards(call: Call) -> dict:
        access="user", response=RedemptionOut, status=201, idempotent=True, tag="rewards")
 def redeem(call: Call, reward_id: str) -> Outcome:
     assert call.idempotency is not None
-    return rewards.redeem(get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+    return rewards.redeem(bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
                           reward_id)

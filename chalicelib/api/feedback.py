@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from ..services import feedback
 from ..services.common import Outcome
-from ..store import get_feedback_store
+from .. import bootstrap
 from .routing import Call, route
 from .schemas.feedback import FeedbackOut, FeedbackPage, FeedbackQuery, FeedbackRequest
 
@@ -19,7 +19,7 @@ def submit(call: Call) -> Outcome:
     b = call.body
     kind, subject_id = b.subject
     assert call.idempotency is not None
-    return feedback.submit(get_feedback_store(), call.caller, call.idempotency, kind=kind, subject_id=subject_id,
+    return feedback.submit(bootstrap.feedback_store(), call.caller, call.idempotency, kind=kind, subject_id=subject_id,
                            rating=b.rating, tags=list(b.tags), comment=b.comment)
 
 
@@ -28,5 +28,5 @@ def submit(call: Call) -> Outcome:
        query=FeedbackQuery, response=FeedbackPage, tag="admin")
 def list_feedback(call: Call) -> dict:
     q = call.query
-    return feedback.list_feedback(get_feedback_store(), start=q.from_, end=q.to, rating_lte=q.rating_lte, tag=q.tag,
+    return feedback.list_feedback(bootstrap.feedback_store(), start=q.from_, end=q.to, rating_lte=q.rating_lte, tag=q.tag,
                                   merchant_id=q.merchant_id, limit=q.limit, cursor=q.cursor)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from chalice import Blueprint
 
 from ..domain.errors import Unavailable
-from ..store import get_store
+from .. import bootstrap
 from .routing import OTHER_ROUTE_ACCESS, Call, route
 from .schemas.meta import HealthOut
 
@@ -16,7 +16,7 @@ bp = Blueprint(__name__)
 @route(bp, "/v1/health", "GET", name="health", summary="200 when the service and its table are reachable",
        access="public", response=HealthOut, tag="meta")
 def health(call: Call) -> dict:
-    if not get_store().health():
+    if not bootstrap.store().health():
         raise Unavailable("the ledger table is not reachable", table=call.settings.table_name)
     return {"status": "ok", "table": call.settings.table_name}
 

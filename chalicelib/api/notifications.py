@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..services import notifications
-from ..store import get_store
+from .. import bootstrap
 from .routing import Call, route
 from .schemas.notifications import NotificationOut, NotificationsPage, NotificationsQuery
 
@@ -16,11 +16,11 @@ bp = Blueprint(__name__)
        access="user", query=NotificationsQuery, response=NotificationsPage, tag="notifications")
 def list_notifications(call: Call) -> dict:
     q = call.query
-    return notifications.list_notifications(get_store(), call.caller.user_id, q.limit, q.cursor, q.unread)
+    return notifications.list_notifications(bootstrap.store(), call.caller.user_id, q.limit, q.cursor, q.unread)
 
 
 @route(bp, "/v1/notifications/{notification_id}/read", "POST", name="markNotificationRead",
        summary="Mark one of the caller's notifications read (again: unchanged)", access="user",
        response=NotificationOut, tag="notifications")
 def mark_read(call: Call, notification_id: str) -> dict:
-    return notifications.mark_read(get_store(), call.caller.user_id, notification_id)
+    return notifications.mark_read(bootstrap.store(), call.caller.user_id, notification_id)

@@ -6,9 +6,8 @@ from chalice import Blueprint
 from ..domain.money import require_positive_amount
 from ..services import payments
 from ..domain.pricing import PayOptions
-from ..services.common import LedgerPolicy, Outcome
-from .checkouts import config_cache
-from ..store import get_store
+from ..services.common import Outcome
+from .. import bootstrap
 from .faults import after_commit_hook
 from .routing import Call, route
 from .schemas.payments import (
@@ -31,7 +30,7 @@ def create_payment(call: Call) -> Outcome:
     b = call.body
     assert call.idempotency is not None
     return payments.pay(
-        get_store(), LedgerPolicy.from_settings(call.settings), config_cache(), call.caller, call.idempotency,
+        bootstrap.store(), bootstrap.policy(), bootstrap.config_cache(), call.caller, call.idempotency,
         checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points,
                                                           coupon_id=b.coupon_id),
         after_commit=after_commit_hook(call),
@@ -46,7 +45,7 @@ def capture_payment(call: Call, payment_id: str) -> Outcome:
     amount = call.body.amount
     if amount is not None:
         require_positive_amount(amount, call.settings.max_transaction_amount)
-    return payments.capture(get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+    return payments.capture(bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
                             payment_id, amount, after_commit=after_commit_hook(call))
 
 
@@ -56,7 +55,7 @@ def capture_payment(call: Call, payment_id: str) -> Outcome:
        access="user", response=SettlementOut, idempotent=True, tag="payments")
 def void_payment(call: Call, payment_id: str) -> Outcome:
     assert call.idempotency is not None
-    return payments.void(get_store(), LedgerPolicy.from_settings(call.settings), call.caller, call.idempotency,
+    return payments.void(bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
                          payment_id, after_commit=after_commit_hook(call))
 
 
@@ -64,7 +63,7 @@ def void_payment(call: Call, payment_id: str) -> Outcome:
        summary="A payment with its refunds (its customer, its merchant, admin)", access="user",
        response=PaymentOut, tag="payments")
 def get_payment(call: Call, payment_id: str) -> dict:
-    return payments.get_payment(get_store(), call.caller, payment_id)
+    return payments.get_payment(bootstrap.store(), call.caller, payment_id)
 
 
 @route(bp, "/v1/payments/{payment_id}/refunds", "POST", name="createRefund",
@@ -74,7 +73,7 @@ def create_refund(call: Call, payment_id: str) -> Outcome:
     s, b = call.settings, call.body
     assert call.idempotency is not None
     return payments.refund(
-        get_store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
+        bootstrap.store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
         request=call.idempotency, payment_id=payment_id,
         amount=require_positive_amount(b.amount, s.max_transaction_amount), reason=b.reason,
         after_commit=after_commit_hook(call),

@@ -1,26 +1,15 @@
 """Promotion routes (admins; a merchant's staff for their own merchant): create, list, read, cancel."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from chalice import Blueprint
 
-from ..scheduling import PromotionSchedules
 from ..services import promotions
 from ..services.common import Outcome
-from ..store import get_store
-from .checkouts import config_cache
+from .. import bootstrap
 from .routing import Call, route
 from .schemas.promotions import PromotionOut, PromotionRequest, PromotionsPage, PromotionsQuery
 
 bp = Blueprint(__name__)
-
-
-@lru_cache(maxsize=1)
-def schedules() -> PromotionSchedules:
-    from ..config import get_settings
-
-    return PromotionSchedules.from_settings(get_settings())
 
 
 @route(bp, "/v1/admin/promotions", "POST", name="createPromotion",
@@ -29,7 +18,7 @@ def schedules() -> PromotionSchedules:
        idempotent=True, tag="promotions")
 def create(call: Call) -> Outcome:
     assert call.idempotency is not None
-    return promotions.create(get_store(), schedules(), config_cache(),
+    return promotions.create(bootstrap.store(), bootstrap.schedules(), bootstrap.config_cache(),
                              promotions.PromotionPolicy.from_settings(call.settings), call.caller, call.idempotency,
                              call.body.model_dump())
 
@@ -38,17 +27,17 @@ def create(call: Call) -> Outcome:
        summary="Promotions (admin: all, or one merchant's; a merchant's staff: their merchants')", access="user",
        query=PromotionsQuery, response=PromotionsPage, tag="promotions")
 def list_promotions(call: Call) -> dict:
-    return promotions.list_promotions(get_store(), call.caller, call.query.merchant_id)
+    return promotions.list_promotions(bootstrap.store(), call.caller, call.query.merchant_id)
 
 
 @route(bp, "/v1/admin/promotions/{promotion_id}", "GET", name="getPromotion",
        summary="A promotion (admin; its merchant's staff)", access="user", response=PromotionOut, tag="promotions")
 def get_promotion(call: Call, promotion_id: str) -> dict:
-    return promotions.get_promotion(get_store(), call.caller, promotion_id)
+    return promotions.get_promotion(bootstrap.store(), call.caller, promotion_id)
 
 
 @route(bp, "/v1/admin/promotions/{promotion_id}", "DELETE", name="cancelPromotion",
        summary="Cancel a promotion: never applied again, its schedules deleted (an ended one: 409)",
        access="user", response=PromotionOut, tag="promotions")
 def cancel(call: Call, promotion_id: str) -> dict:
-    return promotions.cancel(get_store(), schedules(), config_cache(), call.caller, promotion_id)
+    return promotions.cancel(bootstrap.store(), bootstrap.schedules(), bootstrap.config_cache(), call.caller, promotion_id)

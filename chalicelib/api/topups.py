@@ -6,7 +6,7 @@ from chalice import Blueprint
 from ..domain.money import require_positive_amount
 from ..services import topups
 from ..services.common import Outcome
-from ..store import get_store
+from .. import bootstrap
 from .faults import after_commit_hook
 from .routing import Call, route
 from .schemas.topups import (
@@ -29,7 +29,7 @@ def create_topup(call: Call) -> Outcome:
     amount = require_positive_amount(call.body.amount, call.settings.max_transaction_amount)
     assert call.idempotency is not None
     return topups.create_topup(
-        get_store(), currency=call.settings.currency, max_balance=call.settings.max_balance,
+        bootstrap.store(), currency=call.settings.currency, max_balance=call.settings.max_balance,
         principal=call.caller, request=call.idempotency, amount=amount, channel=call.body.channel,
         option_id=call.body.option_id, presets=call.settings.topup_presets,
     )
@@ -48,26 +48,26 @@ def topup_options(call: Call) -> dict:
     def suggest(wallet, balance: int) -> int:
         return suggested_topup(forecast(wallet.spend_days, balance, now.date()), balance, presets)
 
-    return topups.topup_options(get_store(), call.caller, call.settings.currency, presets, now, suggest)
+    return topups.topup_options(bootstrap.store(), call.caller, call.settings.currency, presets, now, suggest)
 
 
 @route(bp, "/v1/admin/topup-plans/{plan_id}", "PUT", name="putTopupPlan",
        summary="Create or change a top-up bonus plan (admin)", access="admin", body=TopupPlanRequest,
        response=TopupPlanOut, tag="topups")
 def put_topup_plan(call: Call, plan_id: str) -> dict:
-    return topups.put_plan(get_store(), plan_id, call.body.model_dump())[1]
+    return topups.put_plan(bootstrap.store(), plan_id, call.body.model_dump())[1]
 
 
 @route(bp, "/v1/admin/topup-plans", "GET", name="listTopupPlans", summary="The top-up bonus plans (admin)",
        access="admin", response=TopupPlansPage, tag="topups")
 def list_topup_plans(call: Call) -> dict:
-    return topups.list_plans(get_store())
+    return topups.list_plans(bootstrap.store())
 
 
 @route(bp, "/v1/topups/{topup_id}", "GET", name="getTopup", summary="A top-up of the caller's", access="user",
        response=TopupOut, tag="topups")
 def get_topup(call: Call, topup_id: str) -> dict:
-    return topups.get_topup(get_store(), call.caller, topup_id)
+    return topups.get_topup(bootstrap.store(), call.caller, topup_id)
 
 
 @route(bp, "/v1/webhooks/payments", "POST", name="paymentWebhook",
@@ -76,7 +76,7 @@ def get_topup(call: Call, topup_id: str) -> dict:
 def payment_webhook(call: Call) -> Outcome:
     b = call.body
     return topups.settle_topup(
-        get_store(), currency=call.settings.currency, max_attempts=call.settings.max_attempts,
+        bootstrap.store(), currency=call.settings.currency, max_attempts=call.settings.max_attempts,
         topup_id=b.topup_id, status=b.status, amount=b.amount, provider_ref=b.provider_ref,
         after_commit=after_commit_hook(call),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..services import wallets
-from ..store import get_store
+from .. import bootstrap
 from .routing import Call, route
 from .schemas.membership import MembershipOut, TiersOut, TiersRequest
 from .schemas.points import PointsEntriesPage, PointsEntriesQuery, PointsOut
@@ -16,14 +16,14 @@ bp = Blueprint(__name__)
 @route(bp, "/v1/wallet", "GET", name="getWallet", summary="The caller's balance", access="user",
        response=WalletOut)
 def get_wallet(call: Call) -> dict:
-    return wallets.get_wallet(get_store(), call.settings.currency, call.caller.user_id)
+    return wallets.get_wallet(bootstrap.store(), call.settings.currency, call.caller.user_id)
 
 
 @route(bp, "/v1/wallet/entries", "GET", name="listWalletEntries", summary="The caller's ledger entries, newest first",
        access="user", query=EntriesQuery, response=EntriesPage)
 def list_entries(call: Call) -> dict:
     q = call.query
-    return wallets.list_entries(get_store(), call.caller.user_id, q.limit, q.cursor, q.type)
+    return wallets.list_entries(bootstrap.store(), call.caller.user_id, q.limit, q.cursor, q.type)
 
 
 @route(bp, "/v1/points", "GET", name="getPoints", summary="The caller's points: available, pending, held",
@@ -31,14 +31,14 @@ def list_entries(call: Call) -> dict:
 def get_points(call: Call) -> dict:
     from ..services import clock
 
-    return wallets.get_points(get_store(), call.settings.currency, call.caller.user_id, clock.now())
+    return wallets.get_points(bootstrap.store(), call.settings.currency, call.caller.user_id, clock.now())
 
 
 @route(bp, "/v1/points/entries", "GET", name="listPointsEntries", summary="The caller's points entries, newest first",
        access="user", query=PointsEntriesQuery, response=PointsEntriesPage, tag="points")
 def list_points_entries(call: Call) -> dict:
     q = call.query
-    return wallets.list_points_entries(get_store(), call.caller.user_id, q.limit, q.cursor)
+    return wallets.list_points_entries(bootstrap.store(), call.caller.user_id, q.limit, q.cursor)
 
 
 @route(bp, "/v1/membership", "GET", name="getMembership",
@@ -47,7 +47,7 @@ def list_points_entries(call: Call) -> dict:
 def get_membership(call: Call) -> dict:
     from ..services import membership
 
-    return membership.get_membership(get_store(), call.settings.currency, call.caller.user_id)
+    return membership.get_membership(bootstrap.store(), call.settings.currency, call.caller.user_id)
 
 
 @route(bp, "/v1/admin/tiers", "PUT", name="putTiers",
@@ -55,9 +55,8 @@ def get_membership(call: Call) -> dict:
        access="admin", body=TiersRequest, response=TiersOut, tag="points")
 def put_tiers(call: Call) -> dict:
     from ..services import membership
-    from .checkouts import config_cache
-
-    return membership.put_tiers(get_store(), call.caller, [t.model_dump() for t in call.body.tiers], config_cache())
+    
+    return membership.put_tiers(bootstrap.store(), call.caller, [t.model_dump() for t in call.body.tiers], bootstrap.config_cache())
 
 
 @route(bp, "/v1/admin/tiers", "GET", name="getTiers", summary="The membership tiers as last set (admin)",
@@ -65,7 +64,7 @@ def put_tiers(call: Call) -> dict:
 def get_tiers(call: Call) -> dict:
     from ..services import membership
 
-    return membership.get_tiers(get_store(), call.caller)
+    return membership.get_tiers(bootstrap.store(), call.caller)
 
 
 @route(bp, "/v1/wallet/settings", "PUT", name="updateWalletSettings",
@@ -76,4 +75,4 @@ def update_settings(call: Call) -> dict:
     threshold = body.low_balance_threshold if "low_balance_threshold" in body.model_fields_set else None
     reminders = (body.reminders.model_dump(include=body.reminders.model_fields_set)
                  if "reminders" in body.model_fields_set else None)
-    return wallets.update_settings(get_store(), call.settings.currency, call.caller.user_id, threshold, reminders)
+    return wallets.update_settings(bootstrap.store(), call.settings.currency, call.caller.user_id, threshold, reminders)

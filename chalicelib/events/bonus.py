@@ -16,13 +16,13 @@ from ..observability import logger, metrics
 from ..services import clock
 from ..services.bonus import expire_bonus as expire_wallet_bonus
 from ..services.common import LedgerPolicy
-from ..store import get_store
+from .. import bootstrap
 
 bp = Blueprint(__name__)
 
 
 def expire_due_bonus() -> dict[str, Any]:
-    store, policy = get_store(), LedgerPolicy.from_settings(get_settings())
+    store, policy = bootstrap.store(), LedgerPolicy.from_settings(get_settings())
     due = store.wallets_with_bonus_due(format_time(clock.now()))
     amounts = {user: expire_wallet_bonus(store, policy, user) for user in due}
     expired = {user: amount for user, amount in amounts.items() if amount}

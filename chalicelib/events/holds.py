@@ -15,13 +15,13 @@ from ..observability import logger, metrics
 from ..services import clock
 from ..services.common import LedgerPolicy
 from ..services.payments import expire_hold
-from ..store import get_store
+from .. import bootstrap
 
 bp = Blueprint(__name__)
 
 
 def sweep_expired_holds() -> dict[str, Any]:
-    store, policy = get_store(), LedgerPolicy.from_settings(get_settings())
+    store, policy = bootstrap.store(), LedgerPolicy.from_settings(get_settings())
     now = clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     due = store.open_holds_due(now)
     released = [pid for pid in due if expire_hold(store, policy, pid)]

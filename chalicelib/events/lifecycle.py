@@ -30,7 +30,7 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
     from ..services import clock, reminders
-    from ..store import get_store
+    from .. import bootstrap
     from .catalogue import SOURCE
 
     ev = EventBridgeEvent(event)
@@ -43,7 +43,7 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if handler is None:
         return {"ignored": detail_type}
     try:
-        result = handler(get_store(), delivery(), detail, clock.now())
+        result = handler(bootstrap.store(), delivery(), detail, clock.now())
     except KeyError as exc:  # a detail without a field we need: retrying cannot mend it
         logger.error("event without a required field", extra={"detail_type": detail_type, "field": str(exc)})
         return {"ignored": detail_type, "missing": str(exc)}

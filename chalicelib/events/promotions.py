@@ -13,7 +13,7 @@ from chalice import Blueprint
 from ..config import get_settings
 from ..observability import logger
 from ..services import promotions as service
-from ..store import get_store
+from .. import bootstrap
 
 bp = Blueprint(__name__)
 
@@ -25,7 +25,7 @@ def promotions(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"result": "ignored"}
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     time_left = (lambda: remaining() / 1000) if callable(remaining) else None
-    result = service.fire(get_store(), service.PromotionPolicy.from_settings(get_settings()),
+    result = service.fire(bootstrap.store(), service.PromotionPolicy.from_settings(get_settings()),
                           event["promotion_id"], str(event.get("action")), time_left)
     logger.info("promotion schedule fired", extra=result)
     return result

@@ -10,13 +10,13 @@ from chalice import Blueprint
 
 from ..observability import logger, metrics
 from ..services.admin import reconcile
-from ..store import get_store
+from .. import bootstrap
 
 bp = Blueprint(__name__)
 
 
 def run_reconciliation() -> dict[str, Any]:
-    report = reconcile(get_store().scan())
+    report = reconcile(bootstrap.store().scan())
     metrics.add_metric(name="ReconciliationMismatches", unit="Count", value=len(report["mismatches"]))
     metrics.add_metric(name="WalletsReconciled", unit="Count", value=report["wallets_checked"])
     if report["mismatches"]:

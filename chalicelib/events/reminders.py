@@ -28,10 +28,10 @@ def run_at(event: Any) -> datetime:
 def run_reminders(event: Any = None) -> dict[str, Any]:
     from ..config import get_settings
     from ..services.reminders import run_daily
-    from ..store import get_store
+    from .. import bootstrap
     from .lifecycle import delivery
 
-    report = run_daily(get_store(), delivery(), get_settings().topup_presets, run_at(event))
+    report = run_daily(bootstrap.store(), delivery(), get_settings().topup_presets, run_at(event))
     metrics.add_metric(name="RemindersSent", unit="Count",
                        value=report["run_out"]["notified"] + report["bonus_expiry"]["notified"])
     metrics.add_metric(name="ReminderEmailsFailed", unit="Count", value=report["emails"]["failed"])

@@ -1,0 +1,68 @@
+"""The composition root: everything a view, job or consumer works with, built from ``Settings`` once per
+process and only when first asked for (a cold function builds what it serves, nothing more).
+
+Views, scheduled jobs and stream/bus consumers take their dependencies from here and pass them to one
+use case; the use cases never build a dependency themselves. Tests set the clock through
+``chalicelib.services.clock`` and pass their own stores to the use cases directly.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .scheduling import PromotionSchedules
+    from .services.common import LedgerPolicy
+    from .services.merchant_rules import ConfigCache
+    from .store.dynamo import DynamoLedgerStore
+    from .store.feedback import DynamoFeedbackStore
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def store() -> "DynamoLedgerStore":
+    """The process's one ledger store (PynamoDB keeps one connection per model class)."""
+    from .store import get_store
+
+    return get_store()
+
+
+def feedback_store() -> "DynamoFeedbackStore":
+    from .store import get_feedback_store
+
+    return get_feedback_store()
+
+
+def policy() -> "LedgerPolicy":
+    """The ledger's limits and pricing policy, from the settings."""
+    from .services.common import LedgerPolicy
+
+    return LedgerPolicy.from_settings(get_settings())
+
+
+@lru_cache(maxsize=1)
+def config_cache() -> "ConfigCache":
+    """The process's cache of merchants' configuration (RULES_CACHE_SECONDS), shared by quotes and payments."""
+    from .services.merchant_rules import ConfigCache
+
+    s = get_settings()
+    return ConfigCache(s.rules_cache_seconds, promotion_days=s.promotion_max_days)
+
+
+@lru_cache(maxsize=1)
+def schedules() -> "PromotionSchedules":
+    """EventBridge Scheduler, as the promotions use it."""
+    from .scheduling import PromotionSchedules
+
+    return PromotionSchedules.from_settings(get_settings())
+
+
+def aws(service: str) -> Any:
+    """The process's client of another AWS service (EventBridge, SES, SQS, Scheduler)."""
+    from .aws import client
+
+    return client(service)
