@@ -11,8 +11,8 @@ from chalicelib.api import admin, checkouts, coupons, feedback, meta, notificati
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.api.gateway import PAYLOAD_TOO_LARGE, body_too_large_message
 from chalicelib.config import get_settings
-from chalicelib.events import bonus, holds, lifecycle, publisher, reconciliation, reminders
-from chalicelib.events import promotions as promotion_events
+from chalicelib.handlers import bonus, holds, lifecycle, publisher, reconciliation, reminders
+from chalicelib.handlers import promotions as promotion_events
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="store-balance")

@@ -1,6 +1,6 @@
 """The domain events this service puts on its EventBridge bus: source, detail types, consumers.
 
-Every event is published from the table's stream (chalicelib.events.publisher), one per committed
+Every event is published from the table's stream (chalicelib.handlers.publisher), one per committed
 change that matters outside. Each ``detail`` carries ``event_id``: stable for the change it describes
 (derived from the item's key and version, never from the delivery), so a consumer dedupes on it.
 The JSON Schema of each detail type is in ``SCHEMAS``; docs/events.md is the readable catalogue.
@@ -38,7 +38,7 @@ DETAIL_TYPES: dict[str, str] = {
 
 # The bus's consumers: rule name -> EventBridge event pattern. The infrastructure creates one rule per
 # consumer with the function of the same name as its target (and a dead-letter queue); the local stack
-# creates the same rules on moto's bus (chalicelib/events/ and dev/lifecycle.py).
+# creates the same rules on moto's bus (chalicelib/handlers/ and dev/lifecycle.py).
 CONSUMERS: dict[str, dict] = {
     "lifecycle": {"source": [SOURCE], "detail-type": ["wallet.balance_low", "payment.succeeded"]},
 }

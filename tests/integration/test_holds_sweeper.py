@@ -35,7 +35,7 @@ def later(monkeypatch, seconds: float) -> None:
 
 
 def test_the_sweeper_releases_ended_holds_once_and_leaves_the_others(store, monkeypatch):
-    from chalicelib.events.holds import sweep_expired_holds
+    from chalicelib.handlers.holds import sweep_expired_holds
 
     user = funded_user(store, 1000)
     ended = hold(store, user)

@@ -186,7 +186,7 @@ def test_the_reconciliation_job_uses_exactly_its_granted_table_actions(store, ac
 def test_the_hold_sweeper_uses_exactly_its_granted_table_and_index_actions(store, actions, monkeypatch):
     from datetime import timedelta
 
-    from chalicelib.events.holds import sweep_expired_holds
+    from chalicelib.handlers.holds import sweep_expired_holds
     from chalicelib.services import clock
 
     user = f"u-{uuid.uuid4().hex[:8]}"
@@ -211,7 +211,7 @@ def test_the_bonus_expiry_job_uses_exactly_its_granted_table_and_index_actions(s
     from datetime import timedelta
 
     from chalicelib.domain.bonus import TopupPlan
-    from chalicelib.events.bonus import expire_due_bonus
+    from chalicelib.handlers.bonus import expire_due_bonus
     from chalicelib.services import clock
 
     user = f"u-{uuid.uuid4().hex[:8]}"

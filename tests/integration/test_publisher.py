@@ -64,7 +64,7 @@ def drain(reader: StreamReader) -> None:
 
 
 def test_every_change_is_published_once_in_order(store, bus):
-    from chalicelib.events.publisher import publish_batch
+    from chalicelib.handlers.publisher import publish_batch
 
     reader = stream_reader(store_endpoint(), publish_batch)
     bus()  # empty
@@ -78,7 +78,7 @@ def test_every_change_is_published_once_in_order(store, bus):
 
 
 def test_a_record_that_fails_once_in_a_batch_loses_and_duplicates_nothing(store, bus, monkeypatch):
-    from chalicelib.events import publisher
+    from chalicelib.handlers import publisher
 
     real_put = publisher.put_events
     failed = []
@@ -116,7 +116,7 @@ def test_a_record_that_fails_once_in_a_batch_loses_and_duplicates_nothing(store,
 
 def test_a_record_that_cannot_be_mapped_is_reported_with_the_ones_after_it(store):
     """Powertools' partial batch response names the failed record and everything after it."""
-    from chalicelib.events.publisher import publish_batch
+    from chalicelib.handlers.publisher import publish_batch
 
     user = f"u-{uuid.uuid4().hex[:8]}"
     captured = []

@@ -22,8 +22,8 @@ from chalice import Blueprint
 from ..aws import client
 from ..config import get_settings
 from ..observability import logger, metrics
-from .catalogue import SOURCE
-from .mapping import Event, events_of, plain
+from ..events.catalogue import SOURCE
+from ..events.mapping import Event, events_of, plain
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord

@@ -31,7 +31,7 @@ def lifecycle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     from ..services import clock, reminders
     from .. import bootstrap
-    from .catalogue import SOURCE
+    from ..events.catalogue import SOURCE
 
     ev = EventBridgeEvent(event)
     detail_type, detail = ev.detail_type, ev.detail or {}
