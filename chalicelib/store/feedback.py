@@ -1,6 +1,6 @@
 """Feedback on DynamoDB: finding the transaction rated, the one conditional write, the monthly listing.
 
-Items (see the key layout in ``models``): the feedback record ``FB#{YYYY-MM} / {created_at}#{feedback_id}``
+Items (see the key layout in ``keys``): the feedback record ``FB#{YYYY-MM} / {created_at}#{feedback_id}``
 and the guard ``FS#{kind}#{id} / FEEDBACK``, written together with the request's idempotency record in
 one ``TransactWriteItems``, each conditioned on ``attribute_not_exists``.
 """
@@ -14,16 +14,11 @@ from ..domain.errors import FeedbackExists, IdempotencyKeyTaken, WalletChanged
 from ..domain.feedback import Feedback, Subject
 from ..domain.model import IdempotencyRecord
 from ..observability import capture_method
-from .dynamo import DynamoLedgerStore, _idem
+from .dynamo import DynamoLedgerStore
 from .guards import Cancelled, Guarded
-from .models import (
-    EntryItem,
-    FeedbackGuardItem,
-    FeedbackItem,
-    IdempotencyItem,
-    LedgerItem,
-    PaymentItem,
-    TopupItem,
+from .idempotency import idempotency_record
+from .keys import (
+    ENTRY_PREFIX,
     feedback_guard_key,
     feedback_key,
     feedback_month_key,
@@ -32,6 +27,7 @@ from .models import (
     topup_key,
     wallet_key,
 )
+from .models import EntryItem, FeedbackGuardItem, FeedbackItem, IdempotencyItem, LedgerItem, PaymentItem, TopupItem
 
 ENTRY_PAGE = 200  # entries read per Query while looking for an entry id (about 15 RCU, strongly consistent)
 
@@ -75,7 +71,7 @@ class DynamoFeedbackStore:
             idem_future = tg.get(IdempotencyItem, *idempotency_key(*idempotency))
             subject_future = tg.get(item_cls, *key)
         try:
-            record = _idem(idem_future.get())
+            record = idempotency_record(idem_future.get())
         except IdempotencyItem.DoesNotExist:
             record = None
         try:
@@ -87,8 +83,9 @@ class DynamoFeedbackStore:
 
     def _find_entry(self, user_id: str, entry_id: str) -> Subject | None:
         pk, _ = wallet_key(user_id)
-        items = EntryItem.query(pk, EntryItem.sk.startswith("E#"), filter_condition=EntryItem.entry_id == entry_id,
-                                scan_index_forward=False, page_size=ENTRY_PAGE, limit=1, consistent_read=True)
+        items = EntryItem.query(pk, EntryItem.sk.startswith(ENTRY_PREFIX),
+                                filter_condition=EntryItem.entry_id == entry_id, scan_index_forward=False,
+                                page_size=ENTRY_PAGE, limit=1, consistent_read=True)
         for item in items:
             refs = dict(item.refs.as_dict() if hasattr(item.refs, "as_dict") else item.refs or {})
             merchant_id = refs.get("merchant_id")

@@ -13,10 +13,13 @@ the labels of each kind apart and lines them up in the order PynamoDB sends
 (``tests/integration/test_guards.py`` checks that order against the request
 PynamoDB really sends, and fails if a PynamoDB release changes it). A cancelled
 transaction raises ``Cancelled``, which says by label which guards failed.
+
+``Put`` and ``Change`` are one labelled action as data, for code that gathers a transaction's actions from
+several small functions before sending them (``Guarded.send``).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, NamedTuple, Union
 
 from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -49,6 +52,27 @@ class Cancelled(Exception):
         """The item as the failed condition saw it, for an action sent with ``return_values="ALL_OLD"``."""
         reason = self.reasons.get(label)
         return reason.raw_item if reason is not None else None
+
+
+class Put(NamedTuple):
+    """A labelled put: ``item`` written whole, if ``condition`` holds."""
+
+    label: str
+    item: Any
+    condition: Any = None
+
+
+class Change(NamedTuple):
+    """A labelled update: ``actions`` on ``item``'s key, if ``condition`` holds."""
+
+    label: str
+    item: Any
+    actions: list[Any]
+    condition: Any = None
+    return_values: str | None = None
+
+
+Write = Union[Put, Change]
 
 
 class Guarded(TransactWrite):
@@ -86,6 +110,14 @@ class Guarded(TransactWrite):
         self._label("update", label)
         super().update(item, actions=actions, condition=condition, return_values=return_values,
                        add_version_condition=False)
+
+    def send(self, writes: Iterable[Write]) -> None:
+        """Add each labelled action, in the order given."""
+        for w in writes:
+            if isinstance(w, Put):
+                self.put(*w)
+            else:
+                self.change(*w)
 
     def _commit(self) -> Any:
         try:
