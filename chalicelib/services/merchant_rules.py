@@ -29,6 +29,7 @@ from ..domain.rules import BalanceRules
 from ..domain.tiers import TierTable
 from ..observability import capture_method
 from . import clock
+from .ports import ConfigSource, RulesStore, Snapshots
 
 
 @dataclass(frozen=True)
@@ -53,28 +54,30 @@ class ConfigCache:
         self._promotions: tuple[float, tuple[Promotion, ...]] | None = None
         self._lock = threading.Lock()
 
-    def get(self, store: Any, merchant_id: str) -> MerchantConfig:
+    def get(self, store: ConfigSource, merchant_id: str) -> MerchantConfig:
+        """The merchant's configuration: from the cache while fresh, else in one read (the merchant, rules, tiers
+        and, if they are stale too, the live promotions, in one TransactGetItems)."""
         now = self.clock()
-        promotions = self._live_promotions(store, now)
         with self._lock:
-            hit = self._entries.get(merchant_id)
+            hit, promotions_hit = self._entries.get(merchant_id), self._promotions
+        promotions = promotions_hit[1] if promotions_hit is not None and now - promotions_hit[0] < self.ttl else None
+        since = datetime.now(timezone.utc) - timedelta(days=self.promotion_days)
         if hit is not None and now - hit[0] < self.ttl:
             config = hit[1]
         else:
-            snap = store.snapshot(merchant=merchant_id, rules=merchant_id, tiers=True)
+            snap, live = store.read_configuration(merchant_id, since if promotions is None else None)
             config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id),
                                     snap.tiers or TierTable())
             with self._lock:
                 self._entries[merchant_id] = (now, config)
+            if live is not None:
+                promotions = self._keep_promotions(now, live)
+        if promotions is None:  # the merchant was fresh, the promotions were not
+            promotions = self._keep_promotions(now, store.promotions_that_may_be_live(since))
         return replace(config, promotions=tuple(p for p in promotions if p.applies_to(merchant_id)))
 
-    def _live_promotions(self, store: Any, now: float) -> tuple[Promotion, ...]:
-        with self._lock:
-            hit = self._promotions
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        since = datetime.now(timezone.utc) - timedelta(days=self.promotion_days)
-        promotions = tuple(store.promotions_that_may_be_live(since))
+    def _keep_promotions(self, now: float, live: Any) -> tuple[Promotion, ...]:
+        promotions = tuple(live)
         with self._lock:
             self._promotions = (now, promotions)
         return promotions
@@ -94,7 +97,7 @@ class ConfigCache:
 
 
 @capture_method
-def get_rules(store: Any, principal: Principal, merchant_id: str) -> dict[str, Any]:
+def get_rules(store: Snapshots, principal: Principal, merchant_id: str) -> dict[str, Any]:
     if not access.reads_configuration(principal, merchant_id):
         raise Forbidden("the merchant's staff, a service or an admin may read its balance rules")
     snap = store.snapshot(merchant=merchant_id, rules=merchant_id)
@@ -104,7 +107,7 @@ def get_rules(store: Any, principal: Principal, merchant_id: str) -> dict[str, A
 
 
 @capture_method
-def put_rules(store: Any, principal: Principal, merchant_id: str, document: dict[str, Any], cache: ConfigCache,
+def put_rules(store: RulesStore, principal: Principal, merchant_id: str, document: dict[str, Any], cache: ConfigCache,
               max_attempts: int = 5) -> dict[str, Any]:
     """Replace the rules with ``document`` (validated by the API) as the next version.
 

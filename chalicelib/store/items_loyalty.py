@@ -107,3 +107,13 @@ class PromotionItem(LedgerItem):
     cancelled_at = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute(null=True)
     grant = JSONAttribute(null=True)  # {state, cursor, granted, skipped, pages} of a grant_coupon start
+
+
+class LivePromotionsItem(LedgerItem):
+    """What pricing needs of every scheduled or active promotion, in one item (``PROMOS / LIVE``), changed in the
+    same transaction as each promotion's status, so that a cold configuration read takes it in the one
+    TransactGetItems of the merchant, rules and tiers instead of querying the promotions' partition."""
+
+    Meta = item_meta()
+    promotions = JSONAttribute()  # [{promotion_id, name, merchant_id, starts_at, ends_at, effect, status, ...}]
+    version = NumberAttribute()

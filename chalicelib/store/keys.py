@@ -180,6 +180,11 @@ def promotion_key(promotion_id: str) -> Key:
     return PROMOTIONS_PK, f"{PROMOTION_PREFIX}{promotion_id}"
 
 
+def live_promotions_key() -> Key:
+    """The one item listing the scheduled and active promotions (below ``PR#`` in the partition's order)."""
+    return PROMOTIONS_PK, "LIVE"
+
+
 def idempotency_key(scope: str, key: str) -> Key:
     return f"{IDEMPOTENCY_PREFIX}{scope}#{key}", IDEMPOTENCY_SK
 

@@ -11,6 +11,7 @@ from .items_loyalty import (
     CouponDefinitionItem,
     CouponGrantsItem,
     CouponItem,
+    LivePromotionsItem,
     PromotionItem,
     RedemptionsItem,
     RewardItem,
@@ -61,6 +62,7 @@ from .keys import (
     order_key,
     payment_key,
     points_entry_key,
+    live_promotions_key,
     promotion_key,
     redemptions_key,
     refund_key,
@@ -80,7 +82,7 @@ __all__ = [
     "WalletItem", "EntryItem", "PointsEntryItem", "TopupItem", "PaymentItem", "RefundItem", "OrderItem",
     "MerchantItem", "RulesItem", "CheckoutItem", "CheckoutGuardItem", "IdempotencyItem",
     "CouponDefinitionItem", "CouponBudgetItem", "CouponGrantsItem", "CouponItem", "TopupPlanItem", "TiersItem",
-    "RewardItem", "RedemptionsItem", "PromotionItem",
+    "RewardItem", "RedemptionsItem", "PromotionItem", "LivePromotionsItem",
     "NOTIFICATION_TTL_DAYS", "NOTIFICATION_KEY_TTL_DAYS", "NotificationItem", "NotificationKeyItem",
     "FeedbackItem", "FeedbackGuardItem",
     # keys and shards
@@ -88,6 +90,6 @@ __all__ = [
     "wallet_key", "entry_key", "points_entry_key", "notification_key", "notification_guard_key", "coupon_key",
     "topup_key", "payment_key", "refund_key", "order_key", "merchant_key", "rules_key", "checkout_key",
     "checkout_guard_key", "coupon_definition_key", "coupon_budget_key", "coupon_grants_key", "tiers_key",
-    "reward_key", "redemptions_key", "topup_plan_key", "promotion_key", "idempotency_key", "feedback_key",
+    "reward_key", "redemptions_key", "topup_plan_key", "promotion_key", "live_promotions_key", "idempotency_key", "feedback_key",
     "feedback_month_key", "feedback_guard_key",
 ]

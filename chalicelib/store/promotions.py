@@ -1,8 +1,18 @@
-"""Limited-time promotions: ``PROMOS / PR#{promotion}``, one small partition. Ids begin with the start, so
-the promotions that may be live are one range of it; every change is conditioned on the version read.
+"""Limited-time promotions: ``PROMOS / PR#{promotion}``, one small partition; every change is conditioned on
+the version read.
+
+What pricing needs of the scheduled and active ones is also kept in one item, ``PROMOS / LIVE``, written in
+the same transaction as each change of a promotion's status or window (and conditioned on its own version:
+promotions changing at once retry it). A cold configuration read takes that item in the same
+TransactGetItems as the merchant, rules and tiers (``read_configuration``), so the price of a cold function's
+first payment does not include a Query of the promotions. Known limit: one item holds about 1,000 live
+promotions (400 KB); past that, split it by merchant.
 """
 from __future__ import annotations
 
+import random
+import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +24,15 @@ from ..domain.promotions import LIVE_STATUSES, Effect, GrantProgress, Promotion,
 from .base import StoreBase
 from .guards import Cancelled, Change, Guarded
 from .idempotency import idempotency_put
-from .keys import PROMOTION_PREFIX, PROMOTIONS_END, PROMOTIONS_PK, promotion_key
-from .models import PromotionItem
+from .keys import PROMOTION_PREFIX, PROMOTIONS_PK, live_promotions_key, promotion_key
+from .models import LivePromotionsItem, PromotionItem
+
+LIVE = "live_promotions"  # the label of the LIVE item's change in a transaction
+ATTEMPTS = 10  # a change that keeps losing the LIVE item to other promotions' changes gives up
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
 
 
 def as_promotion(item: PromotionItem) -> Promotion:
@@ -30,6 +47,27 @@ def as_promotion(item: PromotionItem) -> Promotion:
                             granted=int(g.get("granted", 0)), skipped=int(g.get("skipped", 0)),
                             pages=int(g.get("pages", 0))),
     )
+
+
+def live_doc(p: Promotion) -> dict[str, Any]:
+    """A promotion as the LIVE item lists it: all pricing and a configuration read need."""
+    return {"promotion_id": p.promotion_id, "name": p.name, "merchant_id": p.merchant_id, "starts_at": p.starts_at,
+            "ends_at": p.ends_at, "effect": p.effect.as_doc(), "status": p.status, "created_at": p.created_at,
+            "created_by": p.created_by}
+
+
+def from_live_doc(d: dict[str, Any]) -> Promotion:
+    return Promotion(promotion_id=d["promotion_id"], name=d["name"], merchant_id=d.get("merchant_id"),
+                     starts_at=d["starts_at"], ends_at=d["ends_at"], effect=Effect.from_doc(d["effect"]),
+                     status=d["status"], created_at=d["created_at"], created_by=d["created_by"])
+
+
+def live_since(item: LivePromotionsItem | None, since: datetime) -> list[Promotion]:
+    """The listed promotions that start at or after ``since`` (ids begin with the start), by id."""
+    floor = id_floor(since)
+    docs = sorted((d for d in (item.promotions if item is not None else []) if d["promotion_id"] >= floor),
+                  key=lambda d: d["promotion_id"])
+    return [from_live_doc(d) for d in docs if d["status"] in LIVE_STATUSES]
 
 
 def _grant_doc(g: GrantProgress) -> dict[str, Any]:
@@ -49,10 +87,29 @@ class PromotionStore(StoreBase):
             PROMOTIONS_PK, PromotionItem.sk.startswith(PROMOTION_PREFIX), consistent_read=True)]
 
     def promotions_that_may_be_live(self, since: datetime) -> list[Promotion]:
-        """The scheduled or active promotions that start at or after ``since`` (one Query of a range of ids)."""
-        return [as_promotion(i) for i in PromotionItem.query(
-            PROMOTIONS_PK, PromotionItem.sk.between(promotion_key(id_floor(since))[1], PROMOTIONS_END),
-            filter_condition=PromotionItem.status.is_in(*LIVE_STATUSES))]
+        """The scheduled or active promotions that start at or after ``since`` (one GetItem of the LIVE item)."""
+        return live_since(self._live(consistent=False)[0], since)
+
+    @staticmethod
+    def _live(consistent: bool = True) -> tuple[LivePromotionsItem | None, int]:
+        try:
+            item = LivePromotionsItem.get(*live_promotions_key(), consistent_read=consistent)
+        except LivePromotionsItem.DoesNotExist:
+            return None, 0
+        return item, int(item.version)
+
+    @staticmethod
+    def _live_change(item: LivePromotionsItem | None, version: int, p: Promotion) -> Change:
+        """The LIVE item with ``p`` as it is now (listed while scheduled or active, else left out), conditioned on
+        the version read."""
+        docs = [d for d in (item.promotions if item is not None else []) if d["promotion_id"] != p.promotion_id]
+        if p.status in LIVE_STATUSES:
+            docs.append(live_doc(p))
+        condition = (LivePromotionsItem.version.does_not_exist() if item is None
+                     else LivePromotionsItem.version == version)
+        return Change(LIVE, LivePromotionsItem(*live_promotions_key()), [
+            LivePromotionsItem.kind.set("live_promotions"), LivePromotionsItem.promotions.set(docs),
+            LivePromotionsItem.version.set(version + 1)], condition)
 
     def put_pending_promotion(self, p: Promotion) -> bool:
         """Write a new promotion (status ``pending``); False if one with its id exists already."""
@@ -72,19 +129,28 @@ class PromotionStore(StoreBase):
 
     def confirm_promotion(self, p: Promotion, at: str, idem: IdempotencyRecord) -> None:
         """pending -> scheduled (from the version read) and the creating request's key, in one transaction."""
-        try:
-            with Guarded(self._connection) as tx:
-                tx.send([
-                    idempotency_put(idem, self._ttl),
-                    Change("promotion", PromotionItem(*promotion_key(p.promotion_id)), [
-                        PromotionItem.status.set("scheduled"), PromotionItem.version.set(p.version + 1),
-                        PromotionItem.updated_at.set(at)],
-                        (PromotionItem.version == p.version) & (PromotionItem.status == "pending")),
-                ])
-        except Cancelled as exc:
-            if "idempotency" in exc.failed:
-                raise IdempotencyKeyTaken() from exc
-            raise RulesChanged() from exc
+        scheduled = replace(p, status="scheduled", version=p.version + 1, updated_at=at)
+        for attempt in range(ATTEMPTS):
+            live, version = self._live()
+            try:
+                with Guarded(self._connection) as tx:
+                    tx.send([
+                        idempotency_put(idem, self._ttl),
+                        Change("promotion", PromotionItem(*promotion_key(p.promotion_id)), [
+                            PromotionItem.status.set("scheduled"), PromotionItem.version.set(p.version + 1),
+                            PromotionItem.updated_at.set(at)],
+                            (PromotionItem.version == p.version) & (PromotionItem.status == "pending")),
+                        self._live_change(live, version, scheduled),
+                    ])
+                return
+            except Cancelled as exc:
+                if "idempotency" in exc.failed:
+                    raise IdempotencyKeyTaken() from exc
+                if exc.failed <= {LIVE}:  # another promotion changed the LIVE item first: read it again
+                    _back_off(attempt)
+                    continue
+                raise RulesChanged() from exc
+        raise RulesChanged()
 
     def update_promotion(self, before: Promotion, after: Promotion) -> bool:
         """Write ``after``'s status, times and grant progress, conditioned on ``before``'s version; False if
@@ -97,11 +163,24 @@ class PromotionStore(StoreBase):
                 actions.append(getattr(PromotionItem, name).set(value))
         if after.effect.kind == "grant_coupon" and after.grant != before.grant:
             actions.append(PromotionItem.grant.set(_grant_doc(after.grant)))
-        try:
-            PromotionItem(*promotion_key(before.promotion_id)).update(
-                actions=actions, condition=PromotionItem.version == before.version, add_version_condition=False)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+        item, condition = PromotionItem(*promotion_key(before.promotion_id)), PromotionItem.version == before.version
+        if live_doc(after) == live_doc(before):  # nothing pricing reads changed: the LIVE item stays as it is
+            try:
+                item.update(actions=actions, condition=condition, add_version_condition=False)
+            except UpdateError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    return False
+                raise
+            return True
+        for attempt in range(ATTEMPTS):
+            live, version = self._live()
+            try:
+                with Guarded(self._connection) as tx:
+                    tx.send([Change("promotion", item, actions, condition), self._live_change(live, version, after)])
+                return True
+            except Cancelled as exc:
+                if exc.failed <= {LIVE}:  # another promotion changed the LIVE item first: read it again
+                    _back_off(attempt)
+                    continue
                 return False
-            raise
-        return True
+        return False

@@ -3,6 +3,7 @@ TransactGetItems (so a plan never rests on two reads of different moments).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
 from pynamodb.transactions import TransactGet
@@ -30,8 +31,11 @@ from .keys import (
     topup_key,
     wallet_key,
 )
+from .keys import live_promotions_key
 from .merchants import as_merchant, as_rules, as_tiers
+from .promotions import live_since
 from .models import (
+    LivePromotionsItem,
     CheckoutGuardItem,
     CheckoutItem,
     CouponDefinitionItem,
@@ -115,3 +119,27 @@ class SnapshotStore(StoreBase):
             except cls.DoesNotExist:
                 found[name] = None
         return Snapshot(**found)
+
+    @capture_method
+    def read_configuration(self, merchant_id: str, live_promotions_since: datetime | None = None
+                           ) -> tuple[Snapshot, list[Any] | None]:
+        """A merchant's configuration as pricing reads it, in one strongly consistent TransactGetItems: the
+        merchant, its rules and the tiers, and with ``live_promotions_since`` the scheduled and active
+        promotions that start at or after it (from the LIVE item; else None)."""
+        with TransactGet(connection=self._connection) as tg:
+            merchant = tg.get(MerchantItem, *merchant_key(merchant_id))
+            rules = tg.get(RulesItem, *rules_key(merchant_id))
+            tiers = tg.get(TiersItem, *tiers_key())
+            live = tg.get(LivePromotionsItem, *live_promotions_key()) if live_promotions_since is not None else None
+
+        def found(future: Any, cls: Any, conv: Callable[[Any], Any]) -> Any:
+            try:
+                return conv(future.get())
+            except cls.DoesNotExist:
+                return None
+
+        snap = Snapshot(merchant=found(merchant, MerchantItem, as_merchant), rules=found(rules, RulesItem, as_rules),
+                        tiers=found(tiers, TiersItem, as_tiers))
+        if live is None or live_promotions_since is None:
+            return snap, None
+        return snap, live_since(found(live, LivePromotionsItem, lambda item: item), live_promotions_since)

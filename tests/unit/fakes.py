@@ -88,6 +88,11 @@ class FakeLedgerStore:
         return [p for pid, p in sorted(self.promotions.items())
                 if pid >= id_floor(since) and p.status in LIVE_STATUSES]
 
+    def read_configuration(self, merchant_id, live_promotions_since=None):
+        snap = self.snapshot(merchant=merchant_id, rules=merchant_id, tiers=True)
+        live = None if live_promotions_since is None else self.promotions_that_may_be_live(live_promotions_since)
+        return snap, live
+
     def get_promotion(self, promotion_id):
         return self.promotions.get(promotion_id)
 
