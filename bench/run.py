@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark, a plain-text table each, all figures in bench/results/bench.json.
+"""`make bench`: every benchmark, a plain-text table each, all figures in bench/results/bench.json and bench/README.md.
 
 Starts its own local stack (serialized moto server + chalice local, on free
 ports) and stops it whatever happens. Order: the benchmarks that need the
@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bundle, cold_import, concurrency, coupon_budget, first_payment, lifecycle_lag, pay_latency
+from . import bundle, cold_import, concurrency, coupon_budget, first_payment, lifecycle_lag, pay_latency, readme
 from .common import PYTHON, RESULTS_DIR, ROOT, Api, Row, render_rows, render_table
 
 RESULTS_FILE = RESULTS_DIR / "bench.json"
@@ -93,6 +93,7 @@ def main() -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "meta": {
+            "command": readme.COMMAND,
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "git_head": git_head(),
             "python": platform.python_version(),
@@ -101,6 +102,7 @@ def main() -> int:
         },
         "benchmarks": {},
         "errors": {},
+        "tables": [],  # every benchmark's rows as printed, for bench/README.md
     }
     summary: list[tuple[str, Row]] = []
     failed = False
@@ -117,6 +119,7 @@ def main() -> int:
             results["errors"][key] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
             rows = [Row("error", f"{type(exc).__name__}: {str(exc)[:300]}", "runs", False)]
             say(render_rows(title, rows))
+            results["tables"].append({"key": key, "title": title, "rows": [r.as_dict() for r in rows]})
             summary.extend((title, r) for r in rows)
             return None
         results["benchmarks"][key] = res
@@ -124,8 +127,12 @@ def main() -> int:
             res.setdefault("duration_s", round(time.monotonic() - t0, 1))
         rows = to_rows(res)
         say(render_rows(title, rows))
+        table = {"key": key, "title": title, "rows": [r.as_dict() for r in rows]}
         if extra is not None:
-            say(extra(res))
+            text = extra(res)
+            table["extra"] = text.strip("\n")
+            say(text)
+        results["tables"].append(table)
         summary.extend((title, r) for r in rows if r.met is not None)
         return res
 
@@ -210,13 +217,14 @@ def main() -> int:
         results["meta"]["duration_s"] = round(time.monotonic() - started, 1)
         results["targets"] = [{"benchmark": t, **r.as_dict()} for t, r in summary]
         RESULTS_FILE.write_text(json.dumps(results, indent=2, default=str))
+        readme.write(json.loads(RESULTS_FILE.read_text()))  # the same results, as written
 
     say("")
     say(render_table("Targets", ("benchmark", "metric", "value", "target", "met"),
                      [(t.split(" ", 1)[0].rstrip("."), r.metric, r.value if len(r.value) <= 70 else r.value[:67] + "...",
                        r.target, "yes" if r.met else "NO")
                       for t, r in summary]))
-    say(f"\ntotal {results['meta']['duration_s']:.0f} s; JSON written to {RESULTS_FILE}")
+    say(f"\ntotal {results['meta']['duration_s']:.0f} s; JSON written to {RESULTS_FILE}, figures to {readme.README}")
     return 1 if failed else 0
 
 
