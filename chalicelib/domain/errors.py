@@ -198,3 +198,15 @@ class FeedbackExists(DomainError):
     def __init__(self, subject_kind: str, subject_id: str) -> None:
         super().__init__(f"{subject_kind} {subject_id!r} already has feedback", subject_kind=subject_kind,
                          subject_id=subject_id)
+
+
+class InvariantBroken(Exception):
+    """A promise of the ledger would break (a split that does not add up, a lot below zero): a bug, never the
+    caller's doing. Not a DomainError, so it is answered 500 and logged; unlike ``assert`` it is not stripped
+    by ``python -O``."""
+
+
+def ensure(holds: bool, what: str) -> None:
+    """Refuse to go on when an invariant does not hold (``what`` says which)."""
+    if not holds:
+        raise InvariantBroken(what)

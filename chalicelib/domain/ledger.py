@@ -4,7 +4,7 @@ Pure functions; every one protects an invariant stated in its docstring.
 """
 from __future__ import annotations
 
-from .errors import InsufficientFunds, InvalidRequest, RefundExceedsPayment
+from .errors import InsufficientFunds, InvalidRequest, RefundExceedsPayment, ensure
 from .money import LOTS, Lots
 
 
@@ -24,7 +24,7 @@ def split_spend(balance: Lots, amount: int, order: tuple[str, ...] = ("bonus", "
         part = min(balance.get(lot), remaining)
         taken = taken.with_lot(lot, part)
         remaining -= part
-    assert remaining == 0 and taken.total == amount
+    ensure(remaining == 0 and taken.total == amount, "a spend takes exactly its amount from the lots")
     return taken
 
 
@@ -52,8 +52,9 @@ def split_refund(funded: Lots, refunded: Lots, amount: int) -> Lots:
         if target.bonus > funded.bonus:
             target = Lots(cash=new_total - funded.bonus, bonus=funded.bonus)
     part = target - refunded
-    assert part.total == amount and part.is_non_negative()
-    assert (refunded + part).cash <= funded.cash and (refunded + part).bonus <= funded.bonus
+    ensure(part.total == amount and part.is_non_negative(), "a refund returns exactly its amount, to no lot below zero")
+    ensure((refunded + part).cash <= funded.cash and (refunded + part).bonus <= funded.bonus,
+           "refunds return no lot more than it funded")
     return part
 
 
