@@ -38,9 +38,18 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 class PackagedChalice(Chalice):
-    """``chalice.cdk.Chalice`` whose bundle leaves out the runtime-provided packages."""
+    """``chalice.cdk.Chalice`` whose bundle leaves out the runtime-provided packages, for a named stage.
+
+    ``Chalice`` takes the stage from its scope's path, which is the stage only for a direct child of the
+    stack; ``stage_name`` says it (the app is packaged inside the stack's functions construct).
+    """
+
+    def __init__(self, scope: Any, construct_id: str, *, stage_name: str, **kwargs: Any) -> None:
+        self._stage = stage_name
+        super().__init__(scope, construct_id, **kwargs)
 
     def _package_app(self) -> None:
+        self.stage_name = self._stage
         super()._package_app()
         strip_bundle(Path(self._sam_package_dir) / "deployment.zip")
         fix_log_group_names(Path(self._sam_package_dir) / "sam.json")

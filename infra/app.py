@@ -5,7 +5,8 @@ for `make deploy STAGE=...` (cdk.json; only that stage is built). Context:
 ``stage`` (one stage only), ``region`` (service region; else CDK_DEFAULT_REGION,
 else ap-southeast-1), ``domainName`` + ``certificateArn`` (optional custom domain,
 certificate in us-east-1), ``alarmEmail`` (optional subscriber of the alarm topic),
-``apiConcurrency`` (optional reserved concurrency of the API function), ``sesSender`` (optional SES
+``apiConcurrency`` (optional reserved concurrency of the API function: a row's ``concurrency_context`` in
+infra/functions.py), ``sesSender`` (optional SES
 identity, an address or a domain verified in the service region, that reminders are e-mailed from; else the
 stage's ``ses_sender``, else no e-mail and no SES permission).
 """
@@ -27,6 +28,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice package need
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from .functions import FUNCTIONS  # noqa: E402
 from .stacks import EdgeStack, ServiceStack  # noqa: E402
 from .stages import DEFAULT_REGION, EDGE_REGION, SERVICE, STAGE_SETTINGS, STAGES  # noqa: E402
 
@@ -72,7 +74,8 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
     region = ctx("region") or os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION
     if bool(ctx("domainName")) != bool(ctx("certificateArn")):
         raise SystemExit("a custom domain needs both domainName and certificateArn (an ACM certificate in us-east-1)")
-    api_concurrency = positive_int(ctx, "apiConcurrency")
+    reserved = {spec.logical_id: positive_int(ctx, spec.concurrency_context)
+                for spec in FUNCTIONS if spec.concurrency_context}
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     work_dir = outdir.parent / "chalice.out"
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +91,8 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
             stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
             termination_protection=stage.production,
             domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
-            api_concurrency=api_concurrency, ses_sender=ses_identity(ctx("sesSender") or stage.ses_sender),
+            reserved_concurrency={k: v for k, v in reserved.items() if v},
+            ses_sender=ses_identity(ctx("sesSender") or stage.ses_sender),
             description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")
         service.add_stack_dependency(edge)
         for stack in (edge, service):
@@ -116,7 +120,7 @@ def summary(outdir: Path) -> int:
         for entries in json.loads(meta.read_text()).values():
             acknowledged += sum(len(e["data"]) for e in entries if "acknowledged" in e.get("type", ""))
     print(f"cdk-nag AwsSolutions: 0 unacknowledged errors (synthesis stops on any); "
-          f"{acknowledged} findings acknowledged with reasons (cdk-nag and CDK template validation; infra/stacks.py)")
+          f"{acknowledged} findings acknowledged with reasons (cdk-nag and CDK template validation; infra/concerns/)")
     return 1 if errors or lint.returncode & 1 else 0
 
 

@@ -45,10 +45,10 @@ def test_cfn_lint_would_catch_chalices_log_group_bug(synth, tmp_path):
 
 def test_cdk_nag_errors_fail_synthesis_without_the_acknowledgements(tmp_path, monkeypatch):
     """Every acknowledgement is load-bearing: drop them and AwsSolutions stops the synthesis."""
-    import infra.stacks
+    import infra.concerns.nag
     from infra.app import build
 
-    monkeypatch.setattr(infra.stacks, "suppress", lambda *a, **k: None)
+    monkeypatch.setattr(infra.concerns.nag, "suppress", lambda *a, **k: None)  # every construct calls nag.suppress
     app, _ = build(tmp_path / "cdk.out", stages=("dev",))
     with pytest.raises(Exception) as failure:
         app.synth()

@@ -11,20 +11,18 @@ import pytest
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.events.catalogue import CONSUMERS
-from infra.stacks import (
+from infra.functions import (
     BONUS_INDEX,
-    EXPIRE_INDEX_ACTIONS,
-    EXPIRE_TABLE_ACTIONS,
-    LIFECYCLE_TABLE_ACTIONS,
-    PROMOTIONS_TABLE_ACTIONS,
+    BY_ID,
+    FUNCTIONS,
     PUBLISH_ACTIONS,
     REMIND_INDEX,
-    REMIND_INDEX_ACTIONS,
-    REMIND_TABLE_ACTIONS,
     SCHEDULE_ACTIONS,
     SES_ACTIONS,
     STREAM_READ_ACTIONS,
     TABLE_KEY_ACTIONS,
+    USER_POOL_ACTIONS,
+    Grant,
 )
 
 STAGES = ("dev", "prod")
@@ -225,15 +223,18 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
     def index(name: str) -> dict[str, Any]:
         return {"Fn::Join": ["", [table, f"/index/{name}"]]}
 
+    def table_actions(fn: str) -> set[str]:
+        return set(BY_ID[fn].table_actions)
+
     expected = {
         "PublishEvents": {_key(stream): set(STREAM_READ_ACTIONS), _key(arn(i["bus"])): set(PUBLISH_ACTIONS),
                           _key(arn(i["publish_dlq"])): {"sqs:SendMessage"}},
-        "Lifecycle": {_key(table): set(LIFECYCLE_TABLE_ACTIONS), _key(arn(i["lifecycle_dlq"])): {"sqs:SendMessage"}},
-        "Promotions": {_key(table): set(PROMOTIONS_TABLE_ACTIONS),
+        "Lifecycle": {_key(table): table_actions("Lifecycle"), _key(arn(i["lifecycle_dlq"])): {"sqs:SendMessage"}},
+        "Promotions": {_key(table): table_actions("Promotions"),
                        _key(arn(i["schedules_dlq"])): {"sqs:SendMessage"}},
-        "ExpireBonus": {_key(table): set(EXPIRE_TABLE_ACTIONS), _key(index(BONUS_INDEX)): set(EXPIRE_INDEX_ACTIONS)},
-        "Remind": {_key(table): set(REMIND_TABLE_ACTIONS),
-                   _key([index(REMIND_INDEX), index(BONUS_INDEX)]): set(REMIND_INDEX_ACTIONS)},
+        "ExpireBonus": {_key(table): table_actions("ExpireBonus"), _key(index(BONUS_INDEX)): {"dynamodb:Query"}},
+        "Remind": {_key(table): table_actions("Remind"),
+                   _key([index(REMIND_INDEX), index(BONUS_INDEX)]): {"dynamodb:Query"}},
     }
     if stage == "prod":  # the table (and so its stream) is encrypted with the stage's key
         expected["PublishEvents"][_key(key)] = {"kms:Decrypt"}
@@ -249,6 +250,44 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
     assert not any(a.startswith("dynamodb:") and "Item" in a for a in set().union(*expected["PublishEvents"].values()))
     scanners = {fn for fn in expected if "dynamodb:Scan" in set().union(*grants(t, role_of(t, fn)).values())}
     assert scanners == {"Promotions"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_role_grants_exactly_what_its_row_says(synth, stage):
+    """Each function's role, read back from the template, is its row of infra/functions.py and nothing else."""
+    t = synth.templates[stage]
+    i = ids(synth, stage)
+    table, stream, key = arn(i["table"]), arn(i["table"], "StreamArn"), arn(i["key"])
+    [secret_id] = [k for k, v in synth.resources(stage, "AWS::SecretsManager::Secret").items()
+                   if v["Properties"]["Name"].endswith("payment-webhook-secret")]
+    pool_id, _ = synth.one(stage, "AWS::Cognito::UserPool")
+    queues = {q["Properties"]["QueueName"]: k for k, q in synth.resources(stage, "AWS::SQS::Queue").items()}
+    per_grant = {
+        Grant.WEBHOOK_SECRET: {_key({"Ref": secret_id}): {"secretsmanager:GetSecretValue",
+                                                         "secretsmanager:DescribeSecret"}},
+        Grant.MERCHANT_GROUPS: {_key(arn(pool_id)): set(USER_POOL_ACTIONS)},
+        Grant.PROMOTION_SCHEDULES: {_key(own_arn(f"scheduler:schedule/store-balance-{stage}/*")): set(SCHEDULE_ACTIONS),
+                                    _key(arn(i["scheduler_role"])): {"iam:PassRole"}},
+        Grant.DOMAIN_EVENTS: {_key(arn(i["bus"])): set(PUBLISH_ACTIONS)},
+        Grant.EMAIL: {},  # no sender configured
+    }
+    for spec in FUNCTIONS:
+        expected: dict[tuple[str, ...], set[str]] = {}
+        if spec.table_actions:
+            expected[_key(table)] = set(spec.table_actions)
+        for query in spec.index_actions:
+            expected[_key([{"Fn::Join": ["", [table, f"/index/{name}"]]} for name in query.indexes])] = \
+                set(query.actions)
+        if spec.stream_actions:
+            expected[_key(stream)] = set(spec.stream_actions)
+        for grant in spec.grants:
+            expected.update(per_grant[grant])
+        if spec.trigger.dlq is not None:
+            expected[_key(arn(queues[f"store-balance-{stage}-{spec.trigger.dlq.name}"]))] = {"sqs:SendMessage"}
+        if stage == "prod" and (spec.table_key_actions or spec.stream_actions):
+            expected[_key(key)] = set(spec.table_key_actions) | ({"kms:Decrypt"} if spec.stream_actions else set())
+        assert grants(t, role_of(t, spec.logical_id)) == expected, spec.logical_id
+    assert BY_ID["Reconcile"].table_key_actions == ("kms:Decrypt", "kms:DescribeKey")  # it only reads
 
 
 @pytest.mark.parametrize("stage", STAGES)

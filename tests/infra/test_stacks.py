@@ -12,30 +12,13 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib.events.catalogue import CONSUMERS
 from chalicelib.store.models import TTL_ATTRIBUTE, table_definition
-from infra.stacks import (
-    API_TABLE_ACTIONS,
-    BONUS_INDEX,
-    EXPIRE_INDEX_ACTIONS,
-    EXPIRE_TABLE_ACTIONS,
-    HOLDS_INDEX,
-    LIFECYCLE_TABLE_ACTIONS,
-    PROMOTIONS_TABLE_ACTIONS,
-    RECONCILE_TABLE_ACTIONS,
-    REMIND_INDEX,
-    REMIND_INDEX_ACTIONS,
-    REMIND_TABLE_ACTIONS,
-    ROLE_PLACEHOLDER,
-    STREAM_READ_ACTIONS,
-    SWEEP_INDEX_ACTIONS,
-    SWEEP_TABLE_ACTIONS,
-)
+from infra.concerns.functions import ROLE_PLACEHOLDER
+from infra.functions import BY_ID, FUNCTIONS as SPECS, Http, Schedule
 from infra.stages import ROOT, STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
-# logical id (chalice package) -> deployed name after the stage's prefix
-FUNCTIONS = {"APIHandler": "api", "Reconcile": "reconcile", "SweepHolds": "sweep-holds",
-             "PublishEvents": "publish-events", "Lifecycle": "lifecycle", "Promotions": "promotions",
-             "ExpireBonus": "expire-bonus", "Remind": "remind"}
+# logical id (chalice package) -> deployed name after the stage's prefix: the rows of infra/functions.py
+FUNCTIONS = {spec.logical_id: spec.name for spec in SPECS}
 # Said independently of the app's registry: the only routes anyone may call without a Cognito token.
 PUBLIC = {("get", "/v1/health"), ("get", "/v1/openapi.json"), ("post", "/v1/webhooks/payments")}
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # managed cache policy
@@ -205,6 +188,13 @@ def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
     for name in ("publish_events", "lifecycle", "promotions", "expire_bonus", "remind"):
         p = functions["".join(part.title() for part in name.split("_"))]["Properties"]
         assert (p["Timeout"], p["MemorySize"]) == (config[name]["lambda_timeout"], config[name]["lambda_memory_size"])
+    for spec in SPECS:  # what a row says of the function is what chalice packaged
+        p = functions[spec.logical_id]["Properties"]
+        assert (p["MemorySize"], p["Timeout"]) == spec.sizing(STAGE_SETTINGS[stage]), spec.logical_id
+        assert p["Handler"] == spec.handler, spec.logical_id
+        schedules = [e["Properties"]["Schedule"] for e in p.get("Events", {}).values() if e["Type"] == "Schedule"]
+        assert schedules == ([spec.trigger.expression] if isinstance(spec.trigger, Schedule) else []), spec.logical_id
+    assert [s.logical_id for s in SPECS if isinstance(s.trigger, Http)] == ["APIHandler"]  # chalice's RestAPI
     assert ROLE_PLACEHOLDER not in json.dumps(synth.templates[stage])
 
 
@@ -215,6 +205,7 @@ def test_function_log_groups_exist_first_with_retention(synth, stage):
     res = synth.templates[stage]["Resources"]
     for fn_id in FUNCTIONS:
         group_id = "ApiHandlerLogGroup" if fn_id == "APIHandler" else f"{fn_id}LogGroup"
+        assert group_id == f"{BY_ID[fn_id].resource_name}LogGroup"
         group = res[group_id]["Properties"]
         assert group["LogGroupName"] == f"/aws/lambda/{res[fn_id]['Properties']['FunctionName']}"
         assert group["RetentionInDays"] == STAGE_SETTINGS[stage].log_retention_days
@@ -349,21 +340,21 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
     def index(name: str) -> dict[str, Any]:
         return {"Fn::Join": ["", [table_arn, f"/index/{name}"]]}
 
-    expected = {  # function -> {resource: actions}
-        "APIHandler": {json.dumps(table_arn): set(API_TABLE_ACTIONS)},
-        "Reconcile": {json.dumps(table_arn): set(RECONCILE_TABLE_ACTIONS)},
-        "SweepHolds": {json.dumps(table_arn): set(SWEEP_TABLE_ACTIONS),
-                       json.dumps(index(HOLDS_INDEX)): set(SWEEP_INDEX_ACTIONS)},
-        "PublishEvents": {json.dumps(stream_arn): set(STREAM_READ_ACTIONS)},  # the stream only, never the table
-        "Lifecycle": {json.dumps(table_arn): set(LIFECYCLE_TABLE_ACTIONS)},
-        "Promotions": {json.dumps(table_arn): set(PROMOTIONS_TABLE_ACTIONS)},
-        "ExpireBonus": {json.dumps(table_arn): set(EXPIRE_TABLE_ACTIONS),
-                        json.dumps(index(BONUS_INDEX)): set(EXPIRE_INDEX_ACTIONS)},
-        "Remind": {json.dumps(table_arn): set(REMIND_TABLE_ACTIONS),
-                   json.dumps([index(REMIND_INDEX), index(BONUS_INDEX)]): set(REMIND_INDEX_ACTIONS)},
-    }
+    expected: dict[str, dict[str, set[str]]] = {}  # function -> {resource: actions}, from its row
+    for spec in SPECS:
+        per = expected.setdefault(spec.logical_id, {})
+        if spec.table_actions:
+            per[json.dumps(table_arn)] = set(spec.table_actions)
+        for query in spec.index_actions:
+            arns = [index(i) for i in query.indexes]
+            per[json.dumps(arns[0] if len(arns) == 1 else arns)] = set(query.actions)
+        if spec.stream_actions:
+            per[json.dumps(stream_arn)] = set(spec.stream_actions)
+    assert expected["PublishEvents"] == {json.dumps(stream_arn): {  # the stream only, never the table
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}}
+    assert json.dumps([index("reminders"), index("bonus-due")]) in expected["Remind"]
     indexes = {i["IndexName"] for i in table_definition()["GlobalSecondaryIndexes"]}
-    assert {HOLDS_INDEX, BONUS_INDEX, REMIND_INDEX} <= indexes
+    assert {i for s in SPECS for q in s.index_actions for i in q.indexes} <= indexes
     for fn_id, per_resource in expected.items():
         role_id = res[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
         granted: dict[str, set[str]] = {}
@@ -375,7 +366,7 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
                 if dynamo:
                     granted.setdefault(json.dumps(st["Resource"]), set()).update(dynamo)
         assert granted == per_resource, fn_id
-    assert "dynamodb:DeleteItem" not in API_TABLE_ACTIONS  # a ledger never deletes
+    assert not any("dynamodb:DeleteItem" in s.code_actions for s in SPECS)  # a ledger never deletes
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -409,6 +400,9 @@ ALARMS = {"Api5xxRate", "Api4xxShare", "LedgerThrottles", "LedgerTransactionConf
           "ReconciliationMismatches", "ReconciliationNotRun", "PublishEventsIteratorAge",
           *(f"{'Api' if fn == 'APIHandler' else fn}Function{metric}" for fn in FUNCTIONS
             for metric in ("Errors", "Throttles")),
+          # and whatever else a row asks for (infra/functions.py: alarms)
+          *(f"{s.alarm_prefix}{'Function' if a.value in ('Errors', 'Throttles') else ''}{a.value}"
+            for s in SPECS for a in s.alarms),
           # one per dead-letter queue (tests/infra/test_events.py)
           "PublishEventsDlqMessages", "SchedulesDlqMessages",
           *(f"{to_cfn_resource_name(consumer)}DlqMessages" for consumer in CONSUMERS)}

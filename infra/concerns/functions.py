@@ -1,0 +1,138 @@
+"""The functions: the Chalice app (REST API and functions, packaged by `chalice package`, bundle stripped),
+each function's name, role, environment, log group, trigger wiring and concurrency from infra/functions.py."""
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from aws_cdk import Duration, aws_cognito as cognito, aws_events as events, aws_events_targets as targets, \
+    aws_lambda as lambda_, aws_sqs as sqs
+from chalice.utils import to_cfn_resource_name
+from constructs import Construct
+
+from chalicelib.events.catalogue import CONSUMERS
+
+from ..api import PackagedChalice
+from ..functions import BusRule, FunctionSpec, TableStream, check
+from ..stages import ROOT, Stage
+from .base import Concern, retain, root
+from .roles import Granted, function_role
+
+# Chalice must be told a role when it does not manage one; the real role replaces this placeholder.
+ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/replaced-by-cdk"
+
+
+def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
+    """The catalogue's EventBridge pattern (JSON keys) as the CDK's EventPattern; an unknown key is refused."""
+    fields = {"detail-type": "detail_type", "source": "source", "detail": "detail", "account": "account",
+              "region": "region", "resources": "resources", "id": "id", "time": "time", "version": "version"}
+    unknown = set(pattern) - set(fields)
+    if unknown:
+        raise ValueError(f"event pattern keys not supported here: {sorted(unknown)}")
+    return events.EventPattern(**{fields[k]: v for k, v in pattern.items()})
+
+
+class Functions(Concern):
+    """Every row of ``functions``: its role, and its part of the packaged app told its name, role and environment."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, functions: tuple[FunctionSpec, ...],
+                 granted: Granted, client: cognito.IUserPoolClient, work_dir: Path,
+                 reserved_concurrency: Mapping[str, int] | None = None) -> None:
+        super().__init__(scope, construct_id)
+        check(functions, CONSUMERS)
+        self.stage = stage
+        self.specs = functions
+        self.roles = {spec.logical_id: function_role(self, stage, spec, granted) for spec in functions}
+
+        with contextlib.chdir(work_dir):  # the construct writes its chalice.out/ into the working directory
+            self.app = PackagedChalice(self, "App", stage_name=stage.name, source_dir=str(ROOT), stage_config={
+                "manage_iam_role": False, "iam_role_arn": ROLE_PLACEHOLDER,
+                "log_retention_in_days": stage.log_retention_days,
+            })
+        bus = granted.events
+        environment = {
+            "LEDGER_TABLE": granted.table.table.ref,
+            "COGNITO_USER_POOL_ID": granted.user_pool.user_pool_id,
+            "COGNITO_APP_CLIENT_ID": client.user_pool_client_id,
+            "PAYMENT_WEBHOOK_SECRET_NAME": stage.webhook_secret_name,
+            "EVENT_BUS_NAME": bus.bus.event_bus_name,
+            "SCHEDULE_GROUP": stage.prefix,
+            "SCHEDULER_ROLE_ARN": bus.scheduler_role.role_arn,
+            "PROMOTIONS_FUNCTION_ARN": bus.scheduled_arn,
+            "SCHEDULE_DLQ_ARN": bus.schedule_dlq.queue_arn,
+            "SES_SENDER": granted.ses_sender or "",
+            "LEDGER_STREAM_ARN": granted.table.stream_arn,
+        }
+        # logical id (chalice package) -> deployed name
+        self.names = {spec.logical_id: f"{stage.prefix}-{spec.name}" for spec in functions}
+        for spec in functions:
+            role, name = self.roles[spec.logical_id], self.names[spec.logical_id]
+            fn = self.app.get_resource(spec.logical_id)
+            fn.add_property_override("FunctionName", name)
+            fn.add_property_override("Role", role.role_arn)
+            for var, value in environment.items():
+                fn.add_property_override(f"Environment.Variables.{var}", value)
+            log_group = self.app.get_resource(f"{spec.resource_name}LogGroup")
+            # chalice package names this group after a resource that does not exist (${ApiHandler})
+            log_group.add_property_override("LogGroupName", f"/aws/lambda/{name}")
+            log_group.apply_removal_policy(retain(stage))
+            fn.node.add_dependency(role.node.find_child("DefaultPolicy"))  # policy attached before it runs
+            fn.node.add_dependency(log_group)  # logs never land in a group without retention
+
+            if isinstance(spec.trigger, TableStream):
+                self._stream_mapping(spec, granted)
+            if isinstance(spec.trigger, BusRule):
+                self._bus_rule(spec, bus.bus, bus.dlq(spec))
+            if spec.trigger.asynchronous:
+                # EventBridge and Scheduler invoke asynchronously: their dead-letter queues catch what was not
+                # delivered, and Lambda's own on-failure destination (same queue) what the function failed on.
+                self._on_async_failure(spec, bus.dlq(spec))
+            if (reserved_concurrency or {}).get(spec.logical_id):
+                # A hard cap on the function's share of the account's Lambda concurrency (for the API, on top of
+                # the stage throttling). Opt-in: an account whose quota is still 10 cannot reserve any.
+                fn.add_property_override("ReservedConcurrentExecutions", reserved_concurrency[spec.logical_id])
+
+    def _sam(self) -> dict[str, Any]:
+        return json.loads((Path(self.app._sam_package_dir) / "sam.json").read_text())
+
+    def _stream_mapping(self, spec: FunctionSpec, granted: Granted) -> None:
+        """The event source mapping (SAM event of `chalice package`) on the real stream: partial batch failures,
+        a poisoned record isolated by bisecting, bounded retries, then a note in the dead-letter queue."""
+        events_ = self._sam()["Resources"][spec.logical_id]["Properties"]["Events"]
+        [source] = [name for name, e in events_.items() if e["Type"] == "DynamoDB"]
+        fn = self.app.get_resource(spec.logical_id)
+        for prop, value in {
+            "Stream": granted.table.stream_arn,
+            "StartingPosition": "TRIM_HORIZON",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": 10,
+            "MaximumRecordAgeInSeconds": 86400,  # the stream keeps records 24 hours anyway
+            "DestinationConfig": {"OnFailure": {"Destination": granted.events.dlq(spec).queue_arn}},
+        }.items():
+            fn.add_property_override(f"Events.{source}.Properties.{prop}", value)
+
+    def _on_async_failure(self, spec: FunctionSpec, dlq: sqs.IQueue) -> None:
+        """Lambda retries a failed asynchronous invocation twice, then records it in the queue (with the
+        function's role, which may send there) instead of dropping it."""
+        self.app.get_resource(spec.logical_id).add_property_override("EventInvokeConfig", {
+            "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": dlq.queue_arn}}})
+
+    def _bus_rule(self, spec: FunctionSpec, bus: events.IEventBus, dlq: sqs.IQueue) -> None:
+        """The consumer's rule on the stage's bus, with the catalogue's pattern and the function as target.
+        Rule and function handle at the stack's root: EventBridge names the rule's permission and the queue
+        policy's statement after their paths (infra/concerns/base.py)."""
+        consumer = spec.trigger.consumer
+        construct_id = to_cfn_resource_name(consumer)
+        function = lambda_.Function.from_function_attributes(
+            root(self), f"{construct_id}Function", same_environment=True,
+            function_arn=self.app.get_resource(spec.logical_id).get_att("Arn").to_string())
+        events.Rule(root(self), f"{construct_id}Rule", rule_name=f"{self.stage.prefix}-{consumer.replace('_', '-')}",
+                    event_bus=bus, event_pattern=event_pattern(CONSUMERS[consumer]),
+                    description=f"Domain events for {self.names[spec.logical_id]} "
+                                "(chalicelib.events.catalogue.CONSUMERS)",
+                    targets=[targets.LambdaFunction(function, dead_letter_queue=dlq,
+                                                    retry_attempts=10, max_event_age=Duration.hours(6))])
