@@ -9,13 +9,14 @@ from ..domain.ledger import adjustment_delta, apply_delta
 from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, new_id
 from ..domain.money import Lots
 from ..observability import capture_method
-from .common import IdempotentRequest, LedgerStore, Outcome, run_movement, wallet_or_empty
+from .common import IdempotentRequest, Outcome, run_movement, wallet_or_empty
+from .ports import Merchants, MoneyStore
 from . import clock
 
 
 @capture_method
 def adjust(
-    store: LedgerStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
+    store: MoneyStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
     user_id: str, amount: int, lot: str, reason: str, after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Credit (compensation) or debit (correction) one lot of a wallet. A debit never overdraws."""
@@ -46,7 +47,7 @@ def adjust(
 
 
 @capture_method
-def put_merchant(store: LedgerStore, merchant_id: str, name: str, status: str) -> dict[str, Any]:
+def put_merchant(store: Merchants, merchant_id: str, name: str, status: str) -> dict[str, Any]:
     merchant = Merchant(merchant_id=merchant_id, name=name, status=status)
     store.put_merchant(merchant, clock.stamp())
     return {"merchant_id": merchant_id, "name": name, "status": status}

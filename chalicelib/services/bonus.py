@@ -8,11 +8,12 @@ from ..domain.model import Entry, Movement, Snapshot, new_id
 from ..domain.money import Lots
 from ..observability import capture_method
 from . import clock
-from .common import LedgerPolicy, LedgerStore, Outcome, run_movement
+from .common import LedgerPolicy, Outcome, run_movement
+from .ports import MoneyStore
 
 
 @capture_method
-def expire_bonus(store: LedgerStore, policy: LedgerPolicy, user_id: str) -> int:
+def expire_bonus(store: MoneyStore, policy: LedgerPolicy, user_id: str) -> int:
     """Remove the wallet's grants that have expired, with one ``expiry`` entry; returns the amount expired.
 
     Exactly once per grant: the removal and the entry are one transaction conditioned on the wallet's

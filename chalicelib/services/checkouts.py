@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ..domain import access
 from ..domain.checkout import Checkout, Line
@@ -17,6 +17,7 @@ from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, LedgerPolicy, Outcome, record_once, replay, wallet_or_empty
 from .merchant_rules import ConfigCache
+from .ports import CheckoutCancelStore, CheckoutOpenStore, QuoteStore, Snapshots
 
 
 def visible_checkout(snap: Snapshot, principal: Principal, checkout_id: str) -> Checkout:
@@ -36,7 +37,7 @@ def customers_checkout(snap: Snapshot, principal: Principal, checkout_id: str) -
 
 
 @capture_method
-def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+def create_checkout(store: CheckoutOpenStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
                     merchant_id: str, order_id: str, user_id: str, lines: list[Line],
                     expires_in_seconds: int | None) -> Outcome:
     """Open the checkout of one merchant order for one customer.
@@ -74,13 +75,13 @@ def create_checkout(store: Any, policy: LedgerPolicy, principal: Principal, requ
 
 
 @capture_method
-def get_checkout(store: Any, principal: Principal, checkout_id: str) -> dict[str, Any]:
+def get_checkout(store: Snapshots, principal: Principal, checkout_id: str) -> dict[str, Any]:
     snap = store.snapshot(checkout=checkout_id)
     return visible_checkout(snap, principal, checkout_id).as_view(clock.now())
 
 
 @capture_method
-def cancel_checkout(store: Any, policy: LedgerPolicy, principal: Principal, checkout_id: str,
+def cancel_checkout(store: CheckoutCancelStore, policy: LedgerPolicy, principal: Principal, checkout_id: str,
                     reason: str | None) -> dict[str, Any]:
     """Close an open checkout its order no longer needs (its merchant's staff, a service, an admin), so the
     order may get a new one. Invariants: a paid or authorized checkout is never closed (409 with the reason:
@@ -131,11 +132,12 @@ def customers_coupon(snap: Snapshot, options: PayOptions) -> None:
 
 
 @capture_method
-def quote(store: Any, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, checkout_id: str,
+def quote(store: QuoteStore, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, checkout_id: str,
           options: PayOptions) -> dict[str, Any]:
     """What paying the checkout now would do, writing nothing: the payment runs the same pricing."""
     snap = store.snapshot(checkout=checkout_id, wallet=principal.user_id,
-                          **({"coupon": (principal.user_id, options.coupon_id)} if options.coupon_id else {}))
+                          **cast("dict[str, Any]", {"coupon": (principal.user_id, options.coupon_id)}
+                                 if options.coupon_id else {}))
     checkout = customers_checkout(snap, principal, checkout_id)
     try:
         customers_coupon(snap, options)

@@ -12,40 +12,15 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 from ..domain.errors import ConcurrentUpdate, IdempotencyKeyReused, IdempotencyKeyTaken, WalletChanged
-from ..domain.model import (
-    Entry,
-    IdempotencyRecord,
-    Merchant,
-    Movement,
-    Payment,
-    Refund,
-    Snapshot,
-    Topup,
-    Wallet,
-)
+from ..domain.model import IdempotencyRecord, Movement, Snapshot, Wallet
 from ..domain.points import PointsPolicy
 from ..domain.pricing import PricingPolicy
 from ..observability import metrics
 from . import clock
-
-
-class LedgerStore(Protocol):
-    def snapshot(self, **keys: Any) -> Snapshot: ...
-    def get_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None: ...
-    def get_wallet(self, user_id: str) -> Wallet | None: ...
-    def list_entries(self, user_id: str, limit: int, before_seq: int | None = None,
-                     entry_type: str | None = None) -> tuple[list[Entry], int | None]: ...
-    def get_payment_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[Refund]]: ...
-    def commit(self, movement: Movement) -> None: ...
-    def create_topup(self, topup: Topup, idem: IdempotencyRecord) -> None: ...
-    def fail_topup(self, topup: Topup, provider_ref: str, at: str) -> None: ...
-    def update_settings(self, user_id: str, currency: str, at: str, threshold: int | None = None,
-                        reminders: dict[str, Any] | None = None) -> Wallet: ...
-    def put_merchant(self, merchant: Merchant, at: str) -> None: ...
-    def health(self) -> bool: ...
+from .ports import CommitStore, IdempotencyReads, LedgerStore  # noqa: F401 - LedgerStore: as before, from here too
 
 
 @dataclass(frozen=True)
@@ -103,7 +78,7 @@ def replay(record: IdempotencyRecord | None, request: IdempotentRequest) -> Outc
     return Outcome(record.status_code, record.body, replayed=True)
 
 
-def record_once(store: "LedgerStore", request: IdempotentRequest, outcome: Outcome,
+def record_once(store: IdempotencyReads, request: IdempotentRequest, outcome: Outcome,
                 write: Callable[[IdempotencyRecord], None]) -> Outcome:
     """Commit ``write`` (whose transaction records the key with ``outcome``); if the same key committed first,
     answer with that request's recorded outcome instead."""
@@ -130,7 +105,7 @@ Plan = Callable[[Snapshot], "tuple[Movement | None, Outcome]"]
 
 
 def run_movement(
-    store: LedgerStore,
+    store: CommitStore,
     max_attempts: int,
     request: IdempotentRequest | None,
     read: Callable[[], Snapshot],

@@ -14,11 +14,13 @@ from ..domain.model import Principal
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
+from .ports import CouponDefinitions, CouponGrantStore, Coupons
 
 
 
 @capture_method
-def put_definition(store: Any, principal: Principal, definition_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def put_definition(store: CouponDefinitions, principal: Principal, definition_id: str, body: dict[str, Any]
+                   ) -> dict[str, Any]:
     """Create or change a definition (the next version). Its budget is fixed when it is created: the budget is
     split into shards then, so a change of it is refused (409 ``budget_fixed``)."""
     merchant_id = body.get("merchant_id")
@@ -56,7 +58,7 @@ def put_definition(store: Any, principal: Principal, definition_id: str, body: d
 
 
 @capture_method
-def get_definition(store: Any, principal: Principal, definition_id: str) -> dict[str, Any]:
+def get_definition(store: CouponDefinitions, principal: Principal, definition_id: str) -> dict[str, Any]:
     d = store.get_coupon_definition(definition_id)
     if d is None or not access.reads_configuration(principal, d.terms.merchant_id):
         raise NotFound("coupon_definition", definition_id)
@@ -70,7 +72,7 @@ def coupon_id_for(definition_id: str, request: IdempotentRequest, user_id: str) 
 
 
 @capture_method
-def grant(store: Any, principal: Principal, request: IdempotentRequest, definition_id: str,
+def grant(store: CouponGrantStore, principal: Principal, request: IdempotentRequest, definition_id: str,
           user_ids: list[str]) -> Outcome:
     """Grant a coupon of the definition to each customer, within its per-customer limit.
 
@@ -91,7 +93,7 @@ def grant(store: Any, principal: Principal, request: IdempotentRequest, definiti
                                                      "skipped": skipped}), store.put_idempotency)
 
 
-def grant_each(store: Any, d: CouponDefinition, coupon_id_of: Callable[[str], str], user_ids: list[str],
+def grant_each(store: Coupons, d: CouponDefinition, coupon_id_of: Callable[[str], str], user_ids: list[str],
                now: datetime) -> tuple[int, list[dict[str, str]]]:
     """One coupon of ``d`` to each customer (named twice: once), within its per-customer limit: one transaction
     each. ``coupon_id_of`` names each customer's coupon; the same name again grants nothing (the coupon exists),
@@ -112,7 +114,7 @@ def grant_each(store: Any, d: CouponDefinition, coupon_id_of: Callable[[str], st
 
 
 @capture_method
-def list_coupons(store: Any, user_id: str, state: str | None) -> dict[str, Any]:
+def list_coupons(store: Coupons, user_id: str, state: str | None) -> dict[str, Any]:
     now = clock.now()
     views = [c.as_view(now) for c in store.list_coupons(user_id)]
     if state is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain import access
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, WalletChanged
@@ -13,7 +13,6 @@ from ..domain.feedback import (
     Feedback,
     ListingFilter,
     Position,
-    Subject,
     check_tags,
     decode_cursor,
     encode_cursor,
@@ -21,25 +20,16 @@ from ..domain.feedback import (
     sort_key_bounds,
 )
 from ..domain.moments import format_time
-from ..domain.model import IdempotencyRecord, Principal, new_id
+from ..domain.model import Principal, new_id
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
+from .ports import FeedbackRecords, FeedbackStore
 
 ATTEMPTS = 5  # a submission cancelled by a concurrent transaction (not by a condition) is tried this often
 DEFAULT_MONTHS = 12  # without ``from``, a listing starts on the 1st of the 12th month back (``to``'s month is one)
 MAX_QUERIES = 16  # Queries one listing request makes at most; then it answers with what it has and a cursor
 FILTERED_PAGE = 200  # items a filtered Query evaluates per call
-
-
-class FeedbackStore(Protocol):
-    def get_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None: ...
-    def read_subject(self, kind: str, subject_id: str, user_id: str,
-                     idempotency: tuple[str, str]) -> tuple[IdempotencyRecord | None, Subject | None]: ...
-    def add_feedback(self, fb: Feedback, record: IdempotencyRecord) -> None: ...
-    def feedback_page(self, month: str, low: str, high: str, after: str | None, *, rating_lte: int | None,
-                      tag: str | None, merchant_id: str | None, page_size: int
-                      ) -> tuple[list[tuple[str, Feedback]], str | None]: ...
 
 
 def customer_view(fb: Feedback) -> dict[str, Any]:
@@ -112,7 +102,7 @@ def listing_filter(start: str | None, end: str | None, rating_lte: int | None, t
 
 
 @capture_method
-def list_feedback(store: FeedbackStore, *, start: str | None, end: str | None, rating_lte: int | None,
+def list_feedback(store: FeedbackRecords, *, start: str | None, end: str | None, rating_lte: int | None,
                   tag: str | None, merchant_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
     """A page of feedback, newest first, across the months of the range (one Query per month partition, and
     per 1 MB or ``FILTERED_PAGE`` items in it). A request makes at most ``MAX_QUERIES`` Queries: a page may

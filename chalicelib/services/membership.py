@@ -9,10 +9,11 @@ from ..domain.model import Principal
 from ..domain.tiers import Tier, TierTable, effective, rolling_spend
 from ..observability import capture_method
 from . import clock
+from .ports import Snapshots, TiersStore
 
 
 @capture_method
-def put_tiers(store: Any, principal: Principal, tiers: list[dict[str, Any]], cache: Any) -> dict[str, Any]:
+def put_tiers(store: TiersStore, principal: Principal, tiers: list[dict[str, Any]], cache: Any) -> dict[str, Any]:
     """Replace the tiers (the next version). Thresholds strictly ascending from 0; names unique."""
     if not principal.is_admin:
         raise Forbidden("an admin sets the membership tiers")
@@ -40,7 +41,7 @@ def put_tiers(store: Any, principal: Principal, tiers: list[dict[str, Any]], cac
 
 
 @capture_method
-def get_tiers(store: Any, principal: Principal) -> dict[str, Any]:
+def get_tiers(store: Snapshots, principal: Principal) -> dict[str, Any]:
     """The tiers as last set (version 0 and none before any was)."""
     if not principal.is_admin:
         raise Forbidden("an admin reads the membership tiers")
@@ -49,7 +50,7 @@ def get_tiers(store: Any, principal: Principal) -> dict[str, Any]:
 
 
 @capture_method
-def get_membership(store: Any, currency: str, user_id: str) -> dict[str, Any]:
+def get_membership(store: Snapshots, currency: str, user_id: str) -> dict[str, Any]:
     snap = store.snapshot(wallet=user_id, tiers=True)
     table = snap.tiers or TierTable()
     now = clock.now()

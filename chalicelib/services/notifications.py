@@ -13,6 +13,7 @@ from typing import Any
 from ..domain.errors import InvalidRequest, NotFound
 from ..observability import capture_method
 from . import clock
+from .ports import Inbox
 
 _ID = re.compile(r"^ntf_[0-9a-f]{28}$")
 
@@ -33,7 +34,7 @@ def decode_cursor(cursor: str) -> str:
 
 
 @capture_method
-def list_notifications(store: Any, user_id: str, limit: int, cursor: str | None, unread: bool) -> dict[str, Any]:
+def list_notifications(store: Inbox, user_id: str, limit: int, cursor: str | None, unread: bool) -> dict[str, Any]:
     before = decode_cursor(cursor) if cursor else None
     rows, next_id = store.list_notifications(user_id, limit, before, unread)
     return {"user_id": user_id, "items": [n.as_view() for n in rows],
@@ -42,7 +43,7 @@ def list_notifications(store: Any, user_id: str, limit: int, cursor: str | None,
 
 
 @capture_method
-def mark_read(store: Any, user_id: str, notification_id: str) -> dict[str, Any]:
+def mark_read(store: Inbox, user_id: str, notification_id: str) -> dict[str, Any]:
     """Idempotent: the first call sets ``read_at``, later ones return it unchanged."""
     n = store.mark_notification_read(user_id, notification_id, clock.stamp()) if _ID.match(notification_id) else None
     if n is None:

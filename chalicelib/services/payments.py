@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..domain import access
 from ..domain.bonus import Drawn, draw, give_back
@@ -21,14 +21,14 @@ from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
 from .checkouts import customers_checkout, customers_coupon, price_for
 from . import clock
-from .common import IdempotentRequest, LedgerPolicy, LedgerStore, Outcome, error_body, run_movement, \
-    wallet_or_empty
+from .common import IdempotentRequest, LedgerPolicy, Outcome, error_body, run_movement, wallet_or_empty
 from .merchant_rules import ConfigCache
+from .ports import MoneyStore, Payments, PayStore, Snapshots
 
 
 @capture_method
 def pay(
-    store: LedgerStore, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, request: IdempotentRequest,
+    store: PayStore, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, request: IdempotentRequest,
     checkout_id: str, options: PayOptions, after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Pay a checkout from its customer's wallet, exactly as its quote says: one read, one transaction.
@@ -42,7 +42,8 @@ def pay(
 
     def read() -> Snapshot:
         snap = store.snapshot(wallet=user_id, checkout=checkout_id, idempotency=(request.scope, request.key),
-                              **({"coupon": (user_id, options.coupon_id)} if options.coupon_id else {}))
+                              **cast("dict[str, Any]", {"coupon": (user_id, options.coupon_id)}
+                                     if options.coupon_id else {}))
         if snap.idempotency is None:
             customers_checkout(snap, principal, checkout_id)
         return snap
@@ -225,7 +226,7 @@ def return_bonus(wallet: Wallet, payment: Payment, amount: int) -> tuple[Any, tu
     return give_back(wallet.grants, drawn, amount)
 
 
-def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
+def _settlement(store: object, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
                 capture: int, now: datetime, coupon: Any = None, tiers: TierTable | None = None
                 ) -> tuple[Movement, dict[str, Any]]:
     """The movement that ends an authorization: ``capture`` fen of the hold are spent (drawn from the held
@@ -290,12 +291,13 @@ def _settlement(store: LedgerStore, policy: LedgerPolicy, payment: Payment, wall
     return movement, body
 
 
-def _with_owner(store: LedgerStore, payment: Payment) -> Snapshot:
+def _with_owner(store: Snapshots, payment: Payment) -> Snapshot:
     """The payment again with its customer's wallet and, if it used one, its coupon: one consistent read, so the
     plan never pairs a fresh wallet with a payment that was settled meanwhile (the first read found whose
     wallet it is)."""
     snap = store.snapshot(payment=payment.payment_id, wallet=payment.user_id, tiers=True,
-                          **({"coupon": (payment.user_id, payment.coupon_id)} if payment.coupon_id else {}))
+                          **cast("dict[str, Any]", {"coupon": (payment.user_id, payment.coupon_id)}
+                                 if payment.coupon_id else {}))
     return Snapshot(payment=snap.payment, wallet=snap.wallet, coupon=snap.coupon, tiers=snap.tiers or TierTable())
 
 
@@ -310,7 +312,7 @@ def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Pay
 
 
 @capture_method
-def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+def capture(store: MoneyStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
             payment_id: str, amount: int | None, after_commit: Callable[[], None] | None = None) -> Outcome:
     """Capture all or part of an authorization (the rest is released), after the order service collected the
     external remainder. After its end an authorization is released instead, and the answer is 409
@@ -346,7 +348,7 @@ def capture(store: LedgerStore, policy: LedgerPolicy, principal: Principal, requ
 
 
 @capture_method
-def void(store: LedgerStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+def void(store: MoneyStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
          payment_id: str, after_commit: Callable[[], None] | None = None) -> Outcome:
     """Release an authorization in full: its merchant, a service, an admin, or its customer while it is on
     hold. The checkout can be paid again."""
@@ -368,7 +370,7 @@ def void(store: LedgerStore, policy: LedgerPolicy, principal: Principal, request
 
 
 @capture_method
-def expire_hold(store: LedgerStore, policy: LedgerPolicy, payment_id: str) -> bool:
+def expire_hold(store: MoneyStore, policy: LedgerPolicy, payment_id: str) -> bool:
     """Release an authorization whose end has passed (the sweeper). True if this call released it;
     False if it was captured, voided or released meanwhile, or has not ended."""
 
@@ -420,14 +422,14 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
 
 
 @capture_method
-def get_payment(store: LedgerStore, principal: Principal, payment_id: str) -> dict[str, Any]:
+def get_payment(store: Payments, principal: Principal, payment_id: str) -> dict[str, Any]:
     payment, refunds = store.get_payment_with_refunds(payment_id)
     return payment_view(_visible_payment(Snapshot(payment=payment), principal, payment_id), refunds)
 
 
 @capture_method
 def refund(
-    store: LedgerStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
+    store: MoneyStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
     payment_id: str, amount: int, reason: str, after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Return part or all of a payment to the lots it came from.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..domain import access
 from ..domain.moments import format_time, parse_time
@@ -49,6 +49,7 @@ from ..observability import capture_method, logger
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
 from .coupons import coupon_id_for, grant_each
+from .ports import PromotionCreateStore, PromotionEffectStore, PromotionFireStore, Promotions
 
 GRANT_SCOPE = "promotion"  # the scope of a promotion's coupon ids (a caller's id never has this form)
 
@@ -79,7 +80,7 @@ def _visible(p: Promotion | None, principal: Principal, promotion_id: str) -> Pr
 
 # ---- create --------------------------------------------------------------------------------
 
-def _effect(store: Any, principal: Principal, merchant_id: str | None, doc: dict[str, Any],
+def _effect(store: PromotionEffectStore, principal: Principal, merchant_id: str | None, doc: dict[str, Any],
             starts: datetime, ends: datetime) -> Effect:
     kind = doc["kind"]
     if kind == "extra_balance_discount":
@@ -113,7 +114,7 @@ def _effect(store: Any, principal: Principal, merchant_id: str | None, doc: dict
 
 
 @capture_method
-def create(store: Any, schedules: Any, cache: Any, policy: PromotionPolicy, principal: Principal,
+def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: PromotionPolicy, principal: Principal,
            request: IdempotentRequest, body: dict[str, Any]) -> Outcome:
     """Create a promotion and its two schedules (see the module's docstring for the order and what a
     failure leaves); the key replays the first answer."""
@@ -192,7 +193,7 @@ def create(store: Any, schedules: Any, cache: Any, policy: PromotionPolicy, prin
 # ---- read, cancel --------------------------------------------------------------------------
 
 @capture_method
-def list_promotions(store: Any, principal: Principal, merchant_id: str | None) -> dict[str, Any]:
+def list_promotions(store: Promotions, principal: Principal, merchant_id: str | None) -> dict[str, Any]:
     """Admins: all (or one merchant's); a merchant's staff: their merchants'."""
     if not (principal.is_admin or principal.merchant_ids):
         raise Forbidden("an admin, or a merchant's staff, lists promotions")
@@ -205,12 +206,12 @@ def list_promotions(store: Any, principal: Principal, merchant_id: str | None) -
 
 
 @capture_method
-def get_promotion(store: Any, principal: Principal, promotion_id: str) -> dict[str, Any]:
+def get_promotion(store: Promotions, principal: Principal, promotion_id: str) -> dict[str, Any]:
     return _visible(store.get_promotion(promotion_id), principal, promotion_id).as_view()
 
 
 @capture_method
-def cancel(store: Any, schedules: Any, cache: Any, principal: Principal, promotion_id: str,
+def cancel(store: Promotions, schedules: Any, cache: Any, principal: Principal, promotion_id: str,
            attempts: int = 5) -> dict[str, Any]:
     """Cancel: status ``cancelled`` (conditioned on the version read), then its schedules deleted (one gone
     already is fine). Cancelling again answers the same and deletes again (what a failed deletion left);
@@ -240,7 +241,7 @@ def cancel(store: Any, schedules: Any, cache: Any, principal: Principal, promoti
 
 # ---- the schedules' function ---------------------------------------------------------------
 
-def fire(store: Any, policy: PromotionPolicy, promotion_id: str, action: str,
+def fire(store: PromotionFireStore, policy: PromotionPolicy, promotion_id: str, action: str,
          time_left: Callable[[], float] | None = None) -> dict[str, Any]:
     """What a schedule does: ``start`` or ``end`` (see the module's docstring). Safe to run any number of
     times, at once too: every change is conditioned on the version read."""
@@ -253,7 +254,7 @@ def fire(store: Any, policy: PromotionPolicy, promotion_id: str, action: str,
             at = format_time(clock.now())
             if store.update_promotion(p, with_status(p, "ended", at, finished_at=at)):
                 return {**result, "result": "ended", "status": "ended"}
-            p = store.get_promotion(promotion_id)
+            p = cast(Promotion, store.get_promotion(promotion_id))  # read above: a promotion is never deleted
         return {**result, "result": "ignored", "status": p.status}
     started = False
     while p.status == "scheduled":
@@ -263,7 +264,7 @@ def fire(store: Any, policy: PromotionPolicy, promotion_id: str, action: str,
         if store.update_promotion(p, after):
             p, started = after, True
             break
-        p = store.get_promotion(promotion_id)
+        p = cast(Promotion, store.get_promotion(promotion_id))  # read above: a promotion is never deleted
     if p.effect.kind == "grant_coupon" and p.grant.state == "running" and p.status in ("active", "ended"):
         p = _grant(store, policy, p, time_left)
     return {**result, "result": "started" if started else "ignored", "status": p.status,
@@ -271,10 +272,11 @@ def fire(store: Any, policy: PromotionPolicy, promotion_id: str, action: str,
                if p.effect.kind == "grant_coupon" else {})}
 
 
-def _grant(store: Any, policy: PromotionPolicy, p: Promotion, time_left: Callable[[], float] | None) -> Promotion:
+def _grant(store: PromotionFireStore, policy: PromotionPolicy, p: Promotion,
+           time_left: Callable[[], float] | None) -> Promotion:
     """Grant page by page from the recorded position; each page's progress is written conditioned on the
     version read, so of two firings at once one records each page (the other re-reads and goes on from there)."""
-    d = store.get_coupon_definition(p.effect.definition_id)
+    d = store.get_coupon_definition(cast(str, p.effect.definition_id))  # a grant_coupon effect names one
     tiers = (store.snapshot(tiers=True).tiers or TierTable()) if isinstance(p.effect.audience, dict) else TierTable()
     key = IdempotentRequest(scope=GRANT_SCOPE, key=p.promotion_id, request_hash="")
     while True:
@@ -294,7 +296,7 @@ def _grant(store: Any, policy: PromotionPolicy, p: Promotion, time_left: Callabl
         if store.update_promotion(p, after):
             p = after
         else:
-            p = store.get_promotion(p.promotion_id)
+            p = cast(Promotion, store.get_promotion(p.promotion_id))  # a promotion is never deleted
             if p.status == "cancelled":
                 return p
         if p.grant.state == "done":

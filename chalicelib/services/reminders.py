@@ -33,6 +33,7 @@ from ..domain.notifications import (
     run_out,
 )
 from ..observability import logger
+from .ports import DailyReminderStore, Inbox, ReminderStore
 
 EMAIL_LEASE = timedelta(seconds=60)
 
@@ -51,7 +52,7 @@ def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def notify(store: Any, delivery: Delivery, user_id: str, dedupe_key: str, message: Message, email: str | None,
+def notify(store: Inbox, delivery: Delivery, user_id: str, dedupe_key: str, message: Message, email: str | None,
            now: datetime) -> dict[str, Any]:
     """Create the notification of ``dedupe_key`` once, then send its e-mail if it is still pending.
     Returns {notification_id, created, email}: email is none | sent | already_sent | busy."""
@@ -67,7 +68,7 @@ def notify(store: Any, delivery: Delivery, user_id: str, dedupe_key: str, messag
             "email": send_pending_email(store, delivery, stored, now)}
 
 
-def send_pending_email(store: Any, delivery: Delivery, n: Notification, now: datetime) -> str:
+def send_pending_email(store: Inbox, delivery: Delivery, n: Notification, now: datetime) -> str:
     if n.email_status != EMAIL_PENDING:
         return "already_sent" if n.email_status == "sent" else "none"
     if not delivery.sender or not n.email_to:
@@ -85,7 +86,7 @@ def send_pending_email(store: Any, delivery: Delivery, n: Notification, now: dat
 
 # ---- events from the bus ---------------------------------------------------------------------
 
-def on_balance_low(store: Any, delivery: Delivery, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
+def on_balance_low(store: ReminderStore, delivery: Delivery, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
     user_id, event_id = str(detail["user_id"]), str(detail["event_id"])
     wallet = store.get_wallet(user_id)
     settings = wallet.reminders if wallet is not None else None
@@ -95,7 +96,7 @@ def on_balance_low(store: Any, delivery: Delivery, detail: dict[str, Any], now: 
     return notify(store, delivery, user_id, f"low_balance:{event_id}", message, settings.email, now)
 
 
-def on_payment_succeeded(store: Any, delivery: Delivery, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
+def on_payment_succeeded(store: Inbox, delivery: Delivery, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
     payment_id = str(detail["payment_id"])
     message = feedback_prompt(payment_id, str(detail.get("merchant_id", "")), int(detail.get("amount", 0)),
                               delivery.currency)
@@ -109,7 +110,7 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def run_daily(store: Any, delivery: Delivery, presets: tuple[int, ...], now: datetime) -> dict[str, Any]:
+def run_daily(store: DailyReminderStore, delivery: Delivery, presets: tuple[int, ...], now: datetime) -> dict[str, Any]:
     """Run-out reminders for the wallets listed in the ``reminders`` index, bonus-expiry reminders for the
     wallets in ``bonus-due`` with a grant ending within 30 days. ``now`` is the time the run is for."""
     today = now.astimezone(timezone.utc).date()

@@ -14,10 +14,11 @@ from ..domain.points import PointsEntry
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, LedgerPolicy, Outcome, record_once, replay, wallet_or_empty
+from .ports import RedeemStore, Rewards, RewardSetupStore
 
 
 @capture_method
-def put_reward(store: Any, principal: Principal, reward_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def put_reward(store: RewardSetupStore, principal: Principal, reward_id: str, body: dict[str, Any]) -> dict[str, Any]:
     if not principal.is_admin:
         raise Forbidden("an admin sets up the rewards catalogue")
     if body["kind"] == "coupon":
@@ -35,14 +36,14 @@ def put_reward(store: Any, principal: Principal, reward_id: str, body: dict[str,
 
 
 @capture_method
-def list_rewards(store: Any, principal: Principal) -> dict[str, Any]:
+def list_rewards(store: Rewards, principal: Principal) -> dict[str, Any]:
     """The catalogue: every active reward (admins also see the inactive ones)."""
     rewards = [r for r in store.list_rewards() if r.active or principal.is_admin]
     return {"rewards": [r.as_view() for r in sorted(rewards, key=lambda r: (r.points_cost, r.reward_id))]}
 
 
 @capture_method
-def redeem(store: Any, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
+def redeem(store: RedeemStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
            reward_id: str) -> Outcome:
     """Spend the reward's points for it. Invariants: points never below zero, stock never below zero, the
     per-customer limit never passed, all in one transaction with the key (exactly once)."""

@@ -15,12 +15,13 @@ from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id
 from ..domain.money import Lots
 from ..observability import capture_method
 from . import clock
-from .common import IdempotentRequest, LedgerStore, Outcome, record_once, replay, run_movement, wallet_or_empty
+from .common import IdempotentRequest, Outcome, record_once, replay, run_movement, wallet_or_empty
+from .ports import Snapshots, TopupOpenStore, TopupOptionsStore, TopupPlans, TopupSettleStore
 
 
 @capture_method
 def create_topup(
-    store: LedgerStore, *, currency: str, max_balance: int, principal: Principal,
+    store: TopupOpenStore, *, currency: str, max_balance: int, principal: Principal,
     request: IdempotentRequest, amount: int, channel: str, option_id: str | None = None,
     presets: tuple[int, ...] = (),
 ) -> Outcome:
@@ -44,7 +45,7 @@ def create_topup(
 
 
 @capture_method
-def get_topup(store: LedgerStore, principal: Principal, topup_id: str) -> dict[str, Any]:
+def get_topup(store: Snapshots, principal: Principal, topup_id: str) -> dict[str, Any]:
     topup = store.snapshot(topup=topup_id).topup
     if topup is None or not access.sees_own(principal, topup.user_id):
         raise NotFound("topup", topup_id)
@@ -53,7 +54,7 @@ def get_topup(store: LedgerStore, principal: Principal, topup_id: str) -> dict[s
 
 @capture_method
 def settle_topup(
-    store: LedgerStore, *, currency: str, max_attempts: int, topup_id: str, status: str, amount: int,
+    store: TopupSettleStore, *, currency: str, max_attempts: int, topup_id: str, status: str, amount: int,
     provider_ref: str, after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Apply the provider's verdict on a top-up: credit the cash lot once, or mark it failed.
@@ -130,7 +131,7 @@ def option_id_of(amount: int) -> str:
 
 
 @capture_method
-def put_plan(store: LedgerStore, plan_id: str, terms: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def put_plan(store: TopupPlans, plan_id: str, terms: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Create or replace a plan (201 when new). Validated here beyond the schema: one kind of bonus, a
     percent bonus with its cap, a window that ends after it starts."""
     if (terms.get("bonus_amount") is None) == (terms.get("bonus_percent") is None):
@@ -156,12 +157,12 @@ def put_plan(store: LedgerStore, plan_id: str, terms: dict[str, Any]) -> tuple[i
     raise RulesChanged()
 
 
-def list_plans(store: LedgerStore) -> dict[str, Any]:
+def list_plans(store: TopupPlans) -> dict[str, Any]:
     return {"plans": [p.as_view() for p in sorted(store.list_topup_plans(), key=lambda p: p.plan_id)]}
 
 
 @capture_method
-def topup_options(store: LedgerStore, principal: Principal, currency: str, presets: tuple[int, ...],
+def topup_options(store: TopupOptionsStore, principal: Principal, currency: str, presets: tuple[int, ...],
                   now: datetime, suggest: Callable[[Any, int], int]) -> dict[str, Any]:
     """The preset amounts with the bonus each would earn now (the plan the credit would choose, if the money
     arrived now), and a suggested amount from the customer's recent balance spending (``suggest``)."""

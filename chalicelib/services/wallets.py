@@ -9,7 +9,8 @@ from ..domain.errors import InvalidRequest
 from ..domain.forecast import forecast
 from ..domain.model import Wallet
 from ..observability import capture_method
-from .common import LedgerStore, wallet_or_empty
+from .common import wallet_or_empty
+from .ports import Points, Wallets
 from . import clock
 
 ENTRY_TYPES = ("top_up", "payment", "refund", "adjustment", "authorization", "capture", "release", "expiry")
@@ -26,7 +27,7 @@ def wallet_view(wallet: Wallet) -> dict[str, Any]:
 
 
 @capture_method
-def get_wallet(store: LedgerStore, currency: str, user_id: str) -> dict[str, Any]:
+def get_wallet(store: Wallets, currency: str, user_id: str) -> dict[str, Any]:
     """The wallet as the customer sees it; zeros for one who never topped up."""
     return wallet_view(wallet_or_empty(store.get_wallet(user_id), user_id, currency))
 
@@ -48,7 +49,7 @@ def decode_cursor(cursor: str) -> int:
 
 @capture_method
 def list_entries(
-    store: LedgerStore, user_id: str, limit: int, cursor: str | None, entry_type: str | None
+    store: Wallets, user_id: str, limit: int, cursor: str | None, entry_type: str | None
 ) -> dict[str, Any]:
     """One page of the wallet's entries, newest first, with the cursor of the next page."""
     if entry_type is not None and entry_type not in ENTRY_TYPES:
@@ -63,13 +64,13 @@ def list_entries(
 
 
 @capture_method
-def get_points(store: LedgerStore, currency: str, user_id: str, now: Any) -> dict[str, Any]:
+def get_points(store: Wallets, currency: str, user_id: str, now: Any) -> dict[str, Any]:
     """The points account as the customer sees it: pending points whose return window has passed are available."""
     return {"user_id": user_id, **wallet_or_empty(store.get_wallet(user_id), user_id, currency).points.as_view(now)}
 
 
 @capture_method
-def list_points_entries(store: LedgerStore, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_points_entries(store: Points, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     before = decode_cursor(cursor) if cursor else None
     entries, next_seq = store.list_points_entries(user_id, limit, before)
     return {"user_id": user_id, "entries": [e.as_view() for e in entries],
@@ -77,7 +78,7 @@ def list_points_entries(store: LedgerStore, user_id: str, limit: int, cursor: st
 
 
 @capture_method
-def update_settings(store: LedgerStore, currency: str, user_id: str, low_balance_threshold: int | None,
+def update_settings(store: Wallets, currency: str, user_id: str, low_balance_threshold: int | None,
                     reminders: dict[str, Any] | None = None) -> dict[str, Any]:
     """Change the settings named (a field left out keeps its value; within ``reminders`` likewise)."""
     return wallet_view(store.update_settings(user_id, currency, clock.stamp(), threshold=low_balance_threshold,
