@@ -172,8 +172,9 @@ class TopupPlan:
 
     @classmethod
     def from_doc(cls, plan_id: str, doc: dict[str, Any], version: int = 0) -> "TopupPlan":
-        return cls(plan_id=plan_id, version=version, **{k: doc.get(k) for k in cls.__dataclass_fields__
-                                                         if k in doc and k not in ("plan_id", "version")})
+        fields: dict[str, Any] = {k: doc[k] for k in cls.__dataclass_fields__
+                                  if k in doc and k not in ("plan_id", "version")}
+        return cls(plan_id=plan_id, version=version, **fields)
 
     def as_view(self) -> dict[str, Any]:
         return {"plan_id": self.plan_id, **self.as_doc(), "version": self.version}

@@ -50,7 +50,8 @@ class CouponTerms:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CouponTerms":
-        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+        fields: dict[str, Any] = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**fields)
 
     def discount_on(self, amount: int) -> int:
         """What it takes off ``amount`` fen: a fixed amount, or a percentage rounded down, capped; never more

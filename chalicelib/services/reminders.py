@@ -131,9 +131,9 @@ def run_daily(store: DailyReminderStore, delivery: Delivery, presets: tuple[int,
     for user_id in store.wallets_to_remind():
         report["run_out"]["listed"] += 1
         wallet = store.get_wallet(user_id)
-        days = wallet.reminders.run_out_days if wallet is not None else None
-        if days is None:
+        if wallet is None or wallet.reminders.run_out_days is None:
             continue  # the index lags a settings change
+        days: int = wallet.reminders.run_out_days
         total = wallet.spendable(_iso(now)).total  # expired bonus that has not left yet is not spendable
         fc = forecast(wallet.spend_days, total, today)
         if fc.runs_out_on is None or (fc.runs_out_on - today).days > days:
@@ -145,10 +145,9 @@ def run_daily(store: DailyReminderStore, delivery: Delivery, presets: tuple[int,
     for user_id in store.wallets_with_bonus_due(_iso(now + timedelta(days=30))):
         report["bonus_expiry"]["listed"] += 1
         wallet = store.get_wallet(user_id)
-        days = wallet.reminders.bonus_expiry_days if wallet is not None else None
-        if days is None:
+        if wallet is None or wallet.reminders.bonus_expiry_days is None:
             continue
-        horizon = now + timedelta(days=days)
+        horizon = now + timedelta(days=wallet.reminders.bonus_expiry_days)
         for grant in wallet.grants:
             if not grant.expires_at or grant.amount <= 0:
                 continue
