@@ -159,9 +159,10 @@ class StoreConflict(Exception):
     """A conditional write lost: the store names which guard failed. Not shown to callers as is."""
 
 
-class WalletChanged(StoreConflict):
-    """Something the movement was computed from (the wallet, a payment's refund total, a top-up's
-    status) changed since it was read: read again and retry.
+class ReadChanged(StoreConflict):
+    """Something the write was planned from changed since it was read (a wallet's version, a payment's
+    refund total, a top-up's or checkout's status, a points account, an item another transaction was
+    writing): read again and retry.
 
     ``current`` is the wallet as the failed condition saw it, when the wallet was the only
     guard that failed: the retry can plan from it without reading again.
@@ -172,7 +173,7 @@ class WalletChanged(StoreConflict):
         self.current = current
 
 
-class BudgetShardExhausted(WalletChanged):
+class BudgetShardExhausted(ReadChanged):
     """The coupon budget's shard a payment took from had too little left: try another shard."""
 
     def __init__(self, shard: int | None) -> None:
@@ -180,8 +181,9 @@ class BudgetShardExhausted(WalletChanged):
         self.shard = shard
 
 
-class RulesChanged(StoreConflict):
-    """Another change of the merchant's rules (or of a coupon definition) committed first."""
+class VersionTaken(StoreConflict):
+    """Another change of the same versioned document committed first (a merchant's rules, the tiers, a top-up
+    plan, a coupon definition, a promotion): the version this write meant to create is taken."""
 
 
 class IdempotencyKeyTaken(StoreConflict):

@@ -9,7 +9,7 @@ from ..domain import access
 from ..domain.checkout import Checkout, Line
 from ..domain.moments import format_time
 from ..domain.errors import AmountExceedsLimit, CheckoutExists, ConcurrentUpdate, Forbidden, NotFound, \
-    OrderAlreadyPaid, PaymentStateConflict, UnknownCustomer, WalletChanged
+    OrderAlreadyPaid, PaymentStateConflict, UnknownCustomer, ReadChanged
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..domain.tiers import effective
@@ -103,7 +103,7 @@ def cancel_checkout(store: CheckoutCancelStore, policy: LedgerPolicy, principal:
         at = format_time(clock.now())
         try:  # the order's guard is released only while it names this checkout (an expired one may be replaced)
             store.cancel_checkout(checkout, at, reason, release_order=guard == checkout_id)
-        except WalletChanged:  # paid, authorized or replaced meanwhile: read again
+        except ReadChanged:  # paid, authorized or replaced meanwhile: read again
             continue
         return replace(checkout, status="cancelled", cancelled_at=at, cancel_reason=reason).as_view()
     raise ConcurrentUpdate(policy.max_attempts)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from ..domain.errors import ConcurrentUpdate, IdempotencyKeyReused, IdempotencyKeyTaken, WalletChanged
+from ..domain.errors import ConcurrentUpdate, IdempotencyKeyReused, IdempotencyKeyTaken, ReadChanged
 from ..domain.model import IdempotencyRecord, Movement, Snapshot, Wallet
 from ..domain.points import PointsPolicy
 from ..domain.pricing import PricingPolicy
@@ -111,7 +111,7 @@ def run_movement(
     read: Callable[[], Snapshot],
     plan: Plan,
     after_commit: Callable[[], None] | None = None,
-    on_conflict: Callable[[WalletChanged], None] | None = None,
+    on_conflict: Callable[[ReadChanged], None] | None = None,
 ) -> Outcome:
     """Read, plan, commit; retry (bounded, jittered) when the wallet moved underneath.
 
@@ -139,7 +139,7 @@ def run_movement(
             if previous is None:  # the winner's record must exist once its transaction committed
                 raise
             return previous
-        except WalletChanged as changed:
+        except ReadChanged as changed:
             metrics.add_metric(name="TransactionConflicts", unit="Count", value=1)
             if on_conflict is not None:
                 on_conflict(changed)

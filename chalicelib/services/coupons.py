@@ -9,7 +9,7 @@ from ..domain import access
 from ..domain.moments import parse_time
 from ..domain.coupons import BUDGET_SHARDS, Coupon, CouponDefinition, CouponTerms, shard_allotments
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
-    PaymentStateConflict, RulesChanged
+    PaymentStateConflict, VersionTaken
 from ..domain.model import Principal
 from ..observability import capture_method
 from . import clock
@@ -51,7 +51,7 @@ def put_definition(store: CouponDefinitions, principal: Principal, definition_id
         shards = list(zip(shard_allotments(d.budget_count, n), shard_allotments(d.budget_amount, n)))
         try:
             store.put_coupon_definition(d, clock.stamp(), shards)
-        except RulesChanged:
+        except VersionTaken:
             continue
         return d.as_view()
     raise ConcurrentUpdate(5)

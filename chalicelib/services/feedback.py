@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from ..domain import access
-from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, WalletChanged
+from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, ReadChanged
 from ..domain.feedback import (
     Feedback,
     ListingFilter,
@@ -63,7 +63,7 @@ def submit(store: FeedbackStore, principal: Principal, request: IdempotentReques
         try:
             return record_once(store, request, Outcome(201, customer_view(fb)),
                                lambda rec: store.add_feedback(fb, rec))
-        except WalletChanged:  # a concurrent transaction on the guard or the key: read again, then decide
+        except ReadChanged:  # a concurrent transaction on the guard or the key: read again, then decide
             time.sleep(random.uniform(0, 0.01 * (2 ** attempt)))
     raise ConcurrentUpdate(ATTEMPTS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, RulesChanged
+from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, VersionTaken
 from ..domain.model import Principal
 from ..domain.tiers import Tier, TierTable, effective, rolling_spend
 from ..observability import capture_method
@@ -33,7 +33,7 @@ def put_tiers(store: TiersStore, principal: Principal, tiers: list[dict[str, Any
                  t["balance_pay_discount_percent"]) for t in tiers), (current.version if current else 0) + 1)
         try:
             store.put_tiers(table, clock.stamp())
-        except RulesChanged:
+        except VersionTaken:
             continue
         cache.clear()  # this function prices with them at once; the others within the cache's time
         return {"version": table.version, "tiers": [t.as_view() for t in table.tiers]}

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..domain import access
-from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, RulesChanged
+from ..domain.errors import ConcurrentUpdate, Forbidden, NotFound, VersionTaken
 from ..domain.model import Merchant, Principal
 from ..domain.promotions import Promotion
 from ..domain.rules import BalanceRules
@@ -124,7 +124,7 @@ def put_rules(store: RulesStore, principal: Principal, merchant_id: str, documen
         rules = BalanceRules.from_view(merchant_id, document, version, clock.stamp())
         try:
             store.put_rules(rules, rules.as_view())
-        except RulesChanged:
+        except VersionTaken:
             continue
         cache.forget(merchant_id)  # this process sees its own change at once; others within the TTL
         return rules.as_view()

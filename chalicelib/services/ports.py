@@ -84,7 +84,7 @@ class Configurations(Protocol):
 
 class Movements(Protocol):
     """``movements``: one money movement, one transaction; raises the guard that failed
-    (``IdempotencyKeyTaken``, ``OrderAlreadyPaid``, ``BudgetShardExhausted``, ``WalletChanged``)."""
+    (``IdempotencyKeyTaken``, ``OrderAlreadyPaid``, ``BudgetShardExhausted``, ``ReadChanged``)."""
 
     def commit(self, m: Movement) -> None: ...
 
@@ -143,7 +143,7 @@ class Topups(Protocol):
 
 
 class TopupPlans(Protocol):
-    """``topups``: the top-up bonus plans, each version conditioned on the one before (``RulesChanged``)."""
+    """``topups``: the top-up bonus plans, each version conditioned on the one before (``VersionTaken``)."""
 
     def put_topup_plan(self, plan: TopupPlan, at: str) -> None: ...
 
@@ -157,7 +157,7 @@ class Payments(Protocol):
 
 
 class Checkouts(Protocol):
-    """``checkouts``: open one (``IdempotencyKeyTaken``, ``CheckoutExists``), cancel one (``WalletChanged``)."""
+    """``checkouts``: open one (``IdempotencyKeyTaken``, ``CheckoutExists``), cancel one (``ReadChanged``)."""
 
     def create_checkout(self, checkout: Checkout, idem: IdempotencyRecord) -> None: ...
 
@@ -171,13 +171,13 @@ class Merchants(Protocol):
 
 
 class MerchantRules(Protocol):
-    """``merchants``: a merchant's balance rules, each version conditioned on the one before (``RulesChanged``)."""
+    """``merchants``: a merchant's balance rules, each version conditioned on the one before (``VersionTaken``)."""
 
     def put_rules(self, rules: BalanceRules, document: dict[str, Any]) -> None: ...
 
 
 class Tiers(Protocol):
-    """``merchants``: the membership tiers, each version conditioned on the one before (``RulesChanged``)."""
+    """``merchants``: the membership tiers, each version conditioned on the one before (``VersionTaken``)."""
 
     def put_tiers(self, table: TierTable, at: str) -> None: ...
 

@@ -30,7 +30,7 @@ from ..domain.errors import (
     InvalidRequest,
     NotFound,
     PaymentStateConflict,
-    RulesChanged,
+    VersionTaken,
     Unavailable,
 )
 from ..domain.model import Principal
@@ -179,7 +179,7 @@ def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: Prom
     try:
         outcome = record_once(store, request, Outcome(201, scheduled.as_view()),
                               lambda record: store.confirm_promotion(promotion, at, record))
-    except RulesChanged as exc:  # cancelled while it was pending: its schedules are not needed
+    except VersionTaken as exc:  # cancelled while it was pending: its schedules are not needed
         try:
             schedules.delete(promotion.promotion_id)
         except Exception:  # they would find it cancelled and do nothing

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain.coupons import Coupon, Redemption, Reward
 from ..domain.errors import ConcurrentUpdate, Forbidden, InvalidRequest, NotFound, \
-    PaymentRefused, WalletChanged
+    PaymentRefused, ReadChanged
 from ..domain.model import Principal, new_id
 from ..domain.points import PointsEntry
 from ..observability import capture_method
@@ -82,6 +82,6 @@ def redeem(store: RedeemStore, policy: LedgerPolicy, principal: Principal, reque
         try:
             return record_once(store, request, Outcome(201, body), lambda rec: store.redeem(Redemption(
                 wallet=wallet, reward=reward, points_entry=entry, idempotency=rec, coupon=coupon)))
-        except WalletChanged:  # the points account moved meanwhile: read again
+        except ReadChanged:  # the points account moved meanwhile: read again
             time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))
     raise ConcurrentUpdate(policy.max_attempts)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ..domain import access
 from ..domain.bonus import TopupPlan, add, best_plan, plan_grant
 from ..domain.moments import format_time, parse_time
-from ..domain.errors import AmountMismatch, BalanceLimitExceeded, InvalidRequest, NotFound, RulesChanged, \
+from ..domain.errors import AmountMismatch, BalanceLimitExceeded, InvalidRequest, NotFound, VersionTaken, \
     TopupNotPending
 from ..domain.ledger import apply_delta
 from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id
@@ -151,10 +151,10 @@ def put_plan(store: TopupPlans, plan_id: str, terms: dict[str, Any]) -> tuple[in
         plan = TopupPlan.from_doc(plan_id, terms, (current.version if current else 0) + 1)
         try:
             store.put_topup_plan(plan, clock.stamp())
-        except RulesChanged:
+        except VersionTaken:
             continue
         return (201 if current is None else 200), plan.as_view()
-    raise RulesChanged()
+    raise VersionTaken()
 
 
 def list_plans(store: TopupPlans) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..domain.checkout import Checkout, Line
-from ..domain.errors import CheckoutExists, IdempotencyKeyTaken, WalletChanged
+from ..domain.errors import CheckoutExists, IdempotencyKeyTaken, ReadChanged
 from ..domain.model import IdempotencyRecord, Payment
 from .base import StoreBase
 from .guards import Cancelled, Change, Guarded, Put
@@ -70,7 +70,7 @@ class CheckoutStore(StoreBase):
 
     def cancel_checkout(self, checkout: Checkout, at: str, reason: str | None, release_order: bool) -> None:
         """Close an open checkout with no payment (conditioned on that), and with ``release_order`` its order's
-        guard, so the order may get a new checkout. Raises ``WalletChanged`` if either changed since read."""
+        guard, so the order may get a new checkout. Raises ``ReadChanged`` if either changed since read."""
         try:
             with Guarded(self._connection) as tx:
                 tx.change("checkout", CheckoutItem(*checkout_key(checkout.checkout_id)), [
@@ -84,4 +84,4 @@ class CheckoutStore(StoreBase):
                               [CheckoutGuardItem.expires_epoch.set(0)],
                               CheckoutGuardItem.checkout_id == checkout.checkout_id)
         except Cancelled as exc:
-            raise WalletChanged(None) from exc  # the checkout was paid or authorized, or its order moved on
+            raise ReadChanged(None) from exc  # the checkout was paid or authorized, or its order moved on

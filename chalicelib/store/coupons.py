@@ -7,7 +7,7 @@ budgeted one takes from or gives back to one budget shard in the same transactio
 from __future__ import annotations
 
 from ..domain.coupons import Coupon, CouponDefinition, CouponTerms
-from ..domain.errors import RulesChanged
+from ..domain.errors import VersionTaken
 from ..domain.model import CouponChange
 from .base import StoreBase
 from .guards import Cancelled, Change, Guarded, Put
@@ -92,7 +92,7 @@ class CouponStore(StoreBase):
                         *coupon_budget_key(d.terms.definition_id, shard), kind="coupon_budget", count_left=count,
                         amount_left=amount), CouponBudgetItem.pk.does_not_exist())
         except Cancelled as exc:
-            raise RulesChanged() from exc  # the definition (and so its shards) was written meanwhile
+            raise VersionTaken() from exc  # the definition (and so its shards) was written meanwhile
 
     def grant_coupon(self, coupon: Coupon, limit: int) -> str | None:
         """Grant one coupon: the coupon and its customer's count of this definition, in one transaction.

@@ -10,7 +10,7 @@ from typing import Any
 
 from pynamodb.transactions import TransactGet
 
-from ..domain.errors import FeedbackExists, IdempotencyKeyTaken, WalletChanged
+from ..domain.errors import FeedbackExists, IdempotencyKeyTaken, ReadChanged
 from ..domain.feedback import Feedback, Subject
 from ..domain.model import IdempotencyRecord
 from ..observability import capture_method
@@ -96,7 +96,7 @@ class DynamoFeedbackStore:
     def add_feedback(self, fb: Feedback, record: IdempotencyRecord) -> None:
         """The idempotency record, the guard and the feedback in one transaction, each only if absent.
         Raises ``IdempotencyKeyTaken`` (the same key committed first), ``FeedbackExists``, or
-        ``WalletChanged`` when a concurrent transaction on the same items cancelled it (nothing written)."""
+        ``ReadChanged`` when a concurrent transaction on the same items cancelled it (nothing written)."""
         pk, sk = feedback_key(fb.month, fb.created_at, fb.feedback_id)
         attrs: dict[str, Any] = {}
         if fb.comment is not None:
@@ -118,7 +118,7 @@ class DynamoFeedbackStore:
                 raise IdempotencyKeyTaken() from exc
             if exc.condition_failed("subject_guard"):
                 raise FeedbackExists(fb.subject_kind, fb.subject_id) from exc
-            raise WalletChanged(None) from exc  # another transaction held an item: nothing written, retry
+            raise ReadChanged(None) from exc  # another transaction held an item: nothing written, retry
 
     @capture_method
     def feedback_page(self, month: str, low: str, high: str, after: str | None, *, rating_lte: int | None,

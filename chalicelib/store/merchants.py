@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from ..domain.errors import RulesChanged
+from ..domain.errors import VersionTaken
 from ..domain.model import Merchant
 from ..domain.rules import BalanceRules
 from ..domain.tiers import Tier, TierTable
@@ -46,7 +46,7 @@ class MerchantStore(StoreBase):
                 condition=condition)
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise RulesChanged() from exc
+                raise VersionTaken() from exc
             raise
 
     def put_tiers(self, table: TierTable, at: str) -> None:
@@ -57,5 +57,5 @@ class MerchantStore(StoreBase):
                  "discount_percent": t.discount_percent} for t in table.tiers]).save(condition=condition)
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise RulesChanged() from exc
+                raise VersionTaken() from exc
             raise

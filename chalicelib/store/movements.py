@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..domain.errors import BudgetShardExhausted, IdempotencyKeyTaken, OrderAlreadyPaid, WalletChanged
+from ..domain.errors import BudgetShardExhausted, IdempotencyKeyTaken, OrderAlreadyPaid, ReadChanged
 from ..domain.model import Movement
 from ..observability import capture_method
 from .base import StoreBase
@@ -61,7 +61,7 @@ def _refusal(m: Movement, exc: Cancelled) -> Exception:
     if "order" in failed and m.new_payment is not None:
         return OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id)
     if "checkout" in failed:  # paid, authorized or cancelled meanwhile: the re-read says which
-        return WalletChanged(None)
+        return ReadChanged(None)
     if "coupon_budget" in failed and m.coupon is not None:
         return BudgetShardExhausted(m.coupon.shard)
     # anything else read has changed (wallet version, refund total, a top-up settled meanwhile):
@@ -75,7 +75,7 @@ def _refusal(m: Movement, exc: Cancelled) -> Exception:
     only_wallet = ("wallet" in failed and failed <= {"wallet", "entry", "points_entry"}
                    and m.settle is None and m.refund is None)
     wallet_now = exc.raw_item("wallet") if only_wallet else None
-    return WalletChanged(as_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None)
+    return ReadChanged(as_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None)
 
 
 class MovementStore(StoreBase):

@@ -18,7 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from ..domain.errors import IdempotencyKeyTaken, RulesChanged
+from ..domain.errors import IdempotencyKeyTaken, VersionTaken
 from ..domain.model import IdempotencyRecord
 from ..domain.promotions import LIVE_STATUSES, Effect, GrantProgress, Promotion, id_floor
 from .base import StoreBase
@@ -149,8 +149,8 @@ class PromotionStore(StoreBase):
                 if exc.failed <= {LIVE}:  # another promotion changed the LIVE item first: read it again
                     _back_off(attempt)
                     continue
-                raise RulesChanged() from exc
-        raise RulesChanged()
+                raise VersionTaken() from exc
+        raise VersionTaken()
 
     def update_promotion(self, before: Promotion, after: Promotion) -> bool:
         """Write ``after``'s status, times and grant progress, conditioned on ``before``'s version; False if

@@ -7,7 +7,7 @@ the customer's count, the coupon it grants and the request's key.
 from __future__ import annotations
 
 from ..domain.coupons import Redemption, Reward
-from ..domain.errors import IdempotencyKeyTaken, OutOfStock, PaymentRefused, WalletChanged
+from ..domain.errors import IdempotencyKeyTaken, OutOfStock, PaymentRefused, ReadChanged
 from .base import StoreBase
 from .coupons import coupon_put
 from .guards import Cancelled, Change, Guarded, Write
@@ -71,4 +71,4 @@ class RewardStore(StoreBase):
             if exc.condition_failed("redemptions"):
                 raise PaymentRefused("redemption_limit_reached", "this reward's limit per customer is reached",
                                      reward_id=r.reward.reward_id) from exc
-            raise WalletChanged(None) from exc  # the points moved (or a conflict): re-read and retry
+            raise ReadChanged(None) from exc  # the points moved (or a conflict): re-read and retry

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain.bonus import TopupPlan
-from ..domain.errors import IdempotencyKeyTaken, RulesChanged, TopupNotPending
+from ..domain.errors import IdempotencyKeyTaken, VersionTaken, TopupNotPending
 from ..domain.model import IdempotencyRecord, Topup
 from .base import StoreBase
 from .guards import Cancelled, Change, Guarded, Put
@@ -68,7 +68,7 @@ class TopupStore(StoreBase):
             raise
 
     def put_topup_plan(self, plan: TopupPlan, at: str) -> None:
-        """Create (version 1) or replace (the version read + 1) a plan; RulesChanged if someone else did first."""
+        """Create (version 1) or replace (the version read + 1) a plan; VersionTaken if someone else did first."""
         condition = (TopupPlanItem.pk.does_not_exist() if plan.version == 1
                      else TopupPlanItem.version == plan.version - 1)
         try:
@@ -76,7 +76,7 @@ class TopupStore(StoreBase):
                           document=plan.as_doc(), version=plan.version, updated_at=at).save(condition=condition)
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise RulesChanged() from exc
+                raise VersionTaken() from exc
             raise
 
     def list_topup_plans(self) -> list[TopupPlan]:

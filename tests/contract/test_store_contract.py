@@ -27,9 +27,9 @@ from chalicelib.domain.errors import (
     OrderAlreadyPaid,
     OutOfStock,
     PaymentRefused,
-    RulesChanged,
+    VersionTaken,
     TopupNotPending,
-    WalletChanged,
+    ReadChanged,
 )
 from chalicelib.domain.feedback import Feedback, Subject
 from chalicelib.domain.ledger import apply_delta
@@ -321,7 +321,7 @@ def test_a_topup_no_longer_pending_is_not_credited_twice(ledger):
     user = uid("u")
     topup = credit(ledger, user, 1000)
     w = ledger.get_wallet(user)
-    with pytest.raises(WalletChanged) as refused:
+    with pytest.raises(ReadChanged) as refused:
         ledger.commit(Movement(wallet=w, entry=entry(w, "top_up", Lots(cash=1000)),
                                topup=replace(topup, status="succeeded", provider_ref="again", bonus=0)))
     assert refused.value.current is None  # not only the wallet: the caller re-reads
@@ -368,7 +368,7 @@ def test_a_movement_planned_from_a_stale_wallet_is_refused_with_the_wallet_as_it
     credit(ledger, user, 1000)
     stale = ledger.get_wallet(user)
     ledger.commit(payment_movement(ledger, user, merchant, 100))
-    with pytest.raises(WalletChanged) as refused:
+    with pytest.raises(ReadChanged) as refused:
         ledger.commit(payment_movement(ledger, user, merchant, 300, wallet=stale))
     assert refused.value.current == ledger.get_wallet(user)
     assert refused.value.current.lots == Lots(cash=900)
@@ -395,7 +395,7 @@ def test_a_checkout_is_paid_once_and_a_cancelled_one_not_at_all(ledger):
     cancelled = new_checkout(merchant, user)
     ledger.create_checkout(cancelled, record(merchant))
     ledger.cancel_checkout(cancelled, stamp(), None, release_order=True)
-    with pytest.raises(WalletChanged) as refused:
+    with pytest.raises(ReadChanged) as refused:
         ledger.commit(payment_movement(ledger, user, merchant, checkout=cancelled))
     assert refused.value.current is None
     assert ledger.get_wallet(user).lots == Lots(cash=700)
@@ -424,7 +424,7 @@ def test_a_voided_authorization_releases_its_order_which_still_names_it(ledger):
     assert snap.paid_order == p.payment_id  # the released guard still names the voided payment
     assert p.payment_id not in ledger.open_holds_due(stamp(datetime.now(timezone.utc) + timedelta(hours=1)))
     as_if_held = replace(ledger.get_wallet(user), held=Lots(cash=300))  # the wallet's version is current
-    with pytest.raises(WalletChanged) as refused:  # voided once: the payment is no longer authorized at version 0
+    with pytest.raises(ReadChanged) as refused:  # voided once: the payment is no longer authorized at version 0
         ledger.commit(void_movement(ledger, p, wallet=as_if_held))
     assert refused.value.current is None
     again = payment_movement(ledger, user, merchant, 300, checkout=snap.checkout)
@@ -448,7 +448,7 @@ def test_a_refund_is_planned_from_the_payment_version_it_read(ledger):
 
     first = refund(100)
     ledger.commit(first)
-    with pytest.raises(WalletChanged) as refused:  # planned from version 0 again
+    with pytest.raises(ReadChanged) as refused:  # planned from version 0 again
         ledger.commit(refund(100))
     assert refused.value.current is None
     payment, refunds = ledger.get_payment_with_refunds(p.payment_id)
@@ -478,7 +478,7 @@ def test_a_budgeted_coupon_takes_a_use_from_a_shard_that_has_one_left(ledger):
     ledger.commit(paid)
     assert ledger.snapshot(coupon=(user, coupon.coupon_id)).coupon == replace(
         coupon, state="used", payment_id=paid.new_payment.payment_id, budget_shard=0)
-    with pytest.raises(WalletChanged):  # the coupon is no longer in the state the movement read
+    with pytest.raises(ReadChanged):  # the coupon is no longer in the state the movement read
         ledger.commit(using(0))
 
 
@@ -587,7 +587,7 @@ def test_topup_plans_follow_their_versions(ledger):
     plan = TopupPlan.from_doc(uid("plan"), {"name": "double", "min_amount": 1000, "bonus_amount": 100,
                                             "valid_from": "2020-01-01T00:00:00.000Z", "valid_to": FAR}, 1)
     ledger.put_topup_plan(plan, stamp())
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         ledger.put_topup_plan(plan, stamp())
     ledger.put_topup_plan(replace(plan, version=2, bonus_amount=200), stamp())
     [stored] = [p for p in ledger.list_topup_plans() if p.plan_id == plan.plan_id]
@@ -628,7 +628,7 @@ def test_cancelling_closes_an_open_checkout_once_and_may_free_its_order(ledger):
     snap = ledger.snapshot(checkout=checkout.checkout_id, checkout_guard=(merchant, checkout.order_id))
     assert snap == Snapshot(checkout=replace(checkout, status="cancelled", cancelled_at=at,
                                              cancel_reason="customer left"))
-    with pytest.raises(WalletChanged):
+    with pytest.raises(ReadChanged):
         ledger.cancel_checkout(checkout, stamp(), None, release_order=False)
     ledger.create_checkout(new_checkout(merchant, user, checkout.order_id), record(merchant))
 
@@ -639,7 +639,7 @@ def test_cancelling_refuses_to_free_an_order_another_checkout_holds(ledger):
     ledger.create_checkout(stale, record(merchant))
     fresh = new_checkout(merchant, user, stale.order_id)
     ledger.create_checkout(fresh, record(merchant))
-    with pytest.raises(WalletChanged):
+    with pytest.raises(ReadChanged):
         ledger.cancel_checkout(stale, stamp(), None, release_order=True)
     assert ledger.snapshot(checkout=stale.checkout_id).checkout.status == "open"  # nothing written
     ledger.cancel_checkout(stale, stamp(), None, release_order=False)
@@ -654,16 +654,16 @@ def test_rules_and_tiers_follow_their_versions(ledger):
     assert ledger.snapshot(merchant=merchant).merchant == Merchant(merchant, "Shop", "suspended")
     first = BalanceRules(merchant_id=merchant, version=1, updated_at=stamp())
     ledger.put_rules(first, first.as_view())
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         ledger.put_rules(first, first.as_view())
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         ledger.put_rules(replace(first, version=3), first.as_view())
     second = replace(first, version=2)
     ledger.put_rules(second, second.as_view())
     assert ledger.snapshot(rules=merchant).rules == second
     current = ledger.snapshot(tiers=True).tiers
     version = current.version if current else 0
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         ledger.put_tiers(TierTable((Tier("base", 0, 100, 0),), version + 2), stamp())
 
 
@@ -673,9 +673,9 @@ def test_a_definition_follows_its_versions_and_its_budget_is_made_once(ledger):
     definition = CouponDefinition(terms(uid("cd"), counts_uses=True), per_customer_limit=2, budget_count=4, version=1)
     assert ledger.get_coupon_definition(definition.terms.definition_id) is None
     ledger.put_coupon_definition(definition, stamp(), [(2, None), (2, None)])
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         ledger.put_coupon_definition(definition, stamp(), [(2, None), (2, None)])
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         ledger.put_coupon_definition(replace(definition, version=3), stamp(), [])
     second = replace(definition, per_customer_limit=3, version=2)
     ledger.put_coupon_definition(second, stamp(), [(9, None)])  # a later version leaves the budget as it is
@@ -733,7 +733,7 @@ def test_a_redemption_is_refused_out_of_stock_past_the_limit_on_a_taken_key_and_
     assert refused.value.code == "redemption_limit_reached"
     other = _reward(stock=5, limit=5)
     ledger.put_reward(other, stamp())
-    with pytest.raises(WalletChanged):
+    with pytest.raises(ReadChanged):
         ledger.redeem(redemption(ledger, user, other, wallet=first.wallet))  # planned from points version 0
     assert ledger.snapshot(reward=other.reward_id).reward.stock == 5
 
@@ -802,7 +802,7 @@ def test_a_promotion_is_written_pending_once_confirmed_under_its_key_and_changed
     assert ledger.get_idempotency(key.scope, key.key) == key
     with pytest.raises(IdempotencyKeyTaken):
         ledger.confirm_promotion(p, stamp(), key)
-    with pytest.raises(RulesChanged):  # no longer pending at version 1
+    with pytest.raises(VersionTaken):  # no longer pending at version 1
         ledger.confirm_promotion(p, stamp(), record("admin"))
     assert priced(scheduled) in map(priced, ledger.promotions_that_may_be_live(datetime.now(timezone.utc)
                                                                              - timedelta(days=1)))

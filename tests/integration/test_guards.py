@@ -21,8 +21,8 @@ from chalicelib.domain.errors import (
     OrderAlreadyPaid,
     OutOfStock,
     PaymentRefused,
-    RulesChanged,
-    WalletChanged,
+    VersionTaken,
+    ReadChanged,
 )
 from chalicelib.domain.coupons import Reward
 from chalicelib.domain.model import Merchant, Principal
@@ -137,7 +137,7 @@ def test_a_redemption_whose_points_moved_is_retried_not_refused(store, coupon_re
     # another redemption moves the points account meanwhile (1 of the customer's 2 allowed, stock left)
     rewards.redeem(store, LedgerPolicy(), Principal(user), IdempotentRequest(user, "r-other", "h"),
                    coupon_reward.reward_id)
-    assert type(refusal(write, args)) is WalletChanged
+    assert type(refusal(write, args)) is ReadChanged
 
 
 def test_a_redemption_whose_key_was_used_meanwhile_names_the_key(store, coupon_reward, matured):
@@ -154,7 +154,7 @@ def test_a_redemption_whose_coupon_exists_is_not_read_as_another_guard(store, co
 
     CouponItem(*coupon_key(c.user_id, c.coupon_id), kind="coupon", coupon_id=c.coupon_id, user_id=c.user_id,
                terms=c.terms.as_dict(), state="available", granted_at=c.granted_at).save()
-    assert type(refusal(write, args)) is WalletChanged  # neither out of stock nor the limit
+    assert type(refusal(write, args)) is ReadChanged  # neither out of stock nor the limit
 
 
 def test_the_service_answers_out_of_stock_for_a_coupon_reward_that_ran_out(store, coupon_reward, matured):
@@ -193,7 +193,7 @@ def test_a_payment_whose_wallet_moved_hands_back_the_wallet_as_it_is(store):
     user, _, (write, args) = plan_payment(store)
     pay(store, user, key="other")  # another payment of the same customer commits first
     exc = refusal(write, args)
-    assert type(exc) is WalletChanged and exc.current is not None
+    assert type(exc) is ReadChanged and exc.current is not None
     assert exc.current.version == args[0].wallet.version + 1
 
 
@@ -316,7 +316,7 @@ def test_a_promotion_confirmed_under_a_used_key_names_the_key_and_a_moved_one_th
     with pytest.raises(IdempotencyKeyTaken):
         store.confirm_promotion(promotion, "t", record)
     moved = type(promotion)(**{**promotion.__dict__, "version": promotion.version + 5})
-    with pytest.raises(RulesChanged):
+    with pytest.raises(VersionTaken):
         store.confirm_promotion(moved, "t", IdempotencyRecord("ops", f"p-{uuid.uuid4().hex}", "h", 201, {}, "t"))
 
 

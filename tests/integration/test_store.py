@@ -6,7 +6,7 @@ import uuid
 import boto3
 import pytest
 
-from chalicelib.domain.errors import IdempotencyKeyTaken, OrderAlreadyPaid, WalletChanged
+from chalicelib.domain.errors import IdempotencyKeyTaken, OrderAlreadyPaid, ReadChanged
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
@@ -149,7 +149,7 @@ def test_a_stale_wallet_version_commits_nothing(store):
     stale = Movement(wallet=wallet.__class__(**{**wallet.__dict__, "version": 0}), entry=Entry(
         user_id=user, seq=1, entry_id="e", type="adjustment", delta=Lots(cash=5), balance_after=Lots(cash=1005),
         created_at="t"))
-    with pytest.raises(WalletChanged) as lost:
+    with pytest.raises(ReadChanged) as lost:
         store.commit(stale)
     assert store.get_wallet(user).lots.cash == 1000
     # the failed condition hands back the wallet as it is now, so a retry need not read it again

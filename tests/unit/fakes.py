@@ -22,9 +22,9 @@ from chalicelib.domain.errors import (
     OrderAlreadyPaid,
     OutOfStock,
     PaymentRefused,
-    RulesChanged,
+    VersionTaken,
     TopupNotPending,
-    WalletChanged,
+    ReadChanged,
 )
 from chalicelib.domain.feedback import Subject
 from chalicelib.domain.model import (
@@ -270,12 +270,12 @@ class FakeLedgerStore:
         if "order" in failed and m.new_payment is not None:
             return OrderAlreadyPaid(m.new_payment.merchant_id, m.new_payment.order_id)
         if "checkout" in failed:
-            return WalletChanged(None)
+            return ReadChanged(None)
         if "coupon_budget" in failed and m.coupon is not None:
             return BudgetShardExhausted(m.coupon.shard)
         only_wallet = ("wallet" in failed and failed <= {"wallet", "entry", "points_entry"}
                        and m.settle is None and m.refund is None)
-        return WalletChanged(self.wallets.get(m.wallet.user_id) if only_wallet else None)
+        return ReadChanged(self.wallets.get(m.wallet.user_id) if only_wallet else None)
 
     def _apply(self, m: Movement) -> None:
         w, e = m.wallet, m.entry
@@ -376,7 +376,7 @@ class FakeLedgerStore:
         with self._lock:
             current = self.plans.get(plan.plan_id)
             if (current.version if current else 0) != plan.version - 1:
-                raise RulesChanged()
+                raise VersionTaken()
             self.plans[plan.plan_id] = TopupPlan.from_doc(plan.plan_id, plan.as_doc(), plan.version)
 
     def list_topup_plans(self):
@@ -406,10 +406,10 @@ class FakeLedgerStore:
             stored = self.checkouts.get(checkout.checkout_id)
             key = (checkout.merchant_id, checkout.order_id)
             if stored is None or stored.status != "open" or stored.payment_id is not None:
-                raise WalletChanged(None)
+                raise ReadChanged(None)
             guard = self.checkout_guards.get(key)
             if release_order and (guard is None or guard[0] != checkout.checkout_id):
-                raise WalletChanged(None)
+                raise ReadChanged(None)
             self.checkouts[checkout.checkout_id] = replace(stored, status="cancelled", cancelled_at=at,
                                                            **({"cancel_reason": reason} if reason else {}))
             if release_order:
@@ -424,7 +424,7 @@ class FakeLedgerStore:
         with self._lock:
             current = self.rules.get(rules.merchant_id)
             if (current.version if current else 0) != rules.version - 1:
-                raise RulesChanged()
+                raise VersionTaken()
             # what the DynamoDB store reads back: the document stored, under this version
             self.rules[rules.merchant_id] = BalanceRules.from_view(rules.merchant_id, document, rules.version,
                                                                    rules.updated_at or "")
@@ -432,7 +432,7 @@ class FakeLedgerStore:
     def put_tiers(self, table, at):
         with self._lock:
             if (self.tiers.version if self.tiers else 0) != table.version - 1:
-                raise RulesChanged()
+                raise VersionTaken()
             self.tiers = table
 
     # ---- CouponDefinitions, Coupons --------------------------------------------------------------------
@@ -447,7 +447,7 @@ class FakeLedgerStore:
             shards = list(enumerate(budget_shards)) if d.version == 1 else []
             if ((current is not None) if d.version == 1 else (current is None or current.version != d.version - 1)) \
                     or any((definition_id, shard) in self.coupon_budgets for shard, _ in shards):
-                raise RulesChanged()
+                raise VersionTaken()
             self.coupon_definitions[definition_id] = d
             for shard, (count, amount) in shards:
                 self.coupon_budgets[(definition_id, shard)] = [count, amount]
@@ -504,7 +504,7 @@ class FakeLedgerStore:
                 raise PaymentRefused("redemption_limit_reached", "this reward's limit per customer is reached",
                                      reward_id=reward.reward_id)
             if failed:
-                raise WalletChanged(None)
+                raise ReadChanged(None)
             self.idem[(r.idempotency.scope, r.idempotency.key)] = r.idempotency
             self.wallets[w.user_id] = replace(stored or Wallet(user_id=w.user_id, currency=w.currency),
                                               points=pe.after)
@@ -605,7 +605,7 @@ class FakeLedgerStore:
                 raise IdempotencyKeyTaken()
             stored = self.promotions.get(p.promotion_id)
             if stored is None or stored.version != p.version or stored.status != "pending":
-                raise RulesChanged()
+                raise VersionTaken()
             self.idem[(idem.scope, idem.key)] = idem
             self.promotions[p.promotion_id] = replace(stored, status="scheduled", version=p.version + 1,
                                                       updated_at=at)
@@ -676,7 +676,7 @@ class FakeFeedbackStore:
             if (fb.subject_kind, fb.subject_id) in self.guards:
                 raise FeedbackExists(fb.subject_kind, fb.subject_id)
             if sk in self.items.get(fb.month, {}):
-                raise WalletChanged(None)
+                raise ReadChanged(None)
             self.ledger.idem[(record.scope, record.key)] = record
             self.guards[(fb.subject_kind, fb.subject_id)] = fb.feedback_id
             self.items.setdefault(fb.month, {})[sk] = replace(fb, tags=tuple(fb.tags))

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.checkout import Line
-from chalicelib.domain.errors import CheckoutExpired, Forbidden, NotFound, PaymentRefused, RulesChanged
+from chalicelib.domain.errors import CheckoutExpired, Forbidden, NotFound, PaymentRefused, VersionTaken
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
 from chalicelib.services import checkouts, merchant_rules, payments
@@ -96,7 +96,7 @@ def test_a_rules_change_that_loses_a_race_is_written_as_the_next_version(store):
         if not lost:
             lost.append(rules.version)
             real(rules, document)  # another change takes this version first
-            raise RulesChanged()
+            raise VersionTaken()
         real(rules, document)
 
     store.put_rules = once_lost

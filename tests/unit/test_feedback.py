@@ -278,14 +278,14 @@ def test_without_from_a_listing_covers_twelve_calendar_months_in_one_request(sto
 
 
 def test_a_submission_cancelled_by_a_concurrent_transaction_is_read_again_and_then_decided(store):
-    from chalicelib.domain.errors import WalletChanged
+    from chalicelib.domain.errors import ReadChanged
 
     real, calls = store.add_feedback, []
 
     def conflicted_once(fb, record):
         calls.append(fb.feedback_id)
         if len(calls) == 1:
-            raise WalletChanged(None)
+            raise ReadChanged(None)
         return real(fb, record)
 
     store.add_feedback = conflicted_once

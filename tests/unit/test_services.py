@@ -12,7 +12,7 @@ from chalicelib.domain.errors import (
     OrderAlreadyPaid,
     PaymentRefused,
     TopupNotPending,
-    WalletChanged,
+    ReadChanged,
     AmountMismatch,
 )
 from chalicelib.domain.model import Merchant, Principal
@@ -136,7 +136,7 @@ def test_a_checkout_for_an_unknown_merchant_is_not_found(store):
 
 
 def test_a_lost_race_is_retried_and_then_succeeds(store):
-    store.fail_next_commits = [WalletChanged(), WalletChanged()]
+    store.fail_next_commits = [ReadChanged(), ReadChanged()]
     assert do_pay(store).status_code == 201
     assert store.wallets["alice"].lots.total == 600
 
@@ -146,13 +146,13 @@ def test_a_retry_plans_from_the_wallet_the_failed_condition_returned_without_rea
     real_snapshot = store.snapshot
     open_checkout(store)
     store.snapshot = lambda **kw: reads.append(kw) or real_snapshot(**kw)
-    store.fail_next_commits = [WalletChanged(current=store.wallets["alice"])]
+    store.fail_next_commits = [ReadChanged(current=store.wallets["alice"])]
     assert do_pay(store).status_code == 201
     assert len([r for r in reads if "wallet" in r]) == 1 and store.wallets["alice"].lots.total == 600
 
 
 def test_retries_are_bounded_and_end_in_a_conflict(store):
-    store.fail_next_commits = [WalletChanged()] * 3
+    store.fail_next_commits = [ReadChanged()] * 3
     with pytest.raises(ConcurrentUpdate):
         do_pay(store, attempts=3)
     assert store.wallets["alice"].lots.total == 1000
