@@ -39,10 +39,9 @@ def adjust(call: Call, user_id: str) -> Outcome:
     if b.amount == 0:
         raise InvalidRequest("amount must not be zero", code="invalid_amount", field="amount")
     require_positive_amount(abs(b.amount), s.max_transaction_amount)
-    assert call.idempotency is not None
     return admin.adjust(
         bootstrap.store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
-        request=call.idempotency, user_id=user_id, amount=b.amount, lot=b.lot, reason=b.reason,
+        request=call.key, user_id=user_id, amount=b.amount, lot=b.lot, reason=b.reason,
         after_commit=after_commit_hook(call),
     )
 

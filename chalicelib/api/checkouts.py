@@ -21,9 +21,8 @@ bp = Blueprint(__name__)
        access="user", body=CheckoutRequest, response=CheckoutOut, status=201, idempotent=True, tag="checkout")
 def create_checkout(call: Call) -> Outcome:
     b = call.body
-    assert call.idempotency is not None
     return checkouts.create_checkout(
-        bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
+        bootstrap.store(), bootstrap.policy(), call.caller, call.key,
         merchant_id=b.merchant_id, order_id=b.order_id, user_id=b.user_id,
         lines=[Line(i.sku, i.category, i.unit_price, i.quantity) for i in b.items],
         expires_in_seconds=b.expires_in_seconds,

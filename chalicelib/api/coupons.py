@@ -39,8 +39,7 @@ def get_definition(call: Call, definition_id: str) -> dict:
        summary="Grant a coupon of the definition to each customer (at most 500), within the per-customer limit",
        access="user", body=GrantRequest, response=GrantOut, status=201, idempotent=True, tag="rewards")
 def grant(call: Call, definition_id: str) -> Outcome:
-    assert call.idempotency is not None
-    return coupons.grant(bootstrap.store(), call.caller, call.idempotency, definition_id, call.body.user_ids)
+    return coupons.grant(bootstrap.store(), call.caller, call.key, definition_id, call.body.user_ids)
 
 
 @route(bp, "/v1/coupons", "GET", name="listCoupons", summary="The caller's coupons, newest first",
@@ -66,6 +65,5 @@ def list_rewards(call: Call) -> dict:
        summary="Spend points for a reward (exactly once; stock and the per-customer limit are conditions)",
        access="user", response=RedemptionOut, status=201, idempotent=True, tag="rewards")
 def redeem(call: Call, reward_id: str) -> Outcome:
-    assert call.idempotency is not None
-    return rewards.redeem(bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
+    return rewards.redeem(bootstrap.store(), bootstrap.policy(), call.caller, call.key,
                           reward_id)

@@ -18,8 +18,7 @@ bp = Blueprint(__name__)
 def submit(call: Call) -> Outcome:
     b = call.body
     kind, subject_id = b.subject
-    assert call.idempotency is not None
-    return feedback.submit(bootstrap.feedback_store(), call.caller, call.idempotency, kind=kind, subject_id=subject_id,
+    return feedback.submit(bootstrap.feedback_store(), call.caller, call.key, kind=kind, subject_id=subject_id,
                            rating=b.rating, tags=list(b.tags), comment=b.comment)
 
 

@@ -28,9 +28,8 @@ bp = Blueprint(__name__)
        access="user", body=PaymentRequest, response=PaymentCreated, status=201, idempotent=True, tag="payments")
 def create_payment(call: Call) -> Outcome:
     b = call.body
-    assert call.idempotency is not None
     return payments.pay(
-        bootstrap.store(), bootstrap.policy(), bootstrap.config_cache(), call.caller, call.idempotency,
+        bootstrap.store(), bootstrap.policy(), bootstrap.config_cache(), call.caller, call.key,
         checkout_id=b.checkout_id, options=PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points,
                                                           coupon_id=b.coupon_id),
         after_commit=after_commit_hook(call),
@@ -41,11 +40,10 @@ def create_payment(call: Call) -> Outcome:
        summary="Capture all or part of an authorization; the rest is released (its merchant, service, admin)",
        access="user", body=CaptureRequest, response=SettlementOut, idempotent=True, tag="payments")
 def capture_payment(call: Call, payment_id: str) -> Outcome:
-    assert call.idempotency is not None
     amount = call.body.amount
     if amount is not None:
         require_positive_amount(amount, call.settings.max_transaction_amount)
-    return payments.capture(bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
+    return payments.capture(bootstrap.store(), bootstrap.policy(), call.caller, call.key,
                             payment_id, amount, after_commit=after_commit_hook(call))
 
 
@@ -54,8 +52,7 @@ def capture_payment(call: Call, payment_id: str) -> Outcome:
                "or its customer while on hold)",
        access="user", response=SettlementOut, idempotent=True, tag="payments")
 def void_payment(call: Call, payment_id: str) -> Outcome:
-    assert call.idempotency is not None
-    return payments.void(bootstrap.store(), bootstrap.policy(), call.caller, call.idempotency,
+    return payments.void(bootstrap.store(), bootstrap.policy(), call.caller, call.key,
                          payment_id, after_commit=after_commit_hook(call))
 
 
@@ -71,10 +68,9 @@ def get_payment(call: Call, payment_id: str) -> dict:
        access="user", body=RefundRequest, response=RefundCreated, status=201, idempotent=True, tag="payments")
 def create_refund(call: Call, payment_id: str) -> Outcome:
     s, b = call.settings, call.body
-    assert call.idempotency is not None
     return payments.refund(
         bootstrap.store(), currency=s.currency, max_attempts=s.max_attempts, principal=call.caller,
-        request=call.idempotency, payment_id=payment_id,
+        request=call.key, payment_id=payment_id,
         amount=require_positive_amount(b.amount, s.max_transaction_amount), reason=b.reason,
         after_commit=after_commit_hook(call),
     )

@@ -17,9 +17,8 @@ bp = Blueprint(__name__)
                "their merchant)", access="user", body=PromotionRequest, response=PromotionOut, status=201,
        idempotent=True, tag="promotions")
 def create(call: Call) -> Outcome:
-    assert call.idempotency is not None
     return promotions.create(bootstrap.store(), bootstrap.schedules(), bootstrap.config_cache(),
-                             promotions.PromotionPolicy.from_settings(call.settings), call.caller, call.idempotency,
+                             promotions.PromotionPolicy.from_settings(call.settings), call.caller, call.key,
                              call.body.model_dump())
 
 

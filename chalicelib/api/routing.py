@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ..config import Settings, get_settings
 from ..domain.errors import (
     DomainError,
+    InvariantBroken,
     Forbidden,
     InvalidRequest,
     MissingIdempotencyKey,
@@ -75,8 +76,18 @@ class Call:
 
     @property
     def caller(self) -> Principal:
-        assert self.principal is not None
+        """The verified caller (a route with access user or admin always has one: the decorator refused the
+        request otherwise)."""
+        if self.principal is None:
+            raise InvariantBroken("a view for signed-in callers ran without a caller")
         return self.principal
+
+    @property
+    def key(self) -> IdempotentRequest:
+        """The request under its Idempotency-Key (an idempotent route always has one, as ``caller``)."""
+        if self.idempotency is None:
+            raise InvariantBroken("an idempotent route's view ran without its key")
+        return self.idempotency
 
 
 def _validation_error(exc: ValidationError) -> InvalidRequest:
@@ -204,9 +215,8 @@ def route(
                     raise InvalidRequest(
                         "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid_idempotency_key"
                     )
-                assert principal is not None
                 call.idempotency = IdempotentRequest(
-                    scope=principal.user_id, key=key,
+                    scope=call.caller.user_id, key=key,  # keys are scoped to the verified caller
                     request_hash=request_hash(method, path.format(**params), call.body),
                 )
             result = view(call, **params)

@@ -27,10 +27,9 @@ bp = Blueprint(__name__)
        access="user", body=TopupRequest, response=TopupOut, status=201, idempotent=True, tag="topups")
 def create_topup(call: Call) -> Outcome:
     amount = require_positive_amount(call.body.amount, call.settings.max_transaction_amount)
-    assert call.idempotency is not None
     return topups.create_topup(
         bootstrap.store(), currency=call.settings.currency, max_balance=call.settings.max_balance,
-        principal=call.caller, request=call.idempotency, amount=amount, channel=call.body.channel,
+        principal=call.caller, request=call.key, amount=amount, channel=call.body.channel,
         option_id=call.body.option_id, presets=call.settings.topup_presets,
     )
 

@@ -5,7 +5,7 @@ status and a machine-readable code.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 
 class DomainError(Exception):
@@ -212,3 +212,13 @@ def ensure(holds: bool, what: str) -> None:
     """Refuse to go on when an invariant does not hold (``what`` says which)."""
     if not holds:
         raise InvariantBroken(what)
+
+
+_T = TypeVar("_T")
+
+
+def present(value: _T | None, what: str) -> _T:
+    """``value``, which the caller has made sure exists (``what`` names it); InvariantBroken if it does not."""
+    if value is None:
+        raise InvariantBroken(f"{what} is missing")
+    return value

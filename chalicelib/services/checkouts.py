@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from ..domain.errors import present
 from ..domain import access
 from ..domain.checkout import Checkout, Line
 from ..domain.moments import format_time
@@ -111,8 +112,7 @@ def cancel_checkout(store: CheckoutCancelStore, policy: LedgerPolicy, principal:
 
 def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOptions, now: datetime) -> Quote:
     """Price the snapshot's checkout for its customer's wallet as it is now, under the merchant's configuration."""
-    checkout = snap.checkout
-    assert checkout is not None
+    checkout = present(snap.checkout, "the snapshot's checkout")
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
     tier, _ = effective(config.tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
     funds = Funds(wallet.spendable(format_time(now)), wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from ..domain.errors import present
 from ..domain.errors import ConcurrentUpdate, IdempotencyKeyReused, IdempotencyKeyTaken, ReadChanged
 from ..domain.model import IdempotencyRecord, Movement, Snapshot, Wallet
 from ..domain.points import PointsPolicy
@@ -134,8 +135,8 @@ def run_movement(
         try:
             store.commit(movement)
         except IdempotencyKeyTaken:
-            assert request is not None
-            previous = replay(store.get_idempotency(request.scope, request.key), request)
+            keyed = present(request, "the request of a movement refused for its key")
+            previous = replay(store.get_idempotency(keyed.scope, keyed.key), keyed)
             if previous is None:  # the winner's record must exist once its transaction committed
                 raise
             return previous

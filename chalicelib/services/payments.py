@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, cast
 
+from ..domain.errors import ensure, present
 from ..domain import access
 from ..domain.bonus import Drawn, draw, give_back
 from ..domain.moments import format_time, parse_time
@@ -156,7 +157,7 @@ def _points_on_pay(wallet: Wallet, payment_id: str, spent: int, held: bool, earn
     """Points of a payment: spent (or, for an authorization, put on hold) and earned, in one entry.
     Invariant: never spends more than is available once matured (pricing refused that already)."""
     account = wallet.points.matured(now)
-    assert spent <= account.available
+    ensure(spent <= account.available, "a payment spends no more points than are available")
     account = replace(account, available=account.available - spent, held=account.held + (spent if held else 0))
     account = earn(account, earned, payment_id, now, policy.points)
     kind = "authorization" if held else "payment"
@@ -449,8 +450,7 @@ def refund(
         return _with_owner(store, payment)
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
-        payment = snap.payment
-        assert payment is not None
+        payment = present(snap.payment, "the payment read")
         if payment.status != "succeeded":
             raise PaymentStateConflict("payment_not_captured", f"payment {payment_id!r} is {payment.status}: "
                                        "only a captured payment is refunded", status=payment.status)

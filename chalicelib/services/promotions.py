@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, cast
 
+from ..domain.errors import present
 from ..domain import access
 from ..domain.moments import format_time, parse_time
 from ..domain.errors import (
@@ -155,8 +156,7 @@ def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: Prom
         status="pending", created_at=format_time(now), created_by=principal.user_id,
         request_hash=request.request_hash)
     if not store.put_pending_promotion(promotion):
-        existing = store.get_promotion(promotion.promotion_id)
-        assert existing is not None
+        existing = present(store.get_promotion(promotion.promotion_id), "the promotion whose id was taken")
         if existing.request_hash != request.request_hash:
             raise IdempotencyKeyReused()
         if existing.status != "pending":  # a twin of this request completed it meanwhile: its answer

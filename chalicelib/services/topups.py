@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
+from ..domain.errors import present
 from ..domain import access
 from ..domain.bonus import TopupPlan, add, best_plan, plan_grant
 from ..domain.moments import format_time, parse_time
@@ -72,8 +73,7 @@ def settle_topup(
         return Snapshot(topup=topup)
 
     def plan(snap: Snapshot) -> tuple[Movement | None, Outcome]:
-        topup = snap.topup
-        assert topup is not None
+        topup = present(snap.topup, "the top-up read")
         if amount != topup.amount:
             raise AmountMismatch(expected=topup.amount, received=amount)
         if topup.status != "pending":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterator
 
+from ..domain.errors import ensure
 from ..domain.bonus import grants_from_doc, soonest_expiry
 from ..domain.model import Entry, Movement, Wallet
 from ..domain.money import Lots
@@ -111,7 +112,7 @@ def wallet_change(m: Movement) -> Change:
     if e.delta.bonus and m.bonus_grants is None:
         raise AssertionError("a movement of bonus must say which grants it moves")
     if m.bonus_grants is not None:
-        assert sum(g.amount for g in m.bonus_grants) == after.bonus, "bonus grants must sum to the bonus lot"
+        ensure(sum(g.amount for g in m.bonus_grants) == after.bonus, "bonus grants must sum to the bonus lot")
         actions.append(WalletItem.bonus_grants.set([g.as_doc() for g in m.bonus_grants]))
         due = soonest_expiry(m.bonus_grants)
         actions.extend([WalletItem.bonus_shard.set(bonus_shard(w.user_id)), WalletItem.bonus_due.set(due)]
