@@ -49,7 +49,7 @@ from ..services.common import error_body  # noqa: E402 - one envelope for views 
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+                   headers: dict[str, str | list[str]] | None = None) -> Response:
     return Response(
         body=json.dumps(error_body(code, message, details)),
         status_code=status,
@@ -68,5 +68,6 @@ def from_domain(exc: e.DomainError) -> Response:
         code = exc.code
     if isinstance(exc, e.NotFound):
         code = f"{exc.what}_not_found"
-    headers = {"WWW-Authenticate": 'Bearer realm="store-balance"'} if status == 401 else None
+    headers: dict[str, str | list[str]] | None = (
+        {"WWW-Authenticate": 'Bearer realm="store-balance"'} if status == 401 else None)
     return error_response(status, code, exc.message, exc.details, headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ..config import Settings, get_settings
@@ -117,7 +118,7 @@ def _operation(spec: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
 
 def build_document(title: str = "Store balance API", version: str = "1.0.0",
                    settings: Settings | None = None) -> dict[str, Any]:
-    models = {ErrorOut}
+    models: set[type[BaseModel]] = {ErrorOut}
     for spec in ROUTES:
         models.update(m for m in (spec.body, spec.query, spec.response) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)

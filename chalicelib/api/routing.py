@@ -202,7 +202,9 @@ def route(
                     raise Forbidden("this operation needs the admin group")
             call = Call(settings=settings, principal=principal, headers=dict(request.headers))
             if access == "signed":  # the signature covers the raw bytes: check it before reading them
-                verify_signature(webhook_secret(settings), request.raw_body or b"", request.headers.get("x-signature"))
+                raw = request.raw_body or b""
+                verify_signature(webhook_secret(settings), raw if isinstance(raw, bytes) else raw.encode(),
+                                 request.headers.get("x-signature"))
             if body is not None:
                 call.body = _parse_body(request, body)
             if query is not None:
@@ -220,7 +222,7 @@ def route(
                     request_hash=request_hash(method, path.format(**params), call.body),
                 )
             result = view(call, **params)
-            headers = {"Content-Type": "application/json"}
+            headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
             if isinstance(result, Outcome):
                 status_code, payload = result.status_code, result.body
                 if result.replayed:

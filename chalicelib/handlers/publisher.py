@@ -98,7 +98,7 @@ def publish_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         logger.warning("stream records not published; retried from the first", extra={
             "failed": failures, "records": len(event.get("Records", []))})
     metrics.flush_metrics()
-    return response
+    return dict(response)  # {"batchItemFailures": [...]}: Powertools' TypedDict, as the plain dict Lambda reads
 
 
 @bp.on_dynamodb_record(stream_arn=get_settings().ledger_stream_arn, name="publish_events", batch_size=100,
