@@ -24,6 +24,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from .concerns import checkov
 from .concerns.alarms import Alarms, add_alarm, alarm_topic
 from .concerns.base import RETENTION, ConcernStack
 from .concerns.edge import Edge
@@ -100,6 +101,9 @@ class EdgeStack(Stack):
             redacted_fields=[wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": name})
                              for name in ("authorization", "cookie")])
         logging.node.add_dependency(waf_logs)
+        checkov.skip(waf_logs, ("CKV_AWS_158", "Encrypted at rest by CloudWatch Logs with its own key; this stack has "
+                                               "no customer managed key (a monthly fee), and tokens and cookies are "
+                                               "redacted before WAF logs a request"))
 
         # WAF decides before anything of ours sees the request: a false positive of a managed rule, or a
         # rate limit too tight for a busy order service, is an outage no service-side alarm would notice.
@@ -143,7 +147,7 @@ class ServiceStack(ConcernStack):
             granted=Granted(table=self.table, key=self.keys.key, webhook_secret=self.keys.webhook_secret,
                             user_pool=self.users.pool, events=self.events, ses_sender=ses_sender))
         self.rest_api = RestApi(self, "Api", stage=stage, app=self.functions.app, user_pool=self.users.pool,
-                                origin_key=self.keys.origin_key)
+                                origin_key=self.keys.origin_key, key=self.keys.key)
         self.edge = Edge(self, "Cdn", stage=stage, rest_api_id=self.rest_api.ref, origin_key=self.keys.origin_key,
                          web_acl_arn=web_acl_arn, domain_name=domain_name, certificate_arn=certificate_arn)
         self.alarms = Alarms(self, "Monitoring", stage=stage, key=self.keys.key, email=alarm_email,

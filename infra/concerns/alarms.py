@@ -10,6 +10,7 @@ from constructs import Construct
 
 from ..functions import Alarm, FunctionSpec
 from ..stages import SERVICE, Stage
+from . import checkov
 from .base import Concern
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -19,6 +20,10 @@ def alarm_topic(scope: Construct, stage: Stage, name: str, email: str | None,
                 key: kms.IKey | None = None) -> sns.Topic:
     """The SNS topic a stack's alarms notify (alarms can only notify a topic of their own region)."""
     topic = sns.Topic(scope, "Alarms", topic_name=f"{stage.prefix}-{name}", master_key=key, enforce_ssl=True)
+    if key is None:
+        checkov.skip(topic, ("CKV_AWS_26", "Alarm state changes only, no customer data; its stack has no customer "
+                                           "managed key (a monthly fee), and CloudWatch cannot publish to a topic "
+                                           "under the AWS managed key"))
     if email:
         topic.add_subscription(subs.EmailSubscription(email))
     return topic

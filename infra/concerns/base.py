@@ -54,7 +54,7 @@ def make_unique_id(components: list[str]) -> str:
 
     if len(components) == 1 and len(alnum(components[0])) <= _MAX_ID_LEN:
         return alnum(components[0])
-    digest = hashlib.md5("/".join(components).encode()).hexdigest()[:_HASH_LEN].upper()
+    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()[:_HASH_LEN].upper()
     human: list[str] = []
     for c in components:  # a component that repeats the end of the previous one is left out
         if not human or not human[-1].endswith(c):

@@ -9,7 +9,7 @@ from aws_cdk import Aws, Duration, Fn, RemovalPolicy, aws_certificatemanager as 
 from constructs import Construct
 
 from ..stages import SERVICE, Stage
-from . import nag
+from . import checkov, nag
 from .base import Concern, root
 
 PUBLIC_PATHS = ("/v1/openapi.json", "/v1/public/*")  # cacheable: public GETs only (tests/infra checks)
@@ -28,6 +28,11 @@ class Edge(Concern):
             removal_policy=RemovalPolicy.RETAIN)
         nag.suppress(log_bucket, ("AwsSolutions-S1", "This bucket is the access-log destination; logging its own "
                                                      "access would log into itself."))
+        checkov.skip(log_bucket,
+                     ("CKV_AWS_18", "This bucket is the access-log destination; logging its own access would log "
+                                    "into itself"),
+                     ("CKV_AWS_21", "Access logs, written once by CloudFront and expired by the lifecycle rule; "
+                                    "versions would keep what the rule expires"))
         origin = origins.HttpOrigin(
             Fn.join("", [rest_api_id, ".execute-api.", Aws.REGION, ".", Aws.URL_SUFFIX]),
             origin_path=f"/{stage.api_stage}", protocol_policy=cf.OriginProtocolPolicy.HTTPS_ONLY,
@@ -72,3 +77,6 @@ class Edge(Concern):
                 "AwsSolutions-CFR4", "Without a custom domain CloudFront serves its default *.cloudfront.net "
                                      "certificate, whose minimum TLS version cannot be set; pass domainName and "
                                      "certificateArn to get TLSv1.2_2021."))
+            checkov.skip(self.distribution, (
+                "CKV_AWS_174", "No custom domain: CloudFront's default *.cloudfront.net certificate, whose minimum TLS "
+                               "version cannot be set; with domainName and certificateArn it is TLSv1.2_2021"))

@@ -7,7 +7,7 @@ from constructs import Construct
 
 from ..functions import FunctionSpec, dead_letter_queues, scheduled_function
 from ..stages import SERVICE, Stage
-from . import nag
+from . import checkov, nag
 from .base import Concern
 
 
@@ -36,6 +36,8 @@ class Events(Concern):
             nag.suppress(queue, ("AwsSolutions-SQS3", f"This queue is itself a dead-letter queue ({spec.what}); "
                                                       "what lands here is kept 14 days for an operator and alarms "
                                                       "on arrival."))
+            checkov.skip(queue, ("CKV_AWS_27", "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled), which checkov "
+                                               "does not read: it looks for a KMS key (KmsMasterKeyId) only"))
             self.dead_letter_queues[construct_id_] = queue
 
         # ---- the role EventBridge Scheduler assumes for the one-time schedules the API creates

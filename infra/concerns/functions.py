@@ -15,8 +15,9 @@ from constructs import Construct
 from chalicelib.events.catalogue import CONSUMERS
 
 from ..api import PackagedChalice
-from ..functions import BusRule, FunctionSpec, TableStream, check
+from ..functions import BusRule, FunctionSpec, Http, OneTimeSchedules, Schedule, TableStream, check
 from ..stages import ROOT, Stage
+from . import checkov
 from .base import Concern, retain, root
 from .roles import Granted, function_role
 
@@ -32,6 +33,46 @@ def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
     if unknown:
         raise ValueError(f"event pattern keys not supported here: {sorted(unknown)}")
     return events.EventPattern(**{fields[k]: v for k, v in pattern.items()})
+
+
+NO_VPC = ("CKV_AWS_117", "Reaches only AWS endpoints (DynamoDB, EventBridge, Scheduler, Secrets Manager, Cognito and "
+                          "its public keys, SES) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
+                          "pay for and isolate nothing")
+NO_SECRET_IN_ENVIRONMENT = ("CKV_AWS_173", "No secret in its environment, only names, ARNs and limits (the webhook key "
+                                           "is read from Secrets Manager at run time; tests/infra checks the names); "
+                                           "Lambda encrypts it at rest with its AWS managed key")
+NO_RESERVED_CONCURRENCY = "No reserved concurrency (its row in infra/functions.py has no concurrency_context)"
+
+
+def checkov_skips(spec: FunctionSpec, reserved: bool) -> list[tuple[str, str]]:
+    """checkov's Lambda checks this function does not meet by decision, each with its reason (by its trigger)."""
+    trigger = spec.trigger
+    skips = [NO_VPC, NO_SECRET_IN_ENVIRONMENT]
+    if isinstance(trigger, Http):
+        dlq = "Invoked synchronously by API Gateway: a failure is the caller's response; a dead-letter queue only " \
+              "receives failed asynchronous invocations"
+        opt_in = f"Reserved concurrency is opt-in per stage (context {spec.concurrency_context}): an account whose " \
+                 "quota is still 10 cannot reserve any" if spec.concurrency_context else NO_RESERVED_CONCURRENCY
+        concurrency = f"{opt_in}; the stage's API Gateway throttling bounds it"
+    elif isinstance(trigger, Schedule):
+        dlq = f"Started by its schedule ({trigger.expression}) with an event that holds only the time: a failed run " \
+              "raises its Errors alarm and the next run takes up the same work; a dead letter holds nothing to replay"
+        concurrency = f"{NO_RESERVED_CONCURRENCY}: its schedule ({trigger.expression}) starts one run at a time"
+    elif isinstance(trigger, TableStream):
+        dlq = f"Invoked synchronously by its stream mapping: a batch it fails on goes to the mapping's on-failure " \
+              f"destination ({trigger.dlq.construct_id}), which DeadLetterConfig does not cover"
+        concurrency = f"{NO_RESERVED_CONCURRENCY}: its stream mapping runs one batch per shard at a time"
+    elif isinstance(trigger, (BusRule, OneTimeSchedules)):
+        dlq = f"Its asynchronous failures go to Lambda's on-failure destination ({trigger.dlq.construct_id}, " \
+              "EventInvokeConfig, which checkov does not read): it records the error with the event"
+        concurrency = f"{NO_RESERVED_CONCURRENCY}: invoked asynchronously, and a throttled asynchronous " \
+                      "invocation is retried by Lambda, not lost"
+    else:  # pragma: no cover - a new trigger without its reasons
+        raise ValueError(f"{spec.logical_id}: no checkov reasons for {trigger}")
+    skips.append(("CKV_AWS_116", dlq))
+    if not reserved:
+        skips.append(("CKV_AWS_115", concurrency))
+    return skips
 
 
 class Functions(Concern):
@@ -78,6 +119,7 @@ class Functions(Concern):
             # chalice package names this group after a resource that does not exist (${ApiHandler})
             log_group.add_property_override("LogGroupName", f"/aws/lambda/{name}")
             log_group.apply_removal_policy(retain(stage))
+            log_group.add_property_override("KmsKeyId", granted.key.key_arn)  # the key lets CloudWatch Logs use it
             fn.node.add_dependency(role.node.find_child("DefaultPolicy"))  # policy attached before it runs
             fn.node.add_dependency(log_group)  # logs never land in a group without retention
 
@@ -93,6 +135,7 @@ class Functions(Concern):
                 # A hard cap on the function's share of the account's Lambda concurrency (for the API, on top of
                 # the stage throttling). Opt-in: an account whose quota is still 10 cannot reserve any.
                 fn.add_property_override("ReservedConcurrentExecutions", reserved_concurrency[spec.logical_id])
+            checkov.skip(fn, *checkov_skips(spec, bool((reserved_concurrency or {}).get(spec.logical_id))))
 
     def _sam(self) -> dict[str, Any]:
         return json.loads((Path(self.app._sam_package_dir) / "sam.json").read_text())

@@ -1,7 +1,7 @@
 """The stage's customer managed key and its secrets: the payment webhook's key and CloudFront's origin key."""
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_secretsmanager as sm
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_secretsmanager as sm
 from constructs import Construct
 
 from ..stages import SERVICE, Stage
@@ -10,7 +10,7 @@ from .base import Concern, retain
 
 
 class KeysAndSecrets(Concern):
-    """One key (the alarm topic, the secrets and, in prod, the ledger) and the two secrets."""
+    """One key (the alarm topic, the secrets, the log groups and, in prod, the ledger) and the two secrets."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
         super().__init__(scope, construct_id)
@@ -22,6 +22,16 @@ class KeysAndSecrets(Concern):
             sid="CloudWatchAlarmsPublishToEncryptedTopic",
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
             actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"]))
+        # CloudWatch Logs encrypts the stage's log groups (the functions', the API's access logs) with the key,
+        # for those groups only: the encryption context names the group (AWS's documented key policy)
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchLogsEncryptTheStagesLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{Stack.of(self).region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
+                self.log_group_arn(f"/aws/lambda/{stage.prefix}-*"),
+                self.log_group_arn(f"/aws/apigateway/{stage.prefix}")]}}))
 
         self.webhook_secret = sm.Secret(
             self, "WebhookSecret", secret_name=stage.webhook_secret_name, encryption_key=self.key,
@@ -48,3 +58,7 @@ class KeysAndSecrets(Concern):
             "AwsSolutions-SMG4", "Rotated by deploying a new generation (infra/stages.py origin_key_generation): "
                                  "the value lives in the API key and CloudFront's origin header, which a Secrets "
                                  "Manager rotation function could not update; see README."))
+
+    @staticmethod
+    def log_group_arn(name: str) -> str:
+        return f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:{name}"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Fn, aws_apigateway as apigw, aws_cognito as cognito, aws_iam as iam, aws_logs as logs, \
-    aws_secretsmanager as sm
+from aws_cdk import Fn, aws_apigateway as apigw, aws_cognito as cognito, aws_iam as iam, aws_kms as kms, \
+    aws_logs as logs, aws_secretsmanager as sm
 from chalice.cdk import Chalice
 from constructs import Construct
 
 from ..api import route_access, secure_swagger
 from ..stages import Stage
-from . import nag
+from . import checkov, nag
 from .base import RETENTION, Concern, retain
 
 API_ACCESS_LOG = {
@@ -29,7 +29,7 @@ class RestApi(Concern):
     role, the API key only CloudFront knows (from the origin key secret) and the usage plan that requires it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, app: Chalice,
-                 user_pool: cognito.IUserPool, origin_key: sm.ISecret) -> None:
+                 user_pool: cognito.IUserPool, origin_key: sm.ISecret, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
         self.rest = rest = app.get_resource("RestAPI")
         sam = json.loads((Path(app._sam_package_dir) / "sam.json").read_text())
@@ -37,9 +37,12 @@ class RestApi(Concern):
         rest.add_property_override("DefinitionBody", secure_swagger(swagger, user_pool.user_pool_arn,
                                                                     route_access()))
         rest.add_property_override("Name", stage.prefix)
+        checkov.skip(rest, ("CKV_AWS_120", "No API Gateway cache (billed per hour): CloudFront caches the public GETs "
+                                           "(infra/concerns/edge.py PUBLIC_PATHS); every other answer is per user"))
 
         access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=f"/aws/apigateway/{stage.prefix}",
-                                    retention=RETENTION[stage.log_retention_days], removal_policy=retain(stage))
+                                    retention=RETENTION[stage.log_retention_days], removal_policy=retain(stage),
+                                    encryption_key=key)  # the key lets CloudWatch Logs use it (infra/concerns/keys.py)
         rest.add_property_override("AccessLogSetting", {"DestinationArn": access_logs.log_group_arn,
                                                         "Format": json.dumps(API_ACCESS_LOG)})
         rest.add_property_override("MethodSettings", [{
