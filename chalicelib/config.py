@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from .domain.points import PointsPolicy
 
-LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # documented default for the local stack only
+LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # nosec B105 - the documented default of the local stack only
 
 
 def _bool(name: str, default: bool = False) -> bool:

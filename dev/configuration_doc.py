@@ -46,10 +46,10 @@ DESCRIPTIONS: dict[str, str] = {
     "user_pool_id": "the user pool of the token issuer (with the region it makes the default issuer)",
     "cognito_endpoint": "set locally to the moto server (merchant staff groups are created there)",
     "jwks_url": "where the signing keys are",
-    "webhook_secret": "webhook secret: the payment webhook's HMAC key, given directly (`make run`, the tests); "
+    "webhook_secret": "webhook secret: the payment webhook's HMAC key, given directly (`make run`, the tests); "  # nosec B105 - a description
                       "with neither this nor `PAYMENT_WEBHOOK_SECRET_NAME`, the `local` stage uses the local "
                       "default `local-webhook-secret`; any other stage has none to check with (an error)",
-    "webhook_secret_name": "the Secrets Manager secret holding the webhook secret (the cloud; wins over "
+    "webhook_secret_name": "the Secrets Manager secret holding the webhook secret (the cloud; wins over "  # nosec B105 - a description
                            "`PAYMENT_WEBHOOK_SECRET`), read through Powertools parameters with a 5-minute cache",
     "fault_injection": "tests only: `X-Fault-Inject: after-commit` crashes after the commit",
     "rules_cache_seconds": "how long a function keeps a merchant's configuration (rules, status, the live "

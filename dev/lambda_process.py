@@ -52,8 +52,8 @@ def lambda_env(stage: str = "prod", tracing: bool = True) -> dict[str, str]:
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105 B106 - moto's fixed test credentials
+        "AWS_SESSION_TOKEN": "testing",  # nosec B105 B106 - moto's fixed test credentials
         "AWS_LAMBDA_FUNCTION_NAME": f"store-balance-{stage}",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

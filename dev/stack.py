@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ROOT / ".local" / "stack.json"
 REGION = "us-east-1"
 TABLE = "balance-ledger-local"
-PASSWORD = "Local-Passw0rd!"  # local user pool only
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+PASSWORD = "Local-Passw0rd!"  # local user pool only  # nosec B105 - the local user pool's demo password
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,  # nosec B105 B106 - moto's fixed test credentials
             "AWS_REGION": REGION}
 
 
@@ -42,7 +42,7 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process for {url} exited with {proc.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=2).read()
+            urllib.request.urlopen(url, timeout=2).read()  # nosec B310 - the local stack's own http URL
             return
         except urllib.error.HTTPError:
             return  # it answered
@@ -80,7 +80,7 @@ def aws_client(service: str, endpoint: str) -> Any:
     import boto3
 
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # nosec B105 B106 - moto's fixed test credentials
 
 
 def create_table(endpoint: str, table: str = TABLE) -> None:
@@ -231,7 +231,7 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         **(extra or {}),
         # after `extra`: the secret the stack signs with is the one the app checks, whatever was passed
         "PAYMENT_WEBHOOK_SECRET": info.webhook_secret,
-        "PAYMENT_WEBHOOK_SECRET_NAME": "",  # never Secrets Manager locally
+        "PAYMENT_WEBHOOK_SECRET_NAME": "",  # never Secrets Manager locally  # nosec B105 - an empty name, no secret
     }
 
 

@@ -52,7 +52,7 @@ REMIND_INDEX = "reminders"
 class Grant(Enum):
     """What a role may do beyond the ledger table (infra/concerns/roles.py grants each)."""
 
-    WEBHOOK_SECRET = "read the payment provider's webhook secret"  # nosec B105  # a description, not a secret
+    WEBHOOK_SECRET = "read the payment provider's webhook secret"  # nosec B105 - a description, not a secret
     MERCHANT_GROUPS = "create merchant staff groups in the user pool (PUT /v1/admin/merchants/{id})"
     PROMOTION_SCHEDULES = "create, get and delete schedules of the stage's group; pass the scheduler role"
     DOMAIN_EVENTS = "put events on the stage's bus"

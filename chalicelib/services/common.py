@@ -146,7 +146,7 @@ def run_movement(
                 on_conflict(changed)
             if changed.current is not None:  # only the wallet moved: plan again from its new state, no read
                 fresh = replace(snap, wallet=changed.current)
-            time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))
+            time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))  # nosec B311 - retry jitter, not security
             continue
         if after_commit is not None:
             after_commit()

@@ -102,7 +102,7 @@ def pay(
                 if not left:
                     raise PaymentRefused("coupon_budget_exhausted", "the coupon's budget is spent",
                                          coupon_id=coupon.coupon_id)
-                shard = random.choice(left)
+                shard = random.choice(left)  # nosec B311 - spreads budget shards, not security
             coupon_change = CouponChange(coupon=coupon, state="held" if held else "used",
                                          payment_id=payment.payment_id, shard=shard,
                                          budget=-1 if shard is not None else 0, discount=q.coupon_discount)

@@ -83,5 +83,5 @@ def redeem(store: RedeemStore, policy: LedgerPolicy, principal: Principal, reque
             return record_once(store, request, Outcome(201, body), lambda rec: store.redeem(Redemption(
                 wallet=wallet, reward=reward, points_entry=entry, idempotency=rec, coupon=coupon)))
         except ReadChanged:  # the points account moved meanwhile: read again
-            time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))
+            time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))  # nosec B311 - retry jitter, not security
     raise ConcurrentUpdate(policy.max_attempts)

@@ -32,7 +32,7 @@ ATTEMPTS = 10  # a change that keeps losing the LIVE item to other promotions' c
 
 
 def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** attempt)))  # nosec B311 - retry jitter, not security
 
 
 def as_promotion(item: PromotionItem) -> Promotion:
