@@ -1,4 +1,5 @@
 # Two commands matter: `make run` (the local stack) and `make test` (every test).
+# While editing, `make test-fast`: the unit tests and the app in process (tests/inprocess): no local stack, no CDK.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,12 +10,12 @@ export PYTHONPATH := $(CURDIR)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK_CLI ?= aws-cdk@2.1148.1
 STAGE ?=
-# optional deploy settings, passed to the CDK app as context (README: Deployment)
+# optional deploy settings, passed to the CDK app as context (docs/architecture.md: Deployment)
 CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--context alarmEmail=$(ALARM_EMAIL)) \
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install install-infra run token sign test bench reconcile sweep expire-bonus remind events package synth deploy smoke \
+.PHONY: install install-infra run token sign test mutate test-fast bench reconcile sweep expire-bonus remind events package synth deploy smoke \
 	destroy clean
 
 # two stamps, so a command installs only what it runs: requirements-dev.txt (the app, chalice, moto, the test
@@ -35,6 +36,22 @@ install: $(VENV)/.installed
 
 install-infra: $(VENV)/.installed-infra
 
+# the scanners (`make scan`; the checkov test of tests/infra) in a venv of their own: checkov pins its own boto3
+export SCAN_VENV ?= .venv-scan
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+.PHONY: install-scan scan
+install-scan: $(SCAN_VENV)/.installed
+
+# an extra prerequisite of `make test` (its recipe is below): tests/infra/test_scans.py runs checkov from the scan venv
+test: $(SCAN_VENV)/.installed
+
+scan: synth install-scan  ## checkov on the templates, bandit on the code, pip-audit on the pinned requirements
+	$(PY) -m infra.scan --venv $(SCAN_VENV)
+
 run: install  ## local stack: moto + table + Cognito + demo data + chalice local
 	$(PY) -m dev.run --aws-port $(AWS_PORT) --api-port $(API_PORT)
 
@@ -46,6 +63,39 @@ sign:  ## print the X-Signature value of the webhook body BODY, signed with the 
 
 test: install-infra  ## every test: unit, integration (moto) and end-to-end (HTTP)
 	$(PY) -m pytest
+
+# mutmut over the domain's money modules with tests/unit ([tool.mutmut] in pyproject.toml, docs/mutation.md);
+# a fresh copy each run (mutants/), MUTATE_CHILDREN workers; then the surviving share per module
+MUTATE_CHILDREN ?= 2
+define MUTATE_SUMMARY
+import collections, sys
+total, alive, unchecked = collections.Counter(), collections.Counter(), 0
+for line in sys.stdin:
+    name, _, status = line.strip().rpartition(": ")
+    if not name.startswith("chalicelib."):
+        continue
+    module = name.rsplit(".", 1)[0].rsplit(".", 1)[1]
+    total[module] += 1
+    alive[module] += status in ("survived", "no tests")
+    unchecked += status == "not checked"
+print(f"{'module':10} {'survived':>8} {'mutants':>8} {'share':>7}")
+for module in sorted(total):
+    print(f"{module:10} {alive[module]:8} {total[module]:8} {100 * alive[module] / total[module]:6.1f}%")
+a, t = sum(alive.values()), sum(total.values())
+print(f"{'overall':10} {a:8} {t:8} {100 * a / max(t, 1):6.1f}%")
+if unchecked:
+    print(f"{unchecked} mutants not checked: the run did not finish")
+endef
+export MUTATE_SUMMARY
+
+mutate: install  ## mutation testing of the money arithmetic (tests/unit only): the survivors' share per module
+	test -x $(VENV)/bin/mutmut || $(PY) -m pip install --quiet --disable-pip-version-check mutmut==3.8.1
+	rm -rf mutants && mkdir -p mutants/.chalice
+	$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN)
+	@$(VENV)/bin/mutmut results --all true | $(PY) -c "$$MUTATE_SUMMARY"
+
+test-fast: install  ## while editing: unit tests and the app in process on moto (every bad input, every matrix cell)
+	$(PY) -m pytest tests/unit tests/inprocess -p no:cacheprovider
 
 bench: install  ## benchmarks: table on stdout, JSON in bench/results/
 	$(PY) -m bench.run
@@ -71,7 +121,7 @@ package: install  ## the Lambda bundle, as `chalice package` builds it
 synth: install-infra  ## every stage's CloudFormation, offline, into infra/cdk.out (+ cfn-lint and cdk-nag results)
 	$(PY) -m infra.app
 
-deploy: install-infra  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (README: Deployment)
+deploy: install-infra  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (docs/architecture.md: Deployment)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod"; exit 2; }
 	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
 
