@@ -47,10 +47,9 @@ def split_refund(funded: Lots, refunded: Lots, amount: int) -> Lots:
         target = funded
     else:
         cash_target = new_total * funded.cash // funded.total
+        # cash is rounded down, so bonus is ceil(new_total * funded.bonus / funded.total), which stays within
+        # funded.bonus while new_total < funded.total (checked below with the other split invariants)
         target = Lots(cash=cash_target, bonus=new_total - cash_target)
-        # keep each lot within what it funded (rounding may push bonus over by one)
-        if target.bonus > funded.bonus:
-            target = Lots(cash=new_total - funded.bonus, bonus=funded.bonus)
     part = target - refunded
     ensure(part.total == amount and part.is_non_negative(), "a refund returns exactly its amount, to no lot below zero")
     ensure((refunded + part).cash <= funded.cash and (refunded + part).bonus <= funded.bonus,
