@@ -15,7 +15,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install install-infra run token sign test mutate test-fast bench reconcile sweep expire-bonus remind events package synth deploy smoke \
+.PHONY: install install-infra run token sign lint test mutate test-fast bench reconcile sweep expire-bonus remind events package synth deploy smoke \
 	destroy clean
 
 # two stamps, so a command installs only what it runs: requirements-dev.txt (the app, chalice, moto, the test
@@ -28,8 +28,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 # both files in one pip run, so one resolution picks versions that fit both sets
-$(VENV)/.installed-infra: $(VENV)/.installed infra/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r infra/requirements.txt
+$(VENV)/.installed-infra: $(VENV)/.installed infra/requirements.txt requirements-check.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r infra/requirements.txt \
+		-r requirements-check.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -61,7 +62,11 @@ token:  ## print an ID token for SUB (with GROUPS) from the running local stack
 sign:  ## print the X-Signature value of the webhook body BODY, signed with the running local stack's secret
 	@$(PY) -m dev.sign_webhook "$$BODY"
 
-test: install-infra  ## every test: unit, integration (moto) and end-to-end (HTTP)
+lint: install-infra  ## ruff (lint) and mypy: the first step of make test; a finding fails it
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: install-infra lint  ## every test: unit, integration (moto) and end-to-end (HTTP)
 	$(PY) -m pytest
 
 # mutmut over the domain's money modules with tests/unit ([tool.mutmut] in pyproject.toml, docs/mutation.md);

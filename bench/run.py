@@ -114,7 +114,7 @@ def main() -> int:
         t0 = time.monotonic()
         try:
             res = fn()
-        except Exception as exc:  # noqa: BLE001 - one benchmark failing must not stop the others
+        except Exception as exc:
             failed = True
             results["errors"][key] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
             rows = [Row("error", f"{type(exc).__name__}: {str(exc)[:300]}", "runs", False)]
@@ -151,7 +151,7 @@ def main() -> int:
             info = stack.start()
             api = Api(info)
             api.ensure_merchant()
-        except Exception as exc:  # noqa: BLE001 - reported; the benchmarks without the stack still run
+        except Exception as exc:
             failed = True
             for log in sorted((work / "logs").glob("*.log")):
                 sys.stderr.write(f"--- {log.name}\n{log.read_text()[-3000:]}\n")
@@ -203,7 +203,7 @@ def main() -> int:
         events_info = events_stack.start()
         bench("lifecycle_lag", "8. Domain events: commit -> bus lag (local stack), events per storage write",
               lambda: lifecycle_lag.run(Api(events_info), events_info), lifecycle_lag.rows)
-    except Exception as exc:  # noqa: BLE001 - reported like any failed benchmark
+    except Exception as exc:
         results["errors"]["lifecycle_lag"] = {"error": f"{type(exc).__name__}: {exc}"}
         failed = True
     finally:

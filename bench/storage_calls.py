@@ -218,7 +218,7 @@ def main(stack_json: str, out_json: str) -> int:
                 check: Callable[[Any], bool] | None = None) -> None:
         seen = []
         statuses = []
-        for i in range(repeats):
+        for _ in range(repeats):
             counter.reset()
             status, payload = fn()
             statuses.append(status)

@@ -165,7 +165,7 @@ def main() -> int:
     bus = BusDelivery(sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"]
                             for name in CONSUMERS})
     scheduler = aws_client("scheduler", endpoint)
-    import app  # noqa: F401 - imported once, before the first record arrives
+    import app
     del app
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

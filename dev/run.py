@@ -111,7 +111,7 @@ def past_order_main() -> int:
     args = json.loads(sys.stdin.read())
     try:
         result = _past_order(StackInfo(**args["info"]), args["customer"], args["shop"])
-    except Exception as exc:  # noqa: BLE001 - one line for the parent
+    except Exception as exc:
         print(one_line(exc), file=sys.stderr)
         return 1
     print("past-order: " + json.dumps(result), flush=True)
@@ -213,7 +213,7 @@ def main() -> int:
                 print(f"make run: a local service stopped unexpectedly; see {stack.log_dir}/", file=sys.stderr)
                 return 1
         return 0
-    except Exception as exc:  # noqa: BLE001 - one line for the user, the detail is in the logs
+    except Exception as exc:
         print(f"make run: {step} failed: {one_line(exc)} (logs in {stack.log_dir}/)", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -261,10 +261,11 @@ class LocalStack:
         """Wait for ``url`` to answer; if the process dies first, say so with the last line it logged."""
         try:
             wait_http(url, proc=proc)
-        except RuntimeError:
+        except RuntimeError as exc:
             lines = [line for line in (self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()
                      if line.strip()]
-            raise RuntimeError(f"{name} exited with {proc.returncode}: {lines[-1].strip() if lines else 'no output'}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}: {lines[-1].strip() if lines else 'no output'}"
+                               ) from exc
 
     def start(self) -> StackInfo:
         base_env = {**os.environ, **FAKE_AWS, "PYTHONUNBUFFERED": "1"}

@@ -69,7 +69,7 @@ def fix_log_group_names(sam_path: Path) -> None:
         if isinstance(name, dict) and "Fn::Sub" in name and isinstance(name["Fn::Sub"], str):
             ref = name["Fn::Sub"].split("${", 1)[1].split("}", 1)[0]
             if ref not in resources and ref.lower() in by_lower:
-                name["Fn::Sub"] = name["Fn::Sub"].replace("${%s}" % ref, "${%s}" % by_lower[ref.lower()])
+                name["Fn::Sub"] = name["Fn::Sub"].replace(f"${{{ref}}}", f"${{{by_lower[ref.lower()]}}}")
     sam_path.write_text(json.dumps(sam, indent=2))
 
 

@@ -25,12 +25,12 @@ if __package__ in (None, ""):  # run as a script by the CDK CLI: make the reposi
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # synthesis works on Node 20; see README
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice package needs a region to name things
 
-import aws_cdk as cdk  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
-from .functions import FUNCTIONS  # noqa: E402
-from .stacks import EdgeStack, ServiceStack  # noqa: E402
-from .stages import DEFAULT_REGION, EDGE_REGION, SERVICE, STAGE_SETTINGS, STAGES  # noqa: E402
+from .functions import FUNCTIONS
+from .stacks import EdgeStack, ServiceStack
+from .stages import DEFAULT_REGION, EDGE_REGION, SERVICE, STAGE_SETTINGS, STAGES
 
 OUT_DIR = Path(__file__).resolve().parent / "cdk.out"
 CROSS_STACK_REFERENCES = "@aws-cdk/core:defaultCrossStackReferences"

@@ -55,7 +55,7 @@ def get_membership(call: Call) -> dict:
        access="admin", body=TiersRequest, response=TiersOut, tag="points")
 def put_tiers(call: Call) -> dict:
     from ..services import membership
-    
+
     return membership.put_tiers(bootstrap.store(), call.caller, [t.model_dump() for t in call.body.tiers], bootstrap.config_cache())
 
 

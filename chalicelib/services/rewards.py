@@ -81,7 +81,7 @@ def redeem(store: RedeemStore, policy: LedgerPolicy, principal: Principal, reque
                 "points_available": entry.after.available, "coupon_id": coupon.coupon_id if coupon else None}
         try:
             return record_once(store, request, Outcome(201, body), lambda rec: store.redeem(Redemption(
-                wallet=wallet, reward=reward, points_entry=entry, idempotency=rec, coupon=coupon)))
+                wallet=wallet, reward=reward, points_entry=entry, idempotency=rec, coupon=coupon)))  # noqa: B023
         except ReadChanged:  # the points account moved meanwhile: read again
             time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))  # nosec B311 - retry jitter, not security
     raise ConcurrentUpdate(policy.max_attempts)

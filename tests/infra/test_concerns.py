@@ -11,12 +11,12 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-from constructs import Construct  # noqa: E402
+import aws_cdk as cdk
+from constructs import Construct
 
-from chalicelib.events.catalogue import CONSUMERS  # noqa: E402
-from infra.concerns.base import Concern, ConcernStack, make_unique_id  # noqa: E402
-from infra.functions import FUNCTIONS, BusRule, OneTimeSchedules, check  # noqa: E402
+from chalicelib.events.catalogue import CONSUMERS
+from infra.concerns.base import Concern, ConcernStack, make_unique_id
+from infra.functions import FUNCTIONS, BusRule, OneTimeSchedules, check
 
 PATHS = [
     ["Ledger"], ["Users", "Resource"], ["ServiceKey", "Alias", "Resource"], ["ApiHandlerRole", "DefaultPolicy",

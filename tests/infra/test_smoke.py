@@ -26,7 +26,7 @@ def serve(behaviour: dict[str, Any]) -> tuple[ThreadingHTTPServer, str]:
     hits: Counter[str] = Counter()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             hits[self.path] += 1
             answer = behaviour.get(self.path) or behaviour.get("*")
             status, headers, body = answer(hits[self.path]) if answer else (404, {}, {"error": {"code": "x"}})

@@ -64,7 +64,7 @@ def called(store, monkeypatch):
 
 def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, monkeypatch):
     user = f"u-{uuid.uuid4().hex[:8]}"
-    req = lambda key: IdempotentRequest(user, key, "h-" + key)  # noqa: E731
+    req = lambda key: IdempotentRequest(user, key, "h-" + key)
     admin.put_merchant(store, "m-iam", "Shop", "active")
     ok = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
                              request=req("t1"), amount=1000, channel="card")

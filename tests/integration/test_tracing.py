@@ -32,7 +32,7 @@ class Daemon:
         while True:
             try:
                 data = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 return docs
             header, _, body = data.partition(b"\n")
             assert json.loads(header) == {"format": "json", "version": 1}

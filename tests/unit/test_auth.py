@@ -45,7 +45,7 @@ class JwksServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 server.requests += 1
                 body = json.dumps({"keys": server.keys}).encode()
                 self.send_response(200)
