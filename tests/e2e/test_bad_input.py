@@ -46,7 +46,8 @@ class World:
 
 RULES_MERCHANT = "m-bad-rules"
 COUPON_TERMS = {"name": "bad-input coupon", "kind": "amount_off", "value": 100, "min_spend": 0,
-                "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 1000}  # its rules are rewritten by the control case: no other test pays it
+                "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z",
+                "per_customer_limit": 1000}  # its rules are rewritten by the control case: no other test pays it
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ class Case:
 
 
 def amount_cases(route: str) -> dict[str, Case]:
-    bad = lambda v: Case(400, "invalid_amount", amount=v)  # noqa: E731
+    bad = lambda v: Case(400, "invalid_amount", amount=v)
     too_big = Case(400, "amount_exceeds_limit", amount=MAX + 1)
     # far beyond any limit (and beyond what a JSON client reads exactly): the limit or the schema refuses it
     out_of_range = ((400, "invalid_amount"),)
@@ -201,7 +202,7 @@ def amount_cases(route: str) -> dict[str, Case]:
         cases["amount_10**30"] = bad(10 ** 30)  # not a number any JSON client reads exactly
     if route == "settings":  # a partial update: without the threshold the body names nothing to change
         cases["amount_missing"] = Case(400, "invalid_request", set={("low_balance_threshold",): MISSING})
-        reminders = lambda value: Case(400, "invalid_request", set={("reminders",): value})  # noqa: E731
+        reminders = lambda value: Case(400, "invalid_request", set={("reminders",): value})
         cases.update({
             "reminders_null": reminders(None),
             "reminders_not_an_object": reminders([{"low_balance": True}]),

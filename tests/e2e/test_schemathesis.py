@@ -95,7 +95,7 @@ BROKEN_SCHEMA = {
 
 
 class _Broken(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.startswith("/openapi.json"):
             status, body = 200, BROKEN_SCHEMA
         else:
