@@ -2,11 +2,17 @@
 (GET /v1/openapi.json) and sends them to the running local stack as a funded customer.
 
 Checks on every response: no 5xx; the status is one the document declares; the content type is
-the declared one; the body matches the declared schema (the success model or the error envelope).
+the declared one; the body matches the declared schema (the success model or the error envelope);
+a request the document refuses is refused (negative data); a request the document allows is not
+refused with 400 (positive data: the document says exactly what the service accepts), but for the
+refusals listed in UNSTATABLE, which no JSON Schema can state, each with its reason.
 
 The run is the schemathesis CLI in a subprocess: its exit code is the verdict and its output
-(seed, failing case, a curl to reproduce it) is printed when it fails. A second test runs the same
-command against a tiny server that answers 500, to prove the harness does fail when it should.
+(seed, failing case, a curl to reproduce it) is printed when it fails. This module is also the run's
+hooks file (SCHEMATHESIS_HOOKS): it registers the positive-data check with those exceptions and the
+spelling of integers (see ``before_call``). Two more tests run the same command against a tiny
+server that answers 500, or 400 to what its document allows, to prove the harness does fail when
+it should.
 """
 from __future__ import annotations
 
@@ -18,8 +24,11 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.e2e.conftest import own_stack_fixtures
 
@@ -29,10 +38,95 @@ pytestmark = pytest.mark.e2e
 # otherwise apply to the other modules' top-ups and payments
 local_stack, api, ddb = own_stack_fixtures()
 
+ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("not_a_server_error", "response_schema_conformance", "status_code_conformance",
-          "content_type_conformance", "negative_data_rejection")
+          "content_type_conformance", "negative_data_rejection", "positive_data_acceptance_but_unstatable")
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "50"))
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+
+
+# ---- the positive-data check, and what it leaves to words ------------------------------------
+
+PAGED = ("listWalletEntries", "adminListWalletEntries", "listPointsEntries", "listNotifications", "adminListFeedback")
+TWO_TIMES = "compares two times of the request: JSON Schema compares a value with constants only"
+CLOCK = "compares a time of the request with the clock"
+STATE = "depends on what the ledger holds (answered 400 rather than 404 or 422: other tests pin the code)"
+
+# (operationId, error code, details.field or None for any, words of the message or None): why a request the
+# document allows is refused with it. Everything else a schema could state, and the document does.
+UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
+    **{(op, "invalid_cursor", "cursor", None): "a cursor is opaque: only a next_cursor this API returned is one, "
+       "which a generated string is not" for op in PAGED},
+    ("adminListFeedback", "invalid_date_range", None, None): "from after to: " + TWO_TIMES,
+    ("createCheckout", "amount_exceeds_limit", None, None): "the order's total, a sum of products of its lines, is "
+       "above the per-transaction limit (each unit_price alone is within it, as the document says)",
+    ("putCouponDefinition", "invalid_request", "valid_to", None): "valid_to not after valid_from: " + TWO_TIMES,
+    ("putTopupPlan", "invalid_topup_plan", "valid_to", None): "valid_to not after valid_from: " + TWO_TIMES,
+    ("createPromotion", "invalid_window", None, None): "ends_at not after starts_at: " + TWO_TIMES,
+    ("createPromotion", "promotion_too_long", None, None): "ends_at too long after starts_at: " + TWO_TIMES,
+    ("createPromotion", "starts_in_past", None, None): CLOCK,
+    ("createPromotion", "ends_in_past", None, None): CLOCK,
+    ("createPromotion", "merchant_id_required", None, None): "depends on the caller: a merchant's staff name their "
+       "merchant, an admin need not (one document for every caller)",
+    ("createPromotion", "unknown_coupon_definition", None, None): STATE,
+    ("createPromotion", "coupon_definition_expired", None, None): STATE + "; and compares its valid_to with starts_at",
+    ("createPromotion", "unknown_tier", None, None): STATE,
+    ("putTiers", "invalid_request", "tiers", None): "thresholds rising strictly, names unique: compares the items "
+       "with each other (the first threshold's 0 the document states)",
+    ("putBalanceRules", "invalid_request", "partial_pay.windows", "from and to are the same time"):
+       "a window's from equal to its to: compares two fields",
+}
+
+
+def unstatable(case: Any, response: Any) -> str | None:
+    """The reason a refusal of ``case`` is one the document cannot state, or None."""
+    if response.status_code != 400:
+        return None
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    details = error.get("details") or {}
+    for (operation, code, field, words), reason in UNSTATABLE.items():
+        if (operation == case.operation.definition.raw.get("operationId") and code == error.get("code")
+                and field in (None, details.get("field")) and (words is None or words in error.get("message", ""))):
+            return reason
+    return None
+
+
+@schemathesis.check
+def positive_data_acceptance_but_unstatable(ctx, response, case):
+    """schemathesis's positive_data_acceptance (a request the document allows is not refused), but for
+
+    - 422: the request is well formed and the ledger's state refuses it (balance, points, a refund above what is
+      left, an Idempotency-Key the generator used before with another body): the API's 422 is only ever that;
+    - the refusals of UNSTATABLE, each with its reason.
+    """
+    if response.status_code == 422 or unstatable(case, response) is not None:
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+def _integers_spelled_as_integers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integers_spelled_as_integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers_spelled_as_integers(v) for v in value]
+    return value
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """An integer is sent as one: 137, not 137.0. JSON Schema's integer admits 137.0 (the same number), so the
+    generator sends it for any integer; the API refuses it on purpose, as a float (400; tests/e2e/test_bad_input.py
+    pins that for every amount), and the document says so in words. Rewriting 137.0 to 137 changes no request's
+    validity under the schema (the two are equal to JSON Schema), so it keeps both data checks meaningful."""
+    if isinstance(case.body, (dict, list)):
+        body = _integers_spelled_as_integers(case.body)
+        if json.dumps(body) != json.dumps(case.body):  # (137.0 == 137 in Python too: compare the spellings)
+            case.body = body
 
 
 def run_schemathesis(schema_url: str, tmp_path: Path, headers: dict[str, str] | None = None,
@@ -53,9 +147,11 @@ def run_schemathesis(schema_url: str, tmp_path: Path, headers: dict[str, str] | 
     args += ["--seed", os.environ.get("SCHEMATHESIS_SEED", "20261125")]
     for name, value in (headers or {}).items():
         args += ["--header", f"{name}: {value}"]
-    # run in a scratch directory: whatever schemathesis writes (reports, caches) stays out of the repo
-    return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"})
+    # run in a scratch directory: whatever schemathesis writes (reports, caches) stays out of the repo; this
+    # module is the hooks file (its imports need the repository on the path)
+    env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false", "SCHEMATHESIS_HOOKS": __file__,
+           "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.mark.parametrize("role", ["customer", "admin"])
@@ -88,18 +184,23 @@ BROKEN_SCHEMA = {
     "paths": {"/boom": {"get": {
         "operationId": "boom",
         "parameters": [{"name": "n", "in": "query", "required": False, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}}}}},
+        "responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}}}},
+            "default": {"description": "error", "content": {"application/json": {"schema": {"type": "object"}}}},
+        },
     }}},
 }
 
 
 class _Broken(BaseHTTPRequestHandler):
+    status = 500  # its answer to every request but the document's
+
     def do_GET(self) -> None:
         if self.path.startswith("/openapi.json"):
             status, body = 200, BROKEN_SCHEMA
         else:
-            status, body = 500, {"error": {"code": "internal_error", "message": "boom", "details": {}}}
+            status, body = self.status, {"error": {"code": "boom", "message": "boom", "details": {}}}
         raw = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -111,8 +212,12 @@ class _Broken(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_harness_fails_on_a_server_error(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+class _Refusing(_Broken):
+    status = 400  # refuses the requests its document allows (a 400 the document declares)
+
+
+def _run_against(handler: type[_Broken], tmp_path: Path) -> str:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -123,4 +228,14 @@ def test_the_harness_fails_on_a_server_error(tmp_path):
         server.server_close()
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
+    return output
+
+
+def test_the_harness_fails_on_a_server_error(tmp_path):
+    output = _run_against(_Broken, tmp_path)
     assert "Server error" in output or "not_a_server_error" in output, output
+
+
+def test_the_harness_fails_when_a_request_the_document_allows_is_refused(tmp_path):
+    output = _run_against(_Refusing, tmp_path)
+    assert "ST202 Schema-valid request rejected" in output, output

@@ -5,12 +5,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
-from .common import JSON_SAFE, LotName, Out, SignedFen, Strict, Text
+from .common import JSON_SAFE, TRANSACTION_LIMIT, LotName, Out, SignedFen, Strict, Text
 from .wallet import BalanceOut
 
 
 class AdjustmentRequest(Strict):
-    amount: Annotated[StrictInt, Field(ge=-JSON_SAFE, le=JSON_SAFE, description="signed, non-zero amount in fen")]
+    # zero is refused by the view (400 invalid_amount), a magnitude above the per-transaction limit by the use case
+    # (400 amount_exceeds_limit): the document says both (openapi.py writes the configured limit)
+    amount: Annotated[StrictInt, Field(ge=-JSON_SAFE, le=JSON_SAFE, description="signed, non-zero amount in fen",
+                                       json_schema_extra={TRANSACTION_LIMIT: True, "not": {"const": 0}})]
     lot: LotName
     reason: Text
 

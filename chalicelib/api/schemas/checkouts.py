@@ -6,14 +6,16 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StrictInt, model_serializer
 
-from .common import Fen, Ident, Out, Points, Strict, Text
+from .common import Ident, Out, Points, Strict, Text, TransactionFen
 from .wallet import LotsOut
 
 
 class OrderItemIn(Strict):
     sku: Ident
     category: Ident
-    unit_price: Fen
+    # the order's total (unit_price x quantity, summed) is at most the per-transaction limit too (400
+    # amount_exceeds_limit): a sum JSON Schema cannot state, so the document says it in words
+    unit_price: TransactionFen
     quantity: Annotated[StrictInt, Field(gt=0, le=limits.MAX_LINE_QUANTITY)]
 
 
@@ -21,7 +23,8 @@ class CheckoutRequest(Strict):
     merchant_id: Ident
     order_id: Ident
     user_id: Ident
-    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=limits.MAX_ORDER_LINES)]
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=limits.MAX_ORDER_LINES, description=(
+        "the order's lines; their total (unit_price x quantity, summed) is at most the per-transaction limit"))]
     expires_in_seconds: Annotated[Optional[StrictInt], Field(ge=60, le=86400)] = None
 
 

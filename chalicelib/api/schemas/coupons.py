@@ -4,12 +4,24 @@ from __future__ import annotations
 from ...domain import limits
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
+from pydantic.config import JsonDict
 
 from .common import JSON_SAFE, Fen, Ident, Instant, NonNegativeFen, Out, PerCustomerLimit, Strict, Text
 
 
+# what put_definition refuses beyond the fields (400 invalid_request): a percent_off value above 100
+_PERCENT_AT_MOST_100: JsonDict = {"anyOf": [
+    {"properties": {"kind": {"const": "amount_off"}}},
+    {"properties": {"kind": {"const": "percent_off"}, "value": {"maximum": 100}}},
+]}
+
+
 class CouponDefinitionRequest(Strict):
+    """A percent_off ``value`` is 1 to 100; ``valid_to`` is after ``valid_from``."""
+
+    model_config = ConfigDict(json_schema_extra=_PERCENT_AT_MOST_100)
+
     name: Text
     kind: Literal["amount_off", "percent_off"]
     value: Annotated[StrictInt, Field(gt=0, le=JSON_SAFE, description="fen off, or percent off (1-100)")]

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic.config import JsonDict
 
-from .common import ID_MAX_LENGTH, IDENT_PATTERN, Ident, Out, PageLimit, Strict
+from .common import CURSOR_DESCRIPTION, ID_MAX_LENGTH, IDENT_PATTERN, Ident, Out, PageLimit, Strict
 
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -14,19 +15,30 @@ Slug = Annotated[StrictStr, Field(min_length=1, max_length=32, pattern=SLUG_PATT
 Rating = Annotated[StrictInt, Field(ge=1, le=5, description="1 (worst) to 5 (best)")]
 
 
+SUBJECTS = ("payment_id", "topup_id", "entry_id")
+# the validator's rule below, for the document: one subject named, the other two left out or null
+_ONE_SUBJECT: JsonDict = {"anyOf": [
+    {"required": [named], "properties": {n: {"type": "string"} if n == named else {"type": "null"} for n in SUBJECTS}}
+    for named in SUBJECTS
+]}
+
+
 class FeedbackRequest(Strict):
     """Exactly one of ``payment_id``, ``topup_id``, ``entry_id``: the caller's own transaction."""
+
+    model_config = ConfigDict(json_schema_extra=_ONE_SUBJECT)
 
     payment_id: Optional[Ident] = None
     topup_id: Optional[Ident] = None
     entry_id: Optional[Ident] = None
     rating: Rating
-    tags: Annotated[list[Slug], Field(max_length=10, description="at most 10, each named once")] = []
+    tags: Annotated[list[Slug], Field(max_length=10, description="at most 10, each named once",
+                                      json_schema_extra={"uniqueItems": True})] = []
     comment: Optional[Annotated[StrictStr, Field(min_length=1, max_length=1000)]] = None
 
     @model_validator(mode="after")
     def _one_subject(self) -> "FeedbackRequest":
-        named = [n for n in ("payment_id", "topup_id", "entry_id") if getattr(self, n) is not None]
+        named = [n for n in SUBJECTS if getattr(self, n) is not None]
         if len(named) != 1:
             raise ValueError("name exactly one of payment_id, topup_id, entry_id")
         if len(set(self.tags)) != len(self.tags):
@@ -47,7 +59,12 @@ class FeedbackRequest(Strict):
         raise AssertionError("validated: exactly one subject")
 
 
-UtcDay = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a UTC day, YYYY-MM-DD (inclusive)")]
+# The model takes the shape; the listing refuses a day the calendar lacks or outside 2000-2999 (400 invalid_date).
+# The document says all of it: format date, and a pattern of those years.
+DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+UtcDay = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"pattern": DAY_PATTERN,
+                                                                                  "format": "date"},
+                              description="a UTC day, YYYY-MM-DD (inclusive), 2000-01-01 to 2999-12-31")]
 
 
 class FeedbackQuery(Strict):
@@ -57,7 +74,7 @@ class FeedbackQuery(Strict):
     from_: Optional[UtcDay] = Field(None, alias="from")
     to: Optional[UtcDay] = None
     limit: PageLimit = 20
-    cursor: Optional[Annotated[str, Field(min_length=1, max_length=500)]] = None
+    cursor: Optional[Annotated[str, Field(min_length=1, max_length=500, description=CURSOR_DESCRIPTION)]] = None
 
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, populate_by_name=False)
 

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from .checkouts import DiscountOut, OrderItemOut, PromotionAppliedOut
-from .common import Fen, Ident, Out, Points, Strict, Text
+from .common import Ident, Out, Points, Strict, Text, TransactionFen
 from .wallet import BalanceOut, LotsOut
 
 
@@ -19,11 +19,12 @@ class PaymentRequest(Strict):
 
 
 class CaptureRequest(Strict):
-    amount: Optional[Fen] = Field(None, description="fen of the hold to capture (default: all); the rest is released")
+    amount: Optional[TransactionFen] = Field(
+        None, description="fen of the hold to capture (default: all); the rest is released")
 
 
 class RefundRequest(Strict):
-    amount: Fen
+    amount: TransactionFen
     reason: Text
 
 

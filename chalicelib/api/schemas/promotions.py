@@ -11,19 +11,30 @@ from .common import Fen, Ident, Instant, Out, Strict, Text
 
 class ExtraBalanceDiscountIn(Strict):
     kind: Literal["extra_balance_discount"]
-    percent: Annotated[StrictInt, Field(ge=1, le=limits.MAX_PROMOTION_DISCOUNT_PERCENT, description="off what balance pays for, rounded down")]
+    percent: Annotated[StrictInt, Field(ge=1, le=limits.MAX_PROMOTION_DISCOUNT_PERCENT,
+                                        description="off what balance pays for, rounded down")]
     max_amount: Optional[Fen] = Field(None, description="the most it takes off one order, fen (null: no cap)")
+
+
+# The model takes the shape; the use case refuses a factor of 1 or less or above 10 (400 invalid_factor,
+# chalicelib.domain.promotions.factor_percent). The document's pattern is the whole rule: 1.01-1.99, 2-9.99, 10.
+FACTOR_PATTERN = r"^(1\.(0[1-9]|[1-9][0-9]?)|[2-9](\.[0-9]{1,2})?|10(\.00?)?)$"
 
 
 class PointsMultiplierIn(Strict):
     kind: Literal["points_multiplier"]
-    factor: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", description=(
+    factor: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", json_schema_extra={
+        "pattern": FACTOR_PATTERN}, description=(
         "a decimal string above 1 and at most 10, at most two decimals (\"1.5\"): kept as a whole percent, "
         "so no float reaches a points amount"))]
 
 
+# The model takes up to 80 characters; the use case refuses a segment other than "tier:" and a tier's name (400
+# segment_not_supported; unknown_tier for a tier that does not exist): the document says "tier:" and a name's
+# length (TierIn.name: 1-40).
 class SegmentIn(Strict):
-    segment: Annotated[StrictStr, Field(min_length=1, max_length=80, description=(
+    segment: Annotated[StrictStr, Field(min_length=1, max_length=80, json_schema_extra={
+        "pattern": "^tier:", "minLength": 6, "maxLength": 45}, description=(
         "\"tier:<tier name>\": the customers in that membership tier now (named segments come later)"))]
 
 
@@ -34,6 +45,9 @@ class GrantCouponIn(Strict):
 
 
 class PromotionRequest(Strict):
+    """``ends_at`` after ``starts_at``, at most PROMOTION_MAX_DAYS (90 by default) after it; ``starts_at`` not in the
+    past (a minute's clock skew allowed). A merchant's staff name their merchant."""
+
     name: Text
     merchant_id: Optional[Ident] = Field(None, description="none: every merchant (admins only)")
     starts_at: Instant

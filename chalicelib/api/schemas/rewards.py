@@ -3,12 +3,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
+from pydantic.config import JsonDict
 
 from .common import JSON_SAFE, Ident, Out, PerCustomerLimit, Strict, Text
 
 
+# what put_reward refuses beyond the fields (400 invalid_request): a coupon reward names its definition, a gift none
+_DEFINITION_OF_A_COUPON: JsonDict = {"anyOf": [
+    {"required": ["coupon_definition_id"], "properties": {
+        "kind": {"const": "coupon"}, "coupon_definition_id": {"type": "string"}}},
+    {"properties": {"kind": {"const": "gift"}, "coupon_definition_id": {"type": "null"}}},
+]}
+
+
 class RewardRequest(Strict):
+    """A coupon reward names its ``coupon_definition_id``; a gift names none."""
+
+    model_config = ConfigDict(json_schema_extra=_DEFINITION_OF_A_COUPON)
+
     name: Text
     kind: Literal["coupon", "gift"]
     points_cost: Annotated[StrictInt, Field(gt=0, le=JSON_SAFE)]

@@ -3,15 +3,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
+from pydantic.config import JsonDict
 
-from .common import Fen, Ident, Instant, Out, PerCustomerLimit, Strict, Text
+from .common import Fen, Ident, Instant, Out, PerCustomerLimit, Strict, Text, TransactionFen
+
+# The option ids are the configured presets' (TOPUP_PRESETS), each of its own amount: openapi.py lists them in
+# place of this mark, each tied to its amount (the use case refuses any other, 400 invalid_topup_option).
+TOPUP_OPTIONS = "x-topup-options"
 
 
 class TopupRequest(Strict):
-    amount: Fen
+    model_config = ConfigDict(json_schema_extra={TOPUP_OPTIONS: True})
+
+    amount: TransactionFen
     channel: Literal["alipay", "wechat", "card"]
-    option_id: Optional[Ident] = Field(None, description="the option of GET /v1/topups/options it came from")
+    option_id: Optional[Ident] = Field(None, description="the option of GET /v1/topups/options it came from, "
+                                                         "with that option's amount")
 
 
 class WebhookRequest(Strict):
@@ -21,7 +29,21 @@ class WebhookRequest(Strict):
     provider_ref: Text
 
 
+# What put_plan refuses beyond the fields (400 invalid_topup_plan): a fixed bonus, or a percent with its cap.
+_ONE_KIND_OF_BONUS: JsonDict = {"anyOf": [
+    {"required": ["bonus_amount"], "properties": {
+        "bonus_amount": {"type": "integer"}, "bonus_percent": {"type": "null"}, "bonus_max": {"type": "null"}}},
+    {"required": ["bonus_percent", "bonus_max"], "properties": {
+        "bonus_amount": {"type": "null"}, "bonus_percent": {"type": "integer"}, "bonus_max": {"type": "integer"}}},
+]}
+
+
 class TopupPlanRequest(Strict):
+    """Exactly one kind of bonus: ``bonus_amount``, or ``bonus_percent`` with its ``bonus_max``; ``valid_to``
+    after ``valid_from``."""
+
+    model_config = ConfigDict(json_schema_extra=_ONE_KIND_OF_BONUS)
+
     name: Text
     min_amount: Fen = Field(description="the smallest top-up the plan rewards")
     bonus_amount: Optional[Fen] = Field(None, description="a fixed bonus (or bonus_percent)")
