@@ -99,8 +99,8 @@ mutate: install  ## mutation testing of the money arithmetic (tests/unit only): 
 	$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN)
 	@$(VENV)/bin/mutmut results --all true | $(PY) -c "$$MUTATE_SUMMARY"
 
-test-fast: install  ## while editing: unit tests and the app in process on moto (every bad input, every matrix cell)
-	$(PY) -m pytest tests/unit tests/inprocess -p no:cacheprovider
+test-fast: install  ## while editing: the unit tests (domain, services on the fake), about 15 s
+	$(PY) -m pytest tests/unit -p no:cacheprovider
 
 bench: install  ## benchmarks: table on stdout, JSON in bench/results/
 	$(PY) -m bench.run
