@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the local stack) and `make test` (every test).
-# While editing, `make test-fast`: the unit tests and the app in process (tests/inprocess): no local stack, no CDK.
+# While editing, `make test-fast`: the unit tests, about 15 seconds.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
