@@ -121,6 +121,10 @@ class Api:
                 "user_id": user.user_id,
                 "items": items or [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}], **extra}
         r = self.post("/v1/checkouts", self.service(), body, key=str(uuid.uuid4()))
+        if r.status_code == 404 and r.json()["error"]["code"] == "customer_not_found":
+            # a customer never credited: give them their (empty) wallet first, as their own settings change does
+            self.make_known(user)
+            r = self.post("/v1/checkouts", self.service(), body, key=str(uuid.uuid4()))
         assert r.status_code == 201, r.text
         return r.json()
 
