@@ -38,8 +38,9 @@ def test_a_payment_on_a_cold_start_sends_its_dynamodb_calls_as_subsegments_of_th
         by_name.setdefault(d["name"] if d["name"] != "DynamoDB" else "DynamoDB:" + d["aws"]["operation"], []).append(d)
     [pay] = by_name["## pay"]
     # a cold function reads the checkout with the wallet, then the merchant's configuration (cached after)
-    snapshots = by_name["## DynamoLedgerStore.snapshot"]
-    [commit] = by_name["## DynamoLedgerStore.commit"]
+    # (the store by aggregate: a subsegment names its module's class; the configuration is one read of its own)
+    snapshots = by_name["## SnapshotStore.snapshot"] + by_name["## SnapshotStore.read_configuration"]
+    [commit] = by_name["## MovementStore.commit"]
     reads = by_name["DynamoDB:TransactGetItems"]
     [write] = by_name["DynamoDB:TransactWriteItems"]
     assert len(snapshots) == len(reads) == 2
