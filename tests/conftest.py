@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +25,37 @@ from tests import aws_env  # noqa: E402
 os.environ["DYNAMODB_ENDPOINT"] = aws_env.ENDPOINT
 os.environ["LEDGER_TABLE"] = aws_env.TABLE
 
+# the case tables' checks are plain asserts in helper modules: let pytest explain them as in a test module
+pytest.register_assert_rewrite("tests.tables")
+
+# The app's settings in the tests, over HTTP (the local stack's chalice local) and in process (tests/inprocess)
+TEST_APP_ENV = {
+    "FAULT_INJECTION": "1", "MAX_TRANSACTION_AMOUNT": "5000000",
+    # a webhook secret of this session's own: every signing helper must use the one the app checks
+    "PAYMENT_WEBHOOK_SECRET": f"test-secret-{os.getpid()}",
+    # points usable at once: the return window is covered with the clock set (tests/unit/test_points.py);
+    # over HTTP the clock is the real one
+    "POINTS_RETURN_WINDOW_DAYS": "0",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_table():
+    """The moto server of the in-process tests (tests/integration: the store; tests/inprocess: the whole app),
+    on the port and with the table tests/aws_env.py put in the environment, which the store's models are
+    bound to when they are imported."""
+    from dev.stack import ROOT as root, create_table, wait_http
+
+    proc = subprocess.Popen([sys.executable, "-m", "dev.moto_server", str(aws_env.PORT)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"{aws_env.ENDPOINT}/moto-api/", proc=proc)
+        create_table(aws_env.ENDPOINT, aws_env.TABLE)
+        yield aws_env.ENDPOINT
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory):
@@ -35,13 +67,7 @@ def test_stack(tmp_path_factory):
     """Start a local stack for tests, yield its StackInfo, stop it (a generator for fixtures of any scope)."""
     from dev.stack import LocalStack
 
-    # a webhook secret of this session's own: every signing helper must use the one the app checks
-    stack = LocalStack(app_env={"FAULT_INJECTION": "1", "MAX_TRANSACTION_AMOUNT": "5000000",
-                                "PAYMENT_WEBHOOK_SECRET": f"test-secret-{os.getpid()}",
-                                # points usable at once: the return window is covered with the clock set
-                                # (tests/unit/test_points.py); over HTTP the clock is the real one
-                                "POINTS_RETURN_WINDOW_DAYS": "0"},
-                       log_dir=tmp_path_factory.mktemp("stack-logs"))
+    stack = LocalStack(app_env=dict(TEST_APP_ENV), log_dir=tmp_path_factory.mktemp("stack-logs"))
     try:
         info = stack.start()
     except Exception:

@@ -2,30 +2,13 @@
 
 The endpoint and table are chosen in tests/aws_env.py and put into the
 environment by tests/conftest.py, before any test module imports the store's
-models (PynamoDB binds a model's host when its class is built).
+models (PynamoDB binds a model's host when its class is built). The server is
+tests/conftest.py's ``moto_table``, which the in-process app tests
+(tests/inprocess) share: the models can talk to that table only.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-
-from dev.stack import ROOT, create_table, wait_http
-from tests.aws_env import ENDPOINT, PORT, TABLE
-
-
-@pytest.fixture(scope="session")
-def moto_table():
-    proc = subprocess.Popen([sys.executable, "-m", "dev.moto_server", str(PORT)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"{ENDPOINT}/moto-api/", proc=proc)
-        create_table(ENDPOINT, TABLE)
-        yield ENDPOINT
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
