@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the local stack) and `make test` (every test).
-# While editing, `make test-fast`: the unit tests, about 15 seconds.
+# While editing, `make test-fast`: the unit tests and the in-process tables, under a minute.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -15,7 +15,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install install-infra run token sign lint test mutate test-fast bench reconcile sweep expire-bonus remind events package synth deploy smoke \
+.PHONY: install install-infra run token sign lint test fuzz mutate test-fast bench reconcile sweep expire-bonus remind events package synth deploy smoke \
 	destroy clean
 
 # two stamps, so a command installs only what it runs: requirements-dev.txt (the app, chalice, moto, the test
@@ -66,8 +66,14 @@ lint: install-infra  ## ruff (lint) and mypy: the first step of make test; a fin
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: install-infra lint  ## every test: unit, integration (moto) and end-to-end (HTTP)
-	$(PY) -m pytest
+# pytest-xdist: one worker per core; a test module is the unit of distribution (tests/conftest.py)
+TEST_WORKERS ?= auto
+test: install-infra lint  ## every test: unit, integration (moto) and end-to-end (HTTP), on every core
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
+fuzz: install  ## schemathesis alone, deeper than in make test: 200 generated cases per operation and caller
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-200} $(PY) -m pytest tests/e2e/test_schemathesis.py \
+		-p no:cacheprovider -rP
 
 # mutmut over the domain's money modules with tests/unit ([tool.mutmut] in pyproject.toml, docs/mutation.md);
 # a fresh copy each run (mutants/), MUTATE_CHILDREN workers; then the surviving share per module
@@ -99,8 +105,8 @@ mutate: install  ## mutation testing of the money arithmetic (tests/unit only): 
 	$(VENV)/bin/mutmut run --max-children $(MUTATE_CHILDREN)
 	@$(VENV)/bin/mutmut results --all true | $(PY) -c "$$MUTATE_SUMMARY"
 
-test-fast: install  ## while editing: the unit tests (domain, services on the fake), about 15 s
-	$(PY) -m pytest tests/unit -p no:cacheprovider
+test-fast: install  ## while editing: the unit tests and the in-process tables (authorization, bad input)
+	$(PY) -m pytest tests/unit tests/inprocess -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: install  ## benchmarks: table on stdout, JSON in bench/results/
 	$(PY) -m bench.run

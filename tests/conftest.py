@@ -77,3 +77,51 @@ def test_stack(tmp_path_factory):
         raise
     yield info
     stack.stop()
+
+
+# ---- running on every core (`make test`: pytest-xdist, --dist loadgroup --no-loadscope-reorder) ----------
+# A module is the unit of distribution: its module-scoped stack and fixtures are built once, on one worker.
+# tests/infra is one group: its modules share the session's synthesis (some 30 s of CDK), which each worker
+# would otherwise redo; the schemathesis module is two, one per caller (each run has a stack of its own).
+# The groups go out in collection order, and the longest are collected first, so that no worker picks one up
+# at the end while the others idle (no test depends on the order: each module makes the users, merchants and
+# tables it needs).
+#
+# The groups are named by a scheduler of our own rather than by xdist_group marks: pytest-xdist 3.8 applies a
+# mark by rewriting ``item._nodeid``, which pytest 9 no longer reads, so with pytest 9 every mark is ignored.
+LONGEST_FIRST = ("tests/infra/", "tests/e2e/test_schemathesis", "tests/e2e/test_reminders", "tests/e2e/test_promotions",
+                 "tests/e2e/test_authorization", "tests/inprocess/test_authorization", "tests/e2e/test_feedback")
+ROLES = ("customer", "admin")
+
+
+def group_of(nodeid: str) -> str:
+    """The work unit of a test: its module, all of tests/infra, or a module and its caller."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/infra/"):
+        return "tests/infra/"
+    if path == "tests/e2e/test_schemathesis.py":
+        role = next((r for r in ROLES if nodeid.endswith(f"[{r}]")), None)
+        if role:
+            return f"{path}:{role}"
+    return path
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.path.relative_to(ROOT).as_posix()
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=_rank)  # stable: within a rank, collection order (a module's tests stay together)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return ByGroup(config, log)

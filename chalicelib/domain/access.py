@@ -1,4 +1,4 @@
-"""Who may do what: one named rule per row of the authorization matrix (tests/e2e/test_authorization.py).
+"""Who may do what: one named rule per row of the authorization matrix (tests/tables/authorization.py).
 
 Every use case asks one of these, so a rule is written once. A principal is an admin (group ``admin``), a
 service (group ``service``: an order service or job acting for merchants), the staff of the merchants in
