@@ -218,23 +218,71 @@ def table_items(ddb, table: str) -> list[dict[str, Any]]:
 
 
 class TableScan:
-    """The whole table, item by item: ``snapshot()`` before and after a request, ``assert_nothing_written``
-    between the two (the in-process tests' WriteLog, tests/inprocess/harness.py, has the same methods)."""
+    """The table over HTTP: ``snapshot()`` before and after a request, ``assert_nothing_written`` between the two
+    (the in-process tests' WriteLog, tests/inprocess/harness.py, has the same methods).
+
+    ``snapshot()`` is every item, in key order. ``snapshot(items=False)`` is a mark on the table's stream instead
+    (a check that only asks whether anything was written): every write to the table is a stream record, so what
+    was written after the mark is read from the stream, without scanning the table twice per request."""
 
     def __init__(self, ddb, table: str) -> None:
         self.ddb, self.table = ddb, table
+        self.streams = boto3.client("dynamodbstreams", endpoint_url=ddb.meta.endpoint_url, region_name=REGION)
+        self.stream_arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self.last_mark: StreamMark | None = None
 
-    def snapshot(self, items: bool = True) -> list[dict[str, Any]]:
-        return table_items(self.ddb, self.table)
+    def snapshot(self, items: bool = True) -> list[dict[str, Any]] | StreamMark:
+        if items:
+            return table_items(self.ddb, self.table)
+        if self.last_mark is not None:
+            self.last_mark.freeze()  # a mark's records end where the next one begins (a check may write after)
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        self.last_mark = StreamMark(self.streams, {s["ShardId"]: self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=s["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
+            for s in shards})
+        return self.last_mark
 
     def may_have_changed(self, before: Any, after: Any) -> bool:
-        """Whether what the API reads can differ between two snapshots: over HTTP always (what the server
-        called is not seen from here), so the state is always compared."""
+        """Whether what the API reads can differ between two snapshots: between two marks, when the stream has
+        a record the request wrote; between two item lists, always (what the server called is not seen here)."""
+        if isinstance(before, StreamMark):
+            return bool(before.written())
         return True
 
     def unless_written(self, read: Callable[..., Any], *args: Any) -> Any:
         """``read(*args)``, now: the stack's runner writes behind the tests' back, so nothing read before is kept."""
         return read(*args)
+
+
+@dataclass
+class StreamMark:
+    """Where each shard of the table's stream was: ``written()`` are the records after it that a request wrote
+    (the notifications the bus's consumer writes meanwhile for earlier requests' events are not the request's),
+    up to the next mark taken on the same table (``freeze``), or up to now."""
+
+    streams: Any
+    iterators: dict[str, str]
+    frozen: list[dict[str, Any]] | None = None
+
+    def freeze(self) -> None:
+        if self.frozen is None:
+            self.frozen = self._read()
+
+    def written(self) -> list[dict[str, Any]]:
+        records = self._read() if self.frozen is None else self.frozen
+        return [r for r in records if not (r["eventName"] == "INSERT"
+                                           and r["dynamodb"]["Keys"]["sk"]["S"].startswith(("N#", "NK#")))]
+
+    def _read(self) -> list[dict[str, Any]]:
+        records = []
+        for iterator in self.iterators.values():
+            while iterator:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                records += page["Records"]
+                if not page["Records"]:
+                    break
+                iterator = page.get("NextShardIterator")
+        return records
 
 
 def is_new_inbox_item(item: dict[str, Any], before_keys: set[tuple[str, str]]) -> bool:
@@ -253,6 +301,10 @@ def assert_nothing_written(before: list[dict[str, Any]], after: list[dict[str, A
     process made between them."""
     if hasattr(after, "assert_nothing_written_since"):
         after.assert_nothing_written_since(before, message)
+        return
+    if isinstance(before, StreamMark):
+        written = before.written()
+        assert not written, f"{message}: {[(r['eventName'], r['dynamodb']['Keys']) for r in written]}"
         return
     before_keys = {(i["pk"]["S"], i["sk"]["S"]) for i in before}
     assert [i for i in after if not is_new_inbox_item(i, before_keys)] == before, message

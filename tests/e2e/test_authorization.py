@@ -65,3 +65,28 @@ def test_authorization(api, table, world, route, caller):
 
 def test_the_webhook_wants_its_signature_whatever_token_comes_with_it(api, table, world):
     check_the_webhook_wants_its_signature_whatever_token_comes_with_it(api, table, world)
+
+
+def test_the_stream_marks_see_a_write_between_them_and_only_that(table, ddb, local_stack):
+    """What the refused cells rely on: a write between two marks is seen, a new notification (the consumer's, for
+    an earlier request) is not the request's, and a write after the second mark is not counted in."""
+    from tests.e2e.conftest import assert_nothing_written
+
+    def put(pk: str, sk: str) -> None:
+        ddb.put_item(TableName=local_stack.table, Item={"pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": "probe"}})
+
+    before = table.snapshot(items=False)
+    put("PROBE#mark", "N#inbox")
+    after = table.snapshot(items=False)
+    put("PROBE#mark", "after")  # after the second mark: not between the two
+    assert_nothing_written(before, after)
+    assert not table.may_have_changed(before, after)
+
+    before = table.snapshot(items=False)
+    put("PROBE#mark", "between")
+    after = table.snapshot(items=False)
+    assert table.may_have_changed(before, after)
+    with pytest.raises(AssertionError, match="PROBE#mark"):
+        assert_nothing_written(before, after)
+    for sk in ("N#inbox", "after", "between"):
+        ddb.delete_item(TableName=local_stack.table, Key={"pk": {"S": "PROBE#mark"}, "sk": {"S": sk}})

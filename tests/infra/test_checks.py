@@ -13,10 +13,21 @@ import pytest
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
+_RUNS: dict[tuple[str, ...], subprocess.CompletedProcess] = {}
+
+
+def run_once(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run, once per command line in this module: cfn-lint over the session's templates takes some
+    seconds, and both its own test and `make synth`'s summary (infra/app.py) run exactly that command."""
+    key = tuple(map(str, args))
+    if key not in _RUNS:
+        _RUNS[key] = subprocess.run(args, **{**kwargs, "capture_output": True, "text": True, "timeout": 300})
+    return _RUNS[key]
+
+
 def lint(paths: list[Path]) -> list[str]:
     """cfn-lint's findings, one 'file:...:RULE:message' line each (the SAM transform is applied)."""
-    p = subprocess.run([str(CFN_LINT), "--format", "parseable", *map(str, paths)], capture_output=True, text=True,
-                       timeout=300)
+    p = run_once([str(CFN_LINT), "--format", "parseable", *sorted(map(str, paths))])
     assert p.returncode in (0, 2, 4, 6, 8, 10, 12, 14), p.stderr  # bit flags: 2 error, 4 warning, 8 info
     return [line for line in p.stdout.splitlines() if line.strip()]
 
@@ -66,9 +77,10 @@ def test_cdk_nag_reports_nothing_unacknowledged(synth):
     assert open_findings == []
 
 
-def test_make_synth_summary_reports_lint_and_acknowledgements(synth, capsys):
+def test_make_synth_summary_reports_lint_and_acknowledgements(synth, capsys, monkeypatch):
     from infra.app import summary
 
+    monkeypatch.setattr(subprocess, "run", run_once)  # the same cfn-lint command as the test above: run once
     assert summary(synth.out) == 0
     out = capsys.readouterr().out
     assert "cfn-lint: 0 errors" in out
