@@ -334,7 +334,7 @@ def with_sender(tmp_path_factory) -> dict[str, dict[str, Any]]:
     with pytest.MonkeyPatch.context() as mp:
         for name, stage in patched.items():
             mp.setitem(infra.app.STAGE_SETTINGS, name, stage)
-        app, _ = build(tmp_path_factory.mktemp("ses") / "cdk.out")
+        app, _ = build(tmp_path_factory.mktemp("ses") / "cdk.out", nag=False)
         assembly = app.synth()
     return {s.id: json.loads(Path(s.template_full_path).read_text()) for s in assembly.stacks}
 
