@@ -62,8 +62,9 @@ token:  ## print an ID token for SUB (with GROUPS) from the running local stack
 sign:  ## print the X-Signature value of the webhook body BODY, signed with the running local stack's secret
 	@$(PY) -m dev.sign_webhook "$$BODY"
 
-lint: install-infra  ## ruff (lint) and mypy: the first step of make test; a finding fails it
+lint: install-infra  ## ruff (lint and format) and mypy: the first step of make test; a finding fails it
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 # pytest-xdist: one worker per core; a test module is the unit of distribution (tests/conftest.py)

@@ -1,4 +1,5 @@
 """The store-balance API: one Chalice app, its middleware and its blueprints."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,8 +7,18 @@ from typing import Any, Callable
 
 from chalice import Chalice, Response
 
-from chalicelib.api import admin, checkouts, coupons, feedback, meta, notifications, payments, \
-    promotions as promotion_routes, topups, wallet
+from chalicelib.api import (
+    admin,
+    checkouts,
+    coupons,
+    feedback,
+    meta,
+    notifications,
+    payments,
+    promotions as promotion_routes,
+    topups,
+    wallet,
+)
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.api.gateway import PAYLOAD_TOO_LARGE, body_too_large_message
 from chalicelib.config import get_settings
@@ -25,22 +36,29 @@ def envelope(event: Any, get_response: Callable[[Any], Response]) -> Response:
     request_id = (event.context or {}).get("requestId") or str(uuid.uuid4())
     # thread-local: `chalice local` serves requests on threads of one process (Lambda: one at a time)
     logger.thread_safe_clear_keys()
-    logger.thread_safe_append_keys(correlation_id=request_id, path=event.context.get("resourcePath"),
-                                   method=event.method)
+    logger.thread_safe_append_keys(
+        correlation_id=request_id, path=event.context.get("resourcePath"), method=event.method
+    )
     limit = get_settings().max_body_bytes
     if len(event.raw_body or b"") > limit:
         # before any view parses it (locally dev/chalice_local.py refuses it sooner, unread, by its Content-Length)
         status, code = PAYLOAD_TOO_LARGE
-        response = error_response(status, code, body_too_large_message(limit),
-                                  {"limit": limit, "request_id": request_id})
+        response = error_response(
+            status, code, body_too_large_message(limit), {"limit": limit, "request_id": request_id}
+        )
     else:
         response = get_response(event)
     if response.status_code >= 400 and isinstance(response.body, dict) and "Code" in response.body:
         # Chalice's own refusals (unknown method, internal error) in our envelope, without internals
         code = CHALICE_CODES.get(response.body["Code"], "internal_error")
         message = str(response.body.get("Message", "")) if response.status_code < 500 else "internal error"
-        response = error_response(response.status_code, code, message, {"request_id": request_id},
-                                  headers={k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+        response = error_response(
+            response.status_code,
+            code,
+            message,
+            {"request_id": request_id},
+            headers={k: v for k, v in response.headers.items() if k.lower() != "content-type"},
+        )
     response.headers["X-Request-Id"] = request_id
     if metrics.metric_set:
         metrics.flush_metrics()

@@ -9,6 +9,7 @@ runtime-provided packages, nothing else of the virtualenv) with the Lambda's
 environment, tracing on and off, and the cold import time from it without
 .pyc files, as on Lambda's read-only /var/task.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,11 +66,14 @@ def analyse(zip_path: Path) -> dict[str, Any]:
 def _bundle_import(bundle: Path, runtime: Path, tracing: bool) -> tuple[bool, float | None, str]:
     env = lambda_env(tracing=tracing)
     env["LAMBDA_TASK_ROOT"] = str(bundle)
-    code = (f"import sys; sys.path[:0] = [{str(bundle)!r}, {str(runtime)!r}]; import time; t=time.perf_counter(); "
-            "import app; print(time.perf_counter()-t)")
+    code = (
+        f"import sys; sys.path[:0] = [{str(bundle)!r}, {str(runtime)!r}]; import time; t=time.perf_counter(); "
+        "import app; print(time.perf_counter()-t)"
+    )
     # -I -S: no user site, no site-packages; -B: no .pyc written (Lambda's /var/task is read-only)
-    p = subprocess.run([str(PYTHON), "-I", "-S", "-B", "-c", code], cwd=bundle, env=env,
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [str(PYTHON), "-I", "-S", "-B", "-c", code], cwd=bundle, env=env, capture_output=True, text=True, timeout=60
+    )
     if p.returncode != 0:
         last = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
         return False, None, (last[-1] if last else f"exit {p.returncode}")
@@ -83,8 +87,14 @@ def run(timeout: float = 300.0) -> dict[str, Any]:
         env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
         t0 = time.perf_counter()
         try:
-            p = subprocess.run([str(CHALICE), "package", "--stage", "prod", str(Path(tmp) / "raw")], cwd=ROOT,
-                               env=env, capture_output=True, text=True, timeout=timeout)
+            p = subprocess.run(
+                [str(CHALICE), "package", "--stage", "prod", str(Path(tmp) / "raw")],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
             if p.returncode != 0:
                 out["error"] = f"chalice package exited {p.returncode}: {(p.stderr or p.stdout).strip()[-1500:]}"
                 return out
@@ -135,28 +145,47 @@ def rows(res: dict[str, Any]) -> list[Row]:
     if "error" in res:
         return [Row("chalice package", res["error"][-300:], f"<= {TARGET_MB} MB", False)]
     out = [
-        Row("deployment.zip (zipped, make package)", f"{res['zip_mb']:.2f} MB ({res['zip_mib']:.2f} MiB)",
-            f"<= {TARGET_MB} MB", res["met"]),
+        Row(
+            "deployment.zip (zipped, make package)",
+            f"{res['zip_mb']:.2f} MB ({res['zip_mib']:.2f} MiB)",
+            f"<= {TARGET_MB} MB",
+            res["met"],
+        ),
         Row("as chalice package makes it (with runtime-provided libs)", f"{res['unstripped_zip_mb']:.2f} MB"),
         Row("unzipped / files / .pyc files", f"{res['unzipped_mb']:.1f} MB / {res['files']} / {res['pyc_files']}"),
-        Row("largest entries (compressed MB)",
-            ", ".join(f"{k} {v:.1f}" for k, v in res["largest_entries_compressed_mb"][:5])),
-        Row("runtime-provided libraries bundled",
+        Row(
+            "largest entries (compressed MB)",
+            ", ".join(f"{k} {v:.1f}" for k, v in res["largest_entries_compressed_mb"][:5]),
+        ),
+        Row(
+            "runtime-provided libraries bundled",
             ", ".join(k for k in res["runtime_provided_in_bundle"] if not k.endswith((".dist-info", ".data")))
-            or "none"),
+            or "none",
+        ),
         Row("make package time", f"{res['package_seconds']:.1f} s"),
-        Row("native code in the bundle (ELF objects by CPU)", ", ".join(f"{k}: {v}" for k, v in
-                                                                     sorted(res["native_code"].items())), "arm64 only",
-            set(res["native_code"]) <= {"arm64"}),
+        Row(
+            "native code in the bundle (ELF objects by CPU)",
+            ", ".join(f"{k}: {v}" for k, v in sorted(res["native_code"].items())),
+            "arm64 only",
+            set(res["native_code"]) <= {"arm64"},
+        ),
     ]
-    for label, title in (("tracing_disabled", "POWERTOOLS_TRACE_DISABLED=true"),
-                         ("tracing_enabled", "tracing on (prod default)")):
+    for label, title in (
+        ("tracing_disabled", "POWERTOOLS_TRACE_DISABLED=true"),
+        ("tracing_enabled", "tracing on (prod default)"),
+    ):
         b = res.get("bundle_import", {}).get(label)
         if b is None:
             continue
         if b["imports"]:
-            out.append(Row(f"bundle `import app`, {title}",
-                           f"ok, {b['cold_import_no_pyc_median_s'] * 1000:.0f} ms cold without .pyc", "imports", True))
+            out.append(
+                Row(
+                    f"bundle `import app`, {title}",
+                    f"ok, {b['cold_import_no_pyc_median_s'] * 1000:.0f} ms cold without .pyc",
+                    "imports",
+                    True,
+                )
+            )
         else:
             out.append(Row(f"bundle `import app`, {title}", f"FAILS: {b['error'][:120]}", "imports", False))
     return out

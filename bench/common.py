@@ -4,6 +4,7 @@ Nothing here imports ``chalicelib`` at module level: the orchestrating process
 must not freeze the app's settings (``chalicelib.config.get_settings`` is
 cached and the PynamoDB models read it at import time).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,11 +22,12 @@ RESULTS_DIR = ROOT / "bench" / "results"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 CHALICE = ROOT / ".venv" / "bin" / "chalice"
 
-MERCHANT = "m-bench"          # the merchant every benchmark payment goes to
-PAY_AMOUNT = 100              # minor units per benchmark payment
+MERCHANT = "m-bench"  # the merchant every benchmark payment goes to
+PAY_AMOUNT = 100  # minor units per benchmark payment
 
 
 # ---- statistics -------------------------------------------------------------
+
 
 def percentile(values: Sequence[float], p: float) -> float:
     """Linear interpolation between closest ranks (numpy's default); NaN for no values."""
@@ -61,6 +63,7 @@ def fmt_ms(v: Any) -> str:
 
 # ---- result rows and tables -------------------------------------------------
 
+
 @dataclass
 class Row:
     """One line of a benchmark's table: what, how much, against which target, met or not (None: no target)."""
@@ -91,11 +94,13 @@ def render_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def render_rows(title: str, rows: Sequence[Row]) -> str:
-    return render_table(title, ("metric", "value", "target", "met"),
-                        [(r.metric, r.value, r.target, met_text(r.met)) for r in rows])
+    return render_table(
+        title, ("metric", "value", "target", "met"), [(r.metric, r.value, r.target, met_text(r.met)) for r in rows]
+    )
 
 
 # ---- the API over HTTP --------------------------------------------------------
+
 
 @dataclass
 class User:
@@ -115,8 +120,12 @@ def pay_body(checkout_id: str) -> str:
 
 
 def checkout_body(user_id: str, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT) -> dict[str, Any]:
-    return {"merchant_id": merchant_id, "order_id": new_order_id(), "user_id": user_id,
-            "items": [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}]}
+    return {
+        "merchant_id": merchant_id,
+        "order_id": new_order_id(),
+        "user_id": user_id,
+        "items": [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}],
+    }
 
 
 class Api:
@@ -147,31 +156,42 @@ class Api:
             self._service = self.user("bench-order-service", ["service"])
         return self._service
 
-    def open_checkout(self, user: User, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT,
-                      http: requests.Session | None = None) -> str:
+    def open_checkout(
+        self, user: User, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT, http: requests.Session | None = None
+    ) -> str:
         """The order service opens a checkout of one line for ``user`` (untimed set-up of a payment)."""
-        r = (http or self.http).post(f"{self.url}/v1/checkouts", headers=self.service().headers(str(uuid.uuid4())),
-                                     data=json.dumps(checkout_body(user.user_id, amount, merchant_id)), timeout=30)
+        r = (http or self.http).post(
+            f"{self.url}/v1/checkouts",
+            headers=self.service().headers(str(uuid.uuid4())),
+            data=json.dumps(checkout_body(user.user_id, amount, merchant_id)),
+            timeout=30,
+        )
         if r.status_code != 201:
             raise RuntimeError(f"checkout: {r.status_code} {r.text[:300]}")
         return r.json()["checkout_id"]
 
-    def open_checkouts(self, user: User, n: int, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT,
-                       workers: int = 8) -> list[str]:
+    def open_checkouts(
+        self, user: User, n: int, amount: int = PAY_AMOUNT, merchant_id: str = MERCHANT, workers: int = 8
+    ) -> list[str]:
         """``n`` checkouts for ``user``, opened by a few clients at once."""
         from concurrent.futures import ThreadPoolExecutor
 
         sessions = [requests.Session() for _ in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
-            ids = list(pool.map(lambda i: self.open_checkout(user, amount, merchant_id, sessions[i % workers]),
-                                range(n)))
+            ids = list(
+                pool.map(lambda i: self.open_checkout(user, amount, merchant_id, sessions[i % workers]), range(n))
+            )
         for s in sessions:
             s.close()
         return ids
 
     def ensure_merchant(self, merchant_id: str = MERCHANT) -> None:
-        r = self.http.put(f"{self.url}/v1/admin/merchants/{merchant_id}", headers=self.admin().headers(),
-                          data=json.dumps({"name": merchant_id}), timeout=30)
+        r = self.http.put(
+            f"{self.url}/v1/admin/merchants/{merchant_id}",
+            headers=self.admin().headers(),
+            data=json.dumps({"name": merchant_id}),
+            timeout=30,
+        )
         if r.status_code != 200:
             raise RuntimeError(f"merchant {merchant_id}: {r.status_code} {r.text}")
 
@@ -179,15 +199,24 @@ class Api:
         """Top up and settle through the signed webhook, as the provider would."""
         from chalicelib.api.signature import sign  # pure functions: no settings are read
 
-        r = self.http.post(f"{self.url}/v1/topups", headers=user.headers(str(uuid.uuid4())),
-                           data=json.dumps({"amount": amount, "channel": "wechat"}), timeout=30)
+        r = self.http.post(
+            f"{self.url}/v1/topups",
+            headers=user.headers(str(uuid.uuid4())),
+            data=json.dumps({"amount": amount, "channel": "wechat"}),
+            timeout=30,
+        )
         if r.status_code != 201:
             raise RuntimeError(f"topup: {r.status_code} {r.text}")
         topup_id = r.json()["topup_id"]
-        raw = json.dumps({"topup_id": topup_id, "status": "succeeded", "amount": amount,
-                          "provider_ref": f"bench-{topup_id}"}).encode()
-        w = self.http.post(f"{self.url}/v1/webhooks/payments", data=raw, timeout=30, headers={
-            "Content-Type": "application/json", "X-Signature": sign(self.info.webhook_secret, raw)})
+        raw = json.dumps(
+            {"topup_id": topup_id, "status": "succeeded", "amount": amount, "provider_ref": f"bench-{topup_id}"}
+        ).encode()
+        w = self.http.post(
+            f"{self.url}/v1/webhooks/payments",
+            data=raw,
+            timeout=30,
+            headers={"Content-Type": "application/json", "X-Signature": sign(self.info.webhook_secret, raw)},
+        )
         if w.status_code != 200 or not w.json().get("credited"):
             raise RuntimeError(f"webhook: {w.status_code} {w.text}")
 

@@ -6,6 +6,7 @@ request; each request has its own timeout). Wallets are funded for every
 payment the threads may make, so a 422 means something other than a lack of
 money. Afterwards the balances are checked against the successful payments.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,14 @@ from .common import PAY_AMOUNT, Api, Deadline, Row, User, fmt_ms, pay_body, summ
 THREADS = 32
 
 
-def _payer(url: str, user: User, checkouts: list[str], deadline: Deadline, start: threading.Barrier,
-           out: list[tuple[int, float, str]]) -> None:
+def _payer(
+    url: str,
+    user: User,
+    checkouts: list[str],
+    deadline: Deadline,
+    start: threading.Barrier,
+    out: list[tuple[int, float, str]],
+) -> None:
     session = requests.Session()
     try:
         start.wait(timeout=60)
@@ -73,8 +80,7 @@ def emf_totals(log: Path | None, start: int, names: tuple[str, ...]) -> dict[str
     return totals
 
 
-def scenario(api: Api, users: list[User], per_thread: int, seconds: float,
-             log: Path | None = None) -> dict[str, Any]:
+def scenario(api: Api, users: list[User], per_thread: int, seconds: float, log: Path | None = None) -> dict[str, Any]:
     # each payer's checkouts are opened first (untimed): the order service's part is not measured here
     checkouts = [api.open_checkouts(users[i % len(users)], per_thread) for i in range(THREADS)]
     before = {u.user_id: api.balance(u)["total"] for u in users}
@@ -82,10 +88,14 @@ def scenario(api: Api, users: list[User], per_thread: int, seconds: float,
     deadline = Deadline(seconds)
     start = threading.Barrier(THREADS + 1)
     results: list[list[tuple[int, float, str]]] = [[] for _ in range(THREADS)]
-    threads = [threading.Thread(target=_payer, daemon=True,
-                                args=(f"{api.url}/v1/payments", users[i % len(users)], checkouts[i],
-                                      deadline, start, results[i]))
-               for i in range(THREADS)]
+    threads = [
+        threading.Thread(
+            target=_payer,
+            daemon=True,
+            args=(f"{api.url}/v1/payments", users[i % len(users)], checkouts[i], deadline, start, results[i]),
+        )
+        for i in range(THREADS)
+    ]
     for t in threads:
         t.start()
     deadline.end = time.monotonic() + seconds  # the clock starts when the payers do
@@ -152,18 +162,34 @@ def rows(res: dict[str, Any]) -> list[Row]:
         r = res[name]
         a = r["latency_all"]
         out += [
-            Row(f"{label}: payments/s (201 only)", f"{r['payments_per_s']:.1f}  ({r['status_201']} in {r['elapsed_s']:.1f} s)"),
+            Row(
+                f"{label}: payments/s (201 only)",
+                f"{r['payments_per_s']:.1f}  ({r['status_201']} in {r['elapsed_s']:.1f} s)",
+            ),
             Row(f"{label}: requests/s (all)", f"{r['requests_per_s']:.1f}  ({r['requests']} requests)"),
             Row(f"{label}: latency p50 / p99 (all)", f"{fmt_ms(a.get('p50'))} / {fmt_ms(a.get('p99'))}"),
-            Row(f"{label}: 201 / 422 / 409 / other",
+            Row(
+                f"{label}: 201 / 422 / 409 / other",
                 f"{r['status_201']} / {r['status_422']} / {r['status_409']} / {r['status_other']}",
-                "422 = 0, other = 0", r["status_422"] == 0 and r["status_other"] == 0),
+                "422 = 0, other = 0",
+                r["status_422"] == 0 and r["status_other"] == 0,
+            ),
         ]
         if r["error_codes"]:
             out.append(Row(f"{label}: error codes", ", ".join(f"{k} {v}" for k, v in r["error_codes"].items())))
         if r["write_conflicts"] is not None:
-            out.append(Row(f"{label}: write conflicts retried (app metric)",
-                           f"{r['write_conflicts']} ({r['write_conflicts_per_201']} per 201)"))
-        out.append(Row(f"{label}: money spent == 201 x amount",
-                       f"{r['money_spent']} vs {r['money_expected']}", "equal", r["balance_conserved"]))
+            out.append(
+                Row(
+                    f"{label}: write conflicts retried (app metric)",
+                    f"{r['write_conflicts']} ({r['write_conflicts_per_201']} per 201)",
+                )
+            )
+        out.append(
+            Row(
+                f"{label}: money spent == 201 x amount",
+                f"{r['money_spent']} vs {r['money_expected']}",
+                "equal",
+                r["balance_conserved"],
+            )
+        )
     return out

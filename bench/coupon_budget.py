@@ -9,6 +9,7 @@ Locally the moto server serializes every request, so a hot counter costs little 
 the two schemes agree (never overspent, nothing lost) and what the extra item costs, not DynamoDB's
 limit of about 1,000 writes per second on one item, which is what the shards are for.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,9 +28,21 @@ WINDOW = {"valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00
 
 def _define(api: Api, shards: int) -> str:
     definition_id = f"cd-bench-{shards}-{uuid.uuid4().hex[:6]}"
-    r = api.http.put(f"{api.url}/v1/coupon-definitions/{definition_id}", headers=api.admin().headers(), timeout=30,
-                     json={"name": "bench", "kind": "amount_off", "value": 10, "min_spend": 0, **WINDOW,
-                           "per_customer_limit": EACH, "budget_count": 100_000, "budget_shards": shards})
+    r = api.http.put(
+        f"{api.url}/v1/coupon-definitions/{definition_id}",
+        headers=api.admin().headers(),
+        timeout=30,
+        json={
+            "name": "bench",
+            "kind": "amount_off",
+            "value": 10,
+            "min_spend": 0,
+            **WINDOW,
+            "per_customer_limit": EACH,
+            "budget_count": 100_000,
+            "budget_shards": shards,
+        },
+    )
     if r.status_code != 200:
         raise RuntimeError(f"definition: {r.status_code} {r.text}")
     return definition_id
@@ -41,14 +54,21 @@ def _scenario(api: Api, shards: int, seconds: float) -> dict[str, Any]:
     for p in payers:
         api.fund(p, 100 * EACH)
     for _ in range(EACH):
-        r = api.http.post(f"{api.url}/v1/coupon-definitions/{definition_id}/grants", timeout=120,
-                          headers=api.admin().headers(str(uuid.uuid4())), json={"user_ids": [p.user_id for p in payers]})
+        r = api.http.post(
+            f"{api.url}/v1/coupon-definitions/{definition_id}/grants",
+            timeout=120,
+            headers=api.admin().headers(str(uuid.uuid4())),
+            json={"user_ids": [p.user_id for p in payers]},
+        )
         if r.status_code != 201 or r.json()["granted"] != PAYERS:
             raise RuntimeError(f"grants: {r.status_code} {r.text[:300]}")
     work = []
     for p in payers:
-        coupons = [c["coupon_id"] for c in api.http.get(f"{api.url}/v1/coupons", headers=p.headers(), timeout=30)
-                   .json()["coupons"] if c["definition_id"] == definition_id]
+        coupons = [
+            c["coupon_id"]
+            for c in api.http.get(f"{api.url}/v1/coupons", headers=p.headers(), timeout=30).json()["coupons"]
+            if c["definition_id"] == definition_id
+        ]
         work.append([(p, api.open_checkout(p, 100), c) for c in coupons])
     statuses: list[int] = []
     lock = threading.Lock()
@@ -61,8 +81,12 @@ def _scenario(api: Api, shards: int, seconds: float) -> dict[str, Any]:
         for user, checkout_id, coupon_id in items:
             if deadline.passed:
                 break
-            r = session.post(f"{api.url}/v1/payments", json={"checkout_id": checkout_id, "coupon_id": coupon_id},
-                             headers=user.headers(str(uuid.uuid4())), timeout=60)
+            r = session.post(
+                f"{api.url}/v1/payments",
+                json={"checkout_id": checkout_id, "coupon_id": coupon_id},
+                headers=user.headers(str(uuid.uuid4())),
+                timeout=60,
+            )
             with lock:
                 statuses.append(r.status_code)
         session.close()
@@ -77,29 +101,55 @@ def _scenario(api: Api, shards: int, seconds: float) -> dict[str, Any]:
         t.join(timeout=seconds + 60)
     elapsed = time.perf_counter() - t0
     ok = statuses.count(201)
-    used = sum(1 for p in payers for c in api.http.get(f"{api.url}/v1/coupons", headers=p.headers(), timeout=30)
-               .json()["coupons"] if c["definition_id"] == definition_id and c["state"] == "used")
-    return {"shards": shards, "payments": len(statuses), "succeeded": ok, "conflicts_409": statuses.count(409),
-            "other": len(statuses) - ok - statuses.count(409), "elapsed_s": round(elapsed, 3),
-            "payments_per_s": round(ok / elapsed, 1) if elapsed else None, "coupons_used": used,
-            "consistent": used == ok}
+    used = sum(
+        1
+        for p in payers
+        for c in api.http.get(f"{api.url}/v1/coupons", headers=p.headers(), timeout=30).json()["coupons"]
+        if c["definition_id"] == definition_id and c["state"] == "used"
+    )
+    return {
+        "shards": shards,
+        "payments": len(statuses),
+        "succeeded": ok,
+        "conflicts_409": statuses.count(409),
+        "other": len(statuses) - ok - statuses.count(409),
+        "elapsed_s": round(elapsed, 3),
+        "payments_per_s": round(ok / elapsed, 1) if elapsed else None,
+        "coupons_used": used,
+        "consistent": used == ok,
+    }
 
 
 def run(api: Api, seconds: float = 30.0) -> dict[str, Any]:
     sharded = _scenario(api, 8, seconds)
     single = _scenario(api, 1, seconds)
     ratio = sharded["payments_per_s"] / single["payments_per_s"] if single["payments_per_s"] else None
-    return {"sharded": sharded, "single_counter": single, "ratio_sharded_over_single": round(ratio, 2) if ratio else None}
+    return {
+        "sharded": sharded,
+        "single_counter": single,
+        "ratio_sharded_over_single": round(ratio, 2) if ratio else None,
+    }
 
 
 def rows(res: dict[str, Any]) -> list[Row]:
     out = []
     for key, title in (("sharded", "8 shards"), ("single_counter", "1 counter")):
         r = res[key]
-        out.append(Row(f"{title}: payments/s (201) / 409 / other",
-                       f"{r['payments_per_s']} ({r['succeeded']} in {r['elapsed_s']} s) / {r['conflicts_409']} / "
-                       f"{r['other']}"))
-        out.append(Row(f"{title}: coupons used == payments", f"{r['coupons_used']} vs {r['succeeded']}", "equal",
-                       r["consistent"]))
-    out.append(Row("ratio sharded / one counter (moto serializes: see the module)", str(res["ratio_sharded_over_single"])))
+        out.append(
+            Row(
+                f"{title}: payments/s (201) / 409 / other",
+                f"{r['payments_per_s']} ({r['succeeded']} in {r['elapsed_s']} s) / {r['conflicts_409']} / {r['other']}",
+            )
+        )
+        out.append(
+            Row(
+                f"{title}: coupons used == payments",
+                f"{r['coupons_used']} vs {r['succeeded']}",
+                "equal",
+                r["consistent"],
+            )
+        )
+    out.append(
+        Row("ratio sharded / one counter (moto serializes: see the module)", str(res["ratio_sharded_over_single"]))
+    )
     return out

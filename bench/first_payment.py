@@ -17,6 +17,7 @@ the X-Ray SDK records (and sends to a daemon address nobody listens on) as it wo
 Timed inside each process from before the first import to the answer. The two
 kinds alternate and swap order every round; medians are compared.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,14 +51,22 @@ print(json.dumps({"import_s": t1 - t0, "total_s": t2 - t0}))
 
 
 def sample(code: str, args: list[str], env: dict[str, str]) -> dict[str, float]:
-    p = subprocess.run([str(PYTHON), "-c", code, *args], cwd=ROOT, env={**env, "_X_AMZN_TRACE_ID": trace_header()},
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [str(PYTHON), "-c", code, *args],
+        cwd=ROOT,
+        env={**env, "_X_AMZN_TRACE_ID": trace_header()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if p.returncode != 0:
         raise RuntimeError(f"cold payment failed ({p.returncode}): {(p.stderr or p.stdout).strip()[-800:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def run(api: Api, template: dict[str, Any], work: Path, runs: int = 12, budget_seconds: float = 150.0) -> dict[str, Any]:
+def run(
+    api: Api, template: dict[str, Any], work: Path, runs: int = 12, budget_seconds: float = 150.0
+) -> dict[str, Any]:
     deadline = Deadline(budget_seconds)
     payer = api.user(f"bench-cold-{uuid.uuid4().hex[:8]}")
     api.fund(payer, PAY_AMOUNT * (runs + 4))
@@ -84,13 +93,16 @@ def run(api: Api, template: dict[str, Any], work: Path, runs: int = 12, budget_s
     for i in range(runs):
         if deadline.passed and i >= 3:
             break
-        for kind in (("app", "raw") if i % 2 == 0 else ("raw", "app")):
+        for kind in ("app", "raw") if i % 2 == 0 else ("raw", "app"):
             (apps if kind == "app" else raws).append(app_once() if kind == "app" else raw_once())
     a = statistics.median(x["total_s"] for x in apps)
     b = statistics.median(x["total_s"] for x in raws)
     return {
-        "runs_each": len(apps), "target_ratio": TARGET_RATIO,
-        "app_median_s": round(a, 4), "raw_median_s": round(b, 4), "ratio_app_over_raw": round(a / b, 3),
+        "runs_each": len(apps),
+        "target_ratio": TARGET_RATIO,
+        "app_median_s": round(a, 4),
+        "raw_median_s": round(b, 4),
+        "ratio_app_over_raw": round(a / b, 3),
         "met": a / b <= TARGET_RATIO,
         "app_import_median_s": round(statistics.median(x["import_s"] for x in apps), 4),
         "raw_import_median_s": round(statistics.median(x["import_s"] for x in raws), 4),
@@ -102,12 +114,20 @@ def run(api: Api, template: dict[str, Any], work: Path, runs: int = 12, budget_s
 def rows(res: dict[str, Any]) -> list[Row]:
     n = res["runs_each"]
     return [
-        Row("app: import + first payment over the handler (median)",
-            f"{res['app_median_s'] * 1000:.0f} ms (n={n}; import {res['app_import_median_s'] * 1000:.0f} ms)"),
-        Row("boto3: import + client + the same storage calls (median)",
-            f"{res['raw_median_s'] * 1000:.0f} ms (n={n}; import {res['raw_import_median_s'] * 1000:.0f} ms)"),
-        Row("ratio app / boto3 (tracing on, as deployed)", f"{res['ratio_app_over_raw']:.2f}",
-            f"<= {TARGET_RATIO}", res["met"]),
+        Row(
+            "app: import + first payment over the handler (median)",
+            f"{res['app_median_s'] * 1000:.0f} ms (n={n}; import {res['app_import_median_s'] * 1000:.0f} ms)",
+        ),
+        Row(
+            "boto3: import + client + the same storage calls (median)",
+            f"{res['raw_median_s'] * 1000:.0f} ms (n={n}; import {res['raw_import_median_s'] * 1000:.0f} ms)",
+        ),
+        Row(
+            "ratio app / boto3 (tracing on, as deployed)",
+            f"{res['ratio_app_over_raw']:.2f}",
+            f"<= {TARGET_RATIO}",
+            res["met"],
+        ),
     ]
 
 

@@ -10,6 +10,7 @@ leg is typically well under a second; it cannot be measured here.
 Events per write: a top-up, a plain payment, a refund, and a payment with coupon and points, each one
 transaction; the events each put on the bus are counted by their ids.
 """
+
 from __future__ import annotations
 
 import time
@@ -40,39 +41,57 @@ def run(api: Api, info: Any) -> dict[str, Any]:
         checkouts = api.open_checkouts(payer, PAYMENTS, amount=100)
         committed: dict[str, float] = {}
         for checkout_id in checkouts:
-            r = api.http.post(f"{api.url}/v1/payments", headers=payer.headers(str(uuid.uuid4())),
-                              json={"checkout_id": checkout_id}, timeout=30)
+            r = api.http.post(
+                f"{api.url}/v1/payments",
+                headers=payer.headers(str(uuid.uuid4())),
+                json={"checkout_id": checkout_id},
+                timeout=30,
+            )
             at = time.perf_counter()
             if r.status_code != 201:
                 raise RuntimeError(f"pay: {r.status_code} {r.text[:300]}")
             committed[r.json()["payment_id"]] = at
             time.sleep(PACE_SECONDS)
         reader.wait_for("payment.succeeded", timeout=30, count=PAYMENTS, user_id=payer.user_id)
-        lags = [(t - committed[e["detail"]["payment_id"]]) * 1000
-                for t, e in reader.find("payment.succeeded", user_id=payer.user_id)]
+        lags = [
+            (t - committed[e["detail"]["payment_id"]]) * 1000
+            for t, e in reader.find("payment.succeeded", user_id=payer.user_id)
+        ]
 
         # events per transaction
         user = api.user(f"bench-epw-{uuid.uuid4().hex[:6]}")
         api.fund(user, 50_000)
         per_write = {"top-up credited": _events_of(reader, "topup.credited", user_id=user.user_id)}
-        r = api.http.post(f"{api.url}/v1/payments", headers=user.headers(str(uuid.uuid4())),
-                          json={"checkout_id": api.open_checkout(user, 2_000)}, timeout=30)
+        r = api.http.post(
+            f"{api.url}/v1/payments",
+            headers=user.headers(str(uuid.uuid4())),
+            json={"checkout_id": api.open_checkout(user, 2_000)},
+            timeout=30,
+        )
         payment_id = r.json()["payment_id"]
         per_write["payment"] = _events_of(reader, "payment.succeeded", payment_id=payment_id)
-        r = api.http.post(f"{api.url}/v1/payments/{payment_id}/refunds", headers=api.admin().headers(str(uuid.uuid4())),
-                          json={"amount": 2_000, "reason": "bench"}, timeout=30)
+        r = api.http.post(
+            f"{api.url}/v1/payments/{payment_id}/refunds",
+            headers=api.admin().headers(str(uuid.uuid4())),
+            json={"amount": 2_000, "reason": "bench"},
+            timeout=30,
+        )
         if r.status_code != 201:
             raise RuntimeError(f"refund: {r.status_code} {r.text[:300]}")
-        per_write["refund"] = _events_of(reader, "payment.refunded", refund_id=r.json()["refund_id"]) + \
-            [t for _, e in reader.find(None, payment_id=payment_id) if (t := e["detail-type"]).startswith("points.cl")]
+        per_write["refund"] = _events_of(reader, "payment.refunded", refund_id=r.json()["refund_id"]) + [
+            t for _, e in reader.find(None, payment_id=payment_id) if (t := e["detail-type"]).startswith("points.cl")
+        ]
         transactions = 3
         events = sum(len(v) for v in per_write.values())
     finally:
         reader.stop()
     return {
         "payments": PAYMENTS,
-        "lag_ms": {"p50": round(percentile(lags, 50), 1), "p99": round(percentile(lags, 99), 1),
-                   "max": round(max(lags), 1)},
+        "lag_ms": {
+            "p50": round(percentile(lags, 50), 1),
+            "p99": round(percentile(lags, 99), 1),
+            "max": round(max(lags), 1),
+        },
         "events_per_write": per_write,
         "events_per_transaction": round(events / transactions, 2),
     }
@@ -80,8 +99,12 @@ def run(api: Api, info: Any) -> dict[str, Any]:
 
 def rows(res: dict[str, Any]) -> list[Row]:
     lag = res["lag_ms"]
-    out = [Row(f"payment committed -> its event read from the bus ({res['payments']} payments, paced)",
-               f"p50 {lag['p50']} ms, p99 {lag['p99']} ms, max {lag['max']} ms")]
+    out = [
+        Row(
+            f"payment committed -> its event read from the bus ({res['payments']} payments, paced)",
+            f"p50 {lag['p50']} ms, p99 {lag['p99']} ms, max {lag['max']} ms",
+        )
+    ]
     for name, types in res["events_per_write"].items():
         out.append(Row(f"events published by one {name} (one transaction)", f"{len(types)}: {', '.join(types)}"))
     out.append(Row("events per storage write (these transactions)", str(res["events_per_transaction"])))

@@ -7,6 +7,7 @@ TransactGetItems + TransactWriteItems the app sent for one real payment
 item per run, untimed. The two sides alternate (and swap order every
 iteration) so drift of the server (table growth, GC, CPU frequency) hits both.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ def _same_shape(old: str) -> str:
     """A new id of the same prefix and length (so payload sizes match the template's)."""
     if "_" in old:
         prefix, rest = old.split("_", 1)
-        return f"{prefix}_{secrets.token_hex(len(rest))[:len(rest)]}"
+        return f"{prefix}_{secrets.token_hex(len(rest))[: len(rest)]}"
     if len(old) == 36 and old.count("-") == 4:
         return str(uuid.uuid4())
     return (old[: max(0, len(old) - 16)] + secrets.token_hex(8))[: len(old)]
@@ -47,10 +48,17 @@ class RawPayment:
         self.extra_texts = [json.dumps(i) for i in template.get("extra_items", [])]
         # the client PynamoDB would build: no parameter validation, standard retries, same timeouts
         self.ddb = boto3.client(
-            "dynamodb", endpoint_url=info.aws_endpoint, region_name=info.region,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-            config=Config(parameter_validation=False, connect_timeout=2, read_timeout=5,
-                          retries={"total_max_attempts": 4, "mode": "standard"}),
+            "dynamodb",
+            endpoint_url=info.aws_endpoint,
+            region_name=info.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(
+                parameter_validation=False,
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"total_max_attempts": 4, "mode": "standard"},
+            ),
         )
         self.ready: list[dict[str, Any]] = []
 
@@ -73,7 +81,7 @@ class RawPayment:
                     extra = extra.replace(old, new)
                 puts.append({"PutRequest": {"Item": json.loads(extra)}})
         for i in range(0, len(puts), 25):
-            pending = {self.info.table: puts[i:i + 25]}
+            pending = {self.info.table: puts[i : i + 25]}
             while pending:
                 pending = self.ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
 
@@ -90,8 +98,9 @@ class RawPayment:
         return t1 - t0, t2 - t1
 
 
-def run(api: Api, template: dict[str, Any], runs: int = 250, warmup: int = 20,
-        budget_seconds: float = 120.0) -> dict[str, Any]:
+def run(
+    api: Api, template: dict[str, Any], runs: int = 250, warmup: int = 20, budget_seconds: float = 120.0
+) -> dict[str, Any]:
     payer = api.user(f"bench-latency-{uuid.uuid4().hex[:8]}")
     api.fund(payer, PAY_AMOUNT * (runs + warmup + 4 * DIAG_RUNS + 100))
     raw = RawPayment(api.info, template)
@@ -162,8 +171,9 @@ def run(api: Api, template: dict[str, Any], runs: int = 250, warmup: int = 20,
     }
 
 
-def transport_diagnostics(api: Api, payer: Any, merchant_id: str, deadline: Deadline,
-                          n: int = DIAG_RUNS) -> dict[str, Any]:
+def transport_diagnostics(
+    api: Api, payer: Any, merchant_id: str, deadline: Deadline, n: int = DIAG_RUNS
+) -> dict[str, Any]:
     """Where the HTTP side's extra time comes from: the same requests on a kept-alive connection
     (the main measurement's session) versus a new connection each, and a route with no storage
     and no token check at all (the cached OpenAPI document)."""
@@ -194,8 +204,9 @@ def transport_diagnostics(api: Api, payer: Any, merchant_id: str, deadline: Dead
     ready = api.open_checkouts(payer, 2 * (n + 5), merchant_id=merchant_id)
 
     def pay(session: requests.Session) -> requests.Response:
-        return session.post(f"{url}/v1/payments", data=pay_body(ready.pop()),
-                            headers=payer.headers(str(uuid.uuid4())), timeout=30)
+        return session.post(
+            f"{url}/v1/payments", data=pay_body(ready.pop()), headers=payer.headers(str(uuid.uuid4())), timeout=30
+        )
 
     def doc(session: requests.Session) -> requests.Response:
         return session.get(f"{url}/v1/openapi.json", timeout=30)
@@ -211,8 +222,12 @@ def transport_diagnostics(api: Api, payer: Any, merchant_id: str, deadline: Dead
 def rows(res: dict[str, Any], inprocess: dict[str, Any] | None) -> list[Row]:
     h, r = res["http_pay"], res["raw_storage_pay"]
     out = [
-        Row("runs (each side, alternated)", f"{res['runs_each']} (+{res['warmup_each']} warm-up)", ">= 200",
-            res["runs_each"] >= 200),
+        Row(
+            "runs (each side, alternated)",
+            f"{res['runs_each']} (+{res['warmup_each']} warm-up)",
+            ">= 200",
+            res["runs_each"] >= 200,
+        ),
         Row("HTTP pay p50 / p90 / p99", f"{fmt_ms(h['p50'])} / {fmt_ms(h['p90'])} / {fmt_ms(h['p99'])}"),
         Row("raw storage pay p50 / p90 / p99", f"{fmt_ms(r['p50'])} / {fmt_ms(r['p90'])} / {fmt_ms(r['p99'])}"),
         Row("  raw TransactGetItems p50", fmt_ms(res["raw_transact_get"]["p50"])),
@@ -224,10 +239,14 @@ def rows(res: dict[str, Any], inprocess: dict[str, Any] | None) -> list[Row]:
         out.append(Row("diagnostics", f"failed: {d['error'][:150]}"))
     elif d:
         out += [
-            Row("diag: GET /v1/openapi.json (no storage, no auth) keep-alive / new conn.",
-                f"{fmt_ms(d['openapi_keepalive'].get('p50'))} / {fmt_ms(d['openapi_new_connection_each'].get('p50'))}"),
-            Row(f"diag: HTTP pay keep-alive / new connection each (p50, n={DIAG_RUNS})",
-                f"{fmt_ms(d['pay_keepalive'].get('p50'))} / {fmt_ms(d['pay_new_connection_each'].get('p50'))}"),
+            Row(
+                "diag: GET /v1/openapi.json (no storage, no auth) keep-alive / new conn.",
+                f"{fmt_ms(d['openapi_keepalive'].get('p50'))} / {fmt_ms(d['openapi_new_connection_each'].get('p50'))}",
+            ),
+            Row(
+                f"diag: HTTP pay keep-alive / new connection each (p50, n={DIAG_RUNS})",
+                f"{fmt_ms(d['pay_keepalive'].get('p50'))} / {fmt_ms(d['pay_new_connection_each'].get('p50'))}",
+            ),
         ]
     if inprocess:
         t, s, o = inprocess["total"], inprocess["storage"], inprocess["app_overhead"]
@@ -240,8 +259,14 @@ def rows(res: dict[str, Any], inprocess: dict[str, Any] | None) -> list[Row]:
     return out
 
 
-def run_everything(api: Api, template: dict[str, Any], quote_template: dict[str, Any], runs: int = 80,
-                   warmup: int = 10, budget_seconds: float = 90.0) -> dict[str, Any]:
+def run_everything(
+    api: Api,
+    template: dict[str, Any],
+    quote_template: dict[str, Any],
+    runs: int = 80,
+    warmup: int = 10,
+    budget_seconds: float = 90.0,
+) -> dict[str, Any]:
     """A quote and a payment with the merchant's rules, a budgeted coupon and points, over HTTP, each against
     the raw storage calls the app made for one (replayed with fresh ids on fresh copies of its items)."""
     merchant_id = template["merchant_id"]
@@ -249,21 +274,43 @@ def run_everything(api: Api, template: dict[str, Any], quote_template: dict[str,
     payer = api.user(f"bench-all-{uuid.uuid4().hex[:8]}")
     api.fund(payer, 200_000 + 10_000 * n)
     earn = api.open_checkout(payer, 200_000, merchant_id)  # points to spend (the bench stack matures them at once)
-    r = api.http.post(f"{api.url}/v1/payments", data=pay_body(earn), headers=payer.headers(str(uuid.uuid4())), timeout=30)
+    r = api.http.post(
+        f"{api.url}/v1/payments", data=pay_body(earn), headers=payer.headers(str(uuid.uuid4())), timeout=30
+    )
     if r.status_code != 201:
         raise RuntimeError(f"earning points: {r.status_code} {r.text[:300]}")
     definition = f"cd-lat-{uuid.uuid4().hex[:6]}"
     window = {"valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z"}
-    r = api.http.put(f"{api.url}/v1/coupon-definitions/{definition}", headers=api.admin().headers(), timeout=30,
-                     json={"name": "lat", "kind": "amount_off", "value": 5, "min_spend": 0, **window,
-                           "per_customer_limit": n, "budget_count": 100_000})
+    r = api.http.put(
+        f"{api.url}/v1/coupon-definitions/{definition}",
+        headers=api.admin().headers(),
+        timeout=30,
+        json={
+            "name": "lat",
+            "kind": "amount_off",
+            "value": 5,
+            "min_spend": 0,
+            **window,
+            "per_customer_limit": n,
+            "budget_count": 100_000,
+        },
+    )
     if r.status_code != 200:
         raise RuntimeError(f"definition: {r.status_code} {r.text[:300]}")
     for _ in range(n):
-        api.http.post(f"{api.url}/v1/coupon-definitions/{definition}/grants", timeout=30,
-                      headers=api.admin().headers(str(uuid.uuid4())), json={"user_ids": [payer.user_id]})
-    coupons = [c["coupon_id"] for c in api.http.get(f"{api.url}/v1/coupons?state=available", headers=payer.headers(),
-                                                    timeout=30).json()["coupons"] if c["definition_id"] == definition]
+        api.http.post(
+            f"{api.url}/v1/coupon-definitions/{definition}/grants",
+            timeout=30,
+            headers=api.admin().headers(str(uuid.uuid4())),
+            json={"user_ids": [payer.user_id]},
+        )
+    coupons = [
+        c["coupon_id"]
+        for c in api.http.get(f"{api.url}/v1/coupons?state=available", headers=payer.headers(), timeout=30).json()[
+            "coupons"
+        ]
+        if c["definition_id"] == definition
+    ]
     checkouts = api.open_checkouts(payer, n, amount=10_000, merchant_id=merchant_id)
     raw = RawPayment(api.info, template)
     raw.prepare(n)
@@ -279,11 +326,16 @@ def run_everything(api: Api, template: dict[str, Any], quote_template: dict[str,
         for side in order:
             if side == 0:
                 t0 = time.perf_counter()
-                q = api.http.post(f"{api.url}/v1/checkouts/{checkout_id}/quote", data=body.replace(
-                    f'"checkout_id": "{checkout_id}", ', ""), headers=payer.headers(), timeout=30)
+                q = api.http.post(
+                    f"{api.url}/v1/checkouts/{checkout_id}/quote",
+                    data=body.replace(f'"checkout_id": "{checkout_id}", ', ""),
+                    headers=payer.headers(),
+                    timeout=30,
+                )
                 t1 = time.perf_counter()
-                p = api.http.post(f"{api.url}/v1/payments", data=body, headers=payer.headers(str(uuid.uuid4())),
-                                  timeout=30)
+                p = api.http.post(
+                    f"{api.url}/v1/payments", data=body, headers=payer.headers(str(uuid.uuid4())), timeout=30
+                )
                 t2 = time.perf_counter()
                 if q.status_code != 200 or p.status_code != 201:
                     raise RuntimeError(f"HTTP quote/pay: {q.status_code} {p.status_code} {p.text[:300]}")
@@ -310,6 +362,12 @@ def everything_rows(res: dict[str, Any]) -> list[Row]:
     for name, title in (("quote", "quote with rules, coupon and points"), ("pay", "pay with rules, coupon and points")):
         r = res[name]
         rows.append(Row(f"{title}: HTTP / raw p50", f"{fmt_ms(r['http']['p50'])} / {fmt_ms(r['raw']['p50'])}"))
-        rows.append(Row(f"{title}: ratio HTTP / raw (p50)", f"{r['ratio_p50']:.2f}", f"<= {TARGET_RATIO}",
-                        bool(r["ratio_p50"] is not None and r["ratio_p50"] <= TARGET_RATIO)))
+        rows.append(
+            Row(
+                f"{title}: ratio HTTP / raw (p50)",
+                f"{r['ratio_p50']:.2f}",
+                f"<= {TARGET_RATIO}",
+                bool(r["ratio_p50"] is not None and r["ratio_p50"] <= TARGET_RATIO),
+            )
+        )
     return rows

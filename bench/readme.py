@@ -5,6 +5,7 @@
 Everything from ``NOTES_MARKER`` on is written by hand (what a run's figures mean, why a goal was missed)
 and kept as it is; the rest of the page is replaced.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,28 +44,37 @@ def _cell(value: Any) -> str:
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[str]:
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)] + \
-        ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)] + [
+        "| " + " | ".join(_cell(c) for c in r) + " |" for r in rows
+    ]
 
 
 def render_figures(results: dict[str, Any]) -> str:
     """The generated part of the page: the run (command, date, machine) and its tables."""
     meta = results.get("meta", {})
     lines = [HEADER, "## The last run", ""]
-    lines.append(f"Command: `{meta.get('command', COMMAND)}`, started {meta.get('started_at', '?')} "
-                 f"at commit `{meta.get('git_head', '?')}`; Python {meta.get('python', '?')} on "
-                 f"{meta.get('platform', '?')}, {meta.get('cpus', '?')} CPUs; it took "
-                 f"{meta.get('duration_s', '?')} s.")
+    lines.append(
+        f"Command: `{meta.get('command', COMMAND)}`, started {meta.get('started_at', '?')} "
+        f"at commit `{meta.get('git_head', '?')}`; Python {meta.get('python', '?')} on "
+        f"{meta.get('platform', '?')}, {meta.get('cpus', '?')} CPUs; it took "
+        f"{meta.get('duration_s', '?')} s."
+    )
     targets = results.get("targets", [])
     if targets:
         lines += ["", "### Targets", ""]
-        lines += _table(("benchmark", "metric", "value", "target", "met"),
-                        [(t["benchmark"].split(" ", 1)[0].rstrip("."), t["metric"], t["value"], t["target"],
-                          met_text(t["met"])) for t in targets])
+        lines += _table(
+            ("benchmark", "metric", "value", "target", "met"),
+            [
+                (t["benchmark"].split(" ", 1)[0].rstrip("."), t["metric"], t["value"], t["target"], met_text(t["met"]))
+                for t in targets
+            ],
+        )
     for table in results.get("tables", []):
         lines += ["", f"### {table['title']}", ""]
-        lines += _table(("metric", "value", "target", "met"),
-                        [(r["metric"], r["value"], r["target"], met_text(r["met"])) for r in table["rows"]])
+        lines += _table(
+            ("metric", "value", "target", "met"),
+            [(r["metric"], r["value"], r["target"], met_text(r["met"])) for r in table["rows"]],
+        )
         if table.get("extra"):
             lines += ["", "```", table["extra"], "```"]
     errors = results.get("errors", {})
@@ -78,7 +88,7 @@ def kept_notes(path: Path = README) -> str:
     """The hand-written notes of the page as it is (from the marker on), or a stub."""
     text = path.read_text() if path.exists() else ""
     if NOTES_MARKER in text:
-        return text[text.index(NOTES_MARKER):]
+        return text[text.index(NOTES_MARKER) :]
     return f"{NOTES_MARKER}\n\n{NO_NOTES}"
 
 

@@ -14,6 +14,7 @@ Besides the counts it measures, in the same process: the latency of a payment
 through the test client split into storage time and the rest, a profile of
 where that rest goes, and what creating one more PynamoDB connection costs.
 """
+
 from __future__ import annotations
 
 import cProfile
@@ -95,7 +96,7 @@ def package_of(filename: str, funcname: str) -> str:
         return part.removesuffix(".py")
     root = str(ROOT) + "/"
     if filename.startswith(root):
-        rel = filename[len(root):]
+        rel = filename[len(root) :]
         return rel.split("/", 1)[0].removesuffix(".py")
     return "stdlib"
 
@@ -115,6 +116,7 @@ def main(stack_json: str, out_json: str) -> int:
     from app import app
     import chalicelib.store.models as models
     from chalicelib.api.signature import sign
+
     result["import_seconds"] = round(time.perf_counter() - t_import, 3)
 
     client = Client(app, stage_name="local", project_dir=str(ROOT))
@@ -133,8 +135,14 @@ def main(stack_json: str, out_json: str) -> int:
             h["Idempotency-Key"] = key
         return h
 
-    def call(method: str, path: str, token: str | None = None, body: Any = None, key: str | None = None,
-             extra: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: Any = None,
+        key: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
         r = http.request(method, path, headers={**headers(token, key), **(extra or {})}, body=raw)
         try:
@@ -155,8 +163,14 @@ def main(stack_json: str, out_json: str) -> int:
     def topup(amount: int) -> tuple[int, Any, bytes]:
         st, t = call("POST", "/v1/topups", customer, {"amount": amount, "channel": "wechat"}, str(uuid.uuid4()))
         assert st == 201, t
-        raw = json.dumps({"topup_id": t["topup_id"], "status": "succeeded", "amount": amount,
-                          "provider_ref": f"calls-{t['topup_id']}"}).encode()
+        raw = json.dumps(
+            {
+                "topup_id": t["topup_id"],
+                "status": "succeeded",
+                "amount": amount,
+                "provider_ref": f"calls-{t['topup_id']}",
+            }
+        ).encode()
         return st, t, raw
 
     def webhook(raw: bytes) -> tuple[int, Any]:
@@ -180,8 +194,7 @@ def main(stack_json: str, out_json: str) -> int:
     assert status == 200, body
 
     # ---- which botocore clients does the app hold now? -----------------------------------------
-    classes = [c for c in vars(models).values()
-               if isinstance(c, type) and issubclass(c, models.LedgerItem)]
+    classes = [c for c in vars(models).values() if isinstance(c, type) and issubclass(c, models.LedgerItem)]
     owners = sorted(c.__name__ for c in classes if c.__dict__.get("_connection") is not None)
     ledger_client = models.LedgerItem._get_connection().connection.client
     clients = {id(ledger_client): ledger_client}
@@ -191,9 +204,11 @@ def main(stack_json: str, out_json: str) -> int:
     result["connections"] = {
         "model_classes_owning_a_connection": owners,
         "distinct_botocore_clients": len(clients),
-        "note": ("PynamoDB caches a connection per model class unless the class inherits LedgerItem's; "
-                 "a subclass used before LedgerItem (e.g. WalletItem.get on a first GET /v1/wallet) "
-                 "creates its own connection, botocore session and client"),
+        "note": (
+            "PynamoDB caches a connection per model class unless the class inherits LedgerItem's; "
+            "a subclass used before LedgerItem (e.g. WalletItem.get on a first GET /v1/wallet) "
+            "creates its own connection, botocore session and client"
+        ),
     }
     counter = CallCounter()
     for cl in clients.values():  # LedgerItem's client first, then any other the app created
@@ -214,8 +229,13 @@ def main(stack_json: str, out_json: str) -> int:
     ops: dict[str, Any] = {}
     state: dict[str, Any] = {}
 
-    def measure(name: str, fn: Callable[[], tuple[int, Any]], expect: int, repeats: int = 3,
-                check: Callable[[Any], bool] | None = None) -> None:
+    def measure(
+        name: str,
+        fn: Callable[[], tuple[int, Any]],
+        expect: int,
+        repeats: int = 3,
+        check: Callable[[Any], bool] | None = None,
+    ) -> None:
         seen = []
         statuses = []
         for _ in range(repeats):
@@ -251,35 +271,59 @@ def main(stack_json: str, out_json: str) -> int:
             state["payment_id"] = payload["payment_id"]
         return status, payload
 
-    measure("checkout create", lambda: call("POST", "/v1/checkouts", service, checkout_body(user_id),
-                                            str(uuid.uuid4())), 201)
+    measure(
+        "checkout create",
+        lambda: call("POST", "/v1/checkouts", service, checkout_body(user_id), str(uuid.uuid4())),
+        201,
+    )
     measure("quote", lambda: call("POST", f"/v1/checkouts/{ready[-1]}/quote", customer, {}), 200)
     measure("pay", pay, 201)
-    measure("pay (idempotent replay)", lambda: call("POST", "/v1/payments", customer, state["last_pay"][1],
-                                                     state["last_pay"][0]), 201)
+    measure(
+        "pay (idempotent replay)",
+        lambda: call("POST", "/v1/payments", customer, state["last_pay"][1], state["last_pay"][0]),
+        201,
+    )
 
     # everything at once: a merchant's rules (discount, daily limit), a budgeted coupon, points, a hold;
     # a merchant of its own, so the other benchmarks' payments are not discounted
     ruled = f"{MERCHANT}-rules"
     st, _ = call("PUT", f"/v1/admin/merchants/{ruled}", admin, {"name": ruled})
     assert st == 200
-    st, _ = call("PUT", f"/v1/merchants/{ruled}/balance-rules", admin,
-                 {"balance_pay_discount": {"percent": 5, "max_amount": 500}, "daily_limit": 10**9})
+    st, _ = call(
+        "PUT",
+        f"/v1/merchants/{ruled}/balance-rules",
+        admin,
+        {"balance_pay_discount": {"percent": 5, "max_amount": 500}, "daily_limit": 10**9},
+    )
     assert st == 200
     definition = f"cd-calls-{uuid.uuid4().hex[:6]}"
-    st, _ = call("PUT", f"/v1/coupon-definitions/{definition}", admin, {
-        "name": "calls", "kind": "amount_off", "value": 5, "min_spend": 0, "valid_from": "2026-01-01T00:00:00Z",
-        "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 10, "budget_count": 1000})
+    st, _ = call(
+        "PUT",
+        f"/v1/coupon-definitions/{definition}",
+        admin,
+        {
+            "name": "calls",
+            "kind": "amount_off",
+            "value": 5,
+            "min_spend": 0,
+            "valid_from": "2026-01-01T00:00:00Z",
+            "valid_to": "2099-01-01T00:00:00Z",
+            "per_customer_limit": 10,
+            "budget_count": 1000,
+        },
+    )
     assert st == 200
     for _ in range(8):
-        st, _ = call("POST", f"/v1/coupon-definitions/{definition}/grants", admin, {"user_ids": [user_id]},
-                     str(uuid.uuid4()))
+        st, _ = call(
+            "POST", f"/v1/coupon-definitions/{definition}/grants", admin, {"user_ids": [user_id]}, str(uuid.uuid4())
+        )
         assert st == 201
     st, listed = call("GET", "/v1/coupons?state=available", customer)
     coupons = [c["coupon_id"] for c in listed["coupons"] if c["definition_id"] == definition]
     big = [open_checkout_of(10_000, ruled) for _ in range(8)]
-    st, body = call("POST", "/v1/payments", customer, {"checkout_id": open_checkout_of(30_000, ruled)},
-                    str(uuid.uuid4()))
+    st, body = call(
+        "POST", "/v1/payments", customer, {"checkout_id": open_checkout_of(30_000, ruled)}, str(uuid.uuid4())
+    )
     assert st == 201, body  # ¥300 paid by balance: 285 points (after the 5 % discount) to spend below
     st, body = call("POST", f"/v1/checkouts/{big[-1]}/quote", customer, {})  # the rules are cached again
     assert st == 200, body
@@ -288,44 +332,63 @@ def main(stack_json: str, out_json: str) -> int:
         body = {"checkout_id": big.pop(), "coupon_id": coupons.pop(), "points": 10, "capture": capture}
         return call("POST", "/v1/payments", customer, body, str(uuid.uuid4()))
 
-    measure("quote with rules, coupon and points",
-            lambda: call("POST", f"/v1/checkouts/{big[-1]}/quote", customer, {"coupon_id": coupons[-1], "points": 10}),
-            200, check=lambda p: p.get("payable") is True)
+    measure(
+        "quote with rules, coupon and points",
+        lambda: call("POST", f"/v1/checkouts/{big[-1]}/quote", customer, {"coupon_id": coupons[-1], "points": 10}),
+        200,
+        check=lambda p: p.get("payable") is True,
+    )
     measure("pay with rules, coupon and points", lambda: everything(True), 201)
-    measure("pay with rules, coupon, points and a hold", lambda: everything(False), 201,
-            check=lambda p: p.get("status") == "authorized")
+    measure(
+        "pay with rules, coupon, points and a hold",
+        lambda: everything(False),
+        201,
+        check=lambda p: p.get("status") == "authorized",
+    )
 
     # ---- raw-storage templates of a quote and of a payment with everything (for benchmark 2) --------
     def raw_item(pk: str, sk: str) -> dict[str, Any]:
-        return raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                                ConsistentRead=True)["Item"]
+        return raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)[
+            "Item"
+        ]
 
     checkout_id, coupon_id = big.pop(), coupons.pop()
     counter.capture = []
     st, body = call("POST", f"/v1/checkouts/{checkout_id}/quote", customer, {"coupon_id": coupon_id, "points": 10})
     quote_calls, counter.capture = counter.capture, None
     assert st == 200 and body["payable"], body
-    result["quote_template"] = {"operations": [op for op, _ in quote_calls],
-                                "get": dict(quote_calls)["TransactGetItems"]}
+    result["quote_template"] = {
+        "operations": [op for op, _ in quote_calls],
+        "get": dict(quote_calls)["TransactGetItems"],
+    }
     wallet_before = raw_item(f"W#{user_id}", "WALLET")
     checkout_item = raw_item(f"C#{checkout_id}", "CHECKOUT")
     coupon_item = raw_item(f"W#{user_id}", f"CP#{coupon_id}")
     idem_key = str(uuid.uuid4())
     counter.capture = []
-    st, paid = call("POST", "/v1/payments", customer, {"checkout_id": checkout_id, "coupon_id": coupon_id,
-                                                        "points": 10}, idem_key)
+    st, paid = call(
+        "POST", "/v1/payments", customer, {"checkout_id": checkout_id, "coupon_id": coupon_id, "points": 10}, idem_key
+    )
     pay_calls, counter.capture = counter.capture, None
     assert st == 201, paid
     pay_ops = dict(pay_calls)
     items = [i["Put"]["Item"] for i in pay_ops["TransactWriteItems"]["TransactItems"] if "Put" in i]
     result["everything_template"] = {
-        "operations": [op for op, _ in pay_calls], "get": pay_ops["TransactGetItems"],
+        "operations": [op for op, _ in pay_calls],
+        "get": pay_ops["TransactGetItems"],
         "write": pay_ops["TransactWriteItems"],
-        "wallet_item": wallet_before, "extra_items": [checkout_item, coupon_item],
-        "ids": {"user_id": user_id, "payment_id": paid["payment_id"], "order_id": checkout_item["order_id"]["S"],
-                "idempotency_key": idem_key, "checkout_id": checkout_id, "coupon_id": coupon_id,
-                "entry_id": next(i["entry_id"]["S"] for i in items if i["kind"]["S"] == "entry"),
-                "points_entry_id": next(i["entry_id"]["S"] for i in items if i["kind"]["S"] == "points_entry")},
+        "wallet_item": wallet_before,
+        "extra_items": [checkout_item, coupon_item],
+        "ids": {
+            "user_id": user_id,
+            "payment_id": paid["payment_id"],
+            "order_id": checkout_item["order_id"]["S"],
+            "idempotency_key": idem_key,
+            "checkout_id": checkout_id,
+            "coupon_id": coupon_id,
+            "entry_id": next(i["entry_id"]["S"] for i in items if i["kind"]["S"] == "entry"),
+            "points_entry_id": next(i["entry_id"]["S"] for i in items if i["kind"]["S"] == "points_entry"),
+        },
         "merchant_id": ruled,
     }
 
@@ -342,20 +405,35 @@ def main(stack_json: str, out_json: str) -> int:
 
     measure("topup create", topup_create, 201)
     measure("webhook credit", webhook_credit, 200, check=lambda p: p.get("credited") is True)
-    measure("webhook (duplicate delivery)", lambda: webhook(state["topup_raw"]), 200,
-            check=lambda p: p.get("credited") is False)
-    measure("refund", lambda: call("POST", f"/v1/payments/{state['payment_id']}/refunds", merchant_user,
-                                   {"amount": 1, "reason": "bench"}, str(uuid.uuid4())), 201)
+    measure(
+        "webhook (duplicate delivery)",
+        lambda: webhook(state["topup_raw"]),
+        200,
+        check=lambda p: p.get("credited") is False,
+    )
+    measure(
+        "refund",
+        lambda: call(
+            "POST",
+            f"/v1/payments/{state['payment_id']}/refunds",
+            merchant_user,
+            {"amount": 1, "reason": "bench"},
+            str(uuid.uuid4()),
+        ),
+        201,
+    )
     measure("payment read", lambda: call("GET", f"/v1/payments/{state['payment_id']}", customer), 200)
     measure("wallet read", lambda: call("GET", "/v1/wallet", customer), 200)
 
     # ---- the raw-storage template of one payment (for benchmark 2) ---------------------------
-    wallet_item = raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}},
-                                   ConsistentRead=True)["Item"]
+    wallet_item = raw_ddb.get_item(
+        TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}}, ConsistentRead=True
+    )["Item"]
     counter.capture = []
     checkout_id = ready.pop()
-    checkout_item = raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"C#{checkout_id}"},
-                                                                "sk": {"S": "CHECKOUT"}}, ConsistentRead=True)["Item"]
+    checkout_item = raw_ddb.get_item(
+        TableName=info.table, Key={"pk": {"S": f"C#{checkout_id}"}, "sk": {"S": "CHECKOUT"}}, ConsistentRead=True
+    )["Item"]
     order_id = checkout_item["order_id"]["S"]
     idem_key = str(uuid.uuid4())
     status, payload = call("POST", "/v1/payments", customer, json.loads(pay_body(checkout_id)), idem_key)
@@ -363,16 +441,25 @@ def main(stack_json: str, out_json: str) -> int:
     assert status == 201, payload
     by_op = {op: params for op, params in captured}
     write_items = by_op["TransactWriteItems"]["TransactItems"]
-    entry_id = next(i["Put"]["Item"]["entry_id"]["S"] for i in write_items
-                    if "Put" in i and i["Put"]["Item"].get("kind", {}).get("S") == "entry")
+    entry_id = next(
+        i["Put"]["Item"]["entry_id"]["S"]
+        for i in write_items
+        if "Put" in i and i["Put"]["Item"].get("kind", {}).get("S") == "entry"
+    )
     result["pay_template"] = {
         "operations": [op for op, _ in captured],
         "get": by_op["TransactGetItems"],
         "write": by_op["TransactWriteItems"],
         "wallet_item": wallet_item,
         "checkout_item": checkout_item,
-        "ids": {"user_id": user_id, "payment_id": payload["payment_id"], "entry_id": entry_id,
-                "order_id": order_id, "idempotency_key": idem_key, "checkout_id": checkout_id},
+        "ids": {
+            "user_id": user_id,
+            "payment_id": payload["payment_id"],
+            "entry_id": entry_id,
+            "order_id": order_id,
+            "idempotency_key": idem_key,
+            "checkout_id": checkout_id,
+        },
         "extra_items": [checkout_item],
         "merchant_id": MERCHANT,
     }
@@ -389,8 +476,12 @@ def main(stack_json: str, out_json: str) -> int:
             totals.append(dt)
             storage.append(counter.storage_seconds)
     rest = [t - s for t, s in zip(totals, storage)]
-    result["inprocess_pay"] = {"total": summary_ms(totals), "storage": summary_ms(storage),
-                               "app_overhead": summary_ms(rest), "runs": len(totals)}
+    result["inprocess_pay"] = {
+        "total": summary_ms(totals),
+        "storage": summary_ms(storage),
+        "app_overhead": summary_ms(rest),
+        "runs": len(totals),
+    }
 
     # where the non-storage time goes: a profile of 60 payments, aggregated by library
     profiler = cProfile.Profile()
@@ -412,8 +503,12 @@ def main(stack_json: str, out_json: str) -> int:
     }
 
     # history pages (the wallet now has well over one page of entries)
-    measure("history page", lambda: call("GET", "/v1/wallet/entries?limit=20", customer), 200,
-            check=lambda p: len(p["entries"]) == 20 and p["next_cursor"])
+    measure(
+        "history page",
+        lambda: call("GET", "/v1/wallet/entries?limit=20", customer),
+        200,
+        check=lambda p: len(p["entries"]) == 20 and p["next_cursor"],
+    )
 
     def second_page() -> tuple[int, Any]:
         counter.capture = None
@@ -422,13 +517,20 @@ def main(stack_json: str, out_json: str) -> int:
         return call("GET", f"/v1/wallet/entries?limit=20&cursor={first['next_cursor']}", customer)
 
     measure("history page 2 (cursor)", second_page, 200, check=lambda p: len(p["entries"]) == 20)
-    measure("history page (type=refund filter)", lambda: call("GET", "/v1/wallet/entries?limit=20&type=refund",
-                                                              customer), 200)
-    measure("merchant put (admin)", lambda: call("PUT", f"/v1/admin/merchants/{MERCHANT}", admin,
-                                                  {"name": MERCHANT}), 200)
+    measure(
+        "history page (type=refund filter)",
+        lambda: call("GET", "/v1/wallet/entries?limit=20&type=refund", customer),
+        200,
+    )
+    measure(
+        "merchant put (admin)", lambda: call("PUT", f"/v1/admin/merchants/{MERCHANT}", admin, {"name": MERCHANT}), 200
+    )
 
-    version = int(raw_ddb.get_item(TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}},
-                                   ConsistentRead=True)["Item"]["version"]["N"])
+    version = int(
+        raw_ddb.get_item(
+            TableName=info.table, Key={"pk": {"S": f"W#{user_id}"}, "sk": {"S": "WALLET"}}, ConsistentRead=True
+        )["Item"]["version"]["N"]
+    )
     for name in ops:
         if name.startswith("history"):
             ops[name]["wallet_entries"] = version

@@ -5,6 +5,7 @@ Views, scheduled jobs and stream/bus consumers take their dependencies from here
 use case; the use cases never build a dependency themselves. Tests set the clock through
 ``chalicelib.services.clock`` and pass their own stores to the use cases directly.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -3,6 +3,7 @@
 Everything that differs between the local stack, the tests and the cloud is
 read here once; nothing else in the code reads ``os.environ``.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,9 +73,7 @@ def get_settings() -> Settings:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     pool_id = os.environ.get("COGNITO_USER_POOL_ID", "")
     issuer = os.environ.get("COGNITO_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
-    spend_order = tuple(
-        lot.strip() for lot in os.environ.get("SPEND_ORDER", "bonus,cash").split(",") if lot.strip()
-    )
+    spend_order = tuple(lot.strip() for lot in os.environ.get("SPEND_ORDER", "bonus,cash").split(",") if lot.strip())
     if sorted(spend_order) != ["bonus", "cash"]:
         raise ValueError("SPEND_ORDER must name the lots 'bonus' and 'cash' once each")
     return Settings(
@@ -110,9 +109,11 @@ def get_settings() -> Settings:
         promotion_grant_page=int(os.environ.get("PROMOTION_GRANT_PAGE", "200")),
         ses_sender=os.environ.get("SES_SENDER", ""),
         ledger_stream_arn=os.environ.get(
-            "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"),
-        topup_presets=tuple(int(a) for a in os.environ.get("TOPUP_PRESETS", "5000,10000,20000,50000").split(",")
-                            if a.strip()),
+            "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"
+        ),
+        topup_presets=tuple(
+            int(a) for a in os.environ.get("TOPUP_PRESETS", "5000,10000,20000,50000").split(",") if a.strip()
+        ),
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", "262144")),
         points=PointsPolicy(
             earn_per_yuan=int(os.environ.get("POINTS_PER_YUAN", "1")),

@@ -5,6 +5,7 @@ A merchant's staff are the users of the Cognito group ``merchant:<merchant_id>``
 operator creates the merchant (PUT /v1/admin/merchants/{id}); operators then add
 staff to it with Cognito's own AdminAddUserToGroup.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -36,8 +37,10 @@ def ensure_merchant_group(settings: Settings, merchant_id: str) -> str | None:
     group = merchant_group(merchant_id)
     try:
         _client(settings.cognito_endpoint, settings.region).create_group(
-            UserPoolId=settings.user_pool_id, GroupName=group,
-            Description=f"Staff of merchant {merchant_id}: may read and refund its payments")
+            UserPoolId=settings.user_pool_id,
+            GroupName=group,
+            Description=f"Staff of merchant {merchant_id}: may read and refund its payments",
+        )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "GroupExistsException":
             logger.exception("could not create the merchant group", extra={"group": group})

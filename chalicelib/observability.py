@@ -18,6 +18,7 @@ libraries' calls, streaming of large traces. Tracing is on unless
 ``POWERTOOLS_TRACE_DISABLED`` is true (the local stack and the tests), and
 only sends anything inside a sampled invocation.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -90,10 +91,19 @@ class XRay:
         except OSError:
             logger.debug("trace segment not sent", exc_info=True)  # tracing never fails a request
 
-    def _document(self, trace: tuple[str, str], sub_id: str, parent: str | None, name: str, start: float,
-                  **fields: Any) -> dict[str, Any]:
-        return {"type": "subsegment", "trace_id": trace[0], "parent_id": parent or trace[1], "id": sub_id,
-                "name": name, "start_time": start, "end_time": time.time(), **fields}
+    def _document(
+        self, trace: tuple[str, str], sub_id: str, parent: str | None, name: str, start: float, **fields: Any
+    ) -> dict[str, Any]:
+        return {
+            "type": "subsegment",
+            "trace_id": trace[0],
+            "parent_id": parent or trace[1],
+            "id": sub_id,
+            "name": name,
+            "start_time": start,
+            "end_time": time.time(),
+            **fields,
+        }
 
     @contextmanager
     def subsegment(self, name: str) -> Iterator[None]:
@@ -108,8 +118,10 @@ class XRay:
         try:
             yield
         except Exception as exc:
-            fields = {"fault": True, "cause": {"exceptions": [{"id": _new_id(), "type": type(exc).__name__,
-                                                               "message": str(exc)[:500]}]}}
+            fields = {
+                "fault": True,
+                "cause": {"exceptions": [{"id": _new_id(), "type": type(exc).__name__, "message": str(exc)[:500]}]},
+            }
             raise
         finally:
             self._open.reset(token)
@@ -163,22 +175,37 @@ class XRay:
     def _after_call(self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         status = getattr(http_response, "status_code", None)
         meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
-        fields: dict[str, Any] = {"http": {"response": {"status": status}},
-                                  "aws": {"request_id": meta.get("RequestId"), "retries": meta.get("RetryAttempts", 0)}}
+        fields: dict[str, Any] = {
+            "http": {"response": {"status": status}},
+            "aws": {"request_id": meta.get("RequestId"), "retries": meta.get("RetryAttempts", 0)},
+        }
         if status is not None and status >= 400:
             if status == 429:
                 fields.update(throttle=True, error=True)
             else:
                 fields["error" if status < 500 else "fault"] = True
             error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
-            fields["cause"] = {"exceptions": [{"id": _new_id(), "type": error.get("Code"),
-                                               "message": str(error.get("Message", ""))[:500], "remote": True}]}
+            fields["cause"] = {
+                "exceptions": [
+                    {
+                        "id": _new_id(),
+                        "type": error.get("Code"),
+                        "message": str(error.get("Message", ""))[:500],
+                        "remote": True,
+                    }
+                ]
+            }
         self._aws_subsegment(context, **fields)
 
     def _after_call_error(self, exception: Exception, context: dict[str, Any], **_: Any) -> None:
         """The call never got an answer (connection refused, timeout): a fault of ours."""
-        self._aws_subsegment(context, fault=True, cause={"exceptions": [
-            {"id": _new_id(), "type": type(exception).__name__, "message": str(exception)[:500]}]})
+        self._aws_subsegment(
+            context,
+            fault=True,
+            cause={
+                "exceptions": [{"id": _new_id(), "type": type(exception).__name__, "message": str(exception)[:500]}]
+            },
+        )
 
 
 def _table_names(params: dict[str, Any]) -> list[str]:
@@ -196,8 +223,10 @@ def _table_names(params: dict[str, Any]) -> list[str]:
     return names
 
 
-tracer = XRay(daemon_address(os.environ.get("AWS_XRAY_DAEMON_ADDRESS")),
-              enabled=os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() not in ("1", "true"))
+tracer = XRay(
+    daemon_address(os.environ.get("AWS_XRAY_DAEMON_ADDRESS")),
+    enabled=os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() not in ("1", "true"),
+)
 
 
 def capture_method(fn: F) -> F:

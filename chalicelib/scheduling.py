@@ -6,6 +6,7 @@ could not deliver to ``SCHEDULE_DLQ_ARN`` when set, and deletes itself once it h
 (``ActionAfterCompletion: DELETE``). Names derive from the promotion's id (``<id>-start``, ``<id>-end``), so a
 retried creation finds the schedules it made, and a cancellation knows what to delete.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,22 +26,28 @@ def at_expression(moment: datetime) -> str:
     return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
 
 
-def schedule_request(promotion: Promotion, action: str, group: str, function_arn: str, role_arn: str,
-                     dlq_arn: str = "") -> dict[str, Any]:
+def schedule_request(
+    promotion: Promotion, action: str, group: str, function_arn: str, role_arn: str, dlq_arn: str = ""
+) -> dict[str, Any]:
     """The CreateSchedule parameters of a promotion's ``start`` or ``end``."""
     start, end = schedule_names(promotion.promotion_id)
     when = parse_time(promotion.starts_at if action == "start" else promotion.ends_at)
     target: dict[str, Any] = {
-        "Arn": function_arn, "RoleArn": role_arn,
+        "Arn": function_arn,
+        "RoleArn": role_arn,
         "Input": json.dumps({"promotion_id": promotion.promotion_id, "action": action}),
         "RetryPolicy": dict(RETRY_POLICY),
     }
     if dlq_arn:
         target["DeadLetterConfig"] = {"Arn": dlq_arn}
     return {
-        "Name": start if action == "start" else end, "GroupName": group,
-        "ScheduleExpression": at_expression(when), "ScheduleExpressionTimezone": "UTC",
-        "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": target, "ActionAfterCompletion": "DELETE",
+        "Name": start if action == "start" else end,
+        "GroupName": group,
+        "ScheduleExpression": at_expression(when),
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": target,
+        "ActionAfterCompletion": "DELETE",
         "State": "ENABLED",
         "Description": f"promotion {promotion.promotion_id} {action}",
     }
@@ -64,15 +71,17 @@ class PromotionSchedules:
     def from_settings(cls, s: Any) -> "PromotionSchedules":
         from .aws import client
 
-        return cls(client("scheduler"), s.schedule_group, s.promotions_function_arn, s.scheduler_role_arn,
-                   s.schedule_dlq_arn)
+        return cls(
+            client("scheduler"), s.schedule_group, s.promotions_function_arn, s.scheduler_role_arn, s.schedule_dlq_arn
+        )
 
     def create(self, promotion: Promotion) -> None:
         """Both schedules; one that exists already (an earlier attempt made it) is left as it is."""
         for action in ("start", "end"):
             try:
-                self.client.create_schedule(**schedule_request(promotion, action, self.group, self.function_arn,
-                                                               self.role_arn, self.dlq_arn))
+                self.client.create_schedule(
+                    **schedule_request(promotion, action, self.group, self.function_arn, self.role_arn, self.dlq_arn)
+                )
             except Exception as exc:
                 if _code(exc) != "ConflictException":
                     raise

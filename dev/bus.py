@@ -4,6 +4,7 @@ One reader drains the queue (a queue message goes to one receiver), so tests and
 queue. Never a long poll: the local moto server serializes requests, and a receive waiting there would hold
 up every other request of the stack.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ class BusTail:
     def _drain(self) -> None:
         while not self.stopping.is_set():
             try:
-                messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=0).get("Messages", [])
+                messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                    "Messages", []
+                )
             except Exception:  # the stack is going away
                 return
             if not messages:
@@ -47,22 +49,29 @@ class BusTail:
     def find(self, detail_type: str | None = None, **detail: Any) -> list[tuple[float, dict[str, Any]]]:
         """(when read, event) of the events of ``detail_type`` (any, if None) whose detail has these values."""
         with self.lock:
-            return [(t, e) for t, e in self.seen if (detail_type is None or e["detail-type"] == detail_type)
-                    and all(e["detail"].get(k) == v for k, v in detail.items())]
+            return [
+                (t, e)
+                for t, e in self.seen
+                if (detail_type is None or e["detail-type"] == detail_type)
+                and all(e["detail"].get(k) == v for k, v in detail.items())
+            ]
 
     def matching(self, detail_type: str, **detail: Any) -> list[dict[str, Any]]:
         return [e for _, e in self.find(detail_type, **detail)]
 
-    def wait_for(self, detail_type: str | None, timeout: float = 10.0, count: int = 1, **detail: Any
-                 ) -> list[dict[str, Any]]:
+    def wait_for(
+        self, detail_type: str | None, timeout: float = 10.0, count: int = 1, **detail: Any
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [e for _, e in self.find(detail_type, **detail)]
             if len(found) >= count:
                 return found
             time.sleep(0.02)
-        raise AssertionError(f"no {count} x {detail_type} {detail} on the bus within {timeout} s; "
-                             f"saw {sorted({e['detail-type'] for e in self.events})}")
+        raise AssertionError(
+            f"no {count} x {detail_type} {detail} on the bus within {timeout} s; "
+            f"saw {sorted({e['detail-type'] for e in self.events})}"
+        )
 
     def stop(self) -> None:
         self.stopping.set()

@@ -11,6 +11,7 @@ header; a body whose Content-Length is over Settings.max_body_bytes is refused 4
 
 Run: python -m dev.chalice_local local --stage local --port 8000
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,8 @@ local.ChaliceRequestHandler.__getattr__ = _any_method
 def _gateway_answer(status: int, body: dict, **headers: str) -> local.LocalGatewayException:
     answer = local.LocalGatewayException(
         {"Content-Type": "application/json", "X-Request-Id": body["error"]["details"]["request_id"], **headers},
-        json.dumps(body).encode())
+        json.dumps(body).encode(),
+    )
     answer.CODE = status
     return answer
 

@@ -12,6 +12,7 @@ cannot reach the page undocumented. ``ELSEWHERE`` lists, by hand, the variables 
 
 tests/unit/test_configuration_doc.py fails when the committed page differs from what this writes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,9 @@ PAGE = ROOT / "docs" / "configuration.md"
 # one line per Settings field (nested dataclass fields as "points.earn_per_yuan"): what it is for
 DESCRIPTIONS: dict[str, str] = {
     "stage": "the stage (`local`, `dev`, `prod`: `.chalice/config.json`); the metrics' `stage` dimension; only "
-             "`local` falls back to the local webhook secret when none is configured",
+    "`local` falls back to the local webhook secret when none is configured",
     "table_name": "the DynamoDB table",
-    "region": "the region of the table, the pool and the other AWS clients; with the pool id it makes the "
-              "token issuer",
+    "region": "the region of the table, the pool and the other AWS clients; with the pool id it makes the token issuer",
     "dynamodb_endpoint": "set locally to the moto server (unset: AWS's own endpoint)",
     "currency": "the wallet currency; amounts are minor units (fen)",
     "max_transaction_amount": "per-transaction maximum (¥50,000)",
@@ -47,64 +47,88 @@ DESCRIPTIONS: dict[str, str] = {
     "cognito_endpoint": "set locally to the moto server (merchant staff groups are created there)",
     "jwks_url": "where the signing keys are",
     "webhook_secret": "webhook secret: the payment webhook's HMAC key, given directly (`make run`, the tests); "  # nosec B105 - a description
-                      "with neither this nor `PAYMENT_WEBHOOK_SECRET_NAME`, the `local` stage uses the local "
-                      "default `local-webhook-secret`; any other stage has none to check with (an error)",
+    "with neither this nor `PAYMENT_WEBHOOK_SECRET_NAME`, the `local` stage uses the local "
+    "default `local-webhook-secret`; any other stage has none to check with (an error)",
     "webhook_secret_name": "the Secrets Manager secret holding the webhook secret (the cloud; wins over "  # nosec B105 - a description
-                           "`PAYMENT_WEBHOOK_SECRET`), read through Powertools parameters with a 5-minute cache",
+    "`PAYMENT_WEBHOOK_SECRET`), read through Powertools parameters with a 5-minute cache",
     "fault_injection": "tests only: `X-Fault-Inject: after-commit` crashes after the commit",
     "rules_cache_seconds": "how long a function keeps a merchant's configuration (rules, status, the live "
-                           "promotions) before reading it again",
+    "promotions) before reading it again",
     "checkout_ttl_seconds": "how long a checkout stays open when the merchant sends no `expires_in_seconds`",
     "hold_ttl_seconds": "how long an authorization holds the balance; then the sweeper (`make sweep`) releases it",
     "points.earn_per_yuan": "points earned per whole ¥1 that balance pays (times the tier's multiplier and a "
-                            "promotion's factor, rounded down once)",
+    "promotion's factor, rounded down once)",
     "points.point_value": "what one point pays, in fen",
     "points.max_share_percent": "points pay at most this share of an order (of its eligible items)",
     "points.return_window_days": "earned points are pending (not spendable) this many days after the payment, "
-                                 "then available; no job matures them: every read or write after that moment "
-                                 "sees them available. `make run`'s demo customer `carol` paid her order this + 1 "
-                                 "days ago, so her points are available",
+    "then available; no job matures them: every read or write after that moment "
+    "sees them available. `make run`'s demo customer `carol` paid her order this + 1 "
+    "days ago, so her points are available",
     "aws_endpoint": "set locally to the moto server for EventBridge, Scheduler, SES, SQS",
     "event_bus_name": "the bus domain events go to (the stream publisher)",
     "schedule_group": "where promotions' one-time schedules are created",
     "scheduler_role_arn": "the role promotions' schedules run as (EventBridge Scheduler assumes it to invoke "
-                          "the promotions function)",
+    "the promotions function)",
     "promotions_function_arn": "what promotions' schedules invoke",
     "schedule_dlq_arn": "promotions' schedules' DLQ: where the scheduler puts an invocation it could not deliver",
     "promotion_max_days": "longest promotion (also bounds the live-promotions read)",
     "promotion_clock_skew_seconds": "how far in the past a new promotion may start",
     "promotion_grant_page": "items per page of a coupon grant's wallet scan",
     "ledger_stream_arn": "the table's stream (the deployment sets the event source mapping itself); a "
-                         "placeholder unless set, because chalice needs an ARN when the app is imported",
+    "placeholder unless set, because chalice needs an ARN when the app is imported",
     "ses_sender": "the verified SES identity reminders are sent from (empty: no e-mail)",
     "topup_presets": "the top-up options offered (fen); a run-out reminder suggests one of them",
     "max_body_bytes": "the largest request body (256 KiB) the API reads; a larger one is refused "
-                      "`413 payload_too_large` before it is parsed (the largest legitimate body, a coupon grant "
-                      "of 500 user ids, is under 70 KB)",
+    "`413 payload_too_large` before it is parsed (the largest legitimate body, a coupon grant "
+    "of 500 user ids, is under 70 KB)",
 }
 
 # (variable(s), default, meaning, read by): the variables read outside chalicelib/config.py, by hand
 ELSEWHERE: list[tuple[str, str, str, str]] = [
-    ("`POWERTOOLS_SERVICE_NAME` / `POWERTOOLS_METRICS_NAMESPACE`",
-     "`store-balance` / `StoreBalance` (`.chalice/config.json`)",
-     "the `service` of every log line and metric; the metrics' CloudWatch namespace", "Powertools"),
-    ("`POWERTOOLS_LOG_LEVEL`", "`INFO`",
-     "the log level (`local` stage: `INFO`; the tests: `WARNING`)", "Powertools"),
-    ("`POWERTOOLS_METRICS_DISABLED`", "`false`",
-     "`true` stops the EMF metric lines (the tests set it; the local stack sets `false`, so the lines are in "
-     "its logs)", "Powertools"),
-    ("`POWERTOOLS_TRACE_DISABLED`", "`false`",
-     "`true` turns X-Ray tracing off (the `local` stage and the local stack: there is no daemon)",
-     "`chalicelib/observability.py`"),
-    ("`AWS_XRAY_DAEMON_ADDRESS`", "`127.0.0.1:2000`",
-     "where trace segments are sent over UDP (Lambda sets it)", "`chalicelib/observability.py`"),
-    ("`_X_AMZN_TRACE_ID`", "unset",
-     "the invocation's trace header (Lambda sets it); subsegments are sent only when it says `Sampled=1`",
-     "`chalicelib/observability.py`"),
-    ("`PYDANTIC_DISABLE_PLUGINS`", "`__all__` (`.chalice/config.json`)",
-     "pydantic looks for no installed plugins (no entry-point scan on a cold start)", "pydantic"),
-    ("`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`", "(Lambda's role)",
-     "the local stack sets `testing` / `testing`, which moto accepts", "boto3 (`dev/stack.py` locally)"),
+    (
+        "`POWERTOOLS_SERVICE_NAME` / `POWERTOOLS_METRICS_NAMESPACE`",
+        "`store-balance` / `StoreBalance` (`.chalice/config.json`)",
+        "the `service` of every log line and metric; the metrics' CloudWatch namespace",
+        "Powertools",
+    ),
+    ("`POWERTOOLS_LOG_LEVEL`", "`INFO`", "the log level (`local` stage: `INFO`; the tests: `WARNING`)", "Powertools"),
+    (
+        "`POWERTOOLS_METRICS_DISABLED`",
+        "`false`",
+        "`true` stops the EMF metric lines (the tests set it; the local stack sets `false`, so the lines are in "
+        "its logs)",
+        "Powertools",
+    ),
+    (
+        "`POWERTOOLS_TRACE_DISABLED`",
+        "`false`",
+        "`true` turns X-Ray tracing off (the `local` stage and the local stack: there is no daemon)",
+        "`chalicelib/observability.py`",
+    ),
+    (
+        "`AWS_XRAY_DAEMON_ADDRESS`",
+        "`127.0.0.1:2000`",
+        "where trace segments are sent over UDP (Lambda sets it)",
+        "`chalicelib/observability.py`",
+    ),
+    (
+        "`_X_AMZN_TRACE_ID`",
+        "unset",
+        "the invocation's trace header (Lambda sets it); subsegments are sent only when it says `Sampled=1`",
+        "`chalicelib/observability.py`",
+    ),
+    (
+        "`PYDANTIC_DISABLE_PLUGINS`",
+        "`__all__` (`.chalice/config.json`)",
+        "pydantic looks for no installed plugins (no entry-point scan on a cold start)",
+        "pydantic",
+    ),
+    (
+        "`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`",
+        "(Lambda's role)",
+        "the local stack sets `testing` / `testing`, which moto accepts",
+        "boto3 (`dev/stack.py` locally)",
+    ),
 ]
 
 INTRO = """\
@@ -134,7 +158,8 @@ OBSERVABILITY = """\
 Powertools Logger (JSON, correlation id = API Gateway request
 id, echoed as `X-Request-Id`; no tokens or secrets logged), Metrics in EMF
 (`Payments`, `PaymentAmount`, `InsufficientBalance`, `IdempotentReplays`,
-`TransactionConflicts`, `Conflicts`, `ReconciliationMismatches`; the reminders: `NotificationsCreated`, `ReminderEmailsSent`, `RemindersSent`, `ReminderEmailsFailed`), and X-Ray
+`TransactionConflicts`, `Conflicts`, `ReconciliationMismatches`; the reminders: `NotificationsCreated`,
+`ReminderEmailsSent`, `RemindersSent`, `ReminderEmailsFailed`), and X-Ray
 when tracing is on (deployed stages; off locally): each traced service and
 store call and each DynamoDB call is a subsegment of the invocation's trace,
 with operation, table, request id, status and error, sent to the X-Ray daemon
@@ -158,9 +183,14 @@ class Setting:
 
 # ---- what get_settings() reads, from its source -----------------------------------------------------------
 
+
 def _is_environ(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr == "environ"
-            and isinstance(node.value, ast.Name) and node.value.id == "os")
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    )
 
 
 def _env_helpers(module: ast.Module) -> set[str]:
@@ -170,9 +200,15 @@ def _env_helpers(module: ast.Module) -> set[str]:
         if isinstance(fn, ast.FunctionDef) and fn.args.args:
             param = fn.args.args[0].arg
             for node in ast.walk(fn):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                        and _is_environ(node.func.value) and node.args
-                        and isinstance(node.args[0], ast.Name) and node.args[0].id == param):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "get"
+                    and _is_environ(node.func.value)
+                    and node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id == param
+                ):
                     helpers.add(fn.name)
     return helpers
 
@@ -227,8 +263,12 @@ def read_map(source: str | None = None) -> list[_Read]:
     for stmt in fn.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             local[stmt.targets[0].id] = stmt.value
-        if (isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Call)
-                and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "Settings"):
+        if (
+            isinstance(stmt, ast.Return)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id == "Settings"
+        ):
             call = stmt.value
     if call is None:
         raise SystemExit("chalicelib/config.py: get_settings() does not end in `return Settings(...)`")
@@ -240,8 +280,12 @@ def read_map(source: str | None = None) -> list[_Read]:
             value = kw.value
             if isinstance(value, ast.Name) and value.id in local:  # `region=region`: read where it is assigned
                 value = local[value.id]
-            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.keywords
-                    and dataclasses.is_dataclass(getattr(config, value.func.id, None))):
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.keywords
+                and dataclasses.is_dataclass(getattr(config, value.func.id, None))
+            ):
                 yield from rows(f"{prefix}{kw.arg}.", value.keywords)  # PointsPolicy(...): a row per field
                 continue
             yield _Read(prefix + kw.arg, tuple(_reads(value, helpers)), _template(value))
@@ -250,6 +294,7 @@ def read_map(source: str | None = None) -> list[_Read]:
 
 
 # ---- the rows -----------------------------------------------------------------------------------------------
+
 
 def field_paths() -> list[str]:
     """Every field of Settings, nested dataclass fields (with a default factory) as ``outer.inner``."""
@@ -303,8 +348,10 @@ def settings_rows() -> list[Setting]:
     paths = field_paths()
     missing = [p for p in paths if p not in DESCRIPTIONS]
     if missing:
-        raise SystemExit(f"no description for Settings field(s) {', '.join(missing)}: add one line each to "
-                         "DESCRIPTIONS in dev/configuration_doc.py")
+        raise SystemExit(
+            f"no description for Settings field(s) {', '.join(missing)}: add one line each to "
+            "DESCRIPTIONS in dev/configuration_doc.py"
+        )
     stale = sorted(set(DESCRIPTIONS) - set(paths))
     if stale:
         raise SystemExit(f"DESCRIPTIONS in dev/configuration_doc.py names no Settings field: {', '.join(stale)}")
@@ -312,10 +359,15 @@ def settings_rows() -> list[Setting]:
     if unread:
         raise SystemExit(f"get_settings() reads no environment variable for {', '.join(unread)}")
     defaults = settings_without({v for r in reads.values() for v in r.variables})
-    return [Setting(p, reads[p].variables,
-                    f"`{reads[p].template}`" if reads[p].template else show(_value(defaults, p)),
-                    DESCRIPTIONS[p])
-            for p in paths]
+    return [
+        Setting(
+            p,
+            reads[p].variables,
+            f"`{reads[p].template}`" if reads[p].template else show(_value(defaults, p)),
+            DESCRIPTIONS[p],
+        )
+        for p in paths
+    ]
 
 
 def _cell(text: str) -> str:

@@ -3,6 +3,7 @@
 Every event is copied to the queue ALL_EVENTS_QUEUE by a catch-all rule on the local bus; this drains it.
 Never a long poll: the local moto server serializes requests, so a waiting receive would stall the stack.
 """
+
 from __future__ import annotations
 
 import json

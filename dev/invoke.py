@@ -6,6 +6,7 @@
 The stack is the running one (`make run`), or with ``--here`` the one this process's environment names
 (the tests pass the app's environment). The answer is the last line of stdout.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -2,6 +2,7 @@
 
 GROUPS, when given, become exactly the user's groups; without it the user keeps the groups it has.
 """
+
 from __future__ import annotations
 
 import sys
@@ -11,7 +12,7 @@ from dev.stack import StackInfo, issue_token
 
 def main(argv: list[str]) -> int:
     if not argv or not argv[0].strip():
-        print("usage: make token SUB=<user> [GROUPS=\"admin merchant:m1\"]", file=sys.stderr)
+        print('usage: make token SUB=<user> [GROUPS="admin merchant:m1"]', file=sys.stderr)
         return 2
     groups = [g for arg in argv[1:] for g in arg.split()]
     # no GROUPS: keep the groups the user has (make token SUB=operator stays an admin)

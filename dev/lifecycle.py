@@ -16,6 +16,7 @@ What is emulated here, and what moto itself provides:
 The daily schedules (reconciliation, hold sweep, bonus expiry, reminders) are fired by hand locally:
 `make reconcile`, `make sweep`, `make expire-bonus`, `make remind`.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,14 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 class StreamReader:
     """Reads the table's stream shard by shard and hands batches to ``publish_events``."""
 
-    def __init__(self, streams: Any, stream_arn: str, sqs: Any, dlq_url: str | None,
-                 handle: Callable[[dict, Any], Any] | None = None) -> None:
+    def __init__(
+        self,
+        streams: Any,
+        stream_arn: str,
+        sqs: Any,
+        dlq_url: str | None,
+        handle: Callable[[dict, Any], Any] | None = None,
+    ) -> None:
         self.streams, self.stream_arn, self.sqs, self.dlq_url = streams, stream_arn, sqs, dlq_url
         self.handle = handle or (lambda event, ctx: invoke("publish_events", event))
         self.iterators: dict[str, str | None] = {}
@@ -86,8 +93,9 @@ class StreamReader:
 
     def _iterator(self, shard: str, kind: str = "TRIM_HORIZON", seq: str | None = None) -> str:
         args = {"SequenceNumber": seq} if seq else {}
-        return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=kind,
-                                               **args)["ShardIterator"]
+        return self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=kind, **args
+        )["ShardIterator"]
 
     def skip_to_latest(self) -> None:
         """Start after what the stream holds now (a test reading only its own records, on a shared table)."""
@@ -122,9 +130,18 @@ class StreamReader:
             return
         record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == seq)
         if self.dlq_url:
-            self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(
-                {"stream_arn": self.stream_arn, "shard": shard, "sequence_number": seq,
-                 "keys": record["dynamodb"].get("Keys")}, default=str))
+            self.sqs.send_message(
+                QueueUrl=self.dlq_url,
+                MessageBody=json.dumps(
+                    {
+                        "stream_arn": self.stream_arn,
+                        "shard": shard,
+                        "sequence_number": seq,
+                        "keys": record["dynamodb"].get("Keys"),
+                    },
+                    default=str,
+                ),
+            )
         self.iterators[shard] = self._iterator(shard, "AFTER_SEQUENCE_NUMBER", seq)
 
 
@@ -138,8 +155,9 @@ class BusDelivery:
     def poll(self) -> int:
         done = 0
         for name, url in self.queues.items():
-            for message in self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=0).get("Messages", []):
+            for message in self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            ):
                 try:
                     invoke(name, json.loads(message["Body"]))
                 except Exception as exc:  # left on the queue: visible again after its timeout, then the DLQ
@@ -165,12 +183,16 @@ def main() -> int:
     s = get_settings()
     endpoint = s.aws_endpoint
     sqs = aws_client("sqs", endpoint)
-    stream = StreamReader(aws_client("dynamodbstreams", endpoint), s.ledger_stream_arn, sqs,
-                          sqs.get_queue_url(QueueName=publisher_dlq())["QueueUrl"])
-    bus = BusDelivery(sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"]
-                            for name in CONSUMERS})
+    stream = StreamReader(
+        aws_client("dynamodbstreams", endpoint),
+        s.ledger_stream_arn,
+        sqs,
+        sqs.get_queue_url(QueueName=publisher_dlq())["QueueUrl"],
+    )
+    bus = BusDelivery(sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"] for name in CONSUMERS})
     scheduler = aws_client("scheduler", endpoint)
     import app
+
     del app
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

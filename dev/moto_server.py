@@ -16,6 +16,7 @@ Two local-only corrections to moto, both keeping DynamoDB's semantics:
 
 Run: python -m dev.moto_server PORT
 """
+
 from __future__ import annotations
 
 import copy
@@ -75,8 +76,7 @@ def install_item_level_rollback() -> None:
             range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
             if table.range_key_attr and range_value is None:
                 continue
-            backups.append((table, hash_value, range_value,
-                            copy.deepcopy(table.get_item(hash_value, range_value))))
+            backups.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
             if table.stream_shard is not None:
                 streams.setdefault(id(table), (table, len(table.stream_shard.items)))
         try:

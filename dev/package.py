@@ -8,6 +8,7 @@ the working tree are dropped too. `check_imports` proves the stripped bundle
 imports with only the standard library, the bundle and the runtime-provided
 packages on the path. Run: python -m dev.package [STAGE] [OUT_DIR]
 """
+
 from __future__ import annotations
 
 import os
@@ -38,11 +39,19 @@ def build(stage: str, out_dir: Path, architecture: str | None = None) -> Path:
     this machine can import, since the deployed stages are arm64).
     """
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
-    code = ("import sys; from chalice import api; "
-            "api.package_app(sys.argv[1], sys.argv[2], sys.argv[3], "
-            "chalice_config={'lambda_architecture': sys.argv[4]} if sys.argv[4] else None)")
-    subprocess.run([sys.executable, "-c", code, str(ROOT), str(out_dir), stage, architecture or ""], cwd=ROOT,
-                   env=env, check=True, capture_output=True, text=True)
+    code = (
+        "import sys; from chalice import api; "
+        "api.package_app(sys.argv[1], sys.argv[2], sys.argv[3], "
+        "chalice_config={'lambda_architecture': sys.argv[4]} if sys.argv[4] else None)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), str(out_dir), stage, architecture or ""],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return strip_bundle(out_dir / "deployment.zip")
 
 
@@ -99,9 +108,14 @@ def check_imports(zip_path: Path, env: dict[str, str] | None = None) -> subproce
             z.extractall(bundle)
         runtime = runtime_site(Path(tmp) / "runtime")
         code = f"import sys; sys.path[:0] = [{str(bundle)!r}, {str(runtime)!r}]; import app; print('ok')"
-        return subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], cwd=bundle,
-                              env=env if env is not None else {"AWS_DEFAULT_REGION": "us-east-1"},
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-I", "-S", "-B", "-c", code],
+            cwd=bundle,
+            env=env if env is not None else {"AWS_DEFAULT_REGION": "us-east-1"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -113,8 +127,10 @@ def main(argv: list[str]) -> int:
     # The deployed bundle may be for another CPU than this one: import an identical build for this CPU.
     native_dir = out_dir.parent / f"{out_dir.name}-{NATIVE}"
     check = check_imports(build(stage, native_dir, architecture=NATIVE))
-    print(f"import app ({NATIVE} build of the same stage): "
-          f"{'ok' if check.returncode == 0 else 'FAILED ' + check.stderr.strip()[-300:]}")
+    print(
+        f"import app ({NATIVE} build of the same stage): "
+        f"{'ok' if check.returncode == 0 else 'FAILED ' + check.stderr.strip()[-300:]}"
+    )
     return check.returncode
 
 

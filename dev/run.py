@@ -6,6 +6,7 @@ same secret, and `make -s sign` prints a signature with it.
 A failure while starting or seeding is reported in one line naming the cause,
 and everything started so far is stopped (exit status 1).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,14 @@ from dev.stack import ROOT, STATE_FILE, LocalStack, StackInfo, app_environment, 
 POINTS_CUSTOMER = "carol"  # the demo customer whose points have matured
 POINTS_TOPUP, POINTS_ORDER = 50000, 30000  # her top-up and the order that earned her points, both in the past
 DEMO_REWARD = "demo-gift"
-DEMO_REWARD_BODY = {"name": "Demo tote bag", "kind": "gift", "points_cost": 100, "stock": 1000,
-                    "per_customer_limit": 10, "active": True}
+DEMO_REWARD_BODY = {
+    "name": "Demo tote bag",
+    "kind": "gift",
+    "points_cost": 100,
+    "stock": 1000,
+    "per_customer_limit": 10,
+    "active": True,
+}
 
 
 class SeedError(RuntimeError):
@@ -71,6 +78,7 @@ def _past_order(info: StackInfo, customer: str, shop: str) -> dict:
     clock.now = lambda: moment
 
     with Client(app.app, stage_name="local", project_dir=str(ROOT)) as client:
+
         def call(method: str, path: str, token: str | None, body: dict | bytes, headers: dict | None = None) -> dict:
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4()), **(headers or {})}
@@ -84,22 +92,46 @@ def _past_order(info: StackInfo, customer: str, shop: str) -> dict:
 
         user_id = call("GET", "/v1/wallet", customer, b"")["user_id"]
         topup = call("POST", "/v1/topups", customer, {"amount": POINTS_TOPUP, "channel": "alipay"})
-        body = json.dumps({"topup_id": topup["topup_id"], "status": "succeeded", "amount": POINTS_TOPUP,
-                           "provider_ref": f"demo-{POINTS_CUSTOMER}"}).encode()
+        body = json.dumps(
+            {
+                "topup_id": topup["topup_id"],
+                "status": "succeeded",
+                "amount": POINTS_TOPUP,
+                "provider_ref": f"demo-{POINTS_CUSTOMER}",
+            }
+        ).encode()
         call("POST", "/v1/webhooks/payments", None, body, {"X-Signature": sign(info.webhook_secret, body)})
-        checkout = call("POST", "/v1/checkouts", shop, {
-            "merchant_id": "m1", "order_id": f"demo-{POINTS_CUSTOMER}-1", "user_id": user_id,
-            "items": [{"sku": "hamper", "category": "food", "unit_price": POINTS_ORDER, "quantity": 1}]})
+        checkout = call(
+            "POST",
+            "/v1/checkouts",
+            shop,
+            {
+                "merchant_id": "m1",
+                "order_id": f"demo-{POINTS_CUSTOMER}-1",
+                "user_id": user_id,
+                "items": [{"sku": "hamper", "category": "food", "unit_price": POINTS_ORDER, "quantity": 1}],
+            },
+        )
         paid = call("POST", "/v1/payments", customer, {"checkout_id": checkout["checkout_id"]})
-    return {"user_id": user_id, "payment_id": paid["payment_id"], "paid_at": paid["created_at"],
-            "points_earned": paid["points_earned"]}
+    return {
+        "user_id": user_id,
+        "payment_id": paid["payment_id"],
+        "paid_at": paid["created_at"],
+        "points_earned": paid["points_earned"],
+    }
 
 
 def past_order(info: StackInfo, customer: str, shop: str) -> dict:
     """Run ``_past_order`` in a child process (see there); its one-line failure becomes a SeedError."""
-    out = subprocess.run([sys.executable, "-m", "dev.run", "--past-order"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                         input=json.dumps({"info": asdict(info), "customer": customer, "shop": shop}))
+    out = subprocess.run(
+        [sys.executable, "-m", "dev.run", "--past-order"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        input=json.dumps({"info": asdict(info), "customer": customer, "shop": shop}),
+    )
     lines = [line for line in out.stdout.splitlines() if line.startswith("past-order: ")]
     if out.returncode != 0 or not lines:
         why = (out.stderr.strip().splitlines() or ["no output"])[-1]
@@ -148,27 +180,49 @@ def seed(info: StackInfo) -> dict[str, str]:
         wallet = call("GET", "/v1/wallet", token)
         users[name] = wallet["user_id"]
         topup = call("POST", "/v1/topups", token, {"amount": amount, "channel": "alipay"}, key=True)
-        body = json.dumps({"topup_id": topup["topup_id"], "status": "succeeded", "amount": amount,
-                           "provider_ref": f"demo-{name}"}).encode()
-        send("POST", "/v1/webhooks/payments", data=body, headers={
-            "Content-Type": "application/json", "X-Signature": sign(info.webhook_secret, body)})
-    call("POST", f"/v1/admin/wallets/{users['alice']}/adjustments", admin,
-         {"amount": 1000, "lot": "bonus", "reason": "welcome bonus"}, key=True)
+        body = json.dumps(
+            {"topup_id": topup["topup_id"], "status": "succeeded", "amount": amount, "provider_ref": f"demo-{name}"}
+        ).encode()
+        send(
+            "POST",
+            "/v1/webhooks/payments",
+            data=body,
+            headers={"Content-Type": "application/json", "X-Signature": sign(info.webhook_secret, body)},
+        )
+    call(
+        "POST",
+        f"/v1/admin/wallets/{users['alice']}/adjustments",
+        admin,
+        {"amount": 1000, "lot": "bonus", "reason": "welcome bonus"},
+        key=True,
+    )
     # carol: 500.00 topped up and an order of 300.00 paid with balance, the return window + 1 day ago (see
     # _past_order): its 300 points are available now, by the ledger's own rule, as the server reads them
     carol = issue_token(info, POINTS_CUSTOMER)
     users[POINTS_CUSTOMER] = past_order(info, carol, issue_token(info, "merchant1", ["merchant:m1"]))["user_id"]
     points = call("GET", "/v1/points", carol)
     if points["available"] < DEMO_REWARD_BODY["points_cost"]:
-        raise SeedError(f"GET /v1/points: {POINTS_CUSTOMER} has {points['available']} points available, "
-                        f"{points['pending']} pending: the demo order's points have not matured")
+        raise SeedError(
+            f"GET /v1/points: {POINTS_CUSTOMER} has {points['available']} points available, "
+            f"{points['pending']} pending: the demo order's points have not matured"
+        )
     call("PUT", f"/v1/admin/rewards/{DEMO_REWARD}", admin, DEMO_REWARD_BODY)
     # from now on, a top-up of 100.00 or more earns 10 % bonus (at most 50.00), spendable for 30 days
     now = datetime.now(timezone.utc)
-    call("PUT", "/v1/admin/topup-plans/demo-10-percent", admin, {
-        "name": "10 % more, 30 days", "min_amount": 10000, "bonus_percent": 10, "bonus_max": 5000,
-        "bonus_valid_days": 30, "valid_from": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "valid_to": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    call(
+        "PUT",
+        "/v1/admin/topup-plans/demo-10-percent",
+        admin,
+        {
+            "name": "10 % more, 30 days",
+            "min_amount": 10000,
+            "bonus_percent": 10,
+            "bonus_max": 5000,
+            "bonus_valid_days": 30,
+            "valid_from": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "valid_to": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    )
     return users
 
 
@@ -183,8 +237,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--aws-port", type=int, default=5000)
     parser.add_argument("--api-port", type=int, default=8000)
-    parser.add_argument("--state-file", type=Path, default=STATE_FILE,
-                        help="where `make token` and `make sign` find the running stack")
+    parser.add_argument(
+        "--state-file", type=Path, default=STATE_FILE, help="where `make token` and `make sign` find the running stack"
+    )
     parser.add_argument("--log-dir", type=Path, default=None, help="the services' logs (default .local/logs)")
     args = parser.parse_args()
     stack = LocalStack(aws_port=args.aws_port, api_port=args.api_port, log_dir=args.log_dir)
@@ -197,17 +252,29 @@ def main() -> int:
         info.save(args.state_file)
         step = "seeding the demo data"
         users = seed(info)
-        print(f"moto (DynamoDB, Cognito, EventBridge, Scheduler, SES, SQS) on {info.aws_endpoint}; "
-              f"logs in {stack.log_dir}/", flush=True)
-        print("the table's stream, the bus's rules and due schedules are served to the app's event functions "
-              "by dev/lifecycle.py; see the events with: make events", flush=True)
-        print(f"demo: merchant m1 (user merchant1), customers alice ({users['alice']}), bob ({users['bob']}) "
-              f"and {POINTS_CUSTOMER} ({users[POINTS_CUSTOMER]}, points to spend), admin user operator, "
-              f"reward {DEMO_REWARD}", flush=True)
+        print(
+            f"moto (DynamoDB, Cognito, EventBridge, Scheduler, SES, SQS) on {info.aws_endpoint}; "
+            f"logs in {stack.log_dir}/",
+            flush=True,
+        )
+        print(
+            "the table's stream, the bus's rules and due schedules are served to the app's event functions "
+            "by dev/lifecycle.py; see the events with: make events",
+            flush=True,
+        )
+        print(
+            f"demo: merchant m1 (user merchant1), customers alice ({users['alice']}), bob ({users['bob']}) "
+            f"and {POINTS_CUSTOMER} ({users[POINTS_CUSTOMER]}, points to spend), admin user operator, "
+            f"reward {DEMO_REWARD}",
+            flush=True,
+        )
         secret = "PAYMENT_WEBHOOK_SECRET" if info.webhook_secret != LOCAL_WEBHOOK_SECRET else "the local default"
         print(f"webhooks are checked with {secret}; sign a body with: make -s sign BODY='...'", flush=True)
-        print(f"ready: {info.api_url}  try: curl -H \"Authorization: Bearer $(make -s token SUB=alice)\" "
-              f"{info.api_url}/v1/wallet", flush=True)
+        print(
+            f'ready: {info.api_url}  try: curl -H "Authorization: Bearer $(make -s token SUB=alice)" '
+            f"{info.api_url}/v1/wallet",
+            flush=True,
+        )
         while not stop.wait(1):
             if any(p.poll() is not None for p in stack.procs):
                 print(f"make run: a local service stopped unexpectedly; see {stack.log_dir}/", file=sys.stderr)

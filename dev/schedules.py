@@ -12,6 +12,7 @@ small fake Lambda context in this process. ``python -m dev.schedules invoke <fun
 does the same once, in a process of its own set up for the local stack (``--state``), and
 ``python -m dev.schedules fire`` fires what is due once.
 """
+
 from __future__ import annotations
 
 import json

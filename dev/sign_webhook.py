@@ -3,6 +3,7 @@
 The secret is the one the local app checks (PAYMENT_WEBHOOK_SECRET when `make run`
 was started with it, else the local default), read from the running stack's state.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,6 +4,7 @@ Processes: a serialized moto server (DynamoDB + Cognito) and `chalice local`.
 Provisioning: the ledger table from its single definition, a Cognito user pool
 with an app client and the groups, then demo data through the HTTP API itself.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ STATE_FILE = ROOT / ".local" / "stack.json"
 REGION = "us-east-1"
 TABLE = "balance-ledger-local"
 PASSWORD = "Local-Passw0rd!"  # local user pool only  # nosec B105 - the local user pool's demo password
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,  # nosec B105 B106 - moto's fixed test credentials
-            "AWS_REGION": REGION}
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,  # nosec B105 B106 - moto's fixed test credentials
+    "AWS_REGION": REGION,
+}
 
 
 def free_port() -> int:
@@ -79,8 +84,9 @@ class StackInfo:
 def aws_client(service: str, endpoint: str) -> Any:
     import boto3
 
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")  # nosec B105 B106 - moto's fixed test credentials
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )  # nosec B105 B106 - moto's fixed test credentials
 
 
 def create_table(endpoint: str, table: str = TABLE) -> None:
@@ -94,8 +100,7 @@ def create_table(endpoint: str, table: str = TABLE) -> None:
     ddb = aws_client("dynamodb", endpoint)
     ddb.create_table(**definition)
     ddb.get_waiter("table_exists").wait(TableName=table)
-    ddb.update_time_to_live(TableName=table,
-                            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute})
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute})
 
 
 LOCAL_BUS = "store-balance-local-events"
@@ -140,19 +145,29 @@ def create_lifecycle_resources(endpoint: str, table: str = TABLE) -> dict[str, s
 
     for name, pattern in CONSUMERS.items():
         dlq = queue_arn(sqs.create_queue(QueueName=consumer_dlq(name))["QueueUrl"])
-        url = sqs.create_queue(QueueName=consumer_queue(name), Attributes={
-            "VisibilityTimeout": "2",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq, "maxReceiveCount": DELIVERY_ATTEMPTS})})["QueueUrl"]
+        url = sqs.create_queue(
+            QueueName=consumer_queue(name),
+            Attributes={
+                "VisibilityTimeout": "2",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq, "maxReceiveCount": DELIVERY_ATTEMPTS}),
+            },
+        )["QueueUrl"]
         arn = queue_arn(url)
         events.put_rule(Name=f"store-balance-local-{name}", EventBusName=LOCAL_BUS, EventPattern=json.dumps(pattern))
-        events.put_targets(Rule=f"store-balance-local-{name}", EventBusName=LOCAL_BUS,
-                           Targets=[{"Id": name, "Arn": arn}])
+        events.put_targets(
+            Rule=f"store-balance-local-{name}", EventBusName=LOCAL_BUS, Targets=[{"Id": name, "Arn": arn}]
+        )
     # every event is also copied to one queue a developer (or the catalogue test) can read
     from chalicelib.events.catalogue import SOURCE
 
-    events.put_rule(Name="store-balance-local-all", EventBusName=LOCAL_BUS, EventPattern=json.dumps({"source": [SOURCE]}))
-    events.put_targets(Rule="store-balance-local-all", EventBusName=LOCAL_BUS, Targets=[
-        {"Id": "all", "Arn": queue_arn(sqs.create_queue(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"])}])
+    events.put_rule(
+        Name="store-balance-local-all", EventBusName=LOCAL_BUS, EventPattern=json.dumps({"source": [SOURCE]})
+    )
+    events.put_targets(
+        Rule="store-balance-local-all",
+        EventBusName=LOCAL_BUS,
+        Targets=[{"Id": "all", "Arn": queue_arn(sqs.create_queue(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"])}],
+    )
     aws_client("scheduler", endpoint).create_schedule_group(Name=LOCAL_SCHEDULE_GROUP)
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=LOCAL_SENDER)
     stream_arn = aws_client("dynamodb", endpoint).describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -171,7 +186,8 @@ def create_user_pool(endpoint: str) -> tuple[str, str]:
     idp = aws_client("cognito-idp", endpoint)
     pool = idp.create_user_pool(PoolName="store-balance-local")["UserPool"]["Id"]
     client = idp.create_user_pool_client(
-        UserPoolId=pool, ClientName="store-balance-local",
+        UserPoolId=pool,
+        ClientName="store-balance-local",
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     for group in ("admin", "service"):
@@ -189,10 +205,11 @@ def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, .
         idp.admin_get_user(UserPoolId=info.user_pool_id, Username=username)
     except idp.exceptions.UserNotFoundException:
         idp.admin_create_user(UserPoolId=info.user_pool_id, Username=username, MessageAction="SUPPRESS")
-        idp.admin_set_user_password(UserPoolId=info.user_pool_id, Username=username, Password=PASSWORD,
-                                    Permanent=True)
-    current = {g["GroupName"] for g in idp.admin_list_groups_for_user(
-        UserPoolId=info.user_pool_id, Username=username)["Groups"]}
+        idp.admin_set_user_password(UserPoolId=info.user_pool_id, Username=username, Password=PASSWORD, Permanent=True)
+    current = {
+        g["GroupName"]
+        for g in idp.admin_list_groups_for_user(UserPoolId=info.user_pool_id, Username=username)["Groups"]
+    }
     groups = current if groups is None else set(groups)
     for group in groups - current:
         try:
@@ -203,7 +220,9 @@ def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, .
     for group in current - groups:
         idp.admin_remove_user_from_group(UserPoolId=info.user_pool_id, Username=username, GroupName=group)
     auth = idp.admin_initiate_auth(
-        UserPoolId=info.user_pool_id, ClientId=info.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        UserPoolId=info.user_pool_id,
+        ClientId=info.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
     )
     return auth["AuthenticationResult"]["IdToken"]
@@ -211,8 +230,11 @@ def issue_token(info: StackInfo, username: str, groups: list[str] | tuple[str, .
 
 def configured_webhook_secret(app_env: dict[str, str] | None = None) -> str:
     """The secret the local app will check: the app's own variables, then this shell's, then the default."""
-    return ((app_env or {}).get("PAYMENT_WEBHOOK_SECRET") or os.environ.get("PAYMENT_WEBHOOK_SECRET")
-            or LOCAL_WEBHOOK_SECRET)
+    return (
+        (app_env or {}).get("PAYMENT_WEBHOOK_SECRET")
+        or os.environ.get("PAYMENT_WEBHOOK_SECRET")
+        or LOCAL_WEBHOOK_SECRET
+    )
 
 
 def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -238,8 +260,14 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
 class LocalStack:
     """The moto server and chalice local as child processes; stop() ends both."""
 
-    def __init__(self, aws_port: int | None = None, api_port: int | None = None,
-                 app_env: dict[str, str] | None = None, log_dir: Path | None = None, lifecycle: bool = True) -> None:
+    def __init__(
+        self,
+        aws_port: int | None = None,
+        api_port: int | None = None,
+        app_env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+        lifecycle: bool = True,
+    ) -> None:
         self.aws_port = aws_port or free_port()
         self.api_port = api_port or free_port()
         self.app_env = app_env or {}
@@ -252,8 +280,7 @@ class LocalStack:
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(proc)
         return proc
 
@@ -262,10 +289,12 @@ class LocalStack:
         try:
             wait_http(url, proc=proc)
         except RuntimeError as exc:
-            lines = [line for line in (self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()
-                     if line.strip()]
-            raise RuntimeError(f"{name} exited with {proc.returncode}: {lines[-1].strip() if lines else 'no output'}"
-                               ) from exc
+            lines = [
+                line for line in (self.log_dir / f"{name}.log").read_text(errors="replace").splitlines() if line.strip()
+            ]
+            raise RuntimeError(
+                f"{name} exited with {proc.returncode}: {lines[-1].strip() if lines else 'no output'}"
+            ) from exc
 
     def start(self) -> StackInfo:
         base_env = {**os.environ, **FAKE_AWS, "PYTHONUNBUFFERED": "1"}
@@ -275,19 +304,38 @@ class LocalStack:
         create_table(aws)
         lifecycle_env = create_lifecycle_resources(aws)
         pool, client = create_user_pool(aws)
-        self.info = StackInfo(aws_endpoint=aws, api_url=f"http://127.0.0.1:{self.api_port}",
-                              user_pool_id=pool, client_id=client, log_dir=str(self.log_dir),
-                              webhook_secret=configured_webhook_secret(self.app_env), lifecycle_env=lifecycle_env)
+        self.info = StackInfo(
+            aws_endpoint=aws,
+            api_url=f"http://127.0.0.1:{self.api_port}",
+            user_pool_id=pool,
+            client_id=client,
+            log_dir=str(self.log_dir),
+            webhook_secret=configured_webhook_secret(self.app_env),
+            lifecycle_env=lifecycle_env,
+        )
         api = self._spawn(
-            "chalice", [sys.executable, "-m", "dev.chalice_local", "local", "--stage", "local",
-                        "--port", str(self.api_port), "--no-autoreload"],
+            "chalice",
+            [
+                sys.executable,
+                "-m",
+                "dev.chalice_local",
+                "local",
+                "--stage",
+                "local",
+                "--port",
+                str(self.api_port),
+                "--no-autoreload",
+            ],
             {**base_env, **app_environment(self.info, self.app_env)},
         )
         self._wait("chalice", f"{self.info.api_url}/v1/health", api)
         # the stream, the bus's targets and the scheduler, served to the app's event functions
         if self.lifecycle:
-            self._spawn("lifecycle", [sys.executable, "-m", "dev.lifecycle"],
-                        {**base_env, **app_environment(self.info, self.app_env)})
+            self._spawn(
+                "lifecycle",
+                [sys.executable, "-m", "dev.lifecycle"],
+                {**base_env, **app_environment(self.info, self.app_env)},
+            )
         return self.info
 
     def stop(self) -> None:

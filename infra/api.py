@@ -19,6 +19,7 @@ Chalice's own ``CognitoUserPoolAuthorizer`` would need the pool's ARN when the
 app is imported, before the pool exists; the swagger is rewritten here instead,
 with the ARN as a CloudFormation reference.
 """
+
 from __future__ import annotations
 
 import copy
@@ -100,18 +101,21 @@ def gateway_responses() -> dict[str, Any]:
     return out
 
 
-def secure_swagger(swagger: dict[str, Any], user_pool_arn: Any,
-                   access: dict[tuple[str, str], str]) -> dict[str, Any]:
+def secure_swagger(swagger: dict[str, Any], user_pool_arn: Any, access: dict[tuple[str, str], str]) -> dict[str, Any]:
     """A copy of Chalice's swagger with API key, Cognito authorizer and gateway responses."""
     body = copy.deepcopy(swagger)
-    body.setdefault("securityDefinitions", {}).update({
-        API_KEY: {"type": "apiKey", "name": "x-api-key", "in": "header"},
-        COGNITO: {
-            "type": "apiKey", "name": "Authorization", "in": "header",
-            "x-amazon-apigateway-authtype": "cognito_user_pools",
-            "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [user_pool_arn]},
-        },
-    })
+    body.setdefault("securityDefinitions", {}).update(
+        {
+            API_KEY: {"type": "apiKey", "name": "x-api-key", "in": "header"},
+            COGNITO: {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+                "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [user_pool_arn]},
+            },
+        }
+    )
     body["x-amazon-apigateway-api-key-source"] = "HEADER"
     for path, methods in body["paths"].items():
         for method, operation in methods.items():

@@ -10,6 +10,7 @@ infra/functions.py), ``sesSender`` (optional SES
 identity, an address or a domain verified in the service region, that reminders are e-mailed from; else the
 stage's ``ses_sender``, else no e-mail and no SES permission).
 """
+
 from __future__ import annotations
 
 import os
@@ -60,9 +61,12 @@ def ses_identity(value: str | None) -> str | None:
     return value
 
 
-def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
-          context: dict[str, str] | None = None,
-          nag: bool = True) -> tuple[cdk.App, dict[str, tuple[EdgeStack, ServiceStack]]]:
+def build(
+    outdir: Path = OUT_DIR,
+    stages: tuple[str, ...] | None = None,
+    context: dict[str, str] | None = None,
+    nag: bool = True,
+) -> tuple[cdk.App, dict[str, tuple[EdgeStack, ServiceStack]]]:
     """The CDK app of the stages. ``nag=False`` leaves out cdk-nag's validation, which reads the templates and
     changes nothing in them (about half of a synthesis): for the tests' variant builds, which check a property
     of a template; the deployed stages, `make synth` and the tests' own synthesis of every stage keep it."""
@@ -78,26 +82,40 @@ def build(outdir: Path = OUT_DIR, stages: tuple[str, ...] | None = None,
     region = ctx("region") or os.environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION
     if bool(ctx("domainName")) != bool(ctx("certificateArn")):
         raise SystemExit("a custom domain needs both domainName and certificateArn (an ACM certificate in us-east-1)")
-    reserved = {spec.logical_id: positive_int(ctx, spec.concurrency_context)
-                for spec in FUNCTIONS if spec.concurrency_context}
+    reserved = {
+        spec.logical_id: positive_int(ctx, spec.concurrency_context) for spec in FUNCTIONS if spec.concurrency_context
+    }
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     work_dir = outdir.parent / "chalice.out"
     work_dir.mkdir(parents=True, exist_ok=True)
     stacks = {}
     for name in chosen:
         stage = STAGE_SETTINGS[name]
-        edge = EdgeStack(app, f"{name}-edge", stage=stage, stack_name=f"{stage.prefix}-edge",
-                         alarm_email=ctx("alarmEmail"),
-                         env=cdk.Environment(account=account, region=EDGE_REGION),
-                         description=f"{SERVICE} {name}: CloudFront WAF and its alarm (us-east-1)")
+        edge = EdgeStack(
+            app,
+            f"{name}-edge",
+            stage=stage,
+            stack_name=f"{stage.prefix}-edge",
+            alarm_email=ctx("alarmEmail"),
+            env=cdk.Environment(account=account, region=EDGE_REGION),
+            description=f"{SERVICE} {name}: CloudFront WAF and its alarm (us-east-1)",
+        )
         service = ServiceStack(
-            app, name, stage=stage, web_acl_arn=edge.web_acl_arn, work_dir=work_dir,
-            stack_name=stage.prefix, env=cdk.Environment(account=account, region=region),
+            app,
+            name,
+            stage=stage,
+            web_acl_arn=edge.web_acl_arn,
+            work_dir=work_dir,
+            stack_name=stage.prefix,
+            env=cdk.Environment(account=account, region=region),
             termination_protection=stage.production,
-            domain_name=ctx("domainName"), certificate_arn=ctx("certificateArn"), alarm_email=ctx("alarmEmail"),
+            domain_name=ctx("domainName"),
+            certificate_arn=ctx("certificateArn"),
+            alarm_email=ctx("alarmEmail"),
             reserved_concurrency={k: v for k, v in reserved.items() if v},
             ses_sender=ses_identity(ctx("sesSender") or stage.ses_sender),
-            description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms")
+            description=f"{SERVICE} {name}: API, functions, ledger table, users, events, alarms",
+        )
         service.add_stack_dependency(edge)
         for stack in (edge, service):
             cdk.Tags.of(stack).add("service", SERVICE)
@@ -114,18 +132,25 @@ def summary(outdir: Path) -> int:
     import subprocess
 
     templates = sorted(str(p) for p in outdir.glob("*.template.json"))
-    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *templates],
-                          capture_output=True, text=True)
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *templates],
+        capture_output=True,
+        text=True,
+    )
     findings = [line.split(":")[5] for line in lint.stdout.splitlines() if line.count(":") >= 6]
     errors = [f for f in findings if f.startswith("E")]
-    print(f"cfn-lint: {len(errors)} errors, {len(findings) - len(errors)} warnings/infos "
-          f"({', '.join(sorted(set(findings))) or 'none'})")
+    print(
+        f"cfn-lint: {len(errors)} errors, {len(findings) - len(errors)} warnings/infos "
+        f"({', '.join(sorted(set(findings))) or 'none'})"
+    )
     acknowledged = 0
     for meta in outdir.glob("*.metadata.json"):
         for entries in json.loads(meta.read_text()).values():
             acknowledged += sum(len(e["data"]) for e in entries if "acknowledged" in e.get("type", ""))
-    print(f"cdk-nag AwsSolutions: 0 unacknowledged errors (synthesis stops on any); "
-          f"{acknowledged} findings acknowledged with reasons (cdk-nag and CDK template validation; infra/concerns/)")
+    print(
+        f"cdk-nag AwsSolutions: 0 unacknowledged errors (synthesis stops on any); "
+        f"{acknowledged} findings acknowledged with reasons (cdk-nag and CDK template validation; infra/concerns/)"
+    )
     return 1 if errors or lint.returncode & 1 else 0
 
 

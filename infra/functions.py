@@ -13,6 +13,7 @@ are in ``.chalice/config.json``. A row repeats the handler and trigger so that t
 ``tests/infra`` checks they agree with what ``chalice package`` made. Adding a function: its handler, its
 sizes, and one row here. This module imports no CDK (the integration tests read it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,12 +27,15 @@ if TYPE_CHECKING:
 
 # DynamoDB's writes, which need more of the table's key than reads (TABLE_KEY_ACTIONS). In the rows,
 # TransactWriteItems is authorised per item as PutItem/UpdateItem, TransactGetItems as GetItem.
-WRITE_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                           "dynamodb:BatchWriteItem"})
+WRITE_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"})
 QUERY = ("dynamodb:Query",)
 # What the event source mapping needs on the table's stream (it polls with the function's role).
-STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                       "dynamodb:ListStreams")
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
 # What DynamoDB needs from the caller when the table is encrypted with a customer managed key (prod)...
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 # ... and from a caller that only reads.
@@ -116,10 +120,11 @@ class BusRule:
 
     @property
     def dlq(self) -> DeadLetterQueue:
-        return DeadLetterQueue(f"{to_cfn_resource_name(self.consumer)}Dlq",
-                               f"{self.consumer.replace('_', '-')}-dlq",
-                               f"domain events the bus rule {self.consumer} could not deliver, or its function "
-                               "failed on")
+        return DeadLetterQueue(
+            f"{to_cfn_resource_name(self.consumer)}Dlq",
+            f"{self.consumer.replace('_', '-')}-dlq",
+            f"domain events the bus rule {self.consumer} could not deliver, or its function failed on",
+        )
 
 
 @dataclass(frozen=True)
@@ -161,8 +166,7 @@ class FunctionSpec:
     alarm_prefix: str = ""  # alarms are <alarm_prefix>Function<Metric>...; default logical_id
 
     def __post_init__(self) -> None:
-        defaults = {"logical_id": to_cfn_resource_name(self.chalice_name),
-                    "name": self.chalice_name.replace("_", "-")}
+        defaults = {"logical_id": to_cfn_resource_name(self.chalice_name), "name": self.chalice_name.replace("_", "-")}
         for field, value in defaults.items():
             if not getattr(self, field):
                 object.__setattr__(self, field, value)
@@ -195,64 +199,110 @@ class FunctionSpec:
         """(memory MB, timeout s) from the stage's .chalice/config.json, which chalice packages."""
         config = stage.chalice
         own = config.get("lambda_functions", {}).get(self.chalice_name, {})
-        return (own.get("lambda_memory_size", config.get("lambda_memory_size", 128)),
-                own.get("lambda_timeout", config.get("lambda_timeout", 60)))
+        return (
+            own.get("lambda_memory_size", config.get("lambda_memory_size", 128)),
+            own.get("lambda_timeout", config.get("lambda_timeout", 60)),
+        )
 
 
 READ_THEN_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")  # items read, then written
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
-        chalice_name="api_handler", logical_id="APIHandler", name="api", alarm_prefix="Api",
-        what="HTTP API handler", handler="app.app", trigger=Http(),
-        table_actions=("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
-                       "dynamodb:Scan", "dynamodb:UpdateItem"),
+        chalice_name="api_handler",
+        logical_id="APIHandler",
+        name="api",
+        alarm_prefix="Api",
+        what="HTTP API handler",
+        handler="app.app",
+        trigger=Http(),
+        table_actions=(
+            "dynamodb:DescribeTable",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "dynamodb:UpdateItem",
+        ),
         grants=(Grant.WEBHOOK_SECRET, Grant.MERCHANT_GROUPS, Grant.PROMOTION_SCHEDULES),
-        concurrency_context="apiConcurrency"),
+        concurrency_context="apiConcurrency",
+    ),
     FunctionSpec(
-        chalice_name="reconcile", what="daily reconciliation job",
-        handler="chalicelib.handlers.reconciliation.reconcile_daily", trigger=Schedule("rate(1 day)"),
-        table_actions=("dynamodb:Scan",)),
+        chalice_name="reconcile",
+        what="daily reconciliation job",
+        handler="chalicelib.handlers.reconciliation.reconcile_daily",
+        trigger=Schedule("rate(1 day)"),
+        table_actions=("dynamodb:Scan",),
+    ),
     # the hold sweeper: its work list from the open-holds index, then one conditional release per hold
     FunctionSpec(
-        chalice_name="sweep_holds", what="hold sweeper (releases ended authorizations)",
-        handler="chalicelib.handlers.holds.sweep_holds", trigger=Schedule("rate(5 minutes)"),
-        table_actions=READ_THEN_WRITE, index_actions=(IndexQuery("OpenHolds", (HOLDS_INDEX,)),)),
+        chalice_name="sweep_holds",
+        what="hold sweeper (releases ended authorizations)",
+        handler="chalicelib.handlers.holds.sweep_holds",
+        trigger=Schedule("rate(5 minutes)"),
+        table_actions=READ_THEN_WRITE,
+        index_actions=(IndexQuery("OpenHolds", (HOLDS_INDEX,)),),
+    ),
     # the stream publisher: one PutEvents per slice of the batch on the stage's bus
     FunctionSpec(
-        chalice_name="publish_events", what="stream publisher (table stream to bus)",
+        chalice_name="publish_events",
+        what="stream publisher (table stream to bus)",
         handler="chalicelib.handlers.publisher.publish_events",
-        trigger=TableStream(DeadLetterQueue(
-            "PublishEventsDlq", "publish-events-dlq",
-            "where stream batches the publisher failed on after its retries are recorded by shard and sequence "
-            "numbers; the records stay readable on the stream for 24 hours")),
-        grants=(Grant.DOMAIN_EVENTS,), alarms=(*FUNCTION_ALARMS, Alarm.ITERATOR_AGE)),
+        trigger=TableStream(
+            DeadLetterQueue(
+                "PublishEventsDlq",
+                "publish-events-dlq",
+                "where stream batches the publisher failed on after its retries are recorded by shard and sequence "
+                "numbers; the records stay readable on the stream for 24 hours",
+            )
+        ),
+        grants=(Grant.DOMAIN_EVENTS,),
+        alarms=(*FUNCTION_ALARMS, Alarm.ITERATOR_AGE),
+    ),
     # the bus's consumer: the wallet's reminder settings read, a notification and its dedupe guard put (one
     # transaction; a redelivery reads them back), the e-mail's claim and sent mark updated on the notification
     FunctionSpec(
-        chalice_name="lifecycle", what="bus consumer (reminders after events)",
-        handler="chalicelib.handlers.lifecycle.lifecycle", trigger=BusRule("lifecycle"),
-        table_actions=READ_THEN_WRITE, grants=(Grant.EMAIL,)),
+        chalice_name="lifecycle",
+        what="bus consumer (reminders after events)",
+        handler="chalicelib.handlers.lifecycle.lifecycle",
+        trigger=BusRule("lifecycle"),
+        table_actions=READ_THEN_WRITE,
+        grants=(Grant.EMAIL,),
+    ),
     # promotions: the promotion and its grants read and written, the audience found by a Scan
     FunctionSpec(
-        chalice_name="promotions", what="promotions (scheduled start and end)",
+        chalice_name="promotions",
+        what="promotions (scheduled start and end)",
         handler="chalicelib.handlers.promotions.promotions",
-        trigger=OneTimeSchedules(DeadLetterQueue(
-            "SchedulesDlq", "schedules-dlq",
-            "promotion schedules EventBridge Scheduler could not deliver to the promotions function")),
-        table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem")),
+        trigger=OneTimeSchedules(
+            DeadLetterQueue(
+                "SchedulesDlq",
+                "schedules-dlq",
+                "promotion schedules EventBridge Scheduler could not deliver to the promotions function",
+            )
+        ),
+        table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"),
+    ),
     # bonus expiry, like the sweeper: its work list from the bonus-due index, then one transaction per wallet
     FunctionSpec(
-        chalice_name="expire_bonus", what="daily bonus expiry",
-        handler="chalicelib.handlers.bonus.expire_bonus", trigger=Schedule("cron(5 16 * * ? *)"),
-        table_actions=READ_THEN_WRITE, index_actions=(IndexQuery("BonusDue", (BONUS_INDEX,)),)),
+        chalice_name="expire_bonus",
+        what="daily bonus expiry",
+        handler="chalicelib.handlers.bonus.expire_bonus",
+        trigger=Schedule("cron(5 16 * * ? *)"),
+        table_actions=READ_THEN_WRITE,
+        index_actions=(IndexQuery("BonusDue", (BONUS_INDEX,)),),
+    ),
     # reminders: the wallets from the reminders and bonus-due indexes, each wallet read, a notification and its
     # guard put, the e-mail's claim and sent mark updated
     FunctionSpec(
-        chalice_name="remind", what="daily reminders",
-        handler="chalicelib.handlers.reminders.remind", trigger=Schedule("cron(0 1 * * ? *)"),
-        table_actions=READ_THEN_WRITE, index_actions=(IndexQuery("RemindLists", (REMIND_INDEX, BONUS_INDEX)),),
-        grants=(Grant.EMAIL,)),
+        chalice_name="remind",
+        what="daily reminders",
+        handler="chalicelib.handlers.reminders.remind",
+        trigger=Schedule("cron(0 1 * * ? *)"),
+        table_actions=READ_THEN_WRITE,
+        index_actions=(IndexQuery("RemindLists", (REMIND_INDEX, BONUS_INDEX)),),
+        grants=(Grant.EMAIL,),
+    ),
 )
 
 BY_ID: dict[str, FunctionSpec] = {spec.logical_id: spec for spec in FUNCTIONS}

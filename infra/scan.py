@@ -13,6 +13,7 @@ it from the app's venv and runs checkov through it.
 
 ``python -m infra.scan [checkov] [bandit] [pip-audit] [--venv DIR] [--templates DIR]``; exit 1 if any fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,10 @@ def venv() -> Path:
 def tool(name: str, scan_venv: Path | None = None) -> Path:
     path = (scan_venv or venv()) / "bin" / name
     if not os.access(path, os.X_OK):
-        raise ScanVenvMissing(f"{path} is missing: `make install-scan` creates the scan virtualenv from "
-                              "requirements-scan.txt (`make test` and `make scan` do it first)")
+        raise ScanVenvMissing(
+            f"{path} is missing: `make install-scan` creates the scan virtualenv from "
+            "requirements-scan.txt (`make test` and `make scan` do it first)"
+        )
     return path
 
 
@@ -62,25 +65,31 @@ class Checkov:
     resource_count: int = 0
 
     def lines(self, results: list[dict[str, Any]]) -> list[str]:
-        return sorted(f"{r['check_id']} {Path(r['file_abs_path']).name} {r['resource']}: {r['check_name']}"
-                      for r in results)
+        return sorted(
+            f"{r['check_id']} {Path(r['file_abs_path']).name} {r['resource']}: {r['check_name']}" for r in results
+        )
 
 
 def checkov(templates: list[Path], scan_venv: Path | None = None) -> Checkov:
     """checkov's CloudFormation checks on the templates: what failed, what was skipped (with its comment), passed."""
     if not templates:
         raise ValueError("no templates to scan: `make synth` writes them to infra/cdk.out")
-    cmd = [str(tool("checkov", scan_venv)), "--framework", "cloudformation", "--compact", "--skip-download",
-           "--output", "json"]
+    cmd = [
+        str(tool("checkov", scan_venv)),
+        "--framework",
+        "cloudformation",
+        "--compact",
+        "--skip-download",
+        "--output",
+        "json",
+    ]
     for template in templates:
         cmd += ["--file", str(Path(template).resolve())]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
-                       env={**os.environ, **CHECKOV_ENV})
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, **CHECKOV_ENV})
     try:
         reports = json.loads(p.stdout)
     except json.JSONDecodeError as exc:
-        raise RuntimeError(f"checkov exited {p.returncode} without a report: {(p.stderr or p.stdout)[-2000:]}") \
-            from exc
+        raise RuntimeError(f"checkov exited {p.returncode} without a report: {(p.stderr or p.stdout)[-2000:]}") from exc
     result = Checkov()
     for report in reports if isinstance(reports, list) else [reports]:
         if "results" not in report:  # checkov's answer when it found nothing to check
@@ -92,8 +101,9 @@ def checkov(templates: list[Path], scan_venv: Path | None = None) -> Checkov:
         result.parsing_errors += r.get("parsing_errors", [])
         result.resource_count += report["summary"]["resource_count"]
     if p.returncode not in (0, 1) or result.resource_count == 0:
-        raise RuntimeError(f"checkov exited {p.returncode} having checked {result.resource_count} resources: "
-                           f"{p.stderr[-2000:]}")
+        raise RuntimeError(
+            f"checkov exited {p.returncode} having checked {result.resource_count} resources: {p.stderr[-2000:]}"
+        )
     return result
 
 
@@ -101,8 +111,10 @@ def run_checkov(templates_dir: Path, scan_venv: Path | None) -> tuple[bool, list
     templates = sorted(templates_dir.glob("*.template.json"))
     result = checkov(templates, scan_venv)
     ok = not result.failed and not result.parsing_errors
-    lines = [f"checkov: {len(templates)} templates, {result.resource_count} resources: {len(result.passed)} passed, "
-             f"{len(result.failed)} failed, {len(result.skipped)} skipped at their resource with a reason"]
+    lines = [
+        f"checkov: {len(templates)} templates, {result.resource_count} resources: {len(result.passed)} passed, "
+        f"{len(result.failed)} failed, {len(result.skipped)} skipped at their resource with a reason"
+    ]
     lines += [f"  FAILED {line}" for line in result.lines(result.failed)]
     lines += [f"  PARSING ERROR {e}" for e in result.parsing_errors]
     return ok, lines
@@ -111,14 +123,26 @@ def run_checkov(templates_dir: Path, scan_venv: Path | None) -> tuple[bool, list
 # ---------------------------------------------------------------- bandit
 def bandit(scan_venv: Path | None = None) -> list[dict[str, Any]]:
     """bandit's findings on the code, with infra/bandit.yaml."""
-    p = subprocess.run([str(tool("bandit", scan_venv)), "--configfile", str(BANDIT_CONFIG), "--recursive",
-                        "--format", "json", "--quiet", *BANDIT_TARGETS],
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [
+            str(tool("bandit", scan_venv)),
+            "--configfile",
+            str(BANDIT_CONFIG),
+            "--recursive",
+            "--format",
+            "json",
+            "--quiet",
+            *BANDIT_TARGETS,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     try:
         report = json.loads(p.stdout)
     except json.JSONDecodeError as exc:
-        raise RuntimeError(f"bandit exited {p.returncode} without a report: {(p.stderr or p.stdout)[-2000:]}") \
-            from exc
+        raise RuntimeError(f"bandit exited {p.returncode} without a report: {(p.stderr or p.stdout)[-2000:]}") from exc
     if report.get("errors"):
         raise RuntimeError(f"bandit could not read: {report['errors']}")
     return report["results"]
@@ -127,8 +151,10 @@ def bandit(scan_venv: Path | None = None) -> list[dict[str, Any]]:
 def run_bandit(scan_venv: Path | None) -> tuple[bool, list[str]]:
     findings = bandit(scan_venv)
     lines = [f"bandit ({', '.join(BANDIT_TARGETS)}; {BANDIT_CONFIG.relative_to(ROOT)}): {len(findings)} findings"]
-    lines += [f"  {f['test_id']} {f['issue_severity'].lower()} {f['filename']}:{f['line_number']}: {f['issue_text']}"
-              for f in sorted(findings, key=lambda f: (f["filename"], f["line_number"]))]
+    lines += [
+        f"  {f['test_id']} {f['issue_severity'].lower()} {f['filename']}:{f['line_number']}: {f['issue_text']}"
+        for f in sorted(findings, key=lambda f: (f["filename"], f["line_number"]))
+    ]
     return not findings, lines
 
 
@@ -141,19 +167,24 @@ def pip_audit_verdict(returncode: int, stdout: str, stderr: str) -> tuple[bool, 
         report = json.loads(stdout)
     except json.JSONDecodeError:
         last = (stderr.strip().splitlines() or ["no output"])[-1]
-        return False, [f"pip-audit: NOT AUDITED - the advisory service cannot be reached (pip-audit exited "
-                       f"{returncode}): {last}"]
+        return False, [
+            f"pip-audit: NOT AUDITED - the advisory service cannot be reached (pip-audit exited {returncode}): {last}"
+        ]
     dependencies = report.get("dependencies", [])
     skipped = [d for d in dependencies if "skip_reason" in d]
     audited = [d for d in dependencies if "skip_reason" not in d]
     vulnerable = [d for d in audited if d.get("vulns")]
     if dependencies and not audited:
-        return False, [f"pip-audit: NOT AUDITED - the advisory service answered 'not found' for every one of the "
-                       f"{len(dependencies)} pinned packages, so it cannot be reached from this machine (PyPI's JSON "
-                       "API, pypi.org/pypi/<name>/<version>/json); nothing is known about their vulnerabilities. "
-                       "Run `make scan` where that API answers."]
-    lines = [f"pip-audit ({', '.join(REQUIREMENTS)}): {len(audited)} pinned packages audited, "
-             f"{len(vulnerable)} vulnerable, {len(skipped)} not audited"]
+        return False, [
+            f"pip-audit: NOT AUDITED - the advisory service answered 'not found' for every one of the "
+            f"{len(dependencies)} pinned packages, so it cannot be reached from this machine (PyPI's JSON "
+            "API, pypi.org/pypi/<name>/<version>/json); nothing is known about their vulnerabilities. "
+            "Run `make scan` where that API answers."
+        ]
+    lines = [
+        f"pip-audit ({', '.join(REQUIREMENTS)}): {len(audited)} pinned packages audited, "
+        f"{len(vulnerable)} vulnerable, {len(skipped)} not audited"
+    ]
     for d in vulnerable:
         for v in d["vulns"]:
             fixes = ", ".join(v.get("fix_versions", [])) or "no fixed version"
@@ -164,16 +195,26 @@ def pip_audit_verdict(returncode: int, stdout: str, stderr: str) -> tuple[bool, 
 
 def run_pip_audit(scan_venv: Path | None) -> tuple[bool, list[str]]:
     # --no-deps --disable-pip: the pins as written, looked up directly (no resolver, no throwaway venv)
-    cmd = [str(tool("pip-audit", scan_venv)), "--no-deps", "--disable-pip", "--progress-spinner", "off",
-           "--format", "json"]
+    cmd = [
+        str(tool("pip-audit", scan_venv)),
+        "--no-deps",
+        "--disable-pip",
+        "--progress-spinner",
+        "off",
+        "--format",
+        "json",
+    ]
     for requirements in REQUIREMENTS:
         cmd += ["--requirement", requirements]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     return pip_audit_verdict(p.returncode, p.stdout, p.stderr)
 
 
-SCANS = {"checkov": lambda a: run_checkov(a.templates, a.venv), "bandit": lambda a: run_bandit(a.venv),
-         "pip-audit": lambda a: run_pip_audit(a.venv)}
+SCANS = {
+    "checkov": lambda a: run_checkov(a.templates, a.venv),
+    "bandit": lambda a: run_bandit(a.venv),
+    "pip-audit": lambda a: run_pip_audit(a.venv),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

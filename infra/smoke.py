@@ -23,6 +23,7 @@ Prints one line per check and exits 1 if any failed. ``--url`` (and
 ``--origin``) point it at anything else, e.g. the local stack, where the
 checks that need CloudFront are reported as not applicable.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -185,12 +186,16 @@ def run_checks(target: Target, http: requests.Session | None = None) -> list[Res
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--stage", choices=sorted(STAGE_SETTINGS), help="a deployed stage: its stack's outputs name "
-                                                                       "the URLs")
+    where.add_argument(
+        "--stage", choices=sorted(STAGE_SETTINGS), help="a deployed stage: its stack's outputs name the URLs"
+    )
     where.add_argument("--url", help="the API's base URL, ending in /v1")
     parser.add_argument("--origin", help="with --url: the execute-api base URL of the same stage, ending in /v1")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-                        or "ap-southeast-1", help="the service stack's region (with --stage)")
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+        help="the service stack's region (with --stage)",
+    )
     args = parser.parse_args(argv)
     if args.stage:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -208,8 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"  {r.outcome:4} {r.check:{width}}  {r.detail}")
     failed = [r for r in results if r.outcome == FAIL]
-    print(f"{len(results) - len(failed)} of {len(results)} checks did not fail" if not failed
-          else f"{len(failed)} of {len(results)} checks FAILED")
+    print(
+        f"{len(results) - len(failed)} of {len(results)} checks did not fail"
+        if not failed
+        else f"{len(failed)} of {len(results)} checks FAILED"
+    )
     return 1 if failed else 0
 
 

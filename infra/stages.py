@@ -1,4 +1,5 @@
 """What differs between the deployed stages, in one place."""
+
 from __future__ import annotations
 
 import json
@@ -53,10 +54,26 @@ class Stage:
 
 
 STAGE_SETTINGS = {
-    "dev": Stage("dev", production=False, log_retention_days=14, access_log_days=30,
-                 api_rate_limit=50, api_burst_limit=100, waf_rate_limit=1000, waf_blocked_alarm_percent=20,
-                 price_class="PRICE_CLASS_100"),
-    "prod": Stage("prod", production=True, log_retention_days=90, access_log_days=365,
-                  api_rate_limit=500, api_burst_limit=1000, waf_rate_limit=3000, waf_blocked_alarm_percent=5,
-                  price_class="PRICE_CLASS_ALL"),
+    "dev": Stage(
+        "dev",
+        production=False,
+        log_retention_days=14,
+        access_log_days=30,
+        api_rate_limit=50,
+        api_burst_limit=100,
+        waf_rate_limit=1000,
+        waf_blocked_alarm_percent=20,
+        price_class="PRICE_CLASS_100",
+    ),
+    "prod": Stage(
+        "prod",
+        production=True,
+        log_retention_days=90,
+        access_log_days=365,
+        api_rate_limit=500,
+        api_burst_limit=1000,
+        waf_rate_limit=3000,
+        waf_blocked_alarm_percent=5,
+        price_class="PRICE_CLASS_ALL",
+    ),
 }

@@ -5,6 +5,7 @@
 table from it, and this module turns the same dict into ``AWS::DynamoDB::Table``
 properties. Nothing here names a key or an attribute.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,14 +42,17 @@ def cfn_table_properties(name: str, definition: dict[str, Any] | None = None) ->
 
 def comparable(props: dict[str, Any]) -> dict[str, Any]:
     """The part of a table's description that must never drift between environments, order-free."""
+
     def keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
         return sorted((k["AttributeName"], k["KeyType"]) for k in schema)
 
     def indexes(kind: str) -> dict[str, Any]:
         return {
-            i["IndexName"]: {"keys": keys(i["KeySchema"]),
-                             "projection": i.get("Projection", {}).get("ProjectionType"),
-                             "non_key": sorted(i.get("Projection", {}).get("NonKeyAttributes", []))}
+            i["IndexName"]: {
+                "keys": keys(i["KeySchema"]),
+                "projection": i.get("Projection", {}).get("ProjectionType"),
+                "non_key": sorted(i.get("Projection", {}).get("NonKeyAttributes", [])),
+            }
             for i in props.get(kind, [])
         }
 

@@ -4,6 +4,7 @@ Set in the environment by tests/conftest.py before any test module is imported, 
 store's models bind their endpoint and table name when their classes are built, and any test
 module (tests/infra imports the table definition) may import them first.
 """
+
 from __future__ import annotations
 
 from dev.stack import free_port

@@ -1,4 +1,5 @@
 """Shared fixtures: a moto server process for integration tests, the whole local stack for end-to-end tests."""
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,8 @@ pytest.register_assert_rewrite("tests.tables")
 
 # The app's settings in the tests, over HTTP (the local stack's chalice local) and in process (tests/inprocess)
 TEST_APP_ENV = {
-    "FAULT_INJECTION": "1", "MAX_TRANSACTION_AMOUNT": "5000000",
+    "FAULT_INJECTION": "1",
+    "MAX_TRANSACTION_AMOUNT": "5000000",
     # a webhook secret of this session's own: every signing helper must use the one the app checks
     "PAYMENT_WEBHOOK_SECRET": f"test-secret-{os.getpid()}",
     # points usable at once: the return window is covered with the clock set (tests/unit/test_points.py);
@@ -46,8 +48,12 @@ def moto_table():
     bound to when they are imported."""
     from dev.stack import ROOT as root, create_table, wait_http
 
-    proc = subprocess.Popen([sys.executable, "-m", "dev.moto_server", str(aws_env.PORT)], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dev.moto_server", str(aws_env.PORT)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"{aws_env.ENDPOINT}/moto-api/", proc=proc)
         create_table(aws_env.ENDPOINT, aws_env.TABLE)
@@ -89,8 +95,15 @@ def test_stack(tmp_path_factory):
 #
 # The groups are named by a scheduler of our own rather than by xdist_group marks: pytest-xdist 3.8 applies a
 # mark by rewriting ``item._nodeid``, which pytest 9 no longer reads, so with pytest 9 every mark is ignored.
-LONGEST_FIRST = ("tests/infra/", "tests/e2e/test_schemathesis", "tests/e2e/test_reminders", "tests/e2e/test_promotions",
-                 "tests/e2e/test_authorization", "tests/inprocess/test_authorization", "tests/e2e/test_feedback")
+LONGEST_FIRST = (
+    "tests/infra/",
+    "tests/e2e/test_schemathesis",
+    "tests/e2e/test_reminders",
+    "tests/e2e/test_promotions",
+    "tests/e2e/test_authorization",
+    "tests/inprocess/test_authorization",
+    "tests/e2e/test_feedback",
+)
 ROLES = ("customer", "admin")
 
 

@@ -17,6 +17,7 @@ leaves the cryptography to ``cryptography``'s RSA primitives (PKCS#1 v1.5 with
 SHA-256), imported on the first authenticated request. What it refuses is
 tested against tokens made by PyJWT (tests/unit/test_auth.py).
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,7 +33,7 @@ from ..domain.errors import Unauthenticated
 from ..domain.model import Principal
 
 LEEWAY_SECONDS = 5
-KEYS_LIFESPAN_SECONDS = 3600      # a key set is re-read at most hourly ...
+KEYS_LIFESPAN_SECONDS = 3600  # a key set is re-read at most hourly ...
 UNKNOWN_KID_REFRESH_SECONDS = 60  # ... or when a token names a key it lacks, at most once a minute
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
@@ -92,8 +93,13 @@ class KeySet:
             raise KeySetUnavailable(f"the key set at {self.url} cannot be read: {exc}") from exc
         keys = {}
         for jwk in document.get("keys", []) if isinstance(document, dict) else []:
-            if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig" \
-                    and jwk.get("alg", "RS256") == "RS256" and isinstance(jwk.get("kid"), str):
+            if (
+                isinstance(jwk, dict)
+                and jwk.get("kty") == "RSA"
+                and jwk.get("use", "sig") == "sig"
+                and jwk.get("alg", "RS256") == "RS256"
+                and isinstance(jwk.get("kid"), str)
+            ):
                 try:
                     keys[jwk["kid"]] = _rsa_key(jwk)
                 except (KeyError, ValueError, TypeError):
@@ -184,8 +190,9 @@ def principal_from_header(authorization: str | None, settings: Settings) -> Prin
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    claims = verify_id_token(token.strip(), key_set(settings.jwks_url), settings.cognito_issuer,
-                             settings.cognito_audience)
+    claims = verify_id_token(
+        token.strip(), key_set(settings.jwks_url), settings.cognito_issuer, settings.cognito_audience
+    )
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):
         groups = groups.split()

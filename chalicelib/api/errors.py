@@ -1,4 +1,5 @@
 """The one table that turns domain errors into HTTP statuses and error codes."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,13 @@ CHALICE_CODES = {
 from ..services.common import error_body  # noqa: E402 - one envelope for views and use cases
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str | list[str]] | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str | list[str]] | None = None,
+) -> Response:
     return Response(
         body=json.dumps(error_body(code, message, details)),
         status_code=status,
@@ -69,5 +75,6 @@ def from_domain(exc: e.DomainError) -> Response:
     if isinstance(exc, e.NotFound):
         code = f"{exc.what}_not_found"
     headers: dict[str, str | list[str]] | None = (
-        {"WWW-Authenticate": 'Bearer realm="store-balance"'} if status == 401 else None)
+        {"WWW-Authenticate": 'Bearer realm="store-balance"'} if status == 401 else None
+    )
     return error_response(status, code, exc.message, exc.details, headers)

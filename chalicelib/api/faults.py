@@ -4,6 +4,7 @@ With it on, a request carrying ``X-Fault-Inject: after-commit`` fails right
 after its transaction commits and before any response is built, as a Lambda
 that dies at that instant would.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable

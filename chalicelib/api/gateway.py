@@ -9,6 +9,7 @@ request id, which API Gateway substitutes for ``$context.requestId``.
 Pure data and the standard library only: the local server and the CDK app import it, neither needs
 the other's libraries.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -32,7 +33,8 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
     "INVALID_SIGNATURE": GatewayResponse(401, "unauthenticated", "the token is not valid"),
     "ACCESS_DENIED": GatewayResponse(403, "forbidden", "access to this resource is denied"),
     "INVALID_API_KEY": GatewayResponse(
-        403, "forbidden", "requests must come through the service's CloudFront distribution"),
+        403, "forbidden", "requests must come through the service's CloudFront distribution"
+    ),
     # API Gateway's answer to a path or method no route has (with or without a token): a plain 404
     "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(404, "not_found", "no such route"),
     "THROTTLED": GatewayResponse(429, "rate_limited", "too many requests; retry later"),

@@ -1,4 +1,5 @@
 """Public routes: health and the OpenAPI document."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -13,8 +14,16 @@ from .schemas.meta import HealthOut
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/health", "GET", name="health", summary="200 when the service and its table are reachable",
-       access="public", response=HealthOut, tag="meta")
+@route(
+    bp,
+    "/v1/health",
+    "GET",
+    name="health",
+    summary="200 when the service and its table are reachable",
+    access="public",
+    response=HealthOut,
+    tag="meta",
+)
 def health(call: Call) -> dict:
     if not bootstrap.store().health():
         raise Unavailable("the ledger table is not reachable", table=call.settings.table_name)

@@ -5,6 +5,7 @@ from the settings (the per-transaction limit, the top-up presets) and the docume
 Schema cannot state (an integer written 137.0, which JSON Schema counts as the integer 137; a comparison of two
 fields or with the clock; the state of the ledger) is said in words.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,8 @@ from .schemas.topups import TOPUP_OPTIONS
 REF = "#/components/schemas/{model}"
 
 DESCRIPTION = (
-    "Amounts are integers in fen (minor units of CNY). Errors are {\"error\": {\"code\", \"message\", "
-    "\"details\"}}. An integer is written as one: 137, never 137.0 or 1.37e2 (refused with 400, as a float; JSON "
+    'Amounts are integers in fen (minor units of CNY). Errors are {"error": {"code", "message", '
+    '"details"}}. An integer is written as one: 137, never 137.0 or 1.37e2 (refused with 400, as a float; JSON '
     "Schema's integer admits 137.0, so the schemas cannot say it). 400 also refuses what a schema cannot state: a "
     "comparison of two fields (valid_to after valid_from) or with the clock, an order's total above the "
     "per-transaction limit, a cursor this API did not return; 404, 409 and 422 answer with the state of the ledger."
@@ -85,17 +86,25 @@ def _operation(spec: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
     ]
     params += _query_parameters(spec, schemas)
     if spec.idempotent:
-        params.append({
-            "name": "Idempotency-Key", "in": "header", "required": True,
-            "description": "unique per intended operation; the same key and body replay the first response",
-            "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,255}$"},
-        })
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "description": "unique per intended operation; the same key and body replay the first response",
+                "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,255}$"},
+            }
+        )
     if spec.access == "signed":
-        params.append({
-            "name": "X-Signature", "in": "header", "required": True,
-            "description": "sha256=<hex HMAC-SHA256 of the raw body with the shared webhook secret>",
-            "schema": {"type": "string"},
-        })
+        params.append(
+            {
+                "name": "X-Signature",
+                "in": "header",
+                "required": True,
+                "description": "sha256=<hex HMAC-SHA256 of the raw body with the shared webhook secret>",
+                "schema": {"type": "string"},
+            }
+        )
     op: dict[str, Any] = {
         "operationId": spec.name,
         "summary": spec.summary,
@@ -116,14 +125,17 @@ def _operation(spec: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
-def build_document(title: str = "Store balance API", version: str = "1.0.0",
-                   settings: Settings | None = None) -> dict[str, Any]:
+def build_document(
+    title: str = "Store balance API", version: str = "1.0.0", settings: Settings | None = None
+) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorOut}
     for spec in ROUTES:
         models.update(m for m in (spec.body, spec.query, spec.response) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)
-    _, top = models_json_schema([(m, "validation" if m.__name__.endswith(("Request", "Query")) else "serialization")
-                                 for m in ordered], ref_template=REF)
+    _, top = models_json_schema(
+        [(m, "validation" if m.__name__.endswith(("Request", "Query")) else "serialization") for m in ordered],
+        ref_template=REF,
+    )
     schemas = top.get("$defs", {})
     _settle_limits(schemas, settings or get_settings())
     paths: dict[str, dict[str, Any]] = {}
@@ -135,7 +147,13 @@ def build_document(title: str = "Store balance API", version: str = "1.0.0",
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                           "description": "Cognito user-pool ID token"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Cognito user-pool ID token",
+                }
+            },
         },
     }

@@ -5,6 +5,7 @@ the work each view would otherwise repeat: verify the caller, check the role,
 parse and validate the JSON body and query with the route's pydantic model,
 require the Idempotency-Key, shape the response through the response model.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,22 @@ from .schemas.common import ID_PATTERN
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ID = re.compile(ID_PATTERN)
-AMOUNT_FIELDS = {"amount", "unit_price", "quantity", "low_balance_threshold", "min_order_amount", "daily_limit",
-                 "max_amount", "value", "max_discount", "min_spend", "budget_amount", "min_amount", "bonus_amount",
-                 "bonus_max"}
+AMOUNT_FIELDS = {
+    "amount",
+    "unit_price",
+    "quantity",
+    "low_balance_threshold",
+    "min_order_amount",
+    "daily_limit",
+    "max_amount",
+    "value",
+    "max_discount",
+    "min_spend",
+    "budget_amount",
+    "min_amount",
+    "bonus_amount",
+    "bonus_max",
+}
 
 
 @dataclass(frozen=True)
@@ -136,8 +150,7 @@ def request_hash(method: str, path: str, body: BaseModel | None) -> str:
 
 
 # botocore's errors for a store that did not answer (by name: botocore stays out of the cold import)
-UNREACHABLE = frozenset({"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError",
-                         "ConnectionClosedError"})
+UNREACHABLE = frozenset({"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectionClosedError"})
 
 
 def storage_unreachable(exc: BaseException) -> bool:
@@ -157,13 +170,24 @@ def storage_unreachable(exc: BaseException) -> bool:
 
 
 def route(
-    bp: Blueprint, path: str, method: str, *, name: str, summary: str, access: str,
-    response: type[BaseModel], status: int = 200, body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None, idempotent: bool = False, tag: str = "wallet",
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    name: str,
+    summary: str,
+    access: str,
+    response: type[BaseModel],
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    tag: str = "wallet",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     path_params = tuple(re.findall(r"{(\w+)}", path))
-    ROUTES.append(RouteSpec(path, method, name, summary, access, body, query, response, status, idempotent, tag,
-                            path_params))
+    ROUTES.append(
+        RouteSpec(path, method, name, summary, access, body, query, response, status, idempotent, tag, path_params)
+    )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         def handler(**params: str) -> Response:
@@ -182,12 +206,17 @@ def route(
                     # it cannot move money twice (a write that did commit is replayed)
                     logger.warning("storage unreachable", extra={"error": type(exc).__name__})
                     metrics.add_metric(name="StorageUnavailable", unit="Count", value=1)
-                    return error_response(503, "unavailable", "the ledger did not answer in time; retry (money "
-                                          "requests with the same Idempotency-Key)", {"request_id": request_id},
-                                          headers={"Retry-After": "1"})
+                    return error_response(
+                        503,
+                        "unavailable",
+                        "the ledger did not answer in time; retry (money requests with the same Idempotency-Key)",
+                        {"request_id": request_id},
+                        headers={"Retry-After": "1"},
+                    )
                 logger.exception("unhandled error")
-                return error_response(500, "internal_error", "internal error; quote the request id",
-                                      {"request_id": request_id})
+                return error_response(
+                    500, "internal_error", "internal error; quote the request id", {"request_id": request_id}
+                )
 
         def respond(**params: str) -> Response:
             settings = get_settings()
@@ -203,8 +232,11 @@ def route(
             call = Call(settings=settings, principal=principal, headers=dict(request.headers))
             if access == "signed":  # the signature covers the raw bytes: check it before reading them
                 raw = request.raw_body or b""
-                verify_signature(webhook_secret(settings), raw if isinstance(raw, bytes) else raw.encode(),
-                                 request.headers.get("x-signature"))
+                verify_signature(
+                    webhook_secret(settings),
+                    raw if isinstance(raw, bytes) else raw.encode(),
+                    request.headers.get("x-signature"),
+                )
             if body is not None:
                 call.body = _parse_body(request, body)
             if query is not None:
@@ -218,7 +250,8 @@ def route(
                         "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid_idempotency_key"
                     )
                 call.idempotency = IdempotentRequest(
-                    scope=call.caller.user_id, key=key,  # keys are scoped to the verified caller
+                    scope=call.caller.user_id,
+                    key=key,  # keys are scoped to the verified caller
                     request_hash=request_hash(method, path.format(**params), call.body),
                 )
             result = view(call, **params)
@@ -229,8 +262,11 @@ def route(
                     headers["Idempotent-Replayed"] = "true"
             else:
                 status_code, payload = status, result
-            shaped = payload if status_code >= 400 else response.model_validate(payload).model_dump(
-                mode="json", exclude_none=False)
+            shaped = (
+                payload
+                if status_code >= 400
+                else response.model_validate(payload).model_dump(mode="json", exclude_none=False)
+            )
             return Response(body=json.dumps(shaped), status_code=status_code, headers=headers)
 
         handler.__name__ = name

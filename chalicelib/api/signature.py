@@ -1,4 +1,5 @@
 """HMAC signatures of the payment provider's webhooks."""
+
 from __future__ import annotations
 
 import hashlib

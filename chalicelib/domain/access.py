@@ -5,6 +5,7 @@ service (group ``service``: an order service or job acting for merchants), the s
 its ``merchant:<id>`` groups, or a customer (none of those). Existence is private: where a rule fails for
 someone who may not even know the thing exists, the use case answers "not found", not "forbidden".
 """
+
 from __future__ import annotations
 
 from .model import Principal

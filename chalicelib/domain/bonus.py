@@ -12,6 +12,7 @@ grants existed: the difference is one grant that never expires). Pure functions;
 - the expiry job removes exactly the expired grants, once: the removal and its ``expiry`` entry are one
   transaction conditioned on the wallet's version.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -68,8 +69,10 @@ def book(grants: tuple[BonusGrant, ...], bonus: int) -> tuple[BonusGrant, ...]:
     tracked = sum(g.amount for g in grants)
     if tracked < bonus:
         untracked = next((g.amount for g in grants if g.grant_id == "untracked"), 0)
-        grants = (*(g for g in grants if g.grant_id != "untracked"),
-                  BonusGrant("untracked", untracked + bonus - tracked))
+        grants = (
+            *(g for g in grants if g.grant_id != "untracked"),
+            BonusGrant("untracked", untracked + bonus - tracked),
+        )
     elif tracked > bonus:  # never written so; keep the lot authoritative and drop the soonest-expiring excess
         grants, _ = draw(grants, tracked - bonus, None)
     return _order(grants)
@@ -79,8 +82,9 @@ def expired_total(grants: tuple[BonusGrant, ...], now: str) -> int:
     return sum(g.amount for g in grants if g.expired(now))
 
 
-def draw(grants: tuple[BonusGrant, ...], amount: int, now: str | None
-         ) -> tuple[tuple[BonusGrant, ...], tuple[Drawn, ...]]:
+def draw(
+    grants: tuple[BonusGrant, ...], amount: int, now: str | None
+) -> tuple[tuple[BonusGrant, ...], tuple[Drawn, ...]]:
     """Take ``amount`` from the grants, soonest expiry first, skipping those expired at ``now`` (None: take
     from any, soonest first, as a correction does). Raises if they hold less."""
     left, out, drawn = amount, [], []
@@ -95,8 +99,9 @@ def draw(grants: tuple[BonusGrant, ...], amount: int, now: str | None
     return _order(out), tuple(drawn)
 
 
-def give_back(grants: tuple[BonusGrant, ...], drawn: tuple[Drawn, ...], amount: int
-              ) -> tuple[tuple[BonusGrant, ...], tuple[Drawn, ...]]:
+def give_back(
+    grants: tuple[BonusGrant, ...], drawn: tuple[Drawn, ...], amount: int
+) -> tuple[tuple[BonusGrant, ...], tuple[Drawn, ...]]:
     """Return ``amount`` of what a payment drew to its grants, the latest-expiring first; a grant that is
     gone (spent to zero, or expired and removed) is recreated with its own expiry. Returns the grants and
     what the payment still holds drawn."""
@@ -141,6 +146,7 @@ def expiring_view(grants: tuple[BonusGrant, ...]) -> list[dict[str, Any]]:
 
 # ---- top-up bonus plans (充值赠送) ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TopupPlan:
     plan_id: str
@@ -172,16 +178,16 @@ class TopupPlan:
 
     @classmethod
     def from_doc(cls, plan_id: str, doc: dict[str, Any], version: int = 0) -> "TopupPlan":
-        fields: dict[str, Any] = {k: doc[k] for k in cls.__dataclass_fields__
-                                  if k in doc and k not in ("plan_id", "version")}
+        fields: dict[str, Any] = {
+            k: doc[k] for k in cls.__dataclass_fields__ if k in doc and k not in ("plan_id", "version")
+        }
         return cls(plan_id=plan_id, version=version, **fields)
 
     def as_view(self) -> dict[str, Any]:
         return {"plan_id": self.plan_id, **self.as_doc(), "version": self.version}
 
 
-def best_plan(plans: Iterable[TopupPlan], amount: int, now: str, uses: dict[str, int]
-              ) -> tuple[TopupPlan | None, int]:
+def best_plan(plans: Iterable[TopupPlan], amount: int, now: str, uses: dict[str, int]) -> tuple[TopupPlan | None, int]:
     """The plan whose bonus a top-up of ``amount`` gets now: among live plans whose minimum it reaches and
     whose per-customer limit the customer has not used up, the largest bonus; on a tie the bonus that
     lasts longer (never expiring beats any), then the plan ending soonest, then the plan id. Plans never
@@ -194,7 +200,7 @@ def best_plan(plans: Iterable[TopupPlan], amount: int, now: str, uses: dict[str,
             continue
         bonus = p.bonus_for(amount)
         if bonus > 0:
-            days = p.bonus_valid_days if p.bonus_valid_days is not None else 10 ** 6
+            days = p.bonus_valid_days if p.bonus_valid_days is not None else 10**6
             candidates.append((-bonus, -days, p.valid_to, p.plan_id, p))
     if not candidates:
         return None, 0
@@ -204,5 +210,9 @@ def best_plan(plans: Iterable[TopupPlan], amount: int, now: str, uses: dict[str,
 
 def plan_grant(plan: TopupPlan, bonus: int, grant_id: str, now: datetime) -> BonusGrant:
     expires = (now + timedelta(days=plan.bonus_valid_days)) if plan.bonus_valid_days is not None else None
-    return BonusGrant(grant_id, bonus, expires.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-                      if expires else None, f"plan:{plan.plan_id}")
+    return BonusGrant(
+        grant_id,
+        bonus,
+        expires.isoformat(timespec="milliseconds").replace("+00:00", "Z") if expires else None,
+        f"plan:{plan.plan_id}",
+    )

@@ -8,6 +8,7 @@ transaction, or its merchant cancels it (``cancelled``: the order may then get a
 new checkout). A checkout is only for a customer the ledger knows: one with a
 wallet, which the first credit (top-up, adjustment) or settings change creates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,9 +59,16 @@ class Checkout:
         if status == "open" and now is not None and self.expired(now):
             status = "expired"
         return {
-            "checkout_id": self.checkout_id, "merchant_id": self.merchant_id, "order_id": self.order_id,
-            "user_id": self.user_id, "amount": self.amount, "items": [line.as_dict() for line in self.lines],
-            "status": status, "expires_at": self.expires_at, "created_at": self.created_at,
-            "payment_id": self.payment_id, "cancelled_at": self.cancelled_at, "cancel_reason": self.cancel_reason,
+            "checkout_id": self.checkout_id,
+            "merchant_id": self.merchant_id,
+            "order_id": self.order_id,
+            "user_id": self.user_id,
+            "amount": self.amount,
+            "items": [line.as_dict() for line in self.lines],
+            "status": status,
+            "expires_at": self.expires_at,
+            "created_at": self.created_at,
+            "payment_id": self.payment_id,
+            "cancelled_at": self.cancelled_at,
+            "cancel_reason": self.cancel_reason,
         }
-

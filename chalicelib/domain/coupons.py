@@ -10,6 +10,7 @@ random among those it has not found spent, in its own transaction, so no single
 item takes every payer's write, and the budget is never overspent: each shard's counters are
 conditions of the transaction (see docs/checkout.md for what it costs a payment).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,11 +43,21 @@ class CouponTerms:
         return self.counts_uses or self.counts_amount
 
     def as_dict(self) -> dict[str, Any]:
-        return {"definition_id": self.definition_id, "name": self.name, "kind": self.kind, "value": self.value,
-                "max_discount": self.max_discount, "min_spend": self.min_spend, "merchant_id": self.merchant_id,
-                "balance_pay_only": self.balance_pay_only, "valid_from": self.valid_from, "valid_to": self.valid_to,
-                "counts_uses": self.counts_uses, "counts_amount": self.counts_amount,
-                "budget_shards": self.budget_shards}
+        return {
+            "definition_id": self.definition_id,
+            "name": self.name,
+            "kind": self.kind,
+            "value": self.value,
+            "max_discount": self.max_discount,
+            "min_spend": self.min_spend,
+            "merchant_id": self.merchant_id,
+            "balance_pay_only": self.balance_pay_only,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "counts_uses": self.counts_uses,
+            "counts_amount": self.counts_amount,
+            "budget_shards": self.budget_shards,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CouponTerms":
@@ -74,8 +85,13 @@ class CouponDefinition:
         t = self.terms.as_dict()
         t.pop("counts_uses")
         t.pop("counts_amount")
-        return {**t, "per_customer_limit": self.per_customer_limit, "budget_count": self.budget_count,
-                "budget_amount": self.budget_amount, "version": self.version}
+        return {
+            **t,
+            "per_customer_limit": self.per_customer_limit,
+            "budget_count": self.budget_count,
+            "budget_amount": self.budget_amount,
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,11 +111,22 @@ class Coupon:
 
     def as_view(self, now: datetime) -> dict[str, Any]:
         t = self.terms
-        return {"coupon_id": self.coupon_id, "definition_id": t.definition_id, "name": t.name, "kind": t.kind,
-                "value": t.value, "max_discount": t.max_discount, "min_spend": t.min_spend,
-                "merchant_id": t.merchant_id, "balance_pay_only": t.balance_pay_only, "valid_from": t.valid_from,
-                "valid_to": t.valid_to, "state": self.state_at(now), "payment_id": self.payment_id,
-                "granted_at": self.granted_at}
+        return {
+            "coupon_id": self.coupon_id,
+            "definition_id": t.definition_id,
+            "name": t.name,
+            "kind": t.kind,
+            "value": t.value,
+            "max_discount": t.max_discount,
+            "min_spend": t.min_spend,
+            "merchant_id": t.merchant_id,
+            "balance_pay_only": t.balance_pay_only,
+            "valid_from": t.valid_from,
+            "valid_to": t.valid_to,
+            "state": self.state_at(now),
+            "payment_id": self.payment_id,
+            "granted_at": self.granted_at,
+        }
 
 
 def shard_allotments(total: int | None, shards: int = BUDGET_SHARDS) -> list[int | None]:
@@ -140,9 +167,16 @@ class Reward:
     active: bool
 
     def as_view(self) -> dict[str, Any]:
-        return {"reward_id": self.reward_id, "name": self.name, "kind": self.kind, "points_cost": self.points_cost,
-                "coupon_definition_id": self.coupon_definition_id, "stock": self.stock,
-                "per_customer_limit": self.per_customer_limit, "active": self.active}
+        return {
+            "reward_id": self.reward_id,
+            "name": self.name,
+            "kind": self.kind,
+            "points_cost": self.points_cost,
+            "coupon_definition_id": self.coupon_definition_id,
+            "stock": self.stock,
+            "per_customer_limit": self.per_customer_limit,
+            "active": self.active,
+        }
 
 
 @dataclass(frozen=True)

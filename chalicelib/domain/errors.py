@@ -3,6 +3,7 @@
 They carry no HTTP knowledge; ``chalicelib.api.errors`` maps each class to a
 status and a machine-readable code.
 """
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -58,15 +59,15 @@ class UnknownCustomer(NotFound):
 
     def __init__(self, user_id: str) -> None:
         super().__init__("customer", user_id)
-        self.message = (f"the ledger has no wallet for customer {user_id!r}: a customer's wallet starts with their "
-                        "first top-up (or credit, or settings change); check the user id")
+        self.message = (
+            f"the ledger has no wallet for customer {user_id!r}: a customer's wallet starts with their "
+            "first top-up (or credit, or settings change); check the user id"
+        )
 
 
 class InsufficientFunds(DomainError):
     def __init__(self, needed: int, available: int) -> None:
-        super().__init__(
-            f"balance {available} is short of the {needed} needed", needed=needed, available=available
-        )
+        super().__init__(f"balance {available} is short of the {needed} needed", needed=needed, available=available)
         self.needed = needed
         self.available = available
 
@@ -89,14 +90,16 @@ class CheckoutExists(DomainError):
     def __init__(self, merchant_id: str, order_id: str) -> None:
         super().__init__(
             f"order {order_id!r} of merchant {merchant_id!r} already has an open checkout",
-            merchant_id=merchant_id, order_id=order_id,
+            merchant_id=merchant_id,
+            order_id=order_id,
         )
 
 
 class CheckoutExpired(DomainError):
     def __init__(self, checkout_id: str, expires_at: str) -> None:
-        super().__init__(f"checkout {checkout_id!r} expired at {expires_at}", checkout_id=checkout_id,
-                         expires_at=expires_at)
+        super().__init__(
+            f"checkout {checkout_id!r} expired at {expires_at}", checkout_id=checkout_id, expires_at=expires_at
+        )
 
 
 class PaymentStateConflict(DomainError):
@@ -198,8 +201,9 @@ class FeedbackExists(DomainError):
     """The transaction has feedback already (one per transaction, whoever sends the second)."""
 
     def __init__(self, subject_kind: str, subject_id: str) -> None:
-        super().__init__(f"{subject_kind} {subject_id!r} already has feedback", subject_kind=subject_kind,
-                         subject_id=subject_id)
+        super().__init__(
+            f"{subject_kind} {subject_id!r} already has feedback", subject_kind=subject_kind, subject_id=subject_id
+        )
 
 
 class InvariantBroken(Exception):

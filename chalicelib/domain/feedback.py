@@ -4,6 +4,7 @@ listing's cursor.
 Pure rules, no storage: which months a listing walks (newest first), the sort-key bounds of a date
 range, and a cursor that is refused when it was edited or is sent with other filters.
 """
+
 from __future__ import annotations
 
 import base64
@@ -73,14 +74,18 @@ def check_tags(tags: list[str]) -> tuple[str, ...]:
         raise InvalidRequest(f"at most {MAX_TAGS} tags", code="invalid_tags", field="tags")
     for tag in tags:
         if not (1 <= len(tag) <= MAX_TAG_LENGTH and TAG.match(tag)):
-            raise InvalidRequest(f"tag {tag!r} is not a lowercase slug of at most {MAX_TAG_LENGTH} characters",
-                                 code="invalid_tags", field="tags")
+            raise InvalidRequest(
+                f"tag {tag!r} is not a lowercase slug of at most {MAX_TAG_LENGTH} characters",
+                code="invalid_tags",
+                field="tags",
+            )
     if len(set(tags)) != len(tags):
         raise InvalidRequest("a tag is named twice", code="invalid_tags", field="tags")
     return tuple(tags)
 
 
 # ---- the listing: months, bounds, cursor ----------------------------------------------------
+
 
 def months_newest_first(start: date, end: date) -> list[str]:
     """The UTC months ``YYYY-MM`` from the month of ``end`` back to the month of ``start`` (inclusive)."""
@@ -119,8 +124,10 @@ class ListingFilter:
     merchant_id: str | None = None
 
     def fingerprint(self) -> str:
-        return json.dumps([self.start.isoformat(), self.end.isoformat(), self.rating_lte, self.tag,
-                           self.merchant_id], separators=(",", ":"))
+        return json.dumps(
+            [self.start.isoformat(), self.end.isoformat(), self.rating_lte, self.tag, self.merchant_id],
+            separators=(",", ":"),
+        )
 
 
 def _digest(filters: ListingFilter, month: str, after: str | None) -> str:
@@ -137,9 +144,9 @@ def encode_cursor(filters: ListingFilter, position: Position) -> str:
 def decode_cursor(cursor: str, filters: ListingFilter) -> Position:
     """The position a cursor names; 400 ``invalid_cursor`` if it was changed, is not one this API returned,
     or was returned for other filters (a cursor continues the listing it came from, nothing else)."""
+
     def refuse(why: str) -> InvalidRequest:
-        return InvalidRequest(f"cursor is not one this listing returned ({why})", code="invalid_cursor",
-                              field="cursor")
+        return InvalidRequest(f"cursor is not one this listing returned ({why})", code="invalid_cursor", field="cursor")
 
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

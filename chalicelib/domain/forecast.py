@@ -10,6 +10,7 @@ day}), its spendable total and today's UTC date.
 - ``runs_out_on`` is today + floor(balance / daily_spend) days: the first day the balance no longer covers a
   day's spending. None when nothing was spent in the window (no pace, no forecast).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,10 @@ class Forecast:
     runs_out_on: date | None
 
     def as_view(self) -> dict[str, object]:
-        return {"daily_spend": self.daily_spend,
-                "runs_out_on": self.runs_out_on.isoformat() if self.runs_out_on else None}
+        return {
+            "daily_spend": self.daily_spend,
+            "runs_out_on": self.runs_out_on.isoformat() if self.runs_out_on else None,
+        }
 
 
 def forecast(spend_days: Mapping[str, int], balance_total: int, today: date) -> Forecast:

@@ -2,6 +2,7 @@
 
 Pure functions; every one protects an invariant stated in its docstring.
 """
+
 from __future__ import annotations
 
 from .errors import InsufficientFunds, InvalidRequest, RefundExceedsPayment, ensure
@@ -52,8 +53,10 @@ def split_refund(funded: Lots, refunded: Lots, amount: int) -> Lots:
         target = Lots(cash=cash_target, bonus=new_total - cash_target)
     part = target - refunded
     ensure(part.total == amount and part.is_non_negative(), "a refund returns exactly its amount, to no lot below zero")
-    ensure((refunded + part).cash <= funded.cash and (refunded + part).bonus <= funded.bonus,
-           "refunds return no lot more than it funded")
+    ensure(
+        (refunded + part).cash <= funded.cash and (refunded + part).bonus <= funded.bonus,
+        "refunds return no lot more than it funded",
+    )
     return part
 
 

@@ -2,6 +2,7 @@
 
 Plain dataclasses; the store turns them into items and back.
 """
+
 from __future__ import annotations
 
 import secrets

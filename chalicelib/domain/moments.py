@@ -3,6 +3,7 @@
 The one place that formats and parses them; every stored or answered time goes through here. What time it
 is comes from ``chalicelib.services.clock``, never from here.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

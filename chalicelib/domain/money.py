@@ -1,4 +1,5 @@
 """Money: integer minor units (fen) in one currency. Never floats."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

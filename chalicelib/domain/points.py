@@ -9,6 +9,7 @@ Invariants: available, pending and held are never negative; every change of the 
 entry (``delta``), so the total equals the sum of the entries; a payment's points move in the
 payment's own transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -61,27 +62,42 @@ class PointsAccount:
         due = [p for p in self.pending if parse_time(p.available_at) <= now]
         if not due:
             return self
-        return replace(self, available=self.available + sum(p.amount for p in due),
-                       pending=tuple(p for p in self.pending if p not in due))
+        return replace(
+            self,
+            available=self.available + sum(p.amount for p in due),
+            pending=tuple(p for p in self.pending if p not in due),
+        )
 
     def as_view(self, now: datetime) -> dict[str, Any]:
         m = self.matured(now)
-        return {"available": m.available, "pending": m.pending_total, "held": m.held,
-                "lifetime_earned": m.lifetime_earned,
-                "next_available_at": min((p.available_at for p in m.pending), default=None)}
+        return {
+            "available": m.available,
+            "pending": m.pending_total,
+            "held": m.held,
+            "lifetime_earned": m.lifetime_earned,
+            "next_available_at": min((p.available_at for p in m.pending), default=None),
+        }
 
     def as_doc(self) -> dict[str, Any]:
-        return {"available": self.available, "held": self.held, "lifetime_earned": self.lifetime_earned,
-                "version": self.version,
-                "pending": [[p.amount, p.available_at, p.payment_id] for p in self.pending]}
+        return {
+            "available": self.available,
+            "held": self.held,
+            "lifetime_earned": self.lifetime_earned,
+            "version": self.version,
+            "pending": [[p.amount, p.available_at, p.payment_id] for p in self.pending],
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> "PointsAccount":
         if not doc:
             return cls()
-        return cls(available=int(doc.get("available", 0)), held=int(doc.get("held", 0)),
-                   lifetime_earned=int(doc.get("lifetime_earned", 0)), version=int(doc.get("version", 0)),
-                   pending=tuple(Pending(int(a), str(t), str(pid)) for a, t, pid in doc.get("pending", [])))
+        return cls(
+            available=int(doc.get("available", 0)),
+            held=int(doc.get("held", 0)),
+            lifetime_earned=int(doc.get("lifetime_earned", 0)),
+            version=int(doc.get("version", 0)),
+            pending=tuple(Pending(int(a), str(t), str(pid)) for a, t, pid in doc.get("pending", [])),
+        )
 
 
 @dataclass(frozen=True)
@@ -112,11 +128,22 @@ class PointsEntry:
         return self.earned + self.returned - self.spent - (self.clawed - self.shortfall)
 
     def as_view(self) -> dict[str, Any]:
-        return {"id": self.entry_id, "type": self.type, "points": self.delta, "held": self.held, "spent": self.spent,
-                "earned": self.earned, "returned": self.returned, "clawed_back": self.clawed - self.shortfall,
-                "shortfall": self.shortfall, "available_after": self.after.available,
-                "pending_after": self.after.pending_total, "held_after": self.after.held, **self.refs,
-                "created_at": self.created_at}
+        return {
+            "id": self.entry_id,
+            "type": self.type,
+            "points": self.delta,
+            "held": self.held,
+            "spent": self.spent,
+            "earned": self.earned,
+            "returned": self.returned,
+            "clawed_back": self.clawed - self.shortfall,
+            "shortfall": self.shortfall,
+            "available_after": self.after.available,
+            "pending_after": self.after.pending_total,
+            "held_after": self.after.held,
+            **self.refs,
+            "created_at": self.created_at,
+        }
 
 
 def earn(account: PointsAccount, points: int, payment_id: str, now: datetime, policy: PointsPolicy) -> PointsAccount:
@@ -124,8 +151,11 @@ def earn(account: PointsAccount, points: int, payment_id: str, now: datetime, po
     if points <= 0:
         return account
     until = format_time(now.fromtimestamp(now.timestamp() + policy.return_window_days * 86400, now.tzinfo))
-    return replace(account, pending=account.pending + (Pending(points, until, payment_id),),
-                   lifetime_earned=account.lifetime_earned + points)
+    return replace(
+        account,
+        pending=account.pending + (Pending(points, until, payment_id),),
+        lifetime_earned=account.lifetime_earned + points,
+    )
 
 
 def claw_back(account: PointsAccount, points: int, payment_id: str) -> tuple[PointsAccount, int]:

@@ -36,6 +36,7 @@ How a checkout is priced (all amounts in fen, integers):
    ``status`` "authorized", the balance is put on hold until it is captured,
    voided, or expires.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -137,19 +138,34 @@ class Quote:
         out = [{"source": "coupon", "amount": self.coupon_discount}] if self.coupon_discount else []
         out += [{"source": "balance_pay", "amount": self.discount}] if self.discount else []
         out += [{"source": "tier", "amount": self.tier_discount}] if self.tier_discount else []
-        return out + ([{"source": "promotion", "amount": self.promotion_discount, "promotion_id": self.promotion_id}]
-                      if self.promotion_discount else [])
+        return out + (
+            [{"source": "promotion", "amount": self.promotion_discount, "promotion_id": self.promotion_id}]
+            if self.promotion_discount
+            else []
+        )
 
     @property
     def promotions(self) -> list[dict[str, Any]]:
         """The promotions this price applies: what each did."""
         out: list[dict[str, Any]] = []
         if self.promotion_discount:
-            out.append({"promotion_id": self.promotion_id, "kind": "extra_balance_discount",
-                        "amount": self.promotion_discount, "factor": None})
+            out.append(
+                {
+                    "promotion_id": self.promotion_id,
+                    "kind": "extra_balance_discount",
+                    "amount": self.promotion_discount,
+                    "factor": None,
+                }
+            )
         if self.points_promotion_id is not None:
-            out.append({"promotion_id": self.points_promotion_id, "kind": "points_multiplier", "amount": None,
-                        "factor": factor_text(self.points_factor_percent)})
+            out.append(
+                {
+                    "promotion_id": self.points_promotion_id,
+                    "kind": "points_multiplier",
+                    "amount": None,
+                    "factor": factor_text(self.points_factor_percent),
+                }
+            )
         return out
 
     @property
@@ -158,13 +174,22 @@ class Quote:
 
     def as_view(self) -> dict[str, Any]:
         return {
-            "amount": self.amount, "eligible_amount": self.eligible_amount, "discounts": self.discounts,
-            "discount_total": self.discount_total, "balance": self.balance, "funded_by": self.funded_by.as_dict(),
-            "external": self.external, "points": self.points, "points_value": self.points_value,
-            "points_to_earn": self.points_to_earn, "tier": self.tier, "promotions": self.promotions,
+            "amount": self.amount,
+            "eligible_amount": self.eligible_amount,
+            "discounts": self.discounts,
+            "discount_total": self.discount_total,
+            "balance": self.balance,
+            "funded_by": self.funded_by.as_dict(),
+            "external": self.external,
+            "points": self.points,
+            "points_value": self.points_value,
+            "points_to_earn": self.points_to_earn,
+            "tier": self.tier,
+            "promotions": self.promotions,
             "status": self.status if self.payable else None,  # no payment would be made
             "rules_version": self.rules_version,
-            "limits": [lim.as_dict() for lim in self.limits], "payable": self.payable,
+            "limits": [lim.as_dict() for lim in self.limits],
+            "payable": self.payable,
             "refusal": self.refusal.as_dict() if self.refusal else None,
         }
 
@@ -181,8 +206,15 @@ def _largest(upper: int, fits: Any) -> int:
     return lo
 
 
-def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, options: PayOptions,
-          policy: PricingPolicy, promotions: Sequence[Promotion] = ()) -> Quote:
+def price(
+    checkout: Checkout,
+    rules: BalanceRules,
+    funds: Funds,
+    now: datetime,
+    options: PayOptions,
+    policy: PricingPolicy,
+    promotions: Sequence[Promotion] = (),
+) -> Quote:
     """Price ``checkout`` for its customer at ``now`` (see the module's docstring for every step).
     ``promotions`` may hold any promotions: only those live at ``now`` for the checkout's merchant apply."""
     wallet, spent_today = funds.lots, funds.spent_today
@@ -250,8 +282,13 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
     balance = covered - discount - tier_discount - promotion_discount
     funded_by = split_spend(wallet, balance, policy.spend_order) if balance > 0 else Lots()
     external = amount - coupon_discount - points_value - covered
-    if coupon_problem is None and coupon_discount and funds.coupon is not None \
-            and funds.coupon.terms.balance_pay_only and external > 0:
+    if (
+        coupon_problem is None
+        and coupon_discount
+        and funds.coupon is not None
+        and funds.coupon.terms.balance_pay_only
+        and external > 0
+    ):
         coupon_problem = "the coupon is only for orders paid in full from balance"
 
     refusal: tuple[str, str] | None = None
@@ -261,41 +298,62 @@ def price(checkout: Checkout, rules: BalanceRules, funds: Funds, now: datetime, 
         limits.append("insufficient_points")
         refusal = ("insufficient_points", MESSAGES["insufficient_points"])
     elif external > 0 and not options.allow_partial:
-        binding = next(code for code in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
-                       if code in limits)
+        binding = next(
+            code
+            for code in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
+            if code in limits
+        )
         code = "daily_limit_exceeded" if binding == "daily_limit" else binding
         refusal = (code, MESSAGES[binding] + "; pay the rest another way with allow_partial")
     elif external > 0 and not partial_allowed:
         refusal = ("partial_payment_not_allowed", MESSAGES["partial_payment_not_allowed"])
     elif covered + points_value + coupon_discount == 0:
-        binding = next((c for c in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance")
-                        if c in limits), "insufficient_balance")
+        binding = next(
+            (c for c in ("min_order_not_met", "excluded_items", "daily_limit", "insufficient_balance") if c in limits),
+            "insufficient_balance",
+        )
         code = "daily_limit_exceeded" if binding == "daily_limit" else binding
         refusal = (code, MESSAGES[binding] + "; balance can pay nothing of this order")
     status = "succeeded" if external == 0 and options.capture else "authorized"
     return Quote(
-        amount=amount, eligible_amount=eligible, covered=covered, discount=discount, balance=balance,
-        funded_by=funded_by, external=external, status=status, rules_version=rules.version,
-        local_day=rules.local_day(now), spent_today=spent_today, points=points, points_value=points_value,
-        points_to_earn=pp.earned(balance, tier.multiplier_percent if tier else 100,
-                                 multiplier.effect.factor_percent if multiplier else 100),
-        coupon_discount=coupon_discount, tier_discount=tier_discount, tier=tier.name if tier else None,
-        promotion_discount=promotion_discount, promotion_id=promotion.promotion_id if promotion else None,
+        amount=amount,
+        eligible_amount=eligible,
+        covered=covered,
+        discount=discount,
+        balance=balance,
+        funded_by=funded_by,
+        external=external,
+        status=status,
+        rules_version=rules.version,
+        local_day=rules.local_day(now),
+        spent_today=spent_today,
+        points=points,
+        points_value=points_value,
+        points_to_earn=pp.earned(
+            balance, tier.multiplier_percent if tier else 100, multiplier.effect.factor_percent if multiplier else 100
+        ),
+        coupon_discount=coupon_discount,
+        tier_discount=tier_discount,
+        tier=tier.name if tier else None,
+        promotion_discount=promotion_discount,
+        promotion_id=promotion.promotion_id if promotion else None,
         points_promotion_id=multiplier.promotion_id if multiplier else None,
         points_factor_percent=multiplier.effect.factor_percent if multiplier else 100,
         limits=tuple(Limit(c, MESSAGES[c]) for c in limits),
         refusal=Limit(*refusal) if refusal else None,
-        details=({"requested": options.points, "available": funds.points}
-                 if refusal and refusal[0] == "insufficient_points" else
-                 {"coupon_id": options.coupon_id, "reason": coupon_problem}
-                 if refusal and refusal[0] == "coupon_not_applicable" else
-                 _details(refusal[0] if refusal else None, amount, eligible, pays(usable), wallet, rules,
-                          spent_today)),
+        details=(
+            {"requested": options.points, "available": funds.points}
+            if refusal and refusal[0] == "insufficient_points"
+            else {"coupon_id": options.coupon_id, "reason": coupon_problem}
+            if refusal and refusal[0] == "coupon_not_applicable"
+            else _details(refusal[0] if refusal else None, amount, eligible, pays(usable), wallet, rules, spent_today)
+        ),
     )
 
 
-def _details(code: str | None, amount: int, eligible: int, needed: int, wallet: Lots,
-             rules: BalanceRules, spent_today: int) -> dict[str, Any]:
+def _details(
+    code: str | None, amount: int, eligible: int, needed: int, wallet: Lots, rules: BalanceRules, spent_today: int
+) -> dict[str, Any]:
     """What a refusal's caller needs to act on it (``needed``: what the wallet must hold to pay all it may)."""
     if code == "insufficient_balance":
         return {"needed": needed, "available": wallet.total}
@@ -306,4 +364,3 @@ def _details(code: str | None, amount: int, eligible: int, needed: int, wallet: 
     if code == "excluded_items":
         return {"amount": amount, "eligible_amount": eligible}
     return {}
-

@@ -23,6 +23,7 @@ each computed on the same covered amount and rounded down on its own; the promot
 tier's, is lowered so the three together never exceed ``MAX_TOTAL_DISCOUNT_PERCENT`` of it. The points
 factor multiplies the tier's multiplier; the product is applied once and rounded down once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,8 +81,11 @@ class Effect:
     def from_doc(cls, doc: dict[str, Any]) -> "Effect":
         kind = doc["kind"]
         if kind == "extra_balance_discount":
-            return cls(kind, percent=int(doc["percent"]),
-                       max_amount=None if doc.get("max_amount") is None else int(doc["max_amount"]))
+            return cls(
+                kind,
+                percent=int(doc["percent"]),
+                max_amount=None if doc.get("max_amount") is None else int(doc["max_amount"]),
+            )
         if kind == "points_multiplier":
             percent = factor_percent(str(doc["factor"]))
             if percent is None:
@@ -122,18 +126,25 @@ class Promotion:
     grant: GrantProgress = field(default_factory=GrantProgress)
 
     def live_at(self, now: datetime) -> bool:
-        return (self.status in LIVE_STATUSES
-                and parse_time(self.starts_at) <= now < parse_time(self.ends_at))
+        return self.status in LIVE_STATUSES and parse_time(self.starts_at) <= now < parse_time(self.ends_at)
 
     def applies_to(self, merchant_id: str) -> bool:
         return self.merchant_id is None or self.merchant_id == merchant_id
 
     def as_view(self) -> dict[str, Any]:
         view = {
-            "promotion_id": self.promotion_id, "name": self.name, "merchant_id": self.merchant_id,
-            "starts_at": self.starts_at, "ends_at": self.ends_at, "effect": self.effect.as_doc(),
-            "status": self.status, "created_at": self.created_at, "created_by": self.created_by,
-            "updated_at": self.updated_at, "activated_at": self.activated_at, "finished_at": self.finished_at,
+            "promotion_id": self.promotion_id,
+            "name": self.name,
+            "merchant_id": self.merchant_id,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "effect": self.effect.as_doc(),
+            "status": self.status,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "updated_at": self.updated_at,
+            "activated_at": self.activated_at,
+            "finished_at": self.finished_at,
             "cancelled_at": self.cancelled_at,
             "schedules": list(schedule_names(self.promotion_id)),
             "grant": None,
@@ -163,6 +174,7 @@ def id_floor(moment: datetime) -> str:
 
 
 # ---- pricing -------------------------------------------------------------------------------
+
 
 def live_for(promotions: Iterable[Promotion], merchant_id: str, now: datetime) -> list[Promotion]:
     return [p for p in promotions if p.live_at(now) and p.applies_to(merchant_id)]
@@ -199,13 +211,15 @@ def best_multiplier(live: Iterable[Promotion]) -> Promotion | None:
 
 # ---- audience ------------------------------------------------------------------------------
 
+
 def _month_back(d: date) -> str:
     first = d.replace(day=1)
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
-def in_audience(audience: Any, spend_months: dict[str, int], spend_days: dict[str, int], now: datetime,
-                tier_now: str | None = None) -> bool:
+def in_audience(
+    audience: Any, spend_months: dict[str, int], spend_days: dict[str, int], now: datetime, tier_now: str | None = None
+) -> bool:
     """Whether a wallet belongs to the audience at ``now``.
 
     - ``all_balance_payers``: balance was ever spent (``spend_months`` holds a month);
@@ -224,7 +238,7 @@ def in_audience(audience: Any, spend_months: dict[str, int], spend_days: dict[st
         months = (today.strftime("%Y-%m"), _month_back(today))
         return any(spend_months.get(m, 0) > 0 for m in months)
     if isinstance(audience, dict) and str(audience.get("segment", "")).startswith(SEGMENT_TIER):
-        return tier_now is not None and tier_now == audience["segment"][len(SEGMENT_TIER):]
+        return tier_now is not None and tier_now == audience["segment"][len(SEGMENT_TIER) :]
     return False
 
 

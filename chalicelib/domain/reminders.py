@@ -3,6 +3,7 @@
 Defaults (a wallet that never set them): ``low_balance`` on, ``run_out_days`` off (None),
 ``bonus_expiry_days`` 3, no e-mail. ``run_out_days`` and ``bonus_expiry_days`` are 1..30 or None (off).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -24,8 +25,12 @@ class ReminderSettings:
         return replace(self, **{k: v for k, v in changes.items() if k in FIELDS})
 
     def as_view(self) -> dict[str, Any]:
-        return {"low_balance": self.low_balance, "run_out_days": self.run_out_days,
-                "bonus_expiry_days": self.bonus_expiry_days, "email": self.email}
+        return {
+            "low_balance": self.low_balance,
+            "run_out_days": self.run_out_days,
+            "bonus_expiry_days": self.bonus_expiry_days,
+            "email": self.email,
+        }
 
 
 def crossed_below(total_before: int, total_after: int, threshold: int) -> bool:

@@ -15,6 +15,7 @@ this module holds the meaning:
 - ``daily_limit``: the most balance one customer spends at this merchant per
   local calendar day (null: none). Refunds do not give the day's allowance back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -99,9 +100,11 @@ class BalanceRules:
             "min_order_amount": self.min_order_amount,
             "excluded_skus": sorted(self.excluded_skus),
             "excluded_categories": sorted(self.excluded_categories),
-            "partial_pay": {"allowed": self.partial_pay.allowed,
-                            "windows": [w.as_dict() for w in self.partial_pay.windows],
-                            "max_share_percent": self.partial_pay.max_share_percent},
+            "partial_pay": {
+                "allowed": self.partial_pay.allowed,
+                "windows": [w.as_dict() for w in self.partial_pay.windows],
+                "max_share_percent": self.partial_pay.max_share_percent,
+            },
             "balance_pay_discount": {"percent": self.discount_percent, "max_amount": self.discount_max_amount},
             "daily_limit": self.daily_limit,
             "timezone": self.timezone,
@@ -114,14 +117,17 @@ class BalanceRules:
         pp = data.get("partial_pay") or {}
         disc = data.get("balance_pay_discount") or {}
         return cls(
-            merchant_id=merchant_id, version=version,
+            merchant_id=merchant_id,
+            version=version,
             min_order_amount=int(data.get("min_order_amount") or 0),
             excluded_skus=frozenset(data.get("excluded_skus") or ()),
             excluded_categories=frozenset(data.get("excluded_categories") or ()),
             partial_pay=PartialPay(
                 allowed=pp.get("allowed", "always"),
-                windows=tuple(Window(tuple(w["days"]), dtime.fromisoformat(w["from"]), dtime.fromisoformat(w["to"]))
-                              for w in pp.get("windows") or ()),
+                windows=tuple(
+                    Window(tuple(w["days"]), dtime.fromisoformat(w["from"]), dtime.fromisoformat(w["to"]))
+                    for w in pp.get("windows") or ()
+                ),
                 max_share_percent=int(pp.get("max_share_percent", 100)),
             ),
             discount_percent=int(disc.get("percent") or 0),

@@ -9,6 +9,7 @@ payments and refunds themselves; the rolling spend is the sum of the current mon
   first fell below its threshold; ``effective`` computes the tier at any moment from the stored tier and
   the months, so every read and every payment sees the same answer, and the next write stores it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,12 @@ class Tier:
         return covered * self.discount_percent // 100
 
     def as_view(self) -> dict[str, Any]:
-        return {"name": self.name, "threshold": self.threshold, "points_multiplier": self.multiplier_percent / 100,
-                "balance_pay_discount_percent": self.discount_percent}
+        return {
+            "name": self.name,
+            "threshold": self.threshold,
+            "points_multiplier": self.multiplier_percent / 100,
+            "balance_pay_discount_percent": self.discount_percent,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,9 @@ def below_since(months: dict[str, int], threshold: int, now: datetime) -> date |
     return first
 
 
-def effective(table: TierTable, stored: str | None, months: dict[str, int], now: datetime,
-              held_since: str | None = None) -> tuple[Tier | None, dict | None]:
+def effective(
+    table: TierTable, stored: str | None, months: dict[str, int], now: datetime, held_since: str | None = None
+) -> tuple[Tier | None, dict | None]:
     """The tier the customer holds at ``now`` and, when a downgrade is coming, ``{to, on}``.
 
     Up at once to the tier the rolling spend reaches; down only after ``GRACE_DAYS`` below the held tier's

@@ -5,6 +5,7 @@ change that matters outside. Each ``detail`` carries ``event_id``: stable for th
 (derived from the item's key and version, never from the delivery), so a consumer dedupes on it.
 The JSON Schema of each detail type is in ``SCHEMAS``; docs/events.md is the readable catalogue.
 """
+
 from __future__ import annotations
 
 SOURCE = "store-balance"
@@ -48,21 +49,41 @@ _S: dict = {"type": "string", "minLength": 1}
 _T: dict = {"type": "string", "format": "date-time"}
 _I: dict = {"type": "integer"}
 _N: dict = {"type": "integer", "minimum": 0}
-_LOTS: dict = {"type": "object", "required": ["cash", "bonus"], "additionalProperties": False,
-               "properties": {"cash": _I, "bonus": _I}}
+_LOTS: dict = {
+    "type": "object",
+    "required": ["cash", "bonus"],
+    "additionalProperties": False,
+    "properties": {"cash": _I, "bonus": _I},
+}
 _OBJ: dict = {"type": "object"}
 
 
 def _schema(detail_type: str, required: dict[str, dict], optional: dict[str, dict] | None = None) -> dict:
     props = {"event_id": {"type": "string", "format": "uuid"}, "occurred_at": _T, **required, **(optional or {})}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": detail_type, "type": "object",
-            "required": ["event_id", *required], "properties": props, "additionalProperties": False}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": detail_type,
+        "type": "object",
+        "required": ["event_id", *required],
+        "properties": props,
+        "additionalProperties": False,
+    }
 
 
 _ENTRY = {"user_id": _S, "entry_id": _S, "amount": _I, "lots": _LOTS, "balance_after": _LOTS}
-_PAYMENT = {"payment_id": _S, "user_id": _S, "merchant_id": _S, "order_id": _S, "amount": _N,
-            "balance_paid": _N, "lots": _LOTS, "discount": _N, "external": _N, "points_spent": _N,
-            "points_earned": _N}
+_PAYMENT = {
+    "payment_id": _S,
+    "user_id": _S,
+    "merchant_id": _S,
+    "order_id": _S,
+    "amount": _N,
+    "balance_paid": _N,
+    "lots": _LOTS,
+    "discount": _N,
+    "external": _N,
+    "points_spent": _N,
+    "points_earned": _N,
+}
 _POINTS = {"user_id": _S, "entry_id": _S, "points": _N}
 _POINTS_OPT = {"payment_id": _S, "reward_id": _S}
 _COUPON = {"coupon_id": _S, "user_id": _S, "definition_id": _S}
@@ -72,33 +93,51 @@ _PROMOTION_OPT = {"merchant_id": _S, "name": _S, "effect": _OBJ, "starts_at": _T
 
 SCHEMAS: dict[str, dict] = {
     "topup.credited": _schema("topup.credited", {**_ENTRY, "topup_id": _S}, {"plan_id": _S, "option": _S}),
-    "payment.refunded": _schema("payment.refunded", {**_ENTRY, "payment_id": _S, "refund_id": _S},
-                                {"merchant_id": _S, "order_id": _S}),
+    "payment.refunded": _schema(
+        "payment.refunded", {**_ENTRY, "payment_id": _S, "refund_id": _S}, {"merchant_id": _S, "order_id": _S}
+    ),
     "balance.adjusted": _schema("balance.adjusted", _ENTRY, {"reason": _S, "actor": _S}),
     "bonus.expired": _schema("bonus.expired", {**_ENTRY, "grant_ids": {"type": "array", "items": _S}}),
-    **{t: _schema(t, _PAYMENT, {"coupon_id": _S, "promotion_id": _S}) for t in (
-        "payment.authorized", "payment.succeeded", "payment.voided", "payment.expired")},
+    **{
+        t: _schema(t, _PAYMENT, {"coupon_id": _S, "promotion_id": _S})
+        for t in ("payment.authorized", "payment.succeeded", "payment.voided", "payment.expired")
+    },
     "points.earned": _schema("points.earned", _POINTS, {**_POINTS_OPT, "available_at": _T}),
     "points.spent": _schema("points.spent", _POINTS, _POINTS_OPT),
     "points.returned": _schema("points.returned", _POINTS, _POINTS_OPT),
     "points.clawed_back": _schema("points.clawed_back", {**_POINTS, "shortfall": _N}, _POINTS_OPT),
-    "points.matured": _schema("points.matured", {"user_id": _S, "points": _N,
-                                                 "payment_ids": {"type": "array", "items": _S}}),
+    "points.matured": _schema(
+        "points.matured", {"user_id": _S, "points": _N, "payment_ids": {"type": "array", "items": _S}}
+    ),
     "coupon.granted": _schema("coupon.granted", _COUPON, _COUPON_OPT),
     "coupon.used": _schema("coupon.used", {**_COUPON, "payment_id": _S}, _COUPON_OPT),
     "coupon.restored": _schema("coupon.restored", _COUPON, _COUPON_OPT),
     "tier.changed": _schema("tier.changed", {"user_id": _S}, {"from_tier": _S, "to_tier": _S, "since": _S}),
-    "wallet.balance_low": _schema("wallet.balance_low", {"user_id": _S, "balance": _N, "threshold": _N,
-                                                         "wallet_version": _N}),
-    "notification.sent": _schema("notification.sent", {"notification_id": _S, "user_id": _S, "type": _S},
-                                 {"title": {"type": "string"}, "body": {"type": "string"}, "data": _OBJ}),
-    "feedback.submitted": _schema("feedback.submitted", {
-        "feedback_id": _S, "user_id": _S, "subject_kind": {"enum": ["payment", "topup", "entry"]},
-        "subject_id": _S, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-        "tags": {"type": "array", "items": _S}}, {"comment": {"type": "string", "maxLength": 1000},
-                                                  "merchant_id": _S}),
-    "checkout.cancelled": _schema("checkout.cancelled", {"checkout_id": _S, "merchant_id": _S, "order_id": _S,
-                                                         "user_id": _S, "amount": _N}, {"reason": _S}),
+    "wallet.balance_low": _schema(
+        "wallet.balance_low", {"user_id": _S, "balance": _N, "threshold": _N, "wallet_version": _N}
+    ),
+    "notification.sent": _schema(
+        "notification.sent",
+        {"notification_id": _S, "user_id": _S, "type": _S},
+        {"title": {"type": "string"}, "body": {"type": "string"}, "data": _OBJ},
+    ),
+    "feedback.submitted": _schema(
+        "feedback.submitted",
+        {
+            "feedback_id": _S,
+            "user_id": _S,
+            "subject_kind": {"enum": ["payment", "topup", "entry"]},
+            "subject_id": _S,
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "tags": {"type": "array", "items": _S},
+        },
+        {"comment": {"type": "string", "maxLength": 1000}, "merchant_id": _S},
+    ),
+    "checkout.cancelled": _schema(
+        "checkout.cancelled",
+        {"checkout_id": _S, "merchant_id": _S, "order_id": _S, "user_id": _S, "amount": _N},
+        {"reason": _S},
+    ),
     "promotion.started": _schema("promotion.started", _PROMOTION, _PROMOTION_OPT),
     "promotion.ended": _schema("promotion.ended", _PROMOTION, _PROMOTION_OPT),
 }

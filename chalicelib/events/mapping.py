@@ -19,6 +19,7 @@ Every detail has ``event_id``: a UUID derived from the detail type, the item's k
 the change (its version, its state), never from the delivery, so a redelivered record yields the same
 id and consumers dedupe on it. ``occurred_at`` is the change's own time where the item has one.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ def _event(detail_type: str, key: tuple[Any, ...], **detail: Any) -> Event:
     return detail_type, {"event_id": event_id(detail_type, *key), **{k: v for k, v in detail.items() if v is not None}}
 
 
-def events_of(event_name: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
-              approximate_time: str | None = None) -> list[Event]:
+def events_of(
+    event_name: str, old: dict[str, Any] | None, new: dict[str, Any] | None, approximate_time: str | None = None
+) -> list[Event]:
     """The domain events of one change. ``old``/``new`` are the images as plain values (numbers as int)."""
     image = new or old or {}
     handler = _BY_KIND.get(str(image.get("kind", "")))
@@ -71,30 +73,55 @@ def events_of(event_name: str, old: dict[str, Any] | None, new: dict[str, Any] |
 
 # ---- by item kind ---------------------------------------------------------------------------------
 
+
 def _entry(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     if name != "INSERT":
         return
     refs = new.get("refs") or {}
     delta = _lots(new, "d_cash", "d_bonus")
-    common = dict(user_id=new["user_id"], entry_id=new["entry_id"], amount=delta["cash"] + delta["bonus"],
-                  lots=delta, balance_after=_lots(new, "after_cash", "after_bonus"), occurred_at=new["created_at"])
+    common = dict(
+        user_id=new["user_id"],
+        entry_id=new["entry_id"],
+        amount=delta["cash"] + delta["bonus"],
+        lots=delta,
+        balance_after=_lots(new, "after_cash", "after_bonus"),
+        occurred_at=new["created_at"],
+    )
     key = (new["pk"], new["sk"])
     kind = new.get("type")
     if kind == "top_up":
-        yield _event("topup.credited", key, topup_id=refs.get("topup_id"), plan_id=refs.get("plan_id"),
-                     option=refs.get("option"), **common)
+        yield _event(
+            "topup.credited",
+            key,
+            topup_id=refs.get("topup_id"),
+            plan_id=refs.get("plan_id"),
+            option=refs.get("option"),
+            **common,
+        )
     elif kind == "refund":
-        yield _event("payment.refunded", key, payment_id=refs.get("payment_id"), refund_id=refs.get("refund_id"),
-                     merchant_id=refs.get("merchant_id"), order_id=refs.get("order_id"), **common)
+        yield _event(
+            "payment.refunded",
+            key,
+            payment_id=refs.get("payment_id"),
+            refund_id=refs.get("refund_id"),
+            merchant_id=refs.get("merchant_id"),
+            order_id=refs.get("order_id"),
+            **common,
+        )
     elif kind == "adjustment":
         yield _event("balance.adjusted", key, reason=refs.get("reason"), actor=refs.get("actor"), **common)
     elif kind == "expiry":
-        yield _event("bonus.expired", key, grant_ids=[g for g in str(refs.get("grant_ids", "")).split(",") if g],
-                     **common)
+        yield _event(
+            "bonus.expired", key, grant_ids=[g for g in str(refs.get("grant_ids", "")).split(",") if g], **common
+        )
 
 
-_PAYMENT_STATUS = {"authorized": "payment.authorized", "succeeded": "payment.succeeded",
-                   "voided": "payment.voided", "expired": "payment.expired"}
+_PAYMENT_STATUS = {
+    "authorized": "payment.authorized",
+    "succeeded": "payment.succeeded",
+    "voided": "payment.voided",
+    "expired": "payment.expired",
+}
 
 
 def _payment(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
@@ -105,21 +132,37 @@ def _payment(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]
     if detail_type is None:
         return
     funded = _lots(new, "funded_cash", "funded_bonus")
-    yield _event(detail_type, (new["pk"], new.get("version", 0)),
-                 payment_id=new["payment_id"], user_id=new["user_id"], merchant_id=new["merchant_id"],
-                 order_id=new["order_id"], amount=new["amount"], balance_paid=funded["cash"] + funded["bonus"],
-                 lots=funded, discount=new.get("discount", 0), external=new.get("external", 0),
-                 coupon_id=new.get("coupon_id"), points_spent=new.get("points_spent", 0),
-                 points_earned=new.get("points_earned", 0), promotion_id=new.get("promotion_id"),
-                 occurred_at=new.get("updated_at") or at or new["created_at"])
+    yield _event(
+        detail_type,
+        (new["pk"], new.get("version", 0)),
+        payment_id=new["payment_id"],
+        user_id=new["user_id"],
+        merchant_id=new["merchant_id"],
+        order_id=new["order_id"],
+        amount=new["amount"],
+        balance_paid=funded["cash"] + funded["bonus"],
+        lots=funded,
+        discount=new.get("discount", 0),
+        external=new.get("external", 0),
+        coupon_id=new.get("coupon_id"),
+        points_spent=new.get("points_spent", 0),
+        points_earned=new.get("points_earned", 0),
+        promotion_id=new.get("promotion_id"),
+        occurred_at=new.get("updated_at") or at or new["created_at"],
+    )
 
 
 def _points_entry(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     if name != "INSERT":
         return
     refs = new.get("refs") or {}
-    common = dict(user_id=new["user_id"], entry_id=new["entry_id"], payment_id=refs.get("payment_id"),
-                  reward_id=refs.get("reward_id"), occurred_at=new["created_at"])
+    common = dict(
+        user_id=new["user_id"],
+        entry_id=new["entry_id"],
+        payment_id=refs.get("payment_id"),
+        reward_id=refs.get("reward_id"),
+        occurred_at=new["created_at"],
+    )
     key = (new["pk"], new["sk"])
     after = _doc(new.get("after")) or {}
     if new.get("earned"):
@@ -137,52 +180,98 @@ def _wallet(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     user, version = new["user_id"], new.get("version", 0)
     when = new.get("updated_at") or at
     if name == "MODIFY" and old.get("tier") != new.get("tier"):
-        yield _event("tier.changed", (new["pk"], version), user_id=user, from_tier=old.get("tier"),
-                     to_tier=new.get("tier"), since=new.get("tier_since"), occurred_at=when)
+        yield _event(
+            "tier.changed",
+            (new["pk"], version),
+            user_id=user,
+            from_tier=old.get("tier"),
+            to_tier=new.get("tier"),
+            since=new.get("tier_since"),
+            occurred_at=when,
+        )
     threshold = int(new.get("low_balance_threshold") or 0)
     before = int(old.get("cash") or 0) + int(old.get("bonus") or 0)
     after = int(new.get("cash") or 0) + int(new.get("bonus") or 0)
     if name == "MODIFY" and threshold > 0 and before >= threshold > after:
-        yield _event("wallet.balance_low", (new["pk"], version), user_id=user, balance=after, threshold=threshold,
-                     wallet_version=version, occurred_at=when)
+        yield _event(
+            "wallet.balance_low",
+            (new["pk"], version),
+            user_id=user,
+            balance=after,
+            threshold=threshold,
+            wallet_version=version,
+            occurred_at=when,
+        )
     if name == "MODIFY":
         was = {(p[2], p[1]): p[0] for p in (_doc(old.get("points")) or {}).get("pending", [])}
         still = {(p[2], p[1]) for p in (_doc(new.get("points")) or {}).get("pending", [])}
         gone = {k: v for k, v in was.items() if k not in still and (not when or k[1] <= when)}
         if gone:
-            yield _event("points.matured", (new["pk"], version), user_id=user, points=sum(gone.values()),
-                         payment_ids=sorted(str(k[0]) for k in gone), occurred_at=when)
+            yield _event(
+                "points.matured",
+                (new["pk"], version),
+                user_id=user,
+                points=sum(gone.values()),
+                payment_ids=sorted(str(k[0]) for k in gone),
+                occurred_at=when,
+            )
 
 
 def _coupon(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     terms = _doc(new.get("terms")) or {}
-    common = dict(coupon_id=new["coupon_id"], user_id=new["user_id"], definition_id=terms.get("definition_id"),
-                  merchant_id=terms.get("merchant_id"), payment_id=new.get("payment_id"))
+    common = dict(
+        coupon_id=new["coupon_id"],
+        user_id=new["user_id"],
+        definition_id=terms.get("definition_id"),
+        merchant_id=terms.get("merchant_id"),
+        payment_id=new.get("payment_id"),
+    )
     state = new.get("state")
     if name == "INSERT":
-        yield _event("coupon.granted", (new["pk"], new["sk"]), valid_to=terms.get("valid_to"),
-                     occurred_at=new.get("granted_at"), **common)
+        yield _event(
+            "coupon.granted",
+            (new["pk"], new["sk"]),
+            valid_to=terms.get("valid_to"),
+            occurred_at=new.get("granted_at"),
+            **common,
+        )
     elif old.get("state") != state and state == "used":
         yield _event("coupon.used", (new["pk"], new["sk"], state, new.get("payment_id")), occurred_at=at, **common)
     elif old.get("state") in ("used", "held") and state == "available":
         common["payment_id"] = old.get("payment_id")
-        yield _event("coupon.restored", (new["pk"], new["sk"], state, old.get("payment_id")), occurred_at=at,
-                     **common)
+        yield _event("coupon.restored", (new["pk"], new["sk"], state, old.get("payment_id")), occurred_at=at, **common)
 
 
 def _notification(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     if name == "INSERT":
-        yield _event("notification.sent", (new["pk"], new["sk"]), notification_id=new["notification_id"],
-                     user_id=new["user_id"], type=new["type"], title=new.get("title"), body=new.get("body"),
-                     data=new.get("data") or {}, occurred_at=new.get("created_at") or at)
+        yield _event(
+            "notification.sent",
+            (new["pk"], new["sk"]),
+            notification_id=new["notification_id"],
+            user_id=new["user_id"],
+            type=new["type"],
+            title=new.get("title"),
+            body=new.get("body"),
+            data=new.get("data") or {},
+            occurred_at=new.get("created_at") or at,
+        )
 
 
 def _feedback(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     if name == "INSERT":
-        yield _event("feedback.submitted", (new["pk"], new["sk"]), feedback_id=new["feedback_id"],
-                     user_id=new["user_id"], subject_kind=new["subject_kind"], subject_id=new["subject_id"],
-                     rating=new["rating"], tags=list(new.get("tags") or []), comment=new.get("comment"),
-                     merchant_id=new.get("merchant_id"), occurred_at=new.get("created_at") or at)
+        yield _event(
+            "feedback.submitted",
+            (new["pk"], new["sk"]),
+            feedback_id=new["feedback_id"],
+            user_id=new["user_id"],
+            subject_kind=new["subject_kind"],
+            subject_id=new["subject_id"],
+            rating=new["rating"],
+            tags=list(new.get("tags") or []),
+            comment=new.get("comment"),
+            merchant_id=new.get("merchant_id"),
+            occurred_at=new.get("created_at") or at,
+        )
 
 
 def _promotion(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
@@ -193,20 +282,43 @@ def _promotion(name: str, old: dict, new: dict, at: str | None) -> Iterator[Even
     if status == "cancelled" and old.get("status") == "active":
         detail_type = "promotion.ended"  # cancelled before it started: it never began, so it does not end
     if detail_type:
-        yield _event(detail_type, (new["pk"], new["sk"], status), promotion_id=new["promotion_id"],
-                     merchant_id=new.get("merchant_id"), name=new.get("name"), status=status,
-                     effect=_doc(new.get("effect")), starts_at=new.get("starts_at"), ends_at=new.get("ends_at"),
-                     occurred_at=at)
+        yield _event(
+            detail_type,
+            (new["pk"], new["sk"], status),
+            promotion_id=new["promotion_id"],
+            merchant_id=new.get("merchant_id"),
+            name=new.get("name"),
+            status=status,
+            effect=_doc(new.get("effect")),
+            starts_at=new.get("starts_at"),
+            ends_at=new.get("ends_at"),
+            occurred_at=at,
+        )
 
 
 def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
     if new.get("status") == "cancelled" and old.get("status") != "cancelled":
-        yield _event("checkout.cancelled", (new["pk"], new["sk"], "cancelled"), checkout_id=new["checkout_id"],
-                     merchant_id=new["merchant_id"], order_id=new["order_id"], user_id=new["user_id"],
-                     amount=sum(int(x["unit_price"]) * int(x["quantity"]) for x in _doc(new["lines"])),
-                     reason=new.get("cancel_reason"), occurred_at=new.get("cancelled_at") or at)
+        yield _event(
+            "checkout.cancelled",
+            (new["pk"], new["sk"], "cancelled"),
+            checkout_id=new["checkout_id"],
+            merchant_id=new["merchant_id"],
+            order_id=new["order_id"],
+            user_id=new["user_id"],
+            amount=sum(int(x["unit_price"]) * int(x["quantity"]) for x in _doc(new["lines"])),
+            reason=new.get("cancel_reason"),
+            occurred_at=new.get("cancelled_at") or at,
+        )
 
 
-_BY_KIND = {"entry": _entry, "payment": _payment, "points_entry": _points_entry, "wallet": _wallet,
-            "coupon": _coupon, "notification": _notification, "feedback": _feedback, "promotion": _promotion,
-            "checkout": _checkout}
+_BY_KIND = {
+    "entry": _entry,
+    "payment": _payment,
+    "points_entry": _points_entry,
+    "wallet": _wallet,
+    "coupon": _coupon,
+    "notification": _notification,
+    "feedback": _feedback,
+    "promotion": _promotion,
+    "checkout": _checkout,
+}

@@ -4,6 +4,7 @@ Its work list is the sparse index ``bonus-due`` (wallets by their soonest bonus 
 wallet is then settled by one conditional transaction (chalicelib.services.bonus.expire_bonus), so an
 index entry that is stale expires nothing and two runs never expire a grant twice.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ Its work list is the table's sparse index ``open-holds`` (shard, end), read shar
 payment is then released by one conditional transaction (``payments.expire_hold``), so an entry
 the index still shows after a capture or a void releases nothing, and two sweeps never release twice.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ reminder on) and e-mails it; ``payment.succeeded`` puts a "rate your payment" pr
 on the event (chalicelib.services.reminders), so a redelivery changes nothing but a pending e-mail.
 A failed e-mail fails the invocation, so the bus's retry sends it.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ Its event is the schedule's input, ``{"promotion_id": ..., "action": "start" | "
 (chalicelib/scheduling.py). What each action does, and why running it twice changes nothing, is in
 chalicelib/services/promotions.py (``fire``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,12 @@ def promotions(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"result": "ignored"}
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     time_left = (lambda: remaining() / 1000) if callable(remaining) else None
-    result = service.fire(bootstrap.store(), service.PromotionPolicy.from_settings(get_settings()),
-                          event["promotion_id"], str(event.get("action")), time_left)
+    result = service.fire(
+        bootstrap.store(),
+        service.PromotionPolicy.from_settings(get_settings()),
+        event["promotion_id"],
+        str(event.get("action")),
+        time_left,
+    )
     logger.info("promotion schedule fired", extra=result)
     return result

@@ -11,6 +11,7 @@ so publishing them now would put them on the bus twice and out of order. A recor
 is split off (BisectBatchOnFunctionError) and, after its retries, sent to the publisher's dead-letter
 queue (infra), so it never blocks the shard.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,10 @@ class _Batch:
                 put_events(events)
         except Exception:
             self.failed = True
-            logger.exception("stream record not published", extra={
-                "sequence_number": record.dynamodb.sequence_number if record.dynamodb else None})
+            logger.exception(
+                "stream record not published",
+                extra={"sequence_number": record.dynamodb.sequence_number if record.dynamodb else None},
+            )
             raise
         self.published += len(events)
         return len(events)
@@ -61,8 +64,11 @@ class _Batch:
 def record_events(record: "DynamoDBRecord") -> list[Event]:
     ddb = record.dynamodb
     created = ddb.approximate_creation_date_time if ddb else None
-    at = (datetime.fromtimestamp(int(created), timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-          if created else None)
+    at = (
+        datetime.fromtimestamp(int(created), timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if created
+        else None
+    )
     old = plain(ddb.old_image) if ddb and ddb.old_image else None
     new = plain(ddb.new_image) if ddb and ddb.new_image else None
     name = record.event_name.name if record.event_name else ""
@@ -73,10 +79,17 @@ def record_events(record: "DynamoDBRecord") -> list[Event]:
 
 def put_events(events: list[Event]) -> None:
     bus = get_settings().event_bus_name
-    entries = [{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail, separators=(",", ":")),
-                "EventBusName": bus} for detail_type, detail in events]
+    entries = [
+        {
+            "Source": SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, separators=(",", ":")),
+            "EventBusName": bus,
+        }
+        for detail_type, detail in events
+    ]
     for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
-        answer = client("events").put_events(Entries=entries[start:start + 10])
+        answer = client("events").put_events(Entries=entries[start : start + 10])
         if answer.get("FailedEntryCount"):
             codes = sorted({e.get("ErrorCode", "") for e in answer["Entries"] if e.get("ErrorCode")})
             raise PublishFailed(f"PutEvents refused {answer['FailedEntryCount']} event(s): {codes}")
@@ -89,19 +102,21 @@ def publish_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     batch = _Batch()
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    response = process_partial_response(event=event, record_handler=batch.handle, processor=processor,
-                                        context=context)
+    response = process_partial_response(event=event, record_handler=batch.handle, processor=processor, context=context)
     failures = len(response.get("batchItemFailures", []))
     metrics.add_metric(name="EventsPublished", unit="Count", value=batch.published)
     if failures:
         metrics.add_metric(name="StreamRecordsFailed", unit="Count", value=failures)
-        logger.warning("stream records not published; retried from the first", extra={
-            "failed": failures, "records": len(event.get("Records", []))})
+        logger.warning(
+            "stream records not published; retried from the first",
+            extra={"failed": failures, "records": len(event.get("Records", []))},
+        )
     metrics.flush_metrics()
     return dict(response)  # {"batchItemFailures": [...]}: Powertools' TypedDict, as the plain dict Lambda reads
 
 
-@bp.on_dynamodb_record(stream_arn=get_settings().ledger_stream_arn, name="publish_events", batch_size=100,
-                       starting_position="TRIM_HORIZON")
+@bp.on_dynamodb_record(
+    stream_arn=get_settings().ledger_stream_arn, name="publish_events", batch_size=100, starting_position="TRIM_HORIZON"
+)
 def publish_events(event: Any) -> dict[str, Any]:
     return publish_batch(event.to_dict(), getattr(event, "context", None))

@@ -2,6 +2,7 @@
 
 Publishes ``ReconciliationMismatches`` so an alarm can fire on any difference.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 Runs for the schedule's own time (the event's ``time``; a retried invocation keeps it, so it stays in the
 same ISO week and reminds nobody twice). See chalicelib.services.reminders for the once-rules.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,8 +33,9 @@ def run_reminders(event: Any = None) -> dict[str, Any]:
     from .lifecycle import delivery
 
     report = run_daily(bootstrap.store(), delivery(), get_settings().topup_presets, run_at(event))
-    metrics.add_metric(name="RemindersSent", unit="Count",
-                       value=report["run_out"]["notified"] + report["bonus_expiry"]["notified"])
+    metrics.add_metric(
+        name="RemindersSent", unit="Count", value=report["run_out"]["notified"] + report["bonus_expiry"]["notified"]
+    )
     metrics.add_metric(name="ReminderEmailsFailed", unit="Count", value=report["emails"]["failed"])
     logger.info("reminders run", extra={"report": report})
     metrics.flush_metrics()

@@ -1,4 +1,5 @@
 """Operator use cases: adjustments, merchants, reconciliation."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,8 +17,17 @@ from . import clock
 
 @capture_method
 def adjust(
-    store: MoneyStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
-    user_id: str, amount: int, lot: str, reason: str, after_commit: Callable[[], None] | None = None,
+    store: MoneyStore,
+    *,
+    currency: str,
+    max_attempts: int,
+    principal: Principal,
+    request: IdempotentRequest,
+    user_id: str,
+    amount: int,
+    lot: str,
+    reason: str,
+    after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Credit (compensation) or debit (correction) one lot of a wallet. A debit never overdraws."""
 
@@ -29,18 +39,31 @@ def adjust(
         delta = adjustment_delta(wallet.lots, lot, amount)
         now = clock.stamp()
         entry = Entry(
-            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="adjustment", delta=delta,
-            balance_after=apply_delta(wallet.lots, delta), created_at=now,
+            user_id=user_id,
+            seq=wallet.version + 1,
+            entry_id=new_id("ent"),
+            type="adjustment",
+            delta=delta,
+            balance_after=apply_delta(wallet.lots, delta),
+            created_at=now,
             refs={"reason": reason, "actor": principal.user_id},
         )
         body = {
-            "adjustment_id": entry.entry_id, "user_id": user_id, "amount": amount, "lot": lot, "reason": reason,
-            "balance": entry.balance_after.as_balance(), "created_at": now,
+            "adjustment_id": entry.entry_id,
+            "user_id": user_id,
+            "amount": amount,
+            "lot": lot,
+            "reason": reason,
+            "balance": entry.balance_after.as_balance(),
+            "created_at": now,
         }
         grants = None
         if lot == "bonus":  # compensation never expires; a correction takes the soonest-expiring bonus first
-            grants = (add(wallet.grants, BonusGrant(entry.entry_id, amount, None, "adjustment")) if amount > 0
-                      else draw(wallet.grants, -amount, None)[0])
+            grants = (
+                add(wallet.grants, BonusGrant(entry.entry_id, amount, None, "adjustment"))
+                if amount > 0
+                else draw(wallet.grants, -amount, None)[0]
+            )
         return Movement(wallet=wallet, entry=entry, bonus_grants=grants), Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)
@@ -115,15 +138,21 @@ def reconcile(ledger: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
             if pe.after.total != running_points:
                 problems.append(f"points entry {pe.seq} total {pe.after.total} != running sum {running_points}")
         stored_points = wallet.points if wallet else None
-        if stored_points is not None and (stored_points.total != running_points
-                                          or stored_points.version != len(points_entries)):
+        if stored_points is not None and (
+            stored_points.total != running_points or stored_points.version != len(points_entries)
+        ):
             problems.append("stored points differ from the sum of points entries")
         points_total += running_points
         if problems:
-            mismatches.append({
-                "user_id": user_id, "stored": stored.as_balance(), "from_entries": running.as_balance(),
-                "difference": (stored - running).as_balance(), "problems": problems,
-            })
+            mismatches.append(
+                {
+                    "user_id": user_id,
+                    "stored": stored.as_balance(),
+                    "from_entries": running.as_balance(),
+                    "difference": (stored - running).as_balance(),
+                    "problems": problems,
+                }
+            )
     total_credited = sum(credited.values())
     total_debited = sum(debited.values())
     return {

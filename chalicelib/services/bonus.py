@@ -1,4 +1,5 @@
 """Expiring bonus: the daily job's use case (expired grants leave through an ``expiry`` entry)."""
+
 from __future__ import annotations
 
 from ..domain.bonus import expire
@@ -32,9 +33,17 @@ def expire_bonus(store: MoneyStore, policy: LedgerPolicy, user_id: str) -> int:
         if not total:
             return None, Outcome(200, {"expired": 0})
         delta = Lots(bonus=-total)
-        entry = Entry(user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="expiry", delta=delta,
-                      balance_after=apply_delta(wallet.lots, delta), created_at=now, held_after=wallet.held,
-                      refs={"grant_ids": ",".join(g.grant_id for g in gone), "reason": "bonus expired"})
+        entry = Entry(
+            user_id=user_id,
+            seq=wallet.version + 1,
+            entry_id=new_id("ent"),
+            type="expiry",
+            delta=delta,
+            balance_after=apply_delta(wallet.lots, delta),
+            created_at=now,
+            held_after=wallet.held,
+            refs={"grant_ids": ",".join(g.grant_id for g in gone), "reason": "bonus expired"},
+        )
         return Movement(wallet=wallet, entry=entry, bonus_grants=remaining), Outcome(200, {"expired": total})
 
     return int(run_movement(store, policy.max_attempts, None, read, plan).body["expired"])

@@ -1,4 +1,5 @@
 """Checkouts: the merchant opens one for its priced order; its customer reads, quotes and pays it."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,8 +10,17 @@ from ..domain.errors import present
 from ..domain import access
 from ..domain.checkout import Checkout, Line
 from ..domain.moments import format_time
-from ..domain.errors import AmountExceedsLimit, CheckoutExists, ConcurrentUpdate, Forbidden, NotFound, \
-    OrderAlreadyPaid, PaymentStateConflict, UnknownCustomer, ReadChanged
+from ..domain.errors import (
+    AmountExceedsLimit,
+    CheckoutExists,
+    ConcurrentUpdate,
+    Forbidden,
+    NotFound,
+    OrderAlreadyPaid,
+    PaymentStateConflict,
+    UnknownCustomer,
+    ReadChanged,
+)
 from ..domain.model import Principal, Snapshot, new_id
 from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..domain.tiers import effective
@@ -38,9 +48,17 @@ def customers_checkout(snap: Snapshot, principal: Principal, checkout_id: str) -
 
 
 @capture_method
-def create_checkout(store: CheckoutOpenStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
-                    merchant_id: str, order_id: str, user_id: str, lines: list[Line],
-                    expires_in_seconds: int | None) -> Outcome:
+def create_checkout(
+    store: CheckoutOpenStore,
+    policy: LedgerPolicy,
+    principal: Principal,
+    request: IdempotentRequest,
+    merchant_id: str,
+    order_id: str,
+    user_id: str,
+    lines: list[Line],
+    expires_in_seconds: int | None,
+) -> Outcome:
     """Open the checkout of one merchant order for one customer.
 
     Invariants: one live checkout per merchant order (an expired one may be replaced), none for an
@@ -48,8 +66,13 @@ def create_checkout(store: CheckoutOpenStore, policy: LedgerPolicy, principal: P
     """
     if not access.sells_for(principal, merchant_id):
         raise Forbidden("the merchant's staff or a service may open its checkouts")
-    snap = store.snapshot(merchant=merchant_id, paid_order=(merchant_id, order_id), wallet=user_id,
-                          checkout_guard=(merchant_id, order_id), idempotency=(request.scope, request.key))
+    snap = store.snapshot(
+        merchant=merchant_id,
+        paid_order=(merchant_id, order_id),
+        wallet=user_id,
+        checkout_guard=(merchant_id, order_id),
+        idempotency=(request.scope, request.key),
+    )
     previous = replay(snap.idempotency, request)
     if previous is not None:
         return previous
@@ -67,12 +90,18 @@ def create_checkout(store: CheckoutOpenStore, policy: LedgerPolicy, principal: P
     now = clock.now()
     ttl = policy.checkout_ttl_seconds if expires_in_seconds is None else expires_in_seconds
     checkout = Checkout(
-        checkout_id=new_id("chk"), merchant_id=merchant_id, order_id=order_id, user_id=user_id,
-        lines=tuple(lines), status="open", created_at=format_time(now),
+        checkout_id=new_id("chk"),
+        merchant_id=merchant_id,
+        order_id=order_id,
+        user_id=user_id,
+        lines=tuple(lines),
+        status="open",
+        created_at=format_time(now),
         expires_at=format_time(now + timedelta(seconds=ttl)),
     )
-    return record_once(store, request, Outcome(201, checkout.as_view()),
-                       lambda rec: store.create_checkout(checkout, rec))
+    return record_once(
+        store, request, Outcome(201, checkout.as_view()), lambda rec: store.create_checkout(checkout, rec)
+    )
 
 
 @capture_method
@@ -82,8 +111,9 @@ def get_checkout(store: Snapshots, principal: Principal, checkout_id: str) -> di
 
 
 @capture_method
-def cancel_checkout(store: CheckoutCancelStore, policy: LedgerPolicy, principal: Principal, checkout_id: str,
-                    reason: str | None) -> dict[str, Any]:
+def cancel_checkout(
+    store: CheckoutCancelStore, policy: LedgerPolicy, principal: Principal, checkout_id: str, reason: str | None
+) -> dict[str, Any]:
     """Close an open checkout its order no longer needs (its merchant's staff, a service, an admin), so the
     order may get a new one. Invariants: a paid or authorized checkout is never closed (409 with the reason:
     void the authorization first); cancelling a cancelled checkout answers it again and changes nothing."""
@@ -95,11 +125,19 @@ def cancel_checkout(store: CheckoutCancelStore, policy: LedgerPolicy, principal:
         if checkout.status == "cancelled":
             return checkout.as_view(clock.now())
         if checkout.status == "paid":
-            raise PaymentStateConflict("checkout_paid", "the checkout is paid: refund the payment instead",
-                                       checkout_id=checkout_id, payment_id=checkout.payment_id)
+            raise PaymentStateConflict(
+                "checkout_paid",
+                "the checkout is paid: refund the payment instead",
+                checkout_id=checkout_id,
+                payment_id=checkout.payment_id,
+            )
         if checkout.status == "authorized":
-            raise PaymentStateConflict("checkout_authorized", "the checkout has a live authorization: void it "
-                                       "first", checkout_id=checkout_id, payment_id=checkout.payment_id)
+            raise PaymentStateConflict(
+                "checkout_authorized",
+                "the checkout has a live authorization: void it first",
+                checkout_id=checkout_id,
+                payment_id=checkout.payment_id,
+            )
         guard = store.snapshot(checkout_guard=(checkout.merchant_id, checkout.order_id)).checkout_guard
         at = format_time(clock.now())
         try:  # the order's guard is released only while it names this checkout (an expired one may be replaced)
@@ -115,8 +153,13 @@ def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOpt
     checkout = present(snap.checkout, "the snapshot's checkout")
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
     tier, _ = effective(config.tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
-    funds = Funds(wallet.spendable(format_time(now)), wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
-                  wallet.points.matured(now).available, snap.coupon, tier)
+    funds = Funds(
+        wallet.spendable(format_time(now)),
+        wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
+        wallet.points.matured(now).available,
+        snap.coupon,
+        tier,
+    )
     return price(checkout, config.rules, funds, now, options, policy.pricing, config.promotions)
 
 
@@ -127,23 +170,36 @@ def customers_coupon(snap: Snapshot, options: PayOptions) -> None:
     if snap.coupon is None:
         raise NotFound("coupon", options.coupon_id)
     if snap.coupon.state in ("used", "held"):
-        raise PaymentStateConflict("coupon_already_used", f"coupon {options.coupon_id!r} is already {snap.coupon.state}",
-                                   coupon_id=options.coupon_id)
+        raise PaymentStateConflict(
+            "coupon_already_used",
+            f"coupon {options.coupon_id!r} is already {snap.coupon.state}",
+            coupon_id=options.coupon_id,
+        )
 
 
 @capture_method
-def quote(store: QuoteStore, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, checkout_id: str,
-          options: PayOptions) -> dict[str, Any]:
+def quote(
+    store: QuoteStore,
+    policy: LedgerPolicy,
+    cache: ConfigCache,
+    principal: Principal,
+    checkout_id: str,
+    options: PayOptions,
+) -> dict[str, Any]:
     """What paying the checkout now would do, writing nothing: the payment runs the same pricing."""
-    snap = store.snapshot(checkout=checkout_id, wallet=principal.user_id,
-                          **cast("dict[str, Any]", {"coupon": (principal.user_id, options.coupon_id)}
-                                 if options.coupon_id else {}))
+    snap = store.snapshot(
+        checkout=checkout_id,
+        wallet=principal.user_id,
+        **cast("dict[str, Any]", {"coupon": (principal.user_id, options.coupon_id)} if options.coupon_id else {}),
+    )
     checkout = customers_checkout(snap, principal, checkout_id)
     try:
         customers_coupon(snap, options)
     except PaymentStateConflict as used:  # a quote answers; it does not refuse
-        view = {"checkout_id": checkout_id, **price_for(snap, cache.get(store, checkout.merchant_id), policy,
-                                                          options, clock.now()).as_view()}
+        view = {
+            "checkout_id": checkout_id,
+            **price_for(snap, cache.get(store, checkout.merchant_id), policy, options, clock.now()).as_view(),
+        }
         view.update(payable=False, status=None, refusal={"code": used.code, "message": used.message})
         return view
     config = cache.get(store, checkout.merchant_id)

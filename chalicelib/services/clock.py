@@ -3,6 +3,7 @@ services) can set it. ``now()`` is the instant; ``stamp()`` the same instant as 
 
 ``use(source)`` sets what ``now()`` answers until ``reset()``; ``frozen(moment)`` does both around a block.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

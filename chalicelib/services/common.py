@@ -7,6 +7,7 @@ and a retry after its expiry would move the money again. The ledger promises
 the key is written *inside* the movement's transaction, which only the store
 can do; this module decides replay, refusal and retry around that.
 """
+
 from __future__ import annotations
 
 import random
@@ -42,9 +43,15 @@ class LedgerPolicy:
 
     @classmethod
     def from_settings(cls, s: Any) -> "LedgerPolicy":
-        return cls(currency=s.currency, max_attempts=s.max_attempts, max_amount=s.max_transaction_amount,
-                   spend_order=s.spend_order, checkout_ttl_seconds=s.checkout_ttl_seconds,
-                   hold_ttl_seconds=s.hold_ttl_seconds, points=s.points)
+        return cls(
+            currency=s.currency,
+            max_attempts=s.max_attempts,
+            max_amount=s.max_transaction_amount,
+            spend_order=s.spend_order,
+            checkout_ttl_seconds=s.checkout_ttl_seconds,
+            hold_ttl_seconds=s.hold_ttl_seconds,
+            points=s.points,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,12 @@ class IdempotentRequest:
 
     def record(self, outcome: "Outcome") -> IdempotencyRecord:
         return IdempotencyRecord(
-            scope=self.scope, key=self.key, request_hash=self.request_hash,
-            status_code=outcome.status_code, body=outcome.body, created_at=clock.stamp(),
+            scope=self.scope,
+            key=self.key,
+            request_hash=self.request_hash,
+            status_code=outcome.status_code,
+            body=outcome.body,
+            created_at=clock.stamp(),
         )
 
 
@@ -79,8 +90,9 @@ def replay(record: IdempotencyRecord | None, request: IdempotentRequest) -> Outc
     return Outcome(record.status_code, record.body, replayed=True)
 
 
-def record_once(store: IdempotencyReads, request: IdempotentRequest, outcome: Outcome,
-                write: Callable[[IdempotencyRecord], None]) -> Outcome:
+def record_once(
+    store: IdempotencyReads, request: IdempotentRequest, outcome: Outcome, write: Callable[[IdempotencyRecord], None]
+) -> Outcome:
     """Commit ``write`` (whose transaction records the key with ``outcome``); if the same key committed first,
     answer with that request's recorded outcome instead."""
     try:
@@ -146,7 +158,7 @@ def run_movement(
                 on_conflict(changed)
             if changed.current is not None:  # only the wallet moved: plan again from its new state, no read
                 fresh = replace(snap, wallet=changed.current)
-            time.sleep(random.uniform(0, min(0.25, 0.002 * (2 ** attempt))))  # nosec B311 - retry jitter, not security
+            time.sleep(random.uniform(0, min(0.25, 0.002 * (2**attempt))))  # nosec B311 - retry jitter, not security
             continue
         if after_commit is not None:
             after_commit()

@@ -1,5 +1,6 @@
 """Feedback tied to a transaction: a customer rates one of their payments, top-ups or ledger entries, once;
 operators list it newest first."""
+
 from __future__ import annotations
 
 import random
@@ -39,8 +40,17 @@ def customer_view(fb: Feedback) -> dict[str, Any]:
 
 
 @capture_method
-def submit(store: FeedbackStore, principal: Principal, request: IdempotentRequest, *, kind: str, subject_id: str,
-           rating: int, tags: list[str], comment: str | None) -> Outcome:
+def submit(
+    store: FeedbackStore,
+    principal: Principal,
+    request: IdempotentRequest,
+    *,
+    kind: str,
+    subject_id: str,
+    rating: int,
+    tags: list[str],
+    comment: str | None,
+) -> Outcome:
     """Record a customer's feedback on one of their own transactions.
 
     Invariants: at most one feedback per transaction (a guard item written with it, only if absent);
@@ -57,14 +67,21 @@ def submit(store: FeedbackStore, principal: Principal, request: IdempotentReques
             return previous
         if subject is None or subject.user_id != principal.user_id:
             raise NotFound(kind, subject_id)
-        fb = Feedback(feedback_id=new_id("fb"), user_id=principal.user_id, subject_kind=kind, subject_id=subject_id,
-                      rating=rating, created_at=format_time(clock.now()), tags=checked_tags, comment=comment,
-                      merchant_id=subject.merchant_id)
+        fb = Feedback(
+            feedback_id=new_id("fb"),
+            user_id=principal.user_id,
+            subject_kind=kind,
+            subject_id=subject_id,
+            rating=rating,
+            created_at=format_time(clock.now()),
+            tags=checked_tags,
+            comment=comment,
+            merchant_id=subject.merchant_id,
+        )
         try:
-            return record_once(store, request, Outcome(201, customer_view(fb)),
-                               lambda rec: store.add_feedback(fb, rec))  # noqa: B023 - called in this iteration
+            return record_once(store, request, Outcome(201, customer_view(fb)), lambda rec: store.add_feedback(fb, rec))  # noqa: B023 - called in this iteration
         except ReadChanged:  # a concurrent transaction on the guard or the key: read again, then decide
-            time.sleep(random.uniform(0, 0.01 * (2 ** attempt)))  # nosec B311 - retry jitter, not security
+            time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # nosec B311 - retry jitter, not security
     raise ConcurrentUpdate(ATTEMPTS)
 
 
@@ -88,8 +105,9 @@ def _months_back(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def listing_filter(start: str | None, end: str | None, rating_lte: int | None, tag: str | None,
-                   merchant_id: str | None, today: date) -> ListingFilter:
+def listing_filter(
+    start: str | None, end: str | None, rating_lte: int | None, tag: str | None, merchant_id: str | None, today: date
+) -> ListingFilter:
     """The days asked for (``to`` defaults to today UTC, ``from`` to the first day of the ``DEFAULT_MONTHS``-th
     month back, counting ``to``'s), both inclusive, and the filters."""
     last = parse_day(end, "to") or today
@@ -102,8 +120,17 @@ def listing_filter(start: str | None, end: str | None, rating_lte: int | None, t
 
 
 @capture_method
-def list_feedback(store: FeedbackRecords, *, start: str | None, end: str | None, rating_lte: int | None,
-                  tag: str | None, merchant_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_feedback(
+    store: FeedbackRecords,
+    *,
+    start: str | None,
+    end: str | None,
+    rating_lte: int | None,
+    tag: str | None,
+    merchant_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     """A page of feedback, newest first, across the months of the range (one Query per month partition, and
     per 1 MB or ``FILTERED_PAGE`` items in it). A request makes at most ``MAX_QUERIES`` Queries: a page may
     then hold fewer than ``limit`` items (even none) with a ``next_cursor`` to go on from."""
@@ -115,8 +142,16 @@ def list_feedback(store: FeedbackRecords, *, start: str | None, end: str | None,
     page_size = FILTERED_PAGE if filtered else limit + 1
     found: list[tuple[str, Feedback]] = []
     for _ in range(MAX_QUERIES):
-        rows, last = store.feedback_page(position.month, low, high, position.after, rating_lte=rating_lte, tag=tag,
-                                         merchant_id=merchant_id, page_size=page_size)
+        rows, last = store.feedback_page(
+            position.month,
+            low,
+            high,
+            position.after,
+            rating_lte=rating_lte,
+            tag=tag,
+            merchant_id=merchant_id,
+            page_size=page_size,
+        )
         for sort_key, fb in rows:
             found.append((sort_key, fb))
             if len(found) > limit:  # one more than the page: there is a next page, it starts after the last shown

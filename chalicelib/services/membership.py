@@ -1,4 +1,5 @@
 """Membership tiers: set by operators, held by customers by what their balance paid over 12 months."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -28,9 +29,18 @@ def put_tiers(store: TiersStore, principal: Principal, tiers: list[dict[str, Any
         raise InvalidRequest("thresholds must start at 0 and rise strictly", field="tiers")
     for _ in range(5):
         current = store.snapshot(tiers=True).tiers
-        table = TierTable(tuple(
-            Tier(t["name"], t["threshold"], int(Decimal(str(t["points_multiplier"])) * 100),
-                 t["balance_pay_discount_percent"]) for t in tiers), (current.version if current else 0) + 1)
+        table = TierTable(
+            tuple(
+                Tier(
+                    t["name"],
+                    t["threshold"],
+                    int(Decimal(str(t["points_multiplier"])) * 100),
+                    t["balance_pay_discount_percent"],
+                )
+                for t in tiers
+            ),
+            (current.version if current else 0) + 1,
+        )
         try:
             store.put_tiers(table, clock.stamp())
         except VersionTaken:
@@ -55,10 +65,16 @@ def get_membership(store: Snapshots, currency: str, user_id: str) -> dict[str, A
     table = snap.tiers or TierTable()
     now = clock.now()
     months = snap.wallet.spend_months if snap.wallet else {}
-    held, warning = effective(table, snap.wallet.tier if snap.wallet else None, months, now,
-                              snap.wallet.tier_since if snap.wallet else None)
+    held, warning = effective(
+        table, snap.wallet.tier if snap.wallet else None, months, now, snap.wallet.tier_since if snap.wallet else None
+    )
     spend = rolling_spend(months, now.date())
     nxt = table.above(held)
-    return {"user_id": user_id, "tier": held.as_view() if held else None, "rolling_spend": spend,
-            "next_tier": nxt.as_view() if nxt else None,
-            "to_next_tier": max(0, nxt.threshold - spend) if nxt else None, "downgrade_warning": warning}
+    return {
+        "user_id": user_id,
+        "tier": held.as_view() if held else None,
+        "rolling_spend": spend,
+        "next_tier": nxt.as_view() if nxt else None,
+        "to_next_tier": max(0, nxt.threshold - spend) if nxt else None,
+        "downgrade_warning": warning,
+    }

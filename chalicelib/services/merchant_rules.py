@@ -13,6 +13,7 @@ every merchant, kept as long): each merchant's configuration carries the platfor
 Pricing itself decides which are live at the moment it prices (their window and status), so the cache
 only delays a new or cancelled promotion (at once in the function that made the change).
 """
+
 from __future__ import annotations
 
 import threading
@@ -66,8 +67,9 @@ class ConfigCache:
             config = hit[1]
         else:
             snap, live = store.read_configuration(merchant_id, since if promotions is None else None)
-            config = MerchantConfig(snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id),
-                                    snap.tiers or TierTable())
+            config = MerchantConfig(
+                snap.merchant, snap.rules or BalanceRules(merchant_id=merchant_id), snap.tiers or TierTable()
+            )
             with self._lock:
                 self._entries[merchant_id] = (now, config)
             if live is not None:
@@ -107,8 +109,14 @@ def get_rules(store: Snapshots, principal: Principal, merchant_id: str) -> dict[
 
 
 @capture_method
-def put_rules(store: RulesStore, principal: Principal, merchant_id: str, document: dict[str, Any], cache: ConfigCache,
-              max_attempts: int = 5) -> dict[str, Any]:
+def put_rules(
+    store: RulesStore,
+    principal: Principal,
+    merchant_id: str,
+    document: dict[str, Any],
+    cache: ConfigCache,
+    max_attempts: int = 5,
+) -> dict[str, Any]:
     """Replace the rules with ``document`` (validated by the API) as the next version.
 
     Invariant: versions go 1, 2, 3, ... with no two changes under one version (the write is

@@ -3,6 +3,7 @@
 Notifications live under the customer's own wallet partition, so a customer reaches only their own:
 someone else's id is simply not found (404).
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,9 +38,12 @@ def decode_cursor(cursor: str) -> str:
 def list_notifications(store: Inbox, user_id: str, limit: int, cursor: str | None, unread: bool) -> dict[str, Any]:
     before = decode_cursor(cursor) if cursor else None
     rows, next_id = store.list_notifications(user_id, limit, before, unread)
-    return {"user_id": user_id, "items": [n.as_view() for n in rows],
-            "next_cursor": encode_cursor(next_id) if next_id else None,
-            "unread_count": store.count_unread(user_id)}
+    return {
+        "user_id": user_id,
+        "items": [n.as_view() for n in rows],
+        "next_cursor": encode_cursor(next_id) if next_id else None,
+        "unread_count": store.count_unread(user_id),
+    }
 
 
 @capture_method

@@ -1,4 +1,5 @@
 """Paying an order with balance, reading a payment, refunding it."""
+
 from __future__ import annotations
 
 import random
@@ -10,11 +11,29 @@ from ..domain.errors import ensure, present
 from ..domain import access
 from ..domain.bonus import Drawn, draw, give_back
 from ..domain.moments import format_time, parse_time
-from ..domain.errors import AmountExceedsLimit, BudgetShardExhausted, CheckoutExpired, Forbidden, NotFound, \
-    OrderAlreadyPaid, PaymentRefused, PaymentStateConflict
+from ..domain.errors import (
+    AmountExceedsLimit,
+    BudgetShardExhausted,
+    CheckoutExpired,
+    Forbidden,
+    NotFound,
+    OrderAlreadyPaid,
+    PaymentRefused,
+    PaymentStateConflict,
+)
 from ..domain.ledger import apply_delta, split_refund, split_spend
-from ..domain.model import CouponChange, Entry, Movement, Payment, Principal, Refund, Settlement, Snapshot, Wallet, \
-    new_id
+from ..domain.model import (
+    CouponChange,
+    Entry,
+    Movement,
+    Payment,
+    Principal,
+    Refund,
+    Settlement,
+    Snapshot,
+    Wallet,
+    new_id,
+)
 from ..domain.money import Lots
 from ..domain.points import PointsAccount, PointsEntry, claw_back, earn
 from ..domain.tiers import TierTable, add_spend, effective, month_of, rolling_spend
@@ -29,8 +48,14 @@ from .ports import MoneyStore, Payments, PayStore, Snapshots
 
 @capture_method
 def pay(
-    store: PayStore, policy: LedgerPolicy, cache: ConfigCache, principal: Principal, request: IdempotentRequest,
-    checkout_id: str, options: PayOptions, after_commit: Callable[[], None] | None = None,
+    store: PayStore,
+    policy: LedgerPolicy,
+    cache: ConfigCache,
+    principal: Principal,
+    request: IdempotentRequest,
+    checkout_id: str,
+    options: PayOptions,
+    after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Pay a checkout from its customer's wallet, exactly as its quote says: one read, one transaction.
 
@@ -42,9 +67,12 @@ def pay(
     exhausted: set[int] = set()  # budget shards of the coupon found spent by this request's attempts
 
     def read() -> Snapshot:
-        snap = store.snapshot(wallet=user_id, checkout=checkout_id, idempotency=(request.scope, request.key),
-                              **cast("dict[str, Any]", {"coupon": (user_id, options.coupon_id)}
-                                     if options.coupon_id else {}))
+        snap = store.snapshot(
+            wallet=user_id,
+            checkout=checkout_id,
+            idempotency=(request.scope, request.key),
+            **cast("dict[str, Any]", {"coupon": (user_id, options.coupon_id)} if options.coupon_id else {}),
+        )
         if snap.idempotency is None:
             customers_checkout(snap, principal, checkout_id)
         return snap
@@ -56,8 +84,9 @@ def pay(
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         checkout = customers_checkout(snap, principal, checkout_id)
         if checkout.status == "cancelled":
-            raise PaymentStateConflict("checkout_cancelled", "the merchant cancelled the checkout",
-                                       checkout_id=checkout_id)
+            raise PaymentStateConflict(
+                "checkout_cancelled", "the merchant cancelled the checkout", checkout_id=checkout_id
+            )
         if checkout.status != "open":
             raise OrderAlreadyPaid(checkout.merchant_id, checkout.order_id)
         now = clock.now()
@@ -80,13 +109,27 @@ def pay(
         expires = format_time(now + timedelta(seconds=policy.hold_ttl_seconds)) if held else None
         earned = 0 if held else q.points_to_earn  # an authorization earns when it is captured
         payment = Payment(
-            payment_id=new_id("pay"), user_id=user_id, merchant_id=checkout.merchant_id, order_id=checkout.order_id,
-            amount=q.amount, funded_by=q.funded_by, items=[line.as_dict() for line in checkout.lines],
-            created_at=created, checkout_id=checkout_id, discount=q.discount, external=q.external,
-            rules_version=q.rules_version, status=q.status, expires_at=expires, local_day=q.local_day,
-            points_spent=q.points, points_earned=earned,
-            coupon_id=options.coupon_id if q.coupon_discount else None, coupon_discount=q.coupon_discount,
-            promotion_discount=q.promotion_discount, promotions=tuple(q.promotions),
+            payment_id=new_id("pay"),
+            user_id=user_id,
+            merchant_id=checkout.merchant_id,
+            order_id=checkout.order_id,
+            amount=q.amount,
+            funded_by=q.funded_by,
+            items=[line.as_dict() for line in checkout.lines],
+            created_at=created,
+            checkout_id=checkout_id,
+            discount=q.discount,
+            external=q.external,
+            rules_version=q.rules_version,
+            status=q.status,
+            expires_at=expires,
+            local_day=q.local_day,
+            points_spent=q.points,
+            points_earned=earned,
+            coupon_id=options.coupon_id if q.coupon_discount else None,
+            coupon_discount=q.coupon_discount,
+            promotion_discount=q.promotion_discount,
+            promotions=tuple(q.promotions),
             points_factor_percent=q.points_factor_percent,
         )
         grants = None
@@ -100,36 +143,70 @@ def pay(
             if coupon.terms.budgeted:
                 left = [i for i in range(coupon.terms.budget_shards) if i not in exhausted]
                 if not left:
-                    raise PaymentRefused("coupon_budget_exhausted", "the coupon's budget is spent",
-                                         coupon_id=coupon.coupon_id)
+                    raise PaymentRefused(
+                        "coupon_budget_exhausted", "the coupon's budget is spent", coupon_id=coupon.coupon_id
+                    )
                 shard = random.choice(left)  # nosec B311 - spreads budget shards, not security
-            coupon_change = CouponChange(coupon=coupon, state="held" if held else "used",
-                                         payment_id=payment.payment_id, shard=shard,
-                                         budget=-1 if shard is not None else 0, discount=q.coupon_discount)
+            coupon_change = CouponChange(
+                coupon=coupon,
+                state="held" if held else "used",
+                payment_id=payment.payment_id,
+                shard=shard,
+                budget=-1 if shard is not None else 0,
+                discount=q.coupon_discount,
+            )
         points_entry = _points_on_pay(wallet, payment.payment_id, q.points, held, earned, now, policy)
         after = apply_delta(wallet.lots, -q.funded_by)
         entry = Entry(
-            user_id=user_id, seq=wallet.version + 1, entry_id=new_id("ent"),
-            type="authorization" if held else "payment", delta=-q.funded_by, balance_after=after,
-            created_at=created, held_delta=q.funded_by if held else Lots(),
+            user_id=user_id,
+            seq=wallet.version + 1,
+            entry_id=new_id("ent"),
+            type="authorization" if held else "payment",
+            delta=-q.funded_by,
+            balance_after=after,
+            created_at=created,
+            held_delta=q.funded_by if held else Lots(),
             held_after=wallet.held + q.funded_by if held else wallet.held,
-            refs={"payment_id": payment.payment_id, "order_id": checkout.order_id,
-                  "merchant_id": checkout.merchant_id, "checkout_id": checkout_id},
+            refs={
+                "payment_id": payment.payment_id,
+                "order_id": checkout.order_id,
+                "merchant_id": checkout.merchant_id,
+                "checkout_id": checkout_id,
+            },
         )
         body = {
-            "payment_id": payment.payment_id, "checkout_id": checkout_id, "order_id": checkout.order_id,
-            "merchant_id": checkout.merchant_id, "amount": q.amount, "discounts": q.discounts,
-            "discount_total": q.discount_total, "coupon_id": payment.coupon_id, "promotions": q.promotions,
-            "funded_by": q.funded_by.as_dict(), "external": q.external, "points_spent": q.points, "points_value": q.points_value, "points_earned": payment.points_earned,
-            "status": q.status, "expires_at": expires, "rules_version": q.rules_version,
-            "balance": after.as_balance(), "created_at": created,
+            "payment_id": payment.payment_id,
+            "checkout_id": checkout_id,
+            "order_id": checkout.order_id,
+            "merchant_id": checkout.merchant_id,
+            "amount": q.amount,
+            "discounts": q.discounts,
+            "discount_total": q.discount_total,
+            "coupon_id": payment.coupon_id,
+            "promotions": q.promotions,
+            "funded_by": q.funded_by.as_dict(),
+            "external": q.external,
+            "points_spent": q.points,
+            "points_value": q.points_value,
+            "points_earned": payment.points_earned,
+            "status": q.status,
+            "expires_at": expires,
+            "rules_version": q.rules_version,
+            "balance": after.as_balance(),
+            "created_at": created,
         }
-        movement = Movement(wallet=wallet, entry=entry, new_payment=payment, checkout=checkout,
-                            daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day,
-                                                    q.spent_today + q.balance, now),
-                            points_entry=points_entry, coupon=coupon_change,
-                            membership=None if held else _membership(wallet, config.tiers, q.balance, now),
-                            bonus_grants=grants, spend_days=None if held else spend_days(wallet, now, q.balance))
+        movement = Movement(
+            wallet=wallet,
+            entry=entry,
+            new_payment=payment,
+            checkout=checkout,
+            daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day, q.spent_today + q.balance, now),
+            points_entry=points_entry,
+            coupon=coupon_change,
+            membership=None if held else _membership(wallet, config.tiers, q.balance, now),
+            bonus_grants=grants,
+            spend_days=None if held else spend_days(wallet, now, q.balance),
+        )
         if movement.membership and movement.membership[1] != q.tier:
             body["tier_after"] = movement.membership[1]
         return movement, Outcome(201, body)
@@ -137,23 +214,35 @@ def pay(
     outcome = run_movement(store, policy.max_attempts, request, read, plan, after_commit, on_conflict=shard_spent)
     if not outcome.replayed:
         metrics.add_metric(name="Payments", unit="Count", value=1)
-        metrics.add_metric(name="PaymentAmount", unit="Count", value=outcome.body["funded_by"]["cash"]
-                           + outcome.body["funded_by"]["bonus"])
+        metrics.add_metric(
+            name="PaymentAmount",
+            unit="Count",
+            value=outcome.body["funded_by"]["cash"] + outcome.body["funded_by"]["bonus"],
+        )
     return outcome
 
 
-def _points_line(wallet: Wallet, kind: str, after: PointsAccount, now: datetime, payment: str,
-                 **amounts: int) -> PointsEntry | None:
+def _points_line(
+    wallet: Wallet, kind: str, after: PointsAccount, now: datetime, payment: str, **amounts: int
+) -> PointsEntry | None:
     """The points entry of a movement, or None when the movement leaves the points account as it was."""
     if not any(amounts.values()):
         return None
-    return PointsEntry(user_id=wallet.user_id, seq=wallet.points.version + 1, entry_id=new_id("pte"), type=kind,
-                       after=replace(after, version=wallet.points.version + 1), created_at=format_time(now),
-                       refs={"payment_id": payment}, **amounts)
+    return PointsEntry(
+        user_id=wallet.user_id,
+        seq=wallet.points.version + 1,
+        entry_id=new_id("pte"),
+        type=kind,
+        after=replace(after, version=wallet.points.version + 1),
+        created_at=format_time(now),
+        refs={"payment_id": payment},
+        **amounts,
+    )
 
 
-def _points_on_pay(wallet: Wallet, payment_id: str, spent: int, held: bool, earned: int, now: datetime,
-                   policy: LedgerPolicy) -> PointsEntry | None:
+def _points_on_pay(
+    wallet: Wallet, payment_id: str, spent: int, held: bool, earned: int, now: datetime, policy: LedgerPolicy
+) -> PointsEntry | None:
     """Points of a payment: spent (or, for an authorization, put on hold) and earned, in one entry.
     Invariant: never spends more than is available once matured (pricing refused that already)."""
     account = wallet.points.matured(now)
@@ -161,12 +250,14 @@ def _points_on_pay(wallet: Wallet, payment_id: str, spent: int, held: bool, earn
     account = replace(account, available=account.available - spent, held=account.held + (spent if held else 0))
     account = earn(account, earned, payment_id, now, policy.points)
     kind = "authorization" if held else "payment"
-    return _points_line(wallet, kind, account, now, payment_id, spent=0 if held else spent, earned=earned,
-                        held=spent if held else 0)
+    return _points_line(
+        wallet, kind, account, now, payment_id, spent=0 if held else spent, earned=earned, held=spent if held else 0
+    )
 
 
-def _membership(wallet: Wallet, tiers: TierTable, spent: int, now: datetime
-                ) -> tuple[dict[str, int], str | None, str | None]:
+def _membership(
+    wallet: Wallet, tiers: TierTable, spent: int, now: datetime
+) -> tuple[dict[str, int], str | None, str | None]:
     """The wallet's spend months with ``spent`` added, and its tier: up at once to what the rolling spend reaches
     (the upgrade is in this transaction, dated today), never down here (that waits out the grace)."""
     months = add_spend(wallet.spend_months, month_of(now), spent, now)
@@ -188,8 +279,10 @@ def _points_pro_rata(payment: Payment, amount: int) -> tuple[int, int]:
     after = payment.refunded.total + amount
     if after >= funded:
         return payment.points_spent - payment.points_returned, payment.points_earned - payment.points_clawed
-    return (payment.points_spent * after // funded - payment.points_returned,
-            payment.points_earned * after // funded - payment.points_clawed)
+    return (
+        payment.points_spent * after // funded - payment.points_returned,
+        payment.points_earned * after // funded - payment.points_clawed,
+    )
 
 
 def _day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: datetime) -> dict[str, tuple[str, int]]:
@@ -227,9 +320,17 @@ def return_bonus(wallet: Wallet, payment: Payment, amount: int) -> tuple[Any, tu
     return give_back(wallet.grants, drawn, amount)
 
 
-def _settlement(store: object, policy: LedgerPolicy, payment: Payment, wallet: Wallet, status: str,
-                capture: int, now: datetime, coupon: Any = None, tiers: TierTable | None = None
-                ) -> tuple[Movement, dict[str, Any]]:
+def _settlement(
+    store: object,
+    policy: LedgerPolicy,
+    payment: Payment,
+    wallet: Wallet,
+    status: str,
+    capture: int,
+    now: datetime,
+    coupon: Any = None,
+    tiers: TierTable | None = None,
+) -> tuple[Movement, dict[str, Any]]:
     """The movement that ends an authorization: ``capture`` fen of the hold are spent (drawn from the held
     lots in the spend order), the rest goes back to the lots it came from.
 
@@ -243,13 +344,22 @@ def _settlement(store: object, policy: LedgerPolicy, payment: Payment, wallet: W
     after = apply_delta(wallet.lots, released)
     created = format_time(now)
     entry = Entry(
-        user_id=payment.user_id, seq=wallet.version + 1, entry_id=new_id("ent"),
+        user_id=payment.user_id,
+        seq=wallet.version + 1,
+        entry_id=new_id("ent"),
         type={"succeeded": "capture", "voided": "release", "expired": "release"}[status],
-        delta=released, balance_after=after, created_at=created, held_delta=-held,
+        delta=released,
+        balance_after=after,
+        created_at=created,
+        held_delta=-held,
         held_after=apply_delta(wallet.held, -held),
-        refs={"payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
-              **({"checkout_id": payment.checkout_id} if payment.checkout_id else {}),
-              **({"reason": "authorization expired"} if status == "expired" else {})},
+        refs={
+            "payment_id": payment.payment_id,
+            "order_id": payment.order_id,
+            "merchant_id": payment.merchant_id,
+            **({"checkout_id": payment.checkout_id} if payment.checkout_id else {}),
+            **({"reason": "authorization expired"} if status == "expired" else {}),
+        },
     )
     daily = None
     if released.total and payment.local_day and wallet.spent_on(payment.merchant_id, payment.local_day):
@@ -259,36 +369,78 @@ def _settlement(store: object, policy: LedgerPolicy, payment: Payment, wallet: W
     points = wallet.points.matured(now)
     held_points = payment.points_spent
     captured_ok = status == "succeeded"
-    tier, _ = (effective(tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since) if tiers is not None
-               else (None, None))
+    tier, _ = (
+        effective(tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
+        if tiers is not None
+        else (None, None)
+    )
     # a capture earns under the tier held now and the promotion factor the payment was priced with
-    earned = (policy.points.earned(captured.total, tier.multiplier_percent if tier else 100,
-                                   payment.points_factor_percent) if captured_ok else 0)
-    points = replace(points, held=points.held - held_points,
-                     available=points.available + (0 if captured_ok else held_points))
+    earned = (
+        policy.points.earned(captured.total, tier.multiplier_percent if tier else 100, payment.points_factor_percent)
+        if captured_ok
+        else 0
+    )
+    points = replace(
+        points, held=points.held - held_points, available=points.available + (0 if captured_ok else held_points)
+    )
     points = earn(points, earned, payment.payment_id, now, policy.points)
-    points_entry = _points_line(wallet, "capture" if captured_ok else "release", points, now, payment.payment_id,
-                                spent=held_points if captured_ok else 0, earned=earned, held=-held_points)
+    points_entry = _points_line(
+        wallet,
+        "capture" if captured_ok else "release",
+        points,
+        now,
+        payment.payment_id,
+        spent=held_points if captured_ok else 0,
+        earned=earned,
+        held=-held_points,
+    )
     membership = _membership(wallet, tiers, captured.total, now) if captured_ok and tiers is not None else None
-    grants, still_drawn = return_bonus(wallet, payment, released.bonus) if released.bonus else (None,
-                                                                                                 payment.bonus_from)
+    grants, still_drawn = (
+        return_bonus(wallet, payment, released.bonus) if released.bonus else (None, payment.bonus_from)
+    )
     coupon_change = None
     if coupon is not None and coupon.state == "held" and coupon.payment_id == payment.payment_id:
         # captured: the coupon is used; released: it is the customer's again, and its budget use comes back
-        coupon_change = (CouponChange(coupon, "used", payment.payment_id, coupon.budget_shard) if captured_ok else
-                         CouponChange(coupon, "available", None, coupon.budget_shard, budget=+1,
-                                      discount=payment.coupon_discount))
-    movement = Movement(wallet=wallet, entry=entry, daily_spend=daily, points_entry=points_entry,
-                        coupon=coupon_change, membership=membership, bonus_grants=grants,
-                        spend_days=spend_days(wallet, now, captured.total) if captured.total else None,
-                        settle=Settlement(
-        payment=payment, status=status, funded_by=captured, checkout_status="paid" if captured_ok else "open",
-        points_earned=earned, bonus_from=still_drawn if captured_ok else ()))
-    body = {"payment_id": payment.payment_id, "checkout_id": payment.checkout_id, "order_id": payment.order_id,
-            "merchant_id": payment.merchant_id, "status": status, "captured": captured.total,
-            "released": released.total, "funded_by": captured.as_dict(), "points_spent": held_points if captured_ok
-            else 0, "points_earned": earned, "balance": after.as_balance(),
-            "held": entry.held_after.as_balance(), "updated_at": created}
+        coupon_change = (
+            CouponChange(coupon, "used", payment.payment_id, coupon.budget_shard)
+            if captured_ok
+            else CouponChange(
+                coupon, "available", None, coupon.budget_shard, budget=+1, discount=payment.coupon_discount
+            )
+        )
+    movement = Movement(
+        wallet=wallet,
+        entry=entry,
+        daily_spend=daily,
+        points_entry=points_entry,
+        coupon=coupon_change,
+        membership=membership,
+        bonus_grants=grants,
+        spend_days=spend_days(wallet, now, captured.total) if captured.total else None,
+        settle=Settlement(
+            payment=payment,
+            status=status,
+            funded_by=captured,
+            checkout_status="paid" if captured_ok else "open",
+            points_earned=earned,
+            bonus_from=still_drawn if captured_ok else (),
+        ),
+    )
+    body = {
+        "payment_id": payment.payment_id,
+        "checkout_id": payment.checkout_id,
+        "order_id": payment.order_id,
+        "merchant_id": payment.merchant_id,
+        "status": status,
+        "captured": captured.total,
+        "released": released.total,
+        "funded_by": captured.as_dict(),
+        "points_spent": held_points if captured_ok else 0,
+        "points_earned": earned,
+        "balance": after.as_balance(),
+        "held": entry.held_after.as_balance(),
+        "updated_at": created,
+    }
     return movement, body
 
 
@@ -296,9 +448,12 @@ def _with_owner(store: Snapshots, payment: Payment) -> Snapshot:
     """The payment again with its customer's wallet and, if it used one, its coupon: one consistent read, so the
     plan never pairs a fresh wallet with a payment that was settled meanwhile (the first read found whose
     wallet it is)."""
-    snap = store.snapshot(payment=payment.payment_id, wallet=payment.user_id, tiers=True,
-                          **cast("dict[str, Any]", {"coupon": (payment.user_id, payment.coupon_id)}
-                                 if payment.coupon_id else {}))
+    snap = store.snapshot(
+        payment=payment.payment_id,
+        wallet=payment.user_id,
+        tiers=True,
+        **cast("dict[str, Any]", {"coupon": (payment.user_id, payment.coupon_id)} if payment.coupon_id else {}),
+    )
     return Snapshot(payment=snap.payment, wallet=snap.wallet, coupon=snap.coupon, tiers=snap.tiers or TierTable())
 
 
@@ -306,15 +461,24 @@ def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Pay
     payment = _visible_payment(snap, principal, payment_id)
     if payment.status == "authorized":
         return payment
-    code, what = {"succeeded": ("payment_already_captured", "is already captured"),
-                  "voided": ("payment_voided", "was voided"),
-                  "expired": ("authorization_expired", "expired")}[payment.status]
+    code, what = {
+        "succeeded": ("payment_already_captured", "is already captured"),
+        "voided": ("payment_voided", "was voided"),
+        "expired": ("authorization_expired", "expired"),
+    }[payment.status]
     raise PaymentStateConflict(code, f"payment {payment_id!r} {what}", payment_id=payment_id, status=payment.status)
 
 
 @capture_method
-def capture(store: MoneyStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
-            payment_id: str, amount: int | None, after_commit: Callable[[], None] | None = None) -> Outcome:
+def capture(
+    store: MoneyStore,
+    policy: LedgerPolicy,
+    principal: Principal,
+    request: IdempotentRequest,
+    payment_id: str,
+    amount: int | None,
+    after_commit: Callable[[], None] | None = None,
+) -> Outcome:
     """Capture all or part of an authorization (the rest is released), after the order service collected the
     external remainder. After its end an authorization is released instead, and the answer is 409
     ``authorization_expired`` (the release and that answer are what a retry of the key gets)."""
@@ -334,14 +498,23 @@ def capture(store: MoneyStore, policy: LedgerPolicy, principal: Principal, reque
         now = clock.now()
         if payment.expires_at and now >= parse_time(payment.expires_at):
             movement, _ = _settlement(store, policy, payment, wallet, "expired", 0, now, snap.coupon)
-            return movement, Outcome(409, error_body(
-                "authorization_expired", f"the authorization ended at {payment.expires_at}; its hold is released",
-                {"payment_id": payment_id, "expires_at": payment.expires_at}))
+            return movement, Outcome(
+                409,
+                error_body(
+                    "authorization_expired",
+                    f"the authorization ended at {payment.expires_at}; its hold is released",
+                    {"payment_id": payment_id, "expires_at": payment.expires_at},
+                ),
+            )
         held = payment.funded_by.total
         take = held if amount is None else amount
         if take > held:
-            raise PaymentRefused("capture_exceeds_authorization",
-                                 f"capture of {take} exceeds the {held} authorized", requested=take, authorized=held)
+            raise PaymentRefused(
+                "capture_exceeds_authorization",
+                f"capture of {take} exceeds the {held} authorized",
+                requested=take,
+                authorized=held,
+            )
         movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now, snap.coupon, snap.tiers)
         return movement, Outcome(200, body)
 
@@ -349,8 +522,14 @@ def capture(store: MoneyStore, policy: LedgerPolicy, principal: Principal, reque
 
 
 @capture_method
-def void(store: MoneyStore, policy: LedgerPolicy, principal: Principal, request: IdempotentRequest,
-         payment_id: str, after_commit: Callable[[], None] | None = None) -> Outcome:
+def void(
+    store: MoneyStore,
+    policy: LedgerPolicy,
+    principal: Principal,
+    request: IdempotentRequest,
+    payment_id: str,
+    after_commit: Callable[[], None] | None = None,
+) -> Outcome:
     """Release an authorization in full: its merchant, a service, an admin, or its customer while it is on
     hold. The checkout can be paid again."""
 
@@ -383,8 +562,9 @@ def expire_hold(store: MoneyStore, policy: LedgerPolicy, payment_id: str) -> boo
         p, now = snap.payment, clock.now()
         if p is None or p.status != "authorized" or not p.expires_at or now < parse_time(p.expires_at):
             return None, Outcome(200, {"released": False})
-        movement, body = _settlement(store, policy, p, wallet_or_empty(snap.wallet, p.user_id, policy.currency),
-                                     "expired", 0, now, snap.coupon)
+        movement, body = _settlement(
+            store, policy, p, wallet_or_empty(snap.wallet, p.user_id, policy.currency), "expired", 0, now, snap.coupon
+        )
         return movement, Outcome(200, {"released": True})
 
     return bool(run_movement(store, policy.max_attempts, None, read, plan).body["released"])
@@ -408,15 +588,25 @@ def _status(payment: Payment) -> str:
 
 def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
     return {
-        "payment_id": payment.payment_id, "order_id": payment.order_id, "merchant_id": payment.merchant_id,
-        "user_id": payment.user_id, "amount": payment.amount, "funded_by": payment.funded_by.as_dict(),
+        "payment_id": payment.payment_id,
+        "order_id": payment.order_id,
+        "merchant_id": payment.merchant_id,
+        "user_id": payment.user_id,
+        "amount": payment.amount,
+        "funded_by": payment.funded_by.as_dict(),
         "checkout_id": payment.checkout_id,
         "discount_total": payment.discount + payment.coupon_discount + payment.promotion_discount,
-        "coupon_id": payment.coupon_id, "promotions": list(payment.promotions), "external": payment.external,
-        "rules_version": payment.rules_version, "points_spent": payment.points_spent,
-        "points_earned": payment.points_earned, "items": payment.items, "status": _status(payment),
+        "coupon_id": payment.coupon_id,
+        "promotions": list(payment.promotions),
+        "external": payment.external,
+        "rules_version": payment.rules_version,
+        "points_spent": payment.points_spent,
+        "points_earned": payment.points_earned,
+        "items": payment.items,
+        "status": _status(payment),
         "expires_at": payment.expires_at,
-        "refunded": payment.refunded.total, "refundable": payment.refundable,
+        "refunded": payment.refunded.total,
+        "refundable": payment.refundable,
         "refunds": [r.as_view() for r in sorted(refunds, key=lambda r: r.created_at)],
         "created_at": payment.created_at,
     }
@@ -430,8 +620,16 @@ def get_payment(store: Payments, principal: Principal, payment_id: str) -> dict[
 
 @capture_method
 def refund(
-    store: MoneyStore, *, currency: str, max_attempts: int, principal: Principal, request: IdempotentRequest,
-    payment_id: str, amount: int, reason: str, after_commit: Callable[[], None] | None = None,
+    store: MoneyStore,
+    *,
+    currency: str,
+    max_attempts: int,
+    principal: Principal,
+    request: IdempotentRequest,
+    payment_id: str,
+    amount: int,
+    reason: str,
+    after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Return part or all of a payment to the lots it came from.
 
@@ -452,8 +650,11 @@ def refund(
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         payment = present(snap.payment, "the payment read")
         if payment.status != "succeeded":
-            raise PaymentStateConflict("payment_not_captured", f"payment {payment_id!r} is {payment.status}: "
-                                       "only a captured payment is refunded", status=payment.status)
+            raise PaymentStateConflict(
+                "payment_not_captured",
+                f"payment {payment_id!r} is {payment.status}: only a captured payment is refunded",
+                status=payment.status,
+            )
         wallet = wallet_or_empty(snap.wallet, payment.user_id, currency)
         returned = split_refund(payment.funded_by, payment.refunded, amount)
         now = clock.stamp()
@@ -461,33 +662,74 @@ def refund(
         account, shortfall = claw_back(wallet.points.matured(clock.now()), points_take, payment_id)
         account = replace(account, available=account.available + points_back)
         r = Refund(
-            refund_id=new_id("ref"), payment_id=payment_id, amount=amount, returned_to=returned,
-            reason=reason, created_at=now, points_returned=points_back, points_clawed=points_take,
+            refund_id=new_id("ref"),
+            payment_id=payment_id,
+            amount=amount,
+            returned_to=returned,
+            reason=reason,
+            created_at=now,
+            points_returned=points_back,
+            points_clawed=points_take,
         )
-        points_entry = _points_line(wallet, "refund", account, clock.now(), payment_id, returned=points_back,
-                                    clawed=points_take, shortfall=shortfall)
+        points_entry = _points_line(
+            wallet,
+            "refund",
+            account,
+            clock.now(),
+            payment_id,
+            returned=points_back,
+            clawed=points_take,
+            shortfall=shortfall,
+        )
         entry = Entry(
-            user_id=payment.user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="refund",
-            delta=returned, balance_after=apply_delta(wallet.lots, returned), created_at=now,
-            refs={"payment_id": payment_id, "refund_id": r.refund_id, "order_id": payment.order_id,
-                  "merchant_id": payment.merchant_id, "reason": reason},
+            user_id=payment.user_id,
+            seq=wallet.version + 1,
+            entry_id=new_id("ent"),
+            type="refund",
+            delta=returned,
+            balance_after=apply_delta(wallet.lots, returned),
+            created_at=now,
+            refs={
+                "payment_id": payment_id,
+                "refund_id": r.refund_id,
+                "order_id": payment.order_id,
+                "merchant_id": payment.merchant_id,
+                "reason": reason,
+            },
         )
-        body = {**r.as_view(), "refundable": payment.refundable - amount, "points_shortfall": shortfall,
-                "coupon_restored": False}
+        body = {
+            **r.as_view(),
+            "refundable": payment.refundable - amount,
+            "points_shortfall": shortfall,
+            "coupon_restored": False,
+        }
         coupon, coupon_change = snap.coupon, None
-        if (payment.refundable == amount and coupon is not None and coupon.state == "used"
-                and coupon.payment_id == payment_id and coupon.state_at(clock.now()) == "used"
-                and clock.now() < parse_time(coupon.terms.valid_to)):
+        if (
+            payment.refundable == amount
+            and coupon is not None
+            and coupon.state == "used"
+            and coupon.payment_id == payment_id
+            and coupon.state_at(clock.now()) == "used"
+            and clock.now() < parse_time(coupon.terms.valid_to)
+        ):
             # refunded in full while the coupon is still valid: it is the customer's again, its budget use back
-            coupon_change = CouponChange(coupon, "available", None, coupon.budget_shard, budget=+1,
-                                         discount=payment.coupon_discount)
+            coupon_change = CouponChange(
+                coupon, "available", None, coupon.budget_shard, budget=+1, discount=payment.coupon_discount
+            )
             body["coupon_restored"] = True
         months = add_spend(wallet.spend_months, payment.created_at[:7], -amount, clock.now())
         grants, still_drawn = return_bonus(wallet, payment, returned.bonus) if returned.bonus else (None, None)
-        return Movement(wallet=wallet, entry=entry, refund=r, payment=payment, points_entry=points_entry,
-                        coupon=coupon_change, membership=(months, wallet.tier, wallet.tier_since),
-                        bonus_grants=grants, payment_bonus_from=still_drawn,
-                        spend_days=spend_days(wallet, clock.now(), -amount, payment.created_at[:10])), \
-            Outcome(201, body)
+        return Movement(
+            wallet=wallet,
+            entry=entry,
+            refund=r,
+            payment=payment,
+            points_entry=points_entry,
+            coupon=coupon_change,
+            membership=(months, wallet.tier, wallet.tier_since),
+            bonus_grants=grants,
+            payment_bonus_from=still_drawn,
+            spend_days=spend_days(wallet, clock.now(), -amount, payment.created_at[:10]),
+        ), Outcome(201, body)
 
     return run_movement(store, max_attempts, request, read, plan, after_commit)

@@ -21,6 +21,7 @@ Aggregate ports                                    Whole stores
 
 Use-case combinations (a Protocol inheriting several) are below the aggregate ports.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 # ---- one port per aggregate (chalicelib/store/<module>.py) ---------------------------------------------
 
+
 class Snapshots(Protocol):
     """``snapshot``: the items a use case plans from, in one strongly consistent read (None: absent)."""
 
@@ -78,8 +80,9 @@ class Configurations(Protocol):
     """``snapshot``: a merchant's configuration as pricing reads it, in one strongly consistent read (the
     merchant, its rules, the tiers and, with ``live_promotions_since``, the promotions that may be live)."""
 
-    def read_configuration(self, merchant_id: str, live_promotions_since: datetime | None = None
-                           ) -> tuple[Snapshot, list[Any] | None]: ...
+    def read_configuration(
+        self, merchant_id: str, live_promotions_since: datetime | None = None
+    ) -> tuple[Snapshot, list[Any] | None]: ...
 
 
 class Movements(Protocol):
@@ -98,8 +101,14 @@ class Wallets(Protocol):
         self, user_id: str, limit: int, before_seq: int | None = None, entry_type: str | None = None
     ) -> tuple[list[Entry], int | None]: ...
 
-    def update_settings(self, user_id: str, currency: str, at: str, threshold: int | None = None,
-                        reminders: dict[str, Any] | None = None) -> Wallet: ...
+    def update_settings(
+        self,
+        user_id: str,
+        currency: str,
+        at: str,
+        threshold: int | None = None,
+        reminders: dict[str, Any] | None = None,
+    ) -> Wallet: ...
 
 
 class WalletScans(Protocol):
@@ -107,8 +116,7 @@ class WalletScans(Protocol):
 
     def scan(self) -> Iterator[tuple[str, Wallet | None, list[Entry], list[PointsEntry]]]: ...
 
-    def scan_wallets(self, cursor: dict[str, Any] | None, limit: int
-                     ) -> tuple[list[Wallet], dict[str, Any] | None]: ...
+    def scan_wallets(self, cursor: dict[str, Any] | None, limit: int) -> tuple[list[Wallet], dict[str, Any] | None]: ...
 
 
 class Health(Protocol):
@@ -118,8 +126,9 @@ class Health(Protocol):
 class Points(Protocol):
     """``points``: a customer's points entries, newest first."""
 
-    def list_points_entries(self, user_id: str, limit: int, before_seq: int | None = None
-                            ) -> tuple[list[PointsEntry], int | None]: ...
+    def list_points_entries(
+        self, user_id: str, limit: int, before_seq: int | None = None
+    ) -> tuple[list[PointsEntry], int | None]: ...
 
 
 class IdempotencyReads(Protocol):
@@ -187,8 +196,9 @@ class CouponDefinitions(Protocol):
 
     def get_coupon_definition(self, definition_id: str) -> CouponDefinition | None: ...
 
-    def put_coupon_definition(self, d: CouponDefinition, at: str, budget_shards: list[tuple[int | None, int | None]]
-                              ) -> None: ...
+    def put_coupon_definition(
+        self, d: CouponDefinition, at: str, budget_shards: list[tuple[int | None, int | None]]
+    ) -> None: ...
 
 
 class Coupons(Protocol):
@@ -216,8 +226,9 @@ class Inbox(Protocol):
 
     def get_notification(self, user_id: str, notification_id: str) -> Notification | None: ...
 
-    def list_notifications(self, user_id: str, limit: int, before_id: str | None = None, unread: bool = False
-                           ) -> tuple[list[Notification], str | None]: ...
+    def list_notifications(
+        self, user_id: str, limit: int, before_id: str | None = None, unread: bool = False
+    ) -> tuple[list[Notification], str | None]: ...
 
     def count_unread(self, user_id: str) -> int: ...
 
@@ -263,22 +274,52 @@ class JobIndexes(Protocol):
 class FeedbackRecords(Protocol):
     """``feedback`` (``DynamoFeedbackStore``): the transaction rated, once (``FeedbackExists``), the listing."""
 
-    def read_subject(self, kind: str, subject_id: str, user_id: str,
-                     idempotency: tuple[str, str]) -> tuple[IdempotencyRecord | None, Subject | None]: ...
+    def read_subject(
+        self, kind: str, subject_id: str, user_id: str, idempotency: tuple[str, str]
+    ) -> tuple[IdempotencyRecord | None, Subject | None]: ...
 
     def add_feedback(self, fb: Feedback, record: IdempotencyRecord) -> None: ...
 
-    def feedback_page(self, month: str, low: str, high: str, after: str | None, *, rating_lte: int | None,
-                      tag: str | None, merchant_id: str | None, page_size: int
-                      ) -> tuple[list[tuple[str, Feedback]], str | None]: ...
+    def feedback_page(
+        self,
+        month: str,
+        low: str,
+        high: str,
+        after: str | None,
+        *,
+        rating_lte: int | None,
+        tag: str | None,
+        merchant_id: str | None,
+        page_size: int,
+    ) -> tuple[list[tuple[str, Feedback]], str | None]: ...
 
 
 # ---- the whole stores ----------------------------------------------------------------------------------
 
+
 class LedgerStore(
-    Snapshots, Configurations, Movements, Wallets, WalletScans, Health, Points, Idempotency, Topups, TopupPlans,
-    Payments, Checkouts, Merchants, MerchantRules, Tiers, CouponDefinitions, Coupons, Rewards, Inbox, Promotions,
-    JobIndexes, Protocol,
+    Snapshots,
+    Configurations,
+    Movements,
+    Wallets,
+    WalletScans,
+    Health,
+    Points,
+    Idempotency,
+    Topups,
+    TopupPlans,
+    Payments,
+    Checkouts,
+    Merchants,
+    MerchantRules,
+    Tiers,
+    CouponDefinitions,
+    Coupons,
+    Rewards,
+    Inbox,
+    Promotions,
+    JobIndexes,
+    Protocol,
 ):
     """Every ledger port: what ``DynamoLedgerStore`` (and ``tests/unit/fakes.FakeLedgerStore``) is."""
 
@@ -288,6 +329,7 @@ class FeedbackStore(IdempotencyReads, FeedbackRecords, Protocol):
 
 
 # ---- use-case combinations -----------------------------------------------------------------------------
+
 
 class CommitStore(Movements, IdempotencyReads, Protocol):
     """``common.run_movement``: commit, and on a taken key answer with its record."""

@@ -15,6 +15,7 @@ recording after each page where the scan stands; a second firing, a retry after 
 firing resumes from there, and each customer's coupon id derives from the promotion, so nobody is granted
 twice. ``end`` marks it ``ended``. Pricing does not wait for either: it reads the window (domain.promotions).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -64,8 +65,11 @@ class PromotionPolicy:
 
     @classmethod
     def from_settings(cls, s: Any) -> "PromotionPolicy":
-        return cls(max_days=s.promotion_max_days, clock_skew_seconds=s.promotion_clock_skew_seconds,
-                   grant_page=s.promotion_grant_page)
+        return cls(
+            max_days=s.promotion_max_days,
+            clock_skew_seconds=s.promotion_clock_skew_seconds,
+            grant_page=s.promotion_grant_page,
+        )
 
 
 class GrantIncomplete(Exception):
@@ -81,42 +85,71 @@ def _visible(p: Promotion | None, principal: Principal, promotion_id: str) -> Pr
 
 # ---- create --------------------------------------------------------------------------------
 
-def _effect(store: PromotionEffectStore, principal: Principal, merchant_id: str | None, doc: dict[str, Any],
-            starts: datetime, ends: datetime) -> Effect:
+
+def _effect(
+    store: PromotionEffectStore,
+    principal: Principal,
+    merchant_id: str | None,
+    doc: dict[str, Any],
+    starts: datetime,
+    ends: datetime,
+) -> Effect:
     kind = doc["kind"]
     if kind == "extra_balance_discount":
         return Effect(kind, percent=doc["percent"], max_amount=doc.get("max_amount"))
     if kind == "points_multiplier":
         percent = factor_percent(doc["factor"])
         if percent is None:
-            raise InvalidRequest("factor is a decimal string above 1 and at most 10, two decimals at most "
-                                 "(e.g. \"1.5\")", code="invalid_factor", field="effect.factor")
+            raise InvalidRequest(
+                'factor is a decimal string above 1 and at most 10, two decimals at most (e.g. "1.5")',
+                code="invalid_factor",
+                field="effect.factor",
+            )
         return Effect(kind, factor_percent=percent)
     d = store.get_coupon_definition(doc["definition_id"])
     if d is None or (not principal.is_admin and d.terms.merchant_id != merchant_id):
-        raise InvalidRequest(f"coupon definition {doc['definition_id']!r} does not exist"
-                             + ("" if principal.is_admin else " for this merchant"),
-                             code="unknown_coupon_definition", field="effect.definition_id")
+        raise InvalidRequest(
+            f"coupon definition {doc['definition_id']!r} does not exist"
+            + ("" if principal.is_admin else " for this merchant"),
+            code="unknown_coupon_definition",
+            field="effect.definition_id",
+        )
     if parse_time(d.terms.valid_to) <= starts:
-        raise InvalidRequest("the coupon definition is no longer valid when the promotion starts",
-                             code="coupon_definition_expired", field="effect.definition_id")
+        raise InvalidRequest(
+            "the coupon definition is no longer valid when the promotion starts",
+            code="coupon_definition_expired",
+            field="effect.definition_id",
+        )
     audience = doc["audience"]
     if isinstance(audience, dict):
         segment = audience["segment"]
         if not segment.startswith(SEGMENT_TIER):
-            raise InvalidRequest("only tier segments exist yet: {\"segment\": \"tier:<tier name>\"}; named "
-                                 "segments come later", code="segment_not_supported", field="effect.audience")
+            raise InvalidRequest(
+                'only tier segments exist yet: {"segment": "tier:<tier name>"}; named segments come later',
+                code="segment_not_supported",
+                field="effect.audience",
+            )
         tiers = store.snapshot(tiers=True).tiers or TierTable()
-        if tiers.named(segment[len(SEGMENT_TIER):]) is None:
-            raise InvalidRequest(f"there is no membership tier {segment[len(SEGMENT_TIER):]!r}",
-                                 code="unknown_tier", field="effect.audience")
+        if tiers.named(segment[len(SEGMENT_TIER) :]) is None:
+            raise InvalidRequest(
+                f"there is no membership tier {segment[len(SEGMENT_TIER) :]!r}",
+                code="unknown_tier",
+                field="effect.audience",
+            )
         audience = {"segment": segment}
     return Effect(kind, definition_id=d.terms.definition_id, audience=audience)
 
 
 @capture_method
-def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: PromotionPolicy, principal: Principal,
-           request: IdempotentRequest, body: dict[str, Any]) -> Outcome:
+def create(
+    store: PromotionCreateStore,
+    schedules: Any,
+    cache: Any,
+    policy: PromotionPolicy,
+    principal: Principal,
+    request: IdempotentRequest,
+    body: dict[str, Any],
+) -> Outcome:
     """Create a promotion and its two schedules (see the module's docstring for the order and what a
     failure leaves); the key replays the first answer."""
     previous = replay(store.get_idempotency(request.scope, request.key), request)
@@ -127,8 +160,11 @@ def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: Prom
         if not principal.merchant_ids:
             raise Forbidden("an admin, or a merchant's staff for their merchant, creates promotions")
         if merchant_id is None:
-            raise InvalidRequest("a merchant's staff create promotions of their merchant: give merchant_id",
-                                 code="merchant_id_required", field="merchant_id")
+            raise InvalidRequest(
+                "a merchant's staff create promotions of their merchant: give merchant_id",
+                code="merchant_id_required",
+                field="merchant_id",
+            )
         if merchant_id not in principal.merchant_ids:
             raise Forbidden("a merchant's staff create promotions of their own merchant only")
     now = clock.now()
@@ -143,18 +179,29 @@ def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: Prom
     if ends <= now:
         raise InvalidRequest("ends_at is in the past", code="ends_in_past", field="ends_at")
     if ends - starts > timedelta(days=policy.max_days):
-        raise InvalidRequest(f"a promotion runs at most {policy.max_days} days", code="promotion_too_long",
-                             field="ends_at", max_days=policy.max_days)
+        raise InvalidRequest(
+            f"a promotion runs at most {policy.max_days} days",
+            code="promotion_too_long",
+            field="ends_at",
+            max_days=policy.max_days,
+        )
     effect = _effect(store, principal, merchant_id, body["effect"], starts, ends)
     if merchant_id is not None:
         merchant = store.snapshot(merchant=merchant_id).merchant
         if merchant is None:
             raise NotFound("merchant", merchant_id)
     promotion = Promotion(
-        promotion_id=promotion_id_for(starts, request.scope, request.key), name=body["name"],
-        merchant_id=merchant_id, starts_at=format_time(starts), ends_at=format_time(ends), effect=effect,
-        status="pending", created_at=format_time(now), created_by=principal.user_id,
-        request_hash=request.request_hash)
+        promotion_id=promotion_id_for(starts, request.scope, request.key),
+        name=body["name"],
+        merchant_id=merchant_id,
+        starts_at=format_time(starts),
+        ends_at=format_time(ends),
+        effect=effect,
+        status="pending",
+        created_at=format_time(now),
+        created_by=principal.user_id,
+        request_hash=request.request_hash,
+    )
     if not store.put_pending_promotion(promotion):
         existing = present(store.get_promotion(promotion.promotion_id), "the promotion whose id was taken")
         if existing.request_hash != request.request_hash:
@@ -166,31 +213,43 @@ def create(store: PromotionCreateStore, schedules: Any, cache: Any, policy: Prom
     try:
         schedules.create(promotion)
     except Exception as exc:
-        logger.warning("promotion schedules not created", extra={"promotion_id": promotion.promotion_id,
-                                                                  "error": type(exc).__name__})
+        logger.warning(
+            "promotion schedules not created",
+            extra={"promotion_id": promotion.promotion_id, "error": type(exc).__name__},
+        )
         try:
             schedules.delete(promotion.promotion_id)
         except Exception:  # the pending promotion's schedules find it pending and do nothing
             logger.warning("promotion schedules not deleted", extra={"promotion_id": promotion.promotion_id})
-        raise Unavailable("the promotion's schedules could not be created; nothing is live; retry with the same "
-                          "Idempotency-Key", promotion_id=promotion.promotion_id) from exc
+        raise Unavailable(
+            "the promotion's schedules could not be created; nothing is live; retry with the same Idempotency-Key",
+            promotion_id=promotion.promotion_id,
+        ) from exc
     at = format_time(clock.now())
     scheduled = with_status(promotion, "scheduled", at)
     try:
-        outcome = record_once(store, request, Outcome(201, scheduled.as_view()),
-                              lambda record: store.confirm_promotion(promotion, at, record))
+        outcome = record_once(
+            store,
+            request,
+            Outcome(201, scheduled.as_view()),
+            lambda record: store.confirm_promotion(promotion, at, record),
+        )
     except VersionTaken as exc:  # cancelled while it was pending: its schedules are not needed
         try:
             schedules.delete(promotion.promotion_id)
         except Exception:  # they would find it cancelled and do nothing
             logger.warning("promotion schedules not deleted", extra={"promotion_id": promotion.promotion_id})
-        raise PaymentStateConflict("promotion_cancelled", "the promotion was cancelled while it was being created",
-                                   promotion_id=promotion.promotion_id) from exc
+        raise PaymentStateConflict(
+            "promotion_cancelled",
+            "the promotion was cancelled while it was being created",
+            promotion_id=promotion.promotion_id,
+        ) from exc
     cache.forget_promotions()  # this function prices with it at once; others within the cache's time
     return outcome
 
 
 # ---- read, cancel --------------------------------------------------------------------------
+
 
 @capture_method
 def list_promotions(store: Promotions, principal: Principal, merchant_id: str | None) -> dict[str, Any]:
@@ -199,9 +258,15 @@ def list_promotions(store: Promotions, principal: Principal, merchant_id: str | 
         raise Forbidden("an admin, or a merchant's staff, lists promotions")
     if merchant_id is not None and not access.manages(principal, merchant_id):
         raise Forbidden("a merchant's staff list their own merchant's promotions")
-    found = [p for p in store.list_promotions()
-             if (p.merchant_id == merchant_id if merchant_id is not None
-                 else principal.is_admin or p.merchant_id in principal.merchant_ids)]
+    found = [
+        p
+        for p in store.list_promotions()
+        if (
+            p.merchant_id == merchant_id
+            if merchant_id is not None
+            else principal.is_admin or p.merchant_id in principal.merchant_ids
+        )
+    ]
     return {"promotions": [p.as_view() for p in sorted(found, key=lambda p: p.promotion_id, reverse=True)]}
 
 
@@ -211,8 +276,9 @@ def get_promotion(store: Promotions, principal: Principal, promotion_id: str) ->
 
 
 @capture_method
-def cancel(store: Promotions, schedules: Any, cache: Any, principal: Principal, promotion_id: str,
-           attempts: int = 5) -> dict[str, Any]:
+def cancel(
+    store: Promotions, schedules: Any, cache: Any, principal: Principal, promotion_id: str, attempts: int = 5
+) -> dict[str, Any]:
     """Cancel: status ``cancelled`` (conditioned on the version read), then its schedules deleted (one gone
     already is fine). Cancelling again answers the same and deletes again (what a failed deletion left);
     a promotion that has ended (by its end firing or by its time) is 409 ``promotion_ended``."""
@@ -222,8 +288,9 @@ def cancel(store: Promotions, schedules: Any, cache: Any, principal: Principal, 
             after = p
             break
         if p.status == "ended" or clock.now() >= parse_time(p.ends_at):
-            raise PaymentStateConflict("promotion_ended", f"promotion {promotion_id!r} has ended",
-                                       promotion_id=promotion_id, ends_at=p.ends_at)
+            raise PaymentStateConflict(
+                "promotion_ended", f"promotion {promotion_id!r} has ended", promotion_id=promotion_id, ends_at=p.ends_at
+            )
         at = format_time(clock.now())
         after = with_status(p, "cancelled", at, cancelled_at=at)
         if store.update_promotion(p, after):
@@ -234,15 +301,24 @@ def cancel(store: Promotions, schedules: Any, cache: Any, principal: Principal, 
     try:
         schedules.delete(promotion_id)
     except Exception as exc:
-        raise Unavailable("the promotion is cancelled (never priced again) but its schedules could not all be "
-                          "deleted; cancel again to retry", promotion_id=promotion_id) from exc
+        raise Unavailable(
+            "the promotion is cancelled (never priced again) but its schedules could not all be "
+            "deleted; cancel again to retry",
+            promotion_id=promotion_id,
+        ) from exc
     return after.as_view()
 
 
 # ---- the schedules' function ---------------------------------------------------------------
 
-def fire(store: PromotionFireStore, policy: PromotionPolicy, promotion_id: str, action: str,
-         time_left: Callable[[], float] | None = None) -> dict[str, Any]:
+
+def fire(
+    store: PromotionFireStore,
+    policy: PromotionPolicy,
+    promotion_id: str,
+    action: str,
+    time_left: Callable[[], float] | None = None,
+) -> dict[str, Any]:
     """What a schedule does: ``start`` or ``end`` (see the module's docstring). Safe to run any number of
     times, at once too: every change is conditioned on the version read."""
     result: dict[str, Any] = {"promotion_id": promotion_id, "action": action}
@@ -267,13 +343,21 @@ def fire(store: PromotionFireStore, policy: PromotionPolicy, promotion_id: str, 
         p = cast(Promotion, store.get_promotion(promotion_id))  # read above: a promotion is never deleted
     if p.effect.kind == "grant_coupon" and p.grant.state == "running" and p.status in ("active", "ended"):
         p = _grant(store, policy, p, time_left)
-    return {**result, "result": "started" if started else "ignored", "status": p.status,
-            **({"grant": {"state": p.grant.state, "granted": p.grant.granted, "skipped": p.grant.skipped}}
-               if p.effect.kind == "grant_coupon" else {})}
+    return {
+        **result,
+        "result": "started" if started else "ignored",
+        "status": p.status,
+        **(
+            {"grant": {"state": p.grant.state, "granted": p.grant.granted, "skipped": p.grant.skipped}}
+            if p.effect.kind == "grant_coupon"
+            else {}
+        ),
+    }
 
 
-def _grant(store: PromotionFireStore, policy: PromotionPolicy, p: Promotion,
-           time_left: Callable[[], float] | None) -> Promotion:
+def _grant(
+    store: PromotionFireStore, policy: PromotionPolicy, p: Promotion, time_left: Callable[[], float] | None
+) -> Promotion:
     """Grant page by page from the recorded position; each page's progress is written conditioned on the
     version read, so of two firings at once one records each page (the other re-reads and goes on from there)."""
     d = store.get_coupon_definition(cast(str, p.effect.definition_id))  # a grant_coupon effect names one
@@ -284,14 +368,30 @@ def _grant(store: PromotionFireStore, policy: PromotionPolicy, p: Promotion,
             raise GrantIncomplete(p.promotion_id)
         now = clock.now()
         wallets, after_page = store.scan_wallets(p.grant.cursor, policy.grant_page)
-        users = [w.user_id for w in wallets if in_audience(
-            p.effect.audience, w.spend_months, w.spend_days, now,
-            _tier_now(tiers, w, now) if isinstance(p.effect.audience, dict) else None)]
-        granted, skipped = (grant_each(store, d, lambda u: coupon_id_for(d.terms.definition_id, key, u), users, now)
-                            if d is not None else (0, [{"user_id": u, "code": "definition_missing"} for u in users]))
+        users = [
+            w.user_id
+            for w in wallets
+            if in_audience(
+                p.effect.audience,
+                w.spend_months,
+                w.spend_days,
+                now,
+                _tier_now(tiers, w, now) if isinstance(p.effect.audience, dict) else None,
+            )
+        ]
+        granted, skipped = (
+            grant_each(store, d, lambda u: coupon_id_for(d.terms.definition_id, key, u), users, now)
+            if d is not None
+            else (0, [{"user_id": u, "code": "definition_missing"} for u in users])
+        )
         g = p.grant
-        progress = GrantProgress(state="running" if after_page else "done", cursor=after_page,
-                                 granted=g.granted + granted, skipped=g.skipped + len(skipped), pages=g.pages + 1)
+        progress = GrantProgress(
+            state="running" if after_page else "done",
+            cursor=after_page,
+            granted=g.granted + granted,
+            skipped=g.skipped + len(skipped),
+            pages=g.pages + 1,
+        )
         after = replace(p, grant=progress, version=p.version + 1, updated_at=format_time(clock.now()))
         if store.update_promotion(p, after):
             p = after
@@ -300,8 +400,10 @@ def _grant(store: PromotionFireStore, policy: PromotionPolicy, p: Promotion,
             if p.status == "cancelled":
                 return p
         if p.grant.state == "done":
-            logger.info("promotion coupons granted", extra={"promotion_id": p.promotion_id,
-                                                            "granted": p.grant.granted, "skipped": p.grant.skipped})
+            logger.info(
+                "promotion coupons granted",
+                extra={"promotion_id": p.promotion_id, "granted": p.grant.granted, "skipped": p.grant.skipped},
+            )
             return p
 
 

@@ -14,6 +14,7 @@ bus's retry, or the next daily run while the reminder still applies, sends it); 
 re-run finds the notification by its key and sends only what is still pending. A crash between SES
 accepting the message and the ``sent`` mark is the one case that sends twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,20 +53,31 @@ def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def notify(store: Inbox, delivery: Delivery, user_id: str, dedupe_key: str, message: Message, email: str | None,
-           now: datetime) -> dict[str, Any]:
+def notify(
+    store: Inbox, delivery: Delivery, user_id: str, dedupe_key: str, message: Message, email: str | None, now: datetime
+) -> dict[str, Any]:
     """Create the notification of ``dedupe_key`` once, then send its e-mail if it is still pending.
     Returns {notification_id, created, email}: email is none | sent | already_sent | busy."""
     wants_email = bool(message.email and email and delivery.sender)
-    n = Notification(notification_id=notification_id(dedupe_key, now), user_id=user_id, type=message.type,
-                     title=message.title, body=message.body, data=message.data, created_at=_iso(now),
-                     email_status=EMAIL_PENDING if wants_email else EMAIL_NONE,
-                     email_to=email if wants_email else None)
+    n = Notification(
+        notification_id=notification_id(dedupe_key, now),
+        user_id=user_id,
+        type=message.type,
+        title=message.title,
+        body=message.body,
+        data=message.data,
+        created_at=_iso(now),
+        email_status=EMAIL_PENDING if wants_email else EMAIL_NONE,
+        email_to=email if wants_email else None,
+    )
     created, stored = store.put_notification(n, dedupe_key)
     if stored is None:  # the key was used by a notification that has since expired
         return {"notification_id": None, "created": False, "email": "none"}
-    return {"notification_id": stored.notification_id, "created": created,
-            "email": send_pending_email(store, delivery, stored, now)}
+    return {
+        "notification_id": stored.notification_id,
+        "created": created,
+        "email": send_pending_email(store, delivery, stored, now),
+    }
 
 
 def send_pending_email(store: Inbox, delivery: Delivery, n: Notification, now: datetime) -> str:
@@ -86,6 +98,7 @@ def send_pending_email(store: Inbox, delivery: Delivery, n: Notification, now: d
 
 # ---- events from the bus ---------------------------------------------------------------------
 
+
 def on_balance_low(store: ReminderStore, delivery: Delivery, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
     user_id, event_id = str(detail["user_id"]), str(detail["event_id"])
     wallet = store.get_wallet(user_id)
@@ -98,12 +111,14 @@ def on_balance_low(store: ReminderStore, delivery: Delivery, detail: dict[str, A
 
 def on_payment_succeeded(store: Inbox, delivery: Delivery, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
     payment_id = str(detail["payment_id"])
-    message = feedback_prompt(payment_id, str(detail.get("merchant_id", "")), int(detail.get("amount", 0)),
-                              delivery.currency)
+    message = feedback_prompt(
+        payment_id, str(detail.get("merchant_id", "")), int(detail.get("amount", 0)), delivery.currency
+    )
     return notify(store, delivery, str(detail["user_id"]), f"feedback:{payment_id}", message, None, now)
 
 
 # ---- the daily job ------------------------------------------------------------------------------
+
 
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
@@ -114,9 +129,12 @@ def run_daily(store: DailyReminderStore, delivery: Delivery, presets: tuple[int,
     """Run-out reminders for the wallets listed in the ``reminders`` index, bonus-expiry reminders for the
     wallets in ``bonus-due`` with a grant ending within 30 days. ``now`` is the time the run is for."""
     today = now.astimezone(timezone.utc).date()
-    report: dict[str, Any] = {"day": today.isoformat(), "run_out": {"listed": 0, "notified": 0},
-                              "bonus_expiry": {"listed": 0, "notified": 0},
-                              "emails": {"sent": 0, "failed": 0}}
+    report: dict[str, Any] = {
+        "day": today.isoformat(),
+        "run_out": {"listed": 0, "notified": 0},
+        "bonus_expiry": {"listed": 0, "notified": 0},
+        "emails": {"sent": 0, "failed": 0},
+    }
 
     def deliver(kind: str, user_id: str, key: str, message: Message, email: str | None) -> None:
         try:
@@ -138,8 +156,7 @@ def run_daily(store: DailyReminderStore, delivery: Delivery, presets: tuple[int,
         fc = forecast(wallet.spend_days, total, today)
         if fc.runs_out_on is None or (fc.runs_out_on - today).days > days:
             continue
-        message = run_out(fc.runs_out_on, fc.daily_spend, total, suggested_topup(fc, total, presets),
-                          delivery.currency)
+        message = run_out(fc.runs_out_on, fc.daily_spend, total, suggested_topup(fc, total, presets), delivery.currency)
         deliver("run_out", user_id, f"run_out:{iso_week(today)}", message, wallet.reminders.email)
 
     for user_id in store.wallets_with_bonus_due(_iso(now + timedelta(days=30))):

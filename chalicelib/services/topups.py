@@ -1,4 +1,5 @@
 """Top-ups: a customer asks to add money; the payment provider's webhook credits it once."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,8 +10,14 @@ from ..domain.errors import present
 from ..domain import access
 from ..domain.bonus import TopupPlan, add, best_plan, plan_grant
 from ..domain.moments import format_time, parse_time
-from ..domain.errors import AmountMismatch, BalanceLimitExceeded, InvalidRequest, NotFound, VersionTaken, \
-    TopupNotPending
+from ..domain.errors import (
+    AmountMismatch,
+    BalanceLimitExceeded,
+    InvalidRequest,
+    NotFound,
+    VersionTaken,
+    TopupNotPending,
+)
 from ..domain.ledger import apply_delta
 from ..domain.model import Entry, Movement, Principal, Snapshot, Topup, new_id
 from ..domain.money import Lots
@@ -22,15 +29,25 @@ from .ports import Snapshots, TopupOpenStore, TopupOptionsStore, TopupPlans, Top
 
 @capture_method
 def create_topup(
-    store: TopupOpenStore, *, currency: str, max_balance: int, principal: Principal,
-    request: IdempotentRequest, amount: int, channel: str, option_id: str | None = None,
+    store: TopupOpenStore,
+    *,
+    currency: str,
+    max_balance: int,
+    principal: Principal,
+    request: IdempotentRequest,
+    amount: int,
+    channel: str,
+    option_id: str | None = None,
     presets: tuple[int, ...] = (),
 ) -> Outcome:
     """Record a pending top-up under the caller's Idempotency-Key (no money moves yet). ``option_id`` names
     the option of GET /v1/topups/options it came from; it must be one of them and of the same amount."""
     if option_id is not None and option_id != option_id_of(amount) or (option_id and amount not in presets):
-        raise InvalidRequest(f"option {option_id!r} is not a top-up option of {amount} fen",
-                             code="invalid_topup_option", field="option_id")
+        raise InvalidRequest(
+            f"option {option_id!r} is not a top-up option of {amount} fen",
+            code="invalid_topup_option",
+            field="option_id",
+        )
     snap = store.snapshot(wallet=principal.user_id, idempotency=(request.scope, request.key))
     previous = replay(snap.idempotency, request)
     if previous is not None:
@@ -39,8 +56,13 @@ def create_topup(
     if wallet.lots.total + amount > max_balance:
         raise BalanceLimitExceeded(wallet.lots.total + amount, max_balance)
     topup = Topup(
-        topup_id=new_id("top"), user_id=principal.user_id, amount=amount, channel=channel,
-        status="pending", created_at=clock.stamp(), option_id=option_id,
+        topup_id=new_id("top"),
+        user_id=principal.user_id,
+        amount=amount,
+        channel=channel,
+        status="pending",
+        created_at=clock.stamp(),
+        option_id=option_id,
     )
     return record_once(store, request, Outcome(201, topup.as_view()), lambda rec: store.create_topup(topup, rec))
 
@@ -55,8 +77,15 @@ def get_topup(store: Snapshots, principal: Principal, topup_id: str) -> dict[str
 
 @capture_method
 def settle_topup(
-    store: TopupSettleStore, *, currency: str, max_attempts: int, topup_id: str, status: str, amount: int,
-    provider_ref: str, after_commit: Callable[[], None] | None = None,
+    store: TopupSettleStore,
+    *,
+    currency: str,
+    max_attempts: int,
+    topup_id: str,
+    status: str,
+    amount: int,
+    provider_ref: str,
+    after_commit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Apply the provider's verdict on a top-up: credit the cash lot once, or mark it failed.
 
@@ -64,6 +93,7 @@ def settle_topup(
     is credited at most once (the top-up's ``pending -> succeeded`` transition
     is a condition of the crediting transaction).
     """
+
     def read() -> Snapshot:
         topup = store.snapshot(topup=topup_id).topup
         if topup is None:
@@ -79,8 +109,16 @@ def settle_topup(
         if topup.status != "pending":
             if topup.status != status:
                 raise TopupNotPending(topup.topup_id, topup.status)
-            return None, Outcome(200, {"topup_id": topup.topup_id, "status": topup.status, "credited": False,
-                                       "bonus": topup.bonus, "plan_id": topup.plan_id})  # as the first answer
+            return None, Outcome(
+                200,
+                {
+                    "topup_id": topup.topup_id,
+                    "status": topup.status,
+                    "credited": False,
+                    "bonus": topup.bonus,
+                    "plan_id": topup.plan_id,
+                },
+            )  # as the first answer
         if status == "failed":
             try:
                 store.fail_topup(topup, provider_ref, clock.stamp())
@@ -103,15 +141,34 @@ def settle_topup(
         if topup.option_id:
             refs["option"] = topup.option_id
         entry = Entry(
-            user_id=wallet.user_id, seq=wallet.version + 1, entry_id=new_id("ent"), type="top_up",
-            delta=delta, balance_after=apply_delta(wallet.lots, delta), created_at=now, refs=refs,
+            user_id=wallet.user_id,
+            seq=wallet.version + 1,
+            entry_id=new_id("ent"),
+            type="top_up",
+            delta=delta,
+            balance_after=apply_delta(wallet.lots, delta),
+            created_at=now,
+            refs=refs,
         )
-        settled = replace(topup, status="succeeded", provider_ref=provider_ref, bonus=bonus,
-                          plan_id=chosen.plan_id if chosen else None)
+        settled = replace(
+            topup,
+            status="succeeded",
+            provider_ref=provider_ref,
+            bonus=bonus,
+            plan_id=chosen.plan_id if chosen else None,
+        )
         return (
             Movement(wallet=wallet, entry=entry, topup=settled, bonus_grants=grants, plan_uses=uses),
-            Outcome(200, {"topup_id": topup.topup_id, "status": "succeeded", "credited": True,
-                          "bonus": bonus, "plan_id": chosen.plan_id if chosen else None}),
+            Outcome(
+                200,
+                {
+                    "topup_id": topup.topup_id,
+                    "status": "succeeded",
+                    "credited": True,
+                    "bonus": bonus,
+                    "plan_id": chosen.plan_id if chosen else None,
+                },
+            ),
         )
 
     def plans() -> list[TopupPlan]:
@@ -126,6 +183,7 @@ def settle_topup(
 
 # ---- top-up bonus plans and the options offered to a customer ---------------------------------------
 
+
 def option_id_of(amount: int) -> str:
     return f"preset-{amount}"
 
@@ -135,8 +193,9 @@ def put_plan(store: TopupPlans, plan_id: str, terms: dict[str, Any]) -> tuple[in
     """Create or replace a plan (201 when new). Validated here beyond the schema: one kind of bonus, a
     percent bonus with its cap, a window that ends after it starts."""
     if (terms.get("bonus_amount") is None) == (terms.get("bonus_percent") is None):
-        raise InvalidRequest("give exactly one of bonus_amount and bonus_percent", code="invalid_topup_plan",
-                             field="bonus_amount")
+        raise InvalidRequest(
+            "give exactly one of bonus_amount and bonus_percent", code="invalid_topup_plan", field="bonus_amount"
+        )
     if terms.get("bonus_percent") is not None and terms.get("bonus_max") is None:
         raise InvalidRequest("a percent bonus needs its bonus_max", code="invalid_topup_plan", field="bonus_max")
     if terms.get("bonus_amount") is not None and terms.get("bonus_max") is not None:
@@ -144,8 +203,11 @@ def put_plan(store: TopupPlans, plan_id: str, terms: dict[str, Any]) -> tuple[in
     if terms["valid_to"] <= terms["valid_from"]:
         raise InvalidRequest("valid_to must be after valid_from", code="invalid_topup_plan", field="valid_to")
     # one format for every stored time, so that plans compare with now as strings
-    terms = {**terms, "valid_from": format_time(parse_time(terms["valid_from"])),
-             "valid_to": format_time(parse_time(terms["valid_to"]))}
+    terms = {
+        **terms,
+        "valid_from": format_time(parse_time(terms["valid_from"])),
+        "valid_to": format_time(parse_time(terms["valid_to"])),
+    }
     for _ in range(5):
         current = {p.plan_id: p for p in store.list_topup_plans()}.get(plan_id)
         plan = TopupPlan.from_doc(plan_id, terms, (current.version if current else 0) + 1)
@@ -162,8 +224,14 @@ def list_plans(store: TopupPlans) -> dict[str, Any]:
 
 
 @capture_method
-def topup_options(store: TopupOptionsStore, principal: Principal, currency: str, presets: tuple[int, ...],
-                  now: datetime, suggest: Callable[[Any, int], int]) -> dict[str, Any]:
+def topup_options(
+    store: TopupOptionsStore,
+    principal: Principal,
+    currency: str,
+    presets: tuple[int, ...],
+    now: datetime,
+    suggest: Callable[[Any, int], int],
+) -> dict[str, Any]:
     """The preset amounts with the bonus each would earn now (the plan the credit would choose, if the money
     arrived now), and a suggested amount from the customer's recent balance spending (``suggest``)."""
     wallet = wallet_or_empty(store.snapshot(wallet=principal.user_id).wallet, principal.user_id, currency)
@@ -171,7 +239,13 @@ def topup_options(store: TopupOptionsStore, principal: Principal, currency: str,
     options = []
     for amount in presets:
         plan, bonus = best_plan(plans, amount, at, wallet.plan_uses)
-        options.append({"option_id": option_id_of(amount), "amount": amount, "bonus": bonus,
-                        "plan_id": plan.plan_id if plan else None,
-                        "bonus_valid_days": plan.bonus_valid_days if plan else None})
+        options.append(
+            {
+                "option_id": option_id_of(amount),
+                "amount": amount,
+                "bonus": bonus,
+                "plan_id": plan.plan_id if plan else None,
+                "bonus_valid_days": plan.bonus_valid_days if plan else None,
+            }
+        )
     return {"currency": currency, "options": options, "suggested_amount": suggest(wallet, wallet.lots.total)}

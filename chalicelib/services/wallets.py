@@ -1,4 +1,5 @@
 """Use cases on a customer's own wallet: read it (with its run-out forecast), its history, its settings."""
+
 from __future__ import annotations
 
 import base64
@@ -22,8 +23,10 @@ def wallet_view(wallet: Wallet) -> dict[str, Any]:
     from . import clock
 
     now = clock.now()
-    return {**wallet.as_view(),
-            "forecast": forecast(wallet.spend_days, wallet.spendable(format_time(now)).total, now.date()).as_view()}
+    return {
+        **wallet.as_view(),
+        "forecast": forecast(wallet.spend_days, wallet.spendable(format_time(now)).total, now.date()).as_view(),
+    }
 
 
 @capture_method
@@ -73,13 +76,22 @@ def get_points(store: Wallets, currency: str, user_id: str, now: Any) -> dict[st
 def list_points_entries(store: Points, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     before = decode_cursor(cursor) if cursor else None
     entries, next_seq = store.list_points_entries(user_id, limit, before)
-    return {"user_id": user_id, "entries": [e.as_view() for e in entries],
-            "next_cursor": encode_cursor(next_seq) if next_seq is not None else None}
+    return {
+        "user_id": user_id,
+        "entries": [e.as_view() for e in entries],
+        "next_cursor": encode_cursor(next_seq) if next_seq is not None else None,
+    }
 
 
 @capture_method
-def update_settings(store: Wallets, currency: str, user_id: str, low_balance_threshold: int | None,
-                    reminders: dict[str, Any] | None = None) -> dict[str, Any]:
+def update_settings(
+    store: Wallets,
+    currency: str,
+    user_id: str,
+    low_balance_threshold: int | None,
+    reminders: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Change the settings named (a field left out keeps its value; within ``reminders`` likewise)."""
-    return wallet_view(store.update_settings(user_id, currency, clock.stamp(), threshold=low_balance_threshold,
-                                             reminders=reminders))
+    return wallet_view(
+        store.update_settings(user_id, currency, clock.stamp(), threshold=low_balance_threshold, reminders=reminders)
+    )

@@ -1,4 +1,5 @@
 """Storage: the PynamoDB models of the ledger table and the store built on them."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -3,6 +3,7 @@
 Each aggregate's store (``wallets.WalletStore``, ``payments.PaymentStore``, ...) is a mixin on ``StoreBase``;
 ``dynamo.DynamoLedgerStore`` composes them into the one store object the services receive.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -4,6 +4,7 @@
 A coupon moves between states inside the movement that uses or returns it (``coupon_state_change``), and a
 budgeted one takes from or gives back to one budget shard in the same transaction (``coupon_budget_change``).
 """
+
 from __future__ import annotations
 
 from ..domain.coupons import Coupon, CouponDefinition, CouponTerms
@@ -16,23 +17,42 @@ from .models import CouponBudgetItem, CouponDefinitionItem, CouponGrantsItem, Co
 
 
 def as_coupon(item: CouponItem) -> Coupon:
-    return Coupon(coupon_id=item.coupon_id, user_id=item.user_id, terms=CouponTerms.from_dict(item.terms),
-                  state=item.state, granted_at=item.granted_at, payment_id=item.payment_id,
-                  budget_shard=None if item.budget_shard is None else int(item.budget_shard))
+    return Coupon(
+        coupon_id=item.coupon_id,
+        user_id=item.user_id,
+        terms=CouponTerms.from_dict(item.terms),
+        state=item.state,
+        granted_at=item.granted_at,
+        payment_id=item.payment_id,
+        budget_shard=None if item.budget_shard is None else int(item.budget_shard),
+    )
 
 
 def as_definition(item: CouponDefinitionItem) -> CouponDefinition:
     return CouponDefinition(
-        terms=CouponTerms.from_dict(item.terms), per_customer_limit=int(item.per_customer_limit),
+        terms=CouponTerms.from_dict(item.terms),
+        per_customer_limit=int(item.per_customer_limit),
         budget_count=None if item.budget_count is None else int(item.budget_count),
-        budget_amount=None if item.budget_amount is None else int(item.budget_amount), version=int(item.version))
+        budget_amount=None if item.budget_amount is None else int(item.budget_amount),
+        version=int(item.version),
+    )
 
 
 def coupon_put(c: Coupon) -> Put:
     """A newly granted coupon, only if its id is unused (label ``coupon``)."""
-    return Put("coupon", CouponItem(*coupon_key(c.user_id, c.coupon_id), kind="coupon", coupon_id=c.coupon_id,
-                                    user_id=c.user_id, terms=c.terms.as_dict(), state=c.state,
-                                    granted_at=c.granted_at), CouponItem.pk.does_not_exist())
+    return Put(
+        "coupon",
+        CouponItem(
+            *coupon_key(c.user_id, c.coupon_id),
+            kind="coupon",
+            coupon_id=c.coupon_id,
+            user_id=c.user_id,
+            terms=c.terms.as_dict(),
+            state=c.state,
+            granted_at=c.granted_at,
+        ),
+        CouponItem.pk.does_not_exist(),
+    )
 
 
 def coupon_state_change(c: CouponChange) -> Change:
@@ -43,8 +63,12 @@ def coupon_state_change(c: CouponChange) -> Change:
     actions.append(CouponItem.payment_id.set(c.payment_id) if c.payment_id else CouponItem.payment_id.remove())
     keeps_shard = c.state in ("held", "used") and c.shard is not None
     actions.append(CouponItem.budget_shard.set(c.shard) if keeps_shard else CouponItem.budget_shard.remove())
-    return Change("coupon", CouponItem(*coupon_key(coupon.user_id, coupon.coupon_id)), actions,
-                  CouponItem.pk.exists() & (CouponItem.state == coupon.state))
+    return Change(
+        "coupon",
+        CouponItem(*coupon_key(coupon.user_id, coupon.coupon_id)),
+        actions,
+        CouponItem.pk.exists() & (CouponItem.state == coupon.state),
+    )
 
 
 def coupon_budget_change(c: CouponChange) -> list[Change]:
@@ -62,35 +86,53 @@ def coupon_budget_change(c: CouponChange) -> list[Change]:
         actions.append(CouponBudgetItem.amount_left.add(c.budget * c.discount))
         if c.budget < 0:  # taking the discount: that much must be left in this shard
             condition = condition & (CouponBudgetItem.amount_left >= c.discount)
-    return [Change("coupon_budget", CouponBudgetItem(*coupon_budget_key(terms.definition_id, c.shard)), actions,
-                   condition)]
+    return [
+        Change("coupon_budget", CouponBudgetItem(*coupon_budget_key(terms.definition_id, c.shard)), actions, condition)
+    ]
 
 
 class CouponStore(StoreBase):
     def get_coupon_definition(self, definition_id: str) -> CouponDefinition | None:
         try:
-            return as_definition(CouponDefinitionItem.get(*coupon_definition_key(definition_id),
-                                                           consistent_read=True))
+            return as_definition(CouponDefinitionItem.get(*coupon_definition_key(definition_id), consistent_read=True))
         except CouponDefinitionItem.DoesNotExist:
             return None
 
-    def put_coupon_definition(self, d: CouponDefinition, at: str, budget_shards: list[tuple[int | None, int | None]]
-                              ) -> None:
+    def put_coupon_definition(
+        self, d: CouponDefinition, at: str, budget_shards: list[tuple[int | None, int | None]]
+    ) -> None:
         """Version ``d.version`` of the definition, conditioned on the one before; the first version also
         creates its budget's shards (``(count, amount)`` each) in the same transaction."""
-        condition = (CouponDefinitionItem.pk.does_not_exist() if d.version == 1
-                     else CouponDefinitionItem.version == d.version - 1)
+        condition = (
+            CouponDefinitionItem.pk.does_not_exist()
+            if d.version == 1
+            else CouponDefinitionItem.version == d.version - 1
+        )
         item = CouponDefinitionItem(
-            *coupon_definition_key(d.terms.definition_id), kind="coupon_definition",
-            definition_id=d.terms.definition_id, terms=d.terms.as_dict(), per_customer_limit=d.per_customer_limit,
-            budget_count=d.budget_count, budget_amount=d.budget_amount, version=d.version, updated_at=at)
+            *coupon_definition_key(d.terms.definition_id),
+            kind="coupon_definition",
+            definition_id=d.terms.definition_id,
+            terms=d.terms.as_dict(),
+            per_customer_limit=d.per_customer_limit,
+            budget_count=d.budget_count,
+            budget_amount=d.budget_amount,
+            version=d.version,
+            updated_at=at,
+        )
         try:
             with Guarded(self._connection) as tx:
                 tx.put("definition", item, condition)
                 for shard, (count, amount) in enumerate(budget_shards if d.version == 1 else []):
-                    tx.put(f"budget_shard_{shard}", CouponBudgetItem(
-                        *coupon_budget_key(d.terms.definition_id, shard), kind="coupon_budget", count_left=count,
-                        amount_left=amount), CouponBudgetItem.pk.does_not_exist())
+                    tx.put(
+                        f"budget_shard_{shard}",
+                        CouponBudgetItem(
+                            *coupon_budget_key(d.terms.definition_id, shard),
+                            kind="coupon_budget",
+                            count_left=count,
+                            amount_left=amount,
+                        ),
+                        CouponBudgetItem.pk.does_not_exist(),
+                    )
         except Cancelled as exc:
             raise VersionTaken() from exc  # the definition (and so its shards) was written meanwhile
 
@@ -100,9 +142,17 @@ class CouponStore(StoreBase):
         grants = CouponGrantsItem(*coupon_grants_key(coupon.terms.definition_id, coupon.user_id))
         try:
             with Guarded(self._connection) as tx:
-                tx.send([coupon_put(coupon), Change(
-                    "grants", grants, [CouponGrantsItem.kind.set("coupon_grants"), CouponGrantsItem.granted.add(1)],
-                    CouponGrantsItem.granted.does_not_exist() | (CouponGrantsItem.granted < limit))])
+                tx.send(
+                    [
+                        coupon_put(coupon),
+                        Change(
+                            "grants",
+                            grants,
+                            [CouponGrantsItem.kind.set("coupon_grants"), CouponGrantsItem.granted.add(1)],
+                            CouponGrantsItem.granted.does_not_exist() | (CouponGrantsItem.granted < limit),
+                        ),
+                    ]
+                )
         except Cancelled as exc:
             if "coupon" in exc.failed:
                 return None  # this very coupon exists: an earlier attempt of the same grant
@@ -113,5 +163,6 @@ class CouponStore(StoreBase):
 
     def list_coupons(self, user_id: str) -> list[Coupon]:
         pk, _ = wallet_key(user_id)
-        return [as_coupon(i) for i in CouponItem.query(pk, CouponItem.sk.startswith(COUPON_PREFIX),
-                                                       consistent_read=True)]
+        return [
+            as_coupon(i) for i in CouponItem.query(pk, CouponItem.sk.startswith(COUPON_PREFIX), consistent_read=True)
+        ]

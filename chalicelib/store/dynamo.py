@@ -22,6 +22,7 @@ The parts (each in its own module, with its items' converters and labelled write
   snapshot       the one TransactGetItems read across aggregates
 Keys, prefixes and shards: ``keys``; the table and its item models: ``models``.
 """
+
 from __future__ import annotations
 
 from .checkouts import CheckoutStore
@@ -44,8 +45,20 @@ __all__ = ["DynamoLedgerStore", "remind_shard"]  # remind_shard: as before, also
 
 
 class DynamoLedgerStore(
-    SnapshotStore, MovementStore, WalletStore, PointsStore, IdempotencyStore, TopupStore, PaymentStore,
-    CheckoutStore, MerchantStore, CouponStore, RewardStore, NotificationStore, PromotionStore, IndexStore,
+    SnapshotStore,
+    MovementStore,
+    WalletStore,
+    PointsStore,
+    IdempotencyStore,
+    TopupStore,
+    PaymentStore,
+    CheckoutStore,
+    MerchantStore,
+    CouponStore,
+    RewardStore,
+    NotificationStore,
+    PromotionStore,
+    IndexStore,
 ):
     """LedgerStore on DynamoDB through PynamoDB: the one store object the services receive,
     ``DynamoLedgerStore(idempotency_ttl_seconds)`` (``base.StoreBase``)."""

@@ -17,6 +17,7 @@ transaction raises ``Cancelled``, which says by label which guards failed.
 ``Put`` and ``Change`` are one labelled action as data, for code that gathers a transaction's actions from
 several small functions before sending them (``Guarded.send``).
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, NamedTuple, Union
@@ -30,8 +31,9 @@ _CANCELLED = ("TransactionCanceledException", "TransactionConflictException")
 
 class Cancelled(Exception):
     """A transaction that DynamoDB cancelled: nothing of it was written, and a caller may re-read and
-    retry. ``reasons`` holds the guards that had a reason, by label: ``ConditionalCheckFailed`` for a condition that did not hold, ``TransactionConflict`` for an item
-    another transaction was writing (none at all for a conflict on the whole transaction)."""
+    retry. ``reasons`` holds the guards that had a reason, by label: ``ConditionalCheckFailed`` for a condition
+    that did not hold, ``TransactionConflict`` for an item another transaction was writing (none at all for a
+    conflict on the whole transaction)."""
 
     def __init__(self, reasons: dict[str, CancellationReason], cause: TransactWriteError) -> None:
         super().__init__(f"transaction cancelled: {sorted(reasons) or cause.cause_response_code}")
@@ -105,11 +107,13 @@ class Guarded(TransactWrite):
         self._label("put", label)
         super().save(item, condition=condition, return_values=return_values)
 
-    def change(self, label: str, item: Any, actions: list[Any], condition: Any = None,
-               return_values: str | None = None) -> None:
+    def change(
+        self, label: str, item: Any, actions: list[Any], condition: Any = None, return_values: str | None = None
+    ) -> None:
         self._label("update", label)
-        super().update(item, actions=actions, condition=condition, return_values=return_values,
-                       add_version_condition=False)
+        super().update(
+            item, actions=actions, condition=condition, return_values=return_values, add_version_condition=False
+        )
 
     def send(self, writes: Iterable[Write]) -> None:
         """Add each labelled action, in the order given."""
@@ -126,5 +130,7 @@ class Guarded(TransactWrite):
             if exc.cause_response_code not in _CANCELLED:
                 raise  # not a refusal (a timeout, a malformed request): as PynamoDB raised it
             sent = zip(self.sent_labels, exc.cancellation_reasons or [])
-            raise Cancelled({label: reason for label, reason in sent
-                             if reason is not None and reason.code not in (None, "None")}, exc) from exc
+            raise Cancelled(
+                {label: reason for label, reason in sent if reason is not None and reason.code not in (None, "None")},
+                exc,
+            ) from exc

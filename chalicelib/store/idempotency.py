@@ -3,6 +3,7 @@
 ``I#{caller}#{key} / IDEM`` (``keys.idempotency_key``), expiring via TTL after the store's
 ``idempotency_ttl_seconds``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -20,16 +21,26 @@ from .models import IdempotencyItem
 def idempotency_record(item: IdempotencyItem) -> IdempotencyRecord:
     scope, key = idempotency_scope_and_key(item.pk)
     return IdempotencyRecord(
-        scope=scope, key=key, request_hash=item.request_hash, status_code=int(item.status_code),
-        body=item.body, created_at=item.created_at,
+        scope=scope,
+        key=key,
+        request_hash=item.request_hash,
+        status_code=int(item.status_code),
+        body=item.body,
+        created_at=item.created_at,
     )
 
 
 def idempotency_item(rec: IdempotencyRecord, ttl: timedelta) -> IdempotencyItem:
     pk, sk = idempotency_key(rec.scope, rec.key)
     return IdempotencyItem(
-        pk, sk, kind="idempotency", request_hash=rec.request_hash, status_code=rec.status_code,
-        body=rec.body, created_at=rec.created_at, expires_at=datetime.now(timezone.utc) + ttl,
+        pk,
+        sk,
+        kind="idempotency",
+        request_hash=rec.request_hash,
+        status_code=rec.status_code,
+        body=rec.body,
+        created_at=rec.created_at,
+        expires_at=datetime.now(timezone.utc) + ttl,
     )
 
 

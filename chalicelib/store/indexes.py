@@ -4,6 +4,7 @@
 Reads of an index are eventually consistent: whoever acts on a listed id re-reads its item and writes under
 a condition, so a stale entry changes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,12 @@ from .models import LedgerItem
 def _listed(index: Any, shards: int, sk: str, prefix: str, condition: Any = None) -> list[str]:
     """The ids (the part of pk after ``prefix``) of the ``sk`` items a sparse index lists in its shards
     0..shards-1, optionally within ``condition`` on its range key."""
-    return [id_in(item.pk, prefix) for shard in range(shards)
-            for item in index.query(str(shard), condition) if item.sk == sk]
+    return [
+        id_in(item.pk, prefix)
+        for shard in range(shards)
+        for item in index.query(str(shard), condition)
+        if item.sk == sk
+    ]
 
 
 class IndexStore(StoreBase):
@@ -37,8 +42,9 @@ class IndexStore(StoreBase):
 
     def wallets_with_bonus_due(self, before: str) -> list[str]:
         """Users whose wallet holds a bonus grant expiring before ``before`` (index ``bonus-due``)."""
-        return _listed(LedgerItem.bonus_due_index, BONUS_SHARDS, WALLET_SK, WALLET_PREFIX,
-                       LedgerItem.bonus_due < before)
+        return _listed(
+            LedgerItem.bonus_due_index, BONUS_SHARDS, WALLET_SK, WALLET_PREFIX, LedgerItem.bonus_due < before
+        )
 
     def wallets_to_remind(self) -> list[str]:
         """Users who asked for run-out reminders (index ``reminders``)."""

@@ -1,5 +1,6 @@
 """The items of the loyalty programmes: coupons and their budgets and grants, top-up plans, membership
 tiers, the rewards catalogue and its redemptions, promotions (keys: ``keys``)."""
+
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute

@@ -1,5 +1,6 @@
 """The items of what customers are told and tell: the inbox and its dedupe guards, feedback and its
 guards (keys: ``keys``)."""
+
 from __future__ import annotations
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute

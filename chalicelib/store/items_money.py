@@ -1,5 +1,6 @@
 """The items of the money path: wallets, entries, top-ups, payments, refunds, orders, merchants and
 their rules, checkouts, idempotency records (keys: ``keys``)."""
+
 from __future__ import annotations
 
 from pynamodb.attributes import (
@@ -42,6 +43,7 @@ class WalletItem(LedgerItem):
     remind_bonus_days = NumberAttribute(null=True)
     remind_email = UnicodeAttribute(null=True)
 
+
 class EntryItem(LedgerItem):
     Meta = item_meta()
     user_id = UnicodeAttribute()
@@ -58,6 +60,7 @@ class EntryItem(LedgerItem):
     after_held_bonus = NumberAttribute(null=True)
     refs = MapAttribute(default=dict)
     created_at = UnicodeAttribute()
+
 
 class PointsEntryItem(LedgerItem):
     Meta = item_meta()
@@ -76,6 +79,7 @@ class PointsEntryItem(LedgerItem):
     refs = MapAttribute(default=dict)
     created_at = UnicodeAttribute()
 
+
 class TopupItem(LedgerItem):
     Meta = item_meta()
     option_id = UnicodeAttribute(null=True)  # the top-up option the customer chose, if any
@@ -89,6 +93,7 @@ class TopupItem(LedgerItem):
     updated_at = UnicodeAttribute(null=True)
     bonus = NumberAttribute(null=True)  # credited with it, set when it is credited
     plan_id = UnicodeAttribute(null=True)
+
 
 class PaymentItem(LedgerItem):
     Meta = item_meta()
@@ -122,6 +127,7 @@ class PaymentItem(LedgerItem):
     promotions = JSONAttribute(null=True)  # the promotions applied: [{promotion_id, kind, amount, factor}]
     points_factor_percent = NumberAttribute(null=True)  # a promotion's points factor it was priced with
 
+
 class RefundItem(LedgerItem):
     Meta = item_meta()
     refund_id = UnicodeAttribute()
@@ -134,10 +140,12 @@ class RefundItem(LedgerItem):
     points_clawed = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
 
+
 class OrderItem(LedgerItem):
     Meta = item_meta()
     payment_id = UnicodeAttribute()
     released = BooleanAttribute(null=True)  # its authorization was voided or expired: the order may be paid again
+
 
 class MerchantItem(LedgerItem):
     Meta = item_meta()
@@ -146,12 +154,14 @@ class MerchantItem(LedgerItem):
     status = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
 
+
 class RulesItem(LedgerItem):
     Meta = item_meta()
     merchant_id = UnicodeAttribute()
     version = NumberAttribute()
     document = JSONAttribute()
     updated_at = UnicodeAttribute()
+
 
 class CheckoutItem(LedgerItem):
     Meta = item_meta()
@@ -167,10 +177,12 @@ class CheckoutItem(LedgerItem):
     cancelled_at = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
 
+
 class CheckoutGuardItem(LedgerItem):
     Meta = item_meta()
     checkout_id = UnicodeAttribute()
     expires_epoch = NumberAttribute()
+
 
 class IdempotencyItem(LedgerItem):
     Meta = item_meta()

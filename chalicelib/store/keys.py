@@ -39,6 +39,7 @@ Shards: the three sparse job indexes (``open-holds``, ``bonus-due``, ``reminders
 a few partitions; ``shard_of`` is the one function that places an id in one (see there why it reads the id
 in one of three ways).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -206,7 +207,7 @@ def feedback_guard_key(subject_kind: str, subject_id: str) -> Key:
 
 def id_in(pk: str, prefix: str) -> str:
     """The id a partition key names after its prefix (``id_in("P#pay_1", PAYMENT_PREFIX) == "pay_1"``)."""
-    return pk[len(prefix):]
+    return pk[len(prefix) :]
 
 
 def idempotency_scope_and_key(pk: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ wallet: ``wallets``; the payment, its order guard, refund and settlement: ``paym
 label; ``commit`` sends them and maps the labels that failed to the domain's signals. The services decide
 whether to retry, replay or refuse.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -72,8 +73,9 @@ def _refusal(m: Movement, exc: Cancelled) -> Exception:
     # reasons need not name every failed condition (evaluation may stop at the wallet), so a
     # fresh wallet beside a stale payment could plan the impossible (a hold released twice).
     # The points entry's key is the points account's next version, which the wallet carries too.
-    only_wallet = ("wallet" in failed and failed <= {"wallet", "entry", "points_entry"}
-                   and m.settle is None and m.refund is None)
+    only_wallet = (
+        "wallet" in failed and failed <= {"wallet", "entry", "points_entry"} and m.settle is None and m.refund is None
+    )
     wallet_now = exc.raw_item("wallet") if only_wallet else None
     return ReadChanged(as_wallet(WalletItem.from_raw_data(wallet_now)) if wallet_now else None)
 

@@ -1,6 +1,7 @@
 """The one read across aggregates: the items a use case plans from, in one strongly consistent
 TransactGetItems (so a plan never rests on two reads of different moments).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -92,8 +93,9 @@ class SnapshotStore(StoreBase):
         if tiers:
             asked.append(("tiers", TiersItem, tiers_key(), as_tiers))
         if coupon_definition is not None:
-            asked.append(("coupon_definition", CouponDefinitionItem, coupon_definition_key(coupon_definition),
-                          as_definition))
+            asked.append(
+                ("coupon_definition", CouponDefinitionItem, coupon_definition_key(coupon_definition), as_definition)
+            )
         if paid_order is not None:
             asked.append(("paid_order", OrderItem, order_key(*paid_order), lambda i: i.payment_id))
         if checkout_guard is not None:
@@ -121,8 +123,9 @@ class SnapshotStore(StoreBase):
         return Snapshot(**found)
 
     @capture_method
-    def read_configuration(self, merchant_id: str, live_promotions_since: datetime | None = None
-                           ) -> tuple[Snapshot, list[Any] | None]:
+    def read_configuration(
+        self, merchant_id: str, live_promotions_since: datetime | None = None
+    ) -> tuple[Snapshot, list[Any] | None]:
         """A merchant's configuration as pricing reads it, in one strongly consistent TransactGetItems: the
         merchant, its rules and the tiers, and with ``live_promotions_since`` the scheduled and active
         promotions that start at or after it (from the LIVE item; else None)."""
@@ -138,8 +141,11 @@ class SnapshotStore(StoreBase):
             except cls.DoesNotExist:
                 return None
 
-        snap = Snapshot(merchant=found(merchant, MerchantItem, as_merchant), rules=found(rules, RulesItem, as_rules),
-                        tiers=found(tiers, TiersItem, as_tiers))
+        snap = Snapshot(
+            merchant=found(merchant, MerchantItem, as_merchant),
+            rules=found(rules, RulesItem, as_rules),
+            tiers=found(tiers, TiersItem, as_tiers),
+        )
         if live is None or live_promotions_since is None:
             return snap, None
         return snap, live_since(found(live, LivePromotionsItem, lambda item: item), live_promotions_since)

@@ -6,6 +6,7 @@ Every item type lives in the same table under ``pk``/``sk`` (the key layout: ``k
 the local stack, the tests and the infrastructure all create the table from that function, so the key schema
 is written nowhere else.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -110,9 +111,11 @@ def table_definition() -> dict[str, Any]:
     }
     if schema["global_secondary_indexes"]:
         definition["GlobalSecondaryIndexes"] = [
-            {"IndexName": i["index_name"],
-             "KeySchema": sorted(i["key_schema"], key=lambda k: k["KeyType"]),
-             "Projection": i["projection"]}
+            {
+                "IndexName": i["index_name"],
+                "KeySchema": sorted(i["key_schema"], key=lambda k: k["KeyType"]),
+                "Projection": i["projection"],
+            }
             for i in schema["global_secondary_indexes"]
         ]
     return definition

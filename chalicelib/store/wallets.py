@@ -4,6 +4,7 @@ The wallet holds the lots, the version (= the seq of the last entry), the settin
 an entry is immutable and written once, in the movement that produced it (``movements``). Here: reading
 them, the settings write (no version, no money), and the full scans reconciliation needs.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -36,7 +37,8 @@ def as_wallet(item: WalletItem) -> Wallet:
         held=Lots(int(item.held_cash or 0), int(item.held_bonus or 0)),
         points=PointsAccount.from_doc(item.points),
         spend_months={k: int(v) for k, v in (item.spend_months or {}).items()},
-        tier=item.tier, tier_since=item.tier_since,
+        tier=item.tier,
+        tier_since=item.tier_since,
         bonus_grants=grants_from_doc(item.bonus_grants),
         spend_days={k: int(v) for k, v in (item.spend_days or {}).items()},
         reminders=_reminders(item),
@@ -49,7 +51,9 @@ def _reminders(item: WalletItem) -> ReminderSettings:
     return ReminderSettings(
         low_balance=True if item.remind_low_balance is None else bool(item.remind_low_balance),
         run_out_days=None if item.remind_run_out_days is None else int(item.remind_run_out_days),
-        bonus_expiry_days=bonus_days or None, email=item.remind_email)
+        bonus_expiry_days=bonus_days or None,
+        email=item.remind_email,
+    )
 
 
 def as_entry(item: EntryItem) -> Entry:
@@ -73,15 +77,35 @@ def as_entry(item: EntryItem) -> Entry:
 def entry_put(e: Entry) -> Put:
     """The movement's entry, only if its key (the wallet's next version) is unused (label ``entry``)."""
     pk, sk = entry_key(e.user_id, e.seq)
-    return Put("entry", EntryItem(
-        pk, sk, kind="entry", user_id=e.user_id, seq=e.seq, entry_id=e.entry_id, type=e.type,
-        d_cash=e.delta.cash, d_bonus=e.delta.bonus,
-        after_cash=e.balance_after.cash, after_bonus=e.balance_after.bonus,
-        refs=dict(e.refs), created_at=e.created_at,
-        **({"d_held_cash": e.held_delta.cash, "d_held_bonus": e.held_delta.bonus,
-            "after_held_cash": e.held_after.cash, "after_held_bonus": e.held_after.bonus}
-           if e.held_delta != Lots() or e.held_after != Lots() else {}),
-    ), EntryItem.pk.does_not_exist())
+    return Put(
+        "entry",
+        EntryItem(
+            pk,
+            sk,
+            kind="entry",
+            user_id=e.user_id,
+            seq=e.seq,
+            entry_id=e.entry_id,
+            type=e.type,
+            d_cash=e.delta.cash,
+            d_bonus=e.delta.bonus,
+            after_cash=e.balance_after.cash,
+            after_bonus=e.balance_after.bonus,
+            refs=dict(e.refs),
+            created_at=e.created_at,
+            **(
+                {
+                    "d_held_cash": e.held_delta.cash,
+                    "d_held_bonus": e.held_delta.bonus,
+                    "after_held_cash": e.held_after.cash,
+                    "after_held_bonus": e.held_after.bonus,
+                }
+                if e.held_delta != Lots() or e.held_after != Lots()
+                else {}
+            ),
+        ),
+        EntryItem.pk.does_not_exist(),
+    )
 
 
 def wallet_change(m: Movement) -> Change:
@@ -89,8 +113,11 @@ def wallet_change(m: Movement) -> Change:
     moves points, the points version); label ``wallet``, handing back the wallet as it was if it fails."""
     w, e = m.wallet, m.entry
     after = e.balance_after
-    condition = ((WalletItem.version.does_not_exist() | (WalletItem.version == 0))
-                 if w.version == 0 else (WalletItem.version == w.version))
+    condition = (
+        (WalletItem.version.does_not_exist() | (WalletItem.version == 0))
+        if w.version == 0
+        else (WalletItem.version == w.version)
+    )
     actions = [
         WalletItem.kind.set("wallet"),
         WalletItem.user_id.set(w.user_id),
@@ -115,8 +142,11 @@ def wallet_change(m: Movement) -> Change:
         ensure(sum(g.amount for g in m.bonus_grants) == after.bonus, "bonus grants must sum to the bonus lot")
         actions.append(WalletItem.bonus_grants.set([g.as_doc() for g in m.bonus_grants]))
         due = soonest_expiry(m.bonus_grants)
-        actions.extend([WalletItem.bonus_shard.set(bonus_shard(w.user_id)), WalletItem.bonus_due.set(due)]
-                       if due else [WalletItem.bonus_shard.remove(), WalletItem.bonus_due.remove()])
+        actions.extend(
+            [WalletItem.bonus_shard.set(bonus_shard(w.user_id)), WalletItem.bonus_due.set(due)]
+            if due
+            else [WalletItem.bonus_shard.remove(), WalletItem.bonus_due.remove()]
+        )
     if m.spend_days is not None:
         actions.append(WalletItem.spend_days.set(m.spend_days))
     if m.plan_uses is not None:
@@ -149,8 +179,13 @@ class WalletStore(StoreBase):
             condition = EntryItem.sk.between(ENTRY_PREFIX, entry_key(user_id, max(before_seq - 1, 0))[1])
         filter_condition = (EntryItem.type == entry_type) if entry_type else None
         items = EntryItem.query(
-            pk, condition, filter_condition=filter_condition, scan_index_forward=False,
-            limit=limit + 1, page_size=100 if entry_type else limit + 1, consistent_read=True,
+            pk,
+            condition,
+            filter_condition=filter_condition,
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=100 if entry_type else limit + 1,
+            consistent_read=True,
         )
         entries = [as_entry(item) for item in items]
         if len(entries) > limit:
@@ -158,8 +193,14 @@ class WalletStore(StoreBase):
             return page, page[-1].seq
         return entries, None
 
-    def update_settings(self, user_id: str, currency: str, at: str, threshold: int | None = None,
-                        reminders: dict[str, Any] | None = None) -> Wallet:
+    def update_settings(
+        self,
+        user_id: str,
+        currency: str,
+        at: str,
+        threshold: int | None = None,
+        reminders: dict[str, Any] | None = None,
+    ) -> Wallet:
         """Set the named settings and nothing else, in one UpdateItem: the money attributes are created as zero
         if absent and never changed here, and the version is not touched, so a payment's transaction (which
         conditions on the version and sets only money attributes) neither loses this write nor is refused by it.
@@ -182,9 +223,11 @@ class WalletStore(StoreBase):
             actions.append(WalletItem.remind_low_balance.set(bool(changes["low_balance"])))
         if "run_out_days" in changes:
             days = changes["run_out_days"]
-            actions += ([WalletItem.remind_run_out_days.set(days), WalletItem.remind_shard.set(remind_shard(user_id))]
-                        if days is not None else
-                        [WalletItem.remind_run_out_days.remove(), WalletItem.remind_shard.remove()])
+            actions += (
+                [WalletItem.remind_run_out_days.set(days), WalletItem.remind_shard.set(remind_shard(user_id))]
+                if days is not None
+                else [WalletItem.remind_run_out_days.remove(), WalletItem.remind_shard.remove()]
+            )
         if "bonus_expiry_days" in changes:
             actions.append(WalletItem.remind_bonus_days.set(changes["bonus_expiry_days"] or 0))
         if "email" in changes:
@@ -214,15 +257,17 @@ class WalletStore(StoreBase):
                 pe = as_points_entry(PointsEntryItem.from_raw_data(raw))
                 points[pe.user_id].append(pe)
         for user_id in sorted(set(wallets) | set(entries) | set(points)):
-            yield (user_id, wallets.get(user_id), sorted(entries.get(user_id, []), key=lambda e: e.seq),
-                   sorted(points.get(user_id, []), key=lambda e: e.seq))
+            yield (
+                user_id,
+                wallets.get(user_id),
+                sorted(entries.get(user_id, []), key=lambda e: e.seq),
+                sorted(points.get(user_id, []), key=lambda e: e.seq),
+            )
 
     def _scan_raw(self) -> Iterator[dict[str, Any]]:
         last_key = None
         while True:
-            page = self._connection.scan(
-                LedgerItem.Meta.table_name, exclusive_start_key=last_key, consistent_read=True
-            )
+            page = self._connection.scan(LedgerItem.Meta.table_name, exclusive_start_key=last_key, consistent_read=True)
             yield from page.get("Items", [])
             last_key = page.get("LastEvaluatedKey")
             if not last_key:
@@ -232,7 +277,11 @@ class WalletStore(StoreBase):
         """One page of a Scan of the table, keeping the wallets: ``limit`` items read (of any kind), and the
         position after them (None at the end). Eventually consistent (half the read cost): a customer whose
         first payment lands during the scan may be missed."""
-        page = self._connection.scan(LedgerItem.Meta.table_name, filter_condition=LedgerItem.kind == "wallet",
-                                     exclusive_start_key=cursor, limit=limit)
+        page = self._connection.scan(
+            LedgerItem.Meta.table_name,
+            filter_condition=LedgerItem.kind == "wallet",
+            exclusive_start_key=cursor,
+            limit=limit,
+        )
         wallets = [as_wallet(WalletItem.from_raw_data(raw)) for raw in page.get("Items", [])]
         return wallets, page.get("LastEvaluatedKey")

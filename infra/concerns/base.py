@@ -12,6 +12,7 @@ A few things CDK names after a construct's *path*, not its logical id: an EventB
 permission and dead-letter queue policy Sid (after the rule's and the function's paths), CloudFront's origin
 id (after the distribution's). Those constructs are made at the stack's root (``root``), as before.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,12 @@ from constructs import Construct
 
 from ..stages import Stage
 
-RETENTION = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
-             90: logs.RetentionDays.THREE_MONTHS, 365: logs.RetentionDays.ONE_YEAR}
+RETENTION = {
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
 
 
 def retain(stage: Stage) -> RemovalPolicy:

@@ -3,6 +3,7 @@
 checkov reads ``Metadata: {checkov: {skip: [{id, comment}]}}`` on a CloudFormation resource; ``make scan`` and
 tests/infra/test_scans.py run it on the synthesized templates and fail on any finding without one.
 """
+
 from __future__ import annotations
 
 from typing import Union

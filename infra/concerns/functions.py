@@ -1,5 +1,6 @@
 """The functions: the Chalice app (REST API and functions, packaged by `chalice package`, bundle stripped),
 each function's name, role, environment, log group, trigger wiring and concurrency from infra/functions.py."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,8 +8,14 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from aws_cdk import Duration, aws_cognito as cognito, aws_events as events, aws_events_targets as targets, \
-    aws_lambda as lambda_, aws_sqs as sqs
+from aws_cdk import (
+    Duration,
+    aws_cognito as cognito,
+    aws_events as events,
+    aws_events_targets as targets,
+    aws_lambda as lambda_,
+    aws_sqs as sqs,
+)
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
@@ -27,20 +34,35 @@ ROLE_PLACEHOLDER = "arn:aws:iam::000000000000:role/replaced-by-cdk"
 
 def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
     """The catalogue's EventBridge pattern (JSON keys) as the CDK's EventPattern; an unknown key is refused."""
-    fields = {"detail-type": "detail_type", "source": "source", "detail": "detail", "account": "account",
-              "region": "region", "resources": "resources", "id": "id", "time": "time", "version": "version"}
+    fields = {
+        "detail-type": "detail_type",
+        "source": "source",
+        "detail": "detail",
+        "account": "account",
+        "region": "region",
+        "resources": "resources",
+        "id": "id",
+        "time": "time",
+        "version": "version",
+    }
     unknown = set(pattern) - set(fields)
     if unknown:
         raise ValueError(f"event pattern keys not supported here: {sorted(unknown)}")
     return events.EventPattern(**{fields[k]: v for k, v in pattern.items()})
 
 
-NO_VPC = ("CKV_AWS_117", "Reaches only AWS endpoints (DynamoDB, EventBridge, Scheduler, Secrets Manager, Cognito and "
-                          "its public keys, SES) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
-                          "pay for and isolate nothing")
-NO_SECRET_IN_ENVIRONMENT = ("CKV_AWS_173", "No secret in its environment, only names, ARNs and limits (the webhook key "
-                                           "is read from Secrets Manager at run time; tests/infra checks the names); "
-                                           "Lambda encrypts it at rest with its AWS managed key")
+NO_VPC = (
+    "CKV_AWS_117",
+    "Reaches only AWS endpoints (DynamoDB, EventBridge, Scheduler, Secrets Manager, Cognito and "
+    "its public keys, SES) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
+    "pay for and isolate nothing",
+)
+NO_SECRET_IN_ENVIRONMENT = (
+    "CKV_AWS_173",
+    "No secret in its environment, only names, ARNs and limits (the webhook key "
+    "is read from Secrets Manager at run time; tests/infra checks the names); "
+    "Lambda encrypts it at rest with its AWS managed key",
+)
 NO_RESERVED_CONCURRENCY = "No reserved concurrency (its row in infra/functions.py has no concurrency_context)"
 
 
@@ -49,24 +71,38 @@ def checkov_skips(spec: FunctionSpec, reserved: bool) -> list[tuple[str, str]]:
     trigger = spec.trigger
     skips = [NO_VPC, NO_SECRET_IN_ENVIRONMENT]
     if isinstance(trigger, Http):
-        dlq = "Invoked synchronously by API Gateway: a failure is the caller's response; a dead-letter queue only " \
-              "receives failed asynchronous invocations"
-        opt_in = f"Reserved concurrency is opt-in per stage (context {spec.concurrency_context}): an account whose " \
-                 "quota is still 10 cannot reserve any" if spec.concurrency_context else NO_RESERVED_CONCURRENCY
+        dlq = (
+            "Invoked synchronously by API Gateway: a failure is the caller's response; a dead-letter queue only "
+            "receives failed asynchronous invocations"
+        )
+        opt_in = (
+            f"Reserved concurrency is opt-in per stage (context {spec.concurrency_context}): an account whose "
+            "quota is still 10 cannot reserve any"
+            if spec.concurrency_context
+            else NO_RESERVED_CONCURRENCY
+        )
         concurrency = f"{opt_in}; the stage's API Gateway throttling bounds it"
     elif isinstance(trigger, Schedule):
-        dlq = f"Started by its schedule ({trigger.expression}) with an event that holds only the time: a failed run " \
-              "raises its Errors alarm and the next run takes up the same work; a dead letter holds nothing to replay"
+        dlq = (
+            f"Started by its schedule ({trigger.expression}) with an event that holds only the time: a failed run "
+            "raises its Errors alarm and the next run takes up the same work; a dead letter holds nothing to replay"
+        )
         concurrency = f"{NO_RESERVED_CONCURRENCY}: its schedule ({trigger.expression}) starts one run at a time"
     elif isinstance(trigger, TableStream):
-        dlq = f"Invoked synchronously by its stream mapping: a batch it fails on goes to the mapping's on-failure " \
-              f"destination ({trigger.dlq.construct_id}), which DeadLetterConfig does not cover"
+        dlq = (
+            f"Invoked synchronously by its stream mapping: a batch it fails on goes to the mapping's on-failure "
+            f"destination ({trigger.dlq.construct_id}), which DeadLetterConfig does not cover"
+        )
         concurrency = f"{NO_RESERVED_CONCURRENCY}: its stream mapping runs one batch per shard at a time"
     elif isinstance(trigger, (BusRule, OneTimeSchedules)):
-        dlq = f"Its asynchronous failures go to Lambda's on-failure destination ({trigger.dlq.construct_id}, " \
-              "EventInvokeConfig, which checkov does not read): it records the error with the event"
-        concurrency = f"{NO_RESERVED_CONCURRENCY}: invoked asynchronously, and a throttled asynchronous " \
-                      "invocation is retried by Lambda, not lost"
+        dlq = (
+            f"Its asynchronous failures go to Lambda's on-failure destination ({trigger.dlq.construct_id}, "
+            "EventInvokeConfig, which checkov does not read): it records the error with the event"
+        )
+        concurrency = (
+            f"{NO_RESERVED_CONCURRENCY}: invoked asynchronously, and a throttled asynchronous "
+            "invocation is retried by Lambda, not lost"
+        )
     else:  # pragma: no cover - a new trigger without its reasons
         raise ValueError(f"{spec.logical_id}: no checkov reasons for {trigger}")
     skips.append(("CKV_AWS_116", dlq))
@@ -78,9 +114,18 @@ def checkov_skips(spec: FunctionSpec, reserved: bool) -> list[tuple[str, str]]:
 class Functions(Concern):
     """Every row of ``functions``: its role, and its part of the packaged app told its name, role and environment."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, functions: tuple[FunctionSpec, ...],
-                 granted: Granted, client: cognito.IUserPoolClient, work_dir: Path,
-                 reserved_concurrency: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: Stage,
+        functions: tuple[FunctionSpec, ...],
+        granted: Granted,
+        client: cognito.IUserPoolClient,
+        work_dir: Path,
+        reserved_concurrency: Mapping[str, int] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         check(functions, CONSUMERS)
         self.stage = stage
@@ -88,10 +133,17 @@ class Functions(Concern):
         self.roles = {spec.logical_id: function_role(self, stage, spec, granted) for spec in functions}
 
         with contextlib.chdir(work_dir):  # the construct writes its chalice.out/ into the working directory
-            self.app = PackagedChalice(self, "App", stage_name=stage.name, source_dir=str(ROOT), stage_config={
-                "manage_iam_role": False, "iam_role_arn": ROLE_PLACEHOLDER,
-                "log_retention_in_days": stage.log_retention_days,
-            })
+            self.app = PackagedChalice(
+                self,
+                "App",
+                stage_name=stage.name,
+                source_dir=str(ROOT),
+                stage_config={
+                    "manage_iam_role": False,
+                    "iam_role_arn": ROLE_PLACEHOLDER,
+                    "log_retention_in_days": stage.log_retention_days,
+                },
+            )
         bus = granted.events
         environment = {
             "LEDGER_TABLE": granted.table.table.ref,
@@ -160,9 +212,14 @@ class Functions(Concern):
     def _on_async_failure(self, spec: FunctionSpec, dlq: sqs.IQueue) -> None:
         """Lambda retries a failed asynchronous invocation twice, then records it in the queue (with the
         function's role, which may send there) instead of dropping it."""
-        self.app.get_resource(spec.logical_id).add_property_override("EventInvokeConfig", {
-            "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600,
-            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": dlq.queue_arn}}})
+        self.app.get_resource(spec.logical_id).add_property_override(
+            "EventInvokeConfig",
+            {
+                "MaximumRetryAttempts": 2,
+                "MaximumEventAgeInSeconds": 6 * 3600,
+                "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": dlq.queue_arn}},
+            },
+        )
 
     def _bus_rule(self, spec: FunctionSpec, bus: events.IEventBus, dlq: sqs.IQueue) -> None:
         """The consumer's rule on the stage's bus, with the catalogue's pattern and the function as target.
@@ -171,11 +228,21 @@ class Functions(Concern):
         consumer = spec.trigger.consumer
         construct_id = to_cfn_resource_name(consumer)
         function = lambda_.Function.from_function_attributes(
-            root(self), f"{construct_id}Function", same_environment=True,
-            function_arn=self.app.get_resource(spec.logical_id).get_att("Arn").to_string())
-        events.Rule(root(self), f"{construct_id}Rule", rule_name=f"{self.stage.prefix}-{consumer.replace('_', '-')}",
-                    event_bus=bus, event_pattern=event_pattern(CONSUMERS[consumer]),
-                    description=f"Domain events for {self.names[spec.logical_id]} "
-                                "(chalicelib.events.catalogue.CONSUMERS)",
-                    targets=[targets.LambdaFunction(function, dead_letter_queue=dlq,
-                                                    retry_attempts=10, max_event_age=Duration.hours(6))])
+            root(self),
+            f"{construct_id}Function",
+            same_environment=True,
+            function_arn=self.app.get_resource(spec.logical_id).get_att("Arn").to_string(),
+        )
+        events.Rule(
+            root(self),
+            f"{construct_id}Rule",
+            rule_name=f"{self.stage.prefix}-{consumer.replace('_', '-')}",
+            event_bus=bus,
+            event_pattern=event_pattern(CONSUMERS[consumer]),
+            description=f"Domain events for {self.names[spec.logical_id]} (chalicelib.events.catalogue.CONSUMERS)",
+            targets=[
+                targets.LambdaFunction(
+                    function, dead_letter_queue=dlq, retry_attempts=10, max_event_age=Duration.hours(6)
+                )
+            ],
+        )

@@ -3,6 +3,7 @@
 Called as ``nag.suppress(...)`` everywhere, so a test can switch them all off at once
 (tests/infra/test_checks.py shows synthesis fails without them).
 """
+
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Validations

@@ -4,6 +4,7 @@ Statements, in this order: its own log streams and X-Ray; the table actions on t
 the index queries; the stream (a stream-started function's mapping polls with its role); the row's grants;
 sending to its trigger's dead-letter queue; e-mail (only with a sender); in prod, the table's key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,53 +33,90 @@ class Granted:
 
 def function_role(scope: Construct, stage: Stage, spec: FunctionSpec, to: Granted) -> iam.Role:
     name = f"{stage.prefix}-{spec.name}"
-    role = iam.Role(scope, f"{spec.resource_name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                    description=f"{SERVICE} {stage.name}: {spec.what}")
+    role = iam.Role(
+        scope,
+        f"{spec.resource_name}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"{SERVICE} {stage.name}: {spec.what}",
+    )
     log_group = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{name}"
-    role.add_to_policy(iam.PolicyStatement(sid="OwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                           resources=[f"{log_group}:*"]))
-    role.add_to_policy(iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments",
-                                                                   "xray:PutTelemetryRecords"],
-                                           resources=["*"]))
-    nag.suppress(role, ("AwsSolutions-IAM5", "X-Ray trace segments have no resource-level permissions "
-                                             "(the action only accepts '*').", ["Resource::*"]),
-                 ("AwsSolutions-IAM5", "Log streams of the function's own log group: stream names are made "
-                                       "by Lambda at run time.",
-                  [f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-                   f"/aws/lambda/{name}:*"]))
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="OwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{log_group}:*"]
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+        )
+    )
+    nag.suppress(
+        role,
+        (
+            "AwsSolutions-IAM5",
+            "X-Ray trace segments have no resource-level permissions (the action only accepts '*').",
+            ["Resource::*"],
+        ),
+        (
+            "AwsSolutions-IAM5",
+            "Log streams of the function's own log group: stream names are made by Lambda at run time.",
+            [f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/{name}:*"],
+        ),
+    )
 
     if spec.table_actions:
-        role.add_to_policy(iam.PolicyStatement(sid="Ledger", actions=list(spec.table_actions),
-                                               resources=[to.table.arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(sid="Ledger", actions=list(spec.table_actions), resources=[to.table.arn])
+        )
     for query in spec.index_actions:
-        role.add_to_policy(iam.PolicyStatement(sid=query.sid, actions=list(query.actions),
-                                               resources=[to.table.index_arn(i) for i in query.indexes]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid=query.sid, actions=list(query.actions), resources=[to.table.index_arn(i) for i in query.indexes]
+            )
+        )
     if spec.stream_actions:
-        role.add_to_policy(iam.PolicyStatement(sid="LedgerStream", actions=list(spec.stream_actions),
-                                               resources=[to.table.stream_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(sid="LedgerStream", actions=list(spec.stream_actions), resources=[to.table.stream_arn])
+        )
     for grant in spec.grants:
         _grant(role, stage, grant, to)
     if spec.trigger.dlq is not None:
-        role.add_to_policy(iam.PolicyStatement(sid="DeadLetters", actions=["sqs:SendMessage"],
-                                               resources=[to.events.dlq(spec).queue_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DeadLetters", actions=["sqs:SendMessage"], resources=[to.events.dlq(spec).queue_arn]
+            )
+        )
     if Grant.EMAIL in spec.grants and to.ses_sender:
         # only the operator's verified identity, and only as the sender it names
         identity = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/{to.ses_sender}"
-        from_address = ({"StringEquals": {"ses:FromAddress": to.ses_sender}} if "@" in to.ses_sender
-                        else {"StringLike": {"ses:FromAddress": f"*@{to.ses_sender}"}})
-        role.add_to_policy(iam.PolicyStatement(sid="SendEmail", actions=list(SES_ACTIONS),
-                                               resources=[identity], conditions=from_address))
+        from_address = (
+            {"StringEquals": {"ses:FromAddress": to.ses_sender}}
+            if "@" in to.ses_sender
+            else {"StringLike": {"ses:FromAddress": f"*@{to.ses_sender}"}}
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SendEmail", actions=list(SES_ACTIONS), resources=[identity], conditions=from_address
+            )
+        )
     if stage.production:
         if spec.table_key_actions:
             via_dynamodb = {"StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.amazonaws.com"}}
-            role.add_to_policy(iam.PolicyStatement(sid="LedgerKey", actions=list(spec.table_key_actions),
-                                                   resources=[to.key.key_arn], conditions=via_dynamodb))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="LedgerKey",
+                    actions=list(spec.table_key_actions),
+                    resources=[to.key.key_arn],
+                    conditions=via_dynamodb,
+                )
+            )
         if spec.stream_actions:
             # The stream's records are encrypted with the table's key. No kms:ViaService condition here: the
             # stream is read through DynamoDB Streams, and the role can reach no other data under this key
             # (secrets and the topic need their own service's permission, which it does not have).
-            role.add_to_policy(iam.PolicyStatement(sid="LedgerStreamKey", actions=["kms:Decrypt"],
-                                                   resources=[to.key.key_arn]))
+            role.add_to_policy(
+                iam.PolicyStatement(sid="LedgerStreamKey", actions=["kms:Decrypt"], resources=[to.key.key_arn])
+            )
     return role
 
 
@@ -86,23 +124,40 @@ def _grant(role: iam.Role, stage: Stage, grant: Grant, to: Granted) -> None:
     if grant is Grant.WEBHOOK_SECRET:
         to.webhook_secret.grant_read(role)
     elif grant is Grant.MERCHANT_GROUPS:
-        role.add_to_policy(iam.PolicyStatement(sid="MerchantGroups", actions=list(USER_POOL_ACTIONS),
-                                               resources=[to.user_pool.user_pool_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="MerchantGroups", actions=list(USER_POOL_ACTIONS), resources=[to.user_pool.user_pool_arn]
+            )
+        )
     elif grant is Grant.PROMOTION_SCHEDULES:
         # the API schedules a promotion's start and end in the stage's group, with the scheduler's role
         schedules = f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:{Aws.ACCOUNT_ID}:schedule/{stage.prefix}/*"
-        role.add_to_policy(iam.PolicyStatement(sid="PromotionSchedules", actions=list(SCHEDULE_ACTIONS),
-                                               resources=[schedules]))
-        role.add_to_policy(iam.PolicyStatement(
-            sid="PassSchedulerRole", actions=["iam:PassRole"], resources=[to.events.scheduler_role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}))
-        nag.suppress(role, ("AwsSolutions-IAM5", "Schedules of the stage's own schedule group only; their names "
-                                                 "are made by the API per promotion at run time.",
-                            ["Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
-                             f"{stage.prefix}/*"]))
+        role.add_to_policy(
+            iam.PolicyStatement(sid="PromotionSchedules", actions=list(SCHEDULE_ACTIONS), resources=[schedules])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PassSchedulerRole",
+                actions=["iam:PassRole"],
+                resources=[to.events.scheduler_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            )
+        )
+        nag.suppress(
+            role,
+            (
+                "AwsSolutions-IAM5",
+                "Schedules of the stage's own schedule group only; their names "
+                "are made by the API per promotion at run time.",
+                [f"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{stage.prefix}/*"],
+            ),
+        )
     elif grant is Grant.DOMAIN_EVENTS:
-        role.add_to_policy(iam.PolicyStatement(sid="DomainEvents", actions=list(PUBLISH_ACTIONS),
-                                               resources=[to.events.bus.event_bus_arn]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DomainEvents", actions=list(PUBLISH_ACTIONS), resources=[to.events.bus.event_bus_arn]
+            )
+        )
     elif grant is Grant.EMAIL:
         pass  # after its dead-letter queue, and only when the stage has a sender (function_role)
     else:  # pragma: no cover - a new Grant member without its statements

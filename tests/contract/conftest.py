@@ -6,6 +6,7 @@ started it in this session it is used as it is; when the contract suite runs alo
 starts one the same way, on the same port and table, and stops it when the package is done, so that the
 integration fixture can start its own afterwards. Every case uses ids of its own (the table is shared).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -35,8 +36,12 @@ def moto_table():
     if _answers(f"{ENDPOINT}/moto-api/"):
         yield ENDPOINT
         return
-    proc = subprocess.Popen([sys.executable, "-m", "dev.moto_server", str(PORT)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dev.moto_server", str(PORT)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"{ENDPOINT}/moto-api/", proc=proc)
         create_table(ENDPOINT, TABLE)

@@ -4,6 +4,7 @@ the fakes checked to have the same methods with the same signatures, so that non
 
 Every case makes ids of its own: on moto the table is the integration tests', shared by the whole session.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -68,8 +69,14 @@ def stamp(moment: datetime | None = None) -> str:
 
 
 def record(scope: str, key: str | None = None) -> IdempotencyRecord:
-    return IdempotencyRecord(scope=scope, key=key or uid("key"), request_hash="h", status_code=201,
-                             body={"ok": True, "n": 1}, created_at=stamp())
+    return IdempotencyRecord(
+        scope=scope,
+        key=key or uid("key"),
+        request_hash="h",
+        status_code=201,
+        body={"ok": True, "n": 1},
+        created_at=stamp(),
+    )
 
 
 def wallet_of(store, user: str) -> Wallet:
@@ -77,37 +84,75 @@ def wallet_of(store, user: str) -> Wallet:
 
 
 def entry(w: Wallet, kind: str, delta: Lots, held_delta: Lots = Lots(), refs: dict | None = None) -> Entry:
-    return Entry(user_id=w.user_id, seq=w.version + 1, entry_id=new_id("ent"), type=kind, delta=delta,
-                 balance_after=apply_delta(w.lots, delta), created_at=stamp(), refs=refs or {},
-                 held_delta=held_delta, held_after=apply_delta(w.held, held_delta))
+    return Entry(
+        user_id=w.user_id,
+        seq=w.version + 1,
+        entry_id=new_id("ent"),
+        type=kind,
+        delta=delta,
+        balance_after=apply_delta(w.lots, delta),
+        created_at=stamp(),
+        refs=refs or {},
+        held_delta=held_delta,
+        held_after=apply_delta(w.held, held_delta),
+    )
 
 
 def credit(store, user: str, amount: int = 1000, grant: BonusGrant | None = None) -> Topup:
     """A pending top-up and the movement that credits it (with ``grant``: as bonus too)."""
-    topup = Topup(topup_id=new_id("top"), user_id=user, amount=amount, channel="card", status="pending",
-                  created_at=stamp())
+    topup = Topup(
+        topup_id=new_id("top"), user_id=user, amount=amount, channel="card", status="pending", created_at=stamp()
+    )
     store.create_topup(topup, record(user))
     w = wallet_of(store, user)
     delta = Lots(cash=amount, bonus=grant.amount if grant else 0)
-    store.commit(Movement(wallet=w, entry=entry(w, "top_up", delta, refs={"topup_id": topup.topup_id}),
-                          topup=replace(topup, status="succeeded", provider_ref="prov", bonus=delta.bonus),
-                          bonus_grants=add(w.grants, grant) if grant else None))
+    store.commit(
+        Movement(
+            wallet=w,
+            entry=entry(w, "top_up", delta, refs={"topup_id": topup.topup_id}),
+            topup=replace(topup, status="succeeded", provider_ref="prov", bonus=delta.bonus),
+            bonus_grants=add(w.grants, grant) if grant else None,
+        )
+    )
     return topup
 
 
-def payment_movement(store, user: str, merchant: str, amount: int = 300, *, order: str | None = None,
-                     checkout: Checkout | None = None, key: str | None = None, status: str = "succeeded",
-                     expires_at: str | None = None, wallet: Wallet | None = None) -> Movement:
+def payment_movement(
+    store,
+    user: str,
+    merchant: str,
+    amount: int = 300,
+    *,
+    order: str | None = None,
+    checkout: Checkout | None = None,
+    key: str | None = None,
+    status: str = "succeeded",
+    expires_at: str | None = None,
+    wallet: Wallet | None = None,
+) -> Movement:
     w = wallet or wallet_of(store, user)
     order = order or (checkout.order_id if checkout else uid("o"))
-    p = Payment(payment_id=new_id("pay"), user_id=user, merchant_id=merchant, order_id=order, amount=amount,
-                funded_by=Lots(cash=amount), items=[{"sku": "s1", "quantity": 1, "unit_price": amount}],
-                created_at=stamp(), checkout_id=checkout.checkout_id if checkout else None, status=status,
-                expires_at=expires_at)
+    p = Payment(
+        payment_id=new_id("pay"),
+        user_id=user,
+        merchant_id=merchant,
+        order_id=order,
+        amount=amount,
+        funded_by=Lots(cash=amount),
+        items=[{"sku": "s1", "quantity": 1, "unit_price": amount}],
+        created_at=stamp(),
+        checkout_id=checkout.checkout_id if checkout else None,
+        status=status,
+        expires_at=expires_at,
+    )
     held = status == "authorized"
-    e = entry(w, "authorization" if held else "payment", Lots(cash=-amount),
-              held_delta=Lots(cash=amount) if held else Lots(),
-              refs={"payment_id": p.payment_id, "merchant_id": merchant, "order_id": order})
+    e = entry(
+        w,
+        "authorization" if held else "payment",
+        Lots(cash=-amount),
+        held_delta=Lots(cash=amount) if held else Lots(),
+        refs={"payment_id": p.payment_id, "merchant_id": merchant, "order_id": order},
+    )
     return Movement(wallet=w, entry=e, new_payment=p, checkout=checkout, idempotency=record(user, key))
 
 
@@ -115,21 +160,40 @@ def void_movement(store, payment: Payment, wallet: Wallet | None = None) -> Move
     w = wallet or wallet_of(store, payment.user_id)
     held = payment.funded_by
     e = entry(w, "release", held, held_delta=-held, refs={"payment_id": payment.payment_id})
-    return Movement(wallet=w, entry=e, settle=Settlement(payment=payment, status="voided", funded_by=Lots(),
-                                                         checkout_status="open"))
+    return Movement(
+        wallet=w, entry=e, settle=Settlement(payment=payment, status="voided", funded_by=Lots(), checkout_status="open")
+    )
 
 
 def new_checkout(merchant: str, user: str, order: str | None = None, expires_in: int = 1800) -> Checkout:
     now = datetime.now(timezone.utc)
-    return Checkout(checkout_id=new_id("chk"), merchant_id=merchant, order_id=order or uid("o"), user_id=user,
-                    lines=(Line("s1", "books", 300, 1),), status="open", created_at=stamp(now),
-                    expires_at=stamp(now + timedelta(seconds=expires_in)))
+    return Checkout(
+        checkout_id=new_id("chk"),
+        merchant_id=merchant,
+        order_id=order or uid("o"),
+        user_id=user,
+        lines=(Line("s1", "books", 300, 1),),
+        status="open",
+        created_at=stamp(now),
+        expires_at=stamp(now + timedelta(seconds=expires_in)),
+    )
 
 
 def terms(definition_id: str, *, counts_uses: bool = False, shards: int = 2) -> CouponTerms:
-    return CouponTerms(definition_id=definition_id, name="ten off", kind="amount_off", value=100, max_discount=None,
-                       min_spend=0, merchant_id=None, balance_pay_only=False, valid_from="2020-01-01T00:00:00.000Z",
-                       valid_to=FAR, counts_uses=counts_uses, budget_shards=shards)
+    return CouponTerms(
+        definition_id=definition_id,
+        name="ten off",
+        kind="amount_off",
+        value=100,
+        max_discount=None,
+        min_spend=0,
+        merchant_id=None,
+        balance_pay_only=False,
+        valid_from="2020-01-01T00:00:00.000Z",
+        valid_to=FAR,
+        counts_uses=counts_uses,
+        budget_shards=shards,
+    )
 
 
 def coupon_of(t: CouponTerms, user: str, coupon_id: str | None = None) -> Coupon:
@@ -139,32 +203,58 @@ def coupon_of(t: CouponTerms, user: str, coupon_id: str | None = None) -> Coupon
 def redemption(store, user: str, reward: Reward, key: str | None = None, wallet: Wallet | None = None) -> Redemption:
     w = wallet or wallet_of(store, user)
     seq = w.points.version + 1
-    pe = PointsEntry(user_id=user, seq=seq, entry_id=new_id("pte"), type="redemption",
-                     after=PointsAccount(available=50, version=seq), created_at=stamp(), spent=reward.points_cost,
-                     refs={"reward_id": reward.reward_id})
+    pe = PointsEntry(
+        user_id=user,
+        seq=seq,
+        entry_id=new_id("pte"),
+        type="redemption",
+        after=PointsAccount(available=50, version=seq),
+        created_at=stamp(),
+        spent=reward.points_cost,
+        refs={"reward_id": reward.reward_id},
+    )
     return Redemption(wallet=w, reward=reward, points_entry=pe, idempotency=record(user, key))
 
 
 def notification(user: str, key: str, at: datetime, email: bool = False) -> Notification:
-    return Notification(notification_id=notification_id(key, at), user_id=user, type="low_balance",
-                        title="Balance low", body="900 left", data={"balance": 900, "currency": "CNY"},
-                        created_at=stamp(at), email_status=EMAIL_PENDING if email else EMAIL_NONE,
-                        email_to="u@example.com" if email else None)
+    return Notification(
+        notification_id=notification_id(key, at),
+        user_id=user,
+        type="low_balance",
+        title="Balance low",
+        body="900 left",
+        data={"balance": 900, "currency": "CNY"},
+        created_at=stamp(at),
+        email_status=EMAIL_PENDING if email else EMAIL_NONE,
+        email_to="u@example.com" if email else None,
+    )
 
 
 def promotion(merchant: str, starts_in: timedelta = timedelta(days=1)) -> Promotion:
     starts = datetime.now(timezone.utc).replace(microsecond=0) + starts_in
-    return Promotion(promotion_id=promotion_id_for(starts, uid("admin"), "k"), name="ten percent",
-                     merchant_id=merchant, starts_at=stamp(starts), ends_at=stamp(starts + timedelta(days=2)),
-                     effect=Effect("extra_balance_discount", percent=10), status="pending", created_at=stamp(),
-                     created_by="admin", request_hash="h")
+    return Promotion(
+        promotion_id=promotion_id_for(starts, uid("admin"), "k"),
+        name="ten percent",
+        merchant_id=merchant,
+        starts_at=stamp(starts),
+        ends_at=stamp(starts + timedelta(days=2)),
+        effect=Effect("extra_balance_discount", percent=10),
+        status="pending",
+        created_at=stamp(),
+        created_by="admin",
+        request_hash="h",
+    )
 
 
 # ---- the methods: the ports, the DynamoDB stores and the fakes agree --------------------------------------
 
+
 def _ports() -> list[type]:
-    return [v for v in vars(ports).values()
-            if isinstance(v, type) and v.__module__ == ports.__name__ and getattr(v, "_is_protocol", False)]
+    return [
+        v
+        for v in vars(ports).values()
+        if isinstance(v, type) and v.__module__ == ports.__name__ and getattr(v, "_is_protocol", False)
+    ]
 
 
 def _methods(cls: type) -> dict[str, typing.Any]:
@@ -174,8 +264,11 @@ def _methods(cls: type) -> dict[str, typing.Any]:
         if klass in (object, typing.Protocol, typing.Generic):
             continue
         for name, value in vars(klass).items():
-            if not name.startswith("_") and name not in found and (
-                    inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod))):
+            if (
+                not name.startswith("_")
+                and name not in found
+                and (inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod)))
+            ):
                 found[name] = getattr(cls, name)
     return found
 
@@ -190,8 +283,10 @@ def _whole_stores():
     from chalicelib.store.feedback import DynamoFeedbackStore
     from tests.unit.fakes import FakeFeedbackStore, FakeLedgerStore
 
-    return [(ports.LedgerStore, DynamoLedgerStore, FakeLedgerStore),
-            (ports.FeedbackStore, DynamoFeedbackStore, FakeFeedbackStore)]
+    return [
+        (ports.LedgerStore, DynamoLedgerStore, FakeLedgerStore),
+        (ports.FeedbackStore, DynamoFeedbackStore, FakeFeedbackStore),
+    ]
 
 
 @pytest.mark.parametrize("whole", [0, 1], ids=["ledger", "feedback"])
@@ -200,8 +295,9 @@ def test_every_public_method_of_the_dynamodb_store_is_declared_by_a_port_with_it
     declared = _methods(port)
     for name, method in _methods(real).items():
         assert name in declared, f"{real.__name__}.{name} is in no port of chalicelib/services/ports.py"
-        assert inspect.signature(method) == inspect.signature(declared[name]), \
+        assert inspect.signature(method) == inspect.signature(declared[name]), (
             f"{name}: the port says {inspect.signature(declared[name])}, the store {inspect.signature(method)}"
+        )
     assert set(declared) == set(_methods(real)), "a port declares a method the DynamoDB store does not have"
 
 
@@ -220,8 +316,13 @@ def test_every_port_declares_methods_of_the_whole_stores_only_with_their_signatu
         for name, method in _methods(port).items():
             assert name in whole, f"{port.__name__}.{name} is in neither LedgerStore nor FeedbackStore"
             assert inspect.signature(method) == inspect.signature(whole[name]), f"{port.__name__}.{name}"
-    aggregate = {name for port in _ports() if port not in (ports.LedgerStore, ports.FeedbackStore)
-                 for name in vars(port) if not name.startswith("_")}
+    aggregate = {
+        name
+        for port in _ports()
+        if port not in (ports.LedgerStore, ports.FeedbackStore)
+        for name in vars(port)
+        if not name.startswith("_")
+    }
     assert aggregate == set(whole)  # and each method is declared by some port of its own
 
 
@@ -233,8 +334,13 @@ def test_every_use_case_names_a_port_for_its_store():
     for info in pkgutil.iter_modules(services.__path__):
         module = importlib.import_module(f"chalicelib.services.{info.name}")
         functions = [f for f in vars(module).values() if inspect.isfunction(f) and f.__module__ == module.__name__]
-        functions += [f for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
-                      for f in vars(c).values() if inspect.isfunction(f)]
+        functions += [
+            f
+            for c in vars(module).values()
+            if inspect.isclass(c) and c.__module__ == module.__name__
+            for f in vars(c).values()
+            if inspect.isfunction(f)
+        ]
         for f in functions:
             store = inspect.signature(f).parameters.get("store")
             if store is not None and store.annotation not in names and store.annotation != "object":
@@ -244,16 +350,28 @@ def test_every_use_case_names_a_port_for_its_store():
 
 # ---- Snapshots ---------------------------------------------------------------------------------------------
 
+
 def test_a_snapshot_of_nothing_is_empty(ledger):
     assert ledger.snapshot() == Snapshot()
 
 
 def test_a_snapshot_of_what_does_not_exist_is_none_for_each_key(ledger):
     u, m = uid("u"), uid("m")
-    snap = ledger.snapshot(wallet=u, merchant=m, payment=uid("pay"), topup=uid("top"), idempotency=(u, "k"),
-                           checkout=uid("chk"), paid_order=(m, "o"), checkout_guard=(m, "o"), rules=m,
-                           coupon=(u, uid("cpn")), reward=uid("rw"), redemptions=(uid("rw"), u),
-                           coupon_definition=uid("cd"))
+    snap = ledger.snapshot(
+        wallet=u,
+        merchant=m,
+        payment=uid("pay"),
+        topup=uid("top"),
+        idempotency=(u, "k"),
+        checkout=uid("chk"),
+        paid_order=(m, "o"),
+        checkout_guard=(m, "o"),
+        rules=m,
+        coupon=(u, uid("cpn")),
+        reward=uid("rw"),
+        redemptions=(uid("rw"), u),
+        coupon_definition=uid("cd"),
+    )
     assert snap == Snapshot()
 
 
@@ -272,20 +390,38 @@ def test_a_snapshot_reads_each_key_as_written(ledger):
     ledger.put_coupon_definition(definition, stamp(), [])
     coupon = coupon_of(definition.terms, user)
     assert ledger.grant_coupon(coupon, 1) is None
-    reward = Reward(reward_id=uid("rw"), name="mug", kind="gift", points_cost=10, coupon_definition_id=None, stock=3,
-                    per_customer_limit=2, active=True)
+    reward = Reward(
+        reward_id=uid("rw"),
+        name="mug",
+        kind="gift",
+        points_cost=10,
+        coupon_definition_id=None,
+        stock=3,
+        per_customer_limit=2,
+        active=True,
+    )
     ledger.put_reward(reward, stamp())
     ledger.redeem(redemption(ledger, user, reward))
     current = ledger.snapshot(tiers=True).tiers
     tiers = TierTable((Tier("base", 0, 100, 0),), (current.version if current else 0) + 1)
     ledger.put_tiers(tiers, stamp())
 
-    snap = ledger.snapshot(wallet=user, merchant=merchant, payment=paying.new_payment.payment_id,
-                           topup=topup.topup_id, idempotency=(opened.scope, opened.key), checkout=checkout.checkout_id,
-                           paid_order=(merchant, checkout.order_id), checkout_guard=(merchant, checkout.order_id),
-                           rules=merchant, coupon=(user, coupon.coupon_id), reward=reward.reward_id,
-                           redemptions=(reward.reward_id, user), coupon_definition=definition.terms.definition_id,
-                           tiers=True)
+    snap = ledger.snapshot(
+        wallet=user,
+        merchant=merchant,
+        payment=paying.new_payment.payment_id,
+        topup=topup.topup_id,
+        idempotency=(opened.scope, opened.key),
+        checkout=checkout.checkout_id,
+        paid_order=(merchant, checkout.order_id),
+        checkout_guard=(merchant, checkout.order_id),
+        rules=merchant,
+        coupon=(user, coupon.coupon_id),
+        reward=reward.reward_id,
+        redemptions=(reward.reward_id, user),
+        coupon_definition=definition.terms.definition_id,
+        tiers=True,
+    )
     assert snap.wallet == ledger.get_wallet(user)
     assert (snap.wallet.lots, snap.wallet.version, snap.wallet.points.version) == (Lots(cash=700), 2, 1)
     assert snap.merchant == Merchant(merchant, "Shop")
@@ -306,14 +442,20 @@ def test_a_snapshot_reads_each_key_as_written(ledger):
 
 # ---- Movements: a top-up's credit and a payment, and their refusals --------------------------------------
 
+
 def test_a_credit_moves_the_wallet_writes_the_entry_and_marks_the_topup_succeeded(ledger):
     user = uid("u")
     topup = credit(ledger, user, 1000)
     wallet = ledger.get_wallet(user)
     assert (wallet.lots, wallet.version, wallet.held) == (Lots(cash=1000), 1, Lots())
     [e] = ledger.list_entries(user, 10)[0]
-    assert (e.seq, e.type, e.delta, e.balance_after, e.refs) == (1, "top_up", Lots(cash=1000), Lots(cash=1000),
-                                                                 {"topup_id": topup.topup_id})
+    assert (e.seq, e.type, e.delta, e.balance_after, e.refs) == (
+        1,
+        "top_up",
+        Lots(cash=1000),
+        Lots(cash=1000),
+        {"topup_id": topup.topup_id},
+    )
     assert ledger.snapshot(topup=topup.topup_id).topup.status == "succeeded"
 
 
@@ -322,8 +464,13 @@ def test_a_topup_no_longer_pending_is_not_credited_twice(ledger):
     topup = credit(ledger, user, 1000)
     w = ledger.get_wallet(user)
     with pytest.raises(ReadChanged) as refused:
-        ledger.commit(Movement(wallet=w, entry=entry(w, "top_up", Lots(cash=1000)),
-                               topup=replace(topup, status="succeeded", provider_ref="again", bonus=0)))
+        ledger.commit(
+            Movement(
+                wallet=w,
+                entry=entry(w, "top_up", Lots(cash=1000)),
+                topup=replace(topup, status="succeeded", provider_ref="again", bonus=0),
+            )
+        )
     assert refused.value.current is None  # not only the wallet: the caller re-reads
     assert ledger.get_wallet(user) == w
 
@@ -334,8 +481,12 @@ def test_a_payment_writes_the_payment_its_order_guard_the_entry_and_the_key(ledg
     paying = payment_movement(ledger, user, merchant, 300)
     ledger.commit(paying)
     p = paying.new_payment
-    snap = ledger.snapshot(wallet=user, payment=p.payment_id, paid_order=(merchant, p.order_id),
-                           idempotency=(paying.idempotency.scope, paying.idempotency.key))
+    snap = ledger.snapshot(
+        wallet=user,
+        payment=p.payment_id,
+        paid_order=(merchant, p.order_id),
+        idempotency=(paying.idempotency.scope, paying.idempotency.key),
+    )
     assert (snap.wallet.lots, snap.wallet.version) == (Lots(cash=700), 2)
     assert snap.payment == p and snap.paid_order == p.payment_id and snap.idempotency == paying.idempotency
     assert ledger.get_payment_with_refunds(p.payment_id) == (p, [])
@@ -416,8 +567,9 @@ def test_a_voided_authorization_releases_its_order_which_still_names_it(ledger):
     assert p.payment_id in ledger.open_holds_due(stamp(datetime.now(timezone.utc) + timedelta(hours=1)))
     assert p.payment_id not in ledger.open_holds_due(stamp())
     ledger.commit(void_movement(ledger, p))
-    snap = ledger.snapshot(wallet=user, payment=p.payment_id, checkout=checkout.checkout_id,
-                           paid_order=(merchant, p.order_id))
+    snap = ledger.snapshot(
+        wallet=user, payment=p.payment_id, checkout=checkout.checkout_id, paid_order=(merchant, p.order_id)
+    )
     assert (snap.wallet.lots, snap.wallet.held) == (Lots(cash=1000), Lots())
     assert (snap.payment.status, snap.payment.version, snap.payment.funded_by) == ("voided", 1, Lots())
     assert (snap.checkout.status, snap.checkout.payment_id) == ("open", None)
@@ -441,10 +593,20 @@ def test_a_refund_is_planned_from_the_payment_version_it_read(ledger):
 
     def refund(amount: int) -> Movement:
         w = ledger.get_wallet(user)
-        r = Refund(refund_id=new_id("ref"), payment_id=p.payment_id, amount=amount, returned_to=Lots(cash=amount),
-                   reason="damaged", created_at=stamp())
-        return Movement(wallet=w, entry=entry(w, "refund", Lots(cash=amount), refs={"payment_id": p.payment_id}),
-                        refund=r, payment=p)
+        r = Refund(
+            refund_id=new_id("ref"),
+            payment_id=p.payment_id,
+            amount=amount,
+            returned_to=Lots(cash=amount),
+            reason="damaged",
+            created_at=stamp(),
+        )
+        return Movement(
+            wallet=w,
+            entry=entry(w, "refund", Lots(cash=amount), refs={"payment_id": p.payment_id}),
+            refund=r,
+            payment=p,
+        )
 
     first = refund(100)
     ledger.commit(first)
@@ -459,8 +621,9 @@ def test_a_refund_is_planned_from_the_payment_version_it_read(ledger):
 def test_a_budgeted_coupon_takes_a_use_from_a_shard_that_has_one_left(ledger):
     user, merchant = uid("u"), uid("m")
     credit(ledger, user, 1000)
-    definition = CouponDefinition(terms(uid("cd"), counts_uses=True, shards=2), per_customer_limit=1,
-                                  budget_count=1, version=1)
+    definition = CouponDefinition(
+        terms(uid("cd"), counts_uses=True, shards=2), per_customer_limit=1, budget_count=1, version=1
+    )
     ledger.put_coupon_definition(definition, stamp(), [(1, None), (0, None)])
     coupon = coupon_of(definition.terms, user)
     ledger.grant_coupon(coupon, 1)
@@ -468,8 +631,12 @@ def test_a_budgeted_coupon_takes_a_use_from_a_shard_that_has_one_left(ledger):
     def using(shard: int) -> Movement:
         m = payment_movement(ledger, user, merchant, 200)
         assert m.new_payment is not None
-        return replace(m, coupon=CouponChange(coupon=coupon, state="used", payment_id=m.new_payment.payment_id,
-                                              shard=shard, budget=-1, discount=100))
+        return replace(
+            m,
+            coupon=CouponChange(
+                coupon=coupon, state="used", payment_id=m.new_payment.payment_id, shard=shard, budget=-1, discount=100
+            ),
+        )
 
     with pytest.raises(BudgetShardExhausted) as refused:
         ledger.commit(using(1))
@@ -477,12 +644,14 @@ def test_a_budgeted_coupon_takes_a_use_from_a_shard_that_has_one_left(ledger):
     paid = using(0)
     ledger.commit(paid)
     assert ledger.snapshot(coupon=(user, coupon.coupon_id)).coupon == replace(
-        coupon, state="used", payment_id=paid.new_payment.payment_id, budget_shard=0)
+        coupon, state="used", payment_id=paid.new_payment.payment_id, budget_shard=0
+    )
     with pytest.raises(ReadChanged):  # the coupon is no longer in the state the movement read
         ledger.commit(using(0))
 
 
 # ---- Wallets, WalletScans, Points, JobIndexes --------------------------------------------------------------
+
 
 def test_entries_page_newest_first_and_by_type(ledger):
     user, merchant = uid("u"), uid("m")
@@ -505,8 +674,16 @@ def test_entries_page_newest_first_and_by_type(ledger):
 
 def test_points_entries_page_newest_first(ledger):
     user = uid("u")
-    reward = Reward(reward_id=uid("rw"), name="pen", kind="gift", points_cost=1, coupon_definition_id=None,
-                    stock=10, per_customer_limit=10, active=True)
+    reward = Reward(
+        reward_id=uid("rw"),
+        name="pen",
+        kind="gift",
+        points_cost=1,
+        coupon_definition_id=None,
+        stock=10,
+        per_customer_limit=10,
+        active=True,
+    )
     ledger.put_reward(reward, stamp())
     for _ in range(3):
         ledger.redeem(redemption(ledger, user, reward))
@@ -518,8 +695,13 @@ def test_points_entries_page_newest_first(ledger):
 
 def test_settings_change_only_what_is_named_and_list_the_wallet_for_reminders(ledger):
     user = uid("u")
-    w = ledger.update_settings(user, "CNY", stamp(), threshold=300,
-                               reminders={"run_out_days": 7, "email": "u@example.com", "bonus_expiry_days": 0})
+    w = ledger.update_settings(
+        user,
+        "CNY",
+        stamp(),
+        threshold=300,
+        reminders={"run_out_days": 7, "email": "u@example.com", "bonus_expiry_days": 0},
+    )
     assert (w.lots, w.version, w.low_balance_threshold) == (Lots(), 0, 300)
     assert (w.reminders.run_out_days, w.reminders.email, w.reminders.bonus_expiry_days) == (7, "u@example.com", None)
     assert ledger.get_wallet(user) == w and user in ledger.wallets_to_remind()
@@ -557,6 +739,7 @@ def test_the_scans_see_every_wallet_once_with_its_entries(ledger):
 
 # ---- Idempotency, Topups, TopupPlans ------------------------------------------------------------------------
 
+
 def test_an_answer_is_recorded_once_under_its_key(ledger):
     rec = record(uid("caller"))
     assert ledger.get_idempotency(rec.scope, rec.key) is None
@@ -569,12 +752,20 @@ def test_an_answer_is_recorded_once_under_its_key(ledger):
 
 def test_a_topup_is_created_under_its_key_and_failed_once(ledger):
     user = uid("u")
-    topup = Topup(topup_id=new_id("top"), user_id=user, amount=500, channel="card", status="pending",
-                  created_at=stamp(), option_id="preset-500")
+    topup = Topup(
+        topup_id=new_id("top"),
+        user_id=user,
+        amount=500,
+        channel="card",
+        status="pending",
+        created_at=stamp(),
+        option_id="preset-500",
+    )
     key = record(user)
     ledger.create_topup(topup, key)
-    assert ledger.snapshot(topup=topup.topup_id, idempotency=(key.scope, key.key)) == Snapshot(topup=topup,
-                                                                                               idempotency=key)
+    assert ledger.snapshot(topup=topup.topup_id, idempotency=(key.scope, key.key)) == Snapshot(
+        topup=topup, idempotency=key
+    )
     with pytest.raises(IdempotencyKeyTaken):
         ledger.create_topup(replace(topup, topup_id=new_id("top")), key)
     ledger.fail_topup(topup, "declined", stamp())
@@ -585,9 +776,17 @@ def test_a_topup_is_created_under_its_key_and_failed_once(ledger):
 
 def test_topup_plans_follow_their_versions(ledger):
     # a window long past: the table is other tests' too, and a plan valid now would add its bonus to their top-ups
-    plan = TopupPlan.from_doc(uid("plan"), {"name": "double", "min_amount": 1000, "bonus_amount": 100,
-                                            "valid_from": "2020-01-01T00:00:00.000Z",
-                                            "valid_to": "2020-12-31T00:00:00.000Z"}, 1)
+    plan = TopupPlan.from_doc(
+        uid("plan"),
+        {
+            "name": "double",
+            "min_amount": 1000,
+            "bonus_amount": 100,
+            "valid_from": "2020-01-01T00:00:00.000Z",
+            "valid_to": "2020-12-31T00:00:00.000Z",
+        },
+        1,
+    )
     ledger.put_topup_plan(plan, stamp())
     with pytest.raises(VersionTaken):
         ledger.put_topup_plan(plan, stamp())
@@ -598,13 +797,15 @@ def test_topup_plans_follow_their_versions(ledger):
 
 # ---- Checkouts ----------------------------------------------------------------------------------------------
 
+
 def test_one_live_checkout_per_order_and_the_key_answers_first(ledger):
     merchant, user = uid("m"), uid("u")
     checkout = new_checkout(merchant, user)
     key = record(merchant)
     ledger.create_checkout(checkout, key)
     assert ledger.snapshot(checkout=checkout.checkout_id, checkout_guard=(merchant, checkout.order_id)) == Snapshot(
-        checkout=checkout, checkout_guard=checkout.checkout_id)
+        checkout=checkout, checkout_guard=checkout.checkout_id
+    )
     with pytest.raises(CheckoutExists):
         ledger.create_checkout(new_checkout(merchant, user, checkout.order_id), record(merchant))
     with pytest.raises(IdempotencyKeyTaken):
@@ -628,8 +829,9 @@ def test_cancelling_closes_an_open_checkout_once_and_may_free_its_order(ledger):
     at = stamp()
     ledger.cancel_checkout(checkout, at, "customer left", release_order=True)
     snap = ledger.snapshot(checkout=checkout.checkout_id, checkout_guard=(merchant, checkout.order_id))
-    assert snap == Snapshot(checkout=replace(checkout, status="cancelled", cancelled_at=at,
-                                             cancel_reason="customer left"))
+    assert snap == Snapshot(
+        checkout=replace(checkout, status="cancelled", cancelled_at=at, cancel_reason="customer left")
+    )
     with pytest.raises(ReadChanged):
         ledger.cancel_checkout(checkout, stamp(), None, release_order=False)
     ledger.create_checkout(new_checkout(merchant, user, checkout.order_id), record(merchant))
@@ -649,6 +851,7 @@ def test_cancelling_refuses_to_free_an_order_another_checkout_holds(ledger):
 
 
 # ---- Merchants, MerchantRules, Tiers --------------------------------------------------------------------------
+
 
 def test_rules_and_tiers_follow_their_versions(ledger):
     merchant = uid("m")
@@ -670,6 +873,7 @@ def test_rules_and_tiers_follow_their_versions(ledger):
 
 
 # ---- CouponDefinitions, Coupons -------------------------------------------------------------------------------
+
 
 def test_a_definition_follows_its_versions_and_its_budget_is_made_once(ledger):
     definition = CouponDefinition(terms(uid("cd"), counts_uses=True), per_customer_limit=2, budget_count=4, version=1)
@@ -700,9 +904,18 @@ def test_a_grant_stays_within_the_per_customer_limit_and_a_retry_grants_nothing(
 
 # ---- Rewards ------------------------------------------------------------------------------------------------
 
+
 def _reward(stock: int, limit: int) -> Reward:
-    return Reward(reward_id=uid("rw"), name="mug", kind="gift", points_cost=10, coupon_definition_id=None,
-                  stock=stock, per_customer_limit=limit, active=True)
+    return Reward(
+        reward_id=uid("rw"),
+        name="mug",
+        kind="gift",
+        points_cost=10,
+        coupon_definition_id=None,
+        stock=stock,
+        per_customer_limit=limit,
+        active=True,
+    )
 
 
 def test_a_redemption_takes_the_stock_counts_the_customer_and_moves_the_points(ledger):
@@ -710,8 +923,12 @@ def test_a_redemption_takes_the_stock_counts_the_customer_and_moves_the_points(l
     ledger.put_reward(reward, stamp())
     r = redemption(ledger, user, reward)
     ledger.redeem(r)
-    snap = ledger.snapshot(wallet=user, reward=reward.reward_id, redemptions=(reward.reward_id, user),
-                           idempotency=(r.idempotency.scope, r.idempotency.key))
+    snap = ledger.snapshot(
+        wallet=user,
+        reward=reward.reward_id,
+        redemptions=(reward.reward_id, user),
+        idempotency=(r.idempotency.scope, r.idempotency.key),
+    )
     assert (snap.reward.stock, snap.redemptions, snap.idempotency) == (1, 1, r.idempotency)
     assert (snap.wallet.points, snap.wallet.lots, snap.wallet.version) == (r.points_entry.after, Lots(), 0)
     assert [e for e in ledger.list_points_entries(user, 5)[0]] == [r.points_entry]
@@ -741,6 +958,7 @@ def test_a_redemption_is_refused_out_of_stock_past_the_limit_on_a_taken_key_and_
 
 
 # ---- Inbox --------------------------------------------------------------------------------------------------
+
 
 def test_a_dedupe_key_makes_one_notification(ledger):
     user, now = uid("u"), datetime.now(timezone.utc)
@@ -791,6 +1009,7 @@ def test_an_email_is_claimed_by_one_sender_at_a_time_and_sent_once(ledger):
 
 # ---- Promotions ---------------------------------------------------------------------------------------------
 
+
 def test_a_promotion_is_written_pending_once_confirmed_under_its_key_and_changed_from_its_version(ledger):
     p = promotion(uid("m"))
     assert ledger.put_pending_promotion(p) is True
@@ -806,15 +1025,17 @@ def test_a_promotion_is_written_pending_once_confirmed_under_its_key_and_changed
         ledger.confirm_promotion(p, stamp(), key)
     with pytest.raises(VersionTaken):  # no longer pending at version 1
         ledger.confirm_promotion(p, stamp(), record("admin"))
-    assert priced(scheduled) in map(priced, ledger.promotions_that_may_be_live(datetime.now(timezone.utc)
-                                                                             - timedelta(days=1)))
+    assert priced(scheduled) in map(
+        priced, ledger.promotions_that_may_be_live(datetime.now(timezone.utc) - timedelta(days=1))
+    )
     assert scheduled in ledger.list_promotions()
     cancelled = replace(scheduled, status="cancelled", version=3, updated_at=stamp(), cancelled_at=stamp())
     assert ledger.update_promotion(p, cancelled) is False  # from version 1: changed meanwhile
     assert ledger.update_promotion(scheduled, cancelled) is True
     assert ledger.get_promotion(p.promotion_id) == cancelled
-    assert p.promotion_id not in {x.promotion_id for x in ledger.promotions_that_may_be_live(
-        datetime.now(timezone.utc) - timedelta(days=1))}
+    assert p.promotion_id not in {
+        x.promotion_id for x in ledger.promotions_that_may_be_live(datetime.now(timezone.utc) - timedelta(days=1))
+    }
     assert ledger.get_promotion(uid("prm")) is None
 
 
@@ -828,8 +1049,12 @@ def test_a_configuration_read_has_the_merchant_its_rules_the_tiers_and_if_asked_
     ledger.confirm_promotion(p, stamp(), record("admin"))
     since = datetime.now(timezone.utc) - timedelta(days=1)
     snap, live = ledger.read_configuration(merchant)
-    assert (snap.merchant, snap.rules, snap.tiers, live) == (Merchant(merchant, "Shop"), rules,
-                                                            ledger.snapshot(tiers=True).tiers, None)
+    assert (snap.merchant, snap.rules, snap.tiers, live) == (
+        Merchant(merchant, "Shop"),
+        rules,
+        ledger.snapshot(tiers=True).tiers,
+        None,
+    )
     snap, live = ledger.read_configuration(merchant, since)
     assert snap.rules == rules
     assert [priced(x) for x in live] == [priced(x) for x in ledger.promotions_that_may_be_live(since)]
@@ -844,10 +1069,27 @@ def priced(p: Promotion) -> tuple:
 
 # ---- FeedbackRecords -----------------------------------------------------------------------------------------
 
-def _feedback(user: str, kind: str, subject: str, created_at: str, rating: int = 5, tags: tuple = ("fast",),
-              merchant: str | None = None) -> Feedback:
-    return Feedback(feedback_id=new_id("fb"), user_id=user, subject_kind=kind, subject_id=subject, rating=rating,
-                    created_at=created_at, tags=tags, comment="ok", merchant_id=merchant)
+
+def _feedback(
+    user: str,
+    kind: str,
+    subject: str,
+    created_at: str,
+    rating: int = 5,
+    tags: tuple = ("fast",),
+    merchant: str | None = None,
+) -> Feedback:
+    return Feedback(
+        feedback_id=new_id("fb"),
+        user_id=user,
+        subject_kind=kind,
+        subject_id=subject,
+        rating=rating,
+        created_at=created_at,
+        tags=tags,
+        comment="ok",
+        merchant_id=merchant,
+    )
 
 
 def test_feedback_reads_its_subject_and_is_added_once_per_transaction(ledger, feedback_store):
@@ -858,11 +1100,15 @@ def test_feedback_reads_its_subject_and_is_added_once_per_transaction(ledger, fe
     payment_id = paying.new_payment.payment_id
     key = (user, uid("fbk"))
     assert feedback_store.read_subject("payment", payment_id, user, key) == (
-        None, Subject("payment", payment_id, user, merchant))
+        None,
+        Subject("payment", payment_id, user, merchant),
+    )
     assert feedback_store.read_subject("payment", uid("pay"), user, key) == (None, None)
     [payment_entry, _] = ledger.list_entries(user, 5)[0]
     assert feedback_store.read_subject("entry", payment_entry.entry_id, user, key) == (
-        None, Subject("entry", payment_entry.entry_id, user, merchant))
+        None,
+        Subject("entry", payment_entry.entry_id, user, merchant),
+    )
     assert feedback_store.read_subject("entry", payment_entry.entry_id, uid("other"), key) == (None, None)
 
     month = f"{2100 + uuid.uuid4().int % 800}-0{1 + uuid.uuid4().int % 9}"
@@ -875,8 +1121,9 @@ def test_feedback_reads_its_subject_and_is_added_once_per_transaction(ledger, fe
         feedback_store.add_feedback(_feedback(user, "payment", payment_id, f"{month}-11T10:00:00.000Z"), record(user))
     with pytest.raises(IdempotencyKeyTaken):
         feedback_store.add_feedback(_feedback(user, "topup", uid("top"), f"{month}-11T10:00:00.000Z"), rec)
-    rows, after = feedback_store.feedback_page(month, "0", "~", None, rating_lte=None, tag=None, merchant_id=None,
-                                               page_size=10)
+    rows, after = feedback_store.feedback_page(
+        month, "0", "~", None, rating_lte=None, tag=None, merchant_id=None, page_size=10
+    )
     assert (rows, after) == ([(f"{fb.created_at}#{fb.feedback_id}", fb)], None)
 
 
@@ -885,26 +1132,37 @@ def test_feedback_pages_newest_first_with_filters(ledger, feedback_store):
     user, merchant = uid("u"), uid("m")
     written = []
     for day in range(1, 6):
-        fb = _feedback(user, "topup", uid("top"), f"{month}-0{day}T08:00:00.000Z", rating=day,
-                       tags=("fast",) if day % 2 else ("slow", "rude"), merchant=merchant if day > 3 else None)
+        fb = _feedback(
+            user,
+            "topup",
+            uid("top"),
+            f"{month}-0{day}T08:00:00.000Z",
+            rating=day,
+            tags=("fast",) if day % 2 else ("slow", "rude"),
+            merchant=merchant if day > 3 else None,
+        )
         feedback_store.add_feedback(fb, record(user))
         written.append((f"{fb.created_at}#{fb.feedback_id}", fb))
     newest_first = written[::-1]
     seen, after = [], None
     for _ in range(5):
-        rows, after = feedback_store.feedback_page(month, "0", "~", after, rating_lte=None, tag=None,
-                                                   merchant_id=None, page_size=2)
+        rows, after = feedback_store.feedback_page(
+            month, "0", "~", after, rating_lte=None, tag=None, merchant_id=None, page_size=2
+        )
         seen += rows
         if after is None:
             break
     assert seen == newest_first
-    rows, after = feedback_store.feedback_page(month, "0", "~", None, rating_lte=3, tag="fast", merchant_id=None,
-                                               page_size=10)
+    rows, after = feedback_store.feedback_page(
+        month, "0", "~", None, rating_lte=3, tag="fast", merchant_id=None, page_size=10
+    )
     assert (rows, after) == ([newest_first[2], newest_first[4]], None)  # days 3 and 1
-    rows, _ = feedback_store.feedback_page(month, "0", "~", None, rating_lte=None, tag=None, merchant_id=merchant,
-                                           page_size=10)
+    rows, _ = feedback_store.feedback_page(
+        month, "0", "~", None, rating_lte=None, tag=None, merchant_id=merchant, page_size=10
+    )
     assert rows == newest_first[:2]
     low, high = f"{month}-02", f"{month}-04"  # sort keys within [low, high]: days 2 and 3
-    rows, _ = feedback_store.feedback_page(month, low, high, None, rating_lte=None, tag=None, merchant_id=None,
-                                           page_size=10)
+    rows, _ = feedback_store.feedback_page(
+        month, low, high, None, rating_lte=None, tag=None, merchant_id=None, page_size=10
+    )
     assert rows == [newest_first[2], newest_first[3]]

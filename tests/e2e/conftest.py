@@ -1,4 +1,5 @@
 """End-to-end fixtures: real HTTP against chalice local, real Cognito tokens, real signatures."""
+
 from __future__ import annotations
 
 import json
@@ -45,15 +46,24 @@ class Api:
         if ident not in self._users:
             token = issue_token(self.info, name, list(groups))
             user_id = self.http.get(f"{self.url}/v1/wallet", headers={"Authorization": f"Bearer {token}"}).json()[
-                "user_id"]
+                "user_id"
+            ]
             self._users[ident] = User(name, token, user_id, tuple(groups))
         return self._users[ident]
 
     def unique_user(self, prefix: str = "u", *groups: str) -> User:
         return self.user(f"{prefix}-{uuid.uuid4().hex[:10]}", *groups)
 
-    def request(self, method: str, path: str, user: User | None = None, body: Any = None,
-                key: str | None = None, headers: dict[str, str] | None = None, **kw: Any) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        user: User | None = None,
+        body: Any = None,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         h = dict(headers or {})
         if user is not None:
             h.update(user.headers(key))
@@ -67,20 +77,26 @@ class Api:
     def get(self, path: str, user: User | None = None, **kw: Any) -> requests.Response:
         return self.request("GET", path, user, **kw)
 
-    def post(self, path: str, user: User | None = None, body: Any = None, key: str | None = None,
-             **kw: Any) -> requests.Response:
+    def post(
+        self, path: str, user: User | None = None, body: Any = None, key: str | None = None, **kw: Any
+    ) -> requests.Response:
         return self.request("POST", path, user, body, key, **kw)
 
     def sign(self, raw: bytes) -> str:
         """The X-Signature of ``raw`` with the secret the running app checks."""
         return sign(self.info.webhook_secret, raw)
 
-    def webhook(self, body: dict[str, Any], secret: str | None = None,
-                signature: str | None = None) -> requests.Response:
+    def webhook(
+        self, body: dict[str, Any], secret: str | None = None, signature: str | None = None
+    ) -> requests.Response:
         raw = json.dumps(body).encode()
         signature = signature or sign(secret or self.info.webhook_secret, raw)
-        return self.http.post(f"{self.url}/v1/webhooks/payments", data=raw, timeout=30, headers={
-            "Content-Type": "application/json", "X-Signature": signature})
+        return self.http.post(
+            f"{self.url}/v1/webhooks/payments",
+            data=raw,
+            timeout=30,
+            headers={"Content-Type": "application/json", "X-Signature": signature},
+        )
 
     def admin(self) -> User:
         return self.user("test-admin", "admin")
@@ -94,8 +110,14 @@ class Api:
         r = self.post("/v1/topups", user, {"amount": amount, "channel": "wechat"}, key=str(uuid.uuid4()))
         assert r.status_code == 201, r.text
         topup = r.json()
-        w = self.webhook({"topup_id": topup["topup_id"], "status": "succeeded", "amount": amount,
-                          "provider_ref": f"ref-{topup['topup_id']}"})
+        w = self.webhook(
+            {
+                "topup_id": topup["topup_id"],
+                "status": "succeeded",
+                "amount": amount,
+                "provider_ref": f"ref-{topup['topup_id']}",
+            }
+        )
         assert w.status_code == 200, w.text
         return topup
 
@@ -106,20 +128,34 @@ class Api:
         assert r.status_code == 200, r.text
 
     def grant_bonus(self, user: User, amount: int) -> None:
-        r = self.post(f"/v1/admin/wallets/{user.user_id}/adjustments", self.admin(),
-                      {"amount": amount, "lot": "bonus", "reason": "test bonus"}, key=str(uuid.uuid4()))
+        r = self.post(
+            f"/v1/admin/wallets/{user.user_id}/adjustments",
+            self.admin(),
+            {"amount": amount, "lot": "bonus", "reason": "test bonus"},
+            key=str(uuid.uuid4()),
+        )
         assert r.status_code == 201, r.text
 
     def service(self) -> User:
         return self.user("test-order-service", "service")
 
-    def open_checkout(self, user: User, amount: int | None = None, merchant_id: str = "m-e2e",
-                      order_id: str | None = None, items: list[dict[str, Any]] | None = None,
-                      **extra: Any) -> dict[str, Any]:
+    def open_checkout(
+        self,
+        user: User,
+        amount: int | None = None,
+        merchant_id: str = "m-e2e",
+        order_id: str | None = None,
+        items: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """The order service opens a checkout of the merchant's priced order for ``user``."""
-        body = {"merchant_id": merchant_id, "order_id": order_id or f"o-{uuid.uuid4().hex[:12]}",
-                "user_id": user.user_id,
-                "items": items or [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}], **extra}
+        body = {
+            "merchant_id": merchant_id,
+            "order_id": order_id or f"o-{uuid.uuid4().hex[:12]}",
+            "user_id": user.user_id,
+            "items": items or [{"sku": "sku-1", "category": "books", "unit_price": amount, "quantity": 1}],
+            **extra,
+        }
         r = self.post("/v1/checkouts", self.service(), body, key=str(uuid.uuid4()))
         if r.status_code == 404 and r.json()["error"]["code"] == "customer_not_found":
             # a customer never credited: give them their (empty) wallet first, as their own settings change does
@@ -132,16 +168,24 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()
 
-    def pay(self, user: User, amount: int, merchant_id: str = "m-e2e", order_id: str | None = None,
-            key: str | None = None, **kw: Any) -> requests.Response:
+    def pay(
+        self,
+        user: User,
+        amount: int,
+        merchant_id: str = "m-e2e",
+        order_id: str | None = None,
+        key: str | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         """Pay one line of ``amount`` from ``user``'s balance, through the order's checkout (opened on first use)."""
         order_id = order_id or f"o-{uuid.uuid4().hex[:12]}"
         ident = (merchant_id, order_id, user.user_id)
         if ident not in self._checkouts:
             self._checkouts[ident] = self.open_checkout(user, amount, merchant_id, order_id)
         checkout = self._checkouts[ident]
-        return self.post("/v1/payments", user, {"checkout_id": checkout["checkout_id"]}, key=key or str(uuid.uuid4()),
-                         **kw)
+        return self.post(
+            "/v1/payments", user, {"checkout_id": checkout["checkout_id"]}, key=key or str(uuid.uuid4()), **kw
+        )
 
     def run_consumers(self) -> int:
         """Let the bus's consumers catch up: the local stack's runner does so on its own, in its process
@@ -169,8 +213,13 @@ def make_api(info: StackInfo) -> Api:
 
 
 def make_ddb(info: StackInfo):
-    return boto3.client("dynamodb", endpoint_url=info.aws_endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=info.aws_endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -237,9 +286,15 @@ class TableScan:
         if self.last_mark is not None:
             self.last_mark.freeze()  # a mark's records end where the next one begins (a check may write after)
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        self.last_mark = StreamMark(self.streams, {s["ShardId"]: self.streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=s["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
-            for s in shards})
+        self.last_mark = StreamMark(
+            self.streams,
+            {
+                s["ShardId"]: self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+                )["ShardIterator"]
+                for s in shards
+            },
+        )
         return self.last_mark
 
     def may_have_changed(self, before: Any, after: Any) -> bool:
@@ -270,8 +325,11 @@ class StreamMark:
 
     def written(self) -> list[dict[str, Any]]:
         records = self._read() if self.frozen is None else self.frozen
-        return [r for r in records if not (r["eventName"] == "INSERT"
-                                           and r["dynamodb"]["Keys"]["sk"]["S"].startswith(("N#", "NK#")))]
+        return [
+            r
+            for r in records
+            if not (r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["sk"]["S"].startswith(("N#", "NK#")))
+        ]
 
     def _read(self) -> list[dict[str, Any]]:
         records = []
@@ -286,12 +344,12 @@ class StreamMark:
 
 
 def is_new_inbox_item(item: dict[str, Any], before_keys: set[tuple[str, str]]) -> bool:
-    return (item["sk"]["S"].startswith(("N#", "NK#"))
-            and (item["pk"]["S"], item["sk"]["S"]) not in before_keys)
+    return item["sk"]["S"].startswith(("N#", "NK#")) and (item["pk"]["S"], item["sk"]["S"]) not in before_keys
 
 
-def assert_nothing_written(before: list[dict[str, Any]], after: list[dict[str, Any]],
-                           message: str = "the request wrote to the table") -> None:
+def assert_nothing_written(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], message: str = "the request wrote to the table"
+) -> None:
     """``after`` (table_items) is ``before``, but for notifications that appeared meanwhile: those are written
     by the bus's consumer (the local stack's runner) for events of earlier requests, asynchronously, so they
     are not the request's doing. Every other item, and every notification that was already there, must be
@@ -327,15 +385,23 @@ def run_schedule(info: StackInfo, schedule: str, at: str | None = None) -> dict[
 
     from dev.stack import ROOT, app_environment
 
-    script = ("import json, sys\n"
-              "from datetime import datetime\n"
-              "from chalicelib.services import clock\n"
-              "if sys.argv[2]:\n"
-              "    moment = datetime.fromisoformat(sys.argv[2].replace('Z', '+00:00'))\n"
-              "    clock.now = lambda: moment\n"
-              "from dev.reconcile import fire\n"
-              "print(json.dumps(fire(schedule=sys.argv[1])))\n")
-    out = subprocess.run([sys.executable, "-c", script, schedule, at or ""], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, env={**os.environ, **app_environment(info), "PYTHONPATH": str(ROOT)})
+    script = (
+        "import json, sys\n"
+        "from datetime import datetime\n"
+        "from chalicelib.services import clock\n"
+        "if sys.argv[2]:\n"
+        "    moment = datetime.fromisoformat(sys.argv[2].replace('Z', '+00:00'))\n"
+        "    clock.now = lambda: moment\n"
+        "from dev.reconcile import fire\n"
+        "print(json.dumps(fire(schedule=sys.argv[1])))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, schedule, at or ""],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **app_environment(info), "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -6,14 +6,21 @@ The matrix itself (tests/tables/authorization.py) runs cell by cell in process
 kind of caller (no token, a garbage, expired or forged one, another customer, another merchant's staff, ...)
 goes through the real server too.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.conftest import TableScan, own_stack_fixtures
-from tests.tables.authorization import CALLERS, MATRIX, cell_id, check_cell, \
-    check_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to, \
-    check_the_webhook_wants_its_signature_whatever_token_comes_with_it, make_world
+from tests.tables.authorization import (
+    CALLERS,
+    MATRIX,
+    cell_id,
+    check_cell,
+    check_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to,
+    check_the_webhook_wants_its_signature_whatever_token_comes_with_it,
+    make_world,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +33,7 @@ def one_refused_and_one_allowed_cell_per_route() -> list[tuple[tuple[str, str], 
     """Row i takes the first refused and the first allowed caller of CALLERS, from the i-th on."""
     cells = []
     for i, (route, columns) in enumerate(MATRIX.items()):
-        order = CALLERS[i % len(CALLERS):] + CALLERS[:i % len(CALLERS)]
+        order = CALLERS[i % len(CALLERS) :] + CALLERS[: i % len(CALLERS)]
         for refused in (True, False):
             callers = [c for c in order if columns[c].refused is refused]
             if callers:

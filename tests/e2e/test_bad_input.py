@@ -6,13 +6,21 @@ The cases here are kinds whose bytes the server handles before the app sees them
 that are not UTF-8, a content type, a nesting depth, a missing header, ...), taken in turn from route to
 route, so every route's real server path is tested too.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.conftest import TableScan, own_stack_fixtures
-from tests.tables.bad_input import CASES, INBOX_CASES, ROUTES, check_case, check_inbox_case, \
-    check_the_valid_requests_are_valid, make_world
+from tests.tables.bad_input import (
+    CASES,
+    INBOX_CASES,
+    ROUTES,
+    check_case,
+    check_inbox_case,
+    check_the_valid_requests_are_valid,
+    make_world,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,16 +28,29 @@ pytestmark = pytest.mark.e2e
 # a stack of this module's own: every case scans the whole table twice, so it holds only this module's items
 local_stack, api, ddb = own_stack_fixtures()
 
-OVER_HTTP = ("body_too_large", "not_utf8", "text_plain", "deeply_nested_json", "idempotency_key_missing",
-             "empty_body", "form_encoded", "amount_float_12.5", "bad_json", "idempotency_key_with_space",
-             "json_array", "text_lone_surrogate", "amount_5000_digits", "unknown_field")
+OVER_HTTP = (
+    "body_too_large",
+    "not_utf8",
+    "text_plain",
+    "deeply_nested_json",
+    "idempotency_key_missing",
+    "empty_body",
+    "form_encoded",
+    "amount_float_12.5",
+    "bad_json",
+    "idempotency_key_with_space",
+    "json_array",
+    "text_lone_surrogate",
+    "amount_5000_digits",
+    "unknown_field",
+)
 
 
 def one_case_per_route() -> list[tuple[str, str]]:
     """Route i takes the first kind of OVER_HTTP, from the i-th on, that the table has for it."""
     chosen = []
     for i, route in enumerate(ROUTES):
-        kinds = OVER_HTTP[i % len(OVER_HTTP):] + OVER_HTTP[:i % len(OVER_HTTP)]
+        kinds = OVER_HTTP[i % len(OVER_HTTP) :] + OVER_HTTP[: i % len(OVER_HTTP)]
         chosen.append((route, next(k for k in kinds if (route, k) in CASES)))
     return chosen
 

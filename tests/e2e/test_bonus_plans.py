@@ -4,6 +4,7 @@ balance; the options say what each amount would earn. Events of each step reach 
 
 Plans apply to every top-up of the stack, so these plans reward only amounts no other test tops up
 (from PLAN_MIN), and are switched off when the module ends."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,9 +25,16 @@ NOW = datetime.now(timezone.utc)
 
 
 def plan_body(**kw):
-    return {"name": "Top up big, get more", "min_amount": PLAN_MIN, "bonus_percent": 5, "bonus_max": 200_000,
-            "bonus_valid_days": 30, "valid_from": iso(NOW - timedelta(hours=1)),
-            "valid_to": iso(NOW + timedelta(hours=2)), **kw}
+    return {
+        "name": "Top up big, get more",
+        "min_amount": PLAN_MIN,
+        "bonus_percent": 5,
+        "bonus_max": 200_000,
+        "bonus_valid_days": 30,
+        "valid_from": iso(NOW - timedelta(hours=1)),
+        "valid_to": iso(NOW + timedelta(hours=2)),
+        **kw,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +43,12 @@ def plans(api):
     fixed = f"fixed-{uuid.uuid4().hex[:8]}"
     r = api.request("PUT", f"/v1/admin/topup-plans/{pid}", api.admin(), plan_body())
     assert r.status_code == 200, r.text
-    r = api.request("PUT", f"/v1/admin/topup-plans/{fixed}", api.admin(),
-                    plan_body(bonus_percent=None, bonus_max=None, bonus_amount=100_000, bonus_valid_days=None))
+    r = api.request(
+        "PUT",
+        f"/v1/admin/topup-plans/{fixed}",
+        api.admin(),
+        plan_body(bonus_percent=None, bonus_max=None, bonus_amount=100_000, bonus_valid_days=None),
+    )
     assert r.status_code == 200, r.text
     yield pid, fixed
     for plan_id in (pid, fixed):
@@ -46,14 +58,21 @@ def plans(api):
 def top_up(api, user, amount: int, **extra):
     r = api.post("/v1/topups", user, {"amount": amount, "channel": "card", **extra}, key=str(uuid.uuid4()))
     assert r.status_code == 201, r.text
-    w = api.webhook({"topup_id": r.json()["topup_id"], "status": "succeeded", "amount": amount,
-                     "provider_ref": f"ref-{uuid.uuid4().hex[:8]}"})
+    w = api.webhook(
+        {
+            "topup_id": r.json()["topup_id"],
+            "status": "succeeded",
+            "amount": amount,
+            "provider_ref": f"ref-{uuid.uuid4().hex[:8]}",
+        }
+    )
     assert w.status_code == 200, w.text
     return r.json(), w.json()
 
 
-def test_the_best_plans_bonus_arrives_with_the_top_up_and_expires_through_the_ledger(api, plans, local_stack,
-                                                                                      bus_events):
+def test_the_best_plans_bonus_arrives_with_the_top_up_and_expires_through_the_ledger(
+    api, plans, local_stack, bus_events
+):
     pid, _ = plans
     user = api.unique_user("bonus")
     topup, credit = top_up(api, user, 5_000_000)
@@ -66,8 +85,9 @@ def test_the_best_plans_bonus_arrives_with_the_top_up_and_expires_through_the_le
     expires = datetime.fromisoformat(expiring["expires_at"].replace("Z", "+00:00"))
     assert timedelta(days=29, hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=30)
     entry = api.get("/v1/wallet/entries", user).json()["entries"][0]
-    assert entry["type"] == "top_up" and entry["plan_id"] == pid and entry["lots"] == {"cash": 5_000_000,
-                                                                                         "bonus": 200_000}
+    assert (
+        entry["type"] == "top_up" and entry["plan_id"] == pid and entry["lots"] == {"cash": 5_000_000, "bonus": 200_000}
+    )
     [event] = bus_events.wait_for("topup.credited", user_id=user.user_id)
     assert event["detail"]["plan_id"] == pid and event["detail"]["lots"]["bonus"] == 200_000
 
@@ -89,8 +109,7 @@ def test_the_best_plans_bonus_arrives_with_the_top_up_and_expires_through_the_le
     assert recon["totals"]["debited"]["expiry"] >= 150_000
 
 
-def test_the_options_name_the_bonus_each_amount_earns_now_and_a_top_up_names_its_option(api, plans,
-                                                                                      monkeypatch):
+def test_the_options_name_the_bonus_each_amount_earns_now_and_a_top_up_names_its_option(api, plans, monkeypatch):
     user = api.unique_user("options")
     body = api.get("/v1/topups/options", user).json()
     amounts = [o["amount"] for o in body["options"]]
@@ -99,19 +118,26 @@ def test_the_options_name_the_bonus_each_amount_earns_now_and_a_top_up_names_its
     option = body["options"][0]
     topup, credit = top_up(api, user, option["amount"], option_id=option["option_id"])
     assert topup["option_id"] == option["option_id"] and credit["bonus"] == 0
-    r = api.post("/v1/topups", user, {"amount": option["amount"] + 1, "channel": "card",
-                                      "option_id": option["option_id"]}, key=str(uuid.uuid4()))
+    r = api.post(
+        "/v1/topups",
+        user,
+        {"amount": option["amount"] + 1, "channel": "card", "option_id": option["option_id"]},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_topup_option"
 
 
-@pytest.mark.parametrize("change, code", [
-    ({"bonus_amount": 100}, "invalid_topup_plan"),  # both kinds of bonus
-    ({"bonus_percent": None}, "invalid_topup_plan"),  # neither
-    ({"bonus_max": None}, "invalid_topup_plan"),  # a percent without its cap
-    ({"valid_to": iso(NOW - timedelta(days=1))}, "invalid_topup_plan"),  # ends before it starts
-    ({"bonus_valid_days": 0}, "invalid_request"),
-    ({"min_amount": 0}, "invalid_amount"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"bonus_amount": 100}, "invalid_topup_plan"),  # both kinds of bonus
+        ({"bonus_percent": None}, "invalid_topup_plan"),  # neither
+        ({"bonus_max": None}, "invalid_topup_plan"),  # a percent without its cap
+        ({"valid_to": iso(NOW - timedelta(days=1))}, "invalid_topup_plan"),  # ends before it starts
+        ({"bonus_valid_days": 0}, "invalid_request"),
+        ({"min_amount": 0}, "invalid_amount"),
+    ],
+)
 def test_a_bad_plan_is_refused_with_its_code_and_nothing_changes(api, change, code):
     pid = f"bad-{uuid.uuid4().hex[:8]}"
     r = api.request("PUT", f"/v1/admin/topup-plans/{pid}", api.admin(), plan_body(**change))

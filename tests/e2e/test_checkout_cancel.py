@@ -1,4 +1,5 @@
 """A checkout is for a customer the ledger knows, and a merchant can close one its order no longer needs (HTTP)."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,8 +30,12 @@ def test_a_checkout_for_an_unknown_customer_is_refused_and_the_corrected_one_ope
 
 def test_a_customer_who_only_signed_in_has_no_wallet_yet_and_gets_no_checkout(api):
     newcomer = api.unique_user("newcomer")  # signed in and read the (empty) wallet: nothing written
-    r = api.post("/v1/checkouts", api.service(), checkout_body(newcomer.user_id, f"o-{uuid.uuid4().hex[:10]}"),
-                 key=str(uuid.uuid4()))
+    r = api.post(
+        "/v1/checkouts",
+        api.service(),
+        checkout_body(newcomer.user_id, f"o-{uuid.uuid4().hex[:10]}"),
+        key=str(uuid.uuid4()),
+    )
     assert (r.status_code, r.json()["error"]["code"]) == (404, "customer_not_found")
 
 
@@ -61,11 +66,14 @@ def test_a_paid_or_authorized_checkout_is_not_cancelled(api):
     customer = api.unique_user("nocancel")
     api.fund(customer, 5000)
     paid = api.open_checkout(customer, 1000)
-    assert api.post("/v1/payments", customer, {"checkout_id": paid["checkout_id"]},
-                    key=str(uuid.uuid4())).status_code == 201
+    assert (
+        api.post("/v1/payments", customer, {"checkout_id": paid["checkout_id"]}, key=str(uuid.uuid4())).status_code
+        == 201
+    )
     held = api.open_checkout(customer, 1000)
-    hold = api.post("/v1/payments", customer, {"checkout_id": held["checkout_id"], "capture": False},
-                    key=str(uuid.uuid4()))
+    hold = api.post(
+        "/v1/payments", customer, {"checkout_id": held["checkout_id"], "capture": False}, key=str(uuid.uuid4())
+    )
     assert hold.status_code == 201, hold.text
 
     for checkout, code in ((paid, "checkout_paid"), (held, "checkout_authorized")):

@@ -4,6 +4,7 @@ Every scenario opens a checkout at a merchant of its own (with the rules it name
 then pays with the same options. A payment that goes through must match its quote; one that is
 refused must be refused with the quote's refusal code, and write nothing.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -34,37 +35,66 @@ class Scenario:
 
 SCENARIOS = {
     "no rules: balance pays all, bonus first": Scenario(
-        {}, [BOOK], cash=5000, bonus=300,
-        expect={"amount": 1000, "funded_by": {"cash": 700, "bonus": 300}, "external": 0, "discount_total": 0}),
+        {},
+        [BOOK],
+        cash=5000,
+        bonus=300,
+        expect={"amount": 1000, "funded_by": {"cash": 700, "bonus": 300}, "external": 0, "discount_total": 0},
+    ),
     "a discount for paying by balance, capped": Scenario(
-        {"balance_pay_discount": {"percent": 5, "max_amount": 30}}, [BOOK], cash=5000,
-        expect={"discount_total": 30, "funded_by": {"cash": 970, "bonus": 0},
-                "discounts": [{"source": "balance_pay", "amount": 30}]}),
+        {"balance_pay_discount": {"percent": 5, "max_amount": 30}},
+        [BOOK],
+        cash=5000,
+        expect={
+            "discount_total": 30,
+            "funded_by": {"cash": 970, "bonus": 0},
+            "discounts": [{"source": "balance_pay", "amount": 30}],
+        },
+    ),
     "rounding down to the fen": Scenario(
-        {"balance_pay_discount": {"percent": 3, "max_amount": None}}, [{**BOOK, "unit_price": 333}], cash=5000,
-        expect={"discount_total": 9, "funded_by": {"cash": 324, "bonus": 0}}),
+        {"balance_pay_discount": {"percent": 3, "max_amount": None}},
+        [{**BOOK, "unit_price": 333}],
+        cash=5000,
+        expect={"discount_total": 9, "funded_by": {"cash": 324, "bonus": 0}},
+    ),
     "an excluded category, no combined payment asked": Scenario(
-        {"excluded_categories": ["alcohol"]}, [BOOK, WINE], cash=9000, status=422, code="excluded_items"),
-    "below the minimum": Scenario(
-        {"min_order_amount": 1001}, [BOOK], cash=9000, status=422, code="min_order_not_met"),
+        {"excluded_categories": ["alcohol"]}, [BOOK, WINE], cash=9000, status=422, code="excluded_items"
+    ),
+    "below the minimum": Scenario({"min_order_amount": 1001}, [BOOK], cash=9000, status=422, code="min_order_not_met"),
     "exactly the minimum": Scenario(
-        {"min_order_amount": 1000}, [BOOK], cash=9000, expect={"funded_by": {"cash": 1000, "bonus": 0}}),
+        {"min_order_amount": 1000}, [BOOK], cash=9000, expect={"funded_by": {"cash": 1000, "bonus": 0}}
+    ),
     "short of balance": Scenario({}, [BOOK], cash=400, status=422, code="insufficient_balance"),
     "a combined payment the merchant never allows": Scenario(
-        {"partial_pay": {"allowed": "never"}}, [BOOK], cash=400, options={"allow_partial": True},
-        status=422, code="partial_payment_not_allowed"),
-    "a combined payment is an authorization of the balance part": Scenario(
-        {}, [BOOK], cash=400, options={"allow_partial": True},
-        expect={"status": "authorized", "funded_by": {"cash": 400, "bonus": 0}, "external": 600}),
-    "authorize only (capture false)": Scenario(
-        {}, [BOOK], cash=5000, options={"capture": False},
-        expect={"status": "authorized", "funded_by": {"cash": 1000, "bonus": 0}, "external": 0}),
-    "a combined payment inside the merchant's share cap": Scenario(
-        {"partial_pay": {"allowed": "always", "max_share_percent": 25}}, [BOOK], cash=900,
+        {"partial_pay": {"allowed": "never"}},
+        [BOOK],
+        cash=400,
         options={"allow_partial": True},
-        expect={"status": "authorized", "funded_by": {"cash": 250, "bonus": 0}, "external": 750}),
-    "over the day's limit": Scenario(
-        {"daily_limit": 999}, [BOOK], cash=5000, status=422, code="daily_limit_exceeded"),
+        status=422,
+        code="partial_payment_not_allowed",
+    ),
+    "a combined payment is an authorization of the balance part": Scenario(
+        {},
+        [BOOK],
+        cash=400,
+        options={"allow_partial": True},
+        expect={"status": "authorized", "funded_by": {"cash": 400, "bonus": 0}, "external": 600},
+    ),
+    "authorize only (capture false)": Scenario(
+        {},
+        [BOOK],
+        cash=5000,
+        options={"capture": False},
+        expect={"status": "authorized", "funded_by": {"cash": 1000, "bonus": 0}, "external": 0},
+    ),
+    "a combined payment inside the merchant's share cap": Scenario(
+        {"partial_pay": {"allowed": "always", "max_share_percent": 25}},
+        [BOOK],
+        cash=900,
+        options={"allow_partial": True},
+        expect={"status": "authorized", "funded_by": {"cash": 250, "bonus": 0}, "external": 750},
+    ),
+    "over the day's limit": Scenario({"daily_limit": 999}, [BOOK], cash=5000, status=422, code="daily_limit_exceeded"),
 }
 
 
@@ -119,8 +149,12 @@ def test_the_payment_does_exactly_what_the_quote_said(api, ddb, local_stack, nam
 
 
 def test_points_earned_by_one_payment_pay_part_of_the_next_exactly_as_quoted(api):
-    customer, first, _ = setup(api, Scenario({"balance_pay_discount": {"percent": 10, "max_amount": None}},
-                                             [{**BOOK, "unit_price": 50_000}], cash=60_000))
+    customer, first, _ = setup(
+        api,
+        Scenario(
+            {"balance_pay_discount": {"percent": 10, "max_amount": None}}, [{**BOOK, "unit_price": 50_000}], cash=60_000
+        ),
+    )
     paid = api.post("/v1/payments", customer, {"checkout_id": first["checkout_id"]}, key=str(uuid.uuid4())).json()
     assert paid["discount_total"] == 5000 and paid["points_earned"] == 450  # on the ¥450 balance paid
     points = api.get("/v1/points", customer).json()
@@ -129,14 +163,19 @@ def test_points_earned_by_one_payment_pay_part_of_the_next_exactly_as_quoted(api
     q = api.post(f"/v1/checkouts/{second['checkout_id']}/quote", customer, {"points": 450}).json()
     # at most half the order in points; the discount is on what balance pays (500 - 50)
     assert (q["points"], q["points_value"], q["discount_total"], q["balance"]) == (450, 450, 55, 495)
-    p = api.post("/v1/payments", customer, {"checkout_id": second["checkout_id"], "points": 450},
-                 key=str(uuid.uuid4())).json()
-    assert (p["points_spent"], p["points_value"], p["discount_total"]) == (q["points"], q["points_value"],
-                                                                            q["discount_total"])
+    p = api.post(
+        "/v1/payments", customer, {"checkout_id": second["checkout_id"], "points": 450}, key=str(uuid.uuid4())
+    ).json()
+    assert (p["points_spent"], p["points_value"], p["discount_total"]) == (
+        q["points"],
+        q["points_value"],
+        q["discount_total"],
+    )
     assert p["funded_by"] == q["funded_by"] and p["points_earned"] == q["points_to_earn"] == 4
     assert api.get("/v1/points", customer).json()["available"] == 4
-    too_many = api.post(f"/v1/checkouts/{api.open_checkout(customer, 1000)['checkout_id']}/quote", customer,
-                        {"points": 5}).json()
+    too_many = api.post(
+        f"/v1/checkouts/{api.open_checkout(customer, 1000)['checkout_id']}/quote", customer, {"points": 5}
+    ).json()
     assert too_many["payable"] is False and too_many["refusal"]["code"] == "insufficient_points"
     entries = api.get("/v1/points/entries", customer).json()["entries"]
     assert [e["points"] for e in entries] == [4 - 450, 450]
@@ -146,8 +185,10 @@ def test_the_daily_limit_counts_every_payment_of_the_day(api):
     s = Scenario({"daily_limit": 1500}, [BOOK], cash=5000)
     customer, first, _ = setup(api, s)
     merchant_id = first["merchant_id"]
-    assert api.post("/v1/payments", customer, {"checkout_id": first["checkout_id"]},
-                    key=str(uuid.uuid4())).status_code == 201
+    assert (
+        api.post("/v1/payments", customer, {"checkout_id": first["checkout_id"]}, key=str(uuid.uuid4())).status_code
+        == 201
+    )
     second = api.open_checkout(customer, merchant_id=merchant_id, items=[BOOK])
     q = api.post(f"/v1/checkouts/{second['checkout_id']}/quote", customer, {}).json()
     assert q["balance"] == 500 and q["external"] == 500 and [lim["code"] for lim in q["limits"]] == ["daily_limit"]
@@ -157,8 +198,12 @@ def test_the_daily_limit_counts_every_payment_of_the_day(api):
     # another merchant's limit is its own
     other = setup(api, Scenario({"daily_limit": 1500}, [BOOK], cash=0))
     other_checkout = api.open_checkout(customer, merchant_id=other[1]["merchant_id"], items=[BOOK])
-    assert api.post("/v1/payments", customer, {"checkout_id": other_checkout["checkout_id"]},
-                    key=str(uuid.uuid4())).status_code == 201
+    assert (
+        api.post(
+            "/v1/payments", customer, {"checkout_id": other_checkout["checkout_id"]}, key=str(uuid.uuid4())
+        ).status_code
+        == 201
+    )
 
 
 def test_a_paid_checkout_quotes_as_not_payable_and_pays_no_more(api):
@@ -176,16 +221,24 @@ def test_one_checkout_per_order(api):
     customer = api.unique_user("one-checkout")
     api.make_known(customer)
     first = api.open_checkout(customer, 100, order_id="o-single")
-    r = api.post("/v1/checkouts", api.service(), {"merchant_id": "m-e2e", "order_id": "o-single",
-                                                  "user_id": customer.user_id, "items": [BOOK]},
-                 key=str(uuid.uuid4()))
+    r = api.post(
+        "/v1/checkouts",
+        api.service(),
+        {"merchant_id": "m-e2e", "order_id": "o-single", "user_id": customer.user_id, "items": [BOOK]},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "checkout_exists"
     api.fund(customer, 100)
-    assert api.post("/v1/payments", customer, {"checkout_id": first["checkout_id"]},
-                    key=str(uuid.uuid4())).status_code == 201
-    r = api.post("/v1/checkouts", api.service(), {"merchant_id": "m-e2e", "order_id": "o-single",
-                                                  "user_id": customer.user_id, "items": [BOOK]},
-                 key=str(uuid.uuid4()))
+    assert (
+        api.post("/v1/payments", customer, {"checkout_id": first["checkout_id"]}, key=str(uuid.uuid4())).status_code
+        == 201
+    )
+    r = api.post(
+        "/v1/checkouts",
+        api.service(),
+        {"merchant_id": "m-e2e", "order_id": "o-single", "user_id": customer.user_id, "items": [BOOK]},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "order_already_paid"
 
 
@@ -195,11 +248,19 @@ def test_rules_are_versioned_and_read_back_as_set(api):
     staff = api.user(f"staff-{merchant_id}", f"merchant:{merchant_id}")
     defaults = api.get(f"/v1/merchants/{merchant_id}/balance-rules", staff).json()
     assert defaults["version"] == 0 and defaults["partial_pay"]["allowed"] == "always"
-    doc = {"min_order_amount": 100, "excluded_skus": ["gift-card"], "excluded_categories": ["alcohol"],
-           "partial_pay": {"allowed": "in_windows", "windows": [{"days": ["sat", "sun"], "from": "22:00", "to": "02:00"}],
-                           "max_share_percent": 60},
-           "balance_pay_discount": {"percent": 5, "max_amount": 2000}, "daily_limit": 50000,
-           "timezone": "Asia/Shanghai"}
+    doc = {
+        "min_order_amount": 100,
+        "excluded_skus": ["gift-card"],
+        "excluded_categories": ["alcohol"],
+        "partial_pay": {
+            "allowed": "in_windows",
+            "windows": [{"days": ["sat", "sun"], "from": "22:00", "to": "02:00"}],
+            "max_share_percent": 60,
+        },
+        "balance_pay_discount": {"percent": 5, "max_amount": 2000},
+        "daily_limit": 50000,
+        "timezone": "Asia/Shanghai",
+    }
     v1 = api.request("PUT", f"/v1/merchants/{merchant_id}/balance-rules", staff, doc).json()
     v2 = api.request("PUT", f"/v1/merchants/{merchant_id}/balance-rules", staff, {**doc, "daily_limit": None}).json()
     assert (v1["version"], v2["version"]) == (1, 2)

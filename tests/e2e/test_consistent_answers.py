@@ -1,5 +1,6 @@
 """Answers that agree with each other: a replayed webhook with its first answer, a top-up with the bonus it
 earned, an unpayable quote with no payment status, tiers read back as written, the OpenAPI ranges (HTTP)."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,9 +19,18 @@ def test_a_replayed_webhook_answers_what_the_first_answer_said_and_the_topup_sho
     plan_id = f"plan-consistent-{uuid.uuid4().hex[:6]}"
     # a plan only for this amount, so no other test's top-up earns from it
     amount = 4_321_00
-    plan = api.request("PUT", f"/v1/admin/topup-plans/{plan_id}", api.admin(), {
-        "name": "exactly 4321.00", "min_amount": amount, "bonus_amount": 1234, "valid_from": _utc(-timedelta(hours=1)),
-        "valid_to": _utc(timedelta(days=1))})
+    plan = api.request(
+        "PUT",
+        f"/v1/admin/topup-plans/{plan_id}",
+        api.admin(),
+        {
+            "name": "exactly 4321.00",
+            "min_amount": amount,
+            "bonus_amount": 1234,
+            "valid_from": _utc(-timedelta(hours=1)),
+            "valid_to": _utc(timedelta(days=1)),
+        },
+    )
     assert plan.status_code in (200, 201), plan.text
     try:
         for top, expected_bonus, expected_plan in ((amount, 1234, plan_id), (700, 0, None)):
@@ -33,15 +43,27 @@ def test_a_replayed_webhook_answers_what_the_first_answer_said_and_the_topup_sho
 
             assert first.json()["credited"] and not again.json()["credited"]
             assert (first.json()["bonus"], first.json()["plan_id"]) == (expected_bonus, expected_plan)
-            assert {k: again.json()[k] for k in ("bonus", "plan_id")} == {"bonus": expected_bonus,
-                                                                          "plan_id": expected_plan}
+            assert {k: again.json()[k] for k in ("bonus", "plan_id")} == {
+                "bonus": expected_bonus,
+                "plan_id": expected_plan,
+            }
             seen = api.get(f"/v1/topups/{topup['topup_id']}", user).json()
             assert (seen["status"], seen["bonus"], seen["plan_id"]) == ("succeeded", expected_bonus, expected_plan)
             assert api.balance(user) == {"cash": top, "bonus": expected_bonus, "total": top + expected_bonus}
     finally:  # switched off: later top-ups of this amount earn nothing from it
-        api.request("PUT", f"/v1/admin/topup-plans/{plan_id}", api.admin(), {
-            "name": "off", "min_amount": amount, "bonus_amount": 1234, "active": False,
-            "valid_from": _utc(-timedelta(hours=1)), "valid_to": _utc(timedelta(days=1))})
+        api.request(
+            "PUT",
+            f"/v1/admin/topup-plans/{plan_id}",
+            api.admin(),
+            {
+                "name": "off",
+                "min_amount": amount,
+                "bonus_amount": 1234,
+                "active": False,
+                "valid_from": _utc(-timedelta(hours=1)),
+                "valid_to": _utc(timedelta(days=1)),
+            },
+        )
 
 
 def test_an_unpayable_quote_has_no_payment_status_and_a_payable_one_has(api):
@@ -60,8 +82,10 @@ def test_an_unpayable_quote_has_no_payment_status_and_a_payable_one_has(api):
 
 
 def test_the_tiers_are_read_back_as_they_were_written(api):
-    tiers = [{"name": "base", "threshold": 0, "points_multiplier": 1},
-             {"name": "gold", "threshold": 500_000_00, "points_multiplier": 1.5, "balance_pay_discount_percent": 2}]
+    tiers = [
+        {"name": "base", "threshold": 0, "points_multiplier": 1},
+        {"name": "gold", "threshold": 500_000_00, "points_multiplier": 1.5, "balance_pay_discount_percent": 2},
+    ]
     written = api.request("PUT", "/v1/admin/tiers", api.admin(), {"tiers": tiers})
     assert written.status_code == 200, written.text
 
@@ -91,5 +115,7 @@ def test_the_openapi_document_states_ranges_in_json_schema_keywords(api):
     walk(doc, "$")
     assert misspelt == []
     multiplier = doc["components"]["schemas"]["TierIn"]["properties"]["points_multiplier"]
-    assert [(m["type"], m["minimum"], m["maximum"]) for m in multiplier["anyOf"]] == [("integer", 1, 10),
-                                                                                       ("number", 1, 10)]
+    assert [(m["type"], m["minimum"], m["maximum"]) for m in multiplier["anyOf"]] == [
+        ("integer", 1, 10),
+        ("number", 1, 10),
+    ]

@@ -1,5 +1,6 @@
 """Coupons over HTTP: defined, granted, used once inside the payment's transaction, restored by a void or a full
 refund, and a shared budget never overspent however many customers pay at once."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,8 +23,12 @@ def define(api, **terms):
 
 
 def grant(api, definition_id, *users):
-    r = api.post(f"/v1/coupon-definitions/{definition_id}/grants", api.admin(),
-                 {"user_ids": [u.user_id for u in users]}, key=str(uuid.uuid4()))
+    r = api.post(
+        f"/v1/coupon-definitions/{definition_id}/grants",
+        api.admin(),
+        {"user_ids": [u.user_id for u in users]},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -35,8 +40,12 @@ def coupon_of(api, user, definition_id):
 
 def pay(api, user, amount, coupon_id, **options):
     checkout = api.open_checkout(user, amount)
-    return api.post("/v1/payments", user, {"checkout_id": checkout["checkout_id"], "coupon_id": coupon_id, **options},
-                    key=str(uuid.uuid4()))
+    return api.post(
+        "/v1/payments",
+        user,
+        {"checkout_id": checkout["checkout_id"], "coupon_id": coupon_id, **options},
+        key=str(uuid.uuid4()),
+    )
 
 
 def test_a_coupon_is_quoted_used_once_and_listed_as_used(api):
@@ -49,8 +58,12 @@ def test_a_coupon_is_quoted_used_once_and_listed_as_used(api):
     checkout = api.open_checkout(customer, 1000)
     q = api.post(f"/v1/checkouts/{checkout['checkout_id']}/quote", customer, {"coupon_id": coupon["coupon_id"]}).json()
     assert q["discounts"] == [{"source": "coupon", "amount": 300}] and q["balance"] == 700
-    p = api.post("/v1/payments", customer, {"checkout_id": checkout["checkout_id"], "coupon_id": coupon["coupon_id"]},
-                 key=str(uuid.uuid4()))
+    p = api.post(
+        "/v1/payments",
+        customer,
+        {"checkout_id": checkout["checkout_id"], "coupon_id": coupon["coupon_id"]},
+        key=str(uuid.uuid4()),
+    )
     assert p.status_code == 201, p.text
     assert (p.json()["discount_total"], p.json()["funded_by"]["cash"]) == (q["discount_total"], 700)
     assert coupon_of(api, customer, definition_id)["state"] == "used"
@@ -82,8 +95,9 @@ def test_the_per_customer_limit_holds_across_grants(api):
     assert grant(api, definition_id, customer)["granted"] == 1
     second = grant(api, definition_id, customer)
     assert second["granted"] == 0 and second["skipped"] == [{"user_id": customer.user_id, "code": "limit_reached"}]
-    assert len([c for c in api.get("/v1/coupons", customer).json()["coupons"]
-                if c["definition_id"] == definition_id]) == 1
+    assert (
+        len([c for c in api.get("/v1/coupons", customer).json()["coupons"] if c["definition_id"] == definition_id]) == 1
+    )
 
 
 def test_a_void_and_a_full_refund_give_the_coupon_back(api):
@@ -98,8 +112,12 @@ def test_a_void_and_a_full_refund_give_the_coupon_back(api):
     assert coupon_of(api, customer, definition_id)["state"] == "available"
     paid = pay(api, customer, 1000, coupon_id).json()
     assert coupon_of(api, customer, definition_id)["state"] == "used"
-    r = api.post(f"/v1/payments/{paid['payment_id']}/refunds", api.service(), {"amount": 700, "reason": "all back"},
-                 key=str(uuid.uuid4()))
+    r = api.post(
+        f"/v1/payments/{paid['payment_id']}/refunds",
+        api.service(),
+        {"amount": 700, "reason": "all back"},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 201 and r.json()["coupon_restored"] is True
     assert coupon_of(api, customer, definition_id)["state"] == "available"
     assert api.balance(customer)["total"] == 5000
@@ -111,14 +129,19 @@ def test_a_budget_of_five_is_used_five_times_when_twelve_customers_pay_at_once(a
     for c in customers:
         api.fund(c, 1000)
     grant(api, definition_id, *customers)
-    ready = [(c, api.open_checkout(c, 1000)["checkout_id"], coupon_of(api, c, definition_id)["coupon_id"])
-             for c in customers]
+    ready = [
+        (c, api.open_checkout(c, 1000)["checkout_id"], coupon_of(api, c, definition_id)["coupon_id"]) for c in customers
+    ]
     sessions = [requests.Session() for _ in ready]
 
     def go(i):
         c, checkout_id, coupon_id = ready[i]
-        return sessions[i].post(f"{api.url}/v1/payments", json={"checkout_id": checkout_id, "coupon_id": coupon_id},
-                                headers=c.headers(str(uuid.uuid4())), timeout=120)
+        return sessions[i].post(
+            f"{api.url}/v1/payments",
+            json={"checkout_id": checkout_id, "coupon_id": coupon_id},
+            headers=c.headers(str(uuid.uuid4())),
+            timeout=120,
+        )
 
     with ThreadPoolExecutor(12) as pool:
         results = list(pool.map(go, range(12)))
@@ -131,6 +154,7 @@ def test_a_budget_of_five_is_used_five_times_when_twelve_customers_pay_at_once(a
 
 
 # ---- the points catalogue ------------------------------------------------------------------
+
 
 def reward(api, **fields):
     reward_id = f"rw-{uuid.uuid4().hex[:8]}"

@@ -5,6 +5,7 @@ carol's points must have matured through the ledger's own path: a payment that e
 the return window ago, and nothing else. The README walk's points step is then run as written (bash, curl),
 against this stack, and every answer is checked against the walk's `# -> <status> {...}` comments.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,19 @@ from dev.stack import ROOT, StackInfo, issue_token
 from tests.e2e.conftest import run_schedule
 from tests.e2e.test_run_command import read_until_ready, start_run, stop
 
-TOKEN = ("import sys\n"
-         "from pathlib import Path\n"
-         "from dev.stack import StackInfo, issue_token\n"
-         "print(issue_token(StackInfo.load(Path(sys.argv[1])), sys.argv[2], sys.argv[3].split() or None))\n")
+TOKEN = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from dev.stack import StackInfo, issue_token\n"
+    "print(issue_token(StackInfo.load(Path(sys.argv[1])), sys.argv[2], sys.argv[3].split() or None))\n"
+)
 # `make -s token SUB=.. GROUPS=..` for this test's stack (its own state file); curl also writes each answer's
 # status to stderr, one line per call, so the statuses of the calls inside $(...) are seen too
-SHIMS = ('make() { local sub="" groups=""; for arg; do case $arg in SUB=*) sub=${arg#SUB=};; '
-         'GROUPS=*) groups=${arg#GROUPS=};; esac; done; "$STACK_PYTHON" -c "$TOKEN" "$STATE" "$sub" "$groups"; }\n'
-         "curl() { command curl -w '%{stderr}%{http_code}\\n' \"$@\"; }\n")
+SHIMS = (
+    'make() { local sub="" groups=""; for arg; do case $arg in SUB=*) sub=${arg#SUB=};; '
+    'GROUPS=*) groups=${arg#GROUPS=};; esac; done; "$STACK_PYTHON" -c "$TOKEN" "$STATE" "$sub" "$groups"; }\n'
+    "curl() { command curl -w '%{stderr}%{http_code}\\n' \"$@\"; }\n"
+)
 LITERAL = re.compile(r'"(\w+)": (-?\d+|null|true|false|"[^"]*")')
 
 
@@ -40,7 +45,7 @@ def walk_points_step(api_url: str) -> tuple[str, list[str]]:
     walk = readme.split("## A walk through the API", 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
     head = walk.split("\n\n", 1)[0]
     assert head.startswith("API=http://127.0.0.1:8000\n"), head
-    step = walk[walk.index("\n# points:") + 1:]
+    step = walk[walk.index("\n# points:") + 1 :]
     return head.replace("http://127.0.0.1:8000", api_url, 1) + "\n" + step, step.splitlines()
 
 
@@ -101,8 +106,12 @@ def test_the_demo_customer_has_matured_points_redeems_the_demo_reward_and_the_wa
         # matured by the ledger's own rule: one points entry, the payment that earned them (still pending in
         # the entry, as written then), dated more than the return window ago
         [earned] = get("/v1/points/entries", POINTS_CUSTOMER)["entries"]
-        assert (earned["type"], earned["earned"], earned["pending_after"], earned["available_after"]) == \
-            ("payment", 300, 300, 0), earned
+        assert (earned["type"], earned["earned"], earned["pending_after"], earned["available_after"]) == (
+            "payment",
+            300,
+            300,
+            0,
+        ), earned
         window = timedelta(days=PointsPolicy().return_window_days)
         paid_at = datetime.fromisoformat(earned["created_at"].replace("Z", "+00:00"))
         assert paid_at < datetime.now(timezone.utc) - window, earned
@@ -113,10 +122,20 @@ def test_the_demo_customer_has_matured_points_redeems_the_demo_reward_and_the_wa
 
         # the README walk's points step, as written
         script, step = walk_points_step(api)
-        out = subprocess.run(["bash", "-euo", "pipefail", "-c", SHIMS + script], cwd=tmp_path, capture_output=True,
-                             text=True, timeout=120, env={**os.environ, "STACK_PYTHON": sys.executable,
-                                                          "TOKEN": TOKEN, "STATE": str(state),
-                                                          "PYTHONPATH": str(ROOT)})
+        out = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", SHIMS + script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                **os.environ,
+                "STACK_PYTHON": sys.executable,
+                "TOKEN": TOKEN,
+                "STATE": str(state),
+                "PYTHONPATH": str(ROOT),
+            },
+        )
         assert out.returncode == 0, out.stderr
         statuses = [int(s) for s in out.stderr.split()]
         decoder, bodies, rest = json.JSONDecoder(), [], out.stdout.strip()
@@ -144,8 +163,11 @@ def test_the_demo_customer_has_matured_points_redeems_the_demo_reward_and_the_wa
         after = get("/v1/points", POINTS_CUSTOMER)
         assert (after["available"], after["pending"]) == (0, 23), after
         carol = issue_token(info, POINTS_CUSTOMER)
-        replay = requests.post(f"{api}/v1/rewards/{DEMO_REWARD}/redemptions", timeout=30,
-                               headers={"Authorization": f"Bearer {carol}", "Idempotency-Key": "rd-1"})
+        replay = requests.post(
+            f"{api}/v1/rewards/{DEMO_REWARD}/redemptions",
+            timeout=30,
+            headers={"Authorization": f"Bearer {carol}", "Idempotency-Key": "rd-1"},
+        )
         assert replay.status_code == 201 and replay.headers.get("Idempotent-Replayed") == "true", replay.text
         assert replay.json()["points_available"] == 200
     finally:

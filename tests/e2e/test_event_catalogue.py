@@ -6,6 +6,7 @@ jobs as clients and schedules would, and waits until the bus has each of them, w
 before it, or none. The schema check then runs over everything the session's stack published so far: the
 other modules' events too, when they ran first.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -20,9 +21,23 @@ from tests.e2e.conftest import run_schedule
 pytestmark = pytest.mark.e2e
 
 # what a store does for certain (top-ups, payments, holds, refunds, adjustments, points, coupons, bonus)
-MUST_SEE = {"topup.credited", "payment.authorized", "payment.succeeded", "payment.voided", "payment.refunded",
-            "balance.adjusted", "bonus.expired", "points.earned", "points.spent", "coupon.granted", "coupon.used",
-            "promotion.started", "notification.sent", "wallet.balance_low", "checkout.cancelled"}
+MUST_SEE = {
+    "topup.credited",
+    "payment.authorized",
+    "payment.succeeded",
+    "payment.voided",
+    "payment.refunded",
+    "balance.adjusted",
+    "bonus.expired",
+    "points.earned",
+    "points.spent",
+    "coupon.granted",
+    "coupon.used",
+    "promotion.started",
+    "notification.sent",
+    "wallet.balance_low",
+    "checkout.cancelled",
+}
 PLAN_MIN = 4_322_001  # a top-up amount no other module tops up: the module's plan rewards only its own
 
 
@@ -44,8 +59,14 @@ def published(api, bus_events, local_stack) -> list[dict]:
     api.ensure_merchant(shop)
     # a top-up with a plan's bonus that lasts a day, and the daily job a day later: topup.credited, bonus.expired
     now, plan = datetime.now(timezone.utc), f"plan-catalogue-{tag}"
-    terms = {"name": "catalogue bonus", "min_amount": PLAN_MIN, "bonus_amount": 1_000, "bonus_valid_days": 1,
-             "valid_from": iso(now - timedelta(hours=1)), "valid_to": iso(now + timedelta(hours=1))}
+    terms = {
+        "name": "catalogue bonus",
+        "min_amount": PLAN_MIN,
+        "bonus_amount": 1_000,
+        "bonus_valid_days": 1,
+        "valid_from": iso(now - timedelta(hours=1)),
+        "valid_to": iso(now + timedelta(hours=1)),
+    }
     ok(api.request("PUT", f"/v1/admin/topup-plans/{plan}", admin, terms))
     try:
         api.fund(customer, PLAN_MIN)
@@ -59,29 +80,74 @@ def published(api, bus_events, local_stack) -> list[dict]:
     api.grant_bonus(customer, 1)
     # a payment (payment.succeeded, points.earned; its feedback prompt: notification.sent), refunded in part
     paid = ok(api.pay(customer, 1_000, merchant_id=shop), 201)
-    ok(api.post(f"/v1/payments/{paid['payment_id']}/refunds", admin, {"amount": 1, "reason": "catalogue"},
-                key=str(uuid.uuid4())), 201)
+    ok(
+        api.post(
+            f"/v1/payments/{paid['payment_id']}/refunds",
+            admin,
+            {"amount": 1, "reason": "catalogue"},
+            key=str(uuid.uuid4()),
+        ),
+        201,
+    )
     # a hold, voided: payment.authorized, payment.voided
     checkout = api.open_checkout(customer, 100, merchant_id=shop)
-    held = ok(api.post("/v1/payments", customer, {"checkout_id": checkout["checkout_id"], "capture": False},
-                       key=str(uuid.uuid4())), 201)
+    held = ok(
+        api.post(
+            "/v1/payments", customer, {"checkout_id": checkout["checkout_id"], "capture": False}, key=str(uuid.uuid4())
+        ),
+        201,
+    )
     ok(api.post(f"/v1/payments/{held['payment_id']}/void", customer, key=str(uuid.uuid4())))
     # a reward for a point: points.spent
     reward = f"rw-catalogue-{tag}"
-    ok(api.request("PUT", f"/v1/admin/rewards/{reward}", admin,
-                   {"name": "sticker", "kind": "gift", "points_cost": 1, "stock": 10, "per_customer_limit": 10}))
+    ok(
+        api.request(
+            "PUT",
+            f"/v1/admin/rewards/{reward}",
+            admin,
+            {"name": "sticker", "kind": "gift", "points_cost": 1, "stock": 10, "per_customer_limit": 10},
+        )
+    )
     ok(api.post(f"/v1/rewards/{reward}/redemptions", customer, key=str(uuid.uuid4())), 201)
     # a coupon granted and used: coupon.granted, coupon.used
     definition = f"cd-catalogue-{tag}"
-    ok(api.request("PUT", f"/v1/coupon-definitions/{definition}", admin, {
-        "name": "catalogue", "kind": "amount_off", "value": 10, "min_spend": 0, "merchant_id": shop,
-        "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 10}))
-    ok(api.post(f"/v1/coupon-definitions/{definition}/grants", admin, {"user_ids": [customer.user_id]},
-                key=str(uuid.uuid4())), 201)
+    ok(
+        api.request(
+            "PUT",
+            f"/v1/coupon-definitions/{definition}",
+            admin,
+            {
+                "name": "catalogue",
+                "kind": "amount_off",
+                "value": 10,
+                "min_spend": 0,
+                "merchant_id": shop,
+                "valid_from": "2026-01-01T00:00:00Z",
+                "valid_to": "2099-01-01T00:00:00Z",
+                "per_customer_limit": 10,
+            },
+        )
+    )
+    ok(
+        api.post(
+            f"/v1/coupon-definitions/{definition}/grants",
+            admin,
+            {"user_ids": [customer.user_id]},
+            key=str(uuid.uuid4()),
+        ),
+        201,
+    )
     [coupon] = [c for c in ok(api.get("/v1/coupons", customer))["coupons"] if c["definition_id"] == definition]
     checkout = api.open_checkout(customer, 100, merchant_id=shop)
-    ok(api.post("/v1/payments", customer, {"checkout_id": checkout["checkout_id"], "coupon_id": coupon["coupon_id"]},
-                key=str(uuid.uuid4())), 201)
+    ok(
+        api.post(
+            "/v1/payments",
+            customer,
+            {"checkout_id": checkout["checkout_id"], "coupon_id": coupon["coupon_id"]},
+            key=str(uuid.uuid4()),
+        ),
+        201,
+    )
     # a threshold above what one more payment leaves: wallet.balance_low
     balance = api.balance(customer)["total"]
     ok(api.request("PUT", "/v1/wallet/settings", customer, {"low_balance_threshold": balance - 50}))
@@ -90,10 +156,21 @@ def published(api, bus_events, local_stack) -> list[dict]:
     checkout = api.open_checkout(customer, 100, merchant_id=shop)
     ok(api.post(f"/v1/checkouts/{checkout['checkout_id']}/cancel", service, {"reason": "catalogue"}))
     # a promotion that starts now (its start schedule is due at once, and the stack's runner fires it)
-    promotion = ok(api.post("/v1/admin/promotions", admin, {
-        "name": "catalogue", "merchant_id": shop, "starts_at": iso(datetime.now(timezone.utc)),
-        "ends_at": iso(datetime.now(timezone.utc) + timedelta(hours=1)),
-        "effect": {"kind": "extra_balance_discount", "percent": 5}}, key=str(uuid.uuid4())), 201)
+    promotion = ok(
+        api.post(
+            "/v1/admin/promotions",
+            admin,
+            {
+                "name": "catalogue",
+                "merchant_id": shop,
+                "starts_at": iso(datetime.now(timezone.utc)),
+                "ends_at": iso(datetime.now(timezone.utc) + timedelta(hours=1)),
+                "effect": {"kind": "extra_balance_discount", "percent": 5},
+            },
+            key=str(uuid.uuid4()),
+        ),
+        201,
+    )
 
     bus_events.wait_for("promotion.started", timeout=60, promotion_id=promotion["promotion_id"])
     for detail_type in sorted(MUST_SEE - {"promotion.started"}):
@@ -111,8 +188,9 @@ def test_every_event_on_the_bus_matches_its_schema(published):
         if e["source"] != SOURCE or e["detail-type"] not in SCHEMAS:
             problems.append(f"unknown event {e['source']} / {e['detail-type']}")
             continue
-        for error in jsonschema.Draft202012Validator(SCHEMAS[e["detail-type"]], format_checker=checker
-                                                     ).iter_errors(e["detail"]):
+        for error in jsonschema.Draft202012Validator(SCHEMAS[e["detail-type"]], format_checker=checker).iter_errors(
+            e["detail"]
+        ):
             problems.append(f"{e['detail-type']} {e['detail'].get('event_id')}: {error.message}")
     assert problems == []
     seen = {e["detail-type"] for e in events}
@@ -130,11 +208,27 @@ def test_the_catalogue_documents_every_detail_type():
 
 def test_a_schema_refuses_a_detail_that_drifted():
     schema = SCHEMAS["payment.succeeded"]
-    good = {"event_id": "7d1f2c2e-8a5f-5c4c-9a55-0b1f3f9d6a10", "payment_id": "p", "user_id": "u", "merchant_id": "m",
-            "order_id": "o", "amount": 100, "balance_paid": 100, "lots": {"cash": 100, "bonus": 0}, "discount": 0,
-            "external": 0, "points_spent": 0, "points_earned": 1, "occurred_at": "2026-11-25T10:00:00Z"}
+    good = {
+        "event_id": "7d1f2c2e-8a5f-5c4c-9a55-0b1f3f9d6a10",
+        "payment_id": "p",
+        "user_id": "u",
+        "merchant_id": "m",
+        "order_id": "o",
+        "amount": 100,
+        "balance_paid": 100,
+        "lots": {"cash": 100, "bonus": 0},
+        "discount": 0,
+        "external": 0,
+        "points_spent": 0,
+        "points_earned": 1,
+        "occurred_at": "2026-11-25T10:00:00Z",
+    }
     jsonschema.validate(good, schema)
-    for drifted in ({**good, "amount": "100"}, {**good, "surprise": 1}, {k: v for k, v in good.items() if k != "user_id"}):
+    for drifted in (
+        {**good, "amount": "100"},
+        {**good, "surprise": 1},
+        {k: v for k, v in good.items() if k != "user_id"},
+    ):
         try:
             jsonschema.validate(drifted, schema)
         except jsonschema.ValidationError:

@@ -1,6 +1,7 @@
 """Feedback over HTTP on the local stack: a customer rates their own payment, top-up or ledger entry once;
 someone else's or an unknown one is not found; bad input is refused and writes nothing; operators list it
 newest first with filters and a cursor."""
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,17 @@ local_stack, api, ddb = own_stack_fixtures()
 
 
 def _guard(ddb, table: str, kind: str, subject_id: str) -> dict[str, Any] | None:
-    return ddb.get_item(TableName=table, Key={"pk": {"S": f"FS#{kind}#{subject_id}"}, "sk": {"S": "FEEDBACK"}},
-                        ConsistentRead=True).get("Item")
+    return ddb.get_item(
+        TableName=table, Key={"pk": {"S": f"FS#{kind}#{subject_id}"}, "sk": {"S": "FEEDBACK"}}, ConsistentRead=True
+    ).get("Item")
 
 
 def _record(ddb, table: str, created_at: str, feedback_id: str) -> dict[str, Any] | None:
-    return ddb.get_item(TableName=table, Key={"pk": {"S": f"FB#{created_at[:7]}"},
-                                              "sk": {"S": f"{created_at}#{feedback_id}"}},
-                        ConsistentRead=True).get("Item")
+    return ddb.get_item(
+        TableName=table,
+        Key={"pk": {"S": f"FB#{created_at[:7]}"}, "sk": {"S": f"{created_at}#{feedback_id}"}},
+        ConsistentRead=True,
+    ).get("Item")
 
 
 def _post(api, user, body: dict[str, Any], key: str | None = "fresh"):
@@ -55,26 +59,42 @@ def paid(api, shop):
 
 # ---- giving feedback ------------------------------------------------------------------------------
 
-def test_a_customer_rates_their_payment_and_the_stored_record_has_the_event_attributes(api, ddb, local_stack, paid,
-                                                                                       shop):
+
+def test_a_customer_rates_their_payment_and_the_stored_record_has_the_event_attributes(
+    api, ddb, local_stack, paid, shop
+):
     customer, payment_id = paid
-    r = _post(api, customer, {"payment_id": payment_id, "rating": 2, "tags": ["slow", "wrong-amount"],
-                              "comment": "the till was slow"})
+    r = _post(
+        api,
+        customer,
+        {"payment_id": payment_id, "rating": 2, "tags": ["slow", "wrong-amount"], "comment": "the till was slow"},
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["subject"] == {"kind": "payment", "id": payment_id}
     assert (body["rating"], body["tags"], body["comment"], body["merchant_id"]) == (
-        2, ["slow", "wrong-amount"], "the till was slow", shop)
+        2,
+        ["slow", "wrong-amount"],
+        "the till was slow",
+        shop,
+    )
     assert body["feedback_id"].startswith("fb_") and body["created_at"].endswith("Z")
 
     item = _record(ddb, local_stack.table, body["created_at"], body["feedback_id"])
     assert item is not None
     assert item["kind"] == {"S": "feedback"}
     assert {k: v for k, v in item.items() if k not in ("pk", "sk")} == {
-        "kind": {"S": "feedback"}, "feedback_id": {"S": body["feedback_id"]}, "user_id": {"S": customer.user_id},
-        "subject_kind": {"S": "payment"}, "subject_id": {"S": payment_id}, "rating": {"N": "2"},
-        "tags": {"L": [{"S": "slow"}, {"S": "wrong-amount"}]}, "comment": {"S": "the till was slow"},
-        "merchant_id": {"S": shop}, "created_at": {"S": body["created_at"]}}
+        "kind": {"S": "feedback"},
+        "feedback_id": {"S": body["feedback_id"]},
+        "user_id": {"S": customer.user_id},
+        "subject_kind": {"S": "payment"},
+        "subject_id": {"S": payment_id},
+        "rating": {"N": "2"},
+        "tags": {"L": [{"S": "slow"}, {"S": "wrong-amount"}]},
+        "comment": {"S": "the till was slow"},
+        "merchant_id": {"S": shop},
+        "created_at": {"S": body["created_at"]},
+    }
     assert _guard(ddb, local_stack.table, "payment", payment_id)["feedback_id"] == {"S": body["feedback_id"]}
 
 
@@ -116,9 +136,12 @@ def test_someone_elses_payment_top_up_or_entry_is_not_found_and_nothing_is_writt
     topup_id = api.fund(owner, 100)["topup_id"]
     entry_id = api.all_entries(owner)[0]["id"]
     stranger = api.unique_user("fb-stranger")
-    for body, code in (({"payment_id": payment_id}, "payment_not_found"), ({"topup_id": topup_id}, "topup_not_found"),
-                       ({"entry_id": entry_id}, "entry_not_found"),
-                       ({"payment_id": "pay_doesnotexist"}, "payment_not_found")):
+    for body, code in (
+        ({"payment_id": payment_id}, "payment_not_found"),
+        ({"topup_id": topup_id}, "topup_not_found"),
+        ({"entry_id": entry_id}, "entry_not_found"),
+        ({"payment_id": "pay_doesnotexist"}, "payment_not_found"),
+    ):
         r = _post(api, stranger, {**body, "rating": 1})
         assert r.status_code == 404 and r.json()["error"]["code"] == code, r.text
     for kind, subject_id in (("payment", payment_id), ("topup", topup_id), ("entry", entry_id)):
@@ -135,6 +158,7 @@ def test_staff_services_and_admins_are_refused(api, paid, shop):
 
 
 # ---- once per transaction; retries -------------------------------------------------------------------
+
 
 def test_a_second_feedback_on_the_same_transaction_is_a_conflict(api, paid):
     customer, payment_id = paid
@@ -176,24 +200,29 @@ def test_two_feedbacks_at_once_on_one_transaction_give_one_201_and_one_409(api, 
 
 # ---- bad input -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change,code", [
-    ({"payment_id": None}, "invalid_request"),  # no subject
-    ({"topup_id": "top_x"}, "invalid_request"),  # two subjects
-    ({"rating": 0}, "invalid_request"),
-    ({"rating": 6}, "invalid_request"),
-    ({"rating": 4.5}, "invalid_request"),
-    ({"rating": "5"}, "invalid_request"),
-    ({"rating": True}, "invalid_request"),
-    ({"tags": [f"t{i}" for i in range(11)]}, "invalid_request"),
-    ({"tags": ["Slow"]}, "invalid_request"),
-    ({"tags": ["slow", "slow"]}, "invalid_request"),
-    ({"tags": ["x" * 33]}, "invalid_request"),
-    ({"tags": "slow"}, "invalid_request"),
-    ({"comment": "x" * 1001}, "invalid_request"),
-    ({"comment": ""}, "invalid_request"),
-    ({"payment_id": "pay/../x"}, "invalid_request"),
-    ({"user_id": "someone-else"}, "invalid_request"),
-], ids=lambda v: str(v)[:40])
+
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"payment_id": None}, "invalid_request"),  # no subject
+        ({"topup_id": "top_x"}, "invalid_request"),  # two subjects
+        ({"rating": 0}, "invalid_request"),
+        ({"rating": 6}, "invalid_request"),
+        ({"rating": 4.5}, "invalid_request"),
+        ({"rating": "5"}, "invalid_request"),
+        ({"rating": True}, "invalid_request"),
+        ({"tags": [f"t{i}" for i in range(11)]}, "invalid_request"),
+        ({"tags": ["Slow"]}, "invalid_request"),
+        ({"tags": ["slow", "slow"]}, "invalid_request"),
+        ({"tags": ["x" * 33]}, "invalid_request"),
+        ({"tags": "slow"}, "invalid_request"),
+        ({"comment": "x" * 1001}, "invalid_request"),
+        ({"comment": ""}, "invalid_request"),
+        ({"payment_id": "pay/../x"}, "invalid_request"),
+        ({"user_id": "someone-else"}, "invalid_request"),
+    ],
+    ids=lambda v: str(v)[:40],
+)
 def test_bad_input_is_refused_with_a_code_and_writes_nothing(api, ddb, local_stack, paid, change, code):
     customer, payment_id = paid
     body = {"payment_id": payment_id, "rating": 3, "tags": ["ok"], "comment": "fine"}
@@ -214,6 +243,7 @@ def test_without_an_idempotency_key_nothing_is_written(api, ddb, local_stack, pa
 
 # ---- the admin listing -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def rated(api) -> dict[str, Any]:
     """Six feedbacks at a merchant of their own: ratings 1..5 and 2, "slow" on the odd ratings."""
@@ -225,8 +255,11 @@ def rated(api) -> dict[str, Any]:
     for rating in (1, 2, 3, 4, 5, 2):
         paid = api.pay(customer, 100, merchant_id=merchant_id)
         assert paid.status_code == 201, paid.text
-        r = _post(api, customer, {"payment_id": paid.json()["payment_id"], "rating": rating,
-                                  "tags": ["slow"] if rating % 2 else ["quick"]})
+        r = _post(
+            api,
+            customer,
+            {"payment_id": paid.json()["payment_id"], "rating": rating, "tags": ["slow"] if rating % 2 else ["quick"]},
+        )
         assert r.status_code == 201, r.text
         made.append(r.json())
     return {"merchant_id": merchant_id, "user_id": customer.user_id, "made": made[::-1]}  # newest first
@@ -271,13 +304,16 @@ def test_without_a_merchant_the_listing_holds_them_in_order(api, rated):
     assert all(a["created_at"] >= b["created_at"] for a, b in zip(items, items[1:]))
 
 
-@pytest.mark.parametrize("params,keep", [
-    ({"rating_lte": "2"}, lambda m: m["rating"] <= 2),
-    ({"rating_lte": "1"}, lambda m: m["rating"] <= 1),
-    ({"tag": "slow"}, lambda m: "slow" in m["tags"]),
-    ({"tag": "quick", "rating_lte": "2"}, lambda m: "quick" in m["tags"] and m["rating"] <= 2),
-    ({"tag": "nobody-uses-this"}, lambda m: False),
-])
+@pytest.mark.parametrize(
+    "params,keep",
+    [
+        ({"rating_lte": "2"}, lambda m: m["rating"] <= 2),
+        ({"rating_lte": "1"}, lambda m: m["rating"] <= 1),
+        ({"tag": "slow"}, lambda m: "slow" in m["tags"]),
+        ({"tag": "quick", "rating_lte": "2"}, lambda m: "quick" in m["tags"] and m["rating"] <= 2),
+        ({"tag": "nobody-uses-this"}, lambda m: False),
+    ],
+)
 def test_each_filter_keeps_exactly_what_it_names(api, rated, params, keep):
     items, _ = _walk(api, merchant_id=rated["merchant_id"], limit=2, **params)
     assert [i["feedback_id"] for i in items] == [m["feedback_id"] for m in rated["made"] if keep(m)]
@@ -292,26 +328,33 @@ def test_the_dates_bound_the_listing(api, rated):
     before = (datetime.fromisoformat(min(created)) - timedelta(days=1)).date().isoformat()
     earlier, _ = _walk(api, merchant_id=rated["merchant_id"], **{"from": "2026-01-01", "to": before})
     assert earlier == []
-    later, _ = _walk(api, merchant_id=rated["merchant_id"], **{"from": (today + timedelta(days=1)).isoformat(),
-                                                                "to": (today + timedelta(days=40)).isoformat()})
+    later, _ = _walk(
+        api,
+        merchant_id=rated["merchant_id"],
+        **{"from": (today + timedelta(days=1)).isoformat(), "to": (today + timedelta(days=40)).isoformat()},
+    )
     assert later == []
 
 
-@pytest.mark.parametrize("params,code", [
-    ({"rating_lte": "0"}, "invalid_request"),
-    ({"rating_lte": "6"}, "invalid_request"),
-    ({"rating_lte": "two"}, "invalid_request"),
-    ({"limit": "0"}, "invalid_request"),
-    ({"limit": "101"}, "invalid_request"),
-    ({"from": "2026-02-30"}, "invalid_date"),
-    ({"from": "yesterday"}, "invalid_request"),
-    ({"to": "2026-11-25T00:00:00Z"}, "invalid_request"),
-    ({"from": "2026-11-02", "to": "2026-11-01"}, "invalid_date_range"),
-    ({"tag": "Not A Slug"}, "invalid_request"),
-    ({"merchant_id": "m/../x"}, "invalid_request"),
-    ({"sort": "oldest"}, "invalid_request"),
-    ({"cursor": "garbage"}, "invalid_cursor"),
-], ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    "params,code",
+    [
+        ({"rating_lte": "0"}, "invalid_request"),
+        ({"rating_lte": "6"}, "invalid_request"),
+        ({"rating_lte": "two"}, "invalid_request"),
+        ({"limit": "0"}, "invalid_request"),
+        ({"limit": "101"}, "invalid_request"),
+        ({"from": "2026-02-30"}, "invalid_date"),
+        ({"from": "yesterday"}, "invalid_request"),
+        ({"to": "2026-11-25T00:00:00Z"}, "invalid_request"),
+        ({"from": "2026-11-02", "to": "2026-11-01"}, "invalid_date_range"),
+        ({"tag": "Not A Slug"}, "invalid_request"),
+        ({"merchant_id": "m/../x"}, "invalid_request"),
+        ({"sort": "oldest"}, "invalid_request"),
+        ({"cursor": "garbage"}, "invalid_cursor"),
+    ],
+    ids=lambda v: str(v)[:40],
+)
 def test_bad_query_parameters_are_refused(api, params, code):
     r = _list(api, **params)
     assert r.status_code == 400 and r.json()["error"]["code"] == code, r.text
@@ -326,12 +369,14 @@ def test_a_changed_cursor_or_one_sent_with_other_filters_is_refused(api, rated):
     assert _list(api, merchant_id=rated["merchant_id"], limit=2, cursor=cursor).status_code == 200  # control
     doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     # skip ahead: the position moved to an earlier key of the same month
-    doc["a"] = doc["a"][:11] + "00:00:00.000Z" + doc["a"][doc["a"].index("#"):]
+    doc["a"] = doc["a"][:11] + "00:00:00.000Z" + doc["a"][doc["a"].index("#") :]
     tampered = base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
-    for params in ({"merchant_id": rated["merchant_id"], "cursor": tampered},
-                   {"merchant_id": rated["merchant_id"], "cursor": cursor[:-2]},
-                   {"merchant_id": rated["merchant_id"], "cursor": cursor, "rating_lte": "3"},
-                   {"cursor": cursor}):
+    for params in (
+        {"merchant_id": rated["merchant_id"], "cursor": tampered},
+        {"merchant_id": rated["merchant_id"], "cursor": cursor[:-2]},
+        {"merchant_id": rated["merchant_id"], "cursor": cursor, "rating_lte": "3"},
+        {"cursor": cursor},
+    ):
         r = _list(api, limit=2, **params)
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor", (params, r.text)
 
@@ -351,8 +396,12 @@ def test_feedback_reaches_the_bus_as_feedback_submitted_matching_its_schema(api,
 
     user = api.unique_user("fb-bus")
     topup = api.post("/v1/topups", user, {"amount": 700, "channel": "card"}, key=str(uuid.uuid4())).json()
-    r = api.post("/v1/feedback", user, {"topup_id": topup["topup_id"], "rating": 2, "tags": ["slow"],
-                                        "comment": "took ages"}, key=str(uuid.uuid4()))
+    r = api.post(
+        "/v1/feedback",
+        user,
+        {"topup_id": topup["topup_id"], "rating": 2, "tags": ["slow"], "comment": "took ages"},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 201, r.text
     log = EventLog(local_stack)
     try:

@@ -1,4 +1,5 @@
 """The customer's journey over HTTP: top-up, webhook, pay, refund, history."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,9 +13,14 @@ def test_topup_pay_refund_and_history_move_money_as_promised(api):
     assert api.balance(alice) == {"cash": 10000, "bonus": 1000, "total": 11000}
 
     # When she pays 25.00 (bonus is spent first)
-    checkout = api.open_checkout(alice, order_id="o-flow-1", items=[
-        {"sku": "a", "category": "books", "unit_price": 1000, "quantity": 2},
-        {"sku": "b", "category": "food", "unit_price": 500, "quantity": 1}])
+    checkout = api.open_checkout(
+        alice,
+        order_id="o-flow-1",
+        items=[
+            {"sku": "a", "category": "books", "unit_price": 1000, "quantity": 2},
+            {"sku": "b", "category": "food", "unit_price": 500, "quantity": 1},
+        ],
+    )
     assert checkout["amount"] == 2500 and checkout["status"] == "open"
     r = api.post("/v1/payments", alice, {"checkout_id": checkout["checkout_id"]}, key=str(uuid.uuid4()))
     assert r.status_code == 201, r.text
@@ -27,11 +33,13 @@ def test_topup_pay_refund_and_history_move_money_as_promised(api):
     # And the merchant refunds the whole payment in two parts
     merchant = api.user("merchant-e2e", "merchant:m-e2e")
     pid = payment["payment_id"]
-    r1 = api.post(f"/v1/payments/{pid}/refunds", merchant, {"amount": 1000, "reason": "one item back"},
-                  key=str(uuid.uuid4()))
+    r1 = api.post(
+        f"/v1/payments/{pid}/refunds", merchant, {"amount": 1000, "reason": "one item back"}, key=str(uuid.uuid4())
+    )
     assert r1.status_code == 201, r1.text
-    r2 = api.post(f"/v1/payments/{pid}/refunds", merchant, {"amount": 1500, "reason": "the rest"},
-                  key=str(uuid.uuid4()))
+    r2 = api.post(
+        f"/v1/payments/{pid}/refunds", merchant, {"amount": 1500, "reason": "the rest"}, key=str(uuid.uuid4())
+    )
     assert r2.status_code == 201, r2.text
 
     # Then the money went back to the lots it came from, exactly
@@ -42,8 +50,7 @@ def test_topup_pay_refund_and_history_move_money_as_promised(api):
     assert detail["refundable"] == 0 and detail["status"] == "refunded" and len(detail["refunds"]) == 2
 
     # And a third refund is refused, changing nothing
-    r3 = api.post(f"/v1/payments/{pid}/refunds", merchant, {"amount": 1, "reason": "too much"},
-                  key=str(uuid.uuid4()))
+    r3 = api.post(f"/v1/payments/{pid}/refunds", merchant, {"amount": 1, "reason": "too much"}, key=str(uuid.uuid4()))
     assert r3.status_code == 422 and r3.json()["error"]["code"] == "refund_exceeds_payment"
     assert r3.json()["error"]["details"] == {"requested": 1, "refundable": 0}
 
@@ -93,8 +100,11 @@ def test_paying_more_than_the_balance_is_refused_with_what_is_missing(api):
     api.fund(dave, 300)
     r = api.pay(dave, 500)
     assert r.status_code == 422
-    assert r.json()["error"] == {"code": "insufficient_balance", "message": r.json()["error"]["message"],
-                                 "details": {"needed": 500, "available": 300}}
+    assert r.json()["error"] == {
+        "code": "insufficient_balance",
+        "message": r.json()["error"]["message"],
+        "details": {"needed": 500, "available": 300},
+    }
     assert api.balance(dave)["total"] == 300
 
 
@@ -109,8 +119,15 @@ def test_an_order_is_paid_once_even_under_another_key(api):
 
 def test_a_checkout_for_an_unknown_merchant_is_404(api):
     fay = api.unique_user("fay")
-    r = api.post("/v1/checkouts", api.service(), {"merchant_id": "no-such-merchant", "order_id": "o-1",
-                                                  "user_id": fay.user_id, "items": [
-                                                      {"sku": "a", "category": "c", "unit_price": 100, "quantity": 1}]},
-                 key=str(uuid.uuid4()))
+    r = api.post(
+        "/v1/checkouts",
+        api.service(),
+        {
+            "merchant_id": "no-such-merchant",
+            "order_id": "o-1",
+            "user_id": fay.user_id,
+            "items": [{"sku": "a", "category": "c", "unit_price": 100, "quantity": 1}],
+        },
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 404 and r.json()["error"]["code"] == "merchant_not_found"

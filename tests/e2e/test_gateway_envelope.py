@@ -2,6 +2,7 @@
 error envelope whether or not a token comes with it, and the token is never echoed; a body over the limit
 is a 413 ``payload_too_large`` in the envelope, before it is parsed (and, locally, before it is read).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ def padded(prefix: bytes, size: int) -> bytes:
 
 # ---- unknown routes ----------------------------------------------------------------------------
 
+
 def test_an_unknown_path_without_a_token_is_a_404_in_the_envelope(api):
     r = api.http.get(f"{api.url}/v1/no-such-thing", timeout=30)
 
@@ -49,8 +51,7 @@ def test_an_unknown_path_without_a_token_is_a_404_in_the_envelope(api):
 def test_an_unknown_path_with_a_valid_token_is_a_404_that_never_echoes_the_token(api):
     admin = api.admin()
     for method, path in (("GET", "/v1/admin/rewards"), ("POST", "/v1/admin/rewards"), ("GET", "/v1/nothing/here")):
-        r = api.http.request(method, f"{api.url}{path}", headers={"Authorization": f"Bearer {admin.token}"},
-                             timeout=30)
+        r = api.http.request(method, f"{api.url}{path}", headers={"Authorization": f"Bearer {admin.token}"}, timeout=30)
 
         assert_envelope(r, 404, "not_found")
         answer = r.text + "\n".join(f"{k}: {v}" for k, v in r.headers.items())
@@ -62,10 +63,15 @@ def test_an_unknown_path_with_a_valid_token_is_a_404_that_never_echoes_the_token
 
 # ---- the body limit ------------------------------------------------------------------------------
 
+
 def topup(api, raw: bytes, user=None) -> requests.Response:
     user = user or api.user("gateway-envelope")
-    return api.http.post(f"{api.url}/v1/topups", data=raw, timeout=60, headers={
-        **user.headers(f"gw-{uuid.uuid4()}"), "Content-Type": "application/json"})
+    return api.http.post(
+        f"{api.url}/v1/topups",
+        data=raw,
+        timeout=60,
+        headers={**user.headers(f"gw-{uuid.uuid4()}"), "Content-Type": "application/json"},
+    )
 
 
 def test_a_body_one_byte_over_the_limit_is_a_413_in_the_envelope(api):
@@ -93,8 +99,12 @@ def test_a_40_mib_body_is_refused_without_being_read(api):
 
     with requests.Session() as fresh:  # the server closes this connection after answering
         user = api.user("gateway-envelope")
-        r = fresh.post(f"{api.url}/v1/topups", data=raw, timeout=60, headers={
-            **user.headers(f"gw-{uuid.uuid4()}"), "Content-Type": "application/json"})
+        r = fresh.post(
+            f"{api.url}/v1/topups",
+            data=raw,
+            timeout=60,
+            headers={**user.headers(f"gw-{uuid.uuid4()}"), "Content-Type": "application/json"},
+        )
 
     assert_envelope(r, 413, "payload_too_large")
     assert r.headers.get("Connection", "").lower() == "close"
@@ -110,9 +120,11 @@ def test_the_413_comes_before_a_single_byte_of_the_body(api):
 
     user = api.user("gateway-envelope")
     url = urlsplit(api.url)
-    head = (f"POST /v1/topups HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {user.token}\r\n"
-            f"Idempotency-Key: gw-{uuid.uuid4()}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {40 * 1024 * 1024}\r\n\r\n")
+    head = (
+        f"POST /v1/topups HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {user.token}\r\n"
+        f"Idempotency-Key: gw-{uuid.uuid4()}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {40 * 1024 * 1024}\r\n\r\n"
+    )
     with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
         sock.sendall(head.encode())
         received = b""

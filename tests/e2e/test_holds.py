@@ -1,4 +1,5 @@
 """Authorizations over HTTP: a hold, then capture (all or part) or void; holds are never spent twice."""
+
 from __future__ import annotations
 
 import uuid
@@ -58,8 +59,9 @@ def test_a_partial_capture_releases_the_rest_to_the_lots_it_came_from(api):
     assert api.balance(customer) == {"cash": 300, "bonus": 0, "total": 300}
     more = api.post(f"/v1/payments/{p['payment_id']}/capture", api.service(), {}, key=str(uuid.uuid4()))
     assert more.status_code == 409 and more.json()["error"]["code"] == "payment_already_captured"
-    too_much = api.post(f"/v1/payments/{p['payment_id']}/refunds", api.service(), {"amount": 701, "reason": "x"},
-                        key=str(uuid.uuid4()))
+    too_much = api.post(
+        f"/v1/payments/{p['payment_id']}/refunds", api.service(), {"amount": 701, "reason": "x"}, key=str(uuid.uuid4())
+    )
     assert too_much.status_code == 422 and too_much.json()["error"]["code"] == "refund_exceeds_payment"
 
 
@@ -105,8 +107,12 @@ def test_two_authorizations_racing_for_the_same_balance_hold_it_once(api):
     sessions = [requests.Session() for _ in range(2)]
 
     def pay(i):
-        return sessions[i].post(f"{api.url}/v1/payments", json={"checkout_id": checkouts[i], "capture": False},
-                                headers=customer.headers(str(uuid.uuid4())), timeout=60)
+        return sessions[i].post(
+            f"{api.url}/v1/payments",
+            json={"checkout_id": checkouts[i], "capture": False},
+            headers=customer.headers(str(uuid.uuid4())),
+            timeout=60,
+        )
 
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(r.status_code for r in pool.map(pay, range(2)))
@@ -127,8 +133,9 @@ def test_capture_racing_void_ends_the_hold_once(api):
         h = shop.headers(str(uuid.uuid4()))
         if body is not None:
             h["Content-Type"] = "application/json"
-        return action, sessions[i].post(f"{api.url}/v1/payments/{p['payment_id']}/{action}", headers=h,
-                                        json=body, timeout=60)
+        return action, sessions[i].post(
+            f"{api.url}/v1/payments/{p['payment_id']}/{action}", headers=h, json=body, timeout=60
+        )
 
     with ThreadPoolExecutor(2) as pool:
         results = dict(pool.map(end, range(2)))

@@ -1,4 +1,5 @@
 """What the service logs: JSON lines carrying the request id, EMF metrics, and never a token."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ def test_a_payment_publishes_its_metrics_in_embedded_metric_format(api, local_st
     api.fund(user, 1000)
     assert api.pay(user, 777).status_code == 201
     emf = [line for line in log_lines(local_stack) if "_aws" in line and "PaymentAmount" in line]
-    assert any(line["PaymentAmount"] == [777.0] and line["_aws"]["CloudWatchMetrics"][0]["Namespace"] ==
-               "StoreBalance" for line in emf)
+    assert any(
+        line["PaymentAmount"] == [777.0] and line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "StoreBalance"
+        for line in emf
+    )
 
 
 def test_no_token_or_signature_ever_reaches_the_logs(api, local_stack):

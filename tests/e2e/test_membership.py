@@ -1,5 +1,6 @@
 """Membership over HTTP: tiers set by an operator, an upgrade in the payment that crosses the threshold, the
 tier's discount and points multiplier in the next quote and payment, and a refund lowering the rolling spend."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,11 +9,13 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-TIERS = {"tiers": [
-    {"name": "base", "threshold": 0, "points_multiplier": 1, "balance_pay_discount_percent": 0},
-    {"name": "silver", "threshold": 50_000, "points_multiplier": 1.5, "balance_pay_discount_percent": 2},
-    {"name": "gold", "threshold": 100_000_000, "points_multiplier": 2, "balance_pay_discount_percent": 5},
-]}
+TIERS = {
+    "tiers": [
+        {"name": "base", "threshold": 0, "points_multiplier": 1, "balance_pay_discount_percent": 0},
+        {"name": "silver", "threshold": 50_000, "points_multiplier": 1.5, "balance_pay_discount_percent": 2},
+        {"name": "gold", "threshold": 100_000_000, "points_multiplier": 2, "balance_pay_discount_percent": 5},
+    ]
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +51,12 @@ def test_a_refund_lowers_the_rolling_spend_and_the_tier_waits_out_its_grace(api,
     api.fund(customer, 60_000)
     paid = api.pay(customer, 60_000).json()
     assert paid["tier_after"] == "silver"
-    r = api.post(f"/v1/payments/{paid['payment_id']}/refunds", api.service(), {"amount": 20_000, "reason": "x"},
-                 key=str(uuid.uuid4()))
+    r = api.post(
+        f"/v1/payments/{paid['payment_id']}/refunds",
+        api.service(),
+        {"amount": 20_000, "reason": "x"},
+        key=str(uuid.uuid4()),
+    )
     assert r.status_code == 201, r.text
     m = api.get("/v1/membership", customer).json()
     assert m["rolling_spend"] == 40_000 and m["tier"]["name"] == "silver"

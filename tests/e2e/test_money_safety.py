@@ -1,4 +1,5 @@
 """Money safety over HTTP: concurrency, exactly-once, crashes, webhooks, reconciliation."""
+
 from __future__ import annotations
 
 import threading
@@ -117,8 +118,13 @@ def test_a_refund_crash_then_retry_refunds_once(api):
     pid = api.pay(user, 400).json()["payment_id"]
     merchant = api.user("merchant-e2e", "merchant:m-e2e")
     path = f"/v1/payments/{pid}/refunds"
-    crashed = api.post(path, merchant, {"amount": 400, "reason": "x"}, key="key-crash-refund",
-                       headers={"X-Fault-Inject": "after-commit"})
+    crashed = api.post(
+        path,
+        merchant,
+        {"amount": 400, "reason": "x"},
+        key="key-crash-refund",
+        headers={"X-Fault-Inject": "after-commit"},
+    )
     assert crashed.status_code == 500
     retry = api.post(path, merchant, {"amount": 400, "reason": "x"}, key="key-crash-refund")
     assert retry.status_code == 201 and retry.headers.get("Idempotent-Replayed") == "true"
@@ -135,8 +141,9 @@ def test_a_webhook_delivered_five_times_credits_once(api):
 
     raw = _json.dumps(body).encode()
     headers = {"Content-Type": "application/json", "X-Signature": api.sign(raw)}
-    results = run_at_once(5, lambda i: sessions[i].post(f"{api.url}/v1/webhooks/payments", data=raw,
-                                                        headers=headers, timeout=60))
+    results = run_at_once(
+        5, lambda i: sessions[i].post(f"{api.url}/v1/webhooks/payments", data=raw, headers=headers, timeout=60)
+    )
     assert [r.status_code for r in results] == [200] * 5
     assert sum(r.json()["credited"] for r in results) == 1
     assert api.balance(user) == {"cash": 700, "bonus": 0, "total": 700}
@@ -148,8 +155,11 @@ def test_a_webhook_with_a_bad_signature_is_401_and_credits_nothing(api):
     user = api.unique_user("hook-sig")
     topup = api.post("/v1/topups", user, {"amount": 700, "channel": "card"}, key=str(uuid.uuid4())).json()
     body = {"topup_id": topup["topup_id"], "status": "succeeded", "amount": 700, "provider_ref": "x"}
-    for r in (api.webhook(body, secret="not-the-secret"), api.webhook(body, signature="sha256=00"),
-              api.webhook(body, signature="garbage")):
+    for r in (
+        api.webhook(body, secret="not-the-secret"),
+        api.webhook(body, signature="sha256=00"),
+        api.webhook(body, signature="garbage"),
+    ):
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_signature"
     assert api.balance(user)["total"] == 0
     assert api.get(f"/v1/topups/{topup['topup_id']}", user).json()["status"] == "pending"
@@ -168,8 +178,13 @@ def test_a_failed_topup_credits_nothing_and_cannot_succeed_later(api):
     user = api.unique_user("hook-fail")
     topup = api.post("/v1/topups", user, {"amount": 700, "channel": "card"}, key=str(uuid.uuid4())).json()
     failed = api.webhook({"topup_id": topup["topup_id"], "status": "failed", "amount": 700, "provider_ref": "x"})
-    assert failed.status_code == 200 and failed.json() == {"topup_id": topup["topup_id"], "status": "failed",
-                                                           "credited": False, "bonus": None, "plan_id": None}
+    assert failed.status_code == 200 and failed.json() == {
+        "topup_id": topup["topup_id"],
+        "status": "failed",
+        "credited": False,
+        "bonus": None,
+        "plan_id": None,
+    }
     late = api.webhook({"topup_id": topup["topup_id"], "status": "succeeded", "amount": 700, "provider_ref": "x"})
     assert late.status_code == 409 and late.json()["error"]["code"] == "topup_already_processed"
     assert api.balance(user)["total"] == 0
@@ -188,8 +203,12 @@ def test_reconciliation_finds_a_wallet_altered_behind_the_ledgers_back(api, ddb,
     assert before.status_code == 200
     assert user.user_id not in [m["user_id"] for m in before.json()["mismatches"]]
     # When someone edits the stored balance directly
-    ddb.update_item(TableName=local_stack.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
-                    UpdateExpression="SET cash = :c", ExpressionAttributeValues={":c": {"N": "999999"}})
+    ddb.update_item(
+        TableName=local_stack.table,
+        Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
+        UpdateExpression="SET cash = :c",
+        ExpressionAttributeValues={":c": {"N": "999999"}},
+    )
     report = api.post("/v1/admin/reconciliations", admin).json()
     found = [m for m in report["mismatches"] if m["user_id"] == user.user_id]
     assert len(found) == 1
@@ -197,5 +216,9 @@ def test_reconciliation_finds_a_wallet_altered_behind_the_ledgers_back(api, ddb,
     assert found[0]["difference"]["total"] == 998999
     assert report["totals"]["conserved"] is False
     # restore, so later reconciliations in this session start clean
-    ddb.update_item(TableName=local_stack.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
-                    UpdateExpression="SET cash = :c", ExpressionAttributeValues={":c": {"N": "1000"}})
+    ddb.update_item(
+        TableName=local_stack.table,
+        Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
+        UpdateExpression="SET cash = :c",
+        ExpressionAttributeValues={":c": {"N": "1000"}},
+    )

@@ -1,6 +1,7 @@
 """The OpenAPI document the API serves: version, every route, the models behind it.
 
 (test_schemathesis.py sends requests generated from it.)"""
+
 from __future__ import annotations
 
 
@@ -13,5 +14,7 @@ def test_the_document_is_openapi_3_1_and_lists_every_route(api):
     listed = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
     assert listed == {(r.method, r.path) for r in ROUTES}
     pay = doc["paths"]["/v1/payments"]["post"]
-    assert pay["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PaymentRequest"}
+    assert pay["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PaymentRequest"
+    }
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in pay["parameters"])

@@ -3,9 +3,10 @@ window their pricing keeps (quotes polled before, during and after it), the coup
 (exactly one per customer of the audience, however often it fires), cancelling, validation, who may do what.
 
 moto stores schedules but never fires them: the stack's runner (dev/lifecycle.py) fires the due ones with
-``dev.schedules.fire_due``, as the scheduler would; a test fires one again itself to show it counts once. It runs the app's
-promotions function in a process of its own set up for this stack (as the local runner does).
+``dev.schedules.fire_due``, as the scheduler would; a test fires one again itself to show it counts once. It runs
+the app's promotions function in a process of its own set up for this stack (as the local runner does).
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,13 @@ def invoke(local_stack, tmp_path_factory):
 
     def run(function: str, event: Any) -> Any:
         calls.append((function, event))
-        done = subprocess.run([sys.executable, "-m", "dev.schedules", "--state", str(state), "invoke", function,
-                               json.dumps(event)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "dev.schedules", "--state", str(state), "invoke", function, json.dumps(event)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -65,7 +71,9 @@ def wait_fired(scheduler, group: str, *names: str, timeout: float = 15.0) -> Non
     named schedules, as EventBridge Scheduler would at their time."""
     deadline = time.monotonic() + timeout
     while set(names) & schedule_names(scheduler, group):
-        assert time.monotonic() < deadline, f"not fired within {timeout} s: {set(names) & schedule_names(scheduler, group)}"
+        assert time.monotonic() < deadline, (
+            f"not fired within {timeout} s: {set(names) & schedule_names(scheduler, group)}"
+        )
         time.sleep(0.2)
 
 
@@ -83,11 +91,16 @@ def create(api, user, body: dict[str, Any], key: str | None = None):
     return api.post("/v1/admin/promotions", user, body, key=key or f"promo-{uuid.uuid4()}")
 
 
-def discount_promotion(merchant_id: str | None, starts: datetime, ends: datetime, percent: int = 10,
-                       **effect: Any) -> dict[str, Any]:
-    return {"name": f"{percent} % off", **({"merchant_id": merchant_id} if merchant_id else {}),
-            "starts_at": iso(starts), "ends_at": iso(ends),
-            "effect": {"kind": "extra_balance_discount", "percent": percent, **effect}}
+def discount_promotion(
+    merchant_id: str | None, starts: datetime, ends: datetime, percent: int = 10, **effect: Any
+) -> dict[str, Any]:
+    return {
+        "name": f"{percent} % off",
+        **({"merchant_id": merchant_id} if merchant_id else {}),
+        "starts_at": iso(starts),
+        "ends_at": iso(ends),
+        "effect": {"kind": "extra_balance_discount", "percent": percent, **effect},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +122,21 @@ def promotion_lines(q: dict[str, Any]) -> list[dict[str, Any]]:
 
 # ---- creation and its schedules -----------------------------------------------------------------
 
+
 def test_creating_a_promotion_makes_its_two_one_time_schedules(api, scheduler, group, shop):
     starts = utc_now() + timedelta(hours=1)
     r = create(api, api.admin(), discount_promotion(shop, starts, starts + timedelta(hours=2), max_amount=500))
     assert r.status_code == 201, r.text
     p = r.json()
     assert p["status"] == "scheduled" and p["merchant_id"] == shop
-    assert p["effect"] == {"kind": "extra_balance_discount", "percent": 10, "max_amount": 500, "factor": None,
-                           "definition_id": None, "audience": None}
+    assert p["effect"] == {
+        "kind": "extra_balance_discount",
+        "percent": 10,
+        "max_amount": 500,
+        "factor": None,
+        "definition_id": None,
+        "audience": None,
+    }
     start, end = p["schedules"]
     assert {start, end} <= schedule_names(scheduler, group)
     s = scheduler.get_schedule(Name=start, GroupName=group)
@@ -139,8 +159,11 @@ def test_a_retried_creation_answers_the_same_and_makes_nothing_twice(api, schedu
     again = create(api, api.admin(), body, key)
     assert first.status_code == again.status_code == 201, again.text
     assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
-    mine = [p for p in api.get("/v1/admin/promotions", api.admin(), params={"merchant_id": shop}).json()["promotions"]
-            if p["starts_at"].startswith(iso(starts)[:19])]
+    mine = [
+        p
+        for p in api.get("/v1/admin/promotions", api.admin(), params={"merchant_id": shop}).json()["promotions"]
+        if p["starts_at"].startswith(iso(starts)[:19])
+    ]
     assert len(mine) == 1
     other = create(api, api.admin(), {**body, "name": "another"}, key)
     assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
@@ -148,8 +171,8 @@ def test_a_retried_creation_answers_the_same_and_makes_nothing_twice(api, schedu
 
 # ---- the window ---------------------------------------------------------------------------------
 
-def test_a_promotion_applies_in_the_quote_and_the_payment_only_inside_its_window(api, scheduler, group, shop,
-                                                                                invoke):
+
+def test_a_promotion_applies_in_the_quote_and_the_payment_only_inside_its_window(api, scheduler, group, shop, invoke):
     customer = api.unique_user("promo-window")
     api.fund(customer, 100_000)
     checkout = api.open_checkout(customer, 10_000, merchant_id=shop)["checkout_id"]
@@ -175,8 +198,9 @@ def test_a_promotion_applies_in_the_quote_and_the_payment_only_inside_its_window
                 paid = pay.json()
                 assert paid["funded_by"]["cash"] + paid["funded_by"]["bonus"] == 8000
                 assert {"source": "promotion", "amount": 2000, "promotion_id": promotion_id} in paid["discounts"]
-                assert paid["promotions"] == [{"promotion_id": promotion_id, "kind": "extra_balance_discount",
-                                               "amount": 2000, "factor": None}]
+                assert paid["promotions"] == [
+                    {"promotion_id": promotion_id, "kind": "extra_balance_discount", "amount": 2000, "factor": None}
+                ]
                 checkout = api.open_checkout(customer, 10_000, merchant_id=shop)["checkout_id"]
         else:
             assert q["balance"] == 10_000 and q["promotions"] == []
@@ -205,9 +229,16 @@ def test_a_platform_wide_points_multiplier_multiplies_the_points_earned(api, sho
     checkout = api.open_checkout(customer, 10_000, merchant_id=shop)["checkout_id"]
     base = quote(api, customer, checkout)["points_to_earn"]
     starts = utc_now() + timedelta(seconds=1)
-    r = create(api, api.admin(), {"name": "double points", "starts_at": iso(starts),
-                                  "ends_at": iso(starts + timedelta(seconds=30)),
-                                  "effect": {"kind": "points_multiplier", "factor": "2.5"}})
+    r = create(
+        api,
+        api.admin(),
+        {
+            "name": "double points",
+            "starts_at": iso(starts),
+            "ends_at": iso(starts + timedelta(seconds=30)),
+            "effect": {"kind": "points_multiplier", "factor": "2.5"},
+        },
+    )
     assert r.status_code == 201, r.text
     promotion_id = r.json()["promotion_id"]
     time.sleep(max(0.0, (starts - utc_now()).total_seconds()) + 1.2)
@@ -222,11 +253,20 @@ def test_a_platform_wide_points_multiplier_multiplies_the_points_earned(api, sho
 
 # ---- the coupon grant -----------------------------------------------------------------------------
 
+
 def test_its_start_grants_each_customer_of_the_audience_one_coupon_however_often_it_fires(
-        api, scheduler, group, shop, invoke):
+    api, scheduler, group, shop, invoke
+):
     definition_id = f"cd-promo-{uuid.uuid4().hex[:8]}"
-    terms = {"name": "welcome back", "kind": "amount_off", "value": 300, "min_spend": 0,
-             "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 5}
+    terms = {
+        "name": "welcome back",
+        "kind": "amount_off",
+        "value": 300,
+        "min_spend": 0,
+        "valid_from": "2026-01-01T00:00:00Z",
+        "valid_to": "2099-01-01T00:00:00Z",
+        "per_customer_limit": 5,
+    }
     assert api.request("PUT", f"/v1/coupon-definitions/{definition_id}", api.admin(), terms).status_code == 200
     payers = [api.unique_user("promo-payer") for _ in range(3)]
     for u in payers:
@@ -236,10 +276,21 @@ def test_its_start_grants_each_customer_of_the_audience_one_coupon_however_often
     api.fund(idle, 5_000)  # a wallet, but no balance ever spent
 
     starts = utc_now() + timedelta(seconds=2)
-    r = create(api, api.admin(), {"name": "recent payers", "merchant_id": shop, "starts_at": iso(starts),
-                                  "ends_at": iso(starts + timedelta(hours=1)),
-                                  "effect": {"kind": "grant_coupon", "definition_id": definition_id,
-                                             "audience": "balance_payers_last_30_days"}})
+    r = create(
+        api,
+        api.admin(),
+        {
+            "name": "recent payers",
+            "merchant_id": shop,
+            "starts_at": iso(starts),
+            "ends_at": iso(starts + timedelta(hours=1)),
+            "effect": {
+                "kind": "grant_coupon",
+                "definition_id": definition_id,
+                "audience": "balance_payers_last_30_days",
+            },
+        },
+    )
     assert r.status_code == 201, r.text
     promotion_id = r.json()["promotion_id"]
     start = f"{promotion_id}-start"
@@ -247,9 +298,20 @@ def test_its_start_grants_each_customer_of_the_audience_one_coupon_however_often
 
     wait_fired(scheduler, group, start)  # by the stack, at its time
     # the scheduler delivers at least once: the same schedule again, fired again (here, by this test)
-    scheduler.create_schedule(**{k: definition[k] for k in (
-        "Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow", "Target",
-        "ActionAfterCompletion")})
+    scheduler.create_schedule(
+        **{
+            k: definition[k]
+            for k in (
+                "Name",
+                "GroupName",
+                "ScheduleExpression",
+                "ScheduleExpressionTimezone",
+                "FlexibleTimeWindow",
+                "Target",
+                "ActionAfterCompletion",
+            )
+        }
+    )
     fire_due(scheduler, group, invoke, utc_now())  # it may be the stack's runner that fires it: either way once
     wait_fired(scheduler, group, start)
     # and a retried invocation (a timeout's) with the same input
@@ -270,6 +332,7 @@ def test_its_start_grants_each_customer_of_the_audience_one_coupon_however_often
 
 
 # ---- cancelling ------------------------------------------------------------------------------------
+
 
 def test_cancelling_deletes_its_schedules_and_it_no_longer_applies(api, scheduler, group, shop):
     customer = api.unique_user("promo-cancel")
@@ -303,11 +366,19 @@ def test_an_ended_promotion_cannot_be_cancelled(api, shop):
 
 # ---- validation and who may do what -----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def definition(api, shop) -> str:
     definition_id = f"cd-promo-{uuid.uuid4().hex[:8]}"
-    terms = {"name": "shop coupon", "kind": "amount_off", "value": 100, "min_spend": 0, "merchant_id": shop,
-             "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z"}
+    terms = {
+        "name": "shop coupon",
+        "kind": "amount_off",
+        "value": 100,
+        "min_spend": 0,
+        "merchant_id": shop,
+        "valid_from": "2026-01-01T00:00:00Z",
+        "valid_to": "2099-01-01T00:00:00Z",
+    }
     assert api.request("PUT", f"/v1/coupon-definitions/{definition_id}", api.admin(), terms).status_code == 200
     return definition_id
 
@@ -321,22 +392,33 @@ def _cases(shop: str, definition_id: str) -> dict[str, tuple[dict[str, Any], int
         "ends when it starts": ({**ok, "ends_at": ok["starts_at"]}, 400, "invalid_window"),
         "starts in the past": ({**ok, "starts_at": iso(utc_now() - timedelta(minutes=5))}, 400, "starts_in_past"),
         "longer than 90 days": ({**ok, "ends_at": iso(soon + timedelta(days=91))}, 400, "promotion_too_long"),
-        "percent above 50": ({**ok, "effect": {"kind": "extra_balance_discount", "percent": 51}}, 400,
-                             "invalid_request"),
+        "percent above 50": (
+            {**ok, "effect": {"kind": "extra_balance_discount", "percent": 51}},
+            400,
+            "invalid_request",
+        ),
         "factor below one": ({**ok, "effect": {"kind": "points_multiplier", "factor": "0.5"}}, 400, "invalid_factor"),
         "factor as a float": ({**ok, "effect": {"kind": "points_multiplier", "factor": 1.5}}, 400, "invalid_request"),
-        "unknown coupon definition": ({**ok, "effect": {**coupon, "definition_id": "cd-nope"}}, 400,
-                                      "unknown_coupon_definition"),
-        "named segment": ({**ok, "effect": {**coupon, "audience": {"segment": "lapsed"}}}, 400,
-                          "segment_not_supported"),
-        "segment of an unknown tier": ({**ok, "effect": {**coupon, "audience": {"segment": "tier:no-such-tier"}}},
-                                       400, "unknown_tier"),
+        "unknown coupon definition": (
+            {**ok, "effect": {**coupon, "definition_id": "cd-nope"}},
+            400,
+            "unknown_coupon_definition",
+        ),
+        "named segment": (
+            {**ok, "effect": {**coupon, "audience": {"segment": "lapsed"}}},
+            400,
+            "segment_not_supported",
+        ),
+        "segment of an unknown tier": (
+            {**ok, "effect": {**coupon, "audience": {"segment": "tier:no-such-tier"}}},
+            400,
+            "unknown_tier",
+        ),
         "unknown merchant": ({**ok, "merchant_id": "m-nobody-here"}, 404, "merchant_not_found"),
     }
 
 
-def test_invalid_promotions_are_refused_with_a_code_and_nothing_is_scheduled(api, scheduler, group, shop,
-                                                                              definition):
+def test_invalid_promotions_are_refused_with_a_code_and_nothing_is_scheduled(api, scheduler, group, shop, definition):
     before = schedule_names(scheduler, group)
     for name, (body, status, code) in _cases(shop, definition).items():
         r = create(api, api.admin(), body)
@@ -349,8 +431,13 @@ def test_a_merchants_staff_manage_their_own_promotions_only(api, shop, definitio
     api.ensure_merchant(other)
     staff = api.unique_user("promo-staff", f"merchant:{shop}")
     soon = utc_now() + timedelta(hours=2)
-    grant = {"name": "grant", "merchant_id": shop, "starts_at": iso(soon), "ends_at": iso(soon + timedelta(hours=1)),
-             "effect": {"kind": "grant_coupon", "definition_id": definition, "audience": "all_balance_payers"}}
+    grant = {
+        "name": "grant",
+        "merchant_id": shop,
+        "starts_at": iso(soon),
+        "ends_at": iso(soon + timedelta(hours=1)),
+        "effect": {"kind": "grant_coupon", "definition_id": definition, "audience": "all_balance_payers"},
+    }
     assert create(api, staff, grant).status_code == 201  # its own merchant's definition
     foreign = create(api, api.unique_user("promo-staff-other", f"merchant:{other}"), {**grant, "merchant_id": other})
     assert foreign.status_code == 400 and foreign.json()["error"]["code"] == "unknown_coupon_definition"

@@ -1,6 +1,7 @@
 """Reminders and the inbox on the local stack: settings over HTTP, the forecast in the wallet, the inbox's
 listing, cursor, unread filter and read marks, the lifecycle consumer given the same event twice, and the
 daily job reminding a customer once a week. E-mail is read back from what moto's SES kept."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,15 @@ pytestmark = pytest.mark.e2e
 def invoke(info, function: str, event: dict[str, Any] | None = None, at: str | None = None) -> dict[str, Any]:
     """Run one of the app's functions in a fresh process with the app's environment, as Lambda would."""
     args = [sys.executable, "-m", "dev.invoke", function, "--here", *(["--at", at] if at else [])]
-    done = subprocess.run(args, cwd=ROOT, input=json.dumps(event or {}), capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **app_environment(info), "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    done = subprocess.run(
+        args,
+        cwd=ROOT,
+        input=json.dumps(event or {}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **app_environment(info), "POWERTOOLS_LOG_LEVEL": "WARNING"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -34,20 +42,33 @@ def emails_to(info, address: str) -> list[dict[str, Any]]:
 
 
 def bus_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": "store-balance",
-            "account": "123456789012", "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": "us-east-1", "resources": [], "detail": detail}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "store-balance",
+        "account": "123456789012",
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
 
 
 def wallet_item(ddb, info, user) -> dict[str, Any]:
-    return ddb.get_item(TableName=info.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
-                        ConsistentRead=True)["Item"]
+    return ddb.get_item(
+        TableName=info.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}}, ConsistentRead=True
+    )["Item"]
 
 
 def set_spend_days(ddb, info, user, spend: dict[str, int]) -> None:
     """The per-day spend payments keep on the wallet, written behind the API's back for a known pace."""
-    ddb.update_item(TableName=info.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
-                    UpdateExpression="SET spend_days = :s", ExpressionAttributeValues={":s": {"S": json.dumps(spend)}})
+    ddb.update_item(
+        TableName=info.table,
+        Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
+        UpdateExpression="SET spend_days = :s",
+        ExpressionAttributeValues={":s": {"S": json.dumps(spend)}},
+    )
 
 
 def put_settings(api, user, body: dict[str, Any]):
@@ -55,6 +76,7 @@ def put_settings(api, user, body: dict[str, Any]):
 
 
 # ---- settings and the wallet view -------------------------------------------------------------------
+
 
 def test_reminder_settings_have_defaults_and_change_only_what_is_sent(api, ddb, local_stack):
     user = api.unique_user("remind-settings")
@@ -64,8 +86,12 @@ def test_reminder_settings_have_defaults_and_change_only_what_is_sent(api, ddb, 
 
     r = put_settings(api, user, {"reminders": {"run_out_days": 7, "email": "shopper@example.com"}})
     assert r.status_code == 200, r.text
-    assert r.json()["reminders"] == {"low_balance": True, "run_out_days": 7, "bonus_expiry_days": 3,
-                                     "email": "shopper@example.com"}
+    assert r.json()["reminders"] == {
+        "low_balance": True,
+        "run_out_days": 7,
+        "bonus_expiry_days": 3,
+        "email": "shopper@example.com",
+    }
     assert "remind_shard" in wallet_item(ddb, local_stack, user)  # listed for the daily run-out check
 
     r = put_settings(api, user, {"low_balance_threshold": 800})  # the old body: reminders are kept
@@ -74,8 +100,12 @@ def test_reminder_settings_have_defaults_and_change_only_what_is_sent(api, ddb, 
 
     r = put_settings(api, user, {"reminders": {"run_out_days": None, "bonus_expiry_days": None, "low_balance": False}})
     assert r.status_code == 200, r.text
-    assert r.json()["reminders"] == {"low_balance": False, "run_out_days": None, "bonus_expiry_days": None,
-                                     "email": "shopper@example.com"}
+    assert r.json()["reminders"] == {
+        "low_balance": False,
+        "run_out_days": None,
+        "bonus_expiry_days": None,
+        "email": "shopper@example.com",
+    }
     assert r.json()["low_balance_threshold"] == 800
     assert "remind_shard" not in wallet_item(ddb, local_stack, user)
     assert api.get("/v1/wallet", user).json()["reminders"] == r.json()["reminders"]
@@ -97,20 +127,37 @@ def test_the_wallet_shows_when_the_balance_runs_out_at_the_recent_pace(api, ddb,
     user = api.unique_user("remind-forecast")
     api.fund(user, 10_000)
     today = datetime.now(timezone.utc).date()
-    set_spend_days(ddb, local_stack, user, {(today - timedelta(days=1)).isoformat(): 1000,
-                                            today.isoformat(): 1001, (today - timedelta(days=40)).isoformat(): 9})
+    set_spend_days(
+        ddb,
+        local_stack,
+        user,
+        {
+            (today - timedelta(days=1)).isoformat(): 1000,
+            today.isoformat(): 1001,
+            (today - timedelta(days=40)).isoformat(): 9,
+        },
+    )
     # 2001 over 2 days: 1000.5 -> 1001 a day; 10000 // 1001 = 9 days
     assert api.get("/v1/wallet", user).json()["forecast"] == {
-        "daily_spend": 1001, "runs_out_on": (today + timedelta(days=9)).isoformat()}
+        "daily_spend": 1001,
+        "runs_out_on": (today + timedelta(days=9)).isoformat(),
+    }
 
 
 # ---- the inbox --------------------------------------------------------------------------------
 
+
 def test_the_inbox_lists_newest_first_pages_filters_unread_and_marks_read(api, local_stack):
     user, other = api.unique_user("inbox"), api.unique_user("inbox-other")
     for n in range(3):
-        out = invoke(local_stack, "lifecycle", bus_event("payment.succeeded", {
-            "user_id": user.user_id, "payment_id": f"pay_inbox{n}", "merchant_id": "m-e2e", "amount": 100 + n}))
+        out = invoke(
+            local_stack,
+            "lifecycle",
+            bus_event(
+                "payment.succeeded",
+                {"user_id": user.user_id, "payment_id": f"pay_inbox{n}", "merchant_id": "m-e2e", "amount": 100 + n},
+            ),
+        )
         assert out["created"] is True, out
 
     page = api.get("/v1/notifications", user, params={"limit": 2}).json()
@@ -133,16 +180,21 @@ def test_the_inbox_lists_newest_first_pages_filters_unread_and_marks_read(api, l
 
     theirs = api.post(f"/v1/notifications/{first['notification_id']}/read", other)
     assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "notification_not_found"
-    assert api.get("/v1/notifications", other).json() == {"user_id": other.user_id, "items": [], "next_cursor": None,
-                                                          "unread_count": 0}
+    assert api.get("/v1/notifications", other).json() == {
+        "user_id": other.user_id,
+        "items": [],
+        "next_cursor": None,
+        "unread_count": 0,
+    }
     missing = api.post("/v1/notifications/ntf_000000000000aaaaaaaaaaaaaaaa/read", user)
     assert missing.status_code == 404
 
 
 def test_the_same_payment_prompts_for_feedback_once(api, local_stack):
     user = api.unique_user("inbox-once")
-    event = bus_event("payment.succeeded", {"user_id": user.user_id, "payment_id": "pay_once", "merchant_id": "m1",
-                                            "amount": 500})
+    event = bus_event(
+        "payment.succeeded", {"user_id": user.user_id, "payment_id": "pay_once", "merchant_id": "m1", "amount": 500}
+    )
     assert invoke(local_stack, "lifecycle", event)["created"] is True
     assert invoke(local_stack, "lifecycle", {**event, "id": str(uuid.uuid4())})["created"] is False
     assert len(api.get("/v1/notifications", user).json()["items"]) == 1
@@ -150,12 +202,19 @@ def test_the_same_payment_prompts_for_feedback_once(api, local_stack):
 
 # ---- low balance: the consumer given the same event twice -------------------------------------------
 
+
 def test_the_same_balance_low_event_twice_makes_one_notification_and_one_email(api, local_stack):
     user = api.unique_user("low")
     address = f"{user.name}@example.com"
     assert put_settings(api, user, {"low_balance_threshold": 1000, "reminders": {"email": address}}).status_code == 200
-    detail = {"event_id": f"W#{user.user_id}#WALLET#5", "user_id": user.user_id, "balance": 900, "threshold": 1000,
-              "wallet_version": 5, "occurred_at": "2026-11-25T00:59:00.000Z"}
+    detail = {
+        "event_id": f"W#{user.user_id}#WALLET#5",
+        "user_id": user.user_id,
+        "balance": 900,
+        "threshold": 1000,
+        "wallet_version": 5,
+        "occurred_at": "2026-11-25T00:59:00.000Z",
+    }
     event = bus_event("wallet.balance_low", detail)
 
     first = invoke(local_stack, "lifecycle", event)
@@ -173,14 +232,27 @@ def test_the_same_balance_low_event_twice_makes_one_notification_and_one_email(a
 def test_no_low_balance_notification_when_the_customer_turned_it_off(api, local_stack):
     user = api.unique_user("low-off")
     assert put_settings(api, user, {"reminders": {"low_balance": False}}).status_code == 200
-    out = invoke(local_stack, "lifecycle", bus_event("wallet.balance_low", {
-        "event_id": f"W#{user.user_id}#1", "user_id": user.user_id, "balance": 1, "threshold": 2,
-        "wallet_version": 1, "occurred_at": "2026-11-25T00:00:00.000Z"}))
+    out = invoke(
+        local_stack,
+        "lifecycle",
+        bus_event(
+            "wallet.balance_low",
+            {
+                "event_id": f"W#{user.user_id}#1",
+                "user_id": user.user_id,
+                "balance": 1,
+                "threshold": 2,
+                "wallet_version": 1,
+                "occurred_at": "2026-11-25T00:00:00.000Z",
+            },
+        ),
+    )
     assert "skipped" in out
     assert api.get("/v1/notifications", user).json()["items"] == []
 
 
 # ---- the daily job ---------------------------------------------------------------------------
+
 
 def test_the_daily_job_reminds_of_a_coming_run_out_once_a_week(api, ddb, local_stack):
     user = api.unique_user("runout")
@@ -200,8 +272,10 @@ def test_the_daily_job_reminds_of_a_coming_run_out_once_a_week(api, ddb, local_s
 
     assert first["run_out"]["notified"] >= 1 and first["day"] == "2026-11-25"
     items = api.get("/v1/notifications", user).json()["items"]
-    assert [(i["type"], i["data"]["runs_out_on"]) for i in items] == [("run_out", "2026-12-06"),
-                                                                      ("run_out", "2026-12-01")]
+    assert [(i["type"], i["data"]["runs_out_on"]) for i in items] == [
+        ("run_out", "2026-12-06"),
+        ("run_out", "2026-12-01"),
+    ]
     assert items[1]["data"]["suggested_topup"] == 20000  # 30 days at 500 = 15000 beyond a 3000 balance
     assert "2026-12-01" in items[1]["body"]
     assert len(emails_to(local_stack, address)) == 2  # Wednesday's and Monday's, not Friday's
@@ -215,11 +289,16 @@ def test_the_daily_job_reminds_of_bonus_about_to_expire_once_per_grant(api, ddb,
     soon = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     later = (now + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     # the wallet's bonus as two expiring grants, listed in the bonus-due index (as a plan's top-up writes them)
-    ddb.update_item(TableName=local_stack.table, Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
-                    UpdateExpression="SET bonus_grants = :g, bonus_shard = :s, bonus_due = :d",
-                    ExpressionAttributeValues={":g": {"S": json.dumps([["g-soon", 300, soon, "plan"],
-                                                                         ["g-later", 700, later, "plan"]])},
-                                               ":s": {"S": "0"}, ":d": {"S": soon}})
+    ddb.update_item(
+        TableName=local_stack.table,
+        Key={"pk": {"S": f"W#{user.user_id}"}, "sk": {"S": "WALLET"}},
+        UpdateExpression="SET bonus_grants = :g, bonus_shard = :s, bonus_due = :d",
+        ExpressionAttributeValues={
+            ":g": {"S": json.dumps([["g-soon", 300, soon, "plan"], ["g-later", 700, later, "plan"]])},
+            ":s": {"S": "0"},
+            ":d": {"S": soon},
+        },
+    )
     first = invoke(local_stack, "remind", at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     next_day = invoke(local_stack, "remind", at=(now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert first["bonus_expiry"]["notified"] >= 1 and next_day["bonus_expiry"]["listed"] >= 1
@@ -228,6 +307,7 @@ def test_the_daily_job_reminds_of_bonus_about_to_expire_once_per_grant(api, ddb,
 
 
 # ---- the whole path: a payment, the stream, the bus, the consumer -----------------------------------
+
 
 def wait_for(fetch, done, timeout: float = 60.0):
     import time
@@ -255,8 +335,9 @@ def test_a_payment_that_takes_the_balance_below_the_threshold_reminds_once_per_d
     assert api.pay(user, 1500).status_code == 201  # 2000 -> 500: below 1000
     assert api.pay(user, 100).status_code == 201  # 500 -> 400: still below, no second reminder
     # the feedback prompts of both payments travel the same path: once both are in, so is any low-balance one
-    items = wait_for(inbox, lambda items: len(of_type(items, "feedback_prompt")) == 2
-                     and len(of_type(items, "low_balance")) >= 1)
+    items = wait_for(
+        inbox, lambda items: len(of_type(items, "feedback_prompt")) == 2 and len(of_type(items, "low_balance")) >= 1
+    )
     assert len(of_type(items, "feedback_prompt")) == 2, items
     [low] = of_type(items, "low_balance")
     assert (low["data"]["balance"], low["data"]["threshold"]) == (500, 1000)
@@ -264,6 +345,7 @@ def test_a_payment_that_takes_the_balance_below_the_threshold_reminds_once_per_d
 
     api.fund(user, 1000)  # back to 1400: re-armed
     assert api.pay(user, 600).status_code == 201  # 1400 -> 800: a new dip
-    items = wait_for(inbox, lambda items: len(of_type(items, "low_balance")) == 2
-                     and len(of_type(items, "feedback_prompt")) == 3)
+    items = wait_for(
+        inbox, lambda items: len(of_type(items, "low_balance")) == 2 and len(of_type(items, "feedback_prompt")) == 3
+    )
     assert [i["data"]["balance"] for i in of_type(items, "low_balance")] == [800, 500]

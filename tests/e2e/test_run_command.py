@@ -3,6 +3,7 @@
 Each test starts the whole stack (moto, table, pool, chalice local, seeding) on free ports, with its own
 state file and log folder, and checks what a user of the command sees.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,10 +32,26 @@ def start_run(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, Path, int, 
     aws_port, api_port = free_port(), free_port()
     state = tmp_path / "stack.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dev.run", "--aws-port", str(aws_port), "--api-port", str(api_port),
-         "--state-file", str(state), "--log-dir", str(tmp_path / "logs")],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "dev.run",
+            "--aws-port",
+            str(aws_port),
+            "--api-port",
+            str(api_port),
+            "--state-file",
+            str(state),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     return proc, state, aws_port, api_port
 
 
@@ -76,32 +93,50 @@ def test_a_stack_started_with_a_provider_secret_checks_webhooks_with_that_secret
         assert oct(state.stat().st_mode & 0o777) == "0o600"
         token = issue_token(info, "run-user")
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
-        topup = requests.post(f"{info.api_url}/v1/topups", json={"amount": 1234, "channel": "alipay"},
-                              headers=headers, timeout=30).json()
-        raw = json.dumps({"topup_id": topup["topup_id"], "status": "succeeded", "amount": 1234,
-                          "provider_ref": "sandbox-1"}).encode()
+        topup = requests.post(
+            f"{info.api_url}/v1/topups", json={"amount": 1234, "channel": "alipay"}, headers=headers, timeout=30
+        ).json()
+        raw = json.dumps(
+            {"topup_id": topup["topup_id"], "status": "succeeded", "amount": 1234, "provider_ref": "sandbox-1"}
+        ).encode()
 
         def deliver(signature: str) -> requests.Response:
-            return requests.post(f"{info.api_url}/v1/webhooks/payments", data=raw, timeout=30, headers={
-                "Content-Type": "application/json", "X-Signature": signature})
+            return requests.post(
+                f"{info.api_url}/v1/webhooks/payments",
+                data=raw,
+                timeout=30,
+                headers={"Content-Type": "application/json", "X-Signature": signature},
+            )
 
         old_default = deliver(sign(LOCAL_WEBHOOK_SECRET, raw))
         assert old_default.status_code == 401, old_default.text
         assert old_default.json()["error"]["code"] == "invalid_signature"
-        wallet = requests.get(f"{info.api_url}/v1/wallet", headers={"Authorization": f"Bearer {token}"},
-                              timeout=30).json()
+        wallet = requests.get(
+            f"{info.api_url}/v1/wallet", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).json()
         assert wallet["balance"]["total"] == 0  # the refused delivery credited nothing
 
         # `make -s sign` prints the signature the running stack accepts
-        signed = subprocess.run([sys.executable, "-m", "dev.sign_webhook", raw.decode(), "--state-file", str(state)],
-                                cwd=ROOT, capture_output=True, text=True, timeout=60,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        signed = subprocess.run(
+            [sys.executable, "-m", "dev.sign_webhook", raw.decode(), "--state-file", str(state)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert signed.returncode == 0, signed.stderr
         assert signed.stdout.strip() == sign(secret, raw)
-        assert deliver(signed.stdout.strip()).json() == {"topup_id": topup["topup_id"], "status": "succeeded",
-                                                         "credited": True, "bonus": 0, "plan_id": None}
-        wallet = requests.get(f"{info.api_url}/v1/wallet", headers={"Authorization": f"Bearer {token}"},
-                              timeout=30).json()
+        assert deliver(signed.stdout.strip()).json() == {
+            "topup_id": topup["topup_id"],
+            "status": "succeeded",
+            "credited": True,
+            "bonus": 0,
+            "plan_id": None,
+        }
+        wallet = requests.get(
+            f"{info.api_url}/v1/wallet", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).json()
         assert wallet["balance"]["total"] == 1234
     finally:
         out = stop(proc)

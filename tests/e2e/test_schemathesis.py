@@ -14,6 +14,7 @@ spelling of integers (see ``before_call``). Two more tests run the same command 
 server that answers 500, or 400 to what its document allows, to prove the harness does fail when
 it should.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,14 @@ pytestmark = pytest.mark.e2e
 local_stack, api, ddb = own_stack_fixtures()
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKS = ("not_a_server_error", "response_schema_conformance", "status_code_conformance",
-          "content_type_conformance", "negative_data_rejection", "positive_data_acceptance_but_unstatable")
+CHECKS = (
+    "not_a_server_error",
+    "response_schema_conformance",
+    "status_code_conformance",
+    "content_type_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance_but_unstatable",
+)
 # generated cases per operation in the fuzzing phase (the examples and coverage phases add their own, about 20 s
 # a run): 12 in `make test` (about 35 s a run), `make fuzz` for a deeper run (SCHEMATHESIS_MAX_EXAMPLES, 200)
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
@@ -57,11 +64,14 @@ STATE = "depends on what the ledger holds (answered 400 rather than 404 or 422: 
 # (operationId, error code, details.field or None for any, words of the message or None): why a request the
 # document allows is refused with it. Everything else a schema could state, and the document does.
 UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
-    **{(op, "invalid_cursor", "cursor", None): "a cursor is opaque: only a next_cursor this API returned is one, "
-       "which a generated string is not" for op in PAGED},
+    **{
+        (op, "invalid_cursor", "cursor", None): "a cursor is opaque: only a next_cursor this API returned is one, "
+        "which a generated string is not"
+        for op in PAGED
+    },
     ("adminListFeedback", "invalid_date_range", None, None): "from after to: " + TWO_TIMES,
     ("createCheckout", "amount_exceeds_limit", None, None): "the order's total, a sum of products of its lines, is "
-       "above the per-transaction limit (each unit_price alone is within it, as the document says)",
+    "above the per-transaction limit (each unit_price alone is within it, as the document says)",
     ("putCouponDefinition", "invalid_request", "valid_to", None): "valid_to not after valid_from: " + TWO_TIMES,
     ("putTopupPlan", "invalid_topup_plan", "valid_to", None): "valid_to not after valid_from: " + TWO_TIMES,
     ("createPromotion", "invalid_window", None, None): "ends_at not after starts_at: " + TWO_TIMES,
@@ -69,14 +79,18 @@ UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
     ("createPromotion", "starts_in_past", None, None): CLOCK,
     ("createPromotion", "ends_in_past", None, None): CLOCK,
     ("createPromotion", "merchant_id_required", None, None): "depends on the caller: a merchant's staff name their "
-       "merchant, an admin need not (one document for every caller)",
+    "merchant, an admin need not (one document for every caller)",
     ("createPromotion", "unknown_coupon_definition", None, None): STATE,
     ("createPromotion", "coupon_definition_expired", None, None): STATE + "; and compares its valid_to with starts_at",
     ("createPromotion", "unknown_tier", None, None): STATE,
     ("putTiers", "invalid_request", "tiers", None): "thresholds rising strictly, names unique: compares the items "
-       "with each other (the first threshold's 0 the document states)",
-    ("putBalanceRules", "invalid_request", "partial_pay.windows", "from and to are the same time"):
-       "a window's from equal to its to: compares two fields",
+    "with each other (the first threshold's 0 the document states)",
+    (
+        "putBalanceRules",
+        "invalid_request",
+        "partial_pay.windows",
+        "from and to are the same time",
+    ): "a window's from equal to its to: compares two fields",
 }
 
 
@@ -90,8 +104,12 @@ def unstatable(case: Any, response: Any) -> str | None:
         return None
     details = error.get("details") or {}
     for (operation, code, field, words), reason in UNSTATABLE.items():
-        if (operation == case.operation.definition.raw.get("operationId") and code == error.get("code")
-                and field in (None, details.get("field")) and (words is None or words in error.get("message", ""))):
+        if (
+            operation == case.operation.definition.raw.get("operationId")
+            and code == error.get("code")
+            and field in (None, details.get("field"))
+            and (words is None or words in error.get("message", ""))
+        ):
             return reason
     return None
 
@@ -123,26 +141,40 @@ def _integers_spelled_as_integers(value: Any) -> Any:
 def before_call(context, case, kwargs):
     """An integer is sent as one: 137, not 137.0. JSON Schema's integer admits 137.0 (the same number), so the
     generator sends it for any integer; the API refuses it on purpose, as a float (400; tests/e2e/test_bad_input.py
-    and tests/tables/bad_input.py pin that for every amount), and the document says so in words. Rewriting 137.0 to 137 changes no request's
-    validity under the schema (the two are equal to JSON Schema), so it keeps both data checks meaningful."""
+    and tests/tables/bad_input.py pin that for every amount), and the document says so in words. Rewriting 137.0
+    to 137 changes no request's validity under the schema (the two are equal to JSON Schema), so it keeps both
+    data checks meaningful."""
     if isinstance(case.body, (dict, list)):
         body = _integers_spelled_as_integers(case.body)
         if json.dumps(body) != json.dumps(case.body):  # (137.0 == 137 in Python too: compare the spellings)
             case.body = body
 
 
-def run_schemathesis(schema_url: str, tmp_path: Path, headers: dict[str, str] | None = None,
-                     max_examples: int = MAX_EXAMPLES, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_schemathesis(
+    schema_url: str,
+    tmp_path: Path,
+    headers: dict[str, str] | None = None,
+    max_examples: int = MAX_EXAMPLES,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
     args = [
-        SCHEMATHESIS, "run", schema_url,
-        "--checks", ",".join(CHECKS),
-        "--max-examples", str(max_examples),
-        "--phases", "examples,coverage,fuzzing",
+        SCHEMATHESIS,
+        "run",
+        schema_url,
+        "--checks",
+        ",".join(CHECKS),
+        "--max-examples",
+        str(max_examples),
+        "--phases",
+        "examples,coverage,fuzzing",
         # one worker: Hypothesis describes strategies with ast.parse, which is not thread-safe on
         # Python 3.11 (SystemError "AST constructor recursion depth mismatch" with several workers)
-        "--workers", "1",
-        "--request-timeout", "30",
-        "--generation-database", "none",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--generation-database",
+        "none",
         "--no-color",
     ]
     # a fixed seed by default, so a run is reproducible; set SCHEMATHESIS_SEED to explore other cases
@@ -151,8 +183,13 @@ def run_schemathesis(schema_url: str, tmp_path: Path, headers: dict[str, str] | 
         args += ["--header", f"{name}: {value}"]
     # run in a scratch directory: whatever schemathesis writes (reports, caches) stays out of the repo; this
     # module is the hooks file (its imports need the repository on the path)
-    env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false", "SCHEMATHESIS_HOOKS": __file__,
-           "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "SCHEMATHESIS_TELEMETRY": "false",
+        "SCHEMATHESIS_HOOKS": __file__,
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+    }
     return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -183,15 +220,32 @@ def test_the_api_conforms_to_its_openapi_document(api, tmp_path, role):
 BROKEN_SCHEMA = {
     "openapi": "3.1.0",
     "info": {"title": "broken", "version": "1"},
-    "paths": {"/boom": {"get": {
-        "operationId": "boom",
-        "parameters": [{"name": "n", "in": "query", "required": False, "schema": {"type": "integer"}}],
-        "responses": {
-            "200": {"description": "ok", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}}}},
-            "default": {"description": "error", "content": {"application/json": {"schema": {"type": "object"}}}},
-        },
-    }}},
+    "paths": {
+        "/boom": {
+            "get": {
+                "operationId": "boom",
+                "parameters": [{"name": "n", "in": "query", "required": False, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"ok": {"type": "boolean"}},
+                                    "required": ["ok"],
+                                }
+                            }
+                        },
+                    },
+                    "default": {
+                        "description": "error",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                },
+            }
+        }
+    },
 }
 
 
@@ -223,8 +277,9 @@ def _run_against(handler: type[_Broken], tmp_path: Path) -> str:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        result = run_schemathesis(f"http://127.0.0.1:{server.server_port}/openapi.json", tmp_path,
-                                  max_examples=5, timeout=120)
+        result = run_schemathesis(
+            f"http://127.0.0.1:{server.server_port}/openapi.json", tmp_path, max_examples=5, timeout=120
+        )
     finally:
         server.shutdown()
         server.server_close()

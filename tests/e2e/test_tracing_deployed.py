@@ -3,6 +3,7 @@
 The process imports the app and serves one real payment event against the local stack, with an
 ``_X_AMZN_TRACE_ID`` as Lambda sets it; a UDP socket stands in for the X-Ray daemon.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ def test_a_payment_on_a_cold_start_sends_its_dynamodb_calls_as_subsegments_of_th
     header = trace_header()
     env = {**invoke_env(local_stack, f"{daemon.address[0]}:{daemon.address[1]}"), "_X_AMZN_TRACE_ID": header}
     try:
-        p = subprocess.run([sys.executable, "-c", APP_CHILD, str(event)], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=120)
+        p = subprocess.run(
+            [sys.executable, "-c", APP_CHILD, str(event)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert p.returncode == 0, p.stderr[-2000:] + p.stdout[-2000:]
         docs = daemon.documents(quiet=1.0)
     finally:

@@ -1,4 +1,5 @@
 """Synthesize every stage once (offline) and hand the templates to the tests."""
+
 from __future__ import annotations
 
 import json
@@ -35,6 +36,9 @@ def synth(tmp_path_factory) -> Synth:
     app, _ = build(out)
     assembly = app.synth()
     templates = {s.id: json.loads(Path(s.template_full_path).read_text()) for s in assembly.stacks}
-    metadata = {s.id: json.loads((out / f"{s.id}.metadata.json").read_text())
-                for s in assembly.stacks if (out / f"{s.id}.metadata.json").exists()}
+    metadata = {
+        s.id: json.loads((out / f"{s.id}.metadata.json").read_text())
+        for s in assembly.stacks
+        if (out / f"{s.id}.metadata.json").exists()
+    }
     return Synth(out=out, templates=templates, metadata=metadata)

@@ -1,4 +1,5 @@
 """cfn-lint and cdk-nag over what is synthesized: zero errors, and both checks able to fail."""
+
 from __future__ import annotations
 
 import json
@@ -66,13 +67,21 @@ def test_cdk_nag_errors_fail_synthesis_without_the_acknowledgements(tmp_path, mo
     assert "ValidationFailed" in str(failure.value)
     report = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())
     failed = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
-    assert {"AwsSolutions-IAM5[Resource::*]", "AwsSolutions-SMG4", "AwsSolutions-S1", "AwsSolutions-COG8",
-            "AwsSolutions-SQS3"} <= failed
+    assert {
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-SMG4",
+        "AwsSolutions-S1",
+        "AwsSolutions-COG8",
+        "AwsSolutions-SQS3",
+    } <= failed
 
 
 def test_cdk_nag_reports_nothing_unacknowledged(synth):
-    report = json.loads((synth.out / "validation-report.json").read_text()) \
-        if (synth.out / "validation-report.json").exists() else {"pluginReports": []}
+    report = (
+        json.loads((synth.out / "validation-report.json").read_text())
+        if (synth.out / "validation-report.json").exists()
+        else {"pluginReports": []}
+    )
     open_findings = [v for p in report["pluginReports"] for v in p["violations"]]
     assert open_findings == []
 
@@ -93,11 +102,16 @@ def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
     from infra.stages import ROOT
 
     # `make deploy STAGE=dev API_CONCURRENCY=200 SES_SENDER=...`: the CLI hands context values over as strings
-    context = {"stage": "dev", "apiConcurrency": "200", "alarmEmail": "ops@example.com",
-               "sesSender": "noreply@example.com"}
+    context = {
+        "stage": "dev",
+        "apiConcurrency": "200",
+        "alarmEmail": "ops@example.com",
+        "sesSender": "noreply@example.com",
+    }
     env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(context)}
-    p = subprocess.run([sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True,
-                       timeout=600)
+    p = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True, timeout=600
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
@@ -137,14 +151,20 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
 
     def origin_key_use(template: dict) -> tuple[str, set[str], str, str]:
         res = template["Resources"]
-        [(secret_id, secret)] = [(k, v) for k, v in res.items() if v["Type"] == "AWS::SecretsManager::Secret"
-                                 and "cloudfront-origin-key" in v["Properties"]["Name"]]
+        [(secret_id, secret)] = [
+            (k, v)
+            for k, v in res.items()
+            if v["Type"] == "AWS::SecretsManager::Secret" and "cloudfront-origin-key" in v["Properties"]["Name"]
+        ]
         [key] = [v for v in res.values() if v["Type"] == "AWS::ApiGateway::ApiKey"]
         [dist] = [v for v in res.values() if v["Type"] == "AWS::CloudFront::Distribution"]
         [origin] = dist["Properties"]["DistributionConfig"]["Origins"]
         header = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}["x-api-key"]
-        users = {name for name, value in (("api key", key["Properties"]["Value"]), ("cloudfront", header))
-                 if secret_id in json.dumps(value)}
+        users = {
+            name
+            for name, value in (("api key", key["Properties"]["Value"]), ("cloudfront", header))
+            if secret_id in json.dumps(value)
+        }
         return secret_id, users, secret["Properties"]["Name"], secret["DeletionPolicy"], key["Properties"]["Name"]
 
     first = origin_key_use(synth.templates["dev"])
@@ -152,8 +172,9 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
     monkeypatch.setitem(infra.app.STAGE_SETTINGS, "dev", rotated)
     app, _ = build(tmp_path / "cdk.out", stages=("dev",), nag=False)
     assembly = app.synth()
-    second = origin_key_use(json.loads(Path(assembly.get_stack_by_name("store-balance-dev")
-                                             .template_full_path).read_text()))
+    second = origin_key_use(
+        json.loads(Path(assembly.get_stack_by_name("store-balance-dev").template_full_path).read_text())
+    )
     assert first[1] == second[1] == {"api key", "cloudfront"}
     assert first[0] != second[0]  # a new secret resource: a new generated value
     assert first[2].endswith("-1") and second[2].endswith("-2")
@@ -173,8 +194,11 @@ def test_the_acl_is_read_across_regions_without_custom_resources(synth, tmp_path
         read = dist["Properties"]["DistributionConfig"]["WebACLId"]["Fn::GetStackOutput"]
         assert read["StackName"] == "store-balance-dev-edge", region
         assert read["OutputName"] in synth.templates["dev-edge"]["Outputs"]
-        assert not [r for r in template["Resources"].values()
-                    if r["Type"].startswith("Custom::") or r["Type"] == "AWS::SSM::Parameter"], region
+        assert not [
+            r
+            for r in template["Resources"].values()
+            if r["Type"].startswith("Custom::") or r["Type"] == "AWS::SSM::Parameter"
+        ], region
     edge = synth.templates["dev-edge"]
     assert not [r for r in edge["Resources"].values() if r["Type"].startswith(("AWS::Lambda::", "AWS::IAM::"))]
     assert all("Export" not in o for o in edge["Outputs"].values())  # nothing locks the edge stack
@@ -182,6 +206,9 @@ def test_the_acl_is_read_across_regions_without_custom_resources(synth, tmp_path
 
 def test_prod_has_termination_protection_and_dev_does_not(synth):
     manifest = json.loads((synth.out / "manifest.json").read_text())
-    protection = {name: a["properties"].get("terminationProtection", False)
-                  for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
+    protection = {
+        name: a["properties"].get("terminationProtection", False)
+        for name, a in manifest["artifacts"].items()
+        if a["type"] == "aws:cloudformation:stack"
+    }
     assert protection["prod"] is True and protection["dev"] is False

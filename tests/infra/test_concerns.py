@@ -2,6 +2,7 @@
 
 Fast: no synthesis of the service (tests/infra/test_stacks.py and test_events.py check the templates).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,10 +20,18 @@ from infra.concerns.base import Concern, ConcernStack, make_unique_id
 from infra.functions import FUNCTIONS, BusRule, OneTimeSchedules, check
 
 PATHS = [
-    ["Ledger"], ["Users", "Resource"], ["ServiceKey", "Alias", "Resource"], ["ApiHandlerRole", "DefaultPolicy",
-                                                                            "Resource"],
-    ["LifecycleRule", "AllowEventRuledevLifecycleFunction6CDD2FD1"], ["Default", "Thing"], ["A", "Default"],
-    ["Edge", "Origin1"], ["Alarms", "Alarms"], ["x-y.z", "Resource"], ["Aaa", "aa", "a"], ["Long" * 70],
+    ["Ledger"],
+    ["Users", "Resource"],
+    ["ServiceKey", "Alias", "Resource"],
+    ["ApiHandlerRole", "DefaultPolicy", "Resource"],
+    ["LifecycleRule", "AllowEventRuledevLifecycleFunction6CDD2FD1"],
+    ["Default", "Thing"],
+    ["A", "Default"],
+    ["Edge", "Origin1"],
+    ["Alarms", "Alarms"],
+    ["x-y.z", "Resource"],
+    ["Aaa", "aa", "a"],
+    ["Long" * 70],
     ["Long" * 40, "Longer" * 40, "Resource"],
 ]
 
@@ -70,14 +79,30 @@ def _replace(logical_id: str, **changes) -> tuple:
     return tuple(dataclasses.replace(s, **changes) if s.logical_id == logical_id else s for s in FUNCTIONS)
 
 
-@pytest.mark.parametrize("functions,consumers,message", [
-    (FUNCTIONS, {**CONSUMERS, "analytics": {}}, "bus consumer 'analytics' has no function"),
-    (FUNCTIONS + (dataclasses.replace(FUNCTIONS[4], chalice_name="nobody", trigger=BusRule("nobody"), logical_id="",
-                                      name="", alarm_prefix=""),), CONSUMERS, "consumers the catalogue does not have"),
-    (_replace("Remind", name="lifecycle"), CONSUMERS, "two functions share a name"),
-    (_replace("Remind", trigger=FUNCTIONS[-3].trigger), CONSUMERS, "exactly one function is started by Scheduler"),
-    (_replace("Promotions", trigger=BusRule("lifecycle")), CONSUMERS, "two functions share a bus consumer"),
-])
+@pytest.mark.parametrize(
+    "functions,consumers,message",
+    [
+        (FUNCTIONS, {**CONSUMERS, "analytics": {}}, "bus consumer 'analytics' has no function"),
+        (
+            FUNCTIONS
+            + (
+                dataclasses.replace(
+                    FUNCTIONS[4],
+                    chalice_name="nobody",
+                    trigger=BusRule("nobody"),
+                    logical_id="",
+                    name="",
+                    alarm_prefix="",
+                ),
+            ),
+            CONSUMERS,
+            "consumers the catalogue does not have",
+        ),
+        (_replace("Remind", name="lifecycle"), CONSUMERS, "two functions share a name"),
+        (_replace("Remind", trigger=FUNCTIONS[-3].trigger), CONSUMERS, "exactly one function is started by Scheduler"),
+        (_replace("Promotions", trigger=BusRule("lifecycle")), CONSUMERS, "two functions share a bus consumer"),
+    ],
+)
 def test_a_table_the_stack_cannot_be_built_from_is_refused(functions, consumers, message):
     assert isinstance(FUNCTIONS[-3].trigger, OneTimeSchedules) and isinstance(FUNCTIONS[4].trigger, BusRule)
     with pytest.raises(ValueError, match=message):

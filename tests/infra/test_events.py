@@ -1,5 +1,6 @@
 """The event-driven side as synthesized: the stream publisher's mapping, the bus's rules, the scheduler's role,
 the dead-letter queues and their alarms, each function's exact permissions, and the optional SES sender."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,9 +54,13 @@ def grants(template: dict[str, Any], role_id: str) -> dict[tuple[str, ...], set[
 
 
 def statement(template: dict[str, Any], role_id: str, sid: str) -> dict[str, Any]:
-    found = [st for res in template["Resources"].values() if res["Type"] == "AWS::IAM::Policy"
-             and {"Ref": role_id} in res["Properties"]["Roles"]
-             for st in res["Properties"]["PolicyDocument"]["Statement"] if st.get("Sid") == sid]
+    found = [
+        st
+        for res in template["Resources"].values()
+        if res["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in res["Properties"]["Roles"]
+        for st in res["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Sid") == sid
+    ]
     assert len(found) == 1, (role_id, sid, found)
     return found[0]
 
@@ -65,8 +70,11 @@ def role_of(template: dict[str, Any], function_id: str) -> str:
 
 
 def queue_id(template: dict[str, Any], name: str) -> str:
-    [found] = [k for k, v in template["Resources"].items()
-               if v["Type"] == "AWS::SQS::Queue" and v["Properties"]["QueueName"] == name]
+    [found] = [
+        k
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::SQS::Queue" and v["Properties"]["QueueName"] == name
+    ]
     return found
 
 
@@ -77,8 +85,20 @@ def arn(logical_id: str, attribute: str = "Arn") -> dict[str, Any]:
 def own_arn(suffix: str) -> dict[str, Any]:
     """An ARN the stack builds from its partition, region and account."""
     service, rest = suffix.split(":", 1)
-    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":{service}:", {"Ref": "AWS::Region"}, ":",
-                              {"Ref": "AWS::AccountId"}, f":{rest}"]]}
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":{service}:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{rest}",
+            ],
+        ]
+    }
 
 
 def ids(synth, stage: str) -> dict[str, str]:
@@ -86,14 +106,23 @@ def ids(synth, stage: str) -> dict[str, str]:
     table_id, _ = synth.one(stage, "AWS::DynamoDB::Table")
     bus_id, _ = synth.one(stage, "AWS::Events::EventBus")
     key_id, _ = synth.one(stage, "AWS::KMS::Key")
-    [scheduler_role] = [k for k, v in t["Resources"].items() if v["Type"] == "AWS::IAM::Role"
-                        and v["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-                        == {"Service": "scheduler.amazonaws.com"}]
+    [scheduler_role] = [
+        k
+        for k, v in t["Resources"].items()
+        if v["Type"] == "AWS::IAM::Role"
+        and v["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "scheduler.amazonaws.com"}
+    ]
     prefix = f"store-balance-{stage}"
-    return {"table": table_id, "bus": bus_id, "key": key_id, "scheduler_role": scheduler_role,
-            "publish_dlq": queue_id(t, f"{prefix}-publish-events-dlq"),
-            "schedules_dlq": queue_id(t, f"{prefix}-schedules-dlq"),
-            **{f"{c}_dlq": queue_id(t, f"{prefix}-{c.replace('_', '-')}-dlq") for c in CONSUMERS}}
+    return {
+        "table": table_id,
+        "bus": bus_id,
+        "key": key_id,
+        "scheduler_role": scheduler_role,
+        "publish_dlq": queue_id(t, f"{prefix}-publish-events-dlq"),
+        "schedules_dlq": queue_id(t, f"{prefix}-schedules-dlq"),
+        **{f"{c}_dlq": queue_id(t, f"{prefix}-{c.replace('_', '-')}-dlq") for c in CONSUMERS},
+    }
 
 
 # ------------------------------------------------------------------ the stream publisher
@@ -118,8 +147,11 @@ def test_the_publisher_reads_the_real_stream_with_partial_failures_and_a_dead_le
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_publisher_alarms_when_it_falls_behind_the_stream(synth, stage):
-    [alarm] = [a["Properties"] for a in synth.resources(stage, "AWS::CloudWatch::Alarm").values()
-               if a["Properties"].get("MetricName") == "IteratorAge"]
+    [alarm] = [
+        a["Properties"]
+        for a in synth.resources(stage, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "IteratorAge"
+    ]
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": f"store-balance-{stage}-publish-events"}]
     assert alarm["Statistic"] == "Maximum"
     assert alarm["Threshold"] == 60_000 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
@@ -131,8 +163,11 @@ def test_the_publisher_alarms_when_it_falls_behind_the_stream(synth, stage):
 def test_one_rule_per_consumer_with_the_catalogues_pattern_retries_and_a_dead_letter_queue(synth, stage):
     t = synth.templates[stage]
     i = ids(synth, stage)
-    rules = {r["Properties"]["Name"]: (k, r["Properties"]) for k, r in t["Resources"].items()
-             if r["Type"] == "AWS::Events::Rule" and "EventBusName" in r["Properties"]}
+    rules = {
+        r["Properties"]["Name"]: (k, r["Properties"])
+        for k, r in t["Resources"].items()
+        if r["Type"] == "AWS::Events::Rule" and "EventBusName" in r["Properties"]
+    }
     assert set(rules) == {f"store-balance-{stage}-{c.replace('_', '-')}" for c in CONSUMERS}
     permissions = [p["Properties"] for p in synth.resources(stage, "AWS::Lambda::Permission").values()]
     policies = synth.resources(stage, "AWS::SQS::QueuePolicy").values()
@@ -148,14 +183,25 @@ def test_one_rule_per_consumer_with_the_catalogues_pattern_retries_and_a_dead_le
         dlq = i[f"{consumer}_dlq"]
         assert target["DeadLetterConfig"] == {"Arn": arn(dlq)}
         # EventBridge may invoke the function for this rule only ...
-        assert {"Action": "lambda:InvokeFunction", "FunctionName": arn(function_id),
-                "Principal": "events.amazonaws.com", "SourceArn": arn(rule_id)} in permissions
+        assert {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": arn(function_id),
+            "Principal": "events.amazonaws.com",
+            "SourceArn": arn(rule_id),
+        } in permissions
         # ... and send to its queue for this rule only
         [policy] = [p for p in policies if p["Properties"]["Queues"] == [{"Ref": dlq}]]
         allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-        assert allows == [{"Action": "sqs:SendMessage", "Effect": "Allow",
-                           "Principal": {"Service": "events.amazonaws.com"}, "Resource": arn(dlq),
-                           "Condition": {"ArnEquals": {"aws:SourceArn": arn(rule_id)}}, "Sid": allows[0]["Sid"]}]
+        assert allows == [
+            {
+                "Action": "sqs:SendMessage",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Resource": arn(dlq),
+                "Condition": {"ArnEquals": {"aws:SourceArn": arn(rule_id)}},
+                "Sid": allows[0]["Sid"],
+            }
+        ]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -163,8 +209,10 @@ def test_asynchronous_failures_of_consumers_and_promotions_reach_their_queues(sy
     """Past EventBridge or Scheduler, an error in the function itself would otherwise be dropped by Lambda."""
     t = synth.templates[stage]
     i = ids(synth, stage)
-    for function_id, dlq in [*((to_cfn_resource_name(c), i[f"{c}_dlq"]) for c in CONSUMERS),
-                             ("Promotions", i["schedules_dlq"])]:
+    for function_id, dlq in [
+        *((to_cfn_resource_name(c), i[f"{c}_dlq"]) for c in CONSUMERS),
+        ("Promotions", i["schedules_dlq"]),
+    ]:
         config = t["Resources"][function_id]["Properties"]["EventInvokeConfig"]
         assert config["DestinationConfig"] == {"OnFailure": {"Type": "SQS", "Destination": arn(dlq)}}
         assert config["MaximumRetryAttempts"] == 2
@@ -176,9 +224,14 @@ def test_the_scheduler_role_is_trusted_by_scheduler_in_this_account_and_invokes_
     t = synth.templates[stage]
     i = ids(synth, stage)
     role = t["Resources"][i["scheduler_role"]]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
-        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
-        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+        }
+    ]
     assert "ManagedPolicyArns" not in role and "Policies" not in role
     promotions = own_arn(f"lambda:function:store-balance-{stage}-promotions")
     qualified = own_arn(f"lambda:function:store-balance-{stage}-promotions:*")
@@ -208,8 +261,12 @@ def test_the_api_manages_schedules_of_its_group_and_passes_only_the_scheduler_ro
     assert pass_role["Action"] == "iam:PassRole"
     assert pass_role["Resource"] == arn(i["scheduler_role"])
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
-    passers = [res for res in synth.resources(stage, "AWS::IAM::Policy").values()
-               for st in res["Properties"]["PolicyDocument"]["Statement"] if "iam:PassRole" in _listify(st["Action"])]
+    passers = [
+        res
+        for res in synth.resources(stage, "AWS::IAM::Policy").values()
+        for st in res["Properties"]["PolicyDocument"]["Statement"]
+        if "iam:PassRole" in _listify(st["Action"])
+    ]
     assert len(passers) == 1 and passers[0]["Properties"]["Roles"] == [{"Ref": api_role}]
 
 
@@ -227,14 +284,18 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
         return set(BY_ID[fn].table_actions)
 
     expected = {
-        "PublishEvents": {_key(stream): set(STREAM_READ_ACTIONS), _key(arn(i["bus"])): set(PUBLISH_ACTIONS),
-                          _key(arn(i["publish_dlq"])): {"sqs:SendMessage"}},
+        "PublishEvents": {
+            _key(stream): set(STREAM_READ_ACTIONS),
+            _key(arn(i["bus"])): set(PUBLISH_ACTIONS),
+            _key(arn(i["publish_dlq"])): {"sqs:SendMessage"},
+        },
         "Lifecycle": {_key(table): table_actions("Lifecycle"), _key(arn(i["lifecycle_dlq"])): {"sqs:SendMessage"}},
-        "Promotions": {_key(table): table_actions("Promotions"),
-                       _key(arn(i["schedules_dlq"])): {"sqs:SendMessage"}},
+        "Promotions": {_key(table): table_actions("Promotions"), _key(arn(i["schedules_dlq"])): {"sqs:SendMessage"}},
         "ExpireBonus": {_key(table): table_actions("ExpireBonus"), _key(index(BONUS_INDEX)): {"dynamodb:Query"}},
-        "Remind": {_key(table): table_actions("Remind"),
-                   _key([index(REMIND_INDEX), index(BONUS_INDEX)]): {"dynamodb:Query"}},
+        "Remind": {
+            _key(table): table_actions("Remind"),
+            _key([index(REMIND_INDEX), index(BONUS_INDEX)]): {"dynamodb:Query"},
+        },
     }
     if stage == "prod":  # the table (and so its stream) is encrypted with the stage's key
         expected["PublishEvents"][_key(key)] = {"kms:Decrypt"}
@@ -244,8 +305,11 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
         assert grants(t, role_of(t, fn)) == per_resource, fn
     if stage == "prod":
         for fn in ("Lifecycle", "Promotions", "ExpireBonus", "Remind"):
-            assert statement(t, role_of(t, fn), "LedgerKey")["Condition"] == {"StringEquals": {
-                "kms:ViaService": {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}}
+            assert statement(t, role_of(t, fn), "LedgerKey")["Condition"] == {
+                "StringEquals": {
+                    "kms:ViaService": {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+                }
+            }
     # the publisher never touches the table's items; nothing here may Scan but the jobs that are meant to
     assert not any(a.startswith("dynamodb:") and "Item" in a for a in set().union(*expected["PublishEvents"].values()))
     scanners = {fn for fn in expected if "dynamodb:Scan" in set().union(*grants(t, role_of(t, fn)).values())}
@@ -258,16 +322,22 @@ def test_every_role_grants_exactly_what_its_row_says(synth, stage):
     t = synth.templates[stage]
     i = ids(synth, stage)
     table, stream, key = arn(i["table"]), arn(i["table"], "StreamArn"), arn(i["key"])
-    [secret_id] = [k for k, v in synth.resources(stage, "AWS::SecretsManager::Secret").items()
-                   if v["Properties"]["Name"].endswith("payment-webhook-secret")]
+    [secret_id] = [
+        k
+        for k, v in synth.resources(stage, "AWS::SecretsManager::Secret").items()
+        if v["Properties"]["Name"].endswith("payment-webhook-secret")
+    ]
     pool_id, _ = synth.one(stage, "AWS::Cognito::UserPool")
     queues = {q["Properties"]["QueueName"]: k for k, q in synth.resources(stage, "AWS::SQS::Queue").items()}
     per_grant = {
-        Grant.WEBHOOK_SECRET: {_key({"Ref": secret_id}): {"secretsmanager:GetSecretValue",
-                                                         "secretsmanager:DescribeSecret"}},
+        Grant.WEBHOOK_SECRET: {
+            _key({"Ref": secret_id}): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+        },
         Grant.MERCHANT_GROUPS: {_key(arn(pool_id)): set(USER_POOL_ACTIONS)},
-        Grant.PROMOTION_SCHEDULES: {_key(own_arn(f"scheduler:schedule/store-balance-{stage}/*")): set(SCHEDULE_ACTIONS),
-                                    _key(arn(i["scheduler_role"])): {"iam:PassRole"}},
+        Grant.PROMOTION_SCHEDULES: {
+            _key(own_arn(f"scheduler:schedule/store-balance-{stage}/*")): set(SCHEDULE_ACTIONS),
+            _key(arn(i["scheduler_role"])): {"iam:PassRole"},
+        },
         Grant.DOMAIN_EVENTS: {_key(arn(i["bus"])): set(PUBLISH_ACTIONS)},
         Grant.EMAIL: {},  # no sender configured
     }
@@ -276,8 +346,9 @@ def test_every_role_grants_exactly_what_its_row_says(synth, stage):
         if spec.table_actions:
             expected[_key(table)] = set(spec.table_actions)
         for query in spec.index_actions:
-            expected[_key([{"Fn::Join": ["", [table, f"/index/{name}"]]} for name in query.indexes])] = \
-                set(query.actions)
+            expected[_key([{"Fn::Join": ["", [table, f"/index/{name}"]]} for name in query.indexes])] = set(
+                query.actions
+            )
         if spec.stream_actions:
             expected[_key(stream)] = set(spec.stream_actions)
         for grant in spec.grants:
@@ -308,12 +379,24 @@ def test_every_queue_is_an_encrypted_tls_only_dead_letter_queue_that_alarms_on_i
         p = queue["Properties"]
         assert p.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in p, qid
         assert p["MessageRetentionPeriod"] == FOURTEEN_DAYS
-        [policy] = [v["Properties"]["PolicyDocument"] for v in synth.resources(stage, "AWS::SQS::QueuePolicy").values()
-                    if v["Properties"]["Queues"] == [{"Ref": qid}]]
-        assert {"Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
-                "Principal": {"AWS": "*"}, "Resource": arn(qid)} in policy["Statement"]
-        [alarm] = [a for a in alarms if a.get("Namespace") == "AWS/SQS"
-                   and a["Dimensions"] == [{"Name": "QueueName", "Value": arn(qid, "QueueName")}]]
+        [policy] = [
+            v["Properties"]["PolicyDocument"]
+            for v in synth.resources(stage, "AWS::SQS::QueuePolicy").values()
+            if v["Properties"]["Queues"] == [{"Ref": qid}]
+        ]
+        assert {
+            "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": arn(qid),
+        } in policy["Statement"]
+        [alarm] = [
+            a
+            for a in alarms
+            if a.get("Namespace") == "AWS/SQS"
+            and a["Dimensions"] == [{"Name": "QueueName", "Value": arn(qid, "QueueName")}]
+        ]
         assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
         assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic_id}]
@@ -329,8 +412,10 @@ def with_sender(tmp_path_factory) -> dict[str, dict[str, Any]]:
     from infra.app import build
 
     settings = dict(infra.app.STAGE_SETTINGS)
-    patched = {"dev": dataclasses.replace(settings["dev"], ses_sender="noreply@shop.example.com"),
-               "prod": dataclasses.replace(settings["prod"], ses_sender="shop.example.com")}
+    patched = {
+        "dev": dataclasses.replace(settings["dev"], ses_sender="noreply@shop.example.com"),
+        "prod": dataclasses.replace(settings["prod"], ses_sender="shop.example.com"),
+    }
     with pytest.MonkeyPatch.context() as mp:
         for name, stage in patched.items():
             mp.setitem(infra.app.STAGE_SETTINGS, name, stage)
@@ -339,12 +424,16 @@ def with_sender(tmp_path_factory) -> dict[str, dict[str, Any]]:
     return {s.id: json.loads(Path(s.template_full_path).read_text()) for s in assembly.stacks}
 
 
-@pytest.mark.parametrize("stage,identity,condition", [
-    ("dev", "noreply@shop.example.com", {"StringEquals": {"ses:FromAddress": "noreply@shop.example.com"}}),
-    ("prod", "shop.example.com", {"StringLike": {"ses:FromAddress": "*@shop.example.com"}}),
-])
-def test_with_a_sender_only_lifecycle_and_remind_may_send_and_only_from_that_identity(with_sender, stage, identity,
-                                                                                      condition):
+@pytest.mark.parametrize(
+    "stage,identity,condition",
+    [
+        ("dev", "noreply@shop.example.com", {"StringEquals": {"ses:FromAddress": "noreply@shop.example.com"}}),
+        ("prod", "shop.example.com", {"StringLike": {"ses:FromAddress": "*@shop.example.com"}}),
+    ],
+)
+def test_with_a_sender_only_lifecycle_and_remind_may_send_and_only_from_that_identity(
+    with_sender, stage, identity, condition
+):
     t = with_sender[stage]
     senders = {}
     for res in t["Resources"].values():

@@ -3,6 +3,7 @@
 checkov runs from the scan virtualenv (``make install-scan``; ``make test`` makes it first). Without it these
 tests fail, they do not skip: a scan that did not run is not a clean scan.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,16 @@ def _custom_domain_template(out: Path) -> Path:
 
     app = cdk.App(outdir=str(out))
     stack = cdk.Stack(app, CUSTOM_DOMAIN, env=cdk.Environment(account="111111111111", region="us-east-1"))
-    Edge(stack, "Cdn", stage=STAGE_SETTINGS["dev"], rest_api_id="a1b2c3d4e5", origin_key=sm.Secret(stack, "Key"),
-         web_acl_arn="arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/0", domain_name="pay.example.com",
-         certificate_arn="arn:aws:acm:us-east-1:111111111111:certificate/0")
+    Edge(
+        stack,
+        "Cdn",
+        stage=STAGE_SETTINGS["dev"],
+        rest_api_id="a1b2c3d4e5",
+        origin_key=sm.Secret(stack, "Key"),
+        web_acl_arn="arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/0",
+        domain_name="pay.example.com",
+        certificate_arn="arn:aws:acm:us-east-1:111111111111:certificate/0",
+    )
     return Path(app.synth().get_stack_by_name(CUSTOM_DOMAIN).template_full_path)
 
 
@@ -122,12 +130,17 @@ def test_function_environments_hold_no_secret(synth, stage):
 def test_the_stage_key_encrypts_its_log_groups_and_lets_cloudwatch_logs_use_it(synth, stage):
     """A log group under a key whose policy does not name it fails to deploy: each group's name is matched."""
     key_id, key = synth.one(stage, "AWS::KMS::Key")
-    [statement] = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
-                   if s.get("Sid") == "CloudWatchLogsEncryptTheStagesLogGroups"]
+    [statement] = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "CloudWatchLogsEncryptTheStagesLogGroups"
+    ]
     assert re.fullmatch(r"logs\.[a-z0-9-]+\.amazonaws\.com", statement["Principal"]["Service"])
     # each pattern: Fn::Join of arn:, partition, :logs:, region, :, account, :log-group:<name>
-    patterns = [p["Fn::Join"][1][-1].split(":log-group:", 1)[1]
-                for p in statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]]
+    patterns = [
+        p["Fn::Join"][1][-1].split(":log-group:", 1)[1]
+        for p in statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    ]
     groups = synth.resources(stage, "AWS::Logs::LogGroup")
     assert len(groups) == len(synth.resources(stage, "AWS::Serverless::Function")) + 1  # and the API's access logs
     for group_id, group in groups.items():
@@ -149,19 +162,42 @@ def _audit(*dependencies: dict[str, Any]) -> str:
     return json.dumps({"dependencies": list(dependencies), "fixes": []})
 
 
-@pytest.mark.parametrize("returncode, stdout, stderr, passes, says", [
-    # what these machines get: "not found" for every package, and pip-audit's own verdict would be a pass
-    (0, _audit({"name": "pynamodb", "skip_reason": NOT_FOUND.format("pynamodb", "6.1.0")},
-               {"name": "boto3", "skip_reason": NOT_FOUND.format("boto3", "1.44.8")}), "", False,
-     "NOT AUDITED - the advisory service answered 'not found' for every one of the 2"),
-    (1, "", "requests.exceptions.ConnectionError: Failed to resolve 'pypi.org'", False, "cannot be reached"),
-    (0, _audit({"name": "boto3", "version": "1.44.8", "vulns": []},
-               {"name": "pynamodb", "skip_reason": NOT_FOUND.format("pynamodb", "6.1.0")}), "", False,
-     "NOT AUDITED pynamodb"),
-    (1, _audit({"name": "boto3", "version": "1.0", "vulns": [{"id": "GHSA-x", "fix_versions": ["1.1"]}]}), "",
-     False, "VULNERABLE boto3 1.0: GHSA-x (fixed in 1.1)"),
-    (0, _audit({"name": "boto3", "version": "1.44.8", "vulns": []}), "", True, "1 pinned packages audited"),
-], ids=["nothing-found", "unreachable", "some-not-audited", "vulnerable", "clean"])
+@pytest.mark.parametrize(
+    "returncode, stdout, stderr, passes, says",
+    [
+        # what these machines get: "not found" for every package, and pip-audit's own verdict would be a pass
+        (
+            0,
+            _audit(
+                {"name": "pynamodb", "skip_reason": NOT_FOUND.format("pynamodb", "6.1.0")},
+                {"name": "boto3", "skip_reason": NOT_FOUND.format("boto3", "1.44.8")},
+            ),
+            "",
+            False,
+            "NOT AUDITED - the advisory service answered 'not found' for every one of the 2",
+        ),
+        (1, "", "requests.exceptions.ConnectionError: Failed to resolve 'pypi.org'", False, "cannot be reached"),
+        (
+            0,
+            _audit(
+                {"name": "boto3", "version": "1.44.8", "vulns": []},
+                {"name": "pynamodb", "skip_reason": NOT_FOUND.format("pynamodb", "6.1.0")},
+            ),
+            "",
+            False,
+            "NOT AUDITED pynamodb",
+        ),
+        (
+            1,
+            _audit({"name": "boto3", "version": "1.0", "vulns": [{"id": "GHSA-x", "fix_versions": ["1.1"]}]}),
+            "",
+            False,
+            "VULNERABLE boto3 1.0: GHSA-x (fixed in 1.1)",
+        ),
+        (0, _audit({"name": "boto3", "version": "1.44.8", "vulns": []}), "", True, "1 pinned packages audited"),
+    ],
+    ids=["nothing-found", "unreachable", "some-not-audited", "vulnerable", "clean"],
+)
 def test_pip_audit_passes_only_when_every_pin_was_looked_up(returncode, stdout, stderr, passes, says):
     ok, lines = scan.pip_audit_verdict(returncode, stdout, stderr)
     assert ok is passes
@@ -180,8 +216,11 @@ def test_every_nosec_says_why():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    bare = [f"{path.relative_to(root)}:{n}" for top in ("chalicelib", "dev", "infra", "app.py")
-            for path in ([root / top] if top.endswith(".py") else (root / top).rglob("*.py"))
-            for n, line in enumerate(path.read_text().splitlines(), 1)
-            if "# nosec" in line and " - " not in line.split("# nosec", 1)[1]]
+    bare = [
+        f"{path.relative_to(root)}:{n}"
+        for top in ("chalicelib", "dev", "infra", "app.py")
+        for path in ([root / top] if top.endswith(".py") else (root / top).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "# nosec" in line and " - " not in line.split("# nosec", 1)[1]
+    ]
     assert bare == []

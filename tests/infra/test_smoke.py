@@ -4,6 +4,7 @@ CloudFront cannot run here, so the edge checks are exercised against two small H
 way a correct and a broken edge would; the app-level checks run against the real local stack in
 tests/e2e/test_smoke.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ import pytest
 from infra.smoke import FAIL, NOT_APPLICABLE, PASS, Target, run_checks
 
 FORBIDDEN = {"error": {"code": "forbidden", "message": "requests must come through CloudFront", "details": {}}}
-UNAUTHENTICATED = {"error": {"code": "unauthenticated", "message": "a valid bearer ID token is required",
-                             "details": {}}}
+UNAUTHENTICATED = {
+    "error": {"code": "unauthenticated", "message": "a valid bearer ID token is required", "details": {}}
+}
 
 
 def serve(behaviour: dict[str, Any]) -> tuple[ThreadingHTTPServer, str]:
@@ -50,8 +52,11 @@ SECURITY = {"Strict-Transport-Security": "max-age=31536000", "X-Content-Type-Opt
 GOOD_EDGE = {
     "/v1/health": lambda n: (200, {"X-Request-Id": "r-1", **SECURITY}, {"status": "ok"}),
     "/v1/wallet": lambda n: (401, SECURITY, UNAUTHENTICATED),
-    "/v1/openapi.json": lambda n: (200, {"X-Cache": "Miss from cloudfront" if n == 1 else "Hit from cloudfront"},
-                                   {"openapi": "3.1.0"}),
+    "/v1/openapi.json": lambda n: (
+        200,
+        {"X-Cache": "Miss from cloudfront" if n == 1 else "Hit from cloudfront"},
+        {"openapi": "3.1.0"},
+    ),
 }
 BROKEN_EDGE = {
     "/v1/health": lambda n: (200, {"X-Request-Id": "r-1"}, {"status": "ok"}),  # no security headers
@@ -102,9 +107,13 @@ def test_each_broken_promise_is_reported(servers):
     origin = servers({"*": lambda n: (200, {}, {"status": "ok"})})  # answers without CloudFront's key
     got = outcomes(Target(url=f"{edge}/v1", origin=f"{origin}/v1"))
     assert got["health answers through the public URL"] == PASS
-    for check in ("security headers are added", "a private route refuses a missing token (401)",
-                  "a private route refuses a forged token (401)", "the OpenAPI document is served from the cache",
-                  "the API refuses calls that bypass CloudFront (403)"):
+    for check in (
+        "security headers are added",
+        "a private route refuses a missing token (401)",
+        "a private route refuses a forged token (401)",
+        "the OpenAPI document is served from the cache",
+        "the API refuses calls that bypass CloudFront (403)",
+    ):
         assert got[check] == FAIL, check
 
 

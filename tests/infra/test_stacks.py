@@ -1,4 +1,5 @@
 """What the synthesized templates promise, checked with aws_cdk.assertions on every stage."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -53,15 +54,27 @@ def test_table_is_the_single_definition(synth, stage):
 def test_prod_table_is_protected_and_encrypted_with_its_own_key(synth):
     t = template(synth, "prod")
     key_id, _ = synth.one("prod", "AWS::KMS::Key")
-    t.has_resource("AWS::DynamoDB::Table", {
-        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-        "Properties": Match.object_like({
-            "DeletionProtectionEnabled": True,
-            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
-                                 "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}}),
-    })
-    template(synth, "dev").has_resource("AWS::DynamoDB::Table", {
-        "DeletionPolicy": "Delete", "Properties": Match.object_like({"DeletionProtectionEnabled": False})})
+    t.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "DeletionProtectionEnabled": True,
+                    "SSESpecification": {
+                        "SSEEnabled": True,
+                        "SSEType": "KMS",
+                        "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+                    },
+                }
+            ),
+        },
+    )
+    template(synth, "dev").has_resource(
+        "AWS::DynamoDB::Table",
+        {"DeletionPolicy": "Delete", "Properties": Match.object_like({"DeletionProtectionEnabled": False})},
+    )
 
 
 def test_config_names_the_same_table_the_stack_creates(synth):
@@ -111,15 +124,21 @@ def test_gateway_refusals_use_the_error_envelope(synth, stage):
         body = json.loads(tmpl.replace("$context.error.messageString", '"Unauthorized"'))
         assert set(body["error"]) == {"code", "message", "details"}
     assert responses["UNAUTHORIZED"]["statusCode"] == "401"
-    assert json.loads(responses["INVALID_API_KEY"]["responseTemplates"]["application/json"])["error"]["code"] \
+    assert (
+        json.loads(responses["INVALID_API_KEY"]["responseTemplates"]["application/json"])["error"]["code"]
         == "forbidden"
+    )
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_gateway_responses_are_fixed_envelopes_that_echo_nothing_of_the_request(synth, stage):
     responses = swagger(synth, stage)["x-amazon-apigateway-gateway-responses"]
-    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
-                "DEFAULT_4XX": (None, None), "DEFAULT_5XX": (None, None)}
+    expected = {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
+        "DEFAULT_4XX": (None, None),
+        "DEFAULT_5XX": (None, None),
+    }
     assert set(expected) <= set(responses)
     for kind, (status, code) in expected.items():
         assert responses[kind].get("statusCode") == status, kind
@@ -152,9 +171,13 @@ def test_api_is_regional_traced_logged_and_throttled(synth, stage):
     assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
     t = template(synth, stage)
     key_id, _ = synth.one(stage, "AWS::ApiGateway::ApiKey")
-    t.has_resource_properties("AWS::ApiGateway::UsagePlan", {
-        "ApiStages": [{"ApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": "RestAPI.Stage"}}],
-        "Throttle": {"RateLimit": s.api_rate_limit, "BurstLimit": s.api_burst_limit}})
+    t.has_resource_properties(
+        "AWS::ApiGateway::UsagePlan",
+        {
+            "ApiStages": [{"ApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": "RestAPI.Stage"}}],
+            "Throttle": {"RateLimit": s.api_rate_limit, "BurstLimit": s.api_burst_limit},
+        },
+    )
     t.has_resource_properties("AWS::ApiGateway::UsagePlanKey", {"KeyId": {"Ref": key_id}, "KeyType": "API_KEY"})
 
 
@@ -174,9 +197,18 @@ def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
         roles.add(p["Role"]["Fn::GetAtt"][0])
         env = p["Environment"]["Variables"]
         assert env["STAGE"] == stage
-        for var in ("LEDGER_TABLE", "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "PAYMENT_WEBHOOK_SECRET_NAME",
-                    "EVENT_BUS_NAME", "SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN", "PROMOTIONS_FUNCTION_ARN",
-                    "SCHEDULE_DLQ_ARN", "LEDGER_STREAM_ARN"):
+        for var in (
+            "LEDGER_TABLE",
+            "COGNITO_USER_POOL_ID",
+            "COGNITO_APP_CLIENT_ID",
+            "PAYMENT_WEBHOOK_SECRET_NAME",
+            "EVENT_BUS_NAME",
+            "SCHEDULE_GROUP",
+            "SCHEDULER_ROLE_ARN",
+            "PROMOTIONS_FUNCTION_ARN",
+            "SCHEDULE_DLQ_ARN",
+            "LEDGER_STREAM_ARN",
+        ):
             assert env[var], var
         assert env["SES_SENDER"] == ""  # no sender configured: no e-mail
         assert "POWERTOOLS_TRACE_DISABLED" not in env
@@ -279,8 +311,11 @@ def test_waf_has_managed_rules_and_rate_limit_and_guards_the_distribution(synth,
     [(acl_id, acl)] = [(k, v) for k, v in edge["Resources"].items() if v["Type"] == "AWS::WAFv2::WebACL"]
     p = acl["Properties"]
     assert p["Scope"] == "CLOUDFRONT"
-    groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in p["Rules"]
-              if "ManagedRuleGroupStatement" in r["Statement"]}
+    groups = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for r in p["Rules"]
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
     assert groups == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
     [rate] = [r for r in p["Rules"] if "RateBasedStatement" in r["Statement"]]
     assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
@@ -297,8 +332,19 @@ def test_waf_has_managed_rules_and_rate_limit_and_guards_the_distribution(synth,
 
 
 # ------------------------------------------------------------------ IAM
-DATA_SERVICES = ("dynamodb", "s3", "secretsmanager", "kms", "sqs", "sns", "events", "scheduler", "ssm", "logs",
-                 "cognito-idp")
+DATA_SERVICES = (
+    "dynamodb",
+    "s3",
+    "secretsmanager",
+    "kms",
+    "sqs",
+    "sns",
+    "events",
+    "scheduler",
+    "ssm",
+    "logs",
+    "cognito-idp",
+)
 RESOURCE_STAR_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
@@ -350,8 +396,14 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
             per[json.dumps(arns[0] if len(arns) == 1 else arns)] = set(query.actions)
         if spec.stream_actions:
             per[json.dumps(stream_arn)] = set(spec.stream_actions)
-    assert expected["PublishEvents"] == {json.dumps(stream_arn): {  # the stream only, never the table
-        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}}
+    assert expected["PublishEvents"] == {
+        json.dumps(stream_arn): {  # the stream only, never the table
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        }
+    }
     assert json.dumps([index("reminders"), index("bonus-due")]) in expected["Remind"]
     indexes = {i["IndexName"] for i in table_definition()["GlobalSecondaryIndexes"]}
     assert {i for s in SPECS for q in s.index_actions for i in q.indexes} <= indexes
@@ -372,8 +424,12 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
 @pytest.mark.parametrize("stage", STAGES)
 def test_only_the_api_may_create_groups_and_only_in_its_pool(synth, stage):
     pool_id, _ = synth.one(stage, "AWS::Cognito::UserPool")
-    grants = [(policy["Properties"]["Roles"], st) for policy in synth.resources(stage, "AWS::IAM::Policy").values()
-              for st in _statements(policy) if any(a.startswith("cognito-idp:") for a in _listify(st["Action"]))]
+    grants = [
+        (policy["Properties"]["Roles"], st)
+        for policy in synth.resources(stage, "AWS::IAM::Policy").values()
+        for st in _statements(policy)
+        if any(a.startswith("cognito-idp:") for a in _listify(st["Action"]))
+    ]
     assert len(grants) == 1
     roles, st = grants[0]
     api_role = synth.templates[stage]["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -389,31 +445,46 @@ def test_users_groups_client_secret_bus_and_schedules(synth, stage):
     groups = {g["Properties"]["GroupName"] for g in synth.resources(stage, "AWS::Cognito::UserPoolGroup").values()}
     assert groups == {"admin", "service"}
     t.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
-    t.has_resource_properties("AWS::SecretsManager::Secret",
-                              {"Name": f"store-balance/{stage}/payment-webhook-secret"})
+    t.has_resource_properties("AWS::SecretsManager::Secret", {"Name": f"store-balance/{stage}/payment-webhook-secret"})
     t.has_resource_properties("AWS::Events::EventBus", {"Name": f"store-balance-{stage}-events"})
     t.has_resource_properties("AWS::Scheduler::ScheduleGroup", {"Name": f"store-balance-{stage}"})
 
 
 # ------------------------------------------------------------------ alarms
-ALARMS = {"Api5xxRate", "Api4xxShare", "LedgerThrottles", "LedgerTransactionConflicts",
-          "ReconciliationMismatches", "ReconciliationNotRun", "PublishEventsIteratorAge",
-          *(f"{'Api' if fn == 'APIHandler' else fn}Function{metric}" for fn in FUNCTIONS
-            for metric in ("Errors", "Throttles")),
-          # and whatever else a row asks for (infra/functions.py: alarms)
-          *(f"{s.alarm_prefix}{'Function' if a.value in ('Errors', 'Throttles') else ''}{a.value}"
-            for s in SPECS for a in s.alarms),
-          # one per dead-letter queue (tests/infra/test_events.py)
-          "PublishEventsDlqMessages", "SchedulesDlqMessages",
-          *(f"{to_cfn_resource_name(consumer)}DlqMessages" for consumer in CONSUMERS)}
+ALARMS = {
+    "Api5xxRate",
+    "Api4xxShare",
+    "LedgerThrottles",
+    "LedgerTransactionConflicts",
+    "ReconciliationMismatches",
+    "ReconciliationNotRun",
+    "PublishEventsIteratorAge",
+    *(
+        f"{'Api' if fn == 'APIHandler' else fn}Function{metric}"
+        for fn in FUNCTIONS
+        for metric in ("Errors", "Throttles")
+    ),
+    # and whatever else a row asks for (infra/functions.py: alarms)
+    *(
+        f"{s.alarm_prefix}{'Function' if a.value in ('Errors', 'Throttles') else ''}{a.value}"
+        for s in SPECS
+        for a in s.alarms
+    ),
+    # one per dead-letter queue (tests/infra/test_events.py)
+    "PublishEventsDlqMessages",
+    "SchedulesDlqMessages",
+    *(f"{to_cfn_resource_name(consumer)}DlqMessages" for consumer in CONSUMERS),
+}
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_alarms_exist_and_notify_the_topic(synth, stage):
     topic_id, topic = synth.one(stage, "AWS::SNS::Topic")
     assert "KmsMasterKeyId" in topic["Properties"]
-    alarms = {a["Properties"]["AlarmName"].removeprefix(f"store-balance-{stage}-"): a["Properties"]
-              for a in synth.resources(stage, "AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["AlarmName"].removeprefix(f"store-balance-{stage}-"): a["Properties"]
+        for a in synth.resources(stage, "AWS::CloudWatch::Alarm").values()
+    }
     assert set(alarms) == ALARMS
     for name, a in alarms.items():
         assert a["AlarmActions"] == [{"Ref": topic_id}], name
@@ -425,12 +496,17 @@ def test_alarms_exist_and_notify_the_topic(synth, stage):
     assert conflicts["MetricName"] == "TransactionConflict"
     # everything refused (origin key out of step: all 403; authorizer: all 401) is an outage too
     refused = alarms["Api4xxShare"]
-    read = {m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"] for m in refused["Metrics"]
-            if "MetricStat" in m}
+    read = {
+        m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"]
+        for m in refused["Metrics"]
+        if "MetricStat" in m
+    }
     assert set(read) == {"4XXError", "Count"}
     for metric in read.values():
-        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {"ApiName": f"store-balance-{stage}",
-                                                                       "Stage": STAGE_SETTINGS[stage].api_stage}
+        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {
+            "ApiName": f"store-balance-{stage}",
+            "Stage": STAGE_SETTINGS[stage].api_stage,
+        }
     assert refused["Threshold"] == 50 and refused["EvaluationPeriods"] == 3
 
 

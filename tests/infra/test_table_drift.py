@@ -1,4 +1,5 @@
 """The table the local stack creates (on a moto server, as `make run` does) is the table the stacks deploy."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,8 +16,12 @@ from infra.table import comparable
 def local_table_description():
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "dev.moto_server", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dev.moto_server", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"{endpoint}/moto-api/", proc=proc)
         create_table(endpoint, "balance-ledger-drift")
@@ -42,8 +47,10 @@ def as_properties(table: dict[str, Any], ttl: dict[str, Any]) -> dict[str, Any]:
         props["TimeToLiveSpecification"] = {"AttributeName": ttl["AttributeName"], "Enabled": True}
     for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if table.get(kind):
-            props[kind] = [{"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
-                           for i in table[kind]]
+            props[kind] = [
+                {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+                for i in table[kind]
+            ]
     return props
 
 

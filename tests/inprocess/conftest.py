@@ -6,6 +6,7 @@ module gets the app's settings of the tests (tests/conftest.py TEST_APP_ENV, the
 secret) with every cache of chalicelib cleared, and leaves the environment, the caches and the table as it
 found them (``api``), so that no other test sees what it did, whatever the order.
 """
+
 from __future__ import annotations
 
 import functools
@@ -47,11 +48,21 @@ def app_stack(moto_table, user_pool, lifecycle_resources):
     """The app's settings for this module, as the local stack gives them to `chalice local` (dev/stack.py
     app_environment, with the tests' TEST_APP_ENV); a StackInfo of where it runs, for the helpers."""
     pool, client = user_pool
-    info = StackInfo(aws_endpoint=ENDPOINT, api_url="", user_pool_id=pool, client_id=client, table=TABLE,
-                     webhook_secret=TEST_APP_ENV["PAYMENT_WEBHOOK_SECRET"], lifecycle_env=lifecycle_resources)
-    env = {**app_environment(info, TEST_APP_ENV), "STAGE": "local",
-           # no EMF lines: chalice local takes the metrics' namespace from .chalice/config.json, not used here
-           "POWERTOOLS_METRICS_DISABLED": "true"}
+    info = StackInfo(
+        aws_endpoint=ENDPOINT,
+        api_url="",
+        user_pool_id=pool,
+        client_id=client,
+        table=TABLE,
+        webhook_secret=TEST_APP_ENV["PAYMENT_WEBHOOK_SECRET"],
+        lifecycle_env=lifecycle_resources,
+    )
+    env = {
+        **app_environment(info, TEST_APP_ENV),
+        "STAGE": "local",
+        # no EMF lines: chalice local takes the metrics' namespace from .chalice/config.json, not used here
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
     patch = pytest.MonkeyPatch()
     for name, value in env.items():
         patch.setenv(name, value)
@@ -80,7 +91,7 @@ GLOBAL_KINDS = {"topup_plan", "tiers", "live_promotions"}
 
 def _write(ddb, requests: list[dict]) -> None:
     for start in range(0, len(requests), 25):
-        pending = {TABLE: requests[start:start + 25]}
+        pending = {TABLE: requests[start : start + 25]}
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
@@ -98,11 +109,24 @@ def api(app_stack, writes):
 
     ddb = aws_client("dynamodb", ENDPOINT)
     found = {(i["pk"]["S"], i["sk"]["S"]): i for i in table_items(ddb, TABLE)}
-    _write(ddb, [{"DeleteRequest": {"Key": {"pk": i["pk"], "sk": i["sk"]}}} for i in found.values()
-                 if i.get("kind", {}).get("S") in GLOBAL_KINDS])
+    _write(
+        ddb,
+        [
+            {"DeleteRequest": {"Key": {"pk": i["pk"], "sk": i["sk"]}}}
+            for i in found.values()
+            if i.get("kind", {}).get("S") in GLOBAL_KINDS
+        ],
+    )
     client = InProcessApi(app_stack, app, EventPump(ENDPOINT, app_stack.lifecycle_env["LEDGER_STREAM_ARN"]))
     client.ensure_merchant("m-e2e")
     yield client
     keys = {(pk, sk) for table, pk, sk in writes.keys if table == TABLE}
-    _write(ddb, [{"PutRequest": {"Item": found[k]}} if k in found else
-                 {"DeleteRequest": {"Key": {"pk": {"S": k[0]}, "sk": {"S": k[1]}}}} for k in sorted(keys)])
+    _write(
+        ddb,
+        [
+            {"PutRequest": {"Item": found[k]}}
+            if k in found
+            else {"DeleteRequest": {"Key": {"pk": {"S": k[0]}, "sk": {"S": k[1]}}}}
+            for k in sorted(keys)
+        ],
+    )

@@ -11,6 +11,7 @@ the in-process tests' moto server, and the store on that server's table (tests/a
 - ``EventPump`` publishes the table's stream to the bus and delivers the bus's events to the consumers, with
   the local stack's runner's own classes (dev/lifecycle.py), when a world needs what a consumer writes.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ READ = re.compile(r"^(Admin)?(Get|List|Describe|BatchGet|TransactGet|Query|Scan)
 
 
 # ---- the app as a requests-like session ------------------------------------------------------------
+
 
 class Response:
     """The little of requests.Response the tables read."""
@@ -60,9 +62,15 @@ class InProcessSession:
         self.client = TestHTTPClient(app, Config.create(chalice_stage="local", app_name="store-balance"))
         self.authorizations: list[str] = []  # the payments it put on hold, for tests/inprocess/conftest.py to void
 
-    def request(self, method: str, url: str, data: bytes | str | None = None,
-                headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
-                timeout: float | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         path = url
         if params:
             path += ("&" if "?" in path else "?") + urlencode(params)
@@ -99,6 +107,7 @@ class InProcessApi(Api):
 
 # ---- what the process wrote --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AwsCall:
     service: str
@@ -122,7 +131,7 @@ class Snapshot(list):
         self.log, self.at, self.scanned = log, at, items is not None
 
     def assert_nothing_written_since(self, before: "Snapshot", message: str) -> None:
-        written = [c for c in self.log.calls[before.at:self.at] if c.ok and c.writes]
+        written = [c for c in self.log.calls[before.at : self.at] if c.ok and c.writes]
         assert written == [], f"{message}: {', '.join(map(str, written))}"
         if before.scanned and self.scanned:
             assert list(self) == list(before), message
@@ -130,6 +139,7 @@ class Snapshot(list):
 
 def _keys_written(operation: str, params: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(table, pk, sk) of every item a DynamoDB write call puts, updates or deletes."""
+
     def key(item: dict[str, Any]) -> tuple[str, str]:
         return item["pk"]["S"], item["sk"]["S"]
 
@@ -138,11 +148,18 @@ def _keys_written(operation: str, params: dict[str, Any]) -> list[tuple[str, str
     if operation in ("UpdateItem", "DeleteItem"):
         return [(params["TableName"], *key(params["Key"]))]
     if operation == "TransactWriteItems":
-        return [(op["TableName"], *key(op["Item"] if kind == "Put" else op["Key"]))
-                for item in params["TransactItems"] for kind, op in item.items() if kind in ("Put", "Update", "Delete")]
+        return [
+            (op["TableName"], *key(op["Item"] if kind == "Put" else op["Key"]))
+            for item in params["TransactItems"]
+            for kind, op in item.items()
+            if kind in ("Put", "Update", "Delete")
+        ]
     if operation == "BatchWriteItem":
-        return [(table, *key(r["PutRequest"]["Item"] if "PutRequest" in r else r["DeleteRequest"]["Key"]))
-                for table, requests in params["RequestItems"].items() for r in requests]
+        return [
+            (table, *key(r["PutRequest"]["Item"] if "PutRequest" in r else r["DeleteRequest"]["Key"]))
+            for table, requests in params["RequestItems"].items()
+            for r in requests
+        ]
     return []
 
 
@@ -220,6 +237,7 @@ class WriteLog:
 
 # ---- the stream and the bus, driven from here -----------------------------------------------------------
 
+
 class EventPump:
     """What the local stack's runner (dev/lifecycle.py) does in its own process, on demand: read the table's
     stream (from where it stood when the pump was made) into the stream publisher's function, which puts
@@ -235,8 +253,9 @@ class EventPump:
         self.stream = StreamReader(aws_client("dynamodbstreams", endpoint), stream_arn, sqs, dlq_url=None)
         # only what is written from now on: the earlier tests' records are not this module's to publish
         self.stream.iterators = {shard: self.stream._iterator(shard, "LATEST") for shard in self.stream._shards()}
-        self.bus = BusDelivery(sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"]
-                                     for name in CONSUMERS})
+        self.bus = BusDelivery(
+            sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"] for name in CONSUMERS}
+        )
 
     def run(self) -> int:
         """Publish what the stream holds and deliver what the bus's rules matched, until neither has more

@@ -7,14 +7,21 @@ and the payment are read again whenever the request reached any AWS service. The
 table's items (a read mark, a feedback record, the admin's feedback list) still compare the whole table. One
 refused and one allowed cell per route also run over HTTP (tests/e2e/test_authorization.py).
 """
+
 from __future__ import annotations
 
 import pytest
 
-from tests.tables.authorization import CELLS, cell_id, check_cell, check_every_row_says_what_success_means, \
-    check_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to, \
-    check_the_matrix_has_a_row_for_every_route_and_a_cell_for_every_caller, \
-    check_the_webhook_wants_its_signature_whatever_token_comes_with_it, make_world
+from tests.tables.authorization import (
+    CELLS,
+    cell_id,
+    check_cell,
+    check_every_row_says_what_success_means,
+    check_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to,
+    check_the_matrix_has_a_row_for_every_route_and_a_cell_for_every_caller,
+    check_the_webhook_wants_its_signature_whatever_token_comes_with_it,
+    make_world,
+)
 
 
 @pytest.fixture(scope="module")

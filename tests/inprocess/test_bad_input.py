@@ -6,13 +6,20 @@ service's) between the snapshots before and after the request (tests/inprocess/h
 the payment and the top-up are read again whenever the request reached any AWS service at all. Every
 route's valid request and one bad case per route also run over HTTP (tests/e2e/test_bad_input.py).
 """
+
 from __future__ import annotations
 
 import pytest
 
-from tests.tables.bad_input import CASES, INBOX_CASES, check_case, check_inbox_case, \
-    check_the_table_covers_every_money_route_with_every_kind_of_bad_input, check_the_valid_requests_are_valid, \
-    make_world
+from tests.tables.bad_input import (
+    CASES,
+    INBOX_CASES,
+    check_case,
+    check_inbox_case,
+    check_the_table_covers_every_money_route_with_every_kind_of_bad_input,
+    check_the_valid_requests_are_valid,
+    make_world,
+)
 
 
 @pytest.fixture(scope="module")

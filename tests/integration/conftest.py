@@ -6,6 +6,7 @@ models (PynamoDB binds a model's host when its class is built). The server is
 tests/conftest.py's ``moto_table``, which the in-process app tests
 (tests/inprocess) share: the models can talk to that table only.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,12 @@ def calls(store):
     events.unregister("before-call.dynamodb", count)
 
 
-TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                         "ConditionCheck": "ConditionCheckItem"}
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @pytest.fixture

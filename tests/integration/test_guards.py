@@ -6,6 +6,7 @@ that exactly one guard no longer holds, and checks that the store names that gua
 one a newcomer met: a coupon reward out of stock answered "limit per customer reached", because PynamoDB
 sends puts before updates and the reasons were read in the order the code added the actions.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -44,8 +45,16 @@ def define_coupon(store, **terms: Any) -> str:
     from chalicelib.api.schemas.coupons import CouponDefinitionRequest
 
     definition_id = f"cd-{uuid.uuid4().hex[:8]}"
-    body = {"name": "tea", "kind": "amount_off", "value": 100, "min_spend": 0, "valid_from": "2026-01-01T00:00:00Z",
-            "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 100, **terms}
+    body = {
+        "name": "tea",
+        "kind": "amount_off",
+        "value": 100,
+        "min_spend": 0,
+        "valid_from": "2026-01-01T00:00:00Z",
+        "valid_to": "2099-01-01T00:00:00Z",
+        "per_customer_limit": 100,
+        **terms,
+    }
     coupons.put_definition(store, ADMIN, definition_id, CouponDefinitionRequest.model_validate(body).model_dump())
     return definition_id
 
@@ -88,16 +97,26 @@ def matured(monkeypatch):
     def later() -> None:
         moment = datetime.now(timezone.utc) + timedelta(days=8)
         monkeypatch.setattr(clock, "now", lambda: moment)
+
     return later
 
 
 # ---- redemption: idempotency, points account, reward stock, per-customer count, coupon -----------------
 
+
 @pytest.fixture
 def coupon_reward(store):
     definition_id = define_coupon(store)
-    reward = Reward(f"rw-{uuid.uuid4().hex[:8]}", "tea coupon", "coupon", 2, definition_id, stock=5,
-                    per_customer_limit=2, active=True)
+    reward = Reward(
+        f"rw-{uuid.uuid4().hex[:8]}",
+        "tea coupon",
+        "coupon",
+        2,
+        definition_id,
+        stock=5,
+        per_customer_limit=2,
+        active=True,
+    )
     store.put_reward(reward, "t")
     return reward
 
@@ -113,8 +132,13 @@ def customer_with_points(store, matured) -> str:
 
 def plan_redemption(store, matured, reward: Reward, key: str = "r-1"):
     user = customer_with_points(store, matured)
-    return user, caught(store, "redeem", lambda: rewards.redeem(
-        store, LedgerPolicy(), Principal(user), IdempotentRequest(user, key, "h"), reward.reward_id))
+    return user, caught(
+        store,
+        "redeem",
+        lambda: rewards.redeem(
+            store, LedgerPolicy(), Principal(user), IdempotentRequest(user, key, "h"), reward.reward_id
+        ),
+    )
 
 
 def test_a_coupon_reward_out_of_stock_is_out_of_stock_not_a_limit(store, coupon_reward, matured):
@@ -135,8 +159,9 @@ def test_a_redemption_past_the_customers_limit_names_the_limit(store, coupon_rew
 def test_a_redemption_whose_points_moved_is_retried_not_refused(store, coupon_reward, matured):
     user, (write, args) = plan_redemption(store, matured, coupon_reward)
     # another redemption moves the points account meanwhile (1 of the customer's 2 allowed, stock left)
-    rewards.redeem(store, LedgerPolicy(), Principal(user), IdempotentRequest(user, "r-other", "h"),
-                   coupon_reward.reward_id)
+    rewards.redeem(
+        store, LedgerPolicy(), Principal(user), IdempotentRequest(user, "r-other", "h"), coupon_reward.reward_id
+    )
     assert type(refusal(write, args)) is ReadChanged
 
 
@@ -152,8 +177,15 @@ def test_a_redemption_whose_coupon_exists_is_not_read_as_another_guard(store, co
     c = args[0].coupon
     from chalicelib.store.models import CouponItem, coupon_key
 
-    CouponItem(*coupon_key(c.user_id, c.coupon_id), kind="coupon", coupon_id=c.coupon_id, user_id=c.user_id,
-               terms=c.terms.as_dict(), state="available", granted_at=c.granted_at).save()
+    CouponItem(
+        *coupon_key(c.user_id, c.coupon_id),
+        kind="coupon",
+        coupon_id=c.coupon_id,
+        user_id=c.user_id,
+        terms=c.terms.as_dict(),
+        state="available",
+        granted_at=c.granted_at,
+    ).save()
     assert type(refusal(write, args)) is ReadChanged  # neither out of stock nor the limit
 
 
@@ -162,11 +194,13 @@ def test_the_service_answers_out_of_stock_for_a_coupon_reward_that_ran_out(store
     store.put_reward(Reward(**{**coupon_reward.__dict__, "stock": 0}), "t")
     user = customer_with_points(store, matured)
     with pytest.raises(OutOfStock):
-        rewards.redeem(store, LedgerPolicy(), Principal(user), IdempotentRequest(user, "r", "h"),
-                       coupon_reward.reward_id)
+        rewards.redeem(
+            store, LedgerPolicy(), Principal(user), IdempotentRequest(user, "r", "h"), coupon_reward.reward_id
+        )
 
 
 # ---- a payment's movement: idempotency, order, checkout, coupon budget, wallet -----------------------------
+
 
 def plan_payment(store, **kw):
     user = funded_user(store)
@@ -209,9 +243,19 @@ def test_a_payment_with_a_budgeted_coupon_whose_shard_ran_out_names_the_budget(s
     from chalicelib.services import payments
     from tests.integration.test_store import CACHE
 
-    write, args = caught(store, "commit", lambda: payments.pay(
-        store, LedgerPolicy(max_attempts=5, max_amount=10**7), CACHE, Principal(user),
-        IdempotentRequest(user, "c", "h"), checkout_id, PayOptions(coupon_id=coupon_id)))
+    write, args = caught(
+        store,
+        "commit",
+        lambda: payments.pay(
+            store,
+            LedgerPolicy(max_attempts=5, max_amount=10**7),
+            CACHE,
+            Principal(user),
+            IdempotentRequest(user, "c", "h"),
+            checkout_id,
+            PayOptions(coupon_id=coupon_id),
+        ),
+    )
     shard = args[0].coupon.shard
     CouponBudgetItem(*coupon_budget_key(definition_id, shard)).update(actions=[CouponBudgetItem.count_left.set(0)])
     exc = refusal(write, args)
@@ -220,12 +264,24 @@ def test_a_payment_with_a_budgeted_coupon_whose_shard_ran_out_names_the_budget(s
 
 # ---- opening a checkout: idempotency, the order's live checkout -------------------------------------------
 
+
 def plan_checkout(store, order_id: str, key: str):
     user = funded_user(store)
-    return user, caught(store, "create_checkout", lambda: checkouts.create_checkout(
-        store, LedgerPolicy(), Principal("shop", frozenset({"service"})), IdempotentRequest("shop", key, "h"),
-        merchant_id="m1", order_id=order_id, user_id=user,
-        lines=[checkouts.Line("s1", "books", 300, 1)], expires_in_seconds=None))
+    return user, caught(
+        store,
+        "create_checkout",
+        lambda: checkouts.create_checkout(
+            store,
+            LedgerPolicy(),
+            Principal("shop", frozenset({"service"})),
+            IdempotentRequest("shop", key, "h"),
+            merchant_id="m1",
+            order_id=order_id,
+            user_id=user,
+            lines=[checkouts.Line("s1", "books", 300, 1)],
+            expires_in_seconds=None,
+        ),
+    )
 
 
 def test_a_checkout_whose_order_got_one_meanwhile_names_the_order(store):
@@ -243,11 +299,17 @@ def test_a_checkout_whose_key_was_used_meanwhile_names_the_key(store):
 
 # ---- granting a coupon: the coupon itself, the customer's count ------------------------------------------
 
+
 def test_a_grant_names_the_coupon_granted_before_and_the_limit_apart(store):
     definition_id = define_coupon(store, per_customer_limit=1)
     user = funded_user(store)
-    write, args = caught(store, "grant_coupon", lambda: coupons.grant(
-        store, ADMIN, IdempotentRequest("ops", f"g-{uuid.uuid4().hex}", "h"), definition_id, [user]))
+    write, args = caught(
+        store,
+        "grant_coupon",
+        lambda: coupons.grant(
+            store, ADMIN, IdempotentRequest("ops", f"g-{uuid.uuid4().hex}", "h"), definition_id, [user]
+        ),
+    )
     assert write(*args) is None  # granted
     assert write(*args) is None  # the very same coupon again: an earlier attempt of this grant, not the limit
     other = (type(args[0])(**{**args[0].__dict__, "coupon_id": f"cpn_{uuid.uuid4().hex}"}), *args[1:])
@@ -255,6 +317,7 @@ def test_a_grant_names_the_coupon_granted_before_and_the_limit_apart(store):
 
 
 # ---- the sent order, checked against the request PynamoDB really sends ------------------------------------
+
 
 def test_the_labels_line_up_with_the_items_pynamodb_sends(store):
     """A transaction of every kind, added in the order opposite to PynamoDB's: the request's items carry the
@@ -276,15 +339,35 @@ def test_the_labels_line_up_with_the_items_pynamodb_sends(store):
     def transaction(fail: str | None) -> None:
         holds = {kind: kind != fail for kind in ids}
         with Guarded(store._connection) as tx:
-            tx.change("update", MerchantItem(*merchant_key(ids["update"])), [MerchantItem.name.set("u")],
-                      MerchantItem.pk.does_not_exist() if holds["update"] else MerchantItem.pk.exists())
-            tx.put("put", MerchantItem(*merchant_key(ids["put"]), kind="merchant", merchant_id=ids["put"],
-                                       name="p", status="active", updated_at="t"),
-                   MerchantItem.pk.does_not_exist() if holds["put"] else MerchantItem.pk.exists())
-            tx.remove("delete", MerchantItem(*merchant_key(ids["delete"])),
-                      MerchantItem.pk.exists() if holds["delete"] else MerchantItem.pk.does_not_exist())
-            tx.check("check", MerchantItem, *merchant_key(ids["check"]),
-                     MerchantItem.pk.exists() if holds["check"] else MerchantItem.pk.does_not_exist())
+            tx.change(
+                "update",
+                MerchantItem(*merchant_key(ids["update"])),
+                [MerchantItem.name.set("u")],
+                MerchantItem.pk.does_not_exist() if holds["update"] else MerchantItem.pk.exists(),
+            )
+            tx.put(
+                "put",
+                MerchantItem(
+                    *merchant_key(ids["put"]),
+                    kind="merchant",
+                    merchant_id=ids["put"],
+                    name="p",
+                    status="active",
+                    updated_at="t",
+                ),
+                MerchantItem.pk.does_not_exist() if holds["put"] else MerchantItem.pk.exists(),
+            )
+            tx.remove(
+                "delete",
+                MerchantItem(*merchant_key(ids["delete"])),
+                MerchantItem.pk.exists() if holds["delete"] else MerchantItem.pk.does_not_exist(),
+            )
+            tx.check(
+                "check",
+                MerchantItem,
+                *merchant_key(ids["check"]),
+                MerchantItem.pk.exists() if holds["check"] else MerchantItem.pk.does_not_exist(),
+            )
             order = tx.sent_labels
         keys = [next(iter(item.values()))["Key" if "Put" not in item else "Item"]["pk"]["S"] for item in sent[-1]]
         assert keys == [merchant_key(ids[label])[0] for label in order]
@@ -326,10 +409,19 @@ def _pending_promotion(store):
     from chalicelib.domain.promotions import Effect, Promotion
 
     now = datetime.now(timezone.utc)
-    p = Promotion(promotion_id=f"prm_{uuid.uuid4().hex}", name="p", merchant_id="m1",
-                  starts_at=(now + timedelta(hours=1)).isoformat(), ends_at=(now + timedelta(days=1)).isoformat(),
-                  effect=Effect.from_doc({"kind": "points_multiplier", "factor": "2"}), status="pending",
-                  version=1, created_at="t", created_by="ops", request_hash="h")
+    p = Promotion(
+        promotion_id=f"prm_{uuid.uuid4().hex}",
+        name="p",
+        merchant_id="m1",
+        starts_at=(now + timedelta(hours=1)).isoformat(),
+        ends_at=(now + timedelta(days=1)).isoformat(),
+        effect=Effect.from_doc({"kind": "points_multiplier", "factor": "2"}),
+        status="pending",
+        version=1,
+        created_at="t",
+        created_by="ops",
+        request_hash="h",
+    )
     assert store.put_pending_promotion(p)
     return p
 
@@ -342,8 +434,14 @@ def test_feedback_names_the_used_key_and_the_rated_subject_apart(store):
     fs = DynamoFeedbackStore(store)
 
     def feedback(subject: str) -> Feedback:
-        return Feedback(feedback_id=f"fb_{uuid.uuid4().hex}", user_id="u", subject_kind="topup", subject_id=subject,
-                        rating=4, created_at="2026-12-01T00:00:00.000Z")
+        return Feedback(
+            feedback_id=f"fb_{uuid.uuid4().hex}",
+            user_id="u",
+            subject_kind="topup",
+            subject_id=subject,
+            rating=4,
+            created_at="2026-12-01T00:00:00.000Z",
+        )
 
     def key() -> IdempotencyRecord:
         return IdempotencyRecord("u", f"f-{uuid.uuid4().hex}", "h", 201, {}, "t")

@@ -1,5 +1,6 @@
 """Holds on the DynamoDB store (moto): the sweeper finds ended holds through the open-holds index and
 releases each exactly once; a capture after the end releases instead and answers 409."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,8 +24,15 @@ def merchant(store):
 
 
 def hold(store, user) -> str:
-    out = payments.pay(store, POLICY, CACHE, Principal(user), IdempotentRequest(user, str(uuid.uuid4()), "h"),
-                       open_checkout(store, user), PayOptions(capture=False))
+    out = payments.pay(
+        store,
+        POLICY,
+        CACHE,
+        Principal(user),
+        IdempotentRequest(user, str(uuid.uuid4()), "h"),
+        open_checkout(store, user),
+        PayOptions(capture=False),
+    )
     assert out.body["status"] == "authorized"
     return out.body["payment_id"]
 

@@ -1,5 +1,6 @@
 """The LIVE item (on moto): it lists exactly the scheduled and active promotions, changes in the same
 transaction as each promotion's status, and is what a cold configuration read prices with."""
+
 from __future__ import annotations
 
 import threading
@@ -17,11 +18,24 @@ LONG_AGO = NOW - timedelta(days=90)
 
 def pending(store, merchant_id="m1", hours=1, kind="points_multiplier") -> Promotion:
     starts = NOW + timedelta(hours=hours)
-    effect = (Effect.from_doc({"kind": "points_multiplier", "factor": "2"}) if kind == "points_multiplier"
-              else Effect.from_doc({"kind": "grant_coupon", "definition_id": "cd-x", "audience": "all_balance_payers"}))
-    p = Promotion(promotion_id=promotion_id_for(starts, "ops", uuid.uuid4().hex), name="double points",
-                  merchant_id=merchant_id, starts_at=starts.isoformat(), ends_at=(starts + timedelta(days=1)).isoformat(),
-                  effect=effect, status="pending", version=1, created_at="t", created_by="ops", request_hash="h")
+    effect = (
+        Effect.from_doc({"kind": "points_multiplier", "factor": "2"})
+        if kind == "points_multiplier"
+        else Effect.from_doc({"kind": "grant_coupon", "definition_id": "cd-x", "audience": "all_balance_payers"})
+    )
+    p = Promotion(
+        promotion_id=promotion_id_for(starts, "ops", uuid.uuid4().hex),
+        name="double points",
+        merchant_id=merchant_id,
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(days=1)).isoformat(),
+        effect=effect,
+        status="pending",
+        version=1,
+        created_at="t",
+        created_by="ops",
+        request_hash="h",
+    )
     assert store.put_pending_promotion(p)
     return p
 

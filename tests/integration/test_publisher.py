@@ -3,6 +3,7 @@ local mapping's restart-from-the-first-failure (dev/lifecycle.StreamReader), eve
 
 The fault test fails one record's publication once, in the middle of a batch: every event is then on
 the bus exactly once (nothing lost, nothing published twice), in the order of the records."""
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,17 @@ def stream_reader(endpoint: str, handle) -> StreamReader:
 
 
 def adjust(store, user: str, amount: int, n: int) -> None:
-    admin.adjust(store, currency="CNY", max_attempts=5, principal=Principal("op", frozenset({"admin"})),
-                 request=IdempotentRequest("op", f"{user}-{n}", "h"), user_id=user, amount=amount, lot="cash",
-                 reason=f"step {n}")
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=Principal("op", frozenset({"admin"})),
+        request=IdempotentRequest("op", f"{user}-{n}", "h"),
+        user_id=user,
+        amount=amount,
+        lot="cash",
+        reason=f"step {n}",
+    )
 
 
 def drain(reader: StreamReader) -> None:
@@ -110,7 +119,7 @@ def test_a_record_that_fails_once_in_a_batch_loses_and_duplicates_nothing(store,
     # the retried batch started at the failed record: the two before it were not handed over again
     first, retry = batches[0], batches[1]
     k = first.index(retry[0])
-    assert k > 0 and retry[:len(first) - k] == first[k:] and not set(first[:k]) & set(retry)
+    assert k > 0 and retry[: len(first) - k] == first[k:] and not set(first[:k]) & set(retry)
 
 
 def test_a_record_that_cannot_be_mapped_is_reported_with_the_ones_after_it(store):
@@ -130,7 +139,8 @@ def test_a_record_that_cannot_be_mapped_is_reported_with_the_ones_after_it(store
     del broken[k]["dynamodb"]["NewImage"]["user_id"]  # an entry without its user: the mapping fails
     answer = publish_batch({"Records": broken})
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == [
-        r["dynamodb"]["SequenceNumber"] for r in broken[k:]]
+        r["dynamodb"]["SequenceNumber"] for r in broken[k:]
+    ]
     assert lambda_record(records[0], "arn")["eventSourceARN"] == "arn"
 
 

@@ -1,4 +1,5 @@
 """The daily reconciliation as Lambda runs it: the schedule's handler, fired with an EventBridge event."""
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,24 @@ def test_the_scheduled_handler_reconciles_and_reports_a_tampered_wallet(store, m
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     user = f"u-{uuid.uuid4().hex[:8]}"
-    created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
-                                  request=IdempotentRequest(user, "k", "h"), amount=500, channel="card")
-    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=created.body["topup_id"],
-                        status="succeeded", amount=500, provider_ref="p")
+    created = topups.create_topup(
+        store,
+        currency="CNY",
+        max_balance=10**9,
+        principal=Principal(user),
+        request=IdempotentRequest(user, "k", "h"),
+        amount=500,
+        channel="card",
+    )
+    topups.settle_topup(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        topup_id=created.body["topup_id"],
+        status="succeeded",
+        amount=500,
+        provider_ref="p",
+    )
     clean = fire()
     assert user not in [m["user_id"] for m in clean["mismatches"]]
     assert clean["wallets_checked"] >= 1
@@ -27,8 +42,12 @@ def test_the_scheduled_handler_reconciles_and_reports_a_tampered_wallet(store, m
     ddb = boto3.client("dynamodb", endpoint_url=moto_table, region_name="us-east-1")
     from chalicelib.store.models import LedgerItem
 
-    ddb.update_item(TableName=LedgerItem.Meta.table_name, Key={"pk": {"S": f"W#{user}"}, "sk": {"S": "WALLET"}},
-                    UpdateExpression="SET bonus = :b", ExpressionAttributeValues={":b": {"N": "7"}})
+    ddb.update_item(
+        TableName=LedgerItem.Meta.table_name,
+        Key={"pk": {"S": f"W#{user}"}, "sk": {"S": "WALLET"}},
+        UpdateExpression="SET bonus = :b",
+        ExpressionAttributeValues={":b": {"N": "7"}},
+    )
     capsys.readouterr()
     report = fire()
     [found] = [m for m in report["mismatches"] if m["user_id"] == user]

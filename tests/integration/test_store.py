@@ -1,4 +1,5 @@
 """The DynamoDB store on moto: one definition, one transaction per movement, every guard."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,10 +24,24 @@ def client(endpoint):
 
 def funded_user(store, amount=1000) -> str:
     user = f"u-{uuid.uuid4().hex[:8]}"
-    created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
-                                  request=IdempotentRequest(user, "fund", "h"), amount=amount, channel="card")
-    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=created.body["topup_id"],
-                        status="succeeded", amount=amount, provider_ref="p")
+    created = topups.create_topup(
+        store,
+        currency="CNY",
+        max_balance=10**9,
+        principal=Principal(user),
+        request=IdempotentRequest(user, "fund", "h"),
+        amount=amount,
+        channel="card",
+    )
+    topups.settle_topup(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        topup_id=created.body["topup_id"],
+        status="succeeded",
+        amount=amount,
+        provider_ref="p",
+    )
     return user
 
 
@@ -37,15 +52,31 @@ CACHE = ConfigCache(3600)  # warm after the first payment: merchant and rules co
 def open_checkout(store, user, order_id=None, expires_in_seconds=None) -> str:
     order_id = order_id or f"o-{uuid.uuid4().hex[:8]}"
     created = checkouts.create_checkout(
-        store, LedgerPolicy(), SHOP, IdempotentRequest("shop", f"chk-{uuid.uuid4().hex}", "h"), merchant_id="m1",
-        order_id=order_id, user_id=user, lines=[Line(**i) for i in ITEMS], expires_in_seconds=expires_in_seconds)
+        store,
+        LedgerPolicy(),
+        SHOP,
+        IdempotentRequest("shop", f"chk-{uuid.uuid4().hex}", "h"),
+        merchant_id="m1",
+        order_id=order_id,
+        user_id=user,
+        lines=[Line(**i) for i in ITEMS],
+        expires_in_seconds=expires_in_seconds,
+    )
     return created.body["checkout_id"]
 
 
 def pay(store, user, key="k", order_id=None, after_commit=None, checkout_id=None):
     checkout_id = checkout_id or open_checkout(store, user, order_id)
-    return payments.pay(store, LedgerPolicy(max_attempts=5, max_amount=10**7), CACHE, Principal(user),
-                        IdempotentRequest(user, key, "h-" + key), checkout_id, PayOptions(), after_commit)
+    return payments.pay(
+        store,
+        LedgerPolicy(max_attempts=5, max_amount=10**7),
+        CACHE,
+        Principal(user),
+        IdempotentRequest(user, key, "h-" + key),
+        checkout_id,
+        PayOptions(),
+        after_commit,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -77,8 +108,15 @@ def test_a_cold_configuration_cache_costs_one_more_read_which_carries_the_live_p
     user = funded_user(store)
     checkout_id = open_checkout(store, user)
     calls.clear()
-    payments.pay(store, LedgerPolicy(), ConfigCache(3600), Principal(user), IdempotentRequest(user, "c", "h"),
-                 checkout_id, PayOptions())
+    payments.pay(
+        store,
+        LedgerPolicy(),
+        ConfigCache(3600),
+        Principal(user),
+        IdempotentRequest(user, "c", "h"),
+        checkout_id,
+        PayOptions(),
+    )
     # the merchant, its rules, the tiers and the live promotions in one TransactGetItems: no Query of the
     # promotions' partition (which a table-walking local moto made the dominant cost of a cold payment)
     assert dict(calls) == {"TransactGetItems": 2, "TransactWriteItems": 1}
@@ -146,9 +184,18 @@ def test_a_stale_wallet_version_commits_nothing(store):
     from chalicelib.domain.money import Lots
 
     wallet = store.get_wallet(user)
-    stale = Movement(wallet=wallet.__class__(**{**wallet.__dict__, "version": 0}), entry=Entry(
-        user_id=user, seq=1, entry_id="e", type="adjustment", delta=Lots(cash=5), balance_after=Lots(cash=1005),
-        created_at="t"))
+    stale = Movement(
+        wallet=wallet.__class__(**{**wallet.__dict__, "version": 0}),
+        entry=Entry(
+            user_id=user,
+            seq=1,
+            entry_id="e",
+            type="adjustment",
+            delta=Lots(cash=5),
+            balance_after=Lots(cash=1005),
+            created_at="t",
+        ),
+    )
     with pytest.raises(ReadChanged) as lost:
         store.commit(stale)
     assert store.get_wallet(user).lots.cash == 1000
@@ -169,11 +216,21 @@ def test_the_order_guard_and_the_key_guard_name_themselves(store):
     from chalicelib.domain.money import Lots
 
     with pytest.raises(IdempotencyKeyTaken):
-        store.commit(Movement(
-            wallet=wallet,
-            entry=Entry(user_id=other, seq=wallet.version + 1, entry_id="e", type="adjustment", delta=Lots(cash=1),
-                        balance_after=wallet.lots + Lots(cash=1), created_at="t"),
-            idempotency=IdempotencyRecord(other, "same", "h-same", 201, {}, "t")))
+        store.commit(
+            Movement(
+                wallet=wallet,
+                entry=Entry(
+                    user_id=other,
+                    seq=wallet.version + 1,
+                    entry_id="e",
+                    type="adjustment",
+                    delta=Lots(cash=1),
+                    balance_after=wallet.lots + Lots(cash=1),
+                    created_at="t",
+                ),
+                idempotency=IdempotencyRecord(other, "same", "h-same", 201, {}, "t"),
+            )
+        )
     assert store.get_wallet(other).lots == wallet.lots
 
 
@@ -198,20 +255,40 @@ def test_reconciliation_scan_sees_every_wallet_with_its_entries(store):
 
 
 def test_a_payment_with_rules_coupon_points_and_a_hold_is_one_read_and_one_transaction_of_nine_items(
-        store, calls, monkeypatch):
+    store, calls, monkeypatch
+):
     from datetime import timedelta
 
     from chalicelib.services import clock, coupons, merchant_rules
     from chalicelib.store.models import LedgerItem
 
     admin_user = Principal("op", frozenset({"admin"}))
-    merchant_rules.put_rules(store, admin_user, "m1", {"balance_pay_discount": {"percent": 5, "max_amount": 100},
-                                                       "daily_limit": 10**9}, CACHE)
+    merchant_rules.put_rules(
+        store,
+        admin_user,
+        "m1",
+        {"balance_pay_discount": {"percent": 5, "max_amount": 100}, "daily_limit": 10**9},
+        CACHE,
+    )
     definition = f"cd-{uuid.uuid4().hex[:8]}"
-    coupons.put_definition(store, admin_user, definition, {
-        "name": "off", "kind": "amount_off", "value": 20, "min_spend": 0, "merchant_id": None,
-        "balance_pay_only": False, "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z",
-        "per_customer_limit": 1, "budget_count": 10, "budget_amount": None})
+    coupons.put_definition(
+        store,
+        admin_user,
+        definition,
+        {
+            "name": "off",
+            "kind": "amount_off",
+            "value": 20,
+            "min_spend": 0,
+            "merchant_id": None,
+            "balance_pay_only": False,
+            "valid_from": "2026-01-01T00:00:00Z",
+            "valid_to": "2099-01-01T00:00:00Z",
+            "per_customer_limit": 1,
+            "budget_count": 10,
+            "budget_amount": None,
+        },
+    )
     user = funded_user(store, 5000)
     pay(store, user, key="earn")  # 300 fen: 2 points after the discount, pending a week
     coupons.grant(store, admin_user, IdempotentRequest("op", f"g-{user}", "h"), definition, [user])
@@ -230,8 +307,15 @@ def test_a_payment_with_rules_coupon_points_and_a_hold_is_one_read_and_one_trans
     events.register("before-parameter-build.dynamodb.TransactWriteItems", capture_items)
     calls.clear()
     try:
-        out = payments.pay(store, LedgerPolicy(), CACHE, Principal(user), IdempotentRequest(user, "all", "h"),
-                           checkout_id, PayOptions(points=2, coupon_id=coupon.coupon_id, capture=False))
+        out = payments.pay(
+            store,
+            LedgerPolicy(),
+            CACHE,
+            Principal(user),
+            IdempotentRequest(user, "all", "h"),
+            checkout_id,
+            PayOptions(points=2, coupon_id=coupon.coupon_id, capture=False),
+        )
     finally:
         events.unregister("before-parameter-build.dynamodb.TransactWriteItems", capture_items)
     assert out.body["status"] == "authorized" and out.body["points_spent"] == 2 and out.body["coupon_id"]

@@ -3,6 +3,7 @@
 A real UDP socket stands in for the X-Ray daemon; the calls go to the moto server through a real
 botocore client, so the documents are the ones botocore's own events produce.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,12 @@ def daemon():
 def traced(daemon, moto_table):
     xray = XRay(daemon.address)
     client = botocore.session.get_session().create_client(
-        "dynamodb", endpoint_url=ENDPOINT, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing")
+        "dynamodb",
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     xray.instrument(client)
     return xray, client
 
@@ -61,8 +66,9 @@ def sampled(monkeypatch, flag: int = 1) -> None:
 
 
 def get_wallet(client):
-    return client.transact_get_items(TransactItems=[
-        {"Get": {"TableName": TABLE, "Key": {"pk": {"S": "W#trace"}, "sk": {"S": "WALLET"}}}}])
+    return client.transact_get_items(
+        TransactItems=[{"Get": {"TableName": TABLE, "Key": {"pk": {"S": "W#trace"}, "sk": {"S": "WALLET"}}}}]
+    )
 
 
 def test_dynamodb_calls_are_subsegments_of_the_traced_method_around_them(daemon, traced, monkeypatch):
@@ -73,9 +79,17 @@ def test_dynamodb_calls_are_subsegments_of_the_traced_method_around_them(daemon,
     def pay():
         get_wallet(client)
         with pytest.raises(ClientError):
-            client.transact_write_items(TransactItems=[{"Put": {
-                "TableName": TABLE, "Item": {"pk": {"S": "W#trace"}, "sk": {"S": "WALLET"}, "kind": {"S": "wallet"}},
-                "ConditionExpression": "attribute_exists(pk)"}}])
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": TABLE,
+                            "Item": {"pk": {"S": "W#trace"}, "sk": {"S": "WALLET"}, "kind": {"S": "wallet"}},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    }
+                ]
+            )
 
     pay()
     docs = {d["name"] + ":" + d.get("aws", {}).get("operation", ""): d for d in daemon.documents()}
@@ -86,8 +100,14 @@ def test_dynamodb_calls_are_subsegments_of_the_traced_method_around_them(daemon,
     assert all(d["type"] == "subsegment" and len(d["id"]) == 16 for d in docs.values())
     assert outer["parent_id"] == PARENT  # the invocation's segment, as Lambda named it
     assert got["parent_id"] == outer["id"] and wrote["parent_id"] == outer["id"]
-    assert outer["start_time"] <= got["start_time"] <= got["end_time"] <= wrote["start_time"] <= wrote["end_time"] \
+    assert (
+        outer["start_time"]
+        <= got["start_time"]
+        <= got["end_time"]
+        <= wrote["start_time"]
+        <= wrote["end_time"]
         <= outer["end_time"]
+    )
     assert got["namespace"] == "aws" and got["aws"]["table_name"] == TABLE and got["aws"]["region"] == "us-east-1"
     assert got["aws"]["request_id"] and got["http"]["response"]["status"] == 200 and "error" not in got
     # a refused condition is the caller's error (4xx), with the service's reason
@@ -108,15 +128,23 @@ def test_an_exception_leaving_a_traced_method_marks_its_subsegment_a_fault(daemo
         broken()
     [doc] = daemon.documents()
     assert doc["fault"] is True
-    assert doc["cause"]["exceptions"][0] == {**doc["cause"]["exceptions"][0], "type": "ValueError",
-                                             "message": "the ledger is on fire"}
+    assert doc["cause"]["exceptions"][0] == {
+        **doc["cause"]["exceptions"][0],
+        "type": "ValueError",
+        "message": "the ledger is on fire",
+    }
 
 
 def test_a_call_that_never_got_an_answer_is_a_fault(daemon, monkeypatch):
     xray = XRay(daemon.address)
     client = botocore.session.get_session().create_client(
-        "dynamodb", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="testing",
-        aws_secret_access_key="testing", config=botocore.config.Config(retries={"total_max_attempts": 1}))
+        "dynamodb",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=botocore.config.Config(retries={"total_max_attempts": 1}),
+    )
     xray.instrument(client)
     sampled(monkeypatch)
     with pytest.raises(Exception):
@@ -146,10 +174,13 @@ def test_tracing_switched_off_sends_nothing_even_when_sampled(daemon, moto_table
     assert daemon.documents() == []
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, ("127.0.0.1", 2000)),
-    ("169.254.79.129:2000", ("169.254.79.129", 2000)),
-    ("tcp:127.0.0.1:2000 udp:127.0.0.2:2001", ("127.0.0.2", 2001)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, ("127.0.0.1", 2000)),
+        ("169.254.79.129:2000", ("169.254.79.129", 2000)),
+        ("tcp:127.0.0.1:2000 udp:127.0.0.2:2001", ("127.0.0.2", 2001)),
+    ],
+)
 def test_the_daemon_address_is_read_as_lambda_sets_it(value, expected):
     assert daemon_address(value) == expected

@@ -1,4 +1,5 @@
 """In the cloud the webhook secret comes from Secrets Manager through Powertools parameters."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,8 @@ from chalicelib.domain.errors import InvalidSignature
 def test_the_secret_named_in_the_settings_is_read_from_secrets_manager(moto_table, monkeypatch):
     name = f"store-balance/test/{uuid.uuid4().hex[:6]}"
     boto3.client("secretsmanager", endpoint_url=moto_table, region_name="us-east-1").create_secret(
-        Name=name, SecretString="from-secrets-manager")
+        Name=name, SecretString="from-secrets-manager"
+    )
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_table)
     settings = replace(get_settings(), stage="prod", webhook_secret=None, webhook_secret_name=name)
 

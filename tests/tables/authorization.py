@@ -10,6 +10,7 @@ caller's own data only.
 Every cell runs in process (tests/inprocess/test_authorization.py); one refused and one allowed cell per
 route run over HTTP on the local stack (tests/e2e/test_authorization.py).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -33,7 +34,13 @@ importlib.import_module("app")  # registers every blueprint, so ROUTES is the wh
 # ---- callers -----------------------------------------------------------------
 
 OWNER, OTHER_CUSTOMER, MERCHANT, OTHER_MERCHANT, ADMIN, SERVICE = (
-    "owner", "other_customer", "merchant", "other_merchant", "admin", "service")
+    "owner",
+    "other_customer",
+    "merchant",
+    "other_merchant",
+    "admin",
+    "service",
+)
 NO_TOKEN, GARBAGE_TOKEN, EXPIRED_TOKEN, FORGED_TOKEN = "no_token", "garbage_token", "expired_token", "forged_token"
 AUTHENTICATED = (OWNER, OTHER_CUSTOMER, MERCHANT, OTHER_MERCHANT, ADMIN, SERVICE)
 UNAUTHENTICATED = (NO_TOKEN, GARBAGE_TOKEN, EXPIRED_TOKEN, FORGED_TOKEN)
@@ -61,10 +68,24 @@ NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quo
 NO_NOTIFICATION = Expect(404, "notification_not_found")  # an inbox is its customer's alone, admins' included
 
 
-def row(owner: Expect, other_customer: Expect, merchant: Expect, other_merchant: Expect, admin: Expect,
-        service: Expect, unauthenticated: Expect = UNAUTH) -> dict[str, Expect]:
-    return {OWNER: owner, OTHER_CUSTOMER: other_customer, MERCHANT: merchant, OTHER_MERCHANT: other_merchant,
-            ADMIN: admin, SERVICE: service, **{c: unauthenticated for c in UNAUTHENTICATED}}
+def row(
+    owner: Expect,
+    other_customer: Expect,
+    merchant: Expect,
+    other_merchant: Expect,
+    admin: Expect,
+    service: Expect,
+    unauthenticated: Expect = UNAUTH,
+) -> dict[str, Expect]:
+    return {
+        OWNER: owner,
+        OTHER_CUSTOMER: other_customer,
+        MERCHANT: merchant,
+        OTHER_MERCHANT: other_merchant,
+        ADMIN: admin,
+        SERVICE: service,
+        **{c: unauthenticated for c in UNAUTHENTICATED},
+    }
 
 
 def everyone(expect: Expect) -> dict[str, Expect]:
@@ -99,22 +120,25 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     # a definition of the merchant's (merchant_id set): its staff and admins manage it
     ("PUT", "/v1/coupon-definitions/{definition_id}"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
     ("GET", "/v1/coupon-definitions/{definition_id}"): row(NO_DEFINITION, NO_DEFINITION, OK, NO_DEFINITION, OK, OK),
-    ("POST", "/v1/coupon-definitions/{definition_id}/grants"): row(NO_DEFINITION, NO_DEFINITION, CREATED,
-                                                                    NO_DEFINITION, CREATED, NO_DEFINITION),
+    ("POST", "/v1/coupon-definitions/{definition_id}/grants"): row(
+        NO_DEFINITION, NO_DEFINITION, CREATED, NO_DEFINITION, CREATED, NO_DEFINITION
+    ),
     ("GET", "/v1/points/entries"): any_signed_in(OK),
     ("PUT", "/v1/wallet/settings"): any_signed_in(OK),
     ("GET", "/v1/notifications"): any_signed_in(OK),
     # the owner's notification (the prompt to rate the world's payment)
-    ("POST", "/v1/notifications/{notification_id}/read"): row(OK, NO_NOTIFICATION, NO_NOTIFICATION, NO_NOTIFICATION,
-                                                              NO_NOTIFICATION, NO_NOTIFICATION),
+    ("POST", "/v1/notifications/{notification_id}/read"): row(
+        OK, NO_NOTIFICATION, NO_NOTIFICATION, NO_NOTIFICATION, NO_NOTIFICATION, NO_NOTIFICATION
+    ),
     ("POST", "/v1/topups"): any_signed_in(CREATED),
     ("GET", "/v1/topups/{topup_id}"): row(OK, NO_TOPUP, NO_TOPUP, NO_TOPUP, OK, NO_TOPUP),
     ("POST", "/v1/checkouts"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, FORBIDDEN, CREATED),
     ("GET", "/v1/checkouts/{checkout_id}"): row(OK, NO_CHECKOUT, OK, NO_CHECKOUT, OK, OK),
     # on a fresh open checkout of the owner's in every cell: its customer sees it but may not close it
     ("POST", "/v1/checkouts/{checkout_id}/cancel"): row(FORBIDDEN, NO_CHECKOUT, OK, NO_CHECKOUT, OK, OK),
-    ("POST", "/v1/checkouts/{checkout_id}/quote"): row(OK, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT,
-                                                       NO_CHECKOUT),
+    ("POST", "/v1/checkouts/{checkout_id}/quote"): row(
+        OK, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT
+    ),
     ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
     ("GET", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, OK),
     ("POST", "/v1/payments"): row(CREATED, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT),
@@ -138,11 +162,11 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     # a promotion of the merchant's (merchant_id set): its staff and admins manage it
     ("POST", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, CREATED, FORBIDDEN),
     ("GET", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN),
-    ("GET", "/v1/admin/promotions/{promotion_id}"): row(NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK,
-                                                        NO_PROMOTION),
+    ("GET", "/v1/admin/promotions/{promotion_id}"): row(NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK, NO_PROMOTION),
     # on a fresh promotion of the merchant's in every cell
-    ("DELETE", "/v1/admin/promotions/{promotion_id}"): row(NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK,
-                                                           NO_PROMOTION),
+    ("DELETE", "/v1/admin/promotions/{promotion_id}"): row(
+        NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK, NO_PROMOTION
+    ),
 }
 
 CELLS = [(route, caller) for route, columns in MATRIX.items() for caller in columns]
@@ -171,6 +195,7 @@ def check_the_matrix_has_a_row_for_every_route_and_a_cell_for_every_caller() -> 
 
 
 # ---- tokens that must not work -------------------------------------------------
+
 
 def _moto_signing_key() -> dict[str, Any]:
     from moto.utilities.utils import load_resource
@@ -202,6 +227,7 @@ def forged_token(real_token: str) -> str:
 
 
 # ---- the world every cell acts on --------------------------------------------------
+
 
 @dataclass
 class World:
@@ -241,19 +267,30 @@ def make_world(api) -> World:
     }
     headers = {name: {"Authorization": f"Bearer {u.token}"} for name, u in users.items()}
     admin_token = users[ADMIN].token
-    headers.update({
-        NO_TOKEN: {},
-        GARBAGE_TOKEN: {"Authorization": "Bearer not.a-real.token"},
-        EXPIRED_TOKEN: {"Authorization": f"Bearer {expired_token(admin_token)}"},
-        FORGED_TOKEN: {"Authorization": f"Bearer {forged_token(admin_token)}"},
-    })
-    return World(owner=owner, users=users, headers=headers, merchant_id=merchant_id, spare_merchant_id=spare,
-                 payment_id=paid.json()["payment_id"], topup_id=topup["topup_id"], topup_amount=100_000,
-                 webhook_secret=api.info.webhook_secret,
-                 checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
-                 definition_id=_define(api, merchant_id), reward_id=_reward(api),
-                 notification_id=_inbox_item(api, owner),
-                 promotion_id=_promote(api, merchant_id))
+    headers.update(
+        {
+            NO_TOKEN: {},
+            GARBAGE_TOKEN: {"Authorization": "Bearer not.a-real.token"},
+            EXPIRED_TOKEN: {"Authorization": f"Bearer {expired_token(admin_token)}"},
+            FORGED_TOKEN: {"Authorization": f"Bearer {forged_token(admin_token)}"},
+        }
+    )
+    return World(
+        owner=owner,
+        users=users,
+        headers=headers,
+        merchant_id=merchant_id,
+        spare_merchant_id=spare,
+        payment_id=paid.json()["payment_id"],
+        topup_id=topup["topup_id"],
+        topup_amount=100_000,
+        webhook_secret=api.info.webhook_secret,
+        checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
+        definition_id=_define(api, merchant_id),
+        reward_id=_reward(api),
+        notification_id=_inbox_item(api, owner),
+        promotion_id=_promote(api, merchant_id),
+    )
 
 
 def _inbox_item(api, owner) -> str:
@@ -269,8 +306,16 @@ def _inbox_item(api, owner) -> str:
 
 
 def coupon_terms(merchant_id: str, name: str = "10 off") -> dict[str, Any]:
-    return {"name": name, "kind": "amount_off", "value": 10, "min_spend": 0, "merchant_id": merchant_id,
-            "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z", "per_customer_limit": 1000}
+    return {
+        "name": name,
+        "kind": "amount_off",
+        "value": 10,
+        "min_spend": 0,
+        "merchant_id": merchant_id,
+        "valid_from": "2026-01-01T00:00:00Z",
+        "valid_to": "2099-01-01T00:00:00Z",
+        "per_customer_limit": 1000,
+    }
 
 
 def _define(api, merchant_id: str) -> str:
@@ -284,9 +329,13 @@ def promotion_body(merchant_id: str, name: str = "authz promotion") -> dict[str,
     from datetime import datetime, timedelta, timezone
 
     starts = datetime.now(timezone.utc) + timedelta(days=1)
-    return {"name": name, "merchant_id": merchant_id, "starts_at": starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "ends_at": (starts + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "effect": {"kind": "extra_balance_discount", "percent": 5}}
+    return {
+        "name": name,
+        "merchant_id": merchant_id,
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (starts + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "effect": {"kind": "extra_balance_discount", "percent": 5},
+    }
 
 
 def _promote(api, merchant_id: str) -> str:
@@ -311,8 +360,9 @@ def check_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world: 
     now = int(time.time())
     claims = {**real_claims(world.users[ADMIN].token), "iat": now, "auth_time": now, "exp": now + 3600}
     resigned = _sign(claims, jwk=_moto_signing_key())
-    r = api.http.get(f"{api.url}/v1/admin/wallets/{world.owner.user_id}",
-                     headers={"Authorization": f"Bearer {resigned}"}, timeout=30)
+    r = api.http.get(
+        f"{api.url}/v1/admin/wallets/{world.owner.user_id}", headers={"Authorization": f"Bearer {resigned}"}, timeout=30
+    )
     assert r.status_code == 200, r.text
     expired = api.http.get(f"{api.url}/v1/wallet", headers=world.headers[EXPIRED_TOKEN], timeout=30)
     assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"], expired.text
@@ -320,6 +370,7 @@ def check_the_bad_tokens_fail_only_for_the_reason_they_are_meant_to(api, world: 
 
 
 # ---- the requests ----------------------------------------------------------------------
+
 
 @dataclass
 class Call:
@@ -332,22 +383,35 @@ class Call:
 
 def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     method, path = route
-    key_of = {"user_id": w.owner.user_id, "payment_id": w.payment_id, "topup_id": w.topup_id,
-              "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
-              "checkout_id": w.checkout_id, "definition_id": w.definition_id, "reward_id": w.reward_id,
-              "notification_id": w.notification_id,
-              "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id,
-              "plan_id": "plan-authz"}
+    key_of = {
+        "user_id": w.owner.user_id,
+        "payment_id": w.payment_id,
+        "topup_id": w.topup_id,
+        "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
+        "checkout_id": w.checkout_id,
+        "definition_id": w.definition_id,
+        "reward_id": w.reward_id,
+        "notification_id": w.notification_id,
+        "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id,
+        "plan_id": "plan-authz",
+    }
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
     bodies: dict[tuple[str, str], Any] = {
-        ("POST", "/v1/webhooks/payments"): {"topup_id": w.topup_id, "status": "succeeded",
-                                            "amount": w.topup_amount, "provider_ref": f"ref-{w.topup_id}"},
+        ("POST", "/v1/webhooks/payments"): {
+            "topup_id": w.topup_id,
+            "status": "succeeded",
+            "amount": w.topup_amount,
+            "provider_ref": f"ref-{w.topup_id}",
+        },
         ("PUT", "/v1/wallet/settings"): {"low_balance_threshold": 1234},
         ("POST", "/v1/topups"): {"amount": 700, "channel": "card"},
-        ("POST", "/v1/checkouts"): {"order_id": f"o-authz-{tag}", "merchant_id": w.merchant_id,
-                                    "user_id": w.owner.user_id,
-                                    "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]},
+        ("POST", "/v1/checkouts"): {
+            "order_id": f"o-authz-{tag}",
+            "merchant_id": w.merchant_id,
+            "user_id": w.owner.user_id,
+            "items": [{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}],
+        },
         ("POST", "/v1/checkouts/{checkout_id}/quote"): {},
         ("POST", "/v1/checkouts/{checkout_id}/cancel"): {"reason": f"by {caller}"},
         ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): {"min_order_amount": 0},
@@ -356,21 +420,34 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         ("PUT", "/v1/admin/rewards/{reward_id}"): {**GIFT, "name": f"renamed by {caller}"},
         ("PUT", "/v1/admin/tiers"): {"tiers": [{"name": f"base-{caller}", "threshold": 0, "points_multiplier": 1}]},
         ("POST", "/v1/payments/{payment_id}/refunds"): {"amount": 1, "reason": f"authz by {caller}"},
-        ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {"amount": 1, "lot": "bonus",
-                                                             "reason": f"authz by {caller}"},
+        ("POST", "/v1/admin/wallets/{user_id}/adjustments"): {
+            "amount": 1,
+            "lot": "bonus",
+            "reason": f"authz by {caller}",
+        },
         ("PUT", "/v1/admin/merchants/{merchant_id}"): {"name": f"renamed by {caller}", "status": "active"},
         # switched off, and for amounts nobody here tops up: it changes no other cell's top-up
         ("PUT", "/v1/admin/topup-plans/{plan_id}"): {
-            "name": f"by {caller}", "min_amount": 4_999_999, "bonus_amount": 100, "active": False,
-            "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z"},
-        ("POST", "/v1/feedback"): {"payment_id": w.payment_id, "rating": 4, "tags": ["authz"],
-                                   "comment": f"by {caller}"},
+            "name": f"by {caller}",
+            "min_amount": 4_999_999,
+            "bonus_amount": 100,
+            "active": False,
+            "valid_from": "2026-01-01T00:00:00Z",
+            "valid_to": "2099-01-01T00:00:00Z",
+        },
+        ("POST", "/v1/feedback"): {
+            "payment_id": w.payment_id,
+            "rating": 4,
+            "tags": ["authz"],
+            "comment": f"by {caller}",
+        },
         ("POST", "/v1/admin/promotions"): promotion_body(w.merchant_id, f"by {caller}"),
     }
     if route in (("POST", "/v1/payments/{payment_id}/capture"), ("POST", "/v1/payments/{payment_id}/void")):
         checkout = api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-hold-{tag}")
-        held = api.post("/v1/payments", w.owner, {"checkout_id": checkout["checkout_id"], "capture": False},
-                        key=str(uuid.uuid4()))
+        held = api.post(
+            "/v1/payments", w.owner, {"checkout_id": checkout["checkout_id"], "capture": False}, key=str(uuid.uuid4())
+        )
         assert held.status_code == 201, held.text
         concrete = path.format(payment_id=held.json()["payment_id"])
         if route[1].endswith("capture"):
@@ -378,11 +455,17 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     if route == ("POST", "/v1/rewards/{reward_id}/redemptions") and caller in AUTHENTICATED:
         _points_for(api, w.users[caller])  # before the state is taken: earning is not the cell's doing
     if route == ("POST", "/v1/checkouts/{checkout_id}/cancel"):
-        concrete = path.format(checkout_id=api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
-                                                             order_id=f"o-authz-cancel-{tag}")["checkout_id"])
+        concrete = path.format(
+            checkout_id=api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-cancel-{tag}")[
+                "checkout_id"
+            ]
+        )
     if route == ("POST", "/v1/payments"):  # a fresh checkout of the owner's for every cell
-        bodies[route] = {"checkout_id": api.open_checkout(w.owner, 10, merchant_id=w.merchant_id,
-                                                          order_id=f"o-authz-pay-{tag}")["checkout_id"]}
+        bodies[route] = {
+            "checkout_id": api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-pay-{tag}")[
+                "checkout_id"
+            ]
+        }
     if route == ("GET", "/v1/admin/feedback"):  # the world's merchant's: other tests' feedback may share the table
         concrete += f"?merchant_id={w.merchant_id}"
     idempotent = {(r.method, r.path) for r in ROUTES if r.idempotent}
@@ -405,12 +488,17 @@ def send(api, w: World, caller: str, call: Call):
 
 # ---- what "nothing changed" means ------------------------------------------------------
 
+
 def state(api, w: World) -> dict[str, Any]:
     admin = w.users[ADMIN]
     wallet = api.get("/v1/wallet", w.owner).json()
     payment = api.get(f"/v1/payments/{w.payment_id}", admin).json()
-    return {"owner_wallet": wallet, "owner_balance": wallet["balance"], "refundable": payment["refundable"],
-            "refunds": len(payment["refunds"])}
+    return {
+        "owner_wallet": wallet,
+        "owner_balance": wallet["balance"],
+        "refundable": payment["refundable"],
+        "refunds": len(payment["refunds"]),
+    }
 
 
 def assert_envelope(r, expect: Expect) -> None:
@@ -425,6 +513,7 @@ def assert_envelope(r, expect: Expect) -> None:
 
 
 # ---- the matrix ------------------------------------------------------------------------
+
 
 def check_cell(api, table, world: World, route: tuple[str, str], caller: str) -> None:
     """One cell: the status (and error code) the matrix says; a refusal changed nothing, an allowed request
@@ -455,6 +544,7 @@ def check_cell(api, table, world: World, route: tuple[str, str], caller: str) ->
 
 
 # ---- what an allowed request did, per route ---------------------------------------------
+
 
 def reads_items(check: Callable[..., None]) -> Callable[..., None]:
     """A check that reads the table's items themselves (``bi``, ``ai``), not only whether anything was written:
@@ -599,8 +689,12 @@ def check_tiers(api, w, caller, body, before, after, bi, ai):
 
 def check_get_tiers(api, w, caller, body, before, after, bi, ai):
     # what the last PUT of the tiers set (the PUT row runs before this one, or nothing was set yet)
-    put = api.request("PUT", "/v1/admin/tiers", w.users[ADMIN], {"tiers": [
-        {"name": "read-back", "threshold": 0, "points_multiplier": 1.5}]})
+    put = api.request(
+        "PUT",
+        "/v1/admin/tiers",
+        w.users[ADMIN],
+        {"tiers": [{"name": "read-back", "threshold": 0, "points_multiplier": 1.5}]},
+    )
     assert put.status_code == 200, put.text
     read = api.get("/v1/admin/tiers", w.users[ADMIN]).json()
     assert read == put.json() and read["tiers"][0]["points_multiplier"] == 1.5
@@ -668,8 +762,12 @@ def check_adjustment(api, w, caller, body, before, after, bi, ai):
 
 
 def check_merchant(api, w, caller, body, before, after, bi, ai):
-    assert body == {"merchant_id": w.spare_merchant_id, "name": f"renamed by {caller}", "status": "active",
-                    "staff_group": f"merchant:{w.spare_merchant_id}"}
+    assert body == {
+        "merchant_id": w.spare_merchant_id,
+        "name": f"renamed by {caller}",
+        "status": "active",
+        "staff_group": f"merchant:{w.spare_merchant_id}",
+    }
     assert after == before
 
 
@@ -800,8 +898,12 @@ def check_the_webhook_wants_its_signature_whatever_token_comes_with_it(api, tabl
     """The token columns of the webhook row are open; the HMAC is its lock, and an admin token is no key."""
     body = {"topup_id": world.topup_id, "status": "failed", "amount": world.topup_amount, "provider_ref": "x"}
     before = table.snapshot()
-    r = api.http.post(f"{api.url}/v1/webhooks/payments", data=json.dumps(body).encode(), timeout=30,
-                      headers={**world.headers[ADMIN], "Content-Type": "application/json"})
+    r = api.http.post(
+        f"{api.url}/v1/webhooks/payments",
+        data=json.dumps(body).encode(),
+        timeout=30,
+        headers={**world.headers[ADMIN], "Content-Type": "application/json"},
+    )
     assert r.status_code == 401, r.text
     assert_envelope(r, Expect(401, "invalid_signature"))
     assert_nothing_written(before, table.snapshot())

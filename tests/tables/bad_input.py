@@ -10,6 +10,7 @@ tests/inprocess/harness.py WriteLog) and on the customer's wallet and the paymen
 Every case runs in process (tests/inprocess/test_bad_input.py), and one case per route over HTTP on the
 local stack (tests/e2e/test_bad_input.py), next to every route's valid request.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,6 +27,7 @@ MISSING = object()  # "remove this field"
 
 # ---- the world -------------------------------------------------------------------------
 
+
 @dataclass
 class World:
     customer: Any
@@ -41,9 +43,15 @@ class World:
 
 
 RULES_MERCHANT = "m-bad-rules"
-COUPON_TERMS = {"name": "bad-input coupon", "kind": "amount_off", "value": 100, "min_spend": 0,
-                "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2099-01-01T00:00:00Z",
-                "per_customer_limit": 1000}  # its rules are rewritten by the control case: no other test pays it
+COUPON_TERMS = {
+    "name": "bad-input coupon",
+    "kind": "amount_off",
+    "value": 100,
+    "min_spend": 0,
+    "valid_from": "2026-01-01T00:00:00Z",
+    "valid_to": "2099-01-01T00:00:00Z",
+    "per_customer_limit": 1000,
+}  # its rules are rewritten by the control case: no other test pays it
 
 
 def make_world(api) -> World:
@@ -59,18 +67,29 @@ def make_world(api) -> World:
     api.ensure_merchant(RULES_MERCHANT)
     definition = api.request("PUT", "/v1/coupon-definitions/cd-bad-input", api.admin(), COUPON_TERMS)
     assert definition.status_code == 200, definition.text
-    return World(customer=customer, admin=api.admin(), service=api.service(), payment_id=paid.json()["payment_id"],
-                 pending_topup_id=pending.json()["topup_id"], pending_amount=1000,
-                 checkout_id=api.open_checkout(customer, 1000)["checkout_id"],
-                 open_checkout=lambda: api.open_checkout(customer, 1000)["checkout_id"],
-                 fresh_topup=lambda: api.post("/v1/topups", customer, {"amount": 100, "channel": "card"},
-                                              key=str(uuid.uuid4())).json()["topup_id"],
-                 authorize=lambda: api.post("/v1/payments", customer, {
-                     "checkout_id": api.open_checkout(customer, 1000)["checkout_id"], "capture": False},
-                     key=str(uuid.uuid4())).json()["payment_id"])
+    return World(
+        customer=customer,
+        admin=api.admin(),
+        service=api.service(),
+        payment_id=paid.json()["payment_id"],
+        pending_topup_id=pending.json()["topup_id"],
+        pending_amount=1000,
+        checkout_id=api.open_checkout(customer, 1000)["checkout_id"],
+        open_checkout=lambda: api.open_checkout(customer, 1000)["checkout_id"],
+        fresh_topup=lambda: api.post(
+            "/v1/topups", customer, {"amount": 100, "channel": "card"}, key=str(uuid.uuid4())
+        ).json()["topup_id"],
+        authorize=lambda: api.post(
+            "/v1/payments",
+            customer,
+            {"checkout_id": api.open_checkout(customer, 1000)["checkout_id"], "capture": False},
+            key=str(uuid.uuid4()),
+        ).json()["payment_id"],
+    )
 
 
 # ---- the routes and their valid requests ---------------------------------------------------
+
 
 def _in(**delta: float) -> str:
     """A UTC instant this far from now, as the API takes it."""
@@ -91,58 +110,191 @@ class Route:
 
 
 ROUTES: dict[str, Route] = {
-    "topup": Route("POST", lambda w: "/v1/topups", "customer",
-                   lambda w: {"amount": 1000, "channel": "card"}, ("amount",), "channel", True),
-    "checkout": Route("POST", lambda w: "/v1/checkouts", "service",
-                      lambda w: {"merchant_id": "m-e2e", "order_id": f"o-bad-{uuid.uuid4().hex[:10]}",
-                                 "user_id": w.customer.user_id,
-                                 "items": [{"sku": "s-1", "category": "books", "unit_price": 1000, "quantity": 1}]},
-                      ("items", 0, "unit_price"), "merchant_id", True),
-    "payment": Route("POST", lambda w: "/v1/payments", "customer", lambda w: {"checkout_id": w.open_checkout()},
-                     None, "checkout_id", True),
-    "capture": Route("POST", lambda w: f"/v1/payments/{w.authorize()}/capture", "admin",
-                     lambda w: {"amount": 1000}, ("amount",), "", True),
-    "coupon_definition": Route("PUT", lambda w: f"/v1/coupon-definitions/cd-bad-{uuid.uuid4().hex[:10]}", "admin",
-                               lambda w: dict(COUPON_TERMS), ("value",), "kind", False),
-    "grants": Route("POST", lambda w: "/v1/coupon-definitions/cd-bad-input/grants", "admin",
-                    lambda w: {"user_ids": [w.customer.user_id]}, None, "user_ids", True),
-    "reward": Route("PUT", lambda w: f"/v1/admin/rewards/rw-bad-{uuid.uuid4().hex[:8]}", "admin",
-                    lambda w: {"name": "mug", "kind": "gift", "points_cost": 100, "stock": 5}, None, "kind", False),
-    "tiers": Route("PUT", lambda w: "/v1/admin/tiers", "admin",
-                   lambda w: {"tiers": [{"name": "base", "threshold": 0, "points_multiplier": 1}]}, None, "tiers", False),
-    "cancel_checkout": Route("POST", lambda w: f"/v1/checkouts/{w.open_checkout()}/cancel", "service",
-                             lambda w: {"reason": "bad input test"}, None, "", False),
-    "quote": Route("POST", lambda w: f"/v1/checkouts/{w.checkout_id}/quote", "customer",
-                   lambda w: {"allow_partial": False}, None, "", False),
-    "rules": Route("PUT", lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules", "admin",
-                   lambda w: {"min_order_amount": 500, "excluded_categories": ["alcohol"],
-                              "partial_pay": {"allowed": "in_windows",
-                                              "windows": [{"days": ["mon", "fri"], "from": "10:00", "to": "14:00"}],
-                                              "max_share_percent": 80},
-                              "balance_pay_discount": {"percent": 5, "max_amount": 1000},
-                              "daily_limit": 100000, "timezone": "Asia/Shanghai"},
-                   ("min_order_amount",), "timezone", False),
-    "refund": Route("POST", lambda w: f"/v1/payments/{w.payment_id}/refunds", "admin",
-                    lambda w: {"amount": 1000, "reason": "bad input test"}, ("amount",), "reason", True),
-    "adjustment": Route("POST", lambda w: f"/v1/admin/wallets/{w.customer.user_id}/adjustments", "admin",
-                        lambda w: {"amount": 1000, "lot": "bonus", "reason": "bad input test"}, ("amount",), "lot",
-                        True),
-    "settings": Route("PUT", lambda w: "/v1/wallet/settings", "customer",
-                      lambda w: {"low_balance_threshold": 777}, ("low_balance_threshold",), "", False),
-    "promotion": Route("POST", lambda w: "/v1/admin/promotions", "admin", lambda w: {
-        "name": "bad-input promotion", "merchant_id": "m-e2e", "starts_at": _in(hours=1), "ends_at": _in(days=1),
-        "effect": {"kind": "extra_balance_discount", "percent": 10, "max_amount": 1000}},
-        ("effect", "max_amount"), "name", True),
-    "webhook": Route("POST", lambda w: "/v1/webhooks/payments", "provider",
-                     lambda w: {"topup_id": w.pending_topup_id, "status": "succeeded", "amount": w.pending_amount,
-                                "provider_ref": "ref-bad-input"}, ("amount",), "provider_ref", False),
-    "feedback": Route("POST", lambda w: "/v1/feedback", "customer",
-                      lambda w: {"topup_id": w.fresh_topup(), "rating": 4, "tags": ["slow"],
-                                 "comment": "bad input test"}, None, "rating", True),
+    "topup": Route(
+        "POST",
+        lambda w: "/v1/topups",
+        "customer",
+        lambda w: {"amount": 1000, "channel": "card"},
+        ("amount",),
+        "channel",
+        True,
+    ),
+    "checkout": Route(
+        "POST",
+        lambda w: "/v1/checkouts",
+        "service",
+        lambda w: {
+            "merchant_id": "m-e2e",
+            "order_id": f"o-bad-{uuid.uuid4().hex[:10]}",
+            "user_id": w.customer.user_id,
+            "items": [{"sku": "s-1", "category": "books", "unit_price": 1000, "quantity": 1}],
+        },
+        ("items", 0, "unit_price"),
+        "merchant_id",
+        True,
+    ),
+    "payment": Route(
+        "POST",
+        lambda w: "/v1/payments",
+        "customer",
+        lambda w: {"checkout_id": w.open_checkout()},
+        None,
+        "checkout_id",
+        True,
+    ),
+    "capture": Route(
+        "POST",
+        lambda w: f"/v1/payments/{w.authorize()}/capture",
+        "admin",
+        lambda w: {"amount": 1000},
+        ("amount",),
+        "",
+        True,
+    ),
+    "coupon_definition": Route(
+        "PUT",
+        lambda w: f"/v1/coupon-definitions/cd-bad-{uuid.uuid4().hex[:10]}",
+        "admin",
+        lambda w: dict(COUPON_TERMS),
+        ("value",),
+        "kind",
+        False,
+    ),
+    "grants": Route(
+        "POST",
+        lambda w: "/v1/coupon-definitions/cd-bad-input/grants",
+        "admin",
+        lambda w: {"user_ids": [w.customer.user_id]},
+        None,
+        "user_ids",
+        True,
+    ),
+    "reward": Route(
+        "PUT",
+        lambda w: f"/v1/admin/rewards/rw-bad-{uuid.uuid4().hex[:8]}",
+        "admin",
+        lambda w: {"name": "mug", "kind": "gift", "points_cost": 100, "stock": 5},
+        None,
+        "kind",
+        False,
+    ),
+    "tiers": Route(
+        "PUT",
+        lambda w: "/v1/admin/tiers",
+        "admin",
+        lambda w: {"tiers": [{"name": "base", "threshold": 0, "points_multiplier": 1}]},
+        None,
+        "tiers",
+        False,
+    ),
+    "cancel_checkout": Route(
+        "POST",
+        lambda w: f"/v1/checkouts/{w.open_checkout()}/cancel",
+        "service",
+        lambda w: {"reason": "bad input test"},
+        None,
+        "",
+        False,
+    ),
+    "quote": Route(
+        "POST",
+        lambda w: f"/v1/checkouts/{w.checkout_id}/quote",
+        "customer",
+        lambda w: {"allow_partial": False},
+        None,
+        "",
+        False,
+    ),
+    "rules": Route(
+        "PUT",
+        lambda w: f"/v1/merchants/{RULES_MERCHANT}/balance-rules",
+        "admin",
+        lambda w: {
+            "min_order_amount": 500,
+            "excluded_categories": ["alcohol"],
+            "partial_pay": {
+                "allowed": "in_windows",
+                "windows": [{"days": ["mon", "fri"], "from": "10:00", "to": "14:00"}],
+                "max_share_percent": 80,
+            },
+            "balance_pay_discount": {"percent": 5, "max_amount": 1000},
+            "daily_limit": 100000,
+            "timezone": "Asia/Shanghai",
+        },
+        ("min_order_amount",),
+        "timezone",
+        False,
+    ),
+    "refund": Route(
+        "POST",
+        lambda w: f"/v1/payments/{w.payment_id}/refunds",
+        "admin",
+        lambda w: {"amount": 1000, "reason": "bad input test"},
+        ("amount",),
+        "reason",
+        True,
+    ),
+    "adjustment": Route(
+        "POST",
+        lambda w: f"/v1/admin/wallets/{w.customer.user_id}/adjustments",
+        "admin",
+        lambda w: {"amount": 1000, "lot": "bonus", "reason": "bad input test"},
+        ("amount",),
+        "lot",
+        True,
+    ),
+    "settings": Route(
+        "PUT",
+        lambda w: "/v1/wallet/settings",
+        "customer",
+        lambda w: {"low_balance_threshold": 777},
+        ("low_balance_threshold",),
+        "",
+        False,
+    ),
+    "promotion": Route(
+        "POST",
+        lambda w: "/v1/admin/promotions",
+        "admin",
+        lambda w: {
+            "name": "bad-input promotion",
+            "merchant_id": "m-e2e",
+            "starts_at": _in(hours=1),
+            "ends_at": _in(days=1),
+            "effect": {"kind": "extra_balance_discount", "percent": 10, "max_amount": 1000},
+        },
+        ("effect", "max_amount"),
+        "name",
+        True,
+    ),
+    "webhook": Route(
+        "POST",
+        lambda w: "/v1/webhooks/payments",
+        "provider",
+        lambda w: {
+            "topup_id": w.pending_topup_id,
+            "status": "succeeded",
+            "amount": w.pending_amount,
+            "provider_ref": "ref-bad-input",
+        },
+        ("amount",),
+        "provider_ref",
+        False,
+    ),
+    "feedback": Route(
+        "POST",
+        lambda w: "/v1/feedback",
+        "customer",
+        lambda w: {"topup_id": w.fresh_topup(), "rating": 4, "tags": ["slow"], "comment": "bad input test"},
+        None,
+        "rating",
+        True,
+    ),
 }
 
 
 # ---- the cases -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -165,7 +317,7 @@ def amount_cases(route: str) -> dict[str, Case]:
     too_big = Case(400, "amount_exceeds_limit", amount=MAX + 1)
     # far beyond any limit (and beyond what a JSON client reads exactly): the limit or the schema refuses it
     out_of_range = ((400, "invalid_amount"),)
-    way_too_big = Case(400, "amount_exceeds_limit", amount=10 ** 30, also=out_of_range)
+    way_too_big = Case(400, "amount_exceeds_limit", amount=10**30, also=out_of_range)
     cases = {
         "amount_float_12.5": bad(12.5),
         "amount_float_100.0": bad(100.0),
@@ -173,8 +325,7 @@ def amount_cases(route: str) -> dict[str, Case]:
         "amount_nan": Case(400, "invalid_amount", raw=b"@amount@NaN"),
         "amount_infinity": Case(400, "invalid_amount", raw=b"@amount@1e400"),
         # more digits than Python parses into an int (4300): the body is not JSON it can read
-        "amount_5000_digits": Case(400, "invalid_json", raw=b"@amount@" + b"9" * 5000,
-                                   also=((400, "invalid_amount"),)),
+        "amount_5000_digits": Case(400, "invalid_json", raw=b"@amount@" + b"9" * 5000, also=((400, "invalid_amount"),)),
         "amount_string": bad("100"),
         "amount_true": bad(True),
         "amount_false": bad(False),
@@ -192,166 +343,218 @@ def amount_cases(route: str) -> dict[str, Case]:
     if route == "adjustment":  # signed: a negative amount is a correction, not bad input
         del cases["amount_negative"]
         cases["amount_negative_above_limit"] = Case(400, "amount_exceeds_limit", amount=-(MAX + 1))
-        cases["amount_negative_10**30"] = Case(400, "amount_exceeds_limit", amount=-(10 ** 30), also=out_of_range)
+        cases["amount_negative_10**30"] = Case(400, "amount_exceeds_limit", amount=-(10**30), also=out_of_range)
     if route in ("settings", "rules"):  # a threshold, not a transaction: zero is valid, no per-transaction limit
         del cases["amount_zero"], cases["amount_above_limit"]
-        cases["amount_10**30"] = bad(10 ** 30)  # not a number any JSON client reads exactly
+        cases["amount_10**30"] = bad(10**30)  # not a number any JSON client reads exactly
     if route == "settings":  # a partial update: without the threshold the body names nothing to change
         cases["amount_missing"] = Case(400, "invalid_request", set={("low_balance_threshold",): MISSING})
         reminders = lambda value: Case(400, "invalid_request", set={("reminders",): value})
-        cases.update({
-            "reminders_null": reminders(None),
-            "reminders_not_an_object": reminders([{"low_balance": True}]),
-            "reminders_unknown_field": reminders({"sms": True}),
-            "run_out_days_zero": reminders({"run_out_days": 0}),
-            "run_out_days_31": reminders({"run_out_days": 31}),
-            "run_out_days_float": reminders({"run_out_days": 7.0}),
-            "run_out_days_string": reminders({"run_out_days": "7"}),
-            "bonus_expiry_days_zero": reminders({"bonus_expiry_days": 0}),
-            "bonus_expiry_days_31": reminders({"bonus_expiry_days": 31}),
-            "low_balance_string": reminders({"low_balance": "yes"}),
-            "low_balance_null": reminders({"low_balance": None}),
-            "email_not_an_address": reminders({"email": "shopper"}),
-            "email_with_spaces": reminders({"email": "a b@example.com"}),
-            "email_too_long": reminders({"email": "a" * 250 + "@example.com"}),
-            "email_number": reminders({"email": 12345}),
-        })
+        cases.update(
+            {
+                "reminders_null": reminders(None),
+                "reminders_not_an_object": reminders([{"low_balance": True}]),
+                "reminders_unknown_field": reminders({"sms": True}),
+                "run_out_days_zero": reminders({"run_out_days": 0}),
+                "run_out_days_31": reminders({"run_out_days": 31}),
+                "run_out_days_float": reminders({"run_out_days": 7.0}),
+                "run_out_days_string": reminders({"run_out_days": "7"}),
+                "bonus_expiry_days_zero": reminders({"bonus_expiry_days": 0}),
+                "bonus_expiry_days_31": reminders({"bonus_expiry_days": 31}),
+                "low_balance_string": reminders({"low_balance": "yes"}),
+                "low_balance_null": reminders({"low_balance": None}),
+                "email_not_an_address": reminders({"email": "shopper"}),
+                "email_with_spaces": reminders({"email": "a b@example.com"}),
+                "email_too_long": reminders({"email": "a" * 250 + "@example.com"}),
+                "email_number": reminders({"email": 12345}),
+            }
+        )
     if route == "webhook":  # the provider's verdict on a top-up of 1000: any other amount is a mismatch
         cases["amount_above_limit"] = Case(422, "amount_mismatch", amount=MAX + 1)
-        cases["amount_10**30"] = Case(422, "amount_mismatch", amount=10 ** 30, also=out_of_range)
+        cases["amount_10**30"] = Case(422, "amount_mismatch", amount=10**30, also=out_of_range)
     if route == "capture":  # no amount (or null) captures the whole hold; more than the hold is refused
         del cases["amount_missing"], cases["amount_null"]
         cases["amount_above_limit"] = Case(400, "amount_exceeds_limit", amount=MAX + 1)
         cases["amount_above_the_hold"] = Case(422, "capture_exceeds_authorization", amount=1001)
     if route == "coupon_definition":  # terms, not a transaction: no per-transaction limit
         del cases["amount_above_limit"]
-        cases["amount_10**30"] = bad(10 ** 30)
-        cases.update({
-            "percent_above_100": Case(400, "invalid_request", set={("kind",): "percent_off", ("value",): 150}),
-            "kind_unknown": Case(400, "invalid_request", set={("kind",): "buy_one_get_one"}),
-            "valid_to_before_valid_from": Case(400, "invalid_request", set={("valid_to",): "2025-01-01T00:00:00Z"}),
-            "valid_from_not_a_time": Case(400, "invalid_request", set={("valid_from",): "tomorrow"}),
-            "budget_count_zero": Case(400, "invalid_request", set={("budget_count",): 0}),
-            "budget_amount_float": Case(400, "invalid_amount", set={("budget_amount",): 10.5}),
-            "per_customer_limit_zero": Case(400, "invalid_request", set={("per_customer_limit",): 0}),
-        })
+        cases["amount_10**30"] = bad(10**30)
+        cases.update(
+            {
+                "percent_above_100": Case(400, "invalid_request", set={("kind",): "percent_off", ("value",): 150}),
+                "kind_unknown": Case(400, "invalid_request", set={("kind",): "buy_one_get_one"}),
+                "valid_to_before_valid_from": Case(400, "invalid_request", set={("valid_to",): "2025-01-01T00:00:00Z"}),
+                "valid_from_not_a_time": Case(400, "invalid_request", set={("valid_from",): "tomorrow"}),
+                "budget_count_zero": Case(400, "invalid_request", set={("budget_count",): 0}),
+                "budget_amount_float": Case(400, "invalid_amount", set={("budget_amount",): 10.5}),
+                "per_customer_limit_zero": Case(400, "invalid_request", set={("per_customer_limit",): 0}),
+            }
+        )
     if route == "promotion":  # a discount's cap, not a transaction: null or left out is no cap, no limit
         del cases["amount_null"], cases["amount_missing"], cases["amount_above_limit"]
-        cases["amount_10**30"] = bad(10 ** 30)
+        cases["amount_10**30"] = bad(10**30)
         coupon = {"kind": "grant_coupon", "definition_id": "cd-bad-input", "audience": "all_balance_payers"}
-        cases.update({
-            "percent_zero": Case(400, "invalid_request", set={("effect", "percent"): 0}),
-            "percent_above_50": Case(400, "invalid_request", set={("effect", "percent"): 51}),
-            "percent_float": Case(400, "invalid_request", set={("effect", "percent"): 5.5}),
-            "kind_unknown": Case(400, "invalid_request", set={("effect", "kind"): "buy_one_get_one"}),
-            "ends_before_it_starts": Case(400, "invalid_window", set={("ends_at",): "2026-01-01T00:00:00Z"}),
-            "starts_in_the_past": Case(400, "starts_in_past", set={("starts_at",): "2026-01-01T00:00:00Z"}),
-            "longer_than_allowed": Case(400, "promotion_too_long", set={("ends_at",): "2099-01-01T00:00:00Z"}),
-            "starts_not_a_time": Case(400, "invalid_request", set={("starts_at",): "tomorrow"}),
-            "factor_a_float": Case(400, "invalid_request",
-                                   set={("effect",): {"kind": "points_multiplier", "factor": 1.5}}),
-            "factor_above_10": Case(400, "invalid_factor",
-                                    set={("effect",): {"kind": "points_multiplier", "factor": "10.5"}}),
-            "factor_one": Case(400, "invalid_factor", set={("effect",): {"kind": "points_multiplier", "factor": "1"}}),
-            "coupon_definition_unknown": Case(400, "unknown_coupon_definition",
-                                              set={("effect",): {**coupon, "definition_id": "cd-nope"}}),
-            "audience_unknown": Case(400, "invalid_request", set={("effect",): {**coupon, "audience": "everyone"}}),
-            "segment_not_a_tier": Case(400, "segment_not_supported",
-                                       set={("effect",): {**coupon, "audience": {"segment": "lapsed"}}}),
-            "merchant_unknown": Case(404, "merchant_not_found", set={("merchant_id",): "m-nope"}),
-        })
+        cases.update(
+            {
+                "percent_zero": Case(400, "invalid_request", set={("effect", "percent"): 0}),
+                "percent_above_50": Case(400, "invalid_request", set={("effect", "percent"): 51}),
+                "percent_float": Case(400, "invalid_request", set={("effect", "percent"): 5.5}),
+                "kind_unknown": Case(400, "invalid_request", set={("effect", "kind"): "buy_one_get_one"}),
+                "ends_before_it_starts": Case(400, "invalid_window", set={("ends_at",): "2026-01-01T00:00:00Z"}),
+                "starts_in_the_past": Case(400, "starts_in_past", set={("starts_at",): "2026-01-01T00:00:00Z"}),
+                "longer_than_allowed": Case(400, "promotion_too_long", set={("ends_at",): "2099-01-01T00:00:00Z"}),
+                "starts_not_a_time": Case(400, "invalid_request", set={("starts_at",): "tomorrow"}),
+                "factor_a_float": Case(
+                    400, "invalid_request", set={("effect",): {"kind": "points_multiplier", "factor": 1.5}}
+                ),
+                "factor_above_10": Case(
+                    400, "invalid_factor", set={("effect",): {"kind": "points_multiplier", "factor": "10.5"}}
+                ),
+                "factor_one": Case(
+                    400, "invalid_factor", set={("effect",): {"kind": "points_multiplier", "factor": "1"}}
+                ),
+                "coupon_definition_unknown": Case(
+                    400, "unknown_coupon_definition", set={("effect",): {**coupon, "definition_id": "cd-nope"}}
+                ),
+                "audience_unknown": Case(400, "invalid_request", set={("effect",): {**coupon, "audience": "everyone"}}),
+                "segment_not_a_tier": Case(
+                    400, "segment_not_supported", set={("effect",): {**coupon, "audience": {"segment": "lapsed"}}}
+                ),
+                "merchant_unknown": Case(404, "merchant_not_found", set={("merchant_id",): "m-nope"}),
+            }
+        )
     if route == "rules":  # a whole document: a missing field takes its default
         del cases["amount_missing"]
         window = ("partial_pay", "windows", 0)
-        cases.update({
-            "daily_limit_zero": Case(400, "invalid_amount", set={("daily_limit",): 0}),
-            "daily_limit_float": Case(400, "invalid_amount", set={("daily_limit",): 100.5}),
-            "discount_max_amount_negative": Case(400, "invalid_amount",
-                                                 set={("balance_pay_discount", "max_amount"): -1}),
-            "discount_percent_above_90": Case(400, "invalid_request", set={("balance_pay_discount", "percent"): 91}),
-            "discount_percent_float": Case(400, "invalid_request", set={("balance_pay_discount", "percent"): 5.5}),
-            "share_percent_zero": Case(400, "invalid_request", set={("partial_pay", "max_share_percent"): 0}),
-            "partial_mode_unknown": Case(400, "invalid_request", set={("partial_pay", "allowed"): "sometimes"}),
-            "in_windows_without_windows": Case(400, "invalid_request", set={("partial_pay", "windows"): []}),
-            "window_day_unknown": Case(400, "invalid_request", set={window + ("days",): ["monday"]}),
-            "window_time_25h": Case(400, "invalid_request", set={window + ("from",): "25:00"}),
-            "window_empty": Case(400, "invalid_request", set={window + ("to",): "10:00"}),
-            "timezone_unknown": Case(400, "invalid_timezone", set={("timezone",): "Mars/Olympus_Mons"}),
-            "timezone_path": Case(400, "invalid_timezone", set={("timezone",): "../../etc/passwd"}),
-        })
+        cases.update(
+            {
+                "daily_limit_zero": Case(400, "invalid_amount", set={("daily_limit",): 0}),
+                "daily_limit_float": Case(400, "invalid_amount", set={("daily_limit",): 100.5}),
+                "discount_max_amount_negative": Case(
+                    400, "invalid_amount", set={("balance_pay_discount", "max_amount"): -1}
+                ),
+                "discount_percent_above_90": Case(
+                    400, "invalid_request", set={("balance_pay_discount", "percent"): 91}
+                ),
+                "discount_percent_float": Case(400, "invalid_request", set={("balance_pay_discount", "percent"): 5.5}),
+                "share_percent_zero": Case(400, "invalid_request", set={("partial_pay", "max_share_percent"): 0}),
+                "partial_mode_unknown": Case(400, "invalid_request", set={("partial_pay", "allowed"): "sometimes"}),
+                "in_windows_without_windows": Case(400, "invalid_request", set={("partial_pay", "windows"): []}),
+                "window_day_unknown": Case(400, "invalid_request", set={window + ("days",): ["monday"]}),
+                "window_time_25h": Case(400, "invalid_request", set={window + ("from",): "25:00"}),
+                "window_empty": Case(400, "invalid_request", set={window + ("to",): "10:00"}),
+                "timezone_unknown": Case(400, "invalid_timezone", set={("timezone",): "Mars/Olympus_Mons"}),
+                "timezone_path": Case(400, "invalid_timezone", set={("timezone",): "../../etc/passwd"}),
+            }
+        )
     if route == "payment":
-        cases.update({
-            "checkout_id_bad_chars": Case(400, "invalid_request", set={("checkout_id",): "chk_1/../x"}),
-            "checkout_unknown": Case(404, "checkout_not_found", set={("checkout_id",): "chk_nope"}),
-            "allow_partial_string": Case(400, "invalid_request", set={("allow_partial",): "yes"}),
-            "coupon_id_bad_chars": Case(400, "invalid_request", set={("coupon_id",): "cpn 1"}),
-            "coupon_unknown": Case(404, "coupon_not_found", set={("coupon_id",): "cpn_nope"}),
-            "points_negative": Case(400, "invalid_request", set={("points",): -1}),
-            "points_float": Case(400, "invalid_request", set={("points",): 1.5}),
-            "points_more_than_available": Case(422, "insufficient_points", set={("points",): 10 ** 12}),
-            "capture_null": Case(400, "invalid_request", set={("capture",): None}),
-        })
+        cases.update(
+            {
+                "checkout_id_bad_chars": Case(400, "invalid_request", set={("checkout_id",): "chk_1/../x"}),
+                "checkout_unknown": Case(404, "checkout_not_found", set={("checkout_id",): "chk_nope"}),
+                "allow_partial_string": Case(400, "invalid_request", set={("allow_partial",): "yes"}),
+                "coupon_id_bad_chars": Case(400, "invalid_request", set={("coupon_id",): "cpn 1"}),
+                "coupon_unknown": Case(404, "coupon_not_found", set={("coupon_id",): "cpn_nope"}),
+                "points_negative": Case(400, "invalid_request", set={("points",): -1}),
+                "points_float": Case(400, "invalid_request", set={("points",): 1.5}),
+                "points_more_than_available": Case(422, "insufficient_points", set={("points",): 10**12}),
+                "capture_null": Case(400, "invalid_request", set={("capture",): None}),
+            }
+        )
     if route == "reward":
-        cases.update({
-            "points_cost_zero": Case(400, "invalid_request", set={("points_cost",): 0}),
-            "points_cost_float": Case(400, "invalid_request", set={("points_cost",): 1.5}),
-            "stock_negative": Case(400, "invalid_request", set={("stock",): -1}),
-            "coupon_without_definition": Case(400, "invalid_request", set={("kind",): "coupon"}),
-            "coupon_of_unknown_definition": Case(404, "coupon_definition_not_found",
-                                                 set={("kind",): "coupon", ("coupon_definition_id",): "cd-nope"}),
-            "gift_with_definition": Case(400, "invalid_request", set={("coupon_definition_id",): "cd-bad-input"}),
-        })
+        cases.update(
+            {
+                "points_cost_zero": Case(400, "invalid_request", set={("points_cost",): 0}),
+                "points_cost_float": Case(400, "invalid_request", set={("points_cost",): 1.5}),
+                "stock_negative": Case(400, "invalid_request", set={("stock",): -1}),
+                "coupon_without_definition": Case(400, "invalid_request", set={("kind",): "coupon"}),
+                "coupon_of_unknown_definition": Case(
+                    404, "coupon_definition_not_found", set={("kind",): "coupon", ("coupon_definition_id",): "cd-nope"}
+                ),
+                "gift_with_definition": Case(400, "invalid_request", set={("coupon_definition_id",): "cd-bad-input"}),
+            }
+        )
     if route == "tiers":
         base = {"name": "base", "threshold": 0, "points_multiplier": 1}
-        cases.update({
-            "not_starting_at_zero": Case(400, "invalid_request", set={("tiers",): [{**base, "threshold": 10}]}),
-            "thresholds_not_rising": Case(400, "invalid_request", set={("tiers",): [
-                base, {**base, "name": "b", "threshold": 100}, {**base, "name": "c", "threshold": 100}]}),
-            "names_twice": Case(400, "invalid_request", set={("tiers",): [base, {**base, "threshold": 5}]}),
-            "multiplier_three_decimals": Case(400, "invalid_request",
-                                              set={("tiers",): [{**base, "points_multiplier": 1.005}]}),
-            "multiplier_below_one": Case(400, "invalid_request", set={("tiers",): [{**base, "points_multiplier": 0.5}]}),
-            "discount_above_50": Case(400, "invalid_request",
-                                      set={("tiers",): [{**base, "balance_pay_discount_percent": 51}]}),
-            "tiers_empty": Case(400, "invalid_request", set={("tiers",): []}),
-        })
+        cases.update(
+            {
+                "not_starting_at_zero": Case(400, "invalid_request", set={("tiers",): [{**base, "threshold": 10}]}),
+                "thresholds_not_rising": Case(
+                    400,
+                    "invalid_request",
+                    set={
+                        ("tiers",): [
+                            base,
+                            {**base, "name": "b", "threshold": 100},
+                            {**base, "name": "c", "threshold": 100},
+                        ]
+                    },
+                ),
+                "names_twice": Case(400, "invalid_request", set={("tiers",): [base, {**base, "threshold": 5}]}),
+                "multiplier_three_decimals": Case(
+                    400, "invalid_request", set={("tiers",): [{**base, "points_multiplier": 1.005}]}
+                ),
+                "multiplier_below_one": Case(
+                    400, "invalid_request", set={("tiers",): [{**base, "points_multiplier": 0.5}]}
+                ),
+                "discount_above_50": Case(
+                    400, "invalid_request", set={("tiers",): [{**base, "balance_pay_discount_percent": 51}]}
+                ),
+                "tiers_empty": Case(400, "invalid_request", set={("tiers",): []}),
+            }
+        )
     if route == "grants":
-        cases.update({
-            "user_ids_empty": Case(400, "invalid_request", set={("user_ids",): []}),
-            "user_ids_501": Case(400, "invalid_request", set={("user_ids",): [f"u-{i}" for i in range(501)]}),
-            "user_id_bad_chars": Case(400, "invalid_request", set={("user_ids",): ["a b/../c"]}),
-        })
+        cases.update(
+            {
+                "user_ids_empty": Case(400, "invalid_request", set={("user_ids",): []}),
+                "user_ids_501": Case(400, "invalid_request", set={("user_ids",): [f"u-{i}" for i in range(501)]}),
+                "user_id_bad_chars": Case(400, "invalid_request", set={("user_ids",): ["a b/../c"]}),
+            }
+        )
     if route == "cancel_checkout":
-        cases.update({
-            "reason_empty": Case(400, "invalid_request", set={("reason",): ""}),
-            "reason_257_characters": Case(400, "invalid_request", set={("reason",): "x" * 257}),
-            "reason_a_number": Case(400, "invalid_request", set={("reason",): 12345}),
-        })
+        cases.update(
+            {
+                "reason_empty": Case(400, "invalid_request", set={("reason",): ""}),
+                "reason_257_characters": Case(400, "invalid_request", set={("reason",): "x" * 257}),
+                "reason_a_number": Case(400, "invalid_request", set={("reason",): 12345}),
+            }
+        )
     if route == "quote":
-        cases.update({
-            "allow_partial_number": Case(400, "invalid_request", set={("allow_partial",): 1}),
-        })
+        cases.update(
+            {
+                "allow_partial_number": Case(400, "invalid_request", set={("allow_partial",): 1}),
+            }
+        )
     if route == "checkout":
-        cases.update({
-            "user_id_missing": Case(400, "invalid_request", set={("user_id",): MISSING}),
-            "expires_in_too_short": Case(400, "invalid_request", set={("expires_in_seconds",): 59}),
-            "expires_in_too_long": Case(400, "invalid_request", set={("expires_in_seconds",): 86401}),
-            "total_above_limit_by_quantity": Case(400, "amount_exceeds_limit",
-                                                  set={("items", 0, "unit_price"): MAX // 2 + 1,
-                                                       ("items", 0, "quantity"): 2}),
-            "quantity_zero": Case(400, "invalid_amount", set={("items", 0, "quantity"): 0}),
-            "quantity_float": Case(400, "invalid_amount", set={("items", 0, "quantity"): 1.0}),
-            "quantity_string": Case(400, "invalid_amount", set={("items", 0, "quantity"): "1"}),
-            "quantity_too_many": Case(400, "invalid_amount", set={("items", 0, "quantity"): 10_001}),
-            "items_empty": Case(400, "invalid_request", set={("items",): []}),
-            "items_not_a_list": Case(400, "invalid_request", set={("items",): {"sku": "s-1"}}),
-            "merchant_id_bad_chars": Case(400, "invalid_request", set={("merchant_id",): "m e2e/../x"}),
-        })
+        cases.update(
+            {
+                "user_id_missing": Case(400, "invalid_request", set={("user_id",): MISSING}),
+                "expires_in_too_short": Case(400, "invalid_request", set={("expires_in_seconds",): 59}),
+                "expires_in_too_long": Case(400, "invalid_request", set={("expires_in_seconds",): 86401}),
+                "total_above_limit_by_quantity": Case(
+                    400,
+                    "amount_exceeds_limit",
+                    set={("items", 0, "unit_price"): MAX // 2 + 1, ("items", 0, "quantity"): 2},
+                ),
+                "quantity_zero": Case(400, "invalid_amount", set={("items", 0, "quantity"): 0}),
+                "quantity_float": Case(400, "invalid_amount", set={("items", 0, "quantity"): 1.0}),
+                "quantity_string": Case(400, "invalid_amount", set={("items", 0, "quantity"): "1"}),
+                "quantity_too_many": Case(400, "invalid_amount", set={("items", 0, "quantity"): 10_001}),
+                "items_empty": Case(400, "invalid_request", set={("items",): []}),
+                "items_not_a_list": Case(400, "invalid_request", set={("items",): {"sku": "s-1"}}),
+                "merchant_id_bad_chars": Case(400, "invalid_request", set={("merchant_id",): "m e2e/../x"}),
+            }
+        )
     return cases
 
 
-TEXT_FIELD = {"refund": "reason", "adjustment": "reason", "webhook": "provider_ref", "feedback": "comment",
-              "cancel_checkout": "reason"}
+TEXT_FIELD = {
+    "refund": "reason",
+    "adjustment": "reason",
+    "webhook": "provider_ref",
+    "feedback": "comment",
+    "cancel_checkout": "reason",
+}
 
 
 def shape_cases(route: str) -> dict[str, Case]:
@@ -381,47 +584,67 @@ def shape_cases(route: str) -> dict[str, Case]:
     if route in TEXT_FIELD:  # JSON can escape a lone UTF-16 surrogate: not text any store can hold
         cases["text_lone_surrogate"] = Case(400, "invalid_request", raw=b"@text@")
     if route == "feedback":
-        cases.update({
-            "subject_missing": Case(400, "invalid_request", set={("topup_id",): MISSING}),
-            "two_subjects": Case(400, "invalid_request", set={("payment_id",): "pay_x"}),
-            "rating_zero": Case(400, "invalid_request", set={("rating",): 0}),
-            "rating_six": Case(400, "invalid_request", set={("rating",): 6}),
-            "rating_float": Case(400, "invalid_request", set={("rating",): 4.5}),
-            "rating_string": Case(400, "invalid_request", set={("rating",): "4"}),
-            "rating_true": Case(400, "invalid_request", set={("rating",): True}),
-            "tags_eleven": Case(400, "invalid_request", set={("tags",): [f"t{i}" for i in range(11)]}),
-            "tag_uppercase": Case(400, "invalid_request", set={("tags",): ["Slow"]}),
-            "tags_twice": Case(400, "invalid_request", set={("tags",): ["slow", "slow"]}),
-            "tags_not_a_list": Case(400, "invalid_request", set={("tags",): "slow"}),
-            "comment_1001": Case(400, "invalid_request", set={("comment",): "x" * 1001}),
-            "topup_unknown": Case(404, "topup_not_found", set={("topup_id",): "top_nope"}),
-            "entry_unknown": Case(404, "entry_not_found", set={("topup_id",): MISSING, ("entry_id",): "ent_nope"}),
-        })
+        cases.update(
+            {
+                "subject_missing": Case(400, "invalid_request", set={("topup_id",): MISSING}),
+                "two_subjects": Case(400, "invalid_request", set={("payment_id",): "pay_x"}),
+                "rating_zero": Case(400, "invalid_request", set={("rating",): 0}),
+                "rating_six": Case(400, "invalid_request", set={("rating",): 6}),
+                "rating_float": Case(400, "invalid_request", set={("rating",): 4.5}),
+                "rating_string": Case(400, "invalid_request", set={("rating",): "4"}),
+                "rating_true": Case(400, "invalid_request", set={("rating",): True}),
+                "tags_eleven": Case(400, "invalid_request", set={("tags",): [f"t{i}" for i in range(11)]}),
+                "tag_uppercase": Case(400, "invalid_request", set={("tags",): ["Slow"]}),
+                "tags_twice": Case(400, "invalid_request", set={("tags",): ["slow", "slow"]}),
+                "tags_not_a_list": Case(400, "invalid_request", set={("tags",): "slow"}),
+                "comment_1001": Case(400, "invalid_request", set={("comment",): "x" * 1001}),
+                "topup_unknown": Case(404, "topup_not_found", set={("topup_id",): "top_nope"}),
+                "entry_unknown": Case(404, "entry_not_found", set={("topup_id",): MISSING, ("entry_id",): "ent_nope"}),
+            }
+        )
     if r.idempotent:
-        cases.update({
-            "idempotency_key_missing": Case(400, "missing_idempotency_key", key=None),
-            "idempotency_key_too_long": Case(400, "invalid_idempotency_key", key="k" * 256),
-            "idempotency_key_empty": Case(400, "invalid_idempotency_key", key=""),
-            "idempotency_key_with_space": Case(400, "invalid_idempotency_key", key="two words"),
-        })
+        cases.update(
+            {
+                "idempotency_key_missing": Case(400, "missing_idempotency_key", key=None),
+                "idempotency_key_too_long": Case(400, "invalid_idempotency_key", key="k" * 256),
+                "idempotency_key_empty": Case(400, "invalid_idempotency_key", key=""),
+                "idempotency_key_with_space": Case(400, "invalid_idempotency_key", key="two words"),
+            }
+        )
     return cases
 
 
-CASES = {(route, name): case for route in ROUTES
-         for name, case in {**amount_cases(route), **shape_cases(route)}.items()}
+CASES = {
+    (route, name): case for route in ROUTES for name, case in {**amount_cases(route), **shape_cases(route)}.items()
+}
 
 
 def check_the_table_covers_every_money_route_with_every_kind_of_bad_input() -> None:
-    kinds = ("amount_float_12.5", "amount_float_100.0", "amount_string", "amount_true", "amount_null",
-             "amount_10**30", "amount_missing", "unknown_field", "bad_json", "json_array", "empty_body",
-             "text_plain")
+    kinds = (
+        "amount_float_12.5",
+        "amount_float_100.0",
+        "amount_string",
+        "amount_true",
+        "amount_null",
+        "amount_10**30",
+        "amount_missing",
+        "unknown_field",
+        "bad_json",
+        "json_array",
+        "empty_body",
+        "text_plain",
+    )
     for route in ROUTES:
         for kind in kinds:
             if kind.startswith("amount") and ROUTES[route].amount is None:
                 continue
-            if (route, kind) in (("rules", "amount_missing"), ("capture", "amount_missing"),
-                                 ("capture", "amount_null"), ("promotion", "amount_missing"),
-                                 ("promotion", "amount_null")):  # defaults
+            if (route, kind) in (
+                ("rules", "amount_missing"),
+                ("capture", "amount_missing"),
+                ("capture", "amount_null"),
+                ("promotion", "amount_missing"),
+                ("promotion", "amount_null"),
+            ):  # defaults
                 continue
             assert (route, kind) in CASES, (route, kind)
     for route in ("topup", "checkout", "refund", "webhook"):
@@ -432,6 +655,7 @@ def check_the_table_covers_every_money_route_with_every_kind_of_bad_input() -> N
 
 
 # ---- building and sending a case -------------------------------------------------------------
+
 
 def _set(body: Any, path: tuple[Any, ...], value: Any) -> None:
     for step in path[:-1]:
@@ -463,7 +687,7 @@ def render(route: Route, case: Case, w: World) -> bytes:
     if case.raw.startswith(b"@amount@"):  # the valid body with the amount as these literal JSON bytes
         marker = 987654321
         _set(body, route.amount, marker)
-        return json.dumps(body).encode().replace(str(marker).encode(), case.raw[len(b"@amount@"):])
+        return json.dumps(body).encode().replace(str(marker).encode(), case.raw[len(b"@amount@") :])
     return case.raw
 
 
@@ -493,6 +717,7 @@ def state(api, w: World) -> dict[str, Any]:
 
 # ---- running the table -----------------------------------------------------------------------
 
+
 def check_the_valid_requests_are_valid(api, world: World) -> None:
     """Control: every route's base request is accepted as is (sent to a throwaway target where it moves money)."""
     for name, route in ROUTES.items():
@@ -500,8 +725,12 @@ def check_the_valid_requests_are_valid(api, world: World) -> None:
             other = api.post("/v1/topups", world.customer, {"amount": 10, "channel": "card"}, key=str(uuid.uuid4()))
             body = {**route.body(world), "topup_id": other.json()["topup_id"], "amount": 10}
             raw = json.dumps(body).encode()
-            r = api.http.post(api.url + route.path(world), data=raw, timeout=30, headers={
-                "Content-Type": "application/json", "X-Signature": api.sign(raw)})
+            r = api.http.post(
+                api.url + route.path(world),
+                data=raw,
+                timeout=30,
+                headers={"Content-Type": "application/json", "X-Signature": api.sign(raw)},
+            )
         else:
             raw = render(route, Case(0, ""), world)
             r = send(api, route, Case(0, ""), world, raw)
@@ -519,7 +748,9 @@ def check_case(api, table, world: World, route_name: str, case_name: str) -> Non
 
     r = send(api, route, case, world, raw, path)
 
-    assert 400 <= r.status_code < 500, f"{route.method} {path} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
+    assert 400 <= r.status_code < 500, (
+        f"{route.method} {path} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
+    )
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     body = r.json()
     assert isinstance(body, dict) and set(body) == {"error"}, body
@@ -527,8 +758,9 @@ def check_case(api, table, world: World, route_name: str, case_name: str) -> Non
     assert set(error) == {"code", "message", "details"}, error
     assert isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"], error
     assert isinstance(error["details"], dict), error
-    assert (r.status_code, error["code"]) in case.answers, \
+    assert (r.status_code, error["code"]) in case.answers, (
         f"{route.method} {path} {raw[:160]!r} ({len(raw)} bytes): {r.status_code} {r.text}"
+    )
 
     items_after = table.snapshot()
     if table.may_have_changed(items_before, items_after):
@@ -537,6 +769,7 @@ def check_case(api, table, world: World, route_name: str, case_name: str) -> Non
 
 
 # ---- the inbox's routes: bad query strings and ids -------------------------------------------------
+
 
 def _cursor(value: object) -> str:
     import base64
@@ -556,8 +789,13 @@ INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
     "cursor_of_entries": ("GET", "/v1/notifications", {"cursor": _cursor(5)}, 400, "invalid_cursor"),
     "cursor_forged_key": ("GET", "/v1/notifications", {"cursor": _cursor("E#000000000001")}, 400, "invalid_cursor"),
     "cursor_too_long": ("GET", "/v1/notifications", {"cursor": "a" * 201}, 400, "invalid_request"),
-    "read_id_unknown": ("POST", "/v1/notifications/ntf_000000000000aaaaaaaaaaaaaaaa/read", {}, 404,
-                        "notification_not_found"),
+    "read_id_unknown": (
+        "POST",
+        "/v1/notifications/ntf_000000000000aaaaaaaaaaaaaaaa/read",
+        {},
+        404,
+        "notification_not_found",
+    ),
     "read_id_not_an_id": ("POST", "/v1/notifications/N%23ntf_1/read", {}, 404, "notification_not_found"),
     "read_id_of_another_kind": ("POST", "/v1/notifications/WALLET/read", {}, 404, "notification_not_found"),
 }

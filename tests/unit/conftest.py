@@ -1,4 +1,5 @@
 """Unit-test fixtures shared by the use-case tests."""
+
 from __future__ import annotations
 
 from datetime import datetime

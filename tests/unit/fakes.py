@@ -5,6 +5,7 @@
 the same cases against these fakes and the moto-backed stores. Where the real store answers with a store-level
 exception (a transaction cancelled for a reason that is no domain refusal), the fake raises ``StoreConflict``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -90,9 +91,24 @@ class FakeLedgerStore:
 
     # ---- Snapshots, Configurations -------------------------------------------------------------------
 
-    def snapshot(self, *, wallet=None, merchant=None, payment=None, topup=None, idempotency=None, checkout=None,
-                 paid_order=None, checkout_guard=None, rules=None, coupon=None, reward=None, redemptions=None,
-                 coupon_definition=None, tiers=False) -> Snapshot:
+    def snapshot(
+        self,
+        *,
+        wallet=None,
+        merchant=None,
+        payment=None,
+        topup=None,
+        idempotency=None,
+        checkout=None,
+        paid_order=None,
+        checkout_guard=None,
+        rules=None,
+        coupon=None,
+        reward=None,
+        redemptions=None,
+        coupon_definition=None,
+        tiers=False,
+    ) -> Snapshot:
         def get(table, key):
             return table.get(key) if key is not None else None
 
@@ -136,8 +152,11 @@ class FakeLedgerStore:
         return self.wallets.get(user_id)
 
     def list_entries(self, user_id, limit, before_seq=None, entry_type=None):
-        rows = [e for e in sorted(self.entries.get(user_id, []), key=lambda e: e.seq, reverse=True)
-                if (before_seq is None or e.seq < before_seq) and (entry_type is None or e.type == entry_type)]
+        rows = [
+            e
+            for e in sorted(self.entries.get(user_id, []), key=lambda e: e.seq, reverse=True)
+            if (before_seq is None or e.seq < before_seq) and (entry_type is None or e.type == entry_type)
+        ]
         if len(rows) > limit:
             return rows[:limit], rows[limit - 1].seq
         return rows, None
@@ -165,21 +184,28 @@ class FakeLedgerStore:
 
     def scan(self):
         for user_id in sorted(set(self.wallets) | set(self.entries) | set(self.points_entries)):
-            yield (user_id, self.wallets.get(user_id), sorted(self.entries.get(user_id, []), key=lambda e: e.seq),
-                   sorted(self.points_entries.get(user_id, []), key=lambda e: e.seq))
+            yield (
+                user_id,
+                self.wallets.get(user_id),
+                sorted(self.entries.get(user_id, []), key=lambda e: e.seq),
+                sorted(self.points_entries.get(user_id, []), key=lambda e: e.seq),
+            )
 
     def scan_wallets(self, cursor, limit):
         """Pages of ``limit`` wallets in key order; the cursor is opaque (the DynamoDB store's counts items of
         every kind, so its pages may hold fewer wallets)."""
         users = sorted(self.wallets)
         start = 0 if cursor is None else next((i for i, u in enumerate(users) if u > cursor["after"]), len(users))
-        page = users[start:start + limit]
+        page = users[start : start + limit]
         after = {"after": page[-1]} if page and start + limit < len(users) else None
         return [self.wallets[u] for u in page], after
 
     def list_points_entries(self, user_id, limit, before_seq=None):
-        rows = [e for e in sorted(self.points_entries.get(user_id, []), key=lambda e: e.seq, reverse=True)
-                if before_seq is None or e.seq < before_seq]
+        rows = [
+            e
+            for e in sorted(self.points_entries.get(user_id, []), key=lambda e: e.seq, reverse=True)
+            if before_seq is None or e.seq < before_seq
+        ]
         if len(rows) > limit:
             return rows[:limit], rows[limit - 1].seq
         return rows, None
@@ -196,8 +222,9 @@ class FakeLedgerStore:
             if m.entry.delta.bonus and m.bonus_grants is None:
                 raise AssertionError("a movement of bonus must say which grants it moves")
             if m.bonus_grants is not None:
-                assert sum(g.amount for g in m.bonus_grants) == m.entry.balance_after.bonus, \
+                assert sum(g.amount for g in m.bonus_grants) == m.entry.balance_after.bonus, (
                     "bonus grants must sum to the bonus lot"
+                )
             assert m.entry.balance_after.is_non_negative()  # the fake's own check of the use cases
             failed = self._movement_failures(m)
             if failed:
@@ -218,15 +245,16 @@ class FakeLedgerStore:
                 failed.add("payment")
             if order in self.orders and order not in self.released_orders:
                 failed.add("order")
-        if m.refund is not None and any(r.refund_id == m.refund.refund_id
-                                        for r in self.refunds.get(m.refund.payment_id, [])):
+        if m.refund is not None and any(
+            r.refund_id == m.refund.refund_id for r in self.refunds.get(m.refund.payment_id, [])
+        ):
             failed.add("refund")
-        if m.points_entry is not None and any(pe.seq == m.points_entry.seq
-                                              for pe in self.points_entries.get(user, [])):
+        if m.points_entry is not None and any(pe.seq == m.points_entry.seq for pe in self.points_entries.get(user, [])):
             failed.add("points_entry")
         current = self.wallets.get(user)
         if (current.version if current else 0) != m.wallet.version or (
-                m.points_entry is not None and (current.points.version if current else 0) != m.wallet.points.version):
+            m.points_entry is not None and (current.points.version if current else 0) != m.wallet.points.version
+        ):
             failed.add("wallet")
         if m.checkout is not None and m.new_payment is not None:
             checkout = self.checkouts.get(m.checkout.checkout_id)
@@ -249,9 +277,13 @@ class FakeLedgerStore:
             terms = c.coupon.terms
             if c.budget and c.shard is not None and terms.budgeted:
                 left = self.coupon_budgets.get((terms.definition_id, c.shard))
-                if left is None or (c.budget < 0 and (
+                if left is None or (
+                    c.budget < 0
+                    and (
                         (terms.counts_uses and (left[0] or 0) < -c.budget)
-                        or (terms.counts_amount and (left[1] or 0) < c.discount))):
+                        or (terms.counts_amount and (left[1] or 0) < c.discount)
+                    )
+                ):
                     failed.add("coupon_budget")
         if m.refund is not None and m.payment is not None:
             paid = self.payments.get(m.payment.payment_id)
@@ -273,8 +305,12 @@ class FakeLedgerStore:
             return ReadChanged(None)
         if "coupon_budget" in failed and m.coupon is not None:
             return BudgetShardExhausted(m.coupon.shard)
-        only_wallet = ("wallet" in failed and failed <= {"wallet", "entry", "points_entry"}
-                       and m.settle is None and m.refund is None)
+        only_wallet = (
+            "wallet" in failed
+            and failed <= {"wallet", "entry", "points_entry"}
+            and m.settle is None
+            and m.refund is None
+        )
         return ReadChanged(self.wallets.get(m.wallet.user_id) if only_wallet else None)
 
     def _apply(self, m: Movement) -> None:
@@ -293,13 +329,15 @@ class FakeLedgerStore:
             self.points_entries.setdefault(w.user_id, []).append(m.points_entry)
         # the wallet: what the movement sets, on the wallet as stored (its settings are not the movement's)
         base = self.wallets.get(w.user_id) or w
-        changes: dict = dict(currency=w.currency, lots=e.balance_after, version=e.seq, updated_at=e.created_at,
-                             held=e.held_after)
+        changes: dict = dict(
+            currency=w.currency, lots=e.balance_after, version=e.seq, updated_at=e.created_at, held=e.held_after
+        )
         if m.daily_spend is not None:
             changes["daily_spend"] = m.daily_spend
         if m.membership is not None:
-            changes.update(spend_months=m.membership[0], tier=m.membership[1] or None,
-                           tier_since=m.membership[2] or None)
+            changes.update(
+                spend_months=m.membership[0], tier=m.membership[1] or None, tier_since=m.membership[2] or None
+            )
         if m.bonus_grants is not None:
             changes["bonus_grants"] = m.bonus_grants
         if m.spend_days is not None:
@@ -311,27 +349,40 @@ class FakeLedgerStore:
         self.wallets[w.user_id] = replace(base, **changes)
         if m.checkout is not None and m.new_payment is not None:
             self.checkouts[m.checkout.checkout_id] = replace(
-                self.checkouts[m.checkout.checkout_id], payment_id=m.new_payment.payment_id,
-                status="paid" if m.new_payment.status == "succeeded" else "authorized")
+                self.checkouts[m.checkout.checkout_id],
+                payment_id=m.new_payment.payment_id,
+                status="paid" if m.new_payment.status == "succeeded" else "authorized",
+            )
         if m.settle is not None:
             st = m.settle
             p = self.payments[st.payment.payment_id]
-            self.payments[p.payment_id] = replace(p, status=st.status, points_earned=st.points_earned,
-                                                  funded_by=st.funded_by, version=p.version + 1,
-                                                  bonus_from=tuple(st.bonus_from or ()))
+            self.payments[p.payment_id] = replace(
+                p,
+                status=st.status,
+                points_earned=st.points_earned,
+                funded_by=st.funded_by,
+                version=p.version + 1,
+                bonus_from=tuple(st.bonus_from or ()),
+            )
             if p.checkout_id:
                 checkout = self.checkouts[p.checkout_id]
                 self.checkouts[p.checkout_id] = replace(
-                    checkout, status=st.checkout_status,
-                    payment_id=None if st.checkout_status == "open" else checkout.payment_id)
+                    checkout,
+                    status=st.checkout_status,
+                    payment_id=None if st.checkout_status == "open" else checkout.payment_id,
+                )
             if st.status != "succeeded":
                 self.released_orders.add((p.merchant_id, p.order_id))
         if m.coupon is not None:
             c = m.coupon
             key = (c.coupon.user_id, c.coupon.coupon_id)
             keeps_shard = c.state in ("held", "used") and c.shard is not None
-            self.user_coupons[key] = replace(self.user_coupons[key], state=c.state, payment_id=c.payment_id or None,
-                                             budget_shard=c.shard if keeps_shard else None)
+            self.user_coupons[key] = replace(
+                self.user_coupons[key],
+                state=c.state,
+                payment_id=c.payment_id or None,
+                budget_shard=c.shard if keeps_shard else None,
+            )
             terms = c.coupon.terms
             if c.budget and c.shard is not None and terms.budgeted:
                 left = self.coupon_budgets[(terms.definition_id, c.shard)]
@@ -342,17 +393,25 @@ class FakeLedgerStore:
         if m.refund is not None and m.payment is not None:
             p, r = m.payment, m.refund
             refunded = replace(
-                self.payments[p.payment_id], refunded=p.refunded + r.returned_to,
-                points_returned=p.points_returned + r.points_returned, points_clawed=p.points_clawed + r.points_clawed,
-                version=p.version + 1)
+                self.payments[p.payment_id],
+                refunded=p.refunded + r.returned_to,
+                points_returned=p.points_returned + r.points_returned,
+                points_clawed=p.points_clawed + r.points_clawed,
+                version=p.version + 1,
+            )
             if m.payment_bonus_from is not None:
                 refunded = replace(refunded, bonus_from=m.payment_bonus_from)
             self.payments[p.payment_id] = refunded
         if m.topup is not None:
             t = m.topup
             stored_topup = self.topups[t.topup_id]
-            self.topups[t.topup_id] = replace(stored_topup, status="succeeded", provider_ref=t.provider_ref,
-                                              bonus=t.bonus or 0, plan_id=t.plan_id or stored_topup.plan_id)
+            self.topups[t.topup_id] = replace(
+                stored_topup,
+                status="succeeded",
+                provider_ref=t.provider_ref,
+                bonus=t.bonus or 0,
+                plan_id=t.plan_id or stored_topup.plan_id,
+            )
 
     # ---- Topups, TopupPlans, Payments --------------------------------------------------------------------
 
@@ -410,8 +469,9 @@ class FakeLedgerStore:
             guard = self.checkout_guards.get(key)
             if release_order and (guard is None or guard[0] != checkout.checkout_id):
                 raise ReadChanged(None)
-            self.checkouts[checkout.checkout_id] = replace(stored, status="cancelled", cancelled_at=at,
-                                                           **({"cancel_reason": reason} if reason else {}))
+            self.checkouts[checkout.checkout_id] = replace(
+                stored, status="cancelled", cancelled_at=at, **({"cancel_reason": reason} if reason else {})
+            )
             if release_order:
                 self.checkout_guards[key] = (guard[0], 0)
 
@@ -426,8 +486,9 @@ class FakeLedgerStore:
             if (current.version if current else 0) != rules.version - 1:
                 raise VersionTaken()
             # what the DynamoDB store reads back: the document stored, under this version
-            self.rules[rules.merchant_id] = BalanceRules.from_view(rules.merchant_id, document, rules.version,
-                                                                   rules.updated_at or "")
+            self.rules[rules.merchant_id] = BalanceRules.from_view(
+                rules.merchant_id, document, rules.version, rules.updated_at or ""
+            )
 
     def put_tiers(self, table, at):
         with self._lock:
@@ -445,8 +506,9 @@ class FakeLedgerStore:
             definition_id = d.terms.definition_id
             current = self.coupon_definitions.get(definition_id)
             shards = list(enumerate(budget_shards)) if d.version == 1 else []
-            if ((current is not None) if d.version == 1 else (current is None or current.version != d.version - 1)) \
-                    or any((definition_id, shard) in self.coupon_budgets for shard, _ in shards):
+            if (
+                (current is not None) if d.version == 1 else (current is None or current.version != d.version - 1)
+            ) or any((definition_id, shard) in self.coupon_budgets for shard, _ in shards):
                 raise VersionTaken()
             self.coupon_definitions[definition_id] = d
             for shard, (count, amount) in shards:
@@ -501,20 +563,24 @@ class FakeLedgerStore:
             if "reward" in failed:
                 raise OutOfStock(reward.reward_id)
             if "redemptions" in failed:
-                raise PaymentRefused("redemption_limit_reached", "this reward's limit per customer is reached",
-                                     reward_id=reward.reward_id)
+                raise PaymentRefused(
+                    "redemption_limit_reached",
+                    "this reward's limit per customer is reached",
+                    reward_id=reward.reward_id,
+                )
             if failed:
                 raise ReadChanged(None)
             self.idem[(r.idempotency.scope, r.idempotency.key)] = r.idempotency
-            self.wallets[w.user_id] = replace(stored or Wallet(user_id=w.user_id, currency=w.currency),
-                                              points=pe.after)
+            self.wallets[w.user_id] = replace(stored or Wallet(user_id=w.user_id, currency=w.currency), points=pe.after)
             self.points_entries.setdefault(w.user_id, []).append(  # a redemption's entry records what was spent
-                replace(pe, earned=0, returned=0, clawed=0, shortfall=0, held=0))
+                replace(pe, earned=0, returned=0, clawed=0, shortfall=0, held=0)
+            )
             self.rewards[reward.reward_id] = replace(left, stock=left.stock - 1)
             self.redemptions[(reward.reward_id, w.user_id)] = (redeemed or 0) + 1
             if r.coupon is not None:
-                self.user_coupons[(r.coupon.user_id, r.coupon.coupon_id)] = replace(r.coupon, payment_id=None,
-                                                                                    budget_shard=None)
+                self.user_coupons[(r.coupon.user_id, r.coupon.coupon_id)] = replace(
+                    r.coupon, payment_id=None, budget_shard=None
+                )
 
     # ---- Inbox -----------------------------------------------------------------------------------------
 
@@ -533,8 +599,11 @@ class FakeLedgerStore:
         return self.notifications.get((user_id, notification_id))
 
     def list_notifications(self, user_id, limit, before_id=None, unread=False):
-        rows = [n for (u, nid), n in sorted(self.notifications.items(), reverse=True)
-                if u == user_id and (before_id is None or nid < before_id) and not (unread and n.read_at)]
+        rows = [
+            n
+            for (u, nid), n in sorted(self.notifications.items(), reverse=True)
+            if u == user_id and (before_id is None or nid < before_id) and not (unread and n.read_at)
+        ]
         if len(rows) > limit:
             page = rows[:limit]
             return page, page[-1].notification_id
@@ -555,8 +624,11 @@ class FakeLedgerStore:
     def claim_email(self, user_id, notification_id, at, stale_before):
         with self._lock:
             n = self.notifications.get((user_id, notification_id))
-            if n is None or n.email_status != EMAIL_PENDING or (
-                    n.email_claimed_at is not None and not n.email_claimed_at < stale_before):
+            if (
+                n is None
+                or n.email_status != EMAIL_PENDING
+                or (n.email_claimed_at is not None and not n.email_claimed_at < stale_before)
+            ):
                 return False
             self.notifications[(user_id, notification_id)] = replace(n, email_claimed_at=at)
             return True
@@ -566,8 +638,7 @@ class FakeLedgerStore:
             n = self.notifications.get((user_id, notification_id))
             if n is None or n.email_status != EMAIL_PENDING:
                 raise StoreConflict(f"the e-mail of {notification_id} is not pending")
-            self.notifications[(user_id, notification_id)] = replace(n, email_status=EMAIL_SENT,
-                                                                     email_claimed_at=None)
+            self.notifications[(user_id, notification_id)] = replace(n, email_status=EMAIL_SENT, email_claimed_at=None)
 
     def release_email(self, user_id, notification_id):
         with self._lock:
@@ -581,10 +652,21 @@ class FakeLedgerStore:
         """As the DynamoDB store lists them (its ``PROMOS / LIVE`` item): what pricing reads of each, by id."""
         from chalicelib.domain.promotions import LIVE_STATUSES, Promotion, id_floor
 
-        return [Promotion(promotion_id=p.promotion_id, name=p.name, merchant_id=p.merchant_id, starts_at=p.starts_at,
-                          ends_at=p.ends_at, effect=p.effect, status=p.status, created_at=p.created_at,
-                          created_by=p.created_by)
-                for pid, p in sorted(self.promotions.items()) if pid >= id_floor(since) and p.status in LIVE_STATUSES]
+        return [
+            Promotion(
+                promotion_id=p.promotion_id,
+                name=p.name,
+                merchant_id=p.merchant_id,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                effect=p.effect,
+                status=p.status,
+                created_at=p.created_at,
+                created_by=p.created_by,
+            )
+            for pid, p in sorted(self.promotions.items())
+            if pid >= id_floor(since) and p.status in LIVE_STATUSES
+        ]
 
     def get_promotion(self, promotion_id):
         return self.promotions.get(promotion_id)
@@ -607,8 +689,7 @@ class FakeLedgerStore:
             if stored is None or stored.version != p.version or stored.status != "pending":
                 raise VersionTaken()
             self.idem[(idem.scope, idem.key)] = idem
-            self.promotions[p.promotion_id] = replace(stored, status="scheduled", version=p.version + 1,
-                                                      updated_at=at)
+            self.promotions[p.promotion_id] = replace(stored, status="scheduled", version=p.version + 1, updated_at=at)
 
     def update_promotion(self, before, after):
         """``after``'s status, version, times and grant progress (nothing else), from ``before``'s version."""
@@ -632,8 +713,11 @@ class FakeLedgerStore:
         return [p.payment_id for p in self.payments.values() if p.status == "authorized" and p.expires_at < before]
 
     def wallets_with_bonus_due(self, before):
-        return [u for u, w in sorted(self.wallets.items())
-                if (due := soonest_expiry(w.bonus_grants)) is not None and due < before]
+        return [
+            u
+            for u, w in sorted(self.wallets.items())
+            if (due := soonest_expiry(w.bonus_grants)) is not None and due < before
+        ]
 
     def wallets_to_remind(self):
         return [u for u, w in sorted(self.wallets.items()) if w.reminders.run_out_days is not None]
@@ -659,8 +743,9 @@ class FakeFeedbackStore:
             for e in sorted(self.ledger.entries.get(user_id, []), key=lambda e: e.seq, reverse=True):
                 if e.entry_id == subject_id:
                     merchant_id = e.refs.get("merchant_id")
-                    return None, Subject("entry", subject_id, user_id,
-                                         merchant_id if isinstance(merchant_id, str) else None)
+                    return None, Subject(
+                        "entry", subject_id, user_id, merchant_id if isinstance(merchant_id, str) else None
+                    )
             return None, None
         if kind == "payment":
             p = self.ledger.payments.get(subject_id)
@@ -688,7 +773,11 @@ class FakeFeedbackStore:
         items = self.items.get(month, {})
         keys = sorted((k for k in items if low <= k <= high and (after is None or k < after)), reverse=True)
         evaluated = keys[:page_size]
-        rows = [(k, items[k]) for k in evaluated
-                if (rating_lte is None or items[k].rating <= rating_lte) and (tag is None or tag in items[k].tags)
-                and (merchant_id is None or items[k].merchant_id == merchant_id)]
+        rows = [
+            (k, items[k])
+            for k in evaluated
+            if (rating_lte is None or items[k].rating <= rating_lte)
+            and (tag is None or tag in items[k].tags)
+            and (merchant_id is None or items[k].merchant_id == merchant_id)
+        ]
         return rows, (evaluated[-1] if len(keys) > page_size else None)

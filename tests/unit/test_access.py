@@ -1,4 +1,5 @@
 """The named access rules, against every kind of caller (the matrix's columns, in the small)."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,14 @@ STAFF = Principal("staff", frozenset({"merchant:m1"}))
 OTHER_STAFF = Principal("staff-2", frozenset({"merchant:m2"}))
 ADMIN = Principal("ops", frozenset({"admin"}))
 SERVICE = Principal("orders", frozenset({"service"}))
-CALLERS = {"owner": OWNER, "other": OTHER, "staff": STAFF, "other_staff": OTHER_STAFF, "admin": ADMIN,
-           "service": SERVICE}
+CALLERS = {
+    "owner": OWNER,
+    "other": OTHER,
+    "staff": STAFF,
+    "other_staff": OTHER_STAFF,
+    "admin": ADMIN,
+    "service": SERVICE,
+}
 
 # rule -> the callers it lets through (for merchant m1, a record of customer "owner")
 RULES = {

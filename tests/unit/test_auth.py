@@ -3,6 +3,7 @@
 The key set is served over real HTTP on the loopback by a tiny JWKS server, so the fetch,
 the cache and the unknown-kid refresh are exercised as they run against Cognito.
 """
+
 from __future__ import annotations
 
 import base64
@@ -77,16 +78,29 @@ def jwks(jwks_server):
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"sub": "user-1", "iss": ISSUER, "aud": AUDIENCE, "token_use": "id", "iat": now, "exp": now + 3600,
-            "cognito:groups": ["admin"]}
+    base = {
+        "sub": "user-1",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "token_use": "id",
+        "iat": now,
+        "exp": now + 3600,
+        "cognito:groups": ["admin"],
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
 
-def token(payload: dict[str, Any] | None = None, key: Any = KEY, kid: str = "k1", alg: str = "RS256",
-          headers: dict[str, Any] | None = None) -> str:
-    return jwt.encode(claims() if payload is None else payload, key, algorithm=alg,
-                      headers={"kid": kid, **(headers or {})})
+def token(
+    payload: dict[str, Any] | None = None,
+    key: Any = KEY,
+    kid: str = "k1",
+    alg: str = "RS256",
+    headers: dict[str, Any] | None = None,
+) -> str:
+    return jwt.encode(
+        claims() if payload is None else payload, key, algorithm=alg, headers={"kid": kid, **(headers or {})}
+    )
 
 
 def check(tok: str, url: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ the route runs (so before the body is parsed): the cloud path, where no local se
 Through the real app and Chalice's test client; the topup view is replaced by a spy for each test, so the
 test proves which requests reach it.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ def topup_view(monkeypatch):
 
 
 def post(client, raw: bytes):
-    return client.http.post("/v1/topups", body=raw, headers={
-        "Content-Type": "application/json", "Idempotency-Key": "k-body-limit"})
+    return client.http.post(
+        "/v1/topups", body=raw, headers={"Content-Type": "application/json", "Idempotency-Key": "k-body-limit"}
+    )
 
 
 def test_the_default_limit_is_256_kib():
@@ -53,8 +55,11 @@ def test_a_body_over_the_limit_is_refused_before_the_route_runs(topup_view):
     assert r.status_code == 413
     assert r.headers["Content-Type"] == "application/json"
     body = json.loads(r.body)
-    assert body == error_body("payload_too_large", f"the body is larger than {LIMIT} bytes",
-                              {"limit": LIMIT, "request_id": r.headers["X-Request-Id"]})
+    assert body == error_body(
+        "payload_too_large",
+        f"the body is larger than {LIMIT} bytes",
+        {"limit": LIMIT, "request_id": r.headers["X-Request-Id"]},
+    )
     assert calls == []  # the view (and its parsing) never ran
 
 

@@ -1,4 +1,5 @@
 """Bonus by grant and top-up plans: which bonus is spent, where refunds go, what expires, which plan wins."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,7 @@ def g(grant_id: str, amount: int, days: int | None) -> BonusGrant:
 
 # ---- pure ------------------------------------------------------------------------------------------
 
+
 def test_spending_draws_the_soonest_expiring_bonus_first_and_never_an_expired_one():
     grants = (g("never", 500, None), g("late", 300, 30), g("soon", 200, 3), g("gone", 100, -1))
     after, drawn = draw(grants, 400, format_time(T0))
@@ -42,7 +44,10 @@ def test_spending_draws_the_soonest_expiring_bonus_first_and_never_an_expired_on
 
 def test_bonus_given_back_goes_to_the_latest_expiring_grant_first_and_recreates_a_spent_one():
     grants = (g("late", 0, 30),)
-    drawn = (Drawn("soon", 200, format_time(T0 + timedelta(days=3))), Drawn("late", 300, format_time(T0 + timedelta(days=30))))
+    drawn = (
+        Drawn("soon", 200, format_time(T0 + timedelta(days=3))),
+        Drawn("late", 300, format_time(T0 + timedelta(days=30))),
+    )
     after, still = give_back(grants, drawn, 350)
     assert {x.grant_id: x.amount for x in after} == {"late": 300, "soon": 50}
     assert [(d.grant_id, d.amount) for d in still] == [("soon", 150)]
@@ -60,19 +65,25 @@ def test_expire_takes_exactly_the_grants_whose_time_has_come():
 
 
 def plan(plan_id: str, **kw) -> TopupPlan:
-    base = dict(name=plan_id, min_amount=10_000, valid_from=format_time(T0 - timedelta(days=1)),
-                valid_to=format_time(T0 + timedelta(days=10)))
+    base = dict(
+        name=plan_id,
+        min_amount=10_000,
+        valid_from=format_time(T0 - timedelta(days=1)),
+        valid_to=format_time(T0 + timedelta(days=10)),
+    )
     return TopupPlan(plan_id=plan_id, **{**base, **kw})
 
 
 def test_the_best_plan_is_the_largest_bonus_then_the_longest_lived():
     now = format_time(T0)
-    plans = [plan("fixed", bonus_amount=1000, bonus_valid_days=30),
-             plan("percent", bonus_percent=20, bonus_max=1500, bonus_valid_days=7),
-             plan("same-longer", bonus_amount=1500, bonus_valid_days=90),
-             plan("big-min", min_amount=100_000, bonus_amount=9000),
-             plan("inactive", bonus_amount=5000, active=False),
-             plan("future", bonus_amount=5000, valid_from=format_time(T0 + timedelta(days=1)))]
+    plans = [
+        plan("fixed", bonus_amount=1000, bonus_valid_days=30),
+        plan("percent", bonus_percent=20, bonus_max=1500, bonus_valid_days=7),
+        plan("same-longer", bonus_amount=1500, bonus_valid_days=90),
+        plan("big-min", min_amount=100_000, bonus_amount=9000),
+        plan("inactive", bonus_amount=5000, active=False),
+        plan("future", bonus_amount=5000, valid_from=format_time(T0 + timedelta(days=1))),
+    ]
     assert best_plan(plans, 10_000, now, {}) == (plans[2], 1500)  # 1500 both; 90 days beat 7
     assert best_plan(plans, 9_999, now, {}) == (None, 0)  # below every minimum
     assert best_plan(plans, 100_000, now, {})[0].plan_id == "big-min"
@@ -81,6 +92,7 @@ def test_the_best_plan_is_the_largest_bonus_then_the_longest_lived():
 
 
 # ---- use cases on the in-memory store ------------------------------------------------------------
+
 
 @pytest.fixture
 def store(at):
@@ -92,18 +104,35 @@ def store(at):
 
 
 def top_up(store, amount: int, key: str) -> dict:
-    created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=ALICE,
-                                  request=req(key), amount=amount, channel="card")
-    return topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=created.body["topup_id"],
-                               status="succeeded", amount=amount, provider_ref="p").body
+    created = topups.create_topup(
+        store, currency="CNY", max_balance=10**9, principal=ALICE, request=req(key), amount=amount, channel="card"
+    )
+    return topups.settle_topup(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        topup_id=created.body["topup_id"],
+        status="succeeded",
+        amount=amount,
+        provider_ref="p",
+    ).body
 
 
 def pay(store, amount: int, n: int, capture: bool = True):
-    checkout = checkouts.create_checkout(store, LedgerPolicy(), SHOP, req(f"c{n}", scope="shop"), merchant_id="m1",
-                                         order_id=f"o{n}", user_id="alice", lines=[Line("x", "y", amount, 1)],
-                                         expires_in_seconds=None).body["checkout_id"]
-    return payments.pay(store, LedgerPolicy(), ConfigCache(0), ALICE, req(f"p{n}"), checkout,
-                        PayOptions(capture=capture)).body
+    checkout = checkouts.create_checkout(
+        store,
+        LedgerPolicy(),
+        SHOP,
+        req(f"c{n}", scope="shop"),
+        merchant_id="m1",
+        order_id=f"o{n}",
+        user_id="alice",
+        lines=[Line("x", "y", amount, 1)],
+        expires_in_seconds=None,
+    ).body["checkout_id"]
+    return payments.pay(
+        store, LedgerPolicy(), ConfigCache(0), ALICE, req(f"p{n}"), checkout, PayOptions(capture=capture)
+    ).body
 
 
 def test_a_top_up_gets_its_plans_bonus_as_a_grant_that_expires(store):
@@ -137,8 +166,16 @@ def test_a_refund_returns_bonus_to_its_grant_and_after_expiry_it_leaves_at_the_n
     assert paid["funded_by"] == {"cash": 500, "bonus": 1000}
     assert store.payments[paid["payment_id"]].bonus_from[0].amount == 1000
     at(T0 + timedelta(days=40))  # the grant has expired
-    payments.refund(store, currency="CNY", max_attempts=5, principal=SHOP, request=req("r1", scope="shop"),
-                    payment_id=paid["payment_id"], amount=1500, reason="returned")
+    payments.refund(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=SHOP,
+        request=req("r1", scope="shop"),
+        payment_id=paid["payment_id"],
+        amount=1500,
+        reason="returned",
+    )
     w = store.wallets["alice"]
     assert w.lots.as_dict() == {"cash": 10_000, "bonus": 1000}
     assert w.spendable(format_time(T0 + timedelta(days=40))).bonus == 0  # back, but expired: not spendable
@@ -148,8 +185,17 @@ def test_a_refund_returns_bonus_to_its_grant_and_after_expiry_it_leaves_at_the_n
 
 def test_a_partial_capture_gives_the_released_bonus_back_and_keeps_what_it_spent(store):
     top_up(store, 10_000, "t1")
-    admin.adjust(store, currency="CNY", max_attempts=5, principal=ADMIN, request=req("a1", scope="ops"),
-                 user_id="alice", amount=300, lot="bonus", reason="sorry")  # never expires
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=ADMIN,
+        request=req("a1", scope="ops"),
+        user_id="alice",
+        amount=300,
+        lot="bonus",
+        reason="sorry",
+    )  # never expires
     held = pay(store, 1200, 1, capture=False)  # 1000 expiring + 200 of the never-expiring
     assert held["status"] == "authorized"
     assert [x.amount for x in store.wallets["alice"].grants] == [100]
@@ -163,11 +209,32 @@ def test_a_partial_capture_gives_the_released_bonus_back_and_keeps_what_it_spent
 
 def test_a_bonus_correction_takes_the_soonest_expiring_bonus(store):
     top_up(store, 10_000, "t1")
-    admin.adjust(store, currency="CNY", max_attempts=5, principal=ADMIN, request=req("a1", scope="ops"),
-                 user_id="alice", amount=300, lot="bonus", reason="goodwill")
-    admin.adjust(store, currency="CNY", max_attempts=5, principal=ADMIN, request=req("a2", scope="ops"),
-                 user_id="alice", amount=-400, lot="bonus", reason="correction")
-    assert [(x.amount, x.expires_at) for x in store.wallets["alice"].grants] == [(600, format_time(T0 + timedelta(days=30))), (300, None)]
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=ADMIN,
+        request=req("a1", scope="ops"),
+        user_id="alice",
+        amount=300,
+        lot="bonus",
+        reason="goodwill",
+    )
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=ADMIN,
+        request=req("a2", scope="ops"),
+        user_id="alice",
+        amount=-400,
+        lot="bonus",
+        reason="correction",
+    )
+    assert [(x.amount, x.expires_at) for x in store.wallets["alice"].grants] == [
+        (600, format_time(T0 + timedelta(days=30))),
+        (300, None),
+    ]
 
 
 def test_a_plans_per_customer_limit_counts_bonuses_received(store):

@@ -1,4 +1,5 @@
 """Checkouts, rules and payments on the in-memory store, with the clock set: local midnights, expiry, caching."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -34,9 +35,17 @@ def store():
 
 
 def open_checkout(store, n: int, ttl=None) -> str:
-    return checkouts.create_checkout(store, LedgerPolicy(), SHOP, req(f"c{n}", scope="shop"), merchant_id="m1",
-                                     order_id=f"o{n}", user_id="alice", lines=[BOOK],
-                                     expires_in_seconds=ttl).body["checkout_id"]
+    return checkouts.create_checkout(
+        store,
+        LedgerPolicy(),
+        SHOP,
+        req(f"c{n}", scope="shop"),
+        merchant_id="m1",
+        order_id=f"o{n}",
+        user_id="alice",
+        lines=[BOOK],
+        expires_in_seconds=ttl,
+    ).body["checkout_id"]
 
 
 def pay(store, checkout_id, key, cache=None):
@@ -71,8 +80,17 @@ def test_an_expired_checkout_quotes_as_expired_and_is_refused(store, at):
 def test_only_its_staff_or_a_service_open_a_merchants_checkouts(store):
     for who in (ALICE, Principal("other-staff", frozenset({"merchant:m2"}))):
         with pytest.raises(Forbidden):
-            checkouts.create_checkout(store, LedgerPolicy(), who, req("x", scope=who.user_id), merchant_id="m1",
-                                      order_id="o", user_id="alice", lines=[BOOK], expires_in_seconds=None)
+            checkouts.create_checkout(
+                store,
+                LedgerPolicy(),
+                who,
+                req("x", scope=who.user_id),
+                merchant_id="m1",
+                order_id="o",
+                user_id="alice",
+                lines=[BOOK],
+                expires_in_seconds=None,
+            )
     assert store.checkouts == {}
 
 
@@ -121,17 +139,36 @@ def test_the_configuration_cache_serves_a_merchant_for_its_ttl_then_reads_again(
 
 # ---- who a checkout is for, and closing one -------------------------------------------------------------
 
+
 def test_a_checkout_for_a_customer_the_ledger_does_not_know_is_refused_and_blocks_nothing(store):
     from chalicelib.domain.errors import UnknownCustomer
 
     with pytest.raises(UnknownCustomer) as refused:
-        checkouts.create_checkout(store, LedgerPolicy(), SHOP, req("c-nobody", scope="shop"), merchant_id="m1",
-                                  order_id="o-typo", user_id="no-such-user", lines=[BOOK], expires_in_seconds=None)
+        checkouts.create_checkout(
+            store,
+            LedgerPolicy(),
+            SHOP,
+            req("c-nobody", scope="shop"),
+            merchant_id="m1",
+            order_id="o-typo",
+            user_id="no-such-user",
+            lines=[BOOK],
+            expires_in_seconds=None,
+        )
     assert refused.value.details == {"customer_id": "no-such-user"}
     assert store.checkouts == {}
     # the corrected checkout of the same order opens
-    fixed = checkouts.create_checkout(store, LedgerPolicy(), SHOP, req("c-fixed", scope="shop"), merchant_id="m1",
-                                      order_id="o-typo", user_id="alice", lines=[BOOK], expires_in_seconds=None)
+    fixed = checkouts.create_checkout(
+        store,
+        LedgerPolicy(),
+        SHOP,
+        req("c-fixed", scope="shop"),
+        merchant_id="m1",
+        order_id="o-typo",
+        user_id="alice",
+        lines=[BOOK],
+        expires_in_seconds=None,
+    )
     assert fixed.status_code == 201
 
 
@@ -148,8 +185,17 @@ def test_a_cancelled_checkout_frees_its_order_and_cannot_be_paid(store):
     quote = checkouts.quote(store, LedgerPolicy(), ConfigCache(0), ALICE, checkout_id, PayOptions())
     assert not quote["payable"] and quote["refusal"]["code"] == "checkout_cancelled"
     assert store.wallets["alice"].lots.total == 10_000
-    again = checkouts.create_checkout(store, LedgerPolicy(), SHOP, req("c1-again", scope="shop"), merchant_id="m1",
-                                      order_id="o1", user_id="alice", lines=[BOOK], expires_in_seconds=None)
+    again = checkouts.create_checkout(
+        store,
+        LedgerPolicy(),
+        SHOP,
+        req("c1-again", scope="shop"),
+        merchant_id="m1",
+        order_id="o1",
+        user_id="alice",
+        lines=[BOOK],
+        expires_in_seconds=None,
+    )
     assert again.status_code == 201 and again.body["checkout_id"] != checkout_id
 
 
@@ -172,8 +218,9 @@ def test_only_its_merchants_staff_a_service_or_an_admin_cancel_a_checkout(store)
     with pytest.raises(Forbidden):
         checkouts.cancel_checkout(store, LedgerPolicy(), ALICE, checkout_id, None)  # its customer
     with pytest.raises(NotFound):
-        checkouts.cancel_checkout(store, LedgerPolicy(), Principal("staff-2", frozenset({"merchant:m2"})),
-                                  checkout_id, None)
+        checkouts.cancel_checkout(
+            store, LedgerPolicy(), Principal("staff-2", frozenset({"merchant:m2"})), checkout_id, None
+        )
     assert store.checkouts[checkout_id].status == "open"
     staff = Principal("staff-1", frozenset({"merchant:m1"}))
     assert checkouts.cancel_checkout(store, LedgerPolicy(), staff, checkout_id, None)["status"] == "cancelled"

@@ -1,4 +1,5 @@
 """One clock for every use case: what it is set to is the time every written record carries."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -16,10 +17,24 @@ MOMENT = datetime(2026, 3, 9, 4, 5, 6, 789000, tzinfo=timezone.utc)
 def test_a_use_case_run_under_a_frozen_clock_writes_that_time_everywhere():
     store = FakeLedgerStore()
     with clock.frozen(MOMENT):
-        created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal("u"),
-                                      request=IdempotentRequest("u", "k", "h"), amount=500, channel="card")
-        topups.settle_topup(store, currency="CNY", max_attempts=3, topup_id=created.body["topup_id"],
-                            status="succeeded", amount=500, provider_ref="p")
+        created = topups.create_topup(
+            store,
+            currency="CNY",
+            max_balance=10**9,
+            principal=Principal("u"),
+            request=IdempotentRequest("u", "k", "h"),
+            amount=500,
+            channel="card",
+        )
+        topups.settle_topup(
+            store,
+            currency="CNY",
+            max_attempts=3,
+            topup_id=created.body["topup_id"],
+            status="succeeded",
+            amount=500,
+            provider_ref="p",
+        )
     stamp = "2026-03-09T04:05:06.789Z"
     assert created.body["created_at"] == stamp
     assert store.idem[("u", "k")].created_at == stamp

@@ -4,6 +4,7 @@ A fresh interpreter with the deployed function's environment (tracing on) import
 libraries below must not be loaded yet. (Their cost is measured in `make bench`, benchmarks 3 and 6;
 this only guards that nothing drags them back into the import.)
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,13 @@ LAZY = ("botocore.session", "botocore.client", "boto3", "pynamodb", "cryptograph
 
 def test_importing_the_app_with_tracing_on_loads_none_of_the_heavy_libraries():
     code = f"import json, sys; import app; print(json.dumps([m for m in {list(LAZY)!r} if m in sys.modules]))"
-    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=lambda_env(tracing=True), capture_output=True,
-                       text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=lambda_env(tracing=True),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout.strip().splitlines()[-1]) == []

@@ -3,6 +3,7 @@
 A setting added to ``Settings`` without a description, or a page not regenerated after a change, fails here;
 so does a row that names a variable the setting does not actually read.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,9 @@ from dev import configuration_doc as doc
 
 
 def test_the_committed_page_is_what_the_generator_writes():
-    assert doc.PAGE.read_text() == doc.render(), \
+    assert doc.PAGE.read_text() == doc.render(), (
         "docs/configuration.md is out of date: run `python -m dev.configuration_doc` and commit the page"
+    )
 
 
 def test_every_settings_field_has_a_description_and_every_description_a_field():

@@ -1,5 +1,6 @@
 """Feedback rules and use cases on an in-memory store: tags, months walked, the cursor, once per transaction,
 replays, and paging across months with filters."""
+
 from __future__ import annotations
 
 import base64
@@ -8,8 +9,14 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.errors import FeedbackExists, Forbidden, IdempotencyKeyReused, IdempotencyKeyTaken, \
-    InvalidRequest, NotFound
+from chalicelib.domain.errors import (
+    FeedbackExists,
+    Forbidden,
+    IdempotencyKeyReused,
+    IdempotencyKeyTaken,
+    InvalidRequest,
+    NotFound,
+)
 from chalicelib.domain.feedback import (
     Feedback,
     ListingFilter,
@@ -58,13 +65,17 @@ class FakeFeedbackStore:
 
     def feedback_page(self, month, low, high, after, *, rating_lte, tag, merchant_id, page_size):
         self.queries += 1
-        keys = sorted((k for k in self.items.get(month, {}) if low <= k <= high and (after is None or k < after)),
-                      reverse=True)
+        keys = sorted(
+            (k for k in self.items.get(month, {}) if low <= k <= high and (after is None or k < after)), reverse=True
+        )
         evaluated = keys[:page_size]
-        rows = [(k, self.items[month][k]) for k in evaluated
-                if (rating_lte is None or self.items[month][k].rating <= rating_lte)
-                and (tag is None or tag in self.items[month][k].tags)
-                and (merchant_id is None or self.items[month][k].merchant_id == merchant_id)]
+        rows = [
+            (k, self.items[month][k])
+            for k in evaluated
+            if (rating_lte is None or self.items[month][k].rating <= rating_lte)
+            and (tag is None or tag in self.items[month][k].tags)
+            and (merchant_id is None or self.items[month][k].merchant_id == merchant_id)
+        ]
         return rows, (evaluated[-1] if len(keys) > page_size else None)
 
 
@@ -82,13 +93,23 @@ def store():
     return s
 
 
-def submit(store, principal=ALICE, key="k1", kind="payment", subject_id="pay_1", rating=4, tags=(), comment=None,
-           body="b"):
-    return feedback.submit(store, principal, req(key, principal.user_id, body), kind=kind, subject_id=subject_id,
-                           rating=rating, tags=list(tags), comment=comment)
+def submit(
+    store, principal=ALICE, key="k1", kind="payment", subject_id="pay_1", rating=4, tags=(), comment=None, body="b"
+):
+    return feedback.submit(
+        store,
+        principal,
+        req(key, principal.user_id, body),
+        kind=kind,
+        subject_id=subject_id,
+        rating=rating,
+        tags=list(tags),
+        comment=comment,
+    )
 
 
 # ---- tags -------------------------------------------------------------------------------------
+
 
 def test_tags_are_lowercase_slugs_named_once_at_most_ten():
     assert check_tags(["slow", "wrong-amount"]) == ("slow", "wrong-amount")
@@ -99,6 +120,7 @@ def test_tags_are_lowercase_slugs_named_once_at_most_ten():
 
 
 # ---- months and bounds ------------------------------------------------------------------------------
+
 
 def test_months_are_walked_newest_first_across_a_year_end():
     assert months_newest_first(date(2025, 11, 30), date(2026, 2, 1)) == ["2026-02", "2026-01", "2025-12", "2025-11"]
@@ -131,15 +153,29 @@ def test_a_cursor_returns_the_position_it_was_made_for():
     assert decode_cursor(encode_cursor(F, Position("2026-03")), F) == Position("2026-03")
 
 
-@pytest.mark.parametrize("cursor", [
-    "not-base64!!", "e30", base64.urlsafe_b64encode(b"[1,2]").decode(),
-    _tamper(encode_cursor(F, AT), m="2026-09"),
-    _tamper(encode_cursor(F, AT), a="2026-10-06T10:00:00.000Z#fb_0123abcd"),
-    _tamper(encode_cursor(F, AT), a="2026-09-06T10:00:00.000Z#fb_0123abcd"),  # not in its month
-    _tamper(encode_cursor(F, AT), d="0" * 32),
-    _tamper(encode_cursor(F, AT), extra=1),
-], ids=["garbage", "empty_object", "a_list", "month_changed", "position_changed", "position_elsewhere",
-        "digest_changed", "field_added"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-base64!!",
+        "e30",
+        base64.urlsafe_b64encode(b"[1,2]").decode(),
+        _tamper(encode_cursor(F, AT), m="2026-09"),
+        _tamper(encode_cursor(F, AT), a="2026-10-06T10:00:00.000Z#fb_0123abcd"),
+        _tamper(encode_cursor(F, AT), a="2026-09-06T10:00:00.000Z#fb_0123abcd"),  # not in its month
+        _tamper(encode_cursor(F, AT), d="0" * 32),
+        _tamper(encode_cursor(F, AT), extra=1),
+    ],
+    ids=[
+        "garbage",
+        "empty_object",
+        "a_list",
+        "month_changed",
+        "position_changed",
+        "position_elsewhere",
+        "digest_changed",
+        "field_added",
+    ],
+)
 def test_a_changed_or_unreadable_cursor_is_refused(cursor):
     with pytest.raises(InvalidRequest) as err:
         decode_cursor(cursor, F)
@@ -148,13 +184,18 @@ def test_a_changed_or_unreadable_cursor_is_refused(cursor):
 
 def test_a_cursor_sent_with_other_filters_is_refused():
     cursor = encode_cursor(F, AT)
-    for other in (ListingFilter(F.start, F.end, rating_lte=2), ListingFilter(F.start, F.end, 3, tag="slow"),
-                  ListingFilter(date(2026, 2, 1), F.end, 3), ListingFilter(F.start, F.end, 3, merchant_id="m1")):
+    for other in (
+        ListingFilter(F.start, F.end, rating_lte=2),
+        ListingFilter(F.start, F.end, 3, tag="slow"),
+        ListingFilter(date(2026, 2, 1), F.end, 3),
+        ListingFilter(F.start, F.end, 3, merchant_id="m1"),
+    ):
         with pytest.raises(InvalidRequest):
             decode_cursor(cursor, other)
 
 
 # ---- submitting -------------------------------------------------------------------------------------
+
 
 def test_a_customer_rates_their_payment_once_with_its_merchant(store):
     out = submit(store, tags=["slow"], comment="took ages")
@@ -177,8 +218,12 @@ def test_the_same_key_and_request_replays_and_writes_nothing_more(store):
 
 
 def test_someone_elses_or_an_unknown_transaction_is_not_found_and_nothing_is_written(store):
-    for kind, subject_id in (("payment", "pay_bob"), ("payment", "pay_nope"), ("topup", "top_nope"),
-                             ("entry", "ent_nope")):
+    for kind, subject_id in (
+        ("payment", "pay_bob"),
+        ("payment", "pay_nope"),
+        ("topup", "top_nope"),
+        ("entry", "ent_nope"),
+    ):
         with pytest.raises(NotFound) as err:
             submit(store, kind=kind, subject_id=subject_id)
         assert err.value.what == kind
@@ -200,6 +245,7 @@ def test_a_top_up_and_an_entry_are_rated_each_on_their_own(store):
 
 # ---- listing ------------------------------------------------------------------------------------------
 
+
 def _seed(store, at, n_per_month: dict[str, int]):
     """``n`` feedback items in each month (on its 10th), rating cycling 1..5, tag "slow" on even ones."""
     made = []
@@ -209,8 +255,11 @@ def _seed(store, at, n_per_month: dict[str, int]):
             at(moment)
             subject = f"pay_{month}_{i}"
             store.subjects[("payment", subject)] = Subject("payment", subject, "alice", "m1" if i % 3 else "m2")
-            made.append(submit(store, key=subject, subject_id=subject, rating=i % 5 + 1,
-                               tags=["slow"] if i % 2 == 0 else []).body)
+            made.append(
+                submit(
+                    store, key=subject, subject_id=subject, rating=i % 5 + 1, tags=["slow"] if i % 2 == 0 else []
+                ).body
+            )
     at(datetime(2026, 11, 25, 12, tzinfo=timezone.utc))
     return made
 
@@ -218,9 +267,16 @@ def _seed(store, at, n_per_month: dict[str, int]):
 def _all(store, **q):
     pages, cursor = [], None
     while True:
-        page = feedback.list_feedback(store, start=q.get("start"), end=q.get("end"), rating_lte=q.get("rating_lte"),
-                                      tag=q.get("tag"), merchant_id=q.get("merchant_id"), limit=q.get("limit", 3),
-                                      cursor=cursor)
+        page = feedback.list_feedback(
+            store,
+            start=q.get("start"),
+            end=q.get("end"),
+            rating_lte=q.get("rating_lte"),
+            tag=q.get("tag"),
+            merchant_id=q.get("merchant_id"),
+            limit=q.get("limit", 3),
+            cursor=cursor,
+        )
         pages.append(page)
         cursor = page["next_cursor"]
         if cursor is None:
@@ -230,17 +286,21 @@ def _all(store, **q):
 def test_paging_across_months_returns_everything_newest_first_once(store, at):
     made = _seed(store, at, {"2026-09": 4, "2026-10": 0, "2026-11": 5})
     items, pages = _all(store, start="2026-01-01")
-    assert [i["feedback_id"] for i in items] == [m["feedback_id"] for m in sorted(
-        made, key=lambda m: (m["created_at"], m["feedback_id"]), reverse=True)]
+    assert [i["feedback_id"] for i in items] == [
+        m["feedback_id"] for m in sorted(made, key=lambda m: (m["created_at"], m["feedback_id"]), reverse=True)
+    ]
     assert all(len(p["items"]) == 3 for p in pages[:-1])
 
 
-@pytest.mark.parametrize("q,keep", [
-    ({"rating_lte": 2}, lambda i: i["rating"] <= 2),
-    ({"tag": "slow"}, lambda i: "slow" in i["tags"]),
-    ({"merchant_id": "m2"}, lambda i: i["merchant_id"] == "m2"),
-    ({"start": "2026-11-01", "end": "2026-11-30"}, lambda i: i["created_at"].startswith("2026-11")),
-])
+@pytest.mark.parametrize(
+    "q,keep",
+    [
+        ({"rating_lte": 2}, lambda i: i["rating"] <= 2),
+        ({"tag": "slow"}, lambda i: "slow" in i["tags"]),
+        ({"merchant_id": "m2"}, lambda i: i["merchant_id"] == "m2"),
+        ({"start": "2026-11-01", "end": "2026-11-30"}, lambda i: i["created_at"].startswith("2026-11")),
+    ],
+)
 def test_filters_keep_only_what_they_name(store, at, q, keep):
     made = _seed(store, at, {"2026-09": 7, "2026-11": 6})
     items, _ = _all(store, **q)
@@ -250,8 +310,9 @@ def test_filters_keep_only_what_they_name(store, at, q, keep):
 
 def test_a_listing_reads_a_bounded_number_of_months_per_request(store, at):
     _seed(store, at, {"2024-01": 1})
-    page = feedback.list_feedback(store, start="2023-01-01", end=None, rating_lte=None, tag=None, merchant_id=None,
-                                  limit=10, cursor=None)
+    page = feedback.list_feedback(
+        store, start="2023-01-01", end=None, rating_lte=None, tag=None, merchant_id=None, limit=10, cursor=None
+    )
     assert page["items"] == [] and page["next_cursor"] is not None
     assert store.queries == feedback.MAX_QUERIES
     items, _ = _all(store, start="2023-01-01", limit=10)
@@ -259,20 +320,33 @@ def test_a_listing_reads_a_bounded_number_of_months_per_request(store, at):
 
 
 def test_bad_dates_are_refused(store):
-    for q, code in (({"start": "2026-02-30"}, "invalid_date"), ({"end": "2026-13-01"}, "invalid_date"),
-                    ({"end": "0001-03-01"}, "invalid_date"), ({"start": "1999-12-31"}, "invalid_date"),
-                    ({"end": "3000-01-01"}, "invalid_date"),
-                    ({"start": "2026-11-02", "end": "2026-11-01"}, "invalid_date_range")):
+    for q, code in (
+        ({"start": "2026-02-30"}, "invalid_date"),
+        ({"end": "2026-13-01"}, "invalid_date"),
+        ({"end": "0001-03-01"}, "invalid_date"),
+        ({"start": "1999-12-31"}, "invalid_date"),
+        ({"end": "3000-01-01"}, "invalid_date"),
+        ({"start": "2026-11-02", "end": "2026-11-01"}, "invalid_date_range"),
+    ):
         with pytest.raises(InvalidRequest) as err:
-            feedback.list_feedback(store, start=q.get("start"), end=q.get("end"), rating_lte=None, tag=None,
-                                   merchant_id=None, limit=5, cursor=None)
+            feedback.list_feedback(
+                store,
+                start=q.get("start"),
+                end=q.get("end"),
+                rating_lte=None,
+                tag=None,
+                merchant_id=None,
+                limit=5,
+                cursor=None,
+            )
         assert err.value.code == code
 
 
 def test_without_from_a_listing_covers_twelve_calendar_months_in_one_request(store, at):
     _seed(store, at, {"2025-12": 1, "2025-11": 1})
-    page = feedback.list_feedback(store, start=None, end=None, rating_lte=None, tag=None, merchant_id=None,
-                                  limit=10, cursor=None)
+    page = feedback.list_feedback(
+        store, start=None, end=None, rating_lte=None, tag=None, merchant_id=None, limit=10, cursor=None
+    )
     assert [i["created_at"][:7] for i in page["items"]] == ["2025-12"] and page["next_cursor"] is None
     assert store.queries == 12
 

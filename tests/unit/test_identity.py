@@ -1,4 +1,5 @@
 """Merchant staff groups in the user pool: created once, and a directory outage refuses the PUT."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +15,7 @@ from chalicelib.domain.model import Principal
 
 @pytest.fixture
 def settings():
-    return dataclasses.replace(get_settings(), user_pool_id="us-east-1_pool", cognito_endpoint=None,
-                               region="us-east-1")
+    return dataclasses.replace(get_settings(), user_pool_id="us-east-1_pool", cognito_endpoint=None, region="us-east-1")
 
 
 @pytest.fixture
@@ -27,11 +27,18 @@ def stub(settings):
 
 
 def expect_create(stub, error: str | None = None):
-    params = {"UserPoolId": "us-east-1_pool", "GroupName": "merchant:m7",
-              "Description": "Staff of merchant m7: may read and refund its payments"}
+    params = {
+        "UserPoolId": "us-east-1_pool",
+        "GroupName": "merchant:m7",
+        "Description": "Staff of merchant m7: may read and refund its payments",
+    }
     if error:
-        stub.add_client_error("create_group", service_error_code=error, http_status_code=400 if
-                              error == "GroupExistsException" else 500, expected_params=params)
+        stub.add_client_error(
+            "create_group",
+            service_error_code=error,
+            http_status_code=400 if error == "GroupExistsException" else 500,
+            expected_params=params,
+        )
     else:
         stub.add_response("create_group", {"Group": {"GroupName": "merchant:m7"}}, params)
 

@@ -1,4 +1,5 @@
 """The wallet arithmetic, with no AWS at all."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,9 @@ def test_spend_of_exactly_the_balance_empties_both_lots():
     assert apply_delta(Lots(100, 50), -split_spend(Lots(100, 50), 150)) == Lots(0, 0)
 
 
-@given(cash=st.integers(0, 10**7), bonus=st.integers(0, 10**7), amount=st.integers(1, 2 * 10**7),
-       cash_first=st.booleans())
+@given(
+    cash=st.integers(0, 10**7), bonus=st.integers(0, 10**7), amount=st.integers(1, 2 * 10**7), cash_first=st.booleans()
+)
 def test_spend_never_overdraws_a_lot_and_sums_to_the_amount(cash, bonus, amount, cash_first):
     order = ("cash", "bonus") if cash_first else ("bonus", "cash")
     balance = Lots(cash, bonus)

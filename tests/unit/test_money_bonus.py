@@ -1,6 +1,7 @@
 """Bonus grants and top-up plans at their edges (docs/mutation.md): how a wallet's grants are booked, drawn and
 given back (with their source and expiry), what the wallet shows as expiring, which plan a top-up gets and
 the grant it makes, and the grants as stored."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,8 +10,18 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.bonus import (
-    BonusGrant, Drawn, TopupPlan, best_plan, book, draw, drawn_from_doc, expiring_view, give_back, grants_from_doc,
-    plan_grant, soonest_expiry,
+    BonusGrant,
+    Drawn,
+    TopupPlan,
+    best_plan,
+    book,
+    draw,
+    drawn_from_doc,
+    expiring_view,
+    give_back,
+    grants_from_doc,
+    plan_grant,
+    soonest_expiry,
 )
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.moments import format_time
@@ -24,6 +35,7 @@ def day(n: int) -> str:
 
 
 # ---- booking the grants of a wallet ------------------------------------------------------------------
+
 
 def test_a_one_fen_grant_is_a_grant():
     assert book((BonusGrant("g", 1, day(5)),), 1) == (BonusGrant("g", 1, day(5)),)
@@ -45,6 +57,7 @@ def test_the_excess_is_dropped_from_an_expired_grant_too():
 
 
 # ---- drawing and giving back -------------------------------------------------------------------------
+
 
 def test_what_a_payment_draws_is_recorded_with_the_grants_expiry_and_source():
     grants = (BonusGrant("p", 300, day(10), "plan:spring"),)
@@ -79,21 +92,32 @@ def test_what_a_payment_still_holds_drawn_is_listed_soonest_expiry_first():
 
 # ---- what the wallet shows ---------------------------------------------------------------------------
 
+
 def test_the_soonest_expiry_is_of_a_grant_that_holds_something():
-    grants = (BonusGrant("never", 500), BonusGrant("empty", 0, day(1)), BonusGrant("one", 1, day(10)),
-              BonusGrant("late", 300, day(30)))
+    grants = (
+        BonusGrant("never", 500),
+        BonusGrant("empty", 0, day(1)),
+        BonusGrant("one", 1, day(10)),
+        BonusGrant("late", 300, day(30)),
+    )
     assert soonest_expiry(grants) == day(10)
     assert soonest_expiry((BonusGrant("never", 500),)) is None
     assert soonest_expiry(()) is None
 
 
 def test_the_bonus_expiring_is_summed_per_expiry_time_and_leaves_out_what_never_expires():
-    grants = (BonusGrant("a", 100, day(5)), BonusGrant("b", 50, day(5)), BonusGrant("never", 500),
-              BonusGrant("empty", 0, day(1)), BonusGrant("one", 1, day(9)))
+    grants = (
+        BonusGrant("a", 100, day(5)),
+        BonusGrant("b", 50, day(5)),
+        BonusGrant("never", 500),
+        BonusGrant("empty", 0, day(1)),
+        BonusGrant("one", 1, day(9)),
+    )
     assert expiring_view(grants) == [{"amount": 150, "expires_at": day(5)}, {"amount": 1, "expires_at": day(9)}]
 
 
 # ---- top-up plans ------------------------------------------------------------------------------------
+
 
 def plan(plan_id: str = "p1", **kw) -> TopupPlan:
     fields = {"name": plan_id, "min_amount": 1000, "valid_from": day(-10), "valid_to": day(10), **kw}
@@ -137,18 +161,39 @@ def test_on_an_equal_bonus_a_bonus_that_never_expires_beats_one_valid_for_a_year
 
 
 def test_a_plans_grant_expires_its_days_after_the_top_up_and_names_the_plan():
-    assert plan_grant(plan(bonus_amount=100, bonus_valid_days=30), 100, "bg_1", T0) == \
-        BonusGrant("bg_1", 100, day(30), "plan:p1")
+    assert plan_grant(plan(bonus_amount=100, bonus_valid_days=30), 100, "bg_1", T0) == BonusGrant(
+        "bg_1", 100, day(30), "plan:p1"
+    )
     assert plan_grant(plan(bonus_amount=100), 100, "bg_2", T0) == BonusGrant("bg_2", 100, None, "plan:p1")
 
 
 def test_a_plan_is_stored_and_read_back_unchanged_and_shown_with_its_id_and_version():
-    p = TopupPlan("p1", "spring", 1000, bonus_percent=10, bonus_max=500, bonus_valid_days=30, valid_from=day(-1),
-                  valid_to=day(9), per_customer_limit=2, active=False, version=4)
+    p = TopupPlan(
+        "p1",
+        "spring",
+        1000,
+        bonus_percent=10,
+        bonus_max=500,
+        bonus_valid_days=30,
+        valid_from=day(-1),
+        valid_to=day(9),
+        per_customer_limit=2,
+        active=False,
+        version=4,
+    )
     doc = p.as_doc()
-    assert doc == {"name": "spring", "min_amount": 1000, "bonus_amount": None, "bonus_percent": 10, "bonus_max": 500,
-                   "bonus_valid_days": 30, "valid_from": day(-1), "valid_to": day(9), "per_customer_limit": 2,
-                   "active": False}
+    assert doc == {
+        "name": "spring",
+        "min_amount": 1000,
+        "bonus_amount": None,
+        "bonus_percent": 10,
+        "bonus_max": 500,
+        "bonus_valid_days": 30,
+        "valid_from": day(-1),
+        "valid_to": day(9),
+        "per_customer_limit": 2,
+        "active": False,
+    }
     assert TopupPlan.from_doc("p1", doc, version=4) == p
     assert TopupPlan.from_doc("p1", {"name": "spring", "min_amount": 1000}) == TopupPlan("p1", "spring", 1000)
     assert p.as_view() == {"plan_id": "p1", **doc, "version": 4}
@@ -160,6 +205,7 @@ def test_a_plan_read_from_a_document_that_names_an_id_and_a_version_keeps_the_on
 
 
 # ---- the grants as stored ----------------------------------------------------------------------------
+
 
 def test_grants_and_what_a_payment_drew_are_stored_and_read_back_unchanged():
     grants = (BonusGrant("a", 100, day(5), "plan:p1"), BonusGrant("b", 7, None, "adjustment"))

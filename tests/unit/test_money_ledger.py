@@ -4,6 +4,7 @@ refusal tells the caller (the amounts it needed and had); how an amount in a req
 These pin what mutation testing (docs/mutation.md) found unpinned: a zero amount let through, an error's
 amounts reported as None, a bound moved by one fen.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -14,6 +15,7 @@ from chalicelib.domain.money import Lots, require_positive_amount
 
 
 # ---- a spend -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("amount", [0, -1])
 def test_a_spend_of_nothing_or_less_is_refused_as_an_invalid_amount(amount):
@@ -38,6 +40,7 @@ def test_a_spend_order_that_leaves_out_a_lot_needed_is_a_broken_invariant_not_a_
 
 
 # ---- a refund ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("amount", [0, -5])
 def test_a_refund_of_nothing_or_less_is_refused_as_an_invalid_amount(amount):
@@ -80,6 +83,7 @@ def test_refunds_in_three_parts_return_exactly_what_each_lot_paid():
 
 # ---- a signed delta ------------------------------------------------------------------------------------
 
+
 def test_a_delta_that_would_overdraw_a_lot_says_what_it_needed_and_what_the_wallet_held():
     with pytest.raises(InsufficientFunds) as err:
         apply_delta(Lots(cash=100, bonus=50), Lots(cash=-120, bonus=0))
@@ -92,6 +96,7 @@ def test_a_delta_may_empty_a_lot_exactly():
 
 
 # ---- an adjustment -------------------------------------------------------------------------------------
+
 
 def test_an_adjustment_names_a_lot_that_exists():
     with pytest.raises(InvalidRequest) as err:
@@ -119,6 +124,7 @@ def test_adjustments_move_only_their_own_lot():
 
 
 # ---- an amount in a request ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [1.5, "100", True, None])
 def test_an_amount_must_be_an_integer_number_of_fen(value):
@@ -157,6 +163,7 @@ def test_one_fen_over_the_limit_is_refused_with_the_amount_and_the_limit():
 
 
 # ---- lots ------------------------------------------------------------------------------------------------
+
 
 def test_a_balance_shows_each_lot_and_the_total():
     assert Lots(cash=700, bonus=300).as_balance() == {"cash": 700, "bonus": 300, "total": 1000}

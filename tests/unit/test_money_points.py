@@ -1,5 +1,6 @@
 """Points at their edges: what a payment earns (whole yuan, both multipliers, rounded down once), what is
 earned pending, what a refund claws back, and the account as stored and as shown (docs/mutation.md)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -46,22 +47,38 @@ def test_clawing_back_all_of_a_pending_lot_removes_the_lot():
 
 
 def test_the_account_is_stored_and_read_back_unchanged():
-    account = PointsAccount(available=12, pending=(Pending(30, "2026-12-02T02:30:00.000Z", "pay_1"),
-                                                   Pending(4, "2026-12-03T00:00:00.000Z", "pay_2")),
-                            held=7, lifetime_earned=90, version=11)
+    account = PointsAccount(
+        available=12,
+        pending=(Pending(30, "2026-12-02T02:30:00.000Z", "pay_1"), Pending(4, "2026-12-03T00:00:00.000Z", "pay_2")),
+        held=7,
+        lifetime_earned=90,
+        version=11,
+    )
     doc = account.as_doc()
-    assert doc == {"available": 12, "held": 7, "lifetime_earned": 90, "version": 11,
-                   "pending": [[30, "2026-12-02T02:30:00.000Z", "pay_1"], [4, "2026-12-03T00:00:00.000Z", "pay_2"]]}
+    assert doc == {
+        "available": 12,
+        "held": 7,
+        "lifetime_earned": 90,
+        "version": 11,
+        "pending": [[30, "2026-12-02T02:30:00.000Z", "pay_1"], [4, "2026-12-03T00:00:00.000Z", "pay_2"]],
+    }
     assert PointsAccount.from_doc(doc) == account
 
 
 def test_an_account_read_from_the_table_has_whole_numbers_where_it_holds_decimals():
-    doc = {"available": Decimal("12"), "held": Decimal("7"), "lifetime_earned": Decimal("90"),
-           "version": Decimal("11"), "pending": [[Decimal("30"), "2026-12-02T02:30:00.000Z", "pay_1"]]}
+    doc = {
+        "available": Decimal("12"),
+        "held": Decimal("7"),
+        "lifetime_earned": Decimal("90"),
+        "version": Decimal("11"),
+        "pending": [[Decimal("30"), "2026-12-02T02:30:00.000Z", "pay_1"]],
+    }
     account = PointsAccount.from_doc(doc)
     assert account == PointsAccount(12, (Pending(30, "2026-12-02T02:30:00.000Z", "pay_1"),), 7, 90, 11)
-    assert all(type(n) is int for n in (account.available, account.held, account.lifetime_earned,
-                                        account.version, account.pending[0].amount))
+    assert all(
+        type(n) is int
+        for n in (account.available, account.held, account.lifetime_earned, account.version, account.pending[0].amount)
+    )
 
 
 def test_an_account_stored_before_a_field_existed_reads_it_as_zero():
@@ -72,10 +89,34 @@ def test_an_account_stored_before_a_field_existed_reads_it_as_zero():
 
 def test_an_entry_shows_the_change_of_the_total_and_the_account_after_it():
     after = PointsAccount(available=40, pending=(Pending(9, "2026-12-02T02:30:00.000Z", "pay_2"),), held=3)
-    entry = PointsEntry("u1", 4, "pte_4", "refund", after, "2026-11-25T02:30:00.000Z", spent=0, earned=0,
-                        returned=20, clawed=15, shortfall=5, held=-3, refs={"payment_id": "pay_1"})
+    entry = PointsEntry(
+        "u1",
+        4,
+        "pte_4",
+        "refund",
+        after,
+        "2026-11-25T02:30:00.000Z",
+        spent=0,
+        earned=0,
+        returned=20,
+        clawed=15,
+        shortfall=5,
+        held=-3,
+        refs={"payment_id": "pay_1"},
+    )
     assert entry.as_view() == {
-        "id": "pte_4", "type": "refund", "points": 10, "held": -3, "spent": 0, "earned": 0, "returned": 20,
-        "clawed_back": 10, "shortfall": 5, "available_after": 40, "pending_after": 9, "held_after": 3,
-        "payment_id": "pay_1", "created_at": "2026-11-25T02:30:00.000Z",
+        "id": "pte_4",
+        "type": "refund",
+        "points": 10,
+        "held": -3,
+        "spent": 0,
+        "earned": 0,
+        "returned": 20,
+        "clawed_back": 10,
+        "shortfall": 5,
+        "available_after": 40,
+        "pending_after": 9,
+        "held_after": 3,
+        "payment_id": "pay_1",
+        "created_at": "2026-11-25T02:30:00.000Z",
     }

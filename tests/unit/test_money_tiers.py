@@ -1,6 +1,7 @@
 """Membership tiers at their edges (docs/mutation.md): the month a payment counts in, the rolling window across
 a year's end, the grace before a downgrade when the spend was exactly at the threshold, the months kept, the
 next tier up, and a tier as shown."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -55,8 +56,12 @@ def test_the_tier_above_none_is_the_first_and_above_the_top_there_is_none():
 
 
 def test_a_tier_shows_its_multiplier_as_a_factor_and_its_discount_in_percent():
-    assert SILVER.as_view() == {"name": "silver", "threshold": 100_000, "points_multiplier": 1.5,
-                                "balance_pay_discount_percent": 2}
+    assert SILVER.as_view() == {
+        "name": "silver",
+        "threshold": 100_000,
+        "points_multiplier": 1.5,
+        "balance_pay_discount_percent": 2,
+    }
 
 
 def test_a_tiers_discount_is_rounded_down_to_the_fen():

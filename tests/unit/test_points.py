@@ -1,4 +1,5 @@
 """Points on the in-memory store with the clock set: earn, mature, spend, hold, refund, claw back."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -37,11 +38,20 @@ def at(at):
 
 def pay(store, amount, points=0, n=[0], **options):
     n[0] += 1
-    cid = checkouts.create_checkout(store, POLICY, SHOP, req(f"c{n[0]}", scope="shop"), merchant_id="m1",
-                                    order_id=f"o{n[0]}", user_id="alice", lines=[Line("s", "c", amount, 1)],
-                                    expires_in_seconds=None).body["checkout_id"]
-    return payments.pay(store, POLICY, ConfigCache(0), ALICE, req(f"p{n[0]}"), cid,
-                        PayOptions(points=points, **options)).body
+    cid = checkouts.create_checkout(
+        store,
+        POLICY,
+        SHOP,
+        req(f"c{n[0]}", scope="shop"),
+        merchant_id="m1",
+        order_id=f"o{n[0]}",
+        user_id="alice",
+        lines=[Line("s", "c", amount, 1)],
+        expires_in_seconds=None,
+    ).body["checkout_id"]
+    return payments.pay(
+        store, POLICY, ConfigCache(0), ALICE, req(f"p{n[0]}"), cid, PayOptions(points=points, **options)
+    ).body
 
 
 def account(store):
@@ -49,8 +59,16 @@ def account(store):
 
 
 def refund(store, payment_id, amount, key):
-    return payments.refund(store, currency="CNY", max_attempts=5, principal=SHOP, request=req(key, scope="shop"),
-                           payment_id=payment_id, amount=amount, reason="return").body
+    return payments.refund(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=SHOP,
+        request=req(key, scope="shop"),
+        payment_id=payment_id,
+        amount=amount,
+        reason="return",
+    ).body
 
 
 def clean(store) -> bool:
@@ -60,9 +78,14 @@ def clean(store) -> bool:
 def test_points_are_earned_on_what_balance_paid_and_wait_out_the_return_window(store, at):
     p = pay(store, 10_050)  # ¥100.50 from balance: 100 points
     assert p["points_earned"] == 100
-    assert account(store) | {"user_id": None} == {"user_id": None, "available": 0, "pending": 100, "held": 0,
-                                                   "lifetime_earned": 100,
-                                                   "next_available_at": "2026-12-02T04:00:00.000Z"}
+    assert account(store) | {"user_id": None} == {
+        "user_id": None,
+        "available": 0,
+        "pending": 100,
+        "held": 0,
+        "lifetime_earned": 100,
+        "next_available_at": "2026-12-02T04:00:00.000Z",
+    }
     at(T0 + timedelta(days=7))
     assert account(store)["available"] == 100 and account(store)["pending"] == 0
     spent = pay(store, 1000, points=100)  # 1 point = 1 fen; at most half the order
@@ -116,6 +139,8 @@ def test_a_void_gives_held_points_back(store, at):
     a = pay(store, 1000, points=200, capture=False)
     payments.void(store, POLICY, ALICE, req("void"), a["payment_id"])
     assert account(store)["available"] == 300 and account(store)["held"] == 0
-    assert [e["type"] for e in wallets.list_points_entries(store, "alice", 10, None)["entries"]][:2] == \
-        ["release", "authorization"]
+    assert [e["type"] for e in wallets.list_points_entries(store, "alice", 10, None)["entries"]][:2] == [
+        "release",
+        "authorization",
+    ]
     assert clean(store)

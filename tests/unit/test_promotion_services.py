@@ -1,5 +1,6 @@
 """Promotion use cases on the in-memory store: a creation that fails half-way leaves nothing live and its retry
 completes it; the schedules' function changes a promotion once however often it fires."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -34,9 +35,14 @@ class FakeSchedules:
 
 
 def body(**over):
-    return {"name": "10 % off", "merchant_id": "m1", "starts_at": "2026-11-25T09:00:00Z",
-            "ends_at": "2026-11-25T18:00:00Z", "effect": {"kind": "extra_balance_discount", "percent": 10,
-                                                         "max_amount": None}, **over}
+    return {
+        "name": "10 % off",
+        "merchant_id": "m1",
+        "starts_at": "2026-11-25T09:00:00Z",
+        "ends_at": "2026-11-25T18:00:00Z",
+        "effect": {"kind": "extra_balance_discount", "percent": 10, "max_amount": None},
+        **over,
+    }
 
 
 @pytest.fixture
@@ -74,8 +80,9 @@ def test_a_creation_whose_schedules_fail_leaves_nothing_live_and_its_retry_compl
 
 def test_the_schedules_change_a_promotion_once_however_often_they_fire(store, at):
     schedules = FakeSchedules()
-    created = promotions.create(store, schedules, ConfigCache(0), POLICY, ADMIN, IdempotentRequest("ops", "k", "h"),
-                                body()).body
+    created = promotions.create(
+        store, schedules, ConfigCache(0), POLICY, ADMIN, IdempotentRequest("ops", "k", "h"), body()
+    ).body
     pid = created["promotion_id"]
     at(NOW + timedelta(hours=1))
     first = promotions.fire(store, POLICY, pid, "start")
@@ -94,8 +101,9 @@ def test_the_schedules_change_a_promotion_once_however_often_they_fire(store, at
 
 def test_a_cancelled_promotion_is_not_started_by_its_late_schedule(store, at):
     schedules = FakeSchedules()
-    pid = promotions.create(store, schedules, ConfigCache(0), POLICY, ADMIN, IdempotentRequest("ops", "k", "h"),
-                            body()).body["promotion_id"]
+    pid = promotions.create(
+        store, schedules, ConfigCache(0), POLICY, ADMIN, IdempotentRequest("ops", "k", "h"), body()
+    ).body["promotion_id"]
     view = promotions.cancel(store, schedules, ConfigCache(0), ADMIN, pid)
     assert view["status"] == "cancelled" and schedules.names == set()
     assert promotions.cancel(store, schedules, ConfigCache(0), ADMIN, pid)["status"] == "cancelled"
@@ -117,7 +125,7 @@ class GrantingStore(FakeLedgerStore):
         self.scans += 1
         users = sorted(self.wallets)
         start = 0 if cursor is None else users.index(cursor["after"]) + 1
-        page = users[start:start + limit]
+        page = users[start : start + limit]
         after = {"after": page[-1]} if page and start + limit < len(users) else None
         return [self.wallets[u] for u in page], after
 
@@ -140,16 +148,26 @@ def test_a_grant_cut_short_by_time_resumes_where_it_stopped_and_grants_nobody_tw
     at(NOW)
     store = GrantingStore()
     store.merchants["m1"] = Merchant("m1", "shop")
-    store.definitions["cd1"] = CouponDefinition(CouponTerms("cd1", "gift", "amount_off", 100, None, 0, "m1", False,
-                                                            "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z"), 5)
+    store.definitions["cd1"] = CouponDefinition(
+        CouponTerms(
+            "cd1", "gift", "amount_off", 100, None, 0, "m1", False, "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
+        ),
+        5,
+    )
     payers = [f"u{i}" for i in range(5)]
     for u in payers:
         store.wallets[u] = Wallet(u, "CNY", spend_months={"2026-11": 500})
     store.wallets["idle"] = Wallet("idle", "CNY")
     policy = promotions.PromotionPolicy(grant_page=2)
-    pid = promotions.create(store, FakeSchedules(), ConfigCache(0), policy, ADMIN, IdempotentRequest("ops", "k", "h"),
-                            body(effect={"kind": "grant_coupon", "definition_id": "cd1",
-                                         "audience": "all_balance_payers"})).body["promotion_id"]
+    pid = promotions.create(
+        store,
+        FakeSchedules(),
+        ConfigCache(0),
+        policy,
+        ADMIN,
+        IdempotentRequest("ops", "k", "h"),
+        body(effect={"kind": "grant_coupon", "definition_id": "cd1", "audience": "all_balance_payers"}),
+    ).body["promotion_id"]
     at(NOW + timedelta(hours=1))
     clock_left = iter([60.0, 5.0])  # time for one page, then less than the margin
     with pytest.raises(promotions.GrantIncomplete):

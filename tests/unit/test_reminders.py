@@ -1,4 +1,5 @@
 """Forecast, suggested top-up, the low-balance crossing rule, and the once-rules of reminders and their e-mail."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -22,6 +23,7 @@ def days_ago(n: int) -> str:
 
 
 # ---- forecast ---------------------------------------------------------------------------------
+
 
 def test_nothing_spent_means_no_forecast():
     assert forecast({}, 10_000, TODAY) == Forecast(0, None)
@@ -65,14 +67,18 @@ def test_suggested_topup_without_spending_is_the_middle_preset():
 
 # ---- the crossing rule --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("before", "after", "threshold", "fires"), [
-    (1500, 900, 1000, True),     # crossing down
-    (1000, 999, 1000, True),     # from exactly the threshold
-    (900, 800, 1000, False),     # already below: no storm of reminders
-    (800, 1200, 1000, False),    # going up re-arms, does not fire
-    (1200, 1000, 1000, False),   # landing on the threshold is not below it
-    (500, 0, 0, False),          # no threshold, no reminder
-])
+
+@pytest.mark.parametrize(
+    ("before", "after", "threshold", "fires"),
+    [
+        (1500, 900, 1000, True),  # crossing down
+        (1000, 999, 1000, True),  # from exactly the threshold
+        (900, 800, 1000, False),  # already below: no storm of reminders
+        (800, 1200, 1000, False),  # going up re-arms, does not fire
+        (1200, 1000, 1000, False),  # landing on the threshold is not below it
+        (500, 0, 0, False),  # no threshold, no reminder
+    ],
+)
 def test_a_low_balance_reminder_fires_only_when_a_write_crosses_the_threshold(before, after, threshold, fires):
     assert crossed_below(before, after, threshold) is fires
 
@@ -84,6 +90,7 @@ def test_a_dip_reminds_once_until_the_balance_comes_back():
 
 
 # ---- once-rules, with a store and a mailer in memory ------------------------------------------------
+
 
 class InboxStore:
     def __init__(self) -> None:
@@ -118,8 +125,9 @@ class InboxStore:
         return [u for u, w in self.wallets.items() if w.reminders.run_out_days is not None]
 
     def wallets_with_bonus_due(self, before):
-        return [u for u, w in self.wallets.items() if any(g.expires_at and g.expires_at < before
-                                                          for g in w.bonus_grants)]
+        return [
+            u for u, w in self.wallets.items() if any(g.expires_at and g.expires_at < before for g in w.bonus_grants)
+        ]
 
 
 class Mailer:
@@ -135,15 +143,22 @@ class Mailer:
 
 
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
-EVENT = {"event_id": "W#u1:WALLET:7", "user_id": "u1", "balance": 900, "threshold": 1000, "wallet_version": 7,
-         "occurred_at": "2026-11-25T00:59:00.000Z"}
+EVENT = {
+    "event_id": "W#u1:WALLET:7",
+    "user_id": "u1",
+    "balance": 900,
+    "threshold": 1000,
+    "wallet_version": 7,
+    "occurred_at": "2026-11-25T00:59:00.000Z",
+}
 
 
 @pytest.fixture
 def store():
     s = InboxStore()
-    s.wallets["u1"] = Wallet("u1", "CNY", lots=Lots(900, 0), low_balance_threshold=1000,
-                             reminders=ReminderSettings(email="u1@example.com"))
+    s.wallets["u1"] = Wallet(
+        "u1", "CNY", lots=Lots(900, 0), low_balance_threshold=1000, reminders=ReminderSettings(email="u1@example.com")
+    )
     return s
 
 
@@ -183,8 +198,17 @@ def test_a_live_claim_keeps_a_second_delivery_from_sending(store):
 def _pending(store):
     from chalicelib.domain.notifications import Notification
 
-    return Notification("ntf_1", "u1", "low_balance", "t", "b", {}, "2026-11-25T01:00:00.000Z",
-                        email_status="pending", email_to="u1@example.com")
+    return Notification(
+        "ntf_1",
+        "u1",
+        "low_balance",
+        "t",
+        "b",
+        {},
+        "2026-11-25T01:00:00.000Z",
+        email_status="pending",
+        email_to="u1@example.com",
+    )
 
 
 def test_no_low_balance_reminder_when_the_customer_turned_it_off(store):
@@ -211,8 +235,12 @@ def test_a_payment_prompts_for_feedback_once_and_never_by_email(store):
 
 def test_the_daily_job_reminds_of_a_run_out_once_per_iso_week(store):
     mail = Mailer()
-    store.wallets["u1"] = replace(store.wallets["u1"], lots=Lots(1000, 0), spend_days={days_ago(1): 500},
-                                  reminders=ReminderSettings(run_out_days=7, email="u1@example.com"))
+    store.wallets["u1"] = replace(
+        store.wallets["u1"],
+        lots=Lots(1000, 0),
+        spend_days={days_ago(1): 500},
+        reminders=ReminderSettings(run_out_days=7, email="u1@example.com"),
+    )
     # 250 a day (500 over two days): 1000 lasts 4 days, within 7
     first = run_daily(store, Delivery("s@x.test", mail), PRESETS, NOW)
     assert first["run_out"] == {"listed": 1, "notified": 1}
@@ -228,8 +256,12 @@ def test_the_daily_job_reminds_of_a_run_out_once_per_iso_week(store):
 
 
 def test_the_daily_job_does_not_remind_when_the_balance_lasts_beyond_the_window(store):
-    store.wallets["u1"] = replace(store.wallets["u1"], lots=Lots(100_000, 0), spend_days={days_ago(1): 500},
-                                  reminders=ReminderSettings(run_out_days=7))
+    store.wallets["u1"] = replace(
+        store.wallets["u1"],
+        lots=Lots(100_000, 0),
+        spend_days={days_ago(1): 500},
+        reminders=ReminderSettings(run_out_days=7),
+    )
     assert run_daily(store, Delivery("", Mailer()), PRESETS, NOW)["run_out"]["notified"] == 0
 
 
@@ -237,17 +269,28 @@ def test_the_daily_job_reminds_once_per_bonus_grant_within_the_customers_days(st
     soon = BonusGrant("g-soon", 300, "2026-11-27T00:00:00Z", "plan")
     later = BonusGrant("g-later", 700, "2026-12-20T00:00:00Z", "plan")
     gone = BonusGrant("g-gone", 50, "2026-11-24T00:00:00Z", "plan")
-    store.wallets["u1"] = replace(store.wallets["u1"], lots=Lots(900, 1050), bonus_grants=(gone, soon, later),
-                                  reminders=ReminderSettings(bonus_expiry_days=3))
+    store.wallets["u1"] = replace(
+        store.wallets["u1"],
+        lots=Lots(900, 1050),
+        bonus_grants=(gone, soon, later),
+        reminders=ReminderSettings(bonus_expiry_days=3),
+    )
     report = run_daily(store, Delivery("", Mailer()), PRESETS, NOW)
     again = run_daily(store, Delivery("", Mailer()), PRESETS, NOW + timedelta(hours=24))
     assert report["bonus_expiry"] == {"listed": 1, "notified": 1} and again["bonus_expiry"]["notified"] == 0
     [n] = store.notes.values()
-    assert n.type == "bonus_expiry" and n.data == {"grant_id": "g-soon", "amount": 300,
-                                                   "expires_at": "2026-11-27T00:00:00Z"}
+    assert n.type == "bonus_expiry" and n.data == {
+        "grant_id": "g-soon",
+        "amount": 300,
+        "expires_at": "2026-11-27T00:00:00Z",
+    }
     store.wallets["u1"] = replace(store.wallets["u1"], reminders=ReminderSettings(bonus_expiry_days=None))
-    assert run_daily(store, Delivery("", Mailer()), PRESETS, datetime(2026, 12, 18, tzinfo=timezone.utc)
-                     )["bonus_expiry"]["notified"] == 0
+    assert (
+        run_daily(store, Delivery("", Mailer()), PRESETS, datetime(2026, 12, 18, tzinfo=timezone.utc))["bonus_expiry"][
+            "notified"
+        ]
+        == 0
+    )
 
 
 def test_a_notification_item_becomes_a_notification_sent_event_that_matches_its_schema():
@@ -259,15 +302,25 @@ def test_a_notification_item_becomes_a_notification_sent_event_that_matches_its_
     from chalicelib.events.mapping import events_of, plain
     from chalicelib.store.models import NotificationItem, notification_key
 
-    item = NotificationItem(*notification_key("u1", "ntf_0000000000000123456789abcdef"), kind="notification",
-                            notification_id="ntf_0000000000000123456789abcdef", user_id="u1", type="low_balance",
-                            title="Your balance is low", body="...", data={"balance": 900, "threshold": 1000},
-                            created_at="2026-11-25T01:00:00.000Z", email_status="pending", email_to="u1@example.com",
-                            dedupe_key="low_balance:e1")
+    item = NotificationItem(
+        *notification_key("u1", "ntf_0000000000000123456789abcdef"),
+        kind="notification",
+        notification_id="ntf_0000000000000123456789abcdef",
+        user_id="u1",
+        type="low_balance",
+        title="Your balance is low",
+        body="...",
+        data={"balance": 900, "threshold": 1000},
+        created_at="2026-11-25T01:00:00.000Z",
+        email_status="pending",
+        email_to="u1@example.com",
+        dedupe_key="low_balance:e1",
+    )
     raw = item.serialize()
     image = plain({k: TypeDeserializer().deserialize(v) for k, v in raw.items()})
     [(detail_type, detail)] = events_of("INSERT", None, image)
     assert detail_type == "notification.sent"
     assert detail["data"] == {"balance": 900, "threshold": 1000} and "email_to" not in detail
-    jsonschema.Draft202012Validator(SCHEMAS["notification.sent"],
-                                    format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(detail)
+    jsonschema.Draft202012Validator(
+        SCHEMAS["notification.sent"], format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(detail)

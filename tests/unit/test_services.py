@@ -1,4 +1,5 @@
 """Use cases on the in-memory store: replay, refusal, retry, exactly-once settlement, reconciliation."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -34,10 +35,24 @@ def req(key: str, body: str = "b", scope: str = "alice") -> IdempotentRequest:
 
 
 def fund(store: FakeLedgerStore, user: str, amount: int) -> None:
-    created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=Principal(user),
-                                  request=req(f"fund-{len(store.topups)}", scope=user), amount=amount, channel="card")
-    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=created.body["topup_id"],
-                        status="succeeded", amount=amount, provider_ref="p")
+    created = topups.create_topup(
+        store,
+        currency="CNY",
+        max_balance=10**9,
+        principal=Principal(user),
+        request=req(f"fund-{len(store.topups)}", scope=user),
+        amount=amount,
+        channel="card",
+    )
+    topups.settle_topup(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        topup_id=created.body["topup_id"],
+        status="succeeded",
+        amount=amount,
+        provider_ref="p",
+    )
 
 
 SHOP = Principal("shop-service", frozenset({"service"}))
@@ -49,15 +64,30 @@ def open_checkout(store, order_id="o1", items=ITEMS, user="alice", merchant="m1"
         if (c.merchant_id, c.order_id) == (merchant, order_id):
             return c.checkout_id
     created = checkouts.create_checkout(
-        store, LedgerPolicy(), SHOP, req(f"chk-{merchant}-{order_id}", scope="shop-service"), merchant_id=merchant,
-        order_id=order_id, user_id=user, lines=[Line(**i) for i in items], expires_in_seconds=None)
+        store,
+        LedgerPolicy(),
+        SHOP,
+        req(f"chk-{merchant}-{order_id}", scope="shop-service"),
+        merchant_id=merchant,
+        order_id=order_id,
+        user_id=user,
+        lines=[Line(**i) for i in items],
+        expires_in_seconds=None,
+    )
     return created.body["checkout_id"]
 
 
 def do_pay(store, key="k1", body="b", order_id="o1", items=ITEMS, attempts=5, options=PayOptions()):
     checkout_id = open_checkout(store, order_id, items)
-    return payments.pay(store, LedgerPolicy(max_attempts=attempts, max_amount=10**7), ConfigCache(0), ALICE,
-                        req(key, body), checkout_id, options)
+    return payments.pay(
+        store,
+        LedgerPolicy(max_attempts=attempts, max_amount=10**7),
+        ConfigCache(0),
+        ALICE,
+        req(key, body),
+        checkout_id,
+        options,
+    )
 
 
 @pytest.fixture
@@ -163,58 +193,94 @@ def test_a_crash_after_commit_then_a_retry_moves_money_once(store):
         raise RuntimeError("lambda died")
 
     with pytest.raises(RuntimeError):
-        payments.pay(store, LedgerPolicy(), ConfigCache(0), ALICE, req("k1"), open_checkout(store), PayOptions(),
-                     after_commit=crash)
+        payments.pay(
+            store,
+            LedgerPolicy(),
+            ConfigCache(0),
+            ALICE,
+            req("k1"),
+            open_checkout(store),
+            PayOptions(),
+            after_commit=crash,
+        )
     again = do_pay(store, key="k1")
     assert again.replayed and store.wallets["alice"].lots.total == 600
 
 
 def test_webhook_credits_once_however_often_it_arrives(store):
-    created = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"),
-                                  amount=500, channel="alipay")
+    created = topups.create_topup(
+        store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"), amount=500, channel="alipay"
+    )
     tid = created.body["topup_id"]
-    results = [topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded",
-                                   amount=500, provider_ref="x").body["credited"] for _ in range(5)]
+    results = [
+        topups.settle_topup(
+            store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=500, provider_ref="x"
+        ).body["credited"]
+        for _ in range(5)
+    ]
     assert results == [True, False, False, False, False]
     assert store.wallets["alice"].lots.cash == 1500
 
 
 def test_webhook_with_another_amount_credits_nothing(store):
-    tid = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"),
-                              amount=500, channel="alipay").body["topup_id"]
+    tid = topups.create_topup(
+        store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"), amount=500, channel="alipay"
+    ).body["topup_id"]
     with pytest.raises(AmountMismatch):
-        topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=501,
-                            provider_ref="x")
+        topups.settle_topup(
+            store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=501, provider_ref="x"
+        )
     assert store.wallets["alice"].lots.cash == 1000
 
 
 def test_a_failed_topup_cannot_later_succeed(store):
-    tid = topups.create_topup(store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"),
-                              amount=500, channel="alipay").body["topup_id"]
-    topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=tid, status="failed", amount=500,
-                        provider_ref="x")
+    tid = topups.create_topup(
+        store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"), amount=500, channel="alipay"
+    ).body["topup_id"]
+    topups.settle_topup(
+        store, currency="CNY", max_attempts=5, topup_id=tid, status="failed", amount=500, provider_ref="x"
+    )
     with pytest.raises(TopupNotPending):
-        topups.settle_topup(store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=500,
-                            provider_ref="x")
+        topups.settle_topup(
+            store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=500, provider_ref="x"
+        )
     assert store.wallets["alice"].lots.cash == 1000
 
 
 def test_refund_returns_money_to_the_lots_it_came_from(store):
-    admin.adjust(store, currency="CNY", max_attempts=5, principal=Principal("op", frozenset({"admin"})),
-                 request=req("adj", scope="op"), user_id="alice", amount=200, lot="bonus", reason="gift")
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=Principal("op", frozenset({"admin"})),
+        request=req("adj", scope="op"),
+        user_id="alice",
+        amount=200,
+        lot="bonus",
+        reason="gift",
+    )
     paid = do_pay(store)  # 400 = 200 bonus + 200 cash
     assert paid.body["funded_by"] == {"cash": 200, "bonus": 200}
     merchant = Principal("shop", frozenset({"merchant:m1"}))
-    out = payments.refund(store, currency="CNY", max_attempts=5, principal=merchant, request=req("r", scope="shop"),
-                          payment_id=paid.body["payment_id"], amount=400, reason="return")
+    out = payments.refund(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=merchant,
+        request=req("r", scope="shop"),
+        payment_id=paid.body["payment_id"],
+        amount=400,
+        reason="return",
+    )
     assert out.body["returned_to"] == {"cash": 200, "bonus": 200}
     assert store.wallets["alice"].lots == Lots(cash=1000, bonus=200)
 
 
 def test_entries_page_newest_first_with_a_cursor(store):
     for i in range(3):
-        do_pay(store, key=f"k{i}", order_id=f"o{i}", items=[{"sku": "s", "category": "c", "unit_price": 10,
-                                                                "quantity": 1}])
+        do_pay(
+            store, key=f"k{i}", order_id=f"o{i}", items=[{"sku": "s", "category": "c", "unit_price": 10, "quantity": 1}]
+        )
     page = wallets.list_entries(store, "alice", 2, None, None)
     assert [e["type"] for e in page["entries"]] == ["payment", "payment"]
     rest = wallets.list_entries(store, "alice", 2, page["next_cursor"], None)

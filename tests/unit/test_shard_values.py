@@ -1,5 +1,6 @@
 """The index shards stored on items keep their values: a job lists each shard, so a changed hash would hide
 every item written before the change until it is written again."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Membership tiers: rolling spend, upgrades in the payment that crosses, downgrades after the grace."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -2,6 +2,7 @@
 Retry-After, not 500: the request may be retried, and a money request with the same Idempotency-Key cannot
 move money twice. A bug is still a 500 without internals. Through the real ``route`` decorator and
 Chalice's test client, with the exceptions botocore and PynamoDB raise."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ class Nothing(Out):
 def app_raising(exc: Exception) -> Chalice:
     bp = Blueprint(__name__)
 
-    @route(bp, f"/v1/test-{id(exc)}", "GET", name=f"raise{id(exc)}", summary="raises", access="public",
-           response=Nothing)
+    @route(
+        bp, f"/v1/test-{id(exc)}", "GET", name=f"raise{id(exc)}", summary="raises", access="public", response=Nothing
+    )
     def view(call: Call) -> dict:
         raise exc
 
@@ -36,10 +38,14 @@ def app_raising(exc: Exception) -> Chalice:
     return app
 
 
-@pytest.mark.parametrize("exc", [
-    TransactGetError("Failed to get transaction items", ReadTimeoutError(endpoint_url="http://ddb")),
-    EndpointConnectionError(endpoint_url="http://ddb"),
-], ids=["read timeout inside PynamoDB", "connection refused"])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        TransactGetError("Failed to get transaction items", ReadTimeoutError(endpoint_url="http://ddb")),
+        EndpointConnectionError(endpoint_url="http://ddb"),
+    ],
+    ids=["read timeout inside PynamoDB", "connection refused"],
+)
 def test_an_unreachable_store_is_a_503_to_retry(exc):
     with Client(app_raising(exc)) as client:
         r = client.http.get(f"/v1/test-{id(exc)}")

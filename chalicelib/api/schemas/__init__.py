@@ -5,61 +5,155 @@ One module per resource; the base classes and the shared field types are in ``co
 from its resource module (``from .schemas.wallet import WalletOut``); the names re-exported here keep
 older ``from .schemas import ...`` lines working.
 """
+
 from __future__ import annotations
 
 from .common import (
-    Fen, ID_PATTERN, Ident, Instant, JSON_SAFE, LotName, Out, Points, SignedFen, Strict, Text,
+    Fen,
+    ID_PATTERN,
+    Ident,
+    Instant,
+    JSON_SAFE,
+    LotName,
+    Out,
+    Points,
+    SignedFen,
+    Strict,
+    Text,
 )
 from .wallet import (
-    BalanceOut, BonusExpiringOut, Email, EntriesPage, EntriesQuery, EntryOut, ForecastOut, LotsOut, ReminderDays,
-    RemindersIn, RemindersOut, WalletOut, WalletSettingsRequest,
+    BalanceOut,
+    BonusExpiringOut,
+    Email,
+    EntriesPage,
+    EntriesQuery,
+    EntryOut,
+    ForecastOut,
+    LotsOut,
+    ReminderDays,
+    RemindersIn,
+    RemindersOut,
+    WalletOut,
+    WalletSettingsRequest,
 )
 from .topups import (
-    TopupOptionOut, TopupOptionsOut, TopupOut, TopupPlanOut, TopupPlanRequest, TopupPlansPage, TopupRequest,
-    WebhookOut, WebhookRequest,
+    TopupOptionOut,
+    TopupOptionsOut,
+    TopupOut,
+    TopupPlanOut,
+    TopupPlanRequest,
+    TopupPlansPage,
+    TopupRequest,
+    WebhookOut,
+    WebhookRequest,
 )
 from .checkouts import (
-    CancelCheckoutRequest, CheckoutOut, CheckoutRequest, DiscountOut, LimitOut, OrderItemIn, OrderItemOut,
-    PromotionAppliedOut, QuoteOut, QuoteRequest,
+    CancelCheckoutRequest,
+    CheckoutOut,
+    CheckoutRequest,
+    DiscountOut,
+    LimitOut,
+    OrderItemIn,
+    OrderItemOut,
+    PromotionAppliedOut,
+    QuoteOut,
+    QuoteRequest,
 )
 from .balance_rules import (
-    BalanceRulesOut, BalanceRulesRequest, Day, DiscountIn, DiscountRuleOut, HHMM, PartialPayIn, PartialPayOut,
-    Percent, WindowIn, WindowOut,
+    BalanceRulesOut,
+    BalanceRulesRequest,
+    Day,
+    DiscountIn,
+    DiscountRuleOut,
+    HHMM,
+    PartialPayIn,
+    PartialPayOut,
+    Percent,
+    WindowIn,
+    WindowOut,
 )
 from .payments import (
-    CaptureRequest, PaymentCreated, PaymentOut, PaymentRequest, RefundCreated, RefundOut, RefundRequest,
+    CaptureRequest,
+    PaymentCreated,
+    PaymentOut,
+    PaymentRequest,
+    RefundCreated,
+    RefundOut,
+    RefundRequest,
     SettlementOut,
 )
 from .coupons import (
-    CouponDefinitionOut, CouponDefinitionRequest, CouponOut, CouponsPage, CouponsQuery, CouponTermsOut, GrantOut,
-    GrantRequest, GrantSkip,
+    CouponDefinitionOut,
+    CouponDefinitionRequest,
+    CouponOut,
+    CouponsPage,
+    CouponsQuery,
+    CouponTermsOut,
+    GrantOut,
+    GrantRequest,
+    GrantSkip,
 )
 from .rewards import (
-    RedemptionOut, RewardOut, RewardRequest, RewardsPage,
+    RedemptionOut,
+    RewardOut,
+    RewardRequest,
+    RewardsPage,
 )
 from .points import (
-    PointsEntriesPage, PointsEntriesQuery, PointsEntryOut, PointsOut,
+    PointsEntriesPage,
+    PointsEntriesQuery,
+    PointsEntryOut,
+    PointsOut,
 )
 from .membership import (
-    DowngradeWarning, MembershipOut, TierIn, TierOut, TiersOut, TiersRequest,
+    DowngradeWarning,
+    MembershipOut,
+    TierIn,
+    TierOut,
+    TiersOut,
+    TiersRequest,
 )
 from .notifications import (
-    NotificationOut, NotificationsPage, NotificationsQuery,
+    NotificationOut,
+    NotificationsPage,
+    NotificationsQuery,
 )
 from .feedback import (
-    FeedbackItemOut, FeedbackOut, FeedbackPage, FeedbackQuery, FeedbackRequest, FeedbackSubject, Rating, Slug,
+    FeedbackItemOut,
+    FeedbackOut,
+    FeedbackPage,
+    FeedbackQuery,
+    FeedbackRequest,
+    FeedbackSubject,
+    Rating,
+    Slug,
     UtcDay,
 )
 from .promotions import (
-    ExtraBalanceDiscountIn, GrantCouponIn, GrantProgressOut, PointsMultiplierIn, PromotionEffectOut, PromotionOut,
-    PromotionRequest, PromotionsPage, PromotionsQuery, SegmentIn,
+    ExtraBalanceDiscountIn,
+    GrantCouponIn,
+    GrantProgressOut,
+    PointsMultiplierIn,
+    PromotionEffectOut,
+    PromotionOut,
+    PromotionRequest,
+    PromotionsPage,
+    PromotionsQuery,
+    SegmentIn,
 )
 from .admin import (
-    AdjustmentOut, AdjustmentRequest, MerchantOut, MerchantRequest, Mismatch, ReconciliationOut,
+    AdjustmentOut,
+    AdjustmentRequest,
+    MerchantOut,
+    MerchantRequest,
+    Mismatch,
+    ReconciliationOut,
     ReconciliationTotals,
 )
 from .meta import (
-    ErrorDetail, ErrorOut, HealthOut,
+    ErrorDetail,
+    ErrorOut,
+    HealthOut,
 )
 
 __all__ = [

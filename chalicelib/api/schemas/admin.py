@@ -1,4 +1,5 @@
 """Admin operations: wallet adjustments, merchants, reconciliation."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -12,8 +13,15 @@ from .wallet import BalanceOut
 class AdjustmentRequest(Strict):
     # zero is refused by the view (400 invalid_amount), a magnitude above the per-transaction limit by the use case
     # (400 amount_exceeds_limit): the document says both (openapi.py writes the configured limit)
-    amount: Annotated[StrictInt, Field(ge=-JSON_SAFE, le=JSON_SAFE, description="signed, non-zero amount in fen",
-                                       json_schema_extra={TRANSACTION_LIMIT: True, "not": {"const": 0}})]
+    amount: Annotated[
+        StrictInt,
+        Field(
+            ge=-JSON_SAFE,
+            le=JSON_SAFE,
+            description="signed, non-zero amount in fen",
+            json_schema_extra={TRANSACTION_LIMIT: True, "not": {"const": 0}},
+        ),
+    ]
     lot: LotName
     reason: Text
 

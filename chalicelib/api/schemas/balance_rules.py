@@ -1,4 +1,5 @@
 """A merchant's balance rules: when and how much balance may pay."""
+
 from __future__ import annotations
 
 from ...domain import limits
@@ -25,11 +26,15 @@ class WindowIn(Strict):
 
 # what the rules' view refuses beyond the fields (400 invalid_request): windows go with in_windows, which needs one
 # (a window whose from is its to is refused too: a comparison of two fields, which JSON Schema cannot state)
-_WINDOWS_WITH_IN_WINDOWS: JsonDict = {"anyOf": [
-    {"required": ["allowed", "windows"],
-     "properties": {"allowed": {"const": "in_windows"}, "windows": {"minItems": 1}}},
-    {"properties": {"allowed": {"enum": ["always", "never"]}, "windows": {"maxItems": 0}}},
-]}
+_WINDOWS_WITH_IN_WINDOWS: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["allowed", "windows"],
+            "properties": {"allowed": {"const": "in_windows"}, "windows": {"minItems": 1}},
+        },
+        {"properties": {"allowed": {"enum": ["always", "never"]}, "windows": {"maxItems": 0}}},
+    ]
+}
 
 
 class PartialPayIn(Strict):
@@ -62,8 +67,10 @@ class BalanceRulesRequest(Strict):
     partial_pay: PartialPayIn = PartialPayIn()
     balance_pay_discount: DiscountIn = DiscountIn()
     daily_limit: Optional[Fen] = None
-    timezone: Annotated[StrictStr, Field(min_length=1, max_length=64, json_schema_extra=_iana_time_zones,
-                                         description="an IANA time zone")] = "Asia/Shanghai"
+    timezone: Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=64, json_schema_extra=_iana_time_zones, description="an IANA time zone"),
+    ] = "Asia/Shanghai"
 
 
 class WindowOut(Out):

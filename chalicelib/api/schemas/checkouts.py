@@ -1,4 +1,5 @@
 """Checkouts and their quotes, and the priced lines (discounts, promotions) a payment repeats."""
+
 from __future__ import annotations
 
 from ...domain import limits
@@ -23,8 +24,16 @@ class CheckoutRequest(Strict):
     merchant_id: Ident
     order_id: Ident
     user_id: Ident
-    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=limits.MAX_ORDER_LINES, description=(
-        "the order's lines; their total (unit_price x quantity, summed) is at most the per-transaction limit"))]
+    items: Annotated[
+        list[OrderItemIn],
+        Field(
+            min_length=1,
+            max_length=limits.MAX_ORDER_LINES,
+            description=(
+                "the order's lines; their total (unit_price x quantity, summed) is at most the per-transaction limit"
+            ),
+        ),
+    ]
     expires_in_seconds: Annotated[Optional[StrictInt], Field(ge=60, le=86400)] = None
 
 
@@ -94,7 +103,8 @@ class QuoteOut(Out):
     tier: Optional[str] = Field(description="the membership tier the payment is priced under")
     promotions: list[PromotionAppliedOut] = Field(description="the live promotions it is priced with")
     status: Optional[Literal["succeeded", "authorized"]] = Field(
-        description="what the payment would be; null when the quote is not payable")
+        description="what the payment would be; null when the quote is not payable"
+    )
     rules_version: int
     limits: list[LimitOut]
     payable: bool

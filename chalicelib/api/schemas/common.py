@@ -2,6 +2,7 @@
 
 Strict (requests): no coercion, no unknown fields. Out (responses): no unknown fields.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,9 +43,15 @@ SignedFen = Annotated[StrictInt, Field(description="signed amount in fen")]
 # The document states the configured limit: openapi.py writes it in place of this mark (maximum, and for a signed
 # amount minimum = -limit too).
 TRANSACTION_LIMIT = "x-transaction-limit"
-TransactionFen = Annotated[StrictInt, Field(gt=0, le=JSON_SAFE, json_schema_extra={TRANSACTION_LIMIT: True},
-                                            description="amount in minor units (fen); ¥12.50 is 1250; at most the "
-                                                        "per-transaction limit")]
+TransactionFen = Annotated[
+    StrictInt,
+    Field(
+        gt=0,
+        le=JSON_SAFE,
+        json_schema_extra={TRANSACTION_LIMIT: True},
+        description="amount in minor units (fen); ¥12.50 is 1250; at most the per-transaction limit",
+    ),
+]
 NonNegativeFen = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE)]
 LotName = Literal["cash", "bonus"]
 Points = Annotated[StrictInt, Field(ge=0, le=JSON_SAFE, description="points to spend")]
@@ -67,13 +74,19 @@ def _a_real_instant(value: str) -> str:
     return value
 
 
-Instant = Annotated[StrictStr, Field(pattern=INSTANT_PATTERN, json_schema_extra={"format": "date-time"},
-                                      description="UTC, e.g. 2026-12-01T00:00:00Z"), AfterValidator(_a_real_instant)]
+Instant = Annotated[
+    StrictStr,
+    Field(
+        pattern=INSTANT_PATTERN, json_schema_extra={"format": "date-time"}, description="UTC, e.g. 2026-12-01T00:00:00Z"
+    ),
+    AfterValidator(_a_real_instant),
+]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 
 # ---- pages ----------------------------------------------------------------
 
 PageLimit = Annotated[int, Field(ge=1, le=100)]
-CURSOR_DESCRIPTION = ("opaque: the next_cursor of the previous page, sent back unchanged (any other is refused, "
-                      "400 invalid_cursor)")
+CURSOR_DESCRIPTION = (
+    "opaque: the next_cursor of the previous page, sent back unchanged (any other is refused, 400 invalid_cursor)"
+)
 Cursor = Annotated[str, Field(min_length=1, max_length=200, description=CURSOR_DESCRIPTION)]

@@ -1,4 +1,5 @@
 """Coupon definitions, their grants, and a customer's coupons."""
+
 from __future__ import annotations
 
 from ...domain import limits
@@ -11,10 +12,12 @@ from .common import JSON_SAFE, Fen, Ident, Instant, NonNegativeFen, Out, PerCust
 
 
 # what put_definition refuses beyond the fields (400 invalid_request): a percent_off value above 100
-_PERCENT_AT_MOST_100: JsonDict = {"anyOf": [
-    {"properties": {"kind": {"const": "amount_off"}}},
-    {"properties": {"kind": {"const": "percent_off"}, "value": {"maximum": 100}}},
-]}
+_PERCENT_AT_MOST_100: JsonDict = {
+    "anyOf": [
+        {"properties": {"kind": {"const": "amount_off"}}},
+        {"properties": {"kind": {"const": "percent_off"}, "value": {"maximum": 100}}},
+    ]
+}
 
 
 class CouponDefinitionRequest(Strict):
@@ -34,9 +37,17 @@ class CouponDefinitionRequest(Strict):
     per_customer_limit: PerCustomerLimit = 1
     budget_count: Optional[Annotated[StrictInt, Field(ge=1, le=10**9)]] = None
     budget_amount: Optional[Fen] = None
-    budget_shards: Annotated[StrictInt, Field(ge=1, le=limits.MAX_BUDGET_SHARDS, description=(
-        "counters the budget is split over (fixed at creation): more spread many payers' writes, "
-        "fewer keep the last uses from being spread thin"))] = 8
+    budget_shards: Annotated[
+        StrictInt,
+        Field(
+            ge=1,
+            le=limits.MAX_BUDGET_SHARDS,
+            description=(
+                "counters the budget is split over (fixed at creation): more spread many payers' writes, "
+                "fewer keep the last uses from being spread thin"
+            ),
+        ),
+    ] = 8
 
 
 class GrantRequest(Strict):

@@ -1,4 +1,5 @@
 """Feedback: a customer rates one of their own transactions; operators list it."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -10,17 +11,24 @@ from .common import CURSOR_DESCRIPTION, ID_MAX_LENGTH, IDENT_PATTERN, Ident, Out
 
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-Slug = Annotated[StrictStr, Field(min_length=1, max_length=32, pattern=SLUG_PATTERN,
-                                   description="a short lowercase slug, e.g. wrong-amount")]
+Slug = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=32, pattern=SLUG_PATTERN, description="a short lowercase slug, e.g. wrong-amount"),
+]
 Rating = Annotated[StrictInt, Field(ge=1, le=5, description="1 (worst) to 5 (best)")]
 
 
 SUBJECTS = ("payment_id", "topup_id", "entry_id")
 # the validator's rule below, for the document: one subject named, the other two left out or null
-_ONE_SUBJECT: JsonDict = {"anyOf": [
-    {"required": [named], "properties": {n: {"type": "string"} if n == named else {"type": "null"} for n in SUBJECTS}}
-    for named in SUBJECTS
-]}
+_ONE_SUBJECT: JsonDict = {
+    "anyOf": [
+        {
+            "required": [named],
+            "properties": {n: {"type": "string"} if n == named else {"type": "null"} for n in SUBJECTS},
+        }
+        for named in SUBJECTS
+    ]
+}
 
 
 class FeedbackRequest(Strict):
@@ -32,8 +40,10 @@ class FeedbackRequest(Strict):
     topup_id: Optional[Ident] = None
     entry_id: Optional[Ident] = None
     rating: Rating
-    tags: Annotated[list[Slug], Field(max_length=10, description="at most 10, each named once",
-                                      json_schema_extra={"uniqueItems": True})] = []
+    tags: Annotated[
+        list[Slug],
+        Field(max_length=10, description="at most 10, each named once", json_schema_extra={"uniqueItems": True}),
+    ] = []
     comment: Optional[Annotated[StrictStr, Field(min_length=1, max_length=1000)]] = None
 
     @model_validator(mode="after")
@@ -62,9 +72,14 @@ class FeedbackRequest(Strict):
 # The model takes the shape; the listing refuses a day the calendar lacks or outside 2000-2999 (400 invalid_date).
 # The document says all of it: format date, and a pattern of those years.
 DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-UtcDay = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"pattern": DAY_PATTERN,
-                                                                                  "format": "date"},
-                              description="a UTC day, YYYY-MM-DD (inclusive), 2000-01-01 to 2999-12-31")]
+UtcDay = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        json_schema_extra={"pattern": DAY_PATTERN, "format": "date"},
+        description="a UTC day, YYYY-MM-DD (inclusive), 2000-01-01 to 2999-12-31",
+    ),
+]
 
 
 class FeedbackQuery(Strict):
@@ -100,5 +115,6 @@ class FeedbackItemOut(FeedbackOut):
 
 class FeedbackPage(Out):
     items: list[FeedbackItemOut]
-    next_cursor: Optional[str] = Field(description="null at the end; a page may be short (even empty) "
-                                                   "while more months remain to read")
+    next_cursor: Optional[str] = Field(
+        description="null at the end; a page may be short (even empty) while more months remain to read"
+    )

@@ -1,4 +1,5 @@
 """Membership tiers (as an admin sets them) and a customer's membership."""
+
 from __future__ import annotations
 
 from ...domain import limits
@@ -15,10 +16,15 @@ class TierIn(Strict):
     # the range on each member of the union: on the union itself pydantic writes ge/le, which JSON Schema lacks;
     # two decimals at most: put_tiers refuses more (400), the document says multipleOf 0.01 (in the document only:
     # a float's remainder is not exact, the use case checks the decimal it spells)
-    points_multiplier: Annotated[Union[Annotated[StrictInt, Field(ge=1, le=limits.MAX_TIER_POINTS_MULTIPLIER)],
-                                       Annotated[StrictFloat, Field(ge=1, le=limits.MAX_TIER_POINTS_MULTIPLIER,
-                                                                    json_schema_extra={"multipleOf": 0.01})]],
-                                 Field(description="points earned x this (1 to 10, two decimals)")]
+    points_multiplier: Annotated[
+        Union[
+            Annotated[StrictInt, Field(ge=1, le=limits.MAX_TIER_POINTS_MULTIPLIER)],
+            Annotated[
+                StrictFloat, Field(ge=1, le=limits.MAX_TIER_POINTS_MULTIPLIER, json_schema_extra={"multipleOf": 0.01})
+            ],
+        ],
+        Field(description="points earned x this (1 to 10, two decimals)"),
+    ]
     balance_pay_discount_percent: Annotated[StrictInt, Field(ge=0, le=limits.MAX_TIER_DISCOUNT_PERCENT)] = 0
 
     model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
@@ -27,9 +33,17 @@ class TierIn(Strict):
 class TiersRequest(Strict):
     # put_tiers refuses (400) tiers whose thresholds do not start at 0 and rise strictly, or names used twice: the
     # document states the first tier's 0 (prefixItems); the rest compares items, which JSON Schema cannot
-    tiers: Annotated[list[TierIn], Field(min_length=1, max_length=limits.MAX_TIERS, json_schema_extra={
-        "prefixItems": [{"$ref": "#/components/schemas/TierIn", "properties": {"threshold": {"const": 0}}}]},
-        description="thresholds rising strictly from 0, names unique")]
+    tiers: Annotated[
+        list[TierIn],
+        Field(
+            min_length=1,
+            max_length=limits.MAX_TIERS,
+            json_schema_extra={
+                "prefixItems": [{"$ref": "#/components/schemas/TierIn", "properties": {"threshold": {"const": 0}}}]
+            },
+            description="thresholds rising strictly from 0, names unique",
+        ),
+    ]
 
 
 class TierOut(Out):

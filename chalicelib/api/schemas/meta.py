@@ -1,4 +1,5 @@
 """The health check, and the error envelope every route answers with on failure."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -1,4 +1,5 @@
 """A customer's inbox of notifications."""
+
 from __future__ import annotations
 
 from typing import Any, Literal, Optional

@@ -1,4 +1,5 @@
 """Payments and what follows one: capture, void (a settlement), refund."""
+
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -20,7 +21,8 @@ class PaymentRequest(Strict):
 
 class CaptureRequest(Strict):
     amount: Optional[TransactionFen] = Field(
-        None, description="fen of the hold to capture (default: all); the rest is released")
+        None, description="fen of the hold to capture (default: all); the rest is released"
+    )
 
 
 class RefundRequest(Strict):

@@ -1,4 +1,5 @@
 """A customer's points account and its entries."""
+
 from __future__ import annotations
 
 from typing import Optional

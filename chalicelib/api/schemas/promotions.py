@@ -1,4 +1,5 @@
 """Promotions: their effects (extra discount, points multiplier, coupon grant) and schedules."""
+
 from __future__ import annotations
 
 from ...domain import limits
@@ -11,8 +12,10 @@ from .common import Fen, Ident, Instant, Out, Strict, Text
 
 class ExtraBalanceDiscountIn(Strict):
     kind: Literal["extra_balance_discount"]
-    percent: Annotated[StrictInt, Field(ge=1, le=limits.MAX_PROMOTION_DISCOUNT_PERCENT,
-                                        description="off what balance pays for, rounded down")]
+    percent: Annotated[
+        StrictInt,
+        Field(ge=1, le=limits.MAX_PROMOTION_DISCOUNT_PERCENT, description="off what balance pays for, rounded down"),
+    ]
     max_amount: Optional[Fen] = Field(None, description="the most it takes off one order, fen (null: no cap)")
 
 
@@ -23,19 +26,32 @@ FACTOR_PATTERN = r"^(1\.(0[1-9]|[1-9][0-9]?)|[2-9](\.[0-9]{1,2})?|10(\.00?)?)$"
 
 class PointsMultiplierIn(Strict):
     kind: Literal["points_multiplier"]
-    factor: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", json_schema_extra={
-        "pattern": FACTOR_PATTERN}, description=(
-        "a decimal string above 1 and at most 10, at most two decimals (\"1.5\"): kept as a whole percent, "
-        "so no float reaches a points amount"))]
+    factor: Annotated[
+        StrictStr,
+        Field(
+            pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$",
+            json_schema_extra={"pattern": FACTOR_PATTERN},
+            description=(
+                'a decimal string above 1 and at most 10, at most two decimals ("1.5"): kept as a whole percent, '
+                "so no float reaches a points amount"
+            ),
+        ),
+    ]
 
 
 # The model takes up to 80 characters; the use case refuses a segment other than "tier:" and a tier's name (400
 # segment_not_supported; unknown_tier for a tier that does not exist): the document says "tier:" and a name's
 # length (TierIn.name: 1-40).
 class SegmentIn(Strict):
-    segment: Annotated[StrictStr, Field(min_length=1, max_length=80, json_schema_extra={
-        "pattern": "^tier:", "minLength": 6, "maxLength": 45}, description=(
-        "\"tier:<tier name>\": the customers in that membership tier now (named segments come later)"))]
+    segment: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=80,
+            json_schema_extra={"pattern": "^tier:", "minLength": 6, "maxLength": 45},
+            description=('"tier:<tier name>": the customers in that membership tier now (named segments come later)'),
+        ),
+    ]
 
 
 class GrantCouponIn(Strict):

@@ -1,4 +1,5 @@
 """The points catalogue's rewards and their redemptions."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -10,11 +11,15 @@ from .common import JSON_SAFE, Ident, Out, PerCustomerLimit, Strict, Text
 
 
 # what put_reward refuses beyond the fields (400 invalid_request): a coupon reward names its definition, a gift none
-_DEFINITION_OF_A_COUPON: JsonDict = {"anyOf": [
-    {"required": ["coupon_definition_id"], "properties": {
-        "kind": {"const": "coupon"}, "coupon_definition_id": {"type": "string"}}},
-    {"properties": {"kind": {"const": "gift"}, "coupon_definition_id": {"type": "null"}}},
-]}
+_DEFINITION_OF_A_COUPON: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["coupon_definition_id"],
+            "properties": {"kind": {"const": "coupon"}, "coupon_definition_id": {"type": "string"}},
+        },
+        {"properties": {"kind": {"const": "gift"}, "coupon_definition_id": {"type": "null"}}},
+    ]
+}
 
 
 class RewardRequest(Strict):

@@ -1,4 +1,5 @@
 """Top-ups (and the provider's webhook), top-up plans and the top-up options."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
@@ -18,8 +19,9 @@ class TopupRequest(Strict):
 
     amount: TransactionFen
     channel: Literal["alipay", "wechat", "card"]
-    option_id: Optional[Ident] = Field(None, description="the option of GET /v1/topups/options it came from, "
-                                                         "with that option's amount")
+    option_id: Optional[Ident] = Field(
+        None, description="the option of GET /v1/topups/options it came from, with that option's amount"
+    )
 
 
 class WebhookRequest(Strict):
@@ -30,12 +32,26 @@ class WebhookRequest(Strict):
 
 
 # What put_plan refuses beyond the fields (400 invalid_topup_plan): a fixed bonus, or a percent with its cap.
-_ONE_KIND_OF_BONUS: JsonDict = {"anyOf": [
-    {"required": ["bonus_amount"], "properties": {
-        "bonus_amount": {"type": "integer"}, "bonus_percent": {"type": "null"}, "bonus_max": {"type": "null"}}},
-    {"required": ["bonus_percent", "bonus_max"], "properties": {
-        "bonus_amount": {"type": "null"}, "bonus_percent": {"type": "integer"}, "bonus_max": {"type": "integer"}}},
-]}
+_ONE_KIND_OF_BONUS: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["bonus_amount"],
+            "properties": {
+                "bonus_amount": {"type": "integer"},
+                "bonus_percent": {"type": "null"},
+                "bonus_max": {"type": "null"},
+            },
+        },
+        {
+            "required": ["bonus_percent", "bonus_max"],
+            "properties": {
+                "bonus_amount": {"type": "null"},
+                "bonus_percent": {"type": "integer"},
+                "bonus_max": {"type": "integer"},
+            },
+        },
+    ]
+}
 
 
 class TopupPlanRequest(Strict):
@@ -48,14 +64,17 @@ class TopupPlanRequest(Strict):
     min_amount: Fen = Field(description="the smallest top-up the plan rewards")
     bonus_amount: Optional[Fen] = Field(None, description="a fixed bonus (or bonus_percent)")
     bonus_percent: Optional[Annotated[StrictInt, Field(ge=1, le=100)]] = Field(
-        None, description="a bonus of this percent of the top-up, at most bonus_max")
+        None, description="a bonus of this percent of the top-up, at most bonus_max"
+    )
     bonus_max: Optional[Fen] = None
     bonus_valid_days: Optional[Annotated[StrictInt, Field(ge=1, le=3650)]] = Field(
-        None, description="days the bonus is spendable after it is granted (none: it never expires)")
+        None, description="days the bonus is spendable after it is granted (none: it never expires)"
+    )
     valid_from: Instant
     valid_to: Instant
     per_customer_limit: Optional[PerCustomerLimit] = Field(
-        None, description="bonuses one customer may receive from the plan (none: no limit)")
+        None, description="bonuses one customer may receive from the plan (none: no limit)"
+    )
     active: bool = True
 
 

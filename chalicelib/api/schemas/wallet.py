@@ -1,4 +1,5 @@
 """The wallet: its balance, settings and reminders, and its ledger entries."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
@@ -15,13 +16,17 @@ Email = Annotated[StrictStr, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[
 class RemindersIn(Strict):
     """Only the fields sent change; null turns a reminder (or the e-mail) off."""
 
-    low_balance: StrictBool = Field(True, description="remind when the balance falls below the threshold "
-                                                      "(default true)")
+    low_balance: StrictBool = Field(
+        True, description="remind when the balance falls below the threshold (default true)"
+    )
     run_out_days: Optional[ReminderDays] = Field(
-        None, description="remind (at most weekly) when the forecast says the balance runs out within this many "
-                          "days; null: off (the default)")
+        None,
+        description="remind (at most weekly) when the forecast says the balance runs out within this many "
+        "days; null: off (the default)",
+    )
     bonus_expiry_days: Optional[ReminderDays] = Field(
-        3, description="remind this many days before bonus balance expires; null: off (default 3)")
+        3, description="remind this many days before bonus balance expires; null: off (default 3)"
+    )
     email: Optional[Email] = Field(None, description="also e-mail reminders here; null: inbox only (the default)")
 
 
@@ -36,11 +41,14 @@ class WalletSettingsRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     low_balance_threshold: NonNegativeFen = Field(
-        None, description="fen; the wallet shows low_balance below it (default 0: never)",
-        json_schema_extra=_no_default)
-    reminders: RemindersIn = Field(None, description="the reminders wanted (defaults: low_balance true, "
-                                                    "run_out_days null, bonus_expiry_days 3, email null)",
-                                     json_schema_extra=_no_default)
+        None, description="fen; the wallet shows low_balance below it (default 0: never)", json_schema_extra=_no_default
+    )
+    reminders: RemindersIn = Field(
+        None,
+        description="the reminders wanted (defaults: low_balance true, "
+        "run_out_days null, bonus_expiry_days 3, email null)",
+        json_schema_extra=_no_default,
+    )
 
     @model_validator(mode="after")
     def _something_to_change(self) -> "WalletSettingsRequest":
@@ -52,8 +60,9 @@ class WalletSettingsRequest(Strict):
 class EntriesQuery(Strict):
     limit: PageLimit = 20
     cursor: Optional[Cursor] = None
-    type: Optional[Literal["top_up", "payment", "refund", "adjustment", "authorization", "capture", "release",
-                           "expiry"]] = None
+    type: Optional[
+        Literal["top_up", "payment", "refund", "adjustment", "authorization", "capture", "release", "expiry"]
+    ] = None
 
 
 class LotsOut(Out):
@@ -73,10 +82,12 @@ class RemindersOut(Out):
 
 
 class ForecastOut(Out):
-    daily_spend: int = Field(description="fen a day, averaged over the last 30 days (or since the first spend in "
-                                         "them), rounded up")
-    runs_out_on: Optional[str] = Field(description="the UTC day the balance no longer covers a day's spending; "
-                                                   "null when nothing was spent")
+    daily_spend: int = Field(
+        description="fen a day, averaged over the last 30 days (or since the first spend in them), rounded up"
+    )
+    runs_out_on: Optional[str] = Field(
+        description="the UTC day the balance no longer covers a day's spending; null when nothing was spent"
+    )
 
 
 class WalletOut(Out):
@@ -87,7 +98,8 @@ class WalletOut(Out):
     low_balance_threshold: int
     low_balance: bool = Field(description="the balance is below the customer's threshold")
     bonus_expiring: list["BonusExpiringOut"] = Field(
-        description="bonus that expires, per expiry time, soonest first (bonus that never expires is not listed)")
+        description="bonus that expires, per expiry time, soonest first (bonus that never expires is not listed)"
+    )
     reminders: RemindersOut
     forecast: ForecastOut
     updated_at: Optional[str]
