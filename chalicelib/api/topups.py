@@ -131,7 +131,7 @@ def get_topup(call: Call, topup_id: str) -> dict:
 )
 def payment_webhook(call: Call) -> Outcome:
     b = call.body
-    return topups.settle_topup(
+    return topups.confirm_topup(
         bootstrap.store(),
         currency=call.settings.currency,
         max_attempts=call.settings.max_attempts,

@@ -363,8 +363,8 @@ class TopupOpenStore(Snapshots, IdempotencyReads, Topups, Protocol):
     """``topups.create_topup``."""
 
 
-class TopupSettleStore(MoneyStore, Wallets, Topups, TopupPlans, Protocol):
-    """``topups.settle_topup``: credit (a movement under the plans live) or fail a top-up."""
+class TopupConfirmStore(MoneyStore, Wallets, Topups, TopupPlans, Protocol):
+    """``topups.confirm_topup``: credit (a movement under the plans live) or fail a top-up."""
 
 
 class TopupOptionsStore(Snapshots, TopupPlans, Protocol):

@@ -24,7 +24,7 @@ from ..domain.money import Lots
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay, run_movement, wallet_or_empty
-from .ports import Snapshots, TopupOpenStore, TopupOptionsStore, TopupPlans, TopupSettleStore
+from .ports import Snapshots, TopupOpenStore, TopupOptionsStore, TopupPlans, TopupConfirmStore
 
 
 @capture_method
@@ -76,8 +76,8 @@ def get_topup(store: Snapshots, principal: Principal, topup_id: str) -> dict[str
 
 
 @capture_method
-def settle_topup(
-    store: TopupSettleStore,
+def confirm_topup(
+    store: TopupConfirmStore,
     *,
     currency: str,
     max_attempts: int,

@@ -67,7 +67,7 @@ def _funded_user(store, n: int) -> tuple[str, list[str]]:
             amount=100,
             channel="card",
         )
-        topups.settle_topup(
+        topups.confirm_topup(
             store,
             currency="CNY",
             max_attempts=5,

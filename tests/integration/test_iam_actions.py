@@ -90,7 +90,7 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
         amount=1000,
         channel="card",
     )
-    topups.settle_topup(
+    topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,
@@ -108,7 +108,7 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
         amount=50,
         channel="card",
     )
-    topups.settle_topup(
+    topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,
@@ -419,7 +419,7 @@ def test_the_bonus_expiry_job_uses_exactly_its_granted_table_and_index_actions(s
         amount=123_457,
         channel="card",
     )
-    topups.settle_topup(
+    topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,

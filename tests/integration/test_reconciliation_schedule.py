@@ -26,7 +26,7 @@ def test_the_scheduled_handler_reconciles_and_reports_a_tampered_wallet(store, m
         amount=500,
         channel="card",
     )
-    topups.settle_topup(
+    topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,

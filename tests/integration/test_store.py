@@ -33,7 +33,7 @@ def funded_user(store, amount=1000) -> str:
         amount=amount,
         channel="card",
     )
-    topups.settle_topup(
+    topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,

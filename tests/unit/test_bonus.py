@@ -107,7 +107,7 @@ def top_up(store, amount: int, key: str) -> dict:
     created = topups.create_topup(
         store, currency="CNY", max_balance=10**9, principal=ALICE, request=req(key), amount=amount, channel="card"
     )
-    return topups.settle_topup(
+    return topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,

@@ -26,7 +26,7 @@ def test_a_use_case_run_under_a_frozen_clock_writes_that_time_everywhere():
             amount=500,
             channel="card",
         )
-        topups.settle_topup(
+        topups.confirm_topup(
             store,
             currency="CNY",
             max_attempts=3,

@@ -44,7 +44,7 @@ def fund(store: FakeLedgerStore, user: str, amount: int) -> None:
         amount=amount,
         channel="card",
     )
-    topups.settle_topup(
+    topups.confirm_topup(
         store,
         currency="CNY",
         max_attempts=5,
@@ -213,7 +213,7 @@ def test_webhook_credits_once_however_often_it_arrives(store):
     )
     tid = created.body["topup_id"]
     results = [
-        topups.settle_topup(
+        topups.confirm_topup(
             store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=500, provider_ref="x"
         ).body["credited"]
         for _ in range(5)
@@ -227,7 +227,7 @@ def test_webhook_with_another_amount_credits_nothing(store):
         store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"), amount=500, channel="alipay"
     ).body["topup_id"]
     with pytest.raises(AmountMismatch):
-        topups.settle_topup(
+        topups.confirm_topup(
             store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=501, provider_ref="x"
         )
     assert store.wallets["alice"].lots.cash == 1000
@@ -237,11 +237,11 @@ def test_a_failed_topup_cannot_later_succeed(store):
     tid = topups.create_topup(
         store, currency="CNY", max_balance=10**9, principal=ALICE, request=req("t"), amount=500, channel="alipay"
     ).body["topup_id"]
-    topups.settle_topup(
+    topups.confirm_topup(
         store, currency="CNY", max_attempts=5, topup_id=tid, status="failed", amount=500, provider_ref="x"
     )
     with pytest.raises(TopupNotPending):
-        topups.settle_topup(
+        topups.confirm_topup(
             store, currency="CNY", max_attempts=5, topup_id=tid, status="succeeded", amount=500, provider_ref="x"
         )
     assert store.wallets["alice"].lots.cash == 1000
