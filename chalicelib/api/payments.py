@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain.money import require_positive_amount
-from ..services import payments
+from ..services import authorizations, payments
 from ..domain.pricing import PayOptions
 from ..services.common import Outcome
 from .. import bootstrap
@@ -67,7 +67,7 @@ def capture_payment(call: Call, payment_id: str) -> Outcome:
     amount = call.body.amount
     if amount is not None:
         require_positive_amount(amount, call.settings.max_transaction_amount)
-    return payments.capture(
+    return authorizations.capture(
         bootstrap.store(),
         bootstrap.policy(),
         call.caller,
@@ -91,7 +91,7 @@ def capture_payment(call: Call, payment_id: str) -> Outcome:
     tag="payments",
 )
 def void_payment(call: Call, payment_id: str) -> Outcome:
-    return payments.void(
+    return authorizations.void(
         bootstrap.store(), bootstrap.policy(), call.caller, call.key, payment_id, after_commit=after_commit_hook(call)
     )
 

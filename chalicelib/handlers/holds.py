@@ -1,7 +1,7 @@
 """The hold sweeper (EventBridge schedule, every 5 minutes): releases authorizations whose hold has ended.
 
 Its work list is the table's sparse index ``open-holds`` (shard, end), read shard by shard; each
-payment is then released by one conditional transaction (``payments.expire_hold``), so an entry
+payment is then released by one conditional transaction (``authorizations.expire_hold``), so an entry
 the index still shows after a capture or a void releases nothing, and two sweeps never release twice.
 """
 
@@ -15,7 +15,7 @@ from ..config import get_settings
 from ..observability import logger, metrics
 from ..services import clock
 from ..services.common import LedgerPolicy
-from ..services.payments import expire_hold
+from ..services.authorizations import expire_hold
 from .. import bootstrap
 
 bp = Blueprint(__name__)

@@ -1,4 +1,4 @@
-"""Paying an order with balance, reading a payment, refunding it."""
+"""Paying an order with balance, reading a payment, refunding it (what ends an authorization: authorizations.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..domain.errors import (
     PaymentRefused,
     PaymentStateConflict,
 )
-from ..domain.ledger import apply_delta, split_refund, split_spend
+from ..domain.ledger import apply_delta, split_refund
 from ..domain.model import (
     CouponChange,
     Entry,
@@ -29,7 +29,6 @@ from ..domain.model import (
     Payment,
     Principal,
     Refund,
-    Settlement,
     Snapshot,
     Wallet,
     new_id,
@@ -41,7 +40,7 @@ from ..domain.pricing import PayOptions
 from ..observability import capture_method, metrics
 from .checkouts import customers_checkout, customers_coupon, price_for
 from . import clock
-from .common import IdempotentRequest, LedgerPolicy, Outcome, error_body, run_movement, wallet_or_empty
+from .common import IdempotentRequest, LedgerPolicy, Outcome, run_movement, wallet_or_empty
 from .merchant_rules import ConfigCache
 from .ports import MoneyStore, Payments, PayStore, Snapshots
 
@@ -200,10 +199,10 @@ def pay(
             entry=entry,
             new_payment=payment,
             checkout=checkout,
-            daily_spend=_day_totals(wallet, checkout.merchant_id, q.local_day, q.spent_today + q.balance, now),
+            daily_spend=day_totals(wallet, checkout.merchant_id, q.local_day, q.spent_today + q.balance, now),
             points_entry=points_entry,
             coupon=coupon_change,
-            membership=None if held else _membership(wallet, config.tiers, q.balance, now),
+            membership=None if held else membership_change(wallet, config.tiers, q.balance, now),
             bonus_grants=grants,
             spend_days=None if held else spend_days(wallet, now, q.balance),
         )
@@ -222,7 +221,7 @@ def pay(
     return outcome
 
 
-def _points_line(
+def points_line(
     wallet: Wallet, kind: str, after: PointsAccount, now: datetime, payment: str, **amounts: int
 ) -> PointsEntry | None:
     """The points entry of a movement, or None when the movement leaves the points account as it was."""
@@ -250,12 +249,12 @@ def _points_on_pay(
     account = replace(account, available=account.available - spent, held=account.held + (spent if held else 0))
     account = earn(account, earned, payment_id, now, policy.points)
     kind = "authorization" if held else "payment"
-    return _points_line(
+    return points_line(
         wallet, kind, account, now, payment_id, spent=0 if held else spent, earned=earned, held=spent if held else 0
     )
 
 
-def _membership(
+def membership_change(
     wallet: Wallet, tiers: TierTable, spent: int, now: datetime
 ) -> tuple[dict[str, int], str | None, str | None]:
     """The wallet's spend months with ``spent`` added, and its tier: up at once to what the rolling spend reaches
@@ -285,7 +284,7 @@ def _points_pro_rata(payment: Payment, amount: int) -> tuple[int, int]:
     )
 
 
-def _day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: datetime) -> dict[str, tuple[str, int]]:
+def day_totals(wallet: Wallet, merchant_id: str, day: str, spent: int, now: datetime) -> dict[str, tuple[str, int]]:
     """The wallet's per-merchant day totals with this merchant's updated; days that can no longer be
     anybody's today (two days before now in UTC) are dropped, so the map stays small."""
     oldest = (now - timedelta(days=2)).date().isoformat()
@@ -320,131 +319,7 @@ def return_bonus(wallet: Wallet, payment: Payment, amount: int) -> tuple[Any, tu
     return give_back(wallet.grants, drawn, amount)
 
 
-def _settlement(
-    store: object,
-    policy: LedgerPolicy,
-    payment: Payment,
-    wallet: Wallet,
-    status: str,
-    capture: int,
-    now: datetime,
-    coupon: Any = None,
-    tiers: TierTable | None = None,
-) -> tuple[Movement, dict[str, Any]]:
-    """The movement that ends an authorization: ``capture`` fen of the hold are spent (drawn from the held
-    lots in the spend order), the rest goes back to the lots it came from.
-
-    Invariants: what is captured plus what is released is exactly what was held; the wallet's hold drops by
-    exactly that; the hold ends once (the payment's status and version are conditions); money released on
-    the day it was held gives that day's allowance back.
-    """
-    held = payment.funded_by
-    captured = split_spend(held, capture, policy.spend_order) if capture else Lots()
-    released = held - captured
-    after = apply_delta(wallet.lots, released)
-    created = format_time(now)
-    entry = Entry(
-        user_id=payment.user_id,
-        seq=wallet.version + 1,
-        entry_id=new_id("ent"),
-        type={"succeeded": "capture", "voided": "release", "expired": "release"}[status],
-        delta=released,
-        balance_after=after,
-        created_at=created,
-        held_delta=-held,
-        held_after=apply_delta(wallet.held, -held),
-        refs={
-            "payment_id": payment.payment_id,
-            "order_id": payment.order_id,
-            "merchant_id": payment.merchant_id,
-            **({"checkout_id": payment.checkout_id} if payment.checkout_id else {}),
-            **({"reason": "authorization expired"} if status == "expired" else {}),
-        },
-    )
-    daily = None
-    if released.total and payment.local_day and wallet.spent_on(payment.merchant_id, payment.local_day):
-        spent = wallet.spent_on(payment.merchant_id, payment.local_day) - released.total
-        daily = _day_totals(wallet, payment.merchant_id, payment.local_day, max(0, spent), now)
-    # points on hold: spent at a capture (all of them, whatever part of the balance is captured), back at a release
-    points = wallet.points.matured(now)
-    held_points = payment.points_spent
-    captured_ok = status == "succeeded"
-    tier, _ = (
-        effective(tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
-        if tiers is not None
-        else (None, None)
-    )
-    # a capture earns under the tier held now and the promotion factor the payment was priced with
-    earned = (
-        policy.points.earned(captured.total, tier.multiplier_percent if tier else 100, payment.points_factor_percent)
-        if captured_ok
-        else 0
-    )
-    points = replace(
-        points, held=points.held - held_points, available=points.available + (0 if captured_ok else held_points)
-    )
-    points = earn(points, earned, payment.payment_id, now, policy.points)
-    points_entry = _points_line(
-        wallet,
-        "capture" if captured_ok else "release",
-        points,
-        now,
-        payment.payment_id,
-        spent=held_points if captured_ok else 0,
-        earned=earned,
-        held=-held_points,
-    )
-    membership = _membership(wallet, tiers, captured.total, now) if captured_ok and tiers is not None else None
-    grants, still_drawn = (
-        return_bonus(wallet, payment, released.bonus) if released.bonus else (None, payment.bonus_from)
-    )
-    coupon_change = None
-    if coupon is not None and coupon.state == "held" and coupon.payment_id == payment.payment_id:
-        # captured: the coupon is used; released: it is the customer's again, and its budget use comes back
-        coupon_change = (
-            CouponChange(coupon, "used", payment.payment_id, coupon.budget_shard)
-            if captured_ok
-            else CouponChange(
-                coupon, "available", None, coupon.budget_shard, budget=+1, discount=payment.coupon_discount
-            )
-        )
-    movement = Movement(
-        wallet=wallet,
-        entry=entry,
-        daily_spend=daily,
-        points_entry=points_entry,
-        coupon=coupon_change,
-        membership=membership,
-        bonus_grants=grants,
-        spend_days=spend_days(wallet, now, captured.total) if captured.total else None,
-        settle=Settlement(
-            payment=payment,
-            status=status,
-            funded_by=captured,
-            checkout_status="paid" if captured_ok else "open",
-            points_earned=earned,
-            bonus_from=still_drawn if captured_ok else (),
-        ),
-    )
-    body = {
-        "payment_id": payment.payment_id,
-        "checkout_id": payment.checkout_id,
-        "order_id": payment.order_id,
-        "merchant_id": payment.merchant_id,
-        "status": status,
-        "captured": captured.total,
-        "released": released.total,
-        "funded_by": captured.as_dict(),
-        "points_spent": held_points if captured_ok else 0,
-        "points_earned": earned,
-        "balance": after.as_balance(),
-        "held": entry.held_after.as_balance(),
-        "updated_at": created,
-    }
-    return movement, body
-
-
-def _with_owner(store: Snapshots, payment: Payment) -> Snapshot:
+def with_owner(store: Snapshots, payment: Payment) -> Snapshot:
     """The payment again with its customer's wallet and, if it used one, its coupon: one consistent read, so the
     plan never pairs a fresh wallet with a payment that was settled meanwhile (the first read found whose
     wallet it is)."""
@@ -457,120 +332,7 @@ def _with_owner(store: Snapshots, payment: Payment) -> Snapshot:
     return Snapshot(payment=snap.payment, wallet=snap.wallet, coupon=snap.coupon, tiers=snap.tiers or TierTable())
 
 
-def _authorization(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
-    payment = _visible_payment(snap, principal, payment_id)
-    if payment.status == "authorized":
-        return payment
-    code, what = {
-        "succeeded": ("payment_already_captured", "is already captured"),
-        "voided": ("payment_voided", "was voided"),
-        "expired": ("authorization_expired", "expired"),
-    }[payment.status]
-    raise PaymentStateConflict(code, f"payment {payment_id!r} {what}", payment_id=payment_id, status=payment.status)
-
-
-@capture_method
-def capture(
-    store: MoneyStore,
-    policy: LedgerPolicy,
-    principal: Principal,
-    request: IdempotentRequest,
-    payment_id: str,
-    amount: int | None,
-    after_commit: Callable[[], None] | None = None,
-) -> Outcome:
-    """Capture all or part of an authorization (the rest is released), after the order service collected the
-    external remainder. After its end an authorization is released instead, and the answer is 409
-    ``authorization_expired`` (the release and that answer are what a retry of the key gets)."""
-
-    def read() -> Snapshot:
-        snap = store.snapshot(payment=payment_id, idempotency=(request.scope, request.key))
-        if snap.idempotency is not None:
-            return snap
-        payment = _visible_payment(snap, principal, payment_id)
-        if not access.settles_for(principal, payment.merchant_id):
-            raise Forbidden("the payment's merchant, a service or an admin captures it")
-        return _with_owner(store, payment)
-
-    def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
-        payment = _authorization(snap, principal, payment_id)
-        wallet = wallet_or_empty(snap.wallet, payment.user_id, policy.currency)
-        now = clock.now()
-        if payment.expires_at and now >= parse_time(payment.expires_at):
-            movement, _ = _settlement(store, policy, payment, wallet, "expired", 0, now, snap.coupon)
-            return movement, Outcome(
-                409,
-                error_body(
-                    "authorization_expired",
-                    f"the authorization ended at {payment.expires_at}; its hold is released",
-                    {"payment_id": payment_id, "expires_at": payment.expires_at},
-                ),
-            )
-        held = payment.funded_by.total
-        take = held if amount is None else amount
-        if take > held:
-            raise PaymentRefused(
-                "capture_exceeds_authorization",
-                f"capture of {take} exceeds the {held} authorized",
-                requested=take,
-                authorized=held,
-            )
-        movement, body = _settlement(store, policy, payment, wallet, "succeeded", take, now, snap.coupon, snap.tiers)
-        return movement, Outcome(200, body)
-
-    return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
-
-
-@capture_method
-def void(
-    store: MoneyStore,
-    policy: LedgerPolicy,
-    principal: Principal,
-    request: IdempotentRequest,
-    payment_id: str,
-    after_commit: Callable[[], None] | None = None,
-) -> Outcome:
-    """Release an authorization in full: its merchant, a service, an admin, or its customer while it is on
-    hold. The checkout can be paid again."""
-
-    def read() -> Snapshot:
-        snap = store.snapshot(payment=payment_id, idempotency=(request.scope, request.key))
-        if snap.idempotency is not None:
-            return snap
-        payment = _visible_payment(snap, principal, payment_id)
-        return _with_owner(store, payment)
-
-    def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
-        payment = _authorization(snap, principal, payment_id)
-        wallet = wallet_or_empty(snap.wallet, payment.user_id, policy.currency)
-        movement, body = _settlement(store, policy, payment, wallet, "voided", 0, clock.now(), snap.coupon)
-        return movement, Outcome(200, body)
-
-    return run_movement(store, policy.max_attempts, request, read, plan, after_commit)
-
-
-@capture_method
-def expire_hold(store: MoneyStore, policy: LedgerPolicy, payment_id: str) -> bool:
-    """Release an authorization whose end has passed (the sweeper). True if this call released it;
-    False if it was captured, voided or released meanwhile, or has not ended."""
-
-    def read() -> Snapshot:
-        snap = store.snapshot(payment=payment_id)
-        return _with_owner(store, snap.payment) if snap.payment else snap
-
-    def plan(snap: Snapshot) -> tuple[Movement | None, Outcome]:
-        p, now = snap.payment, clock.now()
-        if p is None or p.status != "authorized" or not p.expires_at or now < parse_time(p.expires_at):
-            return None, Outcome(200, {"released": False})
-        movement, body = _settlement(
-            store, policy, p, wallet_or_empty(snap.wallet, p.user_id, policy.currency), "expired", 0, now, snap.coupon
-        )
-        return movement, Outcome(200, {"released": True})
-
-    return bool(run_movement(store, policy.max_attempts, None, read, plan).body["released"])
-
-
-def _visible_payment(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
+def visible_payment(snap: Snapshot, principal: Principal, payment_id: str) -> Payment:
     """The payment if the caller may see it; 'not found' otherwise (its existence is private)."""
     p = snap.payment
     if p is None or not access.sees_sale(principal, p.user_id, p.merchant_id):
@@ -615,7 +377,7 @@ def payment_view(payment: Payment, refunds: list[Refund]) -> dict[str, Any]:
 @capture_method
 def get_payment(store: Payments, principal: Principal, payment_id: str) -> dict[str, Any]:
     payment, refunds = store.get_payment_with_refunds(payment_id)
-    return payment_view(_visible_payment(Snapshot(payment=payment), principal, payment_id), refunds)
+    return payment_view(visible_payment(Snapshot(payment=payment), principal, payment_id), refunds)
 
 
 @capture_method
@@ -642,10 +404,10 @@ def refund(
         snap = store.snapshot(payment=payment_id, idempotency=(request.scope, request.key))
         if snap.idempotency is not None:
             return snap
-        payment = _visible_payment(snap, principal, payment_id)
+        payment = visible_payment(snap, principal, payment_id)
         if not access.settles_for(principal, payment.merchant_id):
             raise Forbidden("only the payment's merchant, an admin or a service may refund it")
-        return _with_owner(store, payment)
+        return with_owner(store, payment)
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         payment = present(snap.payment, "the payment read")
@@ -671,7 +433,7 @@ def refund(
             points_returned=points_back,
             points_clawed=points_take,
         )
-        points_entry = _points_line(
+        points_entry = points_line(
             wallet,
             "refund",
             account,

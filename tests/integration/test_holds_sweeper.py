@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import clock, payments
+from chalicelib.services import authorizations, clock, payments
 from chalicelib.services.admin import reconcile
 from chalicelib.services.common import IdempotentRequest, LedgerPolicy
 from tests.integration.test_store import CACHE, funded_user, open_checkout
@@ -57,7 +57,7 @@ def test_the_sweeper_releases_ended_holds_once_and_leaves_the_others(store, monk
     assert store.get_payment_with_refunds(running)[0].status == "authorized"
     assert store.get_wallet(user).lots.total == 700 and store.get_wallet(user).held.total == 300
     assert sweep_expired_holds()["released"] == []  # the index no longer lists it: nothing twice
-    assert payments.expire_hold(store, POLICY, ended) is False  # and a stale work list releases nothing
+    assert authorizations.expire_hold(store, POLICY, ended) is False  # and a stale work list releases nothing
     report = reconcile(store.scan())
     assert [m for m in report["mismatches"] if m["user_id"] == user] == []
 
@@ -68,9 +68,9 @@ def test_a_capture_after_the_end_releases_the_hold_and_answers_409(store, monkey
     later(monkeypatch, 61)
     shop = Principal("shop", frozenset({"service"}))
     request = IdempotentRequest("shop", "late-capture", "h")
-    out = payments.capture(store, POLICY, shop, request, pid, None)
+    out = authorizations.capture(store, POLICY, shop, request, pid, None)
     assert out.status_code == 409 and out.body["error"]["code"] == "authorization_expired"
     assert store.get_wallet(user).lots.total == 1000 and store.get_wallet(user).held.total == 0
-    again = payments.capture(store, POLICY, shop, request, pid, None)  # the same key: the same answer, no move
+    again = authorizations.capture(store, POLICY, shop, request, pid, None)  # the same key: the same answer, no move
     assert again.replayed and again.status_code == 409
     assert store.get_wallet(user).lots.total == 1000

@@ -12,7 +12,7 @@ from chalicelib.domain.moments import format_time
 from chalicelib.domain.errors import PaymentRefused
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, bonus, checkouts, payments, topups
+from chalicelib.services import admin, authorizations, bonus, checkouts, payments, topups
 from chalicelib.services.admin import reconcile
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
@@ -199,7 +199,7 @@ def test_a_partial_capture_gives_the_released_bonus_back_and_keeps_what_it_spent
     held = pay(store, 1200, 1, capture=False)  # 1000 expiring + 200 of the never-expiring
     assert held["status"] == "authorized"
     assert [x.amount for x in store.wallets["alice"].grants] == [100]
-    payments.capture(store, LedgerPolicy(), SHOP, req("cap", scope="shop"), held["payment_id"], 700)
+    authorizations.capture(store, LedgerPolicy(), SHOP, req("cap", scope="shop"), held["payment_id"], 700)
     # 700 captured from the held 1200 (bonus first); 500 released: to the latest-expiring grant first
     grants = {x.grant_id: x.amount for x in store.wallets["alice"].grants}
     assert sum(grants.values()) == store.wallets["alice"].lots.bonus == 600

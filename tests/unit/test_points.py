@@ -9,7 +9,7 @@ import pytest
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, checkouts, clock, payments, wallets
+from chalicelib.services import admin, authorizations, checkouts, clock, payments, wallets
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 
@@ -127,7 +127,7 @@ def test_an_authorization_holds_its_points_and_spends_them_at_capture(store, at)
     a = pay(store, 1000, points=300, capture=False)
     assert a["status"] == "authorized" and a["points_spent"] == 300 and a["points_earned"] == 0
     assert account(store)["available"] == 0 and account(store)["held"] == 300
-    done = payments.capture(store, POLICY, SHOP, req("cap", scope="shop"), a["payment_id"], None).body
+    done = authorizations.capture(store, POLICY, SHOP, req("cap", scope="shop"), a["payment_id"], None).body
     assert done["points_spent"] == 300 and done["points_earned"] == 7
     assert account(store)["held"] == 0 and account(store)["pending"] == 7
     assert clean(store)
@@ -137,7 +137,7 @@ def test_a_void_gives_held_points_back(store, at):
     pay(store, 30_000)
     at(T0 + timedelta(days=8))
     a = pay(store, 1000, points=200, capture=False)
-    payments.void(store, POLICY, ALICE, req("void"), a["payment_id"])
+    authorizations.void(store, POLICY, ALICE, req("void"), a["payment_id"])
     assert account(store)["available"] == 300 and account(store)["held"] == 0
     assert [e["type"] for e in wallets.list_points_entries(store, "alice", 10, None)["entries"]][:2] == [
         "release",
