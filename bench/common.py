@@ -176,6 +176,7 @@ class Api:
         """``n`` checkouts for ``user``, opened by a few clients at once."""
         from concurrent.futures import ThreadPoolExecutor
 
+        self.service()  # sign the order service in once, before the threads would race to create it
         sessions = [requests.Session() for _ in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
             ids = list(

@@ -13,6 +13,10 @@ the X-Ray SDK records (and sends to a daemon address nobody listens on) as it wo
 - raw: ``import boto3``, ``boto3.client("dynamodb")`` and the app's own two
   storage calls for one payment (captured in benchmark 1, fresh ids, each on a
   pre-created wallet of its own).
+- floor: the raw process that first imports the libraries the app is built on
+  (Chalice, pydantic, Powertools' Logger, Metrics and Tracer with the X-Ray SDK,
+  PynamoDB) and nothing of the app: what any app on this stack pays before its
+  own code. app ÷ floor is the app's own share; floor ÷ raw the stack's.
 
 Timed inside each process from before the first import to the answer. The two
 kinds alternate and swap order every round; medians are compared.
@@ -50,6 +54,17 @@ print(json.dumps({"import_s": t1 - t0, "total_s": t2 - t0}))
 """
 
 
+FLOOR_CHILD = RAW_CHILD.replace(
+    "import boto3\n",
+    "import boto3\n"
+    "import chalice, pydantic, pynamodb.models\n"
+    "from aws_lambda_powertools import Logger, Metrics, Tracer\n"
+    "Tracer(service='floor'); Logger(service='floor'); Metrics(namespace='floor')\n",
+    1,
+)
+assert FLOOR_CHILD != RAW_CHILD
+
+
 def sample(code: str, args: list[str], env: dict[str, str]) -> dict[str, float]:
     p = subprocess.run(
         [str(PYTHON), "-c", code, *args],
@@ -71,7 +86,7 @@ def run(
     payer = api.user(f"bench-cold-{uuid.uuid4().hex[:8]}")
     api.fund(payer, PAY_AMOUNT * (runs + 4))
     raw = RawPayment(api.info, template)
-    raw.prepare(runs + 2)
+    raw.prepare(2 * runs + 4)
     env = invoke_env(api.info)
     work.mkdir(parents=True, exist_ok=True)
 
@@ -87,17 +102,28 @@ def run(
         path.write_text(json.dumps(raw.ready.pop()))
         return sample(RAW_CHILD, [str(path), api.info.aws_endpoint], env)
 
-    app_once(), raw_once()  # warm the file cache and write .pyc once, as every later process finds them
-    apps: list[dict[str, float]] = []
-    raws: list[dict[str, float]] = []
+    def floor_once() -> dict[str, float]:
+        path = work / "cold_floor.json"
+        path.write_text(json.dumps(raw.ready.pop()))
+        return sample(FLOOR_CHILD, [str(path), api.info.aws_endpoint], env)
+
+    app_once(), raw_once(), floor_once()  # warm the file cache and write .pyc once, as later processes find them
+    once = {"app": app_once, "raw": raw_once, "floor": floor_once}
+    got: dict[str, list[dict[str, float]]] = {k: [] for k in once}
+    kinds = list(once)
     for i in range(runs):
         if deadline.passed and i >= 3:
             break
-        for kind in ("app", "raw") if i % 2 == 0 else ("raw", "app"):
-            (apps if kind == "app" else raws).append(app_once() if kind == "app" else raw_once())
+        for kind in kinds[i % 3 :] + kinds[: i % 3]:  # each kind goes first, second and third in turn
+            got[kind].append(once[kind]())
+    apps, raws, floors = got["app"], got["raw"], got["floor"]
     a = statistics.median(x["total_s"] for x in apps)
     b = statistics.median(x["total_s"] for x in raws)
+    f = statistics.median(x["total_s"] for x in floors)
     return {
+        "floor_median_s": round(f, 4),
+        "ratio_floor_over_raw": round(f / b, 3),
+        "ratio_app_over_floor": round(a / f, 3),
         "runs_each": len(apps),
         "target_ratio": TARGET_RATIO,
         "app_median_s": round(a, 4),
@@ -122,6 +148,12 @@ def rows(res: dict[str, Any]) -> list[Row]:
             "boto3: import + client + the same storage calls (median)",
             f"{res['raw_median_s'] * 1000:.0f} ms (n={n}; import {res['raw_import_median_s'] * 1000:.0f} ms)",
         ),
+        Row(
+            "floor: boto3 + Chalice, pydantic, Powertools, PynamoDB imported + the same calls (median)",
+            f"{res['floor_median_s'] * 1000:.0f} ms (n={n})",
+        ),
+        Row("ratio floor / boto3: what the libraries cost", f"{res['ratio_floor_over_raw']:.2f}"),
+        Row("ratio app / floor: what the app's own code costs", f"{res['ratio_app_over_floor']:.2f}"),
         Row(
             "ratio app / boto3 (tracing on, as deployed)",
             f"{res['ratio_app_over_raw']:.2f}",
