@@ -1,0 +1,82 @@
+"""Recording a customer's behaviour events: checked as one batch, then put on the bus (PutEvents), failed
+entries retried; never written to the ledger table. The analytics export reads them from the bus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..domain import behaviour
+from ..domain.behaviour import BehaviourEvent
+from ..domain.errors import InvalidRequest, Unavailable
+from ..domain.model import Principal, new_id
+from ..domain.moments import format_time, parse_time
+from . import clock
+
+PUT_ATTEMPTS = 3
+DETAIL_TYPE_PREFIX = "behaviour."
+
+
+class EventSink(Protocol):
+    """The bus, as this use case needs it: ``put`` returns the indexes of the entries it did not take."""
+
+    def put(self, entries: list[dict[str, Any]]) -> list[int]: ...
+
+
+def event_id_of(user_id: str, client_id: str | None) -> str:
+    """Stable for the client's own id (a retried call gives its events the same ids), else a new one."""
+    if client_id is None:
+        return new_id("bhv")
+    return "bhv_" + hashlib.sha256(f"{user_id}\x00{client_id}".encode()).hexdigest()[:28]
+
+
+def accept(principal: Principal, events: list[dict[str, Any]], now: datetime) -> list[BehaviourEvent]:
+    """The batch as accepted events, or the refusal of its first bad event (nothing is sent then)."""
+    if not 1 <= len(events) <= behaviour.MAX_EVENTS_PER_CALL:
+        raise InvalidRequest(
+            f"send 1 to {behaviour.MAX_EVENTS_PER_CALL} events in one call", code="invalid_request", field="events"
+        )
+    out, ids = [], set()
+    for index, event in enumerate(events):
+        props = behaviour.check_props(index, event["type"], event.get("props") or {})
+        at = behaviour.check_time(index, parse_time(event["at"]), now) if event.get("at") else now
+        event_id = event_id_of(principal.user_id, event.get("id"))
+        if event_id in ids:
+            raise behaviour.refused(
+                index, "duplicate_event_id", "its id is an earlier event's of this batch", f"events.{index}.id"
+            )
+        ids.add(event_id)
+        out.append(BehaviourEvent(event_id, principal.user_id, event["type"], at, props))
+    return out
+
+
+def record(sink: EventSink, source: str, bus_name: str, principal: Principal, events: list[dict[str, Any]]) -> dict:
+    """Check the batch, put it on the bus; 202 ``{accepted}``. An entry the bus refuses is put again (at most
+    PUT_ATTEMPTS in all); if some still fail, 503: the caller retries the call, and the events that did go out
+    are deduplicated by their ``event_id`` when they carry the client's ``id``."""
+    now = clock.now()
+    accepted = accept(principal, events, now)
+    received = format_time(now)
+
+    pending = [
+        {
+            "Source": source,
+            "DetailType": DETAIL_TYPE_PREFIX + e.type,
+            "Detail": json.dumps(e.detail(received), separators=(",", ":")),
+            "EventBusName": bus_name,
+            "Time": e.at,
+        }
+        for e in accepted
+    ]
+    for attempt in range(PUT_ATTEMPTS):
+        failed = sink.put(pending)
+        pending = [pending[i] for i in failed]
+        if not pending:
+            return {"accepted": len(accepted)}
+        if attempt + 1 < PUT_ATTEMPTS:
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # nosec B311 - retry jitter, not security
+    raise Unavailable(f"{len(pending)} of {len(accepted)} events could not be put on the bus; send the call again")
