@@ -9,6 +9,7 @@ from chalice import Chalice, Response
 
 from chalicelib.api import (
     admin,
+    behaviour,
     checkouts,
     coupons,
     feedback,
@@ -74,6 +75,7 @@ app.register_blueprint(coupons.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(feedback.bp)
+app.register_blueprint(behaviour.bp)
 app.register_blueprint(promotion_routes.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)

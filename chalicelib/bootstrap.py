@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from .bus import BusSink
     from .scheduling import PromotionSchedules
     from .services.common import LedgerPolicy
     from .services.merchant_rules import ConfigCache
@@ -60,6 +61,14 @@ def schedules() -> "PromotionSchedules":
     from .scheduling import PromotionSchedules
 
     return PromotionSchedules.from_settings(get_settings())
+
+
+@lru_cache(maxsize=1)
+def event_sink() -> "BusSink":
+    """The stage's bus, as the behaviour events are put on it."""
+    from .bus import BusSink
+
+    return BusSink(aws("events"))
 
 
 def aws(service: str) -> Any:

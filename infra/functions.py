@@ -224,7 +224,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "dynamodb:Scan",
             "dynamodb:UpdateItem",
         ),
-        grants=(Grant.WEBHOOK_SECRET, Grant.MERCHANT_GROUPS, Grant.PROMOTION_SCHEDULES),
+        grants=(Grant.WEBHOOK_SECRET, Grant.MERCHANT_GROUPS, Grant.PROMOTION_SCHEDULES, Grant.DOMAIN_EVENTS),
         concurrency_context="apiConcurrency",
     ),
     FunctionSpec(

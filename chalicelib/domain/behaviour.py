@@ -47,7 +47,7 @@ class BehaviourEvent:
             "event_id": self.event_id,
             "user_id": self.user_id,
             "type": self.type,
-            "at": format_time(self.at),
+            "occurred_at": format_time(self.at),
             "received_at": received_at,
             "props": dict(self.props),
         }

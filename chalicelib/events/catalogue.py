@@ -36,6 +36,18 @@ DETAIL_TYPES: dict[str, str] = {
     "promotion.started": "a limited-time promotion started",
     "promotion.ended": "a limited-time promotion ended or was cancelled",
 }
+# Behaviour events (POST /v1/events, chalicelib/services/behaviour.py): what a customer's app reports; put on
+# the bus by the API, not from the table's stream. Their event_id is the app's own id hashed, or a new one.
+BEHAVIOUR_TYPES: dict[str, str] = {
+    "behaviour.login": "a customer signed in to the shop's app",
+    "behaviour.view_product": "a customer looked at a product",
+    "behaviour.search": "a customer searched the shop",
+    "behaviour.add_to_cart": "a customer put a product in the cart",
+    "behaviour.view_wallet": "a customer opened the wallet",
+    "behaviour.view_topup": "a customer opened the top-up page",
+}
+DETAIL_TYPES.update(BEHAVIOUR_TYPES)
+
 
 # The bus's consumers: rule name -> EventBridge event pattern. The infrastructure creates one rule per
 # consumer with the function of the same name as its target (and a dead-letter queue); the local stack
@@ -43,6 +55,9 @@ DETAIL_TYPES: dict[str, str] = {
 CONSUMERS: dict[str, dict] = {
     "lifecycle": {"source": [SOURCE], "detail-type": ["wallet.balance_low", "payment.succeeded"]},
 }
+
+# every event of the service goes to the analytics export (infra/concerns/analytics.py)
+EXPORT_PATTERN: dict = {"source": [SOURCE]}
 
 # ---- the JSON Schema of each detail type ---------------------------------------------------------
 _S: dict = {"type": "string", "minLength": 1}
@@ -141,3 +156,38 @@ SCHEMAS: dict[str, dict] = {
     "promotion.started": _schema("promotion.started", _PROMOTION, _PROMOTION_OPT),
     "promotion.ended": _schema("promotion.ended", _PROMOTION, _PROMOTION_OPT),
 }
+
+
+def _behaviour_schema(detail_type: str) -> dict:
+    from ..domain.behaviour import COUNTS, MAX_TEXT, TYPES
+
+    required, optional = TYPES[detail_type.removeprefix("behaviour.")]
+
+    def prop(name: str) -> dict:
+        if name in COUNTS:
+            return {"type": "integer", "minimum": 1}
+        return {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": detail_type,
+        "type": "object",
+        "required": ["event_id", "user_id", "type", "occurred_at", "received_at", "props"],
+        "properties": {
+            "event_id": {"type": "string", "pattern": "^bhv_[0-9a-z]+$"},
+            "user_id": _S,
+            "type": {"const": detail_type.removeprefix("behaviour.")},
+            "occurred_at": _T,
+            "received_at": _T,
+            "props": {
+                "type": "object",
+                "required": sorted(required),
+                "properties": {n: prop(n) for n in sorted(required | optional)},
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
+SCHEMAS.update({t: _behaviour_schema(t) for t in BEHAVIOUR_TYPES})

@@ -10,9 +10,9 @@ import time
 from datetime import datetime
 from typing import Any, Protocol
 
-from ..domain import behaviour
+from ..domain import access, behaviour
 from ..domain.behaviour import BehaviourEvent
-from ..domain.errors import InvalidRequest, Unavailable
+from ..domain.errors import Forbidden, InvalidRequest, Unavailable
 from ..domain.model import Principal, new_id
 from ..domain.moments import format_time, parse_time
 from . import clock
@@ -58,6 +58,8 @@ def record(sink: EventSink, source: str, bus_name: str, principal: Principal, ev
     """Check the batch, put it on the bus; 202 ``{accepted}``. An entry the bus refuses is put again (at most
     PUT_ATTEMPTS in all); if some still fail, 503: the caller retries the call, and the events that did go out
     are deduplicated by their ``event_id`` when they carry the client's ``id``."""
+    if not access.is_customer(principal):
+        raise Forbidden("behaviour events are a customer's own: staff, services and admins send none")
     now = clock.now()
     accepted = accept(principal, events, now)
     received = format_time(now)

@@ -18,6 +18,16 @@ import pytest
 from chalicelib.events.catalogue import DETAIL_TYPES, SCHEMAS, SOURCE
 from tests.e2e.conftest import run_schedule
 
+# one behaviour event of each type, with every property its type may carry
+BEHAVIOUR_EXAMPLES = {
+    "login": {"channel": "app"},
+    "view_product": {"sku": "s-1", "category": "books", "merchant_id": "m-x", "price": 1200},
+    "search": {"query": "tea", "category": "food", "merchant_id": "m-x"},
+    "add_to_cart": {"sku": "s-1", "merchant_id": "m-x", "category": "books", "quantity": 2, "price": 1200},
+    "view_wallet": {},
+    "view_topup": {"option_id": "opt-1"},
+}
+
 pytestmark = pytest.mark.e2e
 
 # what a store does for certain (top-ups, payments, holds, refunds, adjustments, points, coupons, bonus)
@@ -37,7 +47,7 @@ MUST_SEE = {
     "notification.sent",
     "wallet.balance_low",
     "checkout.cancelled",
-}
+} | {f"behaviour.{t}" for t in BEHAVIOUR_EXAMPLES}
 PLAN_MIN = 4_322_001  # a top-up amount no other module tops up: the module's plan rewards only its own
 
 
@@ -76,6 +86,9 @@ def published(api, bus_events, local_stack) -> list[dict]:
     expires = datetime.fromisoformat(expiring["expires_at"].replace("Z", "+00:00"))
     expired = run_schedule(local_stack, "expire_bonus", at=iso(expires + timedelta(minutes=5)))["expired"]
     assert expired.get(customer.user_id) == 1_000
+    # what the customer's app reports: behaviour.*
+    events = [{"type": t, **({"props": p} if p else {})} for t, p in BEHAVIOUR_EXAMPLES.items()]
+    assert ok(api.post("/v1/events", customer, {"events": events}), 202) == {"accepted": len(events)}
     # an operator's correction: balance.adjusted
     api.grant_bonus(customer, 1)
     # a payment (payment.succeeded, points.earned; its feedback prompt: notification.sent), refunded in part

@@ -57,7 +57,7 @@ class Expect:
         return self.status >= 400
 
 
-OK, CREATED = Expect(200), Expect(201)
+OK, CREATED, ACCEPTED = Expect(200), Expect(201), Expect(202)
 UNAUTH = Expect(401, "unauthenticated")
 FORBIDDEN = Expect(403, "forbidden")
 NO_PAYMENT = Expect(404, "payment_not_found")
@@ -159,6 +159,8 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     # are refused whatever the transaction, before it is looked for
     ("POST", "/v1/feedback"): row(CREATED, NO_PAYMENT, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("GET", "/v1/admin/feedback"): admin_only(OK),
+    # a customer's own behaviour: staff, services and admins are no customers and send none
+    ("POST", "/v1/events"): row(ACCEPTED, ACCEPTED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     # a promotion of the merchant's (merchant_id set): its staff and admins manage it
     ("POST", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, CREATED, FORBIDDEN),
     ("GET", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN),
@@ -442,6 +444,9 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
             "comment": f"by {caller}",
         },
         ("POST", "/v1/admin/promotions"): promotion_body(w.merchant_id, f"by {caller}"),
+        ("POST", "/v1/events"): {
+            "events": [{"type": "view_wallet"}, {"type": "search", "props": {"query": f"by {caller}"}}]
+        },
     }
     if route in (("POST", "/v1/payments/{payment_id}/capture"), ("POST", "/v1/payments/{payment_id}/void")):
         checkout = api.open_checkout(w.owner, 10, merchant_id=w.merchant_id, order_id=f"o-authz-hold-{tag}")
@@ -815,6 +820,15 @@ def check_list_feedback(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_events(api, w, caller, body, before, after, bi, ai):
+    assert body == {"accepted": 2} and after == before
+    if hasattr(ai, "log"):  # in process: every call the process made; the one write is the bus's
+        writes = [str(c) for c in ai.log.calls[bi.at : ai.at] if c.writes]
+        assert writes == ["events:PutEvents"], writes
+    else:  # behaviour goes to the bus, never to the ledger
+        assert_nothing_written(bi, ai, "behaviour events wrote to the table")
+
+
 def check_create_promotion(api, w, caller, body, before, after, bi, ai):
     assert body["merchant_id"] == w.merchant_id and body["status"] == "scheduled" and body["name"] == f"by {caller}"
     assert after == before  # a promotion moves no money
@@ -887,6 +901,7 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("POST", "/v1/admin/reconciliations"): check_reconcile,
     ("POST", "/v1/feedback"): check_feedback,
     ("GET", "/v1/admin/feedback"): check_list_feedback,
+    ("POST", "/v1/events"): check_events,
 }
 
 

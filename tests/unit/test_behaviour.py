@@ -57,7 +57,7 @@ def test_a_batch_is_put_on_the_bus_with_its_details():
     assert events[0].at == NOW and events[1].at == NOW - timedelta(hours=1)
     detail = events[1].detail("r")
     assert detail["user_id"] == "alice" and detail["props"] == {"sku": "sku-1", "category": "tea", "merchant_id": "m1"}
-    assert detail["at"] == "2026-12-01T11:00:00.000Z"
+    assert detail["occurred_at"] == "2026-12-01T11:00:00.000Z"
 
 
 def test_the_entries_the_bus_refused_are_put_again_and_only_those():
