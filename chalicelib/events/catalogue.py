@@ -32,6 +32,8 @@ DETAIL_TYPES: dict[str, str] = {
     "wallet.balance_low": "a wallet's balance fell below the customer's low-balance threshold",
     "notification.sent": "a notification was put in a customer's inbox",
     "feedback.submitted": "a customer rated a transaction",
+    "checkout.opened": "a merchant opened a checkout of a priced order for a customer",
+    "checkout.quoted": "a customer's checkout was quoted: what balance could pay, and which limits held it back",
     "checkout.cancelled": "a merchant cancelled an open checkout; its order may get a new one",
     "promotion.started": "a limited-time promotion started",
     "promotion.ended": "a limited-time promotion ended or was cancelled",
@@ -71,6 +73,15 @@ _LOTS: dict = {
     "properties": {"cash": _I, "bonus": _I},
 }
 _OBJ: dict = {"type": "object"}
+_LINES: dict = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["sku", "category", "unit_price", "quantity"],
+        "additionalProperties": False,
+        "properties": {"sku": _S, "category": _S, "unit_price": _N, "quantity": _N},
+    },
+}
 
 
 def _schema(detail_type: str, required: dict[str, dict], optional: dict[str, dict] | None = None) -> dict:
@@ -147,6 +158,42 @@ SCHEMAS: dict[str, dict] = {
             "tags": {"type": "array", "items": _S},
         },
         {"comment": {"type": "string", "maxLength": 1000}, "merchant_id": _S},
+    ),
+    "checkout.opened": _schema(
+        "checkout.opened",
+        {
+            "checkout_id": _S,
+            "merchant_id": _S,
+            "order_id": _S,
+            "user_id": _S,
+            "amount": _N,
+            "lines": _LINES,
+            "expires_at": _T,
+        },
+    ),
+    "checkout.quoted": _schema(
+        "checkout.quoted",
+        {
+            "checkout_id": _S,
+            "merchant_id": _S,
+            "user_id": _S,
+            "amount": _N,
+            "lines": _LINES,
+            "expires_at": _T,
+            "balance": _N,
+            "discount_total": _N,
+            "external": _N,
+            "payable": {"type": "boolean"},
+            "limits": {"type": "array", "items": _S},
+            "funds": {
+                "type": "object",
+                "required": ["cash", "bonus", "points", "spent_today"],
+                "additionalProperties": False,
+                "properties": {"cash": _N, "bonus": _N, "points": _N, "spent_today": _N},
+            },
+            "points": _N,
+        },
+        {"refusal": _S, "coupon_id": _S, "tier": _S, "rules_version": _I, "allow_partial": {"type": "boolean"}},
     ),
     "checkout.cancelled": _schema(
         "checkout.cancelled",

@@ -296,7 +296,28 @@ def _promotion(name: str, old: dict, new: dict, at: str | None) -> Iterator[Even
         )
 
 
+def _lines(new: dict) -> list[dict[str, Any]]:
+    return [
+        {"sku": x["sku"], "category": x["category"], "unit_price": int(x["unit_price"]), "quantity": int(x["quantity"])}
+        for x in _doc(new["lines"])
+    ]
+
+
 def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    if name == "INSERT" and new.get("status") == "open":
+        lines = _lines(new)
+        yield _event(
+            "checkout.opened",
+            (new["pk"], new["sk"], "opened"),
+            checkout_id=new["checkout_id"],
+            merchant_id=new["merchant_id"],
+            order_id=new["order_id"],
+            user_id=new["user_id"],
+            amount=sum(x["unit_price"] * x["quantity"] for x in lines),
+            lines=lines,
+            expires_at=new["expires_at"],
+            occurred_at=new.get("created_at") or at,
+        )
     if new.get("status") == "cancelled" and old.get("status") != "cancelled":
         yield _event(
             "checkout.cancelled",

@@ -4,11 +4,10 @@ entries retried; never written to the ledger table. The analytics export reads t
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import time
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain import access, behaviour
 from ..domain.behaviour import BehaviourEvent
@@ -16,15 +15,10 @@ from ..domain.errors import Forbidden, InvalidRequest, Unavailable
 from ..domain.model import Principal, new_id
 from ..domain.moments import format_time, parse_time
 from . import clock
+from .publishing import EventSink, entry
 
 PUT_ATTEMPTS = 3
 DETAIL_TYPE_PREFIX = "behaviour."
-
-
-class EventSink(Protocol):
-    """The bus, as this use case needs it: ``put`` returns the indexes of the entries it did not take."""
-
-    def put(self, entries: list[dict[str, Any]]) -> list[int]: ...
 
 
 def event_id_of(user_id: str, client_id: str | None) -> str:
@@ -64,16 +58,7 @@ def record(sink: EventSink, source: str, bus_name: str, principal: Principal, ev
     accepted = accept(principal, events, now)
     received = format_time(now)
 
-    pending = [
-        {
-            "Source": source,
-            "DetailType": DETAIL_TYPE_PREFIX + e.type,
-            "Detail": json.dumps(e.detail(received), separators=(",", ":")),
-            "EventBusName": bus_name,
-            "Time": e.at,
-        }
-        for e in accepted
-    ]
+    pending = [entry(source, bus_name, DETAIL_TYPE_PREFIX + e.type, e.detail(received), e.at) for e in accepted]
     for attempt in range(PUT_ATTEMPTS):
         failed = sink.put(pending)
         pending = [pending[i] for i in failed]

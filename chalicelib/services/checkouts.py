@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Callable, cast
 
 from ..domain.errors import present
 from ..domain import access
@@ -148,19 +149,61 @@ def cancel_checkout(
     raise ConcurrentUpdate(policy.max_attempts)
 
 
-def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOptions, now: datetime) -> Quote:
-    """Price the snapshot's checkout for its customer's wallet as it is now, under the merchant's configuration."""
+def funds_for(snap: Snapshot, config: Any, policy: LedgerPolicy, now: datetime) -> Funds:
+    """What the snapshot's customer can pay the checkout with now (lots, the day's spend, points, coupon, tier)."""
     checkout = present(snap.checkout, "the snapshot's checkout")
     wallet = wallet_or_empty(snap.wallet, checkout.user_id, policy.currency)
     tier, _ = effective(config.tiers, wallet.tier, wallet.spend_months, now, wallet.tier_since)
-    funds = Funds(
+    return Funds(
         wallet.spendable(format_time(now)),
         wallet.spent_on(checkout.merchant_id, config.rules.local_day(now)),
         wallet.points.matured(now).available,
         snap.coupon,
         tier,
     )
+
+
+def price_for(snap: Snapshot, config: Any, policy: LedgerPolicy, options: PayOptions, now: datetime) -> Quote:
+    """Price the snapshot's checkout for its customer's wallet as it is now, under the merchant's configuration."""
+    checkout = present(snap.checkout, "the snapshot's checkout")
+    funds = funds_for(snap, config, policy, now)
     return price(checkout, config.rules, funds, now, options, policy.pricing, config.promotions)
+
+
+def quoted_detail(
+    checkout: Checkout, funds: Funds, view: dict[str, Any], options: PayOptions, now: datetime
+) -> dict[str, Any]:
+    """``checkout.quoted``: what the quote found, with the priced lines and the customer's funds at that moment,
+    so that an analysis (the obstacles report) or a backtest can replay it through ``price``."""
+    refusal = view.get("refusal")
+    detail = {
+        "event_id": str(uuid.uuid4()),  # every quote is an event of its own
+        "occurred_at": format_time(now),
+        "checkout_id": checkout.checkout_id,
+        "merchant_id": checkout.merchant_id,
+        "user_id": checkout.user_id,
+        "amount": checkout.amount,
+        "lines": [line.as_dict() for line in checkout.lines],
+        "expires_at": checkout.expires_at,
+        "balance": view["balance"],
+        "discount_total": view["discount_total"],
+        "external": view["external"],
+        "payable": view["payable"],
+        "limits": [lim["code"] for lim in view["limits"]],
+        "funds": {
+            "cash": funds.lots.cash,
+            "bonus": funds.lots.bonus,
+            "points": funds.points,
+            "spent_today": funds.spent_today,
+        },
+        "points": options.points,
+        "allow_partial": options.allow_partial,
+        "refusal": refusal["code"] if refusal else None,
+        "coupon_id": options.coupon_id,
+        "tier": view.get("tier"),
+        "rules_version": view.get("rules_version"),
+    }
+    return {k: v for k, v in detail.items() if v is not None}
 
 
 def customers_coupon(snap: Snapshot, options: PayOptions) -> None:
@@ -185,8 +228,10 @@ def quote(
     principal: Principal,
     checkout_id: str,
     options: PayOptions,
+    trace: Callable[[dict[str, Any]], object] | None = None,
 ) -> dict[str, Any]:
-    """What paying the checkout now would do, writing nothing: the payment runs the same pricing."""
+    """What paying the checkout now would do, writing nothing: the payment runs the same pricing.
+    ``trace`` receives the ``checkout.quoted`` detail of every quote of a checkout the customer may see."""
     snap = store.snapshot(
         checkout=checkout_id,
         wallet=principal.user_id,
@@ -195,19 +240,16 @@ def quote(
     checkout = customers_checkout(snap, principal, checkout_id)
     try:
         customers_coupon(snap, options)
+        refusal = None
     except PaymentStateConflict as used:  # a quote answers; it does not refuse
-        view = {
-            "checkout_id": checkout_id,
-            **price_for(snap, cache.get(store, checkout.merchant_id), policy, options, clock.now()).as_view(),
-        }
-        view.update(payable=False, status=None, refusal={"code": used.code, "message": used.message})
-        return view
+        refusal = {"code": used.code, "message": used.message}
     config = cache.get(store, checkout.merchant_id)
     now = clock.now()
-    q = price_for(snap, config, policy, options, now)
-    view = q.as_view()
-    refusal = None
-    if checkout.status == "cancelled":
+    funds = funds_for(snap, config, policy, now)
+    view = price(checkout, config.rules, funds, now, options, policy.pricing, config.promotions).as_view()
+    if refusal is not None:  # the coupon's refusal comes first
+        pass
+    elif checkout.status == "cancelled":
         refusal = {"code": "checkout_cancelled", "message": "the merchant cancelled the checkout"}
     elif checkout.status != "open":
         refusal = {"code": "order_already_paid", "message": "the checkout is already paid"}
@@ -215,4 +257,6 @@ def quote(
         refusal = {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
     if refusal is not None:
         view.update(payable=False, status=None, refusal=refusal)
+    if trace is not None:
+        trace(quoted_detail(checkout, funds, view, options, now))
     return {"checkout_id": checkout_id, **view}

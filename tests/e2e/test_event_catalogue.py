@@ -47,6 +47,8 @@ MUST_SEE = {
     "notification.sent",
     "wallet.balance_low",
     "checkout.cancelled",
+    "checkout.opened",
+    "checkout.quoted",
 } | {f"behaviour.{t}" for t in BEHAVIOUR_EXAMPLES}
 PLAN_MIN = 4_322_001  # a top-up amount no other module tops up: the module's plan rewards only its own
 
@@ -166,7 +168,8 @@ def published(api, bus_events, local_stack) -> list[dict]:
     ok(api.request("PUT", "/v1/wallet/settings", customer, {"low_balance_threshold": balance - 50}))
     ok(api.pay(customer, 100, merchant_id=shop), 201)
     # a checkout the order service cancels: checkout.cancelled
-    checkout = api.open_checkout(customer, 100, merchant_id=shop)
+    checkout = api.open_checkout(customer, 100, merchant_id=shop)  # checkout.opened
+    ok(api.post(f"/v1/checkouts/{checkout['checkout_id']}/quote", customer, {}))  # checkout.quoted
     ok(api.post(f"/v1/checkouts/{checkout['checkout_id']}/cancel", service, {"reason": "catalogue"}))
     # a promotion that starts now (its start schedule is due at once, and the stack's runner fires it)
     promotion = ok(

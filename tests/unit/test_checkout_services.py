@@ -224,3 +224,60 @@ def test_only_its_merchants_staff_a_service_or_an_admin_cancel_a_checkout(store)
     assert store.checkouts[checkout_id].status == "open"
     staff = Principal("staff-1", frozenset({"merchant:m1"}))
     assert checkouts.cancel_checkout(store, LedgerPolicy(), staff, checkout_id, None)["status"] == "cancelled"
+
+
+def test_every_quote_leaves_its_trace_with_the_lines_and_the_funds_it_was_priced_from(store, at):
+    import jsonschema
+
+    from chalicelib.events.catalogue import SCHEMAS
+
+    at(LATE)
+    merchant_rules.put_rules(store, STAFF, "m1", {"min_order_amount": 2000}, ConfigCache(0))
+    cid = open_checkout(store, 7)
+    traces: list[dict] = []
+    q = checkouts.quote(store, LedgerPolicy(), ConfigCache(0), ALICE, cid, PayOptions(), trace=traces.append)
+    assert not q["payable"] and [lim["code"] for lim in q["limits"]] == ["min_order_not_met"]
+    [detail] = traces
+    jsonschema.validate(detail, SCHEMAS["checkout.quoted"], format_checker=jsonschema.FormatChecker())
+    assert detail["checkout_id"] == cid and detail["user_id"] == "alice" and detail["merchant_id"] == "m1"
+    assert detail["lines"] == [{"sku": "book", "category": "books", "unit_price": 1000, "quantity": 1}]
+    assert detail["limits"] == ["min_order_not_met"] and detail["payable"] is False and detail["balance"] == 0
+    assert detail["funds"] == {"cash": 10_000, "bonus": 0, "points": 0, "spent_today": 0}
+    assert detail["amount"] == 1000 and detail["occurred_at"] == "2026-11-25T15:50:00.000Z"
+    # a second quote is an event of its own; a checkout of someone else's leaves none
+    checkouts.quote(store, LedgerPolicy(), ConfigCache(0), ALICE, cid, PayOptions(), trace=traces.append)
+    assert len(traces) == 2 and traces[0]["event_id"] != traces[1]["event_id"]
+    with pytest.raises(NotFound):
+        checkouts.quote(store, LedgerPolicy(), ConfigCache(0), Principal("bob"), cid, PayOptions(), trace=traces.append)
+    assert len(traces) == 2
+
+
+def test_a_refused_quote_traces_its_refusal(store, at):
+    at(LATE)
+    cid = open_checkout(store, 8)
+    checkouts.cancel_checkout(store, LedgerPolicy(), SHOP, cid, None)
+    traces: list[dict] = []
+    checkouts.quote(store, LedgerPolicy(), ConfigCache(0), ALICE, cid, PayOptions(), trace=traces.append)
+    assert [t["refusal"] for t in traces] == ["checkout_cancelled"] and traces[0]["payable"] is False
+
+
+def test_a_checkout_opened_on_the_stream_is_checkout_opened_with_its_lines():
+    from chalicelib.events.mapping import events_of
+
+    new = {
+        "pk": "C#chk_1",
+        "sk": "C",
+        "kind": "checkout",
+        "checkout_id": "chk_1",
+        "merchant_id": "m1",
+        "order_id": "o1",
+        "user_id": "alice",
+        "status": "open",
+        "lines": [{"sku": "a", "category": "books", "unit_price": 250, "quantity": 2}],
+        "created_at": "2026-11-25T15:50:00.000Z",
+        "expires_at": "2026-11-25T16:20:00.000Z",
+    }
+    [(detail_type, detail)] = events_of("INSERT", None, new)
+    assert detail_type == "checkout.opened" and detail["amount"] == 500
+    assert detail["lines"] == new["lines"] and detail["expires_at"] == new["expires_at"]
+    assert events_of("MODIFY", new, {**new, "status": "paid"}) == []  # paying it is the payment's event
