@@ -169,6 +169,41 @@ class BusDelivery:
         return done
 
 
+class ExportDelivery:
+    """The export rule's target, locally: what Amazon Data Firehose does on AWS (infra/concerns/analytics.py),
+    drained from the rule's queue and written into moto's S3 under the same key layout, gzip, one object per
+    partition per delivery (chalicelib/insight/export.py). A message is deleted only after its object is
+    written: at least once, as Firehose; the analyses dedupe on event_id."""
+
+    def __init__(self, sqs: Any, queue_url: str, s3: Any, bucket: str, stream: str) -> None:
+        self.sqs, self.queue_url, self.s3, self.bucket, self.stream = sqs, queue_url, s3, bucket, stream
+        self.delivered = 0
+
+    def poll(self, max_batches: int = 50) -> int:
+        from chalicelib.insight.export import objects_of
+
+        messages: list[dict[str, Any]] = []
+        for _ in range(max_batches):  # Firehose buffers too: a delivery takes what is waiting
+            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            if not got.get("Messages"):
+                break
+            messages += got["Messages"]
+        if not messages:
+            return 0
+        for key, body in objects_of([json.loads(m["Body"]) for m in messages], self.stream).items():
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentEncoding="gzip")
+        for start in range(0, len(messages), 10):
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages[start : start + 10])
+                ],
+            )
+        self.delivered += len(messages)
+        return len(messages)
+
+
 def fire_due_schedules(scheduler: Any, group: str) -> list[str]:
     from dev.schedules import fire_due, invoke_app
 
@@ -178,7 +213,7 @@ def fire_due_schedules(scheduler: Any, group: str) -> list[str]:
 def main() -> int:
     from chalicelib.config import get_settings
     from chalicelib.events.catalogue import CONSUMERS
-    from dev.stack import aws_client, consumer_queue, publisher_dlq
+    from dev.stack import EXPORT_BUCKET, EXPORT_QUEUE, EXPORT_STREAM, aws_client, consumer_queue, publisher_dlq
 
     s = get_settings()
     endpoint = s.aws_endpoint
@@ -190,6 +225,13 @@ def main() -> int:
         sqs.get_queue_url(QueueName=publisher_dlq())["QueueUrl"],
     )
     bus = BusDelivery(sqs, {name: sqs.get_queue_url(QueueName=consumer_queue(name))["QueueUrl"] for name in CONSUMERS})
+    export = ExportDelivery(
+        sqs,
+        sqs.get_queue_url(QueueName=EXPORT_QUEUE)["QueueUrl"],
+        aws_client("s3", endpoint),
+        EXPORT_BUCKET,
+        EXPORT_STREAM,
+    )
     scheduler = aws_client("scheduler", endpoint)
     import app
 
@@ -200,7 +242,7 @@ def main() -> int:
     last_schedules = 0.0
     while not stopping:
         try:
-            busy = stream.poll() + bus.poll()
+            busy = stream.poll() + bus.poll() + export.poll()
             if time.monotonic() - last_schedules >= 1.0:
                 last_schedules = time.monotonic()
                 fired = fire_due_schedules(scheduler, s.schedule_group)

@@ -127,6 +127,9 @@ def publisher_dlq() -> str:
 
 
 ALL_EVENTS_QUEUE = "store-balance-local-all-events"
+EXPORT_QUEUE = "store-balance-local-export-target"  # stands in for the export rule's Firehose target
+EXPORT_BUCKET = "store-balance-local-export"
+EXPORT_STREAM = "store-balance-local-export"  # the name the objects carry, as Firehose names them
 DELIVERY_ATTEMPTS = 3  # receives of an event before it goes to the consumer's dead-letter queue
 
 
@@ -168,6 +171,17 @@ def create_lifecycle_resources(endpoint: str, table: str = TABLE) -> dict[str, s
         EventBusName=LOCAL_BUS,
         Targets=[{"Id": "all", "Arn": queue_arn(sqs.create_queue(QueueName=ALL_EVENTS_QUEUE)["QueueUrl"])}],
     )
+    # the analytics export: on AWS a rule with a Firehose target (moto's EventBridge cannot deliver to one), here
+    # a queue that dev/lifecycle.py ExportDelivery writes into moto's S3 under Firehose's key layout
+    from chalicelib.events.catalogue import EXPORT_PATTERN
+
+    events.put_rule(Name="store-balance-local-export", EventBusName=LOCAL_BUS, EventPattern=json.dumps(EXPORT_PATTERN))
+    events.put_targets(
+        Rule="store-balance-local-export",
+        EventBusName=LOCAL_BUS,
+        Targets=[{"Id": "export", "Arn": queue_arn(sqs.create_queue(QueueName=EXPORT_QUEUE)["QueueUrl"])}],
+    )
+    aws_client("s3", endpoint).create_bucket(Bucket=EXPORT_BUCKET)
     aws_client("scheduler", endpoint).create_schedule_group(Name=LOCAL_SCHEDULE_GROUP)
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=LOCAL_SENDER)
     stream_arn = aws_client("dynamodb", endpoint).describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -179,6 +193,7 @@ def create_lifecycle_resources(endpoint: str, table: str = TABLE) -> dict[str, s
         "PROMOTIONS_FUNCTION_ARN": local_function_arn("promotions"),
         "SES_SENDER": LOCAL_SENDER,
         "LEDGER_STREAM_ARN": stream_arn,
+        "EXPORT_BUCKET": EXPORT_BUCKET,
     }
 
 

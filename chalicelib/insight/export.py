@@ -1,0 +1,85 @@
+"""The analytics export's layout on S3, as Amazon Data Firehose writes it (infra/concerns/analytics.py) and as
+the local stack writes it (dev/lifecycle.py ``ExportDelivery``), and how it is read back.
+
+- A record is the whole EventBridge event (``version, id, detail-type, source, account, time, region,
+  resources, detail``), one JSON object per line, gzip-compressed.
+- Objects are under ``export/events/dt=<YYYY-MM-DD of the event's time>/type=<detail-type>/``: the Glue
+  table's partition projection (``dt`` a date, ``type`` an enum of the catalogue's detail types) maps each
+  partition to that prefix, so a query over 30 days reads those 30 days' objects only.
+- Delivery is at least once (Firehose retries; the bus may put an event twice): every analysis dedupes on
+  ``detail.event_id``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator
+
+PREFIX = "export/events/"
+COLUMNS = ("version", "id", "detail_type", "source", "account", "time", "region", "detail", "dt", "type")
+
+
+def partition(event: dict[str, Any]) -> tuple[str, str]:
+    """(dt, type) of an event: Firehose's JQ query ``{dt: .time[0:10], type: ."detail-type"}``."""
+    return str(event["time"])[:10], str(event["detail-type"])
+
+
+def prefix_of(dt: str, detail_type: str) -> str:
+    return f"{PREFIX}dt={dt}/type={detail_type}/"
+
+
+def objects_of(events: Iterable[dict[str, Any]], stream: str, now: datetime | None = None) -> dict[str, bytes]:
+    """The objects one delivery writes: one gzip object of newline-delimited records per partition, named as
+    Firehose names its objects (``<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid>.gz``)."""
+    now = now or datetime.now(timezone.utc)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for event in events:
+        groups.setdefault(partition(event), []).append(json.dumps(event, separators=(",", ":")) + "\n")
+    stamp = now.strftime("%Y-%m-%d-%H-%M-%S")
+    return {
+        f"{prefix_of(dt, t)}{stream}-1-{stamp}-{uuid.uuid4()}.gz": gzip.compress("".join(lines).encode())
+        for (dt, t), lines in groups.items()
+    }
+
+
+def days(start: date, end: date) -> list[str]:
+    """Every ``dt`` from start to end, both included."""
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def rows_of(body: bytes, dt: str, detail_type: str) -> Iterator[tuple[Any, ...]]:
+    """The table's rows of one object, as the Glue table reads it (``detail`` is the JSON text of the object)."""
+    text = gzip.decompress(body).decode() if body[:2] == b"\x1f\x8b" else body.decode()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        e = json.loads(line)
+        yield (
+            e.get("version"),
+            e.get("id"),
+            e.get("detail-type"),
+            e.get("source"),
+            e.get("account"),
+            e.get("time"),
+            e.get("region"),
+            json.dumps(e.get("detail"), separators=(",", ":")),
+            dt,
+            detail_type,
+        )
+
+
+def read(s3: Any, bucket: str, start: date, end: date) -> list[tuple[Any, ...]]:
+    """Every row of the export from ``start`` to ``end`` (days of the events' time), read with S3's own API:
+    only those days' prefixes are listed (locally DuckDB cannot fetch from S3 itself: no httpfs here)."""
+    out: list[tuple[Any, ...]] = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for dt in days(start, end):
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{PREFIX}dt={dt}/"):
+            for obj in page.get("Contents", []):
+                detail_type = obj["Key"].split("/type=", 1)[1].split("/", 1)[0]
+                body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+                out.extend(rows_of(body, dt, detail_type))
+    return out
