@@ -27,6 +27,7 @@ from constructs import Construct
 
 from .concerns import checkov
 from .concerns.alarms import Alarms, add_alarm, alarm_topic
+from .concerns.analytics import Analytics
 from .concerns.base import RETENTION, ConcernStack
 from .concerns.edge import Edge
 from .concerns.events import Events
@@ -186,7 +187,8 @@ class EdgeStack(Stack):
 
 
 class ServiceStack(ConcernStack):
-    """The regional service: keys and secrets, table, users, events, functions, API, CloudFront, alarms."""
+    """The regional service: keys and secrets, table, users, events, the analytics export, functions, API,
+    CloudFront, alarms."""
 
     def __init__(
         self,
@@ -211,6 +213,8 @@ class ServiceStack(ConcernStack):
         self.table = LedgerTable(self, "Table", stage=stage, key=self.keys.key)
         self.users = Users(self, "Identity", stage=stage)
         self.events = Events(self, "Events", stage=stage, functions=functions)
+        self.analytics = Analytics(self, "Analytics", stage=stage, key=self.keys.key, bus=self.events.bus)
+        dead_letter_queues = {**self.events.dead_letter_queues, **self.analytics.dead_letter_queues}
         self.functions = Functions(
             self,
             "Functions",
@@ -254,7 +258,7 @@ class ServiceStack(ConcernStack):
             key=self.keys.key,
             email=alarm_email,
             functions={s.logical_id: (s, self.functions.names[s.logical_id]) for s in functions},
-            dead_letter_queues=self.events.dead_letter_queues,
+            dead_letter_queues=dead_letter_queues,
         )
 
         distribution = self.edge.distribution
@@ -270,6 +274,10 @@ class ServiceStack(ConcernStack):
             "ScheduleGroup": self.events.schedule_group.ref,
             "AlarmTopicArn": self.alarms.topic.topic_arn,
             "SchedulerRoleArn": self.events.scheduler_role.role_arn,
-            **{f"{construct_id}Url": queue.queue_url for construct_id, queue in self.events.dead_letter_queues.items()},
+            "ExportBucketName": self.analytics.bucket.bucket_name,
+            "ExportStreamName": self.analytics.stream.ref,
+            "AnalyticsDatabase": self.analytics.database.ref,
+            "AnalyticsWorkGroup": self.analytics.workgroup.ref,
+            **{f"{construct_id}Url": queue.queue_url for construct_id, queue in dead_letter_queues.items()},
         }.items():
             CfnOutput(self, name, value=value)

@@ -29,6 +29,8 @@ class Stage:
     # the SES identity (an address or a domain) the operator verified for reminder e-mail; None: no e-mail.
     # The CDK context sesSender (make deploy SES_SENDER=...) overrides it.
     ses_sender: str | None = None
+    # Athena cancels a query of the analytics workgroup once it has scanned this many GiB (a runaway query's bill)
+    analytics_query_limit_gib: int = 10
 
     @property
     def prefix(self) -> str:

@@ -168,6 +168,7 @@ def test_one_rule_per_consumer_with_the_catalogues_pattern_retries_and_a_dead_le
         for k, r in t["Resources"].items()
         if r["Type"] == "AWS::Events::Rule" and "EventBusName" in r["Properties"]
     }
+    rules.pop(f"store-balance-{stage}-export")  # the analytics export's rule (tests/infra/test_analytics.py)
     assert set(rules) == {f"store-balance-{stage}-{c.replace('_', '-')}" for c in CONSUMERS}
     permissions = [p["Properties"] for p in synth.resources(stage, "AWS::Lambda::Permission").values()]
     policies = synth.resources(stage, "AWS::SQS::QueuePolicy").values()
@@ -373,7 +374,8 @@ def test_every_queue_is_an_encrypted_tls_only_dead_letter_queue_that_alarms_on_i
     i = ids(synth, stage)
     topic_id, _ = synth.one(stage, "AWS::SNS::Topic")
     queues = synth.resources(stage, "AWS::SQS::Queue")
-    assert set(queues) == {i["publish_dlq"], i["schedules_dlq"], *(i[f"{c}_dlq"] for c in CONSUMERS)}
+    export_dlq = queue_id(t, f"store-balance-{stage}-export-dlq")  # the analytics export's (tests/infra/test_analytics)
+    assert set(queues) == {i["publish_dlq"], i["schedules_dlq"], export_dlq, *(i[f"{c}_dlq"] for c in CONSUMERS)}
     alarms = [a["Properties"] for a in synth.resources(stage, "AWS::CloudWatch::Alarm").values()]
     for qid, queue in queues.items():
         p = queue["Properties"]

@@ -130,23 +130,32 @@ def test_function_environments_hold_no_secret(synth, stage):
 def test_the_stage_key_encrypts_its_log_groups_and_lets_cloudwatch_logs_use_it(synth, stage):
     """A log group under a key whose policy does not name it fails to deploy: each group's name is matched."""
     key_id, key = synth.one(stage, "AWS::KMS::Key")
-    [statement] = [
-        s
+    # the stage's groups, and the analytics export's delivery log (infra/concerns/analytics.py)
+    found = {
+        s["Sid"]: s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if s.get("Sid") == "CloudWatchLogsEncryptTheStagesLogGroups"
-    ]
-    assert re.fullmatch(r"logs\.[a-z0-9-]+\.amazonaws\.com", statement["Principal"]["Service"])
-    # each pattern: Fn::Join of arn:, partition, :logs:, region, :, account, :log-group:<name>
-    patterns = [
-        p["Fn::Join"][1][-1].split(":log-group:", 1)[1]
-        for p in statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
-    ]
+        if s.get("Sid") in ("CloudWatchLogsEncryptTheStagesLogGroups", "CloudWatchLogsEncryptTheExportsLogGroup")
+    }
+    assert len(found) == 2
+    patterns = []
+    for statement in found.values():
+        assert re.fullmatch(r"logs\.[a-z0-9-]+\.amazonaws\.com", statement["Principal"]["Service"])
+        # each pattern: Fn::Join of arn:, partition, :logs:, region, :, account, :log-group:<name>
+        patterns += [
+            p["Fn::Join"][1][-1].split(":log-group:", 1)[1]
+            for p in _listify(statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+        ]
     groups = synth.resources(stage, "AWS::Logs::LogGroup")
-    assert len(groups) == len(synth.resources(stage, "AWS::Serverless::Function")) + 1  # and the API's access logs
+    # and the API's access logs and the export's delivery log
+    assert len(groups) == len(synth.resources(stage, "AWS::Serverless::Function")) + 2
     for group_id, group in groups.items():
         assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}, group_id
         name = group["Properties"]["LogGroupName"]
         assert any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), name) for p in patterns), (group_id, name)
+
+
+def _listify(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else [v]
 
 
 def test_a_missing_scan_venv_is_an_error_not_a_pass(monkeypatch, tmp_path):

@@ -473,6 +473,7 @@ ALARMS = {
     # one per dead-letter queue (tests/infra/test_events.py)
     "PublishEventsDlqMessages",
     "SchedulesDlqMessages",
+    "ExportDlqMessages",  # the analytics export's rule (tests/infra/test_analytics.py)
     *(f"{to_cfn_resource_name(consumer)}DlqMessages" for consumer in CONSUMERS),
 }
 
