@@ -268,7 +268,8 @@ def run_everything(
     budget_seconds: float = 90.0,
 ) -> dict[str, Any]:
     """A quote and a payment with the merchant's rules, a budgeted coupon and points, over HTTP, each against
-    the raw storage calls the app made for one (replayed with fresh ids on fresh copies of its items)."""
+    the raw storage calls the app made for one (replayed with fresh ids on fresh copies of its items), and for
+    the quote its trace's PutEvents."""
     merchant_id = template["merchant_id"]
     n = runs + warmup
     payer = api.user(f"bench-all-{uuid.uuid4().hex[:8]}")
@@ -315,6 +316,21 @@ def run_everything(
     raw = RawPayment(api.info, template)
     raw.prepare(n)
     quote_get = quote_template["get"]
+    # a quote also puts its trace (checkout.quoted) on the bus: the raw side makes that call too, with a
+    # detail of the same size (the last HTTP quote's answer)
+    from dev.stack import LOCAL_BUS
+
+    from chalicelib.events.catalogue import SOURCE
+
+    bus = boto3.client(
+        "events",
+        endpoint_url=api.info.aws_endpoint,
+        region_name=api.info.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # nosec B106 - moto's fixed test credentials
+        config=Config(parameter_validation=False, connect_timeout=2, read_timeout=5),
+    )
+    trace_detail = "{}"
     http_quote, raw_quote, http_pay, raw_pay = [], [], [], []
     deadline = Deadline(budget_seconds)
     for i in range(n):
@@ -339,12 +355,23 @@ def run_everything(
                 t2 = time.perf_counter()
                 if q.status_code != 200 or p.status_code != 201:
                     raise RuntimeError(f"HTTP quote/pay: {q.status_code} {p.status_code} {p.text[:300]}")
+                trace_detail = q.text
                 if i >= warmup:
                     http_quote.append(t1 - t0)
                     http_pay.append(t2 - t1)
             else:
                 t0 = time.perf_counter()
                 raw.ddb.transact_get_items(**quote_get)
+                bus.put_events(
+                    Entries=[
+                        {
+                            "Source": SOURCE,
+                            "DetailType": "checkout.quoted",
+                            "Detail": trace_detail,
+                            "EventBusName": LOCAL_BUS,
+                        }
+                    ]
+                )
                 t1 = time.perf_counter()
                 g, w = raw.run_one()
                 if i >= warmup:

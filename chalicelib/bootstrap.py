@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from .bus import BusSink
+    from .services.publishing import Bus
     from .scheduling import PromotionSchedules
     from .services.common import LedgerPolicy
     from .services.merchant_rules import ConfigCache
@@ -64,11 +64,13 @@ def schedules() -> "PromotionSchedules":
 
 
 @lru_cache(maxsize=1)
-def event_sink() -> "BusSink":
-    """The stage's bus, as the behaviour events are put on it."""
+def bus() -> "Bus":
+    """The stage's bus, as the use cases put events on it themselves (behaviour events, quotes' traces)."""
     from .bus import BusSink
+    from .events.catalogue import SOURCE
+    from .services.publishing import Bus
 
-    return BusSink(aws("events"))
+    return Bus(BusSink(aws("events")), SOURCE, get_settings().event_bus_name)
 
 
 def aws(service: str) -> Any:

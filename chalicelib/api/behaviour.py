@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from .. import bootstrap
-from ..events.catalogue import SOURCE
 from ..services import behaviour
 from .routing import Call, route
 from .schemas.behaviour import BehaviourAccepted, BehaviourBatch
@@ -27,4 +26,4 @@ bp = Blueprint(__name__)
 )
 def record(call: Call) -> dict:
     events = [e.model_dump(exclude_none=True) for e in call.body.events]
-    return behaviour.record(bootstrap.event_sink(), SOURCE, call.settings.event_bus_name, call.caller, events)
+    return behaviour.record(bootstrap.bus(), call.caller, events)

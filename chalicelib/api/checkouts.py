@@ -7,9 +7,7 @@ from chalice import Blueprint
 from ..domain.checkout import Line
 from ..domain.errors import InvalidRequest
 from ..domain.pricing import PayOptions
-from ..domain.moments import parse_time
-from ..events.catalogue import SOURCE
-from ..services import checkouts, merchant_rules, publishing
+from ..services import checkouts, merchant_rules
 from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
@@ -97,15 +95,7 @@ def quote_checkout(call: Call, checkout_id: str) -> dict:
         call.caller,
         checkout_id,
         PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points, coupon_id=b.coupon_id),
-        trace=lambda detail: publishing.put_quietly(
-            bootstrap.event_sink(),
-            [
-                publishing.entry(
-                    SOURCE, call.settings.event_bus_name, "checkout.quoted", detail, parse_time(detail["occurred_at"])
-                )
-            ],
-            "checkout.quoted",
-        ),
+        trace=lambda detail: bootstrap.bus().put_quietly("checkout.quoted", detail),
     )
 
 

@@ -15,7 +15,7 @@ from ..domain.errors import Forbidden, InvalidRequest, Unavailable
 from ..domain.model import Principal, new_id
 from ..domain.moments import format_time, parse_time
 from . import clock
-from .publishing import EventSink, entry
+from .publishing import Bus
 
 PUT_ATTEMPTS = 3
 DETAIL_TYPE_PREFIX = "behaviour."
@@ -48,7 +48,7 @@ def accept(principal: Principal, events: list[dict[str, Any]], now: datetime) ->
     return out
 
 
-def record(sink: EventSink, source: str, bus_name: str, principal: Principal, events: list[dict[str, Any]]) -> dict:
+def record(bus: Bus, principal: Principal, events: list[dict[str, Any]]) -> dict:
     """Check the batch, put it on the bus; 202 ``{accepted}``. An entry the bus refuses is put again (at most
     PUT_ATTEMPTS in all); if some still fail, 503: the caller retries the call, and the events that did go out
     are deduplicated by their ``event_id`` when they carry the client's ``id``."""
@@ -58,9 +58,9 @@ def record(sink: EventSink, source: str, bus_name: str, principal: Principal, ev
     accepted = accept(principal, events, now)
     received = format_time(now)
 
-    pending = [entry(source, bus_name, DETAIL_TYPE_PREFIX + e.type, e.detail(received), e.at) for e in accepted]
+    pending = [bus.entry(DETAIL_TYPE_PREFIX + e.type, e.detail(received), e.at) for e in accepted]
     for attempt in range(PUT_ATTEMPTS):
-        failed = sink.put(pending)
+        failed = bus.sink.put(pending)
         pending = [pending[i] for i in failed]
         if not pending:
             return {"accepted": len(accepted)}

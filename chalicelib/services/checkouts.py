@@ -206,6 +206,17 @@ def quoted_detail(
     return {k: v for k, v in detail.items() if v is not None}
 
 
+def checkout_refusal(checkout: Checkout, now: datetime) -> dict[str, str] | None:
+    """Why the checkout itself cannot be paid now (cancelled, paid, expired), as a quote says it; None if it can."""
+    if checkout.status == "cancelled":
+        return {"code": "checkout_cancelled", "message": "the merchant cancelled the checkout"}
+    if checkout.status != "open":
+        return {"code": "order_already_paid", "message": "the checkout is already paid"}
+    if checkout.expired(now):
+        return {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
+    return None
+
+
 def customers_coupon(snap: Snapshot, options: PayOptions) -> None:
     """The coupon named in the request must be the customer's own (404 otherwise) and not already used."""
     if options.coupon_id is None:
@@ -247,14 +258,7 @@ def quote(
     now = clock.now()
     funds = funds_for(snap, config, policy, now)
     view = price(checkout, config.rules, funds, now, options, policy.pricing, config.promotions).as_view()
-    if refusal is not None:  # the coupon's refusal comes first
-        pass
-    elif checkout.status == "cancelled":
-        refusal = {"code": "checkout_cancelled", "message": "the merchant cancelled the checkout"}
-    elif checkout.status != "open":
-        refusal = {"code": "order_already_paid", "message": "the checkout is already paid"}
-    elif checkout.expired(now):
-        refusal = {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
+    refusal = refusal or checkout_refusal(checkout, now)  # the coupon's refusal comes first
     if refusal is not None:
         view.update(payable=False, status=None, refusal=refusal)
     if trace is not None:

@@ -125,15 +125,19 @@ class Analytics(Concern):
             ),
         )
 
-        self.bucket = s3.Bucket(
-            self,
-            "ExportBucket",
+        # both data buckets: the stage's key, no public access, SSL only, owned by this account
+        private: dict = dict(
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "ExportBucket",
+            **private,
             # a deleted or overwritten object can be restored for 30 days (behaviour events are kept nowhere else
             # past the prod bus archive's year)
             versioned=True,
@@ -166,12 +170,7 @@ class Analytics(Concern):
         self.results = s3.Bucket(
             self,
             "AnalyticsResults",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            **private,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="athena-results/",
             lifecycle_rules=[

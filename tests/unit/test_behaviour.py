@@ -13,6 +13,7 @@ from chalicelib.domain.errors import InvalidRequest, Unavailable
 from chalicelib.domain.model import Principal
 from chalicelib.services import behaviour as service
 from chalicelib.services import clock
+from chalicelib.services.publishing import Bus
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 ALICE = Principal("alice")
@@ -48,7 +49,7 @@ def refusal(events) -> InvalidRequest:
 def test_a_batch_is_put_on_the_bus_with_its_details():
     sink = Sink()
     at = (NOW - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    answer = service.record(sink, "store-balance", "bus", ALICE, [{"type": "login"}, {**view(), "at": at}])
+    answer = service.record(Bus(sink, "store-balance", "bus"), ALICE, [{"type": "login"}, {**view(), "at": at}])
     assert answer == {"accepted": 2}
     [ids] = sink.calls
     assert len(set(ids)) == 2
@@ -62,7 +63,7 @@ def test_a_batch_is_put_on_the_bus_with_its_details():
 
 def test_the_entries_the_bus_refused_are_put_again_and_only_those():
     sink = Sink([1], [])
-    assert service.record(sink, "s", "b", ALICE, [view("a"), view("b"), view("c")]) == {"accepted": 3}
+    assert service.record(Bus(sink, "s", "b"), ALICE, [view("a"), view("b"), view("c")]) == {"accepted": 3}
     first, second = sink.calls
     assert len(first) == 3 and second == [first[1]]
 
@@ -70,7 +71,7 @@ def test_the_entries_the_bus_refused_are_put_again_and_only_those():
 def test_when_the_bus_keeps_refusing_the_call_is_unavailable_after_its_attempts():
     sink = Sink([0], [0], [0], [0])
     with pytest.raises(Unavailable):
-        service.record(sink, "s", "b", ALICE, [view()])
+        service.record(Bus(sink, "s", "b"), ALICE, [view()])
     assert len(sink.calls) == service.PUT_ATTEMPTS
 
 
@@ -128,7 +129,7 @@ def test_the_edges_of_the_time_window_and_of_the_batch_size():
 def test_nothing_is_sent_when_the_batch_is_refused():
     sink = Sink()
     with pytest.raises(InvalidRequest):
-        service.record(sink, "s", "b", ALICE, [{"type": "login"}, {"type": "dance"}])
+        service.record(Bus(sink, "s", "b"), ALICE, [{"type": "login"}, {"type": "dance"}])
     assert sink.calls == []
 
 
