@@ -17,6 +17,7 @@ from chalicelib.api import (
     notifications,
     payments,
     promotions as promotion_routes,
+    reports,
     topups,
     wallet,
 )
@@ -76,6 +77,7 @@ app.register_blueprint(payments.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(feedback.bp)
 app.register_blueprint(behaviour.bp)
+app.register_blueprint(reports.bp)
 app.register_blueprint(promotion_routes.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 from .config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from .services.reports import Engine
     from .services.publishing import Bus
     from .scheduling import PromotionSchedules
     from .services.common import LedgerPolicy
@@ -71,6 +74,20 @@ def bus() -> "Bus":
     from .services.publishing import Bus
 
     return Bus(BusSink(aws("events")), SOURCE, get_settings().event_bus_name)
+
+
+def analytics(start: "date", end: "date") -> "Engine":
+    """What runs the export's analyses over ``start``..``end``: Athena on AWS; locally DuckDB over the export's
+    objects in moto's S3 for those days (moto's Athena runs no query)."""
+    s = get_settings()
+    if s.aws_endpoint:
+        from .insight import export
+        from .insight.engine import DuckEngine
+
+        return DuckEngine(export.read(aws("s3"), s.export_bucket, start, end))
+    from .insight.engine import AthenaEngine
+
+    return AthenaEngine(aws("athena"), s.analytics_database, s.analytics_workgroup)
 
 
 def aws(service: str) -> Any:

@@ -56,6 +56,10 @@ class Settings:
     promotion_max_days: int = 90  # the longest a promotion may run (also bounds the live-promotions read)
     promotion_clock_skew_seconds: int = 60  # how far in the past a promotion's start may be when it is created
     promotion_grant_page: int = 200  # table items read per page of a grant_coupon start's wallet scan
+    # the analytics export (chalicelib/insight): its bucket, and on AWS the Glue database and Athena workgroup
+    export_bucket: str = ""
+    analytics_database: str = ""
+    analytics_workgroup: str = ""
     # the table's stream; the deployed event source mapping is set by the infrastructure, so this is a
     # placeholder unless set (chalice needs an ARN when the app is imported)
     ledger_stream_arn: str = "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"
@@ -107,6 +111,9 @@ def get_settings() -> Settings:
         promotion_max_days=int(os.environ.get("PROMOTION_MAX_DAYS", "90")),
         promotion_clock_skew_seconds=int(os.environ.get("PROMOTION_CLOCK_SKEW_SECONDS", "60")),
         promotion_grant_page=int(os.environ.get("PROMOTION_GRANT_PAGE", "200")),
+        export_bucket=os.environ.get("EXPORT_BUCKET", ""),
+        analytics_database=os.environ.get("ANALYTICS_DATABASE", ""),
+        analytics_workgroup=os.environ.get("ANALYTICS_WORKGROUP", ""),
         ses_sender=os.environ.get("SES_SENDER", ""),
         ledger_stream_arn=os.environ.get(
             "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/balance-ledger/stream/latest"

@@ -74,6 +74,9 @@ DESCRIPTIONS: dict[str, str] = {
     "promotion_max_days": "longest promotion (also bounds the live-promotions read)",
     "promotion_clock_skew_seconds": "how far in the past a new promotion may start",
     "promotion_grant_page": "items per page of a coupon grant's wallet scan",
+    "export_bucket": "the analytics export's S3 bucket (reports read it locally; on AWS Firehose writes it)",
+    "analytics_database": "the Glue database of the export's table `events` (Athena, on AWS)",
+    "analytics_workgroup": "the Athena workgroup the reports' queries run in (its scan limit applies)",
     "ledger_stream_arn": "the table's stream (the deployment sets the event source mapping itself); a "
     "placeholder unless set, because chalice needs an ARN when the app is imported",
     "ses_sender": "the verified SES identity reminders are sent from (empty: no e-mail)",

@@ -20,7 +20,7 @@ from ..domain.feedback import (
     months_newest_first,
     sort_key_bounds,
 )
-from ..domain.moments import format_time
+from ..domain.moments import format_time, parse_day
 from ..domain.model import Principal, new_id
 from ..observability import capture_method
 from . import clock
@@ -83,21 +83,6 @@ def submit(
         except ReadChanged:  # a concurrent transaction on the guard or the key: read again, then decide
             time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # nosec B311 - retry jitter, not security
     raise ConcurrentUpdate(ATTEMPTS)
-
-
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the days a listing may name
-
-
-def parse_day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidRequest(f"{name} must be a date YYYY-MM-DD", code="invalid_date", field=name) from exc
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidRequest(f"{name} must be a day from {FIRST_DAY} to {LAST_DAY}", code="invalid_date", field=name)
-    return day
 
 
 def _months_back(day: date, months: int) -> date:

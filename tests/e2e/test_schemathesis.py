@@ -95,6 +95,8 @@ UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
         "schema per type)"
         for code in ("unknown_event_type", "missing_event_property", "unknown_event_property", "invalid_event_property")
     },
+    ("reportObstacles", "invalid_date_range", None, None): "from after to, or more than 366 days between them: "
+    + TWO_TIMES,
     ("recordBehaviourEvents", "event_in_future", None, None): CLOCK,
     ("recordBehaviourEvents", "event_too_old", None, None): CLOCK,
     ("recordBehaviourEvents", "duplicate_event_id", None, None): "two events' ids compared with each other",

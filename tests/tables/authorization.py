@@ -160,6 +160,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("POST", "/v1/feedback"): row(CREATED, NO_PAYMENT, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ("GET", "/v1/admin/feedback"): admin_only(OK),
     # a customer's own behaviour: staff, services and admins are no customers and send none
+    ("GET", "/v1/admin/reports/liability"): admin_only(OK),
+    # the merchant's own (merchant_id named): its staff and admins read it
+    ("GET", "/v1/admin/reports/obstacles"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
     ("POST", "/v1/events"): row(ACCEPTED, ACCEPTED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     # a promotion of the merchant's (merchant_id set): its staff and admins manage it
     ("POST", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, CREATED, FORBIDDEN),
@@ -471,6 +474,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
                 "checkout_id"
             ]
         }
+    if route == ("GET", "/v1/admin/reports/obstacles"):
+        concrete += f"?merchant_id={w.merchant_id}"
     if route == ("GET", "/v1/admin/feedback"):  # the world's merchant's: other tests' feedback may share the table
         concrete += f"?merchant_id={w.merchant_id}"
     idempotent = {(r.method, r.path) for r in ROUTES if r.idempotent}
@@ -835,6 +840,18 @@ def check_events(api, w, caller, body, before, after, bi, ai):
     only_the_bus_written(bi, ai)  # behaviour goes to the bus, never to the ledger
 
 
+def check_liability(api, w, caller, body, before, after, bi, ai):
+    total = body["total"]["total"]
+    assert body["wallets"] >= 1 and total >= before["owner_balance"]["total"]
+    assert sum(r["total"] for r in body["by_age"]) == total == sum(r["total"] for r in body["by_expiry"])
+    unchanged(bi, ai, before, after)
+
+
+def check_obstacles(api, w, caller, body, before, after, bi, ai):
+    assert body["to"] >= body["from"] and all(r["merchant_id"] == w.merchant_id for r in body["rows"])
+    unchanged(bi, ai, before, after)
+
+
 def check_create_promotion(api, w, caller, body, before, after, bi, ai):
     assert body["merchant_id"] == w.merchant_id and body["status"] == "scheduled" and body["name"] == f"by {caller}"
     assert after == before  # a promotion moves no money
@@ -908,6 +925,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("POST", "/v1/feedback"): check_feedback,
     ("GET", "/v1/admin/feedback"): check_list_feedback,
     ("POST", "/v1/events"): check_events,
+    ("GET", "/v1/admin/reports/liability"): check_liability,
+    ("GET", "/v1/admin/reports/obstacles"): check_obstacles,
 }
 
 

@@ -83,6 +83,19 @@ Instant = Annotated[
 ]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 
+# The model takes the shape; a query refuses (domain/moments.py parse_day) a day the calendar lacks or
+# outside 2000-2999 (400 invalid_date).
+# The document says all of it: format date, and a pattern of those years.
+DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+UtcDay = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        json_schema_extra={"pattern": DAY_PATTERN, "format": "date"},
+        description="a UTC day, YYYY-MM-DD (inclusive), 2000-01-01 to 2999-12-31",
+    ),
+]
+
 # ---- pages ----------------------------------------------------------------
 
 PageLimit = Annotated[int, Field(ge=1, le=100)]

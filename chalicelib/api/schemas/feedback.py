@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
 from pydantic.config import JsonDict
 
-from .common import CURSOR_DESCRIPTION, ID_MAX_LENGTH, IDENT_PATTERN, Ident, Out, PageLimit, Strict
+from .common import CURSOR_DESCRIPTION, ID_MAX_LENGTH, IDENT_PATTERN, Ident, Out, PageLimit, Strict, UtcDay
 
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -67,19 +67,6 @@ class FeedbackRequest(Strict):
             if value is not None:
                 return kind, value
         raise AssertionError("validated: exactly one subject")
-
-
-# The model takes the shape; the listing refuses a day the calendar lacks or outside 2000-2999 (400 invalid_date).
-# The document says all of it: format date, and a pattern of those years.
-DAY_PATTERN = r"^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-UtcDay = Annotated[
-    str,
-    Field(
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
-        json_schema_extra={"pattern": DAY_PATTERN, "format": "date"},
-        description="a UTC day, YYYY-MM-DD (inclusive), 2000-01-01 to 2999-12-31",
-    ),
-]
 
 
 class FeedbackQuery(Strict):
