@@ -15,7 +15,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install install-infra run token sign lint test fuzz mutate test-fast bench reconcile sweep expire-bonus remind events package synth deploy smoke \
+.PHONY: install install-infra run token sign lint test fuzz mutate test-fast bench reconcile sweep expire-bonus remind segment events package synth deploy smoke \
 	destroy clean
 
 # two stamps, so a command installs only what it runs: requirements-dev.txt (the app, chalice, moto, the test
@@ -123,6 +123,9 @@ expire-bonus:  ## expire the running local stack's bonus whose time has come (th
 
 remind:  ## the daily reminders (run-out forecasts, bonus about to expire) on the running local stack, now
 	@$(PY) -m dev.reconcile remind
+
+segment:  ## the segmentation job on the running local stack, now: every customer's profile and segment
+	@$(PY) -m dev.segment
 
 events:  ## print the domain events the running local stack put on its bus since the last `make events`
 	@$(PY) -m dev.events

@@ -18,6 +18,7 @@ from chalicelib.api import (
     payments,
     promotions as promotion_routes,
     reports,
+    segments,
     topups,
     wallet,
 )
@@ -78,6 +79,7 @@ app.register_blueprint(admin.bp)
 app.register_blueprint(feedback.bp)
 app.register_blueprint(behaviour.bp)
 app.register_blueprint(reports.bp)
+app.register_blueprint(segments.bp)
 app.register_blueprint(promotion_routes.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .services.merchant_rules import ConfigCache
     from .store.dynamo import DynamoLedgerStore
     from .store.feedback import DynamoFeedbackStore
+    from .store.profiles import DynamoProfileStore
 
 
 def settings() -> Settings:
@@ -40,6 +41,15 @@ def feedback_store() -> "DynamoFeedbackStore":
     from .store import get_feedback_store
 
     return get_feedback_store()
+
+
+@lru_cache(maxsize=1)
+def profile_store() -> "DynamoProfileStore":
+    """Profiles and segmentation runs, on the same table (its one connection)."""
+    from .store.profiles import DynamoProfileStore
+
+    store()  # connects the table's base model first (chalicelib/store/base.py)
+    return DynamoProfileStore()
 
 
 def policy() -> "LedgerPolicy":

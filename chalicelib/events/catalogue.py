@@ -37,6 +37,8 @@ DETAIL_TYPES: dict[str, str] = {
     "checkout.cancelled": "a merchant cancelled an open checkout; its order may get a new one",
     "promotion.started": "a limited-time promotion started",
     "promotion.ended": "a limited-time promotion ended or was cancelled",
+    "segment.entered": "a segmentation run put a customer in a segment (first run, or a change)",
+    "segment.left": "a segmentation run took a customer out of the segment they were in",
 }
 # Behaviour events (POST /v1/events, chalicelib/services/behaviour.py): what a customer's app reports; put on
 # the bus by the API, not from the table's stream. Their event_id is the app's own id hashed, or a new one.
@@ -202,6 +204,8 @@ SCHEMAS: dict[str, dict] = {
     ),
     "promotion.started": _schema("promotion.started", _PROMOTION, _PROMOTION_OPT),
     "promotion.ended": _schema("promotion.ended", _PROMOTION, _PROMOTION_OPT),
+    "segment.entered": _schema("segment.entered", {"user_id": _S, "segment": _S, "run_id": _S}, {"from": _S}),
+    "segment.left": _schema("segment.left", {"user_id": _S, "segment": _S, "run_id": _S}, {"to": _S}),
 }
 
 

@@ -332,6 +332,19 @@ def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event
         )
 
 
+def _profile(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    before, after = old.get("segment"), new.get("segment")
+    if before == after:
+        return
+    common = dict(user_id=new["user_id"], run_id=new["run_id"], occurred_at=new.get("computed_at") or at)
+    if before:
+        yield _event("segment.left", (new["pk"], new["run_id"], "left", before), segment=before, to=after, **common)
+    if after:
+        yield _event(
+            "segment.entered", (new["pk"], new["run_id"], "entered", after), segment=after, **{"from": before}, **common
+        )
+
+
 _BY_KIND = {
     "entry": _entry,
     "payment": _payment,
@@ -342,4 +355,5 @@ _BY_KIND = {
     "feedback": _feedback,
     "promotion": _promotion,
     "checkout": _checkout,
+    "profile": _profile,
 }

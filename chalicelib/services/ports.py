@@ -25,7 +25,7 @@ Use-case combinations (a Protocol inheriting several) are below the aggregate po
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
 
 if TYPE_CHECKING:
     from ..domain.bonus import TopupPlan
@@ -326,6 +326,24 @@ class LedgerStore(
 
 class FeedbackStore(IdempotencyReads, FeedbackRecords, Protocol):
     """What ``DynamoFeedbackStore`` (and ``tests/unit/fakes.FakeFeedbackStore``) is."""
+
+
+class Profiles(Protocol):
+    """chalicelib/store/profiles.py: each customer's profile, each segmentation run."""
+
+    def put_profiles(self, profiles: Iterable[dict[str, Any]], run_id: str, at: str) -> int: ...
+
+    def get_profile(self, user_id: str) -> dict[str, Any] | None: ...
+
+    def put_run(self, run: dict[str, Any]) -> None: ...
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None: ...
+
+    def latest_runs(self, limit: int) -> list[dict[str, Any]]: ...
+
+
+class ProfileStore(Profiles, Protocol):
+    """What ``DynamoProfileStore`` (and ``tests/unit/fakes.FakeProfileStore``) is."""
 
 
 # ---- use-case combinations -----------------------------------------------------------------------------

@@ -97,6 +97,19 @@ def wallet_key(user_id: str) -> Key:
     return f"{WALLET_PREFIX}{user_id}", WALLET_SK
 
 
+PROFILE_SK = "PROFILE"
+SEGMENTATION_PK = "SEGRUN"  # every segmentation run's summary: SEGRUN / <run_id> (ids sort by time)
+
+
+def profile_key(user_id: str) -> Key:
+    """A customer's profile lives in the customer's partition (erasing the customer erases it too)."""
+    return f"{WALLET_PREFIX}{user_id}", PROFILE_SK
+
+
+def segmentation_key(run_id: str) -> Key:
+    return SEGMENTATION_PK, run_id
+
+
 def entry_key(user_id: str, seq: int) -> Key:
     return f"{WALLET_PREFIX}{user_id}", f"{ENTRY_PREFIX}{seq:012d}"
 

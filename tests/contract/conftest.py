@@ -74,3 +74,15 @@ def feedback_store(ledger):
     from chalicelib.store.feedback import DynamoFeedbackStore
 
     return DynamoFeedbackStore(ledger)
+
+
+@pytest.fixture
+def profile_store(ledger):
+    """The profile store beside the ledger (the same table on moto)."""
+    from tests.unit.fakes import FakeLedgerStore, FakeProfileStore
+
+    if isinstance(ledger, FakeLedgerStore):
+        return FakeProfileStore()
+    from chalicelib.store.profiles import DynamoProfileStore
+
+    return DynamoProfileStore()

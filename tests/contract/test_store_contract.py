@@ -281,15 +281,17 @@ def _parameters(fn: typing.Any) -> list[tuple[str, typing.Any, typing.Any]]:
 def _whole_stores():
     from chalicelib.store.dynamo import DynamoLedgerStore
     from chalicelib.store.feedback import DynamoFeedbackStore
-    from tests.unit.fakes import FakeFeedbackStore, FakeLedgerStore
+    from chalicelib.store.profiles import DynamoProfileStore
+    from tests.unit.fakes import FakeFeedbackStore, FakeLedgerStore, FakeProfileStore
 
     return [
         (ports.LedgerStore, DynamoLedgerStore, FakeLedgerStore),
         (ports.FeedbackStore, DynamoFeedbackStore, FakeFeedbackStore),
+        (ports.ProfileStore, DynamoProfileStore, FakeProfileStore),
     ]
 
 
-@pytest.mark.parametrize("whole", [0, 1], ids=["ledger", "feedback"])
+@pytest.mark.parametrize("whole", [0, 1, 2], ids=["ledger", "feedback", "profiles"])
 def test_every_public_method_of_the_dynamodb_store_is_declared_by_a_port_with_its_signature(whole):
     port, real, _ = _whole_stores()[whole]
     declared = _methods(port)
@@ -301,7 +303,7 @@ def test_every_public_method_of_the_dynamodb_store_is_declared_by_a_port_with_it
     assert set(declared) == set(_methods(real)), "a port declares a method the DynamoDB store does not have"
 
 
-@pytest.mark.parametrize("whole", [0, 1], ids=["ledger", "feedback"])
+@pytest.mark.parametrize("whole", [0, 1, 2], ids=["ledger", "feedback", "profiles"])
 def test_the_fake_has_every_method_of_every_port_with_the_same_parameters(whole):
     port, _, fake = _whole_stores()[whole]
     fakes = _methods(fake)
@@ -311,15 +313,15 @@ def test_the_fake_has_every_method_of_every_port_with_the_same_parameters(whole)
 
 
 def test_every_port_declares_methods_of_the_whole_stores_only_with_their_signatures():
-    whole = {**_methods(ports.LedgerStore), **_methods(ports.FeedbackStore)}
+    whole = {**_methods(ports.LedgerStore), **_methods(ports.FeedbackStore), **_methods(ports.ProfileStore)}
     for port in _ports():
         for name, method in _methods(port).items():
-            assert name in whole, f"{port.__name__}.{name} is in neither LedgerStore nor FeedbackStore"
+            assert name in whole, f"{port.__name__}.{name} is in none of LedgerStore, FeedbackStore, ProfileStore"
             assert inspect.signature(method) == inspect.signature(whole[name]), f"{port.__name__}.{name}"
     aggregate = {
         name
         for port in _ports()
-        if port not in (ports.LedgerStore, ports.FeedbackStore)
+        if port not in (ports.LedgerStore, ports.FeedbackStore, ports.ProfileStore)
         for name in vars(port)
         if not name.startswith("_")
     }

@@ -161,6 +161,10 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/admin/feedback"): admin_only(OK),
     # a customer's own behaviour: staff, services and admins are no customers and send none
     ("GET", "/v1/admin/reports/liability"): admin_only(OK),
+    ("GET", "/v1/admin/segments"): admin_only(OK),
+    ("GET", "/v1/admin/segments/history"): admin_only(OK),
+    # a customer no segmentation run has seen (the runs' profiles are tests/e2e/test_segments.py's)
+    ("GET", "/v1/admin/customers/{user_id}/profile"): admin_only(Expect(404, "profile_not_found")),
     # the merchant's own (merchant_id named): its staff and admins read it
     ("GET", "/v1/admin/reports/obstacles"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
     ("POST", "/v1/events"): row(ACCEPTED, ACCEPTED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
@@ -474,6 +478,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
                 "checkout_id"
             ]
         }
+    if route == ("GET", "/v1/admin/customers/{user_id}/profile"):
+        concrete = f"/v1/admin/customers/u-unseen-{tag}/profile"
     if route == ("GET", "/v1/admin/reports/obstacles"):
         concrete += f"?merchant_id={w.merchant_id}"
     if route == ("GET", "/v1/admin/feedback"):  # the world's merchant's: other tests' feedback may share the table
@@ -847,6 +853,22 @@ def check_liability(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_segments(api, w, caller, body, before, after, bi, ai):
+    from chalicelib.insight.segments import SEGMENTS
+
+    assert [s["name"] for s in body["segments"]] == list(SEGMENTS)
+    unchanged(bi, ai, before, after)
+
+
+def check_segment_history(api, w, caller, body, before, after, bi, ai):
+    assert all(r["sizes"] for r in body["runs"])
+    unchanged(bi, ai, before, after)
+
+
+def check_no_profile(api, w, caller, body, before, after, bi, ai):
+    raise AssertionError("a customer no run has seen has no profile: the row expects 404")
+
+
 def check_obstacles(api, w, caller, body, before, after, bi, ai):
     assert body["to"] >= body["from"] and all(r["merchant_id"] == w.merchant_id for r in body["rows"])
     unchanged(bi, ai, before, after)
@@ -926,6 +948,9 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/admin/feedback"): check_list_feedback,
     ("POST", "/v1/events"): check_events,
     ("GET", "/v1/admin/reports/liability"): check_liability,
+    ("GET", "/v1/admin/segments"): check_segments,
+    ("GET", "/v1/admin/segments/history"): check_segment_history,
+    ("GET", "/v1/admin/customers/{user_id}/profile"): check_no_profile,
     ("GET", "/v1/admin/reports/obstacles"): check_obstacles,
 }
 

@@ -8,6 +8,7 @@ exception (a transaction cancelled for a reason that is no domain refusal), the 
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -781,3 +782,32 @@ class FakeFeedbackStore:
             and (merchant_id is None or items[k].merchant_id == merchant_id)
         ]
         return rows, (evaluated[-1] if len(keys) > page_size else None)
+
+
+class FakeProfileStore:
+    """``DynamoProfileStore`` in memory."""
+
+    def __init__(self) -> None:
+        self.profiles: dict[str, dict] = {}
+        self.runs: dict[str, dict] = {}
+
+    def put_profiles(self, profiles, run_id, at):
+        n = 0
+        for p in profiles:
+            self.profiles[p["user_id"]] = {**copy.deepcopy(p), "run_id": run_id, "computed_at": at}
+            n += 1
+        return n
+
+    def get_profile(self, user_id):
+        p = self.profiles.get(user_id)
+        return copy.deepcopy(p) if p is not None else None
+
+    def put_run(self, run):
+        self.runs[run["run_id"]] = copy.deepcopy(run)
+
+    def get_run(self, run_id):
+        r = self.runs.get(run_id)
+        return copy.deepcopy(r) if r is not None else None
+
+    def latest_runs(self, limit):
+        return [copy.deepcopy(self.runs[k]) for k in sorted(self.runs, reverse=True)[:limit]]

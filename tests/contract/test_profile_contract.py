@@ -1,0 +1,49 @@
+"""The profile store's contract, on the fake and on moto: a run's profiles read back as written, a later run
+replaces them, runs list newest first."""
+
+from __future__ import annotations
+
+import uuid
+
+
+def profile(user_id: str, segment: str) -> dict:
+    return {
+        "user_id": user_id,
+        "segment": segment,
+        "frequency_class": "low",
+        "rfm": {"recency_days": 3, "frequency": 2, "monetary": 1500, "r_score": 5, "f_score": 3, "m_score": 4},
+        "top_categories": ["books", "tea"],
+        "average_rating": 4.5,
+        "prediction": None,
+        "prediction_reason": "fewer than 500 paying customers",
+    }
+
+
+def test_a_profile_reads_back_as_the_run_wrote_it_and_the_next_run_replaces_it(profile_store):
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    assert profile_store.get_profile(user) is None
+    assert profile_store.put_profiles([profile(user, "promising")], "run-1", "2026-12-01T00:00:00.000Z") == 1
+    got = profile_store.get_profile(user)
+    assert got == {**profile(user, "promising"), "run_id": "run-1", "computed_at": "2026-12-01T00:00:00.000Z"}
+    profile_store.put_profiles([profile(user, "champions")], "run-2", "2026-12-02T00:00:00.000Z")
+    assert profile_store.get_profile(user)["segment"] == "champions"
+
+
+def test_runs_read_back_and_list_newest_first(profile_store):
+    tag = uuid.uuid4().hex[:6]
+    first = {
+        "run_id": f"seg_9{tag}a",
+        "state": "succeeded",
+        "started_at": "t1",
+        "finished_at": "t2",
+        "customers": 3,
+        "summary": {"promising": {"size": 3, "avg_balance": 150}},
+        "error": None,
+    }
+    second = {**first, "run_id": f"seg_9{tag}b", "state": "running", "finished_at": None, "customers": 0, "summary": {}}
+    profile_store.put_run(first)
+    profile_store.put_run(second)
+    assert profile_store.get_run(first["run_id"]) == first
+    newest = profile_store.latest_runs(2)
+    assert [r["run_id"] for r in newest] == [second["run_id"], first["run_id"]]
+    assert profile_store.get_run("seg_none") is None
