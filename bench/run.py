@@ -22,7 +22,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bundle, cold_import, concurrency, coupon_budget, first_payment, lifecycle_lag, pay_latency, readme
+from . import (
+    bundle,
+    cold_import,
+    concurrency,
+    coupon_budget,
+    first_payment,
+    lifecycle_lag,
+    pay_latency,
+    readme,
+    segmentation,
+)
 from .common import PYTHON, RESULTS_DIR, ROOT, Api, Row, render_rows, render_table
 
 RESULTS_FILE = RESULTS_DIR / "bench.json"
@@ -279,6 +289,12 @@ def main() -> int:
             "4. Lambda bundle: make package (chalice package --stage prod, runtime-provided libs stripped)",
             bundle.run,
             bundle.rows,
+        )
+        bench(
+            "segmentation",
+            "9. Segmentation of synthetic customers on DuckDB (features SQL, profiles, BG/NBD)",
+            segmentation.run,
+            segmentation.rows,
         )
     finally:
         results["meta"]["duration_s"] = round(time.monotonic() - started, 1)

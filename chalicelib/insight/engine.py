@@ -47,6 +47,13 @@ class DuckEngine:
             marks = ", ".join("?" for _ in COLUMNS)
             self.db.executemany(f"INSERT INTO events VALUES ({marks})", list(rows))  # nosec B608 - parameters
 
+    @classmethod
+    def over(cls, db: Any) -> "DuckEngine":
+        """An engine over a DuckDB connection that already has its ``events`` table (the benchmarks')."""
+        engine = cls.__new__(cls)
+        engine.db = db
+        return engine
+
     def run(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(duckdb_sql(name), list(params))
         names = [d[0] for d in cursor.description]

@@ -14,6 +14,7 @@ The rules (docs/segments.md says the same, with the strategy for each):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -150,9 +151,19 @@ def days_between(earlier: str, later: date) -> int:
 def score(value: float, population: list[float], higher_is_better: bool = True) -> int:
     """1-5 by ``value``'s percentile rank in the population (those it beats, and half of those it ties with):
     ties share a score, and a lone customer, or a population all alike, scores 3."""
-    below = sum(1 for v in population if (v < value if higher_is_better else v > value))
-    equal = sum(1 for v in population if v == value)
-    return 1 + min(4, int(5 * (below + equal / 2) / len(population)))
+    return Scale(population, higher_is_better).score(value)
+
+
+class Scale:
+    """``score`` for many values against one population: sorted once, each value placed by bisection."""
+
+    def __init__(self, population: list[float], higher_is_better: bool = True) -> None:
+        self.sorted, self.n, self.higher = sorted(population), len(population), higher_is_better
+
+    def score(self, value: float) -> int:
+        lower, upper = bisect_left(self.sorted, value), bisect_right(self.sorted, value)
+        below = lower if self.higher else self.n - upper
+        return 1 + min(4, int(5 * (below + (upper - lower) / 2) / self.n))
 
 
 def frequency_class(frequency: int) -> str:
@@ -195,9 +206,9 @@ def segment_of(f: Features, recency: int | None, r: int | None, fs: int | None, 
 def profiles(features: list[Features], as_of: date) -> list[Profile]:
     """Every customer's profile, scored against the customers who paid by balance in the window."""
     paying = [f for f in features if f.frequency > 0]
-    recencies = [float(days_between(f.last_payment_day, as_of)) for f in paying if f.last_payment_day]
-    frequencies = [float(f.frequency) for f in paying]
-    monetaries = [float(f.monetary) for f in paying]
+    by_recency = Scale([float(days_between(f.last_payment_day, as_of)) for f in paying if f.last_payment_day], False)
+    by_frequency = Scale([float(f.frequency) for f in paying])
+    by_monetary = Scale([float(f.monetary) for f in paying])
     out = []
     for f in features:
         recency = days_between(f.last_payment_day, as_of) if f.last_payment_day else None
@@ -205,8 +216,8 @@ def profiles(features: list[Features], as_of: date) -> list[Profile]:
         fs: int | None
         m: int | None
         if f.frequency > 0 and recency is not None:
-            r = score(recency, recencies, higher_is_better=False)
-            fs, m = score(f.frequency, frequencies), score(f.monetary, monetaries)
+            r = by_recency.score(recency)
+            fs, m = by_frequency.score(f.frequency), by_monetary.score(f.monetary)
         else:
             r = fs = m = None
         out.append(
