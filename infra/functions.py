@@ -4,7 +4,8 @@ Everything the infrastructure decides about a function comes from its row in ``F
 
 * its deployed name, role and wiring (``infra/concerns/roles.py``, ``infra/concerns/functions.py``):
   the table actions on the ledger, the index queries, the extra grants, the table's key in prod, the
-  stream mapping, the bus rule, Lambda's on-failure destination, the reserved concurrency;
+  stream mapping, the bus rule, Lambda's on-failure destination, the reserved concurrency, what a grant
+  adds to its environment (the analytics grant: the export bucket, Glue database and Athena workgroup);
 * its dead-letter queue (``infra/concerns/events.py``) and its alarms (``infra/concerns/alarms.py``);
 * the IAM test (``tests/integration/test_iam_actions.py``): the code performs exactly the actions granted.
 
@@ -46,6 +47,34 @@ USER_POOL_ACTIONS = ("cognito-idp:CreateGroup",)
 SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule")
 PUBLISH_ACTIONS = ("events:PutEvents",)
 SES_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
+# The reports' analyses (Grant.ANALYTICS_QUERIES): the code calls Athena, in the stage's workgroup...
+ATHENA_QUERY_ACTIONS = (
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StartQueryExecution",
+    "athena:StopQueryExecution",
+)
+# ... and Athena, with the caller's permissions, reads the Glue table, the export's objects, writes the results
+# to the workgroup's bucket and reads them back, all under the stage's key (through S3)
+ANALYTICS_CATALOG_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable")
+EXPORT_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket")  # the export bucket
+EXPORT_OBJECT_ACTIONS = ("s3:GetObject",)  # its objects under export/events/ (the Glue table's location)
+RESULTS_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket")  # the workgroup's results bucket
+RESULTS_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")  # its objects
+ANALYTICS_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")  # the stage's key, through S3, for those buckets
+ANALYTICS_ACTIONS = tuple(
+    sorted(
+        {
+            *ATHENA_QUERY_ACTIONS,
+            *ANALYTICS_CATALOG_ACTIONS,
+            *EXPORT_BUCKET_ACTIONS,
+            *EXPORT_OBJECT_ACTIONS,
+            *RESULTS_BUCKET_ACTIONS,
+            *RESULTS_OBJECT_ACTIONS,
+            *ANALYTICS_KEY_ACTIONS,
+        }
+    )
+)
 
 # The table's indexes the jobs query for their work lists (chalicelib.store.models).
 HOLDS_INDEX = "open-holds"
@@ -61,6 +90,7 @@ class Grant(Enum):
     PROMOTION_SCHEDULES = "create, get and delete schedules of the stage's group; pass the scheduler role"
     DOMAIN_EVENTS = "put events on the stage's bus"
     EMAIL = "send e-mail from the stage's SES identity, only when the stage has one (sesSender)"
+    ANALYTICS_QUERIES = "run the reports' Athena queries in the stage's workgroup over the export"
 
 
 class Alarm(Enum):
@@ -224,7 +254,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "dynamodb:Scan",
             "dynamodb:UpdateItem",
         ),
-        grants=(Grant.WEBHOOK_SECRET, Grant.MERCHANT_GROUPS, Grant.PROMOTION_SCHEDULES, Grant.DOMAIN_EVENTS),
+        grants=(
+            Grant.WEBHOOK_SECRET,
+            Grant.MERCHANT_GROUPS,
+            Grant.PROMOTION_SCHEDULES,
+            Grant.DOMAIN_EVENTS,
+            Grant.ANALYTICS_QUERIES,  # GET /v1/admin/reports/obstacles (chalicelib/api/reports.py)
+        ),
         concurrency_context="apiConcurrency",
     ),
     FunctionSpec(

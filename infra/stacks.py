@@ -229,6 +229,7 @@ class ServiceStack(ConcernStack):
                 webhook_secret=self.keys.webhook_secret,
                 user_pool=self.users.pool,
                 events=self.events,
+                analytics=self.analytics,
                 ses_sender=ses_sender,
             ),
         )

@@ -42,6 +42,7 @@ BUFFER_MB = 64  # the least dynamic partitioning accepts
 BUFFER_SECONDS = 300  # a file per partition every 5 minutes at most: fresh enough, and few small files
 RESULTS_DAYS = 30
 PROJECTION_START = "2026-01-01"
+TABLE_NAME = "events"  # the Glue table over the export (the analyses' FROM events)
 
 # The table over the export: the EventBridge envelope, one JSON line per event (the OpenX SerDe). ``detail`` is a
 # string: the SerDe hands a nested object over as its JSON text, which the analyses read with json_extract_scalar.
@@ -417,7 +418,7 @@ class Analytics(Concern):
             catalog_id=Aws.ACCOUNT_ID,
             database_name=self.database.ref,
             table_input=glue.CfnTable.TableInputProperty(
-                name="events",
+                name=TABLE_NAME,
                 description="Every event of the bus, one JSON line each, by day (of its time) and detail type",
                 table_type="EXTERNAL_TABLE",
                 parameters={
@@ -449,10 +450,11 @@ class Analytics(Concern):
         )
 
         # ---- the Athena workgroup: results in their own bucket under the key, a scan limit per query
+        self.workgroup_name = f"{stage.prefix}-analytics"
         self.workgroup = athena.CfnWorkGroup(
             self,
             "AnalyticsWorkGroup",
-            name=f"{stage.prefix}-analytics",
+            name=self.workgroup_name,
             description=f"{SERVICE} {stage.name}: queries over {self.database_name}",
             state="ENABLED",
             recursive_delete_option=True,  # its saved queries go with it

@@ -22,7 +22,7 @@ from constructs import Construct
 from chalicelib.events.catalogue import CONSUMERS
 
 from ..api import PackagedChalice
-from ..functions import BusRule, FunctionSpec, Http, OneTimeSchedules, Schedule, TableStream, check
+from ..functions import BusRule, FunctionSpec, Grant, Http, OneTimeSchedules, Schedule, TableStream, check
 from ..stages import ROOT, Stage
 from . import checkov
 from .base import Concern, retain, root
@@ -54,7 +54,7 @@ def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
 NO_VPC = (
     "CKV_AWS_117",
     "Reaches only AWS endpoints (DynamoDB, EventBridge, Scheduler, Secrets Manager, Cognito and "
-    "its public keys, SES) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
+    "its public keys, SES, Athena) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
     "pay for and isolate nothing",
 )
 NO_SECRET_IN_ENVIRONMENT = (
@@ -158,6 +158,13 @@ class Functions(Concern):
             "SES_SENDER": granted.ses_sender or "",
             "LEDGER_STREAM_ARN": granted.table.stream_arn,
         }
+        # what a function granted the reports' queries runs them on (chalicelib/bootstrap.py analytics)
+        analytics = granted.analytics
+        analytics_environment = {
+            "EXPORT_BUCKET": analytics.bucket.bucket_name,
+            "ANALYTICS_DATABASE": analytics.database.ref,
+            "ANALYTICS_WORKGROUP": analytics.workgroup.ref,
+        }
         # logical id (chalice package) -> deployed name
         self.names = {spec.logical_id: f"{stage.prefix}-{spec.name}" for spec in functions}
         for spec in functions:
@@ -165,7 +172,8 @@ class Functions(Concern):
             fn = self.app.get_resource(spec.logical_id)
             fn.add_property_override("FunctionName", name)
             fn.add_property_override("Role", role.role_arn)
-            for var, value in environment.items():
+            own = analytics_environment if Grant.ANALYTICS_QUERIES in spec.grants else {}
+            for var, value in {**environment, **own}.items():
                 fn.add_property_override(f"Environment.Variables.{var}", value)
             log_group = self.app.get_resource(f"{spec.resource_name}LogGroup")
             # chalice package names this group after a resource that does not exist (${ApiHandler})

@@ -1,7 +1,8 @@
 """One IAM role per function, each with only what its code does, from its row in infra/functions.py.
 
 Statements, in this order: its own log streams and X-Ray; the table actions on the table's ARN (``Ledger``);
-the index queries; the stream (a stream-started function's mapping polls with its role); the row's grants;
+the index queries; the stream (a stream-started function's mapping polls with its role); the row's grants
+(the analytics queries: the workgroup, the Glue table, the export's and the results' buckets, the key through S3);
 sending to its trigger's dead-letter queue; e-mail (only with a sender); in prod, the table's key.
 """
 
@@ -9,12 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, aws_cognito as cognito, aws_iam as iam, aws_kms as kms, aws_secretsmanager as sm
+from aws_cdk import Aws, Stack, aws_cognito as cognito, aws_iam as iam, aws_kms as kms, aws_secretsmanager as sm
 from constructs import Construct
 
-from ..functions import PUBLISH_ACTIONS, SCHEDULE_ACTIONS, SES_ACTIONS, USER_POOL_ACTIONS, FunctionSpec, Grant
+from ..functions import (
+    ANALYTICS_CATALOG_ACTIONS,
+    ANALYTICS_KEY_ACTIONS,
+    ATHENA_QUERY_ACTIONS,
+    EXPORT_BUCKET_ACTIONS,
+    EXPORT_OBJECT_ACTIONS,
+    PUBLISH_ACTIONS,
+    RESULTS_BUCKET_ACTIONS,
+    RESULTS_OBJECT_ACTIONS,
+    SCHEDULE_ACTIONS,
+    SES_ACTIONS,
+    USER_POOL_ACTIONS,
+    FunctionSpec,
+    Grant,
+)
 from ..stages import SERVICE, Stage
 from . import nag
+from .analytics import EVENTS_PREFIX, TABLE_NAME, Analytics
 from .events import Events
 from .ledger import LedgerTable
 
@@ -28,6 +44,7 @@ class Granted:
     webhook_secret: sm.ISecret
     user_pool: cognito.IUserPool
     events: Events
+    analytics: Analytics
     ses_sender: str | None
 
 
@@ -160,5 +177,69 @@ def _grant(role: iam.Role, stage: Stage, grant: Grant, to: Granted) -> None:
         )
     elif grant is Grant.EMAIL:
         pass  # after its dead-letter queue, and only when the stage has a sender (function_role)
+    elif grant is Grant.ANALYTICS_QUERIES:
+        _analytics_queries(role, to.analytics, to.key)
     else:  # pragma: no cover - a new Grant member without its statements
         raise ValueError(f"no statements for {grant}")
+
+
+def _analytics_queries(role: iam.Role, analytics: Analytics, key: kms.IKey) -> None:
+    """The reports' queries (chalicelib/insight/engine.py AthenaEngine): start, poll, stop and read them in the
+    stage's workgroup. Athena runs a query with its caller's permissions: the role also reads the Glue table,
+    the export's objects under the table's location, writes the results to the workgroup's bucket and reads them
+    back, with the stage's key through S3 for those two buckets only."""
+
+    def own(service: str, resource: str) -> str:
+        return f"arn:{Aws.PARTITION}:{service}:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+
+    database = analytics.database_name
+    statements = (
+        ("AnalyticsQueries", ATHENA_QUERY_ACTIONS, [own("athena", f"workgroup/{analytics.workgroup_name}")]),
+        (
+            "AnalyticsCatalog",
+            ANALYTICS_CATALOG_ACTIONS,
+            [own("glue", name) for name in ("catalog", f"database/{database}", f"table/{database}/{TABLE_NAME}")],
+        ),
+        ("AnalyticsExport", EXPORT_BUCKET_ACTIONS, [analytics.bucket.bucket_arn]),
+        ("AnalyticsExportObjects", EXPORT_OBJECT_ACTIONS, [analytics.bucket.arn_for_objects(f"{EVENTS_PREFIX}*")]),
+        ("AnalyticsResults", RESULTS_BUCKET_ACTIONS, [analytics.results.bucket_arn]),
+        ("AnalyticsResultObjects", RESULTS_OBJECT_ACTIONS, [analytics.results.arn_for_objects("*")]),
+    )
+    for sid, actions, resources in statements:
+        role.add_to_policy(iam.PolicyStatement(sid=sid, actions=list(actions), resources=resources))
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="AnalyticsKey",
+            actions=list(ANALYTICS_KEY_ACTIONS),
+            resources=[key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"},
+                # an object's ARN, or its bucket's when S3 uses the bucket key (both buckets have it on)
+                "StringLike": {
+                    "kms:EncryptionContext:aws:s3:arn": [
+                        analytics.bucket.bucket_arn,
+                        analytics.bucket.arn_for_objects(f"{EVENTS_PREFIX}*"),
+                        analytics.results.bucket_arn,
+                        analytics.results.arn_for_objects("*"),
+                    ]
+                },
+            },
+        )
+    )
+    stack = Stack.of(role)
+    export, results = (stack.get_logical_id(b.node.default_child) for b in (analytics.bucket, analytics.results))
+    nag.suppress(
+        role,
+        (
+            "AwsSolutions-IAM5",
+            "The export's objects under the Glue table's location (export/events/) only, which Athena reads for "
+            "the reports' queries: their names hold the day, the detail type and a part Firehose generates.",
+            [f"Resource::<{export}.Arn>/{EVENTS_PREFIX}*"],
+        ),
+        (
+            "AwsSolutions-IAM5",
+            "The workgroup's own results bucket: Athena names each query's result objects after its execution "
+            "id, made at run time.",
+            [f"Resource::<{results}.Arn>/*"],
+        ),
+    )

@@ -13,6 +13,18 @@ from typing import Any
 import pytest
 
 from chalicelib.events.catalogue import BEHAVIOUR_TYPES, DETAIL_TYPES, EXPORT_PATTERN, SOURCE
+from infra.functions import (
+    ANALYTICS_ACTIONS,
+    ANALYTICS_CATALOG_ACTIONS,
+    ANALYTICS_KEY_ACTIONS,
+    ATHENA_QUERY_ACTIONS,
+    EXPORT_BUCKET_ACTIONS,
+    EXPORT_OBJECT_ACTIONS,
+    FUNCTIONS,
+    RESULTS_BUCKET_ACTIONS,
+    RESULTS_OBJECT_ACTIONS,
+    Grant,
+)
 from infra.stages import STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
@@ -459,17 +471,183 @@ def test_the_firehose_role_may_write_only_the_export_with_the_stage_key_and_its_
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_no_other_role_may_touch_the_export_or_the_stream(synth, stage):
+    """Firehose writes the export; the API's role (the reports' queries, below) may read it and use the results
+    bucket; no other role reaches either bucket, and only the rule's role the stream."""
     t = synth.templates[stage]
     i = ids(synth, stage)
+    api_role = role_of(t, "APIHandler")
     for res_id, res in t["Resources"].items():
         if res["Type"] != "AWS::IAM::Policy":
             continue
         roles = res["Properties"]["Roles"]
         text = json.dumps(res["Properties"]["PolicyDocument"])
         if f'"{i["bucket"]}"' in text:
-            assert roles == [{"Ref": i["firehose_role"]}], res_id
+            assert roles in ([{"Ref": i["firehose_role"]}], [{"Ref": api_role}]), res_id
+        if f'"{i["results"]}"' in text:
+            assert roles == [{"Ref": api_role}], res_id
         if f'"{i["stream"]}"' in text:
             assert roles == [{"Ref": i["rule_role"]}], res_id
+    written = {
+        a
+        for st in statements(t, api_role)
+        if f'"{i["bucket"]}"' in json.dumps(st["Resource"])
+        for a in _listify(st["Action"])
+    }
+    assert written == {"s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"}  # it reads the export only
+
+
+# ------------------------------------------------------------------ the reports' queries (the API's role)
+def role_of(template: dict[str, Any], function_id: str) -> str:
+    return template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def own_arn(suffix: str) -> dict[str, Any]:
+    """An ARN the stack builds from its partition, region and account (``service:resource``)."""
+    service, rest = suffix.split(":", 1)
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":{service}:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{rest}",
+            ],
+        ]
+    }
+
+
+def analytics_query_grants(synth, stage: str) -> dict[tuple[str, ...], set[str]]:
+    """Resources -> actions of Grant.ANALYTICS_QUERIES, as the role of a function with it must have them
+    (tests/infra/test_events.py checks every role against its row with this)."""
+    i = ids(synth, stage)
+    database = f"store_balance_{stage}_analytics"
+    return {
+        _key(own_arn(f"athena:workgroup/store-balance-{stage}-analytics")): set(ATHENA_QUERY_ACTIONS),
+        _key(
+            [
+                own_arn("glue:catalog"),
+                own_arn(f"glue:database/{database}"),
+                own_arn(f"glue:table/{database}/events"),
+            ]
+        ): set(ANALYTICS_CATALOG_ACTIONS),
+        _key(arn(i["bucket"])): set(EXPORT_BUCKET_ACTIONS),
+        _key(under(i["bucket"], "/export/events/*")): set(EXPORT_OBJECT_ACTIONS),
+        _key(arn(i["results"])): set(RESULTS_BUCKET_ACTIONS),
+        _key(under(i["results"], "/*")): set(RESULTS_OBJECT_ACTIONS),
+        _key(arn(i["key"])): set(ANALYTICS_KEY_ACTIONS),
+    }
+
+
+def test_the_analytics_grant_is_athena_glue_the_two_buckets_and_the_key():
+    assert set(ANALYTICS_ACTIONS) == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:GetPartitions",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
+    assert [s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants] == ["APIHandler"]
+    assert next(s for s in FUNCTIONS if s.logical_id == "APIHandler").handler == "app.app"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_may_run_the_reports_queries_on_exactly_the_workgroup_table_buckets_and_key(synth, stage):
+    t = synth.templates[stage]
+    i = ids(synth, stage)
+    api_role = role_of(t, "APIHandler")
+    by_sid = {st["Sid"]: st for st in statements(t, api_role) if st.get("Sid", "").startswith("Analytics")}
+    assert set(by_sid) == {
+        "AnalyticsQueries",
+        "AnalyticsCatalog",
+        "AnalyticsExport",
+        "AnalyticsExportObjects",
+        "AnalyticsResults",
+        "AnalyticsResultObjects",
+        "AnalyticsKey",
+    }
+    found = {_key(st["Resource"]): set(_listify(st["Action"])) for st in by_sid.values()}
+    assert found == analytics_query_grants(synth, stage)
+    assert set().union(*found.values()) == set(ANALYTICS_ACTIONS)
+    # the names in the ARNs are the resources' own
+    _, workgroup = synth.one(stage, "AWS::Athena::WorkGroup")
+    _, database = synth.one(stage, "AWS::Glue::Database")
+    assert workgroup["Properties"]["Name"] == f"store-balance-{stage}-analytics"
+    assert database["Properties"]["DatabaseInput"]["Name"] == f"store_balance_{stage}_analytics"
+    assert table_input(synth, stage)["Name"] == "events"
+    # the key only through S3, and only for the export's objects and the results (or the buckets: bucket keys)
+    assert by_sid["AnalyticsKey"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}},
+        "StringLike": {
+            "kms:EncryptionContext:aws:s3:arn": [
+                arn(i["bucket"]),
+                under(i["bucket"], "/export/events/*"),
+                arn(i["results"]),
+                under(i["results"], "/*"),
+            ]
+        },
+    }
+    assert all("Condition" not in st for sid, st in by_sid.items() if sid != "AnalyticsKey")
+    # no other role may query, read the catalogue or use the results
+    for res_id, res in t["Resources"].items():
+        if res["Type"] == "AWS::IAM::Policy" and res["Properties"]["Roles"] != [{"Ref": api_role}]:
+            text = json.dumps(res["Properties"]["PolicyDocument"])
+            assert '"athena:' not in text and '"glue:' not in text, res_id
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_is_told_the_export_bucket_database_and_workgroup_and_no_other_function_is(synth, stage):
+    i = ids(synth, stage)
+    database_id, _ = synth.one(stage, "AWS::Glue::Database")
+    workgroup_id, _ = synth.one(stage, "AWS::Athena::WorkGroup")
+    names = {"EXPORT_BUCKET", "ANALYTICS_DATABASE", "ANALYTICS_WORKGROUP"}
+    for fn_id, fn in synth.resources(stage, "AWS::Serverless::Function").items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        if fn_id == "APIHandler":
+            assert {k: env[k] for k in names} == {
+                "EXPORT_BUCKET": {"Ref": i["bucket"]},
+                "ANALYTICS_DATABASE": {"Ref": database_id},
+                "ANALYTICS_WORKGROUP": {"Ref": workgroup_id},
+            }
+        else:
+            assert not names & set(env), fn_id
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_roles_wildcards_are_the_export_and_results_objects_acknowledged_with_their_reasons(synth, stage):
+    i = ids(synth, stage)
+    t = synth.templates[stage]
+    wildcards = {
+        json.dumps(st["Resource"], sort_keys=True)
+        for st in statements(t, role_of(t, "APIHandler"))
+        if st.get("Sid", "").startswith("Analytics") and "*" in json.dumps(st["Resource"])
+    }
+    assert wildcards == {
+        json.dumps(under(i["bucket"], "/export/events/*"), sort_keys=True),
+        json.dumps(under(i["results"], "/*"), sort_keys=True),
+    }
+    acknowledged = {
+        rule.removeprefix("Annotation::"): reason
+        for path, entries in synth.metadata[stage].items()
+        if path == f"/{stage}/Functions/ApiHandlerRole"
+        for entry in entries
+        if "acknowledged" in entry.get("type", "")
+        for rule, reason in entry["data"].items()
+    }
+    for finding in (f"<{i['bucket']}.Arn>/export/events/*", f"<{i['results']}.Arn>/*"):
+        assert "Athena" in acknowledged[f"AwsSolutions-IAM5[Resource::{finding}]"], finding
 
 
 # ------------------------------------------------------------------ outputs

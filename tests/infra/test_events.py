@@ -26,6 +26,8 @@ from infra.functions import (
     Grant,
 )
 
+from .test_analytics import analytics_query_grants
+
 STAGES = ("dev", "prod")
 COMMON_SIDS = {"OwnLogs", "Tracing"}  # every function role's own log streams and X-Ray (tests/infra/test_stacks)
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -341,6 +343,7 @@ def test_every_role_grants_exactly_what_its_row_says(synth, stage):
         },
         Grant.DOMAIN_EVENTS: {_key(arn(i["bus"])): set(PUBLISH_ACTIONS)},
         Grant.EMAIL: {},  # no sender configured
+        Grant.ANALYTICS_QUERIES: analytics_query_grants(synth, stage),  # tests/infra/test_analytics.py
     }
     for spec in FUNCTIONS:
         expected: dict[tuple[str, ...], set[str]] = {}
@@ -353,11 +356,14 @@ def test_every_role_grants_exactly_what_its_row_says(synth, stage):
         if spec.stream_actions:
             expected[_key(stream)] = set(spec.stream_actions)
         for grant in spec.grants:
-            expected.update(per_grant[grant])
+            expected.update({resources: set(actions) for resources, actions in per_grant[grant].items()})
         if spec.trigger.dlq is not None:
             expected[_key(arn(queues[f"store-balance-{stage}-{spec.trigger.dlq.name}"]))] = {"sqs:SendMessage"}
         if stage == "prod" and (spec.table_key_actions or spec.stream_actions):
-            expected[_key(key)] = set(spec.table_key_actions) | ({"kms:Decrypt"} if spec.stream_actions else set())
+            # with the key's actions a grant may have (the analytics queries': through S3)
+            expected.setdefault(_key(key), set()).update(
+                set(spec.table_key_actions) | ({"kms:Decrypt"} if spec.stream_actions else set())
+            )
         assert grants(t, role_of(t, spec.logical_id)) == expected, spec.logical_id
     assert BY_ID["Reconcile"].table_key_actions == ("kms:Decrypt", "kms:DescribeKey")  # it only reads
 

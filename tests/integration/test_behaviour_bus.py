@@ -6,6 +6,7 @@ import json
 import uuid
 
 from chalicelib.bus import BusSink
+from chalicelib.services.publishing import Bus
 from chalicelib.domain.model import Principal
 from chalicelib.services import behaviour
 from dev.stack import aws_client
@@ -21,7 +22,7 @@ def test_a_batch_of_25_reaches_the_bus_once_each_with_its_detail(moto_table):
     events.put_targets(Rule=bus, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
 
     batch = [{"type": "search", "props": {"query": f"tea {n}"}, "id": f"c-{n}"} for n in range(25)]
-    answer = behaviour.record(BusSink(events), "store-balance", bus, Principal("alice"), batch)
+    answer = behaviour.record(Bus(BusSink(events), "store-balance", bus), Principal("alice"), batch)
 
     assert answer == {"accepted": 25}
     got = []

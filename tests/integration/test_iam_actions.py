@@ -3,6 +3,11 @@
 Every public method of the store is driven against moto while botocore's hooks record each call,
 translated into the IAM actions DynamoDB authorises (a TransactWriteItems is authorised item by
 item as PutItem/UpdateItem/..., a TransactGetItems as GetItem).
+
+The reports' analytics grant (Grant.ANALYTICS_QUERIES, the API's) is accounted for at the end: the reports
+route as it runs locally (its S3 reads of the export, against moto), the Athena engine as it runs on AWS
+(against botocore's Stubber: moto's Athena runs no query), and what Athena itself does with the caller's
+permissions on AWS only, declared with its reason.
 """
 
 from __future__ import annotations
@@ -32,7 +37,19 @@ from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 from chalicelib.services.common import IdempotentRequest
 from chalicelib.store.dynamo import DynamoLedgerStore
-from infra.functions import BY_ID, FUNCTIONS
+from infra.functions import (
+    ANALYTICS_ACTIONS,
+    ANALYTICS_CATALOG_ACTIONS,
+    ANALYTICS_KEY_ACTIONS,
+    ATHENA_QUERY_ACTIONS,
+    BY_ID,
+    EXPORT_BUCKET_ACTIONS,
+    EXPORT_OBJECT_ACTIONS,
+    FUNCTIONS,
+    RESULTS_BUCKET_ACTIONS,
+    RESULTS_OBJECT_ACTIONS,
+    Grant,
+)
 
 
 def granted(logical_id: str) -> set[str]:
@@ -509,3 +526,205 @@ def test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_
     assert report["run_out"]["notified"] >= 1 and report["emails"]["sent"] >= 1
     assert actions == granted("Remind")
     assert REMINDER_STORE_METHODS <= called
+
+
+# ---- the reports' analytics grant (Grant.ANALYTICS_QUERIES) ---------------------------------------------------
+# What the API's code calls itself: locally the reports route reads the export with S3's own API (moto's Athena
+# runs no query: chalicelib/bootstrap.py analytics), on AWS it runs the query on Athena (AthenaEngine).
+LOCAL_EXPORT_READ = {"s3:ListBucket", "s3:GetObject"}  # ListObjectsV2 is authorised as s3:ListBucket
+S3_OPERATION_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject"}
+# Granted but exercised on AWS only, by Athena: it runs a query with its caller's permissions, so the role needs
+# what Athena does for the query. Athena reads the table from the Glue catalogue, locates and reads the export's
+# objects, writes the results to the workgroup's bucket (multipart when large, aborted on failure) and reads them
+# back for GetQueryResults, the objects of both buckets under the stage's key through S3 (SSE-KMS). Nothing here
+# can perform these: no Glue catalogue or Athena engine runs locally, and moto neither runs a query nor checks IAM.
+ATHENA_ON_AWS_ONLY = {
+    *ANALYTICS_CATALOG_ACTIONS,
+    "s3:GetBucketLocation",  # of both buckets, before Athena reads or writes them
+    *RESULTS_BUCKET_ACTIONS,
+    *RESULTS_OBJECT_ACTIONS,
+    *ANALYTICS_KEY_ACTIONS,
+}
+
+
+def test_the_analytics_grant_is_what_the_code_calls_and_what_athena_does_for_it():
+    """Every action of the grant is exercised below, or declared as Athena's own on AWS: none is left over."""
+    assert [s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants] == ["APIHandler"]
+    assert set(ATHENA_QUERY_ACTIONS) | LOCAL_EXPORT_READ | ATHENA_ON_AWS_ONLY == set(ANALYTICS_ACTIONS)
+    assert not set(ATHENA_QUERY_ACTIONS) & ATHENA_ON_AWS_ONLY  # the code's own calls are all driven here
+    assert LOCAL_EXPORT_READ <= set(EXPORT_BUCKET_ACTIONS) | set(EXPORT_OBJECT_ACTIONS)
+
+
+def _checkout_opened(day: str, merchant: str) -> dict:
+    """A checkout.opened event of the bus, whole, as the export files it (chalicelib/insight/export.py)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "checkout.opened",
+        "source": "store-balance",
+        "account": "000000000000",
+        "time": f"{day}T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "event_id": f"e-{uuid.uuid4().hex[:8]}",
+            "checkout_id": f"co-{uuid.uuid4().hex[:8]}",
+            "merchant_id": merchant,
+            "order_id": "o-1",
+            "amount": 1500,
+        },
+    }
+
+
+@pytest.fixture
+def reports_app(moto_table):
+    """The app in this process as tests/inprocess runs it (its settings, a user pool of its own), with an export
+    bucket of this test's own holding one day's object; the environment and the app's caches put back after."""
+    from chalicelib.insight.export import objects_of
+    from dev.stack import StackInfo, app_environment, aws_client, create_user_pool, issue_token
+    from tests.aws_env import TABLE
+    from tests.conftest import TEST_APP_ENV
+    from tests.inprocess.conftest import clear_app_caches
+    from tests.inprocess.harness import InProcessSession
+
+    s3 = aws_client("s3", moto_table)
+    bucket, day, merchant = f"iam-export-{uuid.uuid4().hex[:8]}", "2026-01-02", f"m-iam-{uuid.uuid4().hex[:6]}"
+    s3.create_bucket(Bucket=bucket)
+    for key, body in objects_of([_checkout_opened(day, merchant)], "iam-export").items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    pool, client = create_user_pool(moto_table)
+    info = StackInfo(aws_endpoint=moto_table, api_url="", user_pool_id=pool, client_id=client, table=TABLE)
+    env = {
+        **app_environment(info, TEST_APP_ENV),
+        "AWS_ENDPOINT": moto_table,
+        "EXPORT_BUCKET": bucket,
+        "STAGE": "local",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            for name in ("PAYMENT_WEBHOOK_SECRET_NAME", "COGNITO_ISSUER"):
+                patch.delenv(name, raising=False)
+            clear_app_caches()
+            from app import app
+
+            token = issue_token(info, "iam-reports-admin", ["admin"])
+            yield InProcessSession(app), {"Authorization": f"Bearer {token}"}, bucket, day, merchant
+    finally:
+        clear_app_caches()
+        for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=obj["Key"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+def test_the_reports_route_reads_the_export_locally_with_exactly_the_granted_s3_actions(reports_app):
+    """GET /v1/admin/reports/obstacles as an admin, in process against moto: the export's objects of the period's
+    days, listed and read, under export/events/ (the object grant's prefix) of the export bucket only."""
+    from chalicelib import aws
+
+    http, headers, bucket, day, merchant = reports_app
+    seen: set[str] = set()
+    where: set[tuple[str, str]] = set()
+
+    def record(model, params, **kwargs):
+        seen.add(S3_OPERATION_ACTIONS.get(model.name, f"s3:{model.name}"))
+        where.add((params.get("Bucket", ""), params.get("Prefix", params.get("Key", ""))))
+
+    events = aws.client("s3").meta.events  # the app's own client (bootstrap.aws), built with this test's settings
+    events.register("before-parameter-build.s3", record)
+    try:
+        r = http.get(f"/v1/admin/reports/obstacles?from={day}&to={day}", headers=headers)
+    finally:
+        events.unregister("before-parameter-build.s3", record)
+    assert r.status_code == 200, r.text
+    rows = [row for row in r.json()["rows"] if row["merchant_id"] == merchant]
+    assert [(row["outcome"], row["reason"], row["checkouts"]) for row in rows] == [("none", "never_quoted", 1)]
+    assert seen == LOCAL_EXPORT_READ
+    assert {b for b, _ in where} == {bucket}
+    assert all(key.startswith("export/events/") for _, key in where), where
+
+
+def test_the_athena_engine_on_aws_calls_exactly_the_granted_athena_actions(monkeypatch):
+    """The same route's analysis as it runs on AWS (bootstrap.analytics without a local endpoint), against
+    botocore's Stubber: started in the settings' workgroup and database, polled, its result pages read; and a
+    query past the timeout stopped."""
+    from dataclasses import replace
+    from datetime import date
+
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    from chalicelib import bootstrap
+    from chalicelib.config import get_settings
+    from chalicelib.domain.errors import Unavailable
+    from chalicelib.insight.engine import athena_sql
+    from chalicelib.services import reports
+
+    athena = boto3.client("athena", region_name="us-east-1")
+    settings = replace(
+        get_settings(),
+        aws_endpoint=None,
+        analytics_database="store_balance_dev_analytics",
+        analytics_workgroup="store-balance-dev-analytics",
+    )
+    monkeypatch.setattr(bootstrap, "get_settings", lambda: settings)
+    monkeypatch.setattr(bootstrap, "aws", lambda service: {"athena": athena}[service])
+    seen: set[str] = set()
+    athena.meta.events.register("before-parameter-build.athena", lambda model, **kw: seen.add(f"athena:{model.name}"))
+
+    columns = [("merchant_id", "varchar"), ("outcome", "varchar"), ("reason", "varchar")] + [
+        (name, "bigint") for name in ("checkouts", "amount", "topup_needed")
+    ]
+
+    def page(*rows, more: bool = False) -> dict:
+        answer = {
+            "ResultSet": {
+                "Rows": [{"Data": [{"VarCharValue": v} for v in row]} for row in rows],
+                "ResultSetMetadata": {"ColumnInfo": [{"Name": n, "Type": t} for n, t in columns]},
+            }
+        }
+        return {**answer, "NextToken": "page-2"} if more else answer
+
+    def state(value: str) -> dict:
+        return {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": value}}}
+
+    day = date(2026, 1, 2)
+    started = {
+        "QueryString": athena_sql("obstacles"),
+        "QueryExecutionContext": {"Database": settings.analytics_database},
+        "WorkGroup": settings.analytics_workgroup,
+        "ExecutionParameters": ["'2026-01-02'", "'2026-01-02'"],
+    }
+    with Stubber(athena) as stub:
+        stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"}, started)
+        stub.add_response("get_query_execution", state("RUNNING"), {"QueryExecutionId": "q-1"})
+        stub.add_response("get_query_execution", state("SUCCEEDED"), {"QueryExecutionId": "q-1"})
+        stub.add_response(
+            "get_query_results",
+            page([n for n, _ in columns], ["m-1", "none", "never_quoted", "1", "1500", "0"], more=True),
+            {"QueryExecutionId": "q-1"},
+        )
+        stub.add_response(
+            "get_query_results",
+            page(["m-2", "full", "paid_by_balance", "2", "3000", "0"]),
+            {"QueryExecutionId": "q-1", "NextToken": "page-2"},
+        )
+        engine = bootstrap.analytics(day, day)
+        engine.poll_seconds = 0
+        body = reports.obstacles(engine, day, day)
+        assert [(r["merchant_id"], r["checkouts"], r["amount"]) for r in body["rows"]] == [
+            ("m-1", 1, 1500),
+            ("m-2", 2, 3000),
+        ]
+        # a query that outlasts the request's time is stopped, not left running
+        stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"}, {**started, "QueryString": ANY})
+        stub.add_response("get_query_execution", state("RUNNING"), {"QueryExecutionId": "q-2"})
+        stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-2"})
+        slow = bootstrap.analytics(day, day)
+        slow.timeout = -1.0
+        with pytest.raises(Unavailable):
+            reports.obstacles(slow, day, day)
+        stub.assert_no_pending_responses()
+    assert seen == set(ATHENA_QUERY_ACTIONS)
