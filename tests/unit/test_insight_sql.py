@@ -76,12 +76,13 @@ def quoted(cid: str, amount: int, limits: list[str], cash: int, minute: int = 1,
     )
 
 
-def paid(cid: str, amount: int, balance: int, event_id=None) -> dict:
+def paid(cid: str, amount: int, balance: int, event_id=None, user: str = "u1", day: str = DAY) -> dict:
+    """payment.succeeded of the checkout ``cid`` (its order ``o-<cid>``), on ``day``."""
     return event(
         "payment.succeeded",
         {
             "payment_id": f"p-{cid}",
-            "user_id": "u1",
+            "user_id": user,
             "merchant_id": "m1",
             "order_id": f"o-{cid}",
             "amount": amount,
@@ -91,7 +92,9 @@ def paid(cid: str, amount: int, balance: int, event_id=None) -> dict:
             "external": amount - balance,
             "points_spent": 0,
             "points_earned": 0,
+            "occurred_at": f"{day}T08:00:00.000Z",
         },
+        day,
         event_id=event_id,
     )
 

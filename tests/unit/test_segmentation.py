@@ -14,6 +14,7 @@ from chalicelib.services import segmentation
 
 from .fakes import FakeLedgerStore, FakeProfileStore
 from .test_insight_sql import engine, event
+from .test_insight_sql import paid as payment
 from .test_services import fund
 
 AS_OF = date(2026, 11, 30)
@@ -24,25 +25,7 @@ def day(n: int) -> str:
 
 
 def paid(user: str, days_ago: int, balance: int, amount: int | None = None) -> dict:
-    amount = amount or balance
-    return event(
-        "payment.succeeded",
-        {
-            "payment_id": f"p-{user}-{days_ago}-{balance}",
-            "user_id": user,
-            "merchant_id": "m1",
-            "order_id": f"o-{user}-{days_ago}-{balance}",
-            "amount": amount,
-            "balance_paid": balance,
-            "lots": {"cash": balance, "bonus": 0},
-            "discount": 0,
-            "external": amount - balance,
-            "points_spent": 0,
-            "points_earned": 0,
-            "occurred_at": f"{day(days_ago)}T08:00:00.000Z",
-        },
-        day(days_ago),
-    )
+    return payment(f"{user}-{days_ago}-{balance}", amount or balance, balance, user=user, day=day(days_ago))
 
 
 def behaved(user: str, kind: str, days_ago: int, **props) -> dict:
