@@ -15,7 +15,7 @@ CDK_CONTEXT := $(if $(REGION),--context region=$(REGION)) $(if $(ALARM_EMAIL),--
 	$(if $(DOMAIN),--context domainName=$(DOMAIN)) $(if $(CERT_ARN),--context certificateArn=$(CERT_ARN)) \
 	$(if $(API_CONCURRENCY),--context apiConcurrency=$(API_CONCURRENCY)) $(if $(SES_SENDER),--context sesSender=$(SES_SENDER))
 
-.PHONY: install install-infra run token sign lint test fuzz mutate test-fast bench reconcile sweep expire-bonus remind segment events package synth deploy smoke \
+.PHONY: install install-infra run token sign lint test fuzz mutate test-fast bench reconcile sweep expire-bonus remind segment demo-data events package synth deploy smoke \
 	destroy clean
 
 # two stamps, so a command installs only what it runs: requirements-dev.txt (the app, chalice, moto, the test
@@ -127,13 +127,16 @@ remind:  ## the daily reminders (run-out forecasts, bonus about to expire) on th
 segment:  ## the segmentation job on the running local stack, now: every customer's profile and segment
 	@$(PY) -m dev.segment
 
+demo-data:  ## 300 synthetic customers of six personas (CUSTOMERS, PREFIX) into the running local stack, then segment
+	@$(PY) -m dev.demo_data $(if $(CUSTOMERS),--customers $(CUSTOMERS)) $(if $(PREFIX),--prefix $(PREFIX))
+
 events:  ## print the domain events the running local stack put on its bus since the last `make events`
 	@$(PY) -m dev.events
 
-package: install  ## the Lambda bundle, as `chalice package` builds it
+package: install  ## the Lambda bundle, as `chalice package` builds it, and the segmentation layer (PyPI, cached in .local/layers)
 	$(PY) -m dev.package prod .local/package
 
-synth: install-infra  ## every stage's CloudFormation, offline, into infra/cdk.out (+ cfn-lint and cdk-nag results)
+synth: install-infra  ## every stage's CloudFormation into infra/cdk.out (+ cfn-lint and cdk-nag results); offline once .local/layers holds the layer
 	$(PY) -m infra.app
 
 deploy: install-infra  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (docs/architecture.md: Deployment)

@@ -25,7 +25,7 @@ from chalicelib.api import (
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.api.gateway import PAYLOAD_TOO_LARGE, body_too_large_message
 from chalicelib.config import get_settings
-from chalicelib.handlers import bonus, holds, lifecycle, publisher, reconciliation, reminders
+from chalicelib.handlers import bonus, holds, lifecycle, publisher, reconciliation, reminders, segmentation
 from chalicelib.handlers import promotions as promotion_events
 from chalicelib.observability import logger, metrics
 
@@ -88,6 +88,7 @@ app.register_blueprint(lifecycle.bp)
 app.register_blueprint(promotion_events.bp)
 app.register_blueprint(bonus.bp)
 app.register_blueprint(reminders.bp)
+app.register_blueprint(segmentation.bp)
 
 # the schedules' function by its name here too: the local runner calls app.promotions(event, context)
 promotions = promotion_events.promotions

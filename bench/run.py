@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import (
+    athena_bytes,
     bundle,
     cold_import,
     concurrency,
     coupon_budget,
+    export_lag,
     first_payment,
     lifecycle_lag,
     pay_latency,
@@ -271,6 +273,12 @@ def main() -> int:
             lambda: lifecycle_lag.run(Api(events_info), events_info),
             lifecycle_lag.rows,
         )
+        bench(
+            "export_lag",
+            "10. Analytics export: event on the bus -> its object in S3 (local runner; Firehose's buffer not measured)",
+            lambda: export_lag.run(events_info),
+            export_lag.rows,
+        )
     except Exception as exc:
         results["errors"]["lifecycle_lag"] = {"error": f"{type(exc).__name__}: {exc}"}
         failed = True
@@ -295,6 +303,12 @@ def main() -> int:
             "9. Segmentation of synthetic customers on DuckDB (features SQL, profiles, BG/NBD)",
             segmentation.run,
             segmentation.rows,
+        )
+        bench(
+            "athena_bytes",
+            "11. Athena bytes scanned per analysis: partition projection over a synthetic export",
+            athena_bytes.run,
+            athena_bytes.rows,
         )
     finally:
         results["meta"]["duration_s"] = round(time.monotonic() - started, 1)

@@ -86,9 +86,10 @@ def bus() -> "Bus":
     return Bus(BusSink(aws("events")), SOURCE, get_settings().event_bus_name)
 
 
-def analytics(start: "date", end: "date") -> "Engine":
+def analytics(start: "date", end: "date", timeout: float = 25.0) -> "Engine":
     """What runs the export's analyses over ``start``..``end``: Athena on AWS; locally DuckDB over the export's
-    objects in moto's S3 for those days (moto's Athena runs no query)."""
+    objects in moto's S3 for those days (moto's Athena runs no query). ``timeout``: how long one Athena query may
+    take (a request's answer waits for it; a job may wait longer)."""
     s = get_settings()
     if s.aws_endpoint:
         from .insight import export
@@ -97,7 +98,7 @@ def analytics(start: "date", end: "date") -> "Engine":
         return DuckEngine(export.read(aws("s3"), s.export_bucket, start, end))
     from .insight.engine import AthenaEngine
 
-    return AthenaEngine(aws("athena"), s.analytics_database, s.analytics_workgroup)
+    return AthenaEngine(aws("athena"), s.analytics_database, s.analytics_workgroup, timeout=timeout)
 
 
 def aws(service: str) -> Any:

@@ -7,7 +7,8 @@ Everything the infrastructure decides about a function comes from its row in ``F
   stream mapping, the bus rule, Lambda's on-failure destination, the reserved concurrency, what a grant
   adds to its environment (the analytics grant: the export bucket, Glue database and Athena workgroup);
 * its dead-letter queue (``infra/concerns/events.py``) and its alarms (``infra/concerns/alarms.py``);
-* the IAM test (``tests/integration/test_iam_actions.py``): the code performs exactly the actions granted.
+* the IAM test (``tests/integration/test_iam_actions.py``): the code performs exactly the actions granted;
+* the layers it runs with (``LAYERS``: what its code needs beyond the app's bundle, built at synthesis).
 
 The code is chalice's: the handler and its trigger are a decorator in ``chalicelib``, memory and timeout
 are in ``.chalice/config.json``. A row repeats the handler and trigger so that this table reads on its own;
@@ -80,6 +81,7 @@ ANALYTICS_ACTIONS = tuple(
 HOLDS_INDEX = "open-holds"
 BONUS_INDEX = "bonus-due"
 REMIND_INDEX = "reminders"
+SEGMENTS_INDEX = "segment-members"
 
 
 class Grant(Enum):
@@ -179,6 +181,28 @@ class IndexQuery:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """A Lambda layer of packages the API's bundle must not carry, built at synthesis from a requirements file
+    of its own (dev/package.py ``layer``: wheels for the functions' architecture and CPython, cached by hash)."""
+
+    name: str  # deployed as <prefix>-<name>; the construct is <Name>Layer
+    requirements: str  # the requirements file, at the repository's root
+    what: str
+
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        Layer(
+            "segmentation",
+            "requirements-segmentation.txt",
+            "numpy and scipy for the segmentation job's BG/NBD fit (chalicelib/insight/bgnbd.py)",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One Lambda function of the Chalice app, as the infrastructure deploys it."""
 
@@ -191,6 +215,7 @@ class FunctionSpec:
     grants: tuple[Grant, ...] = ()
     alarms: tuple[Alarm, ...] = FUNCTION_ALARMS
     concurrency_context: str | None = None  # CDK context whose whole number, when given, is reserved for it
+    layers: tuple[str, ...] = ()  # names in LAYERS, attached in this order
     logical_id: str = ""  # chalice package's logical id; default to_cfn_resource_name(chalice_name)
     name: str = ""  # deployed as <prefix>-<name>; default chalice_name with dashes
     alarm_prefix: str = ""  # alarms are <alarm_prefix>Function<Metric>...; default logical_id
@@ -236,6 +261,10 @@ class FunctionSpec:
 
 
 READ_THEN_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")  # items read, then written
+# the segmentation job: the wallets by a Scan, every profile by BatchWriteItem, its run put; a queued run (the bus
+# consumer's) is claimed first by a conditional UpdateItem
+SEGMENTATION_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Scan")
+QUEUED_SEGMENTATION_ACTIONS = (*SEGMENTATION_ACTIONS, "dynamodb:UpdateItem")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -254,6 +283,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "dynamodb:Scan",
             "dynamodb:UpdateItem",
         ),
+        index_actions=(IndexQuery("SegmentMembers", (SEGMENTS_INDEX,)),),  # GET /v1/admin/segments/{name}/members
         grants=(
             Grant.WEBHOOK_SECRET,
             Grant.MERCHANT_GROUPS,
@@ -318,6 +348,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             )
         ),
         table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"),
+        index_actions=(IndexQuery("SegmentMembers", (SEGMENTS_INDEX,)),),  # a {segment: name} audience's members
     ),
     # bonus expiry, like the sweeper: its work list from the bonus-due index, then one transaction per wallet
     FunctionSpec(
@@ -339,6 +370,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         index_actions=(IndexQuery("RemindLists", (REMIND_INDEX, BONUS_INDEX)),),
         grants=(Grant.EMAIL,),
     ),
+    # the segmentation job (chalicelib/handlers/segmentation.py): the wallets by a Scan, the export through
+    # Athena, every profile by BatchWriteItem, its run put (the daily one) or claimed and updated (a queued one)
+    FunctionSpec(
+        chalice_name="segment_daily",
+        what="daily segmentation (profiles and segments from the export)",
+        handler="chalicelib.handlers.segmentation.segment_daily",
+        trigger=Schedule("cron(30 2 * * ? *)"),
+        table_actions=SEGMENTATION_ACTIONS,
+        grants=(Grant.ANALYTICS_QUERIES,),
+        layers=("segmentation",),
+    ),
+    FunctionSpec(
+        chalice_name="segmentation",
+        what="segmentation runs an operator asked for (segmentation.requested from the bus)",
+        handler="chalicelib.handlers.segmentation.segmentation_requested",
+        trigger=BusRule("segmentation"),
+        table_actions=QUEUED_SEGMENTATION_ACTIONS,
+        grants=(Grant.ANALYTICS_QUERIES,),
+        layers=("segmentation",),
+    ),
 )
 
 BY_ID: dict[str, FunctionSpec] = {spec.logical_id: spec for spec in FUNCTIONS}
@@ -354,7 +405,12 @@ def scheduled_function(functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> Funct
 
 def check(functions: tuple[FunctionSpec, ...], consumers: Iterable[str]) -> None:
     """Refuse a table the stack cannot be built from: names used twice, a bus consumer of the catalogue
-    without its function (or a function for a consumer the catalogue does not have)."""
+    without its function (or a function for a consumer the catalogue does not have), a layer that is not in
+    LAYERS or named twice by one function."""
+    for spec in functions:
+        unknown_layers = [name for name in spec.layers if name not in LAYERS]
+        if unknown_layers or len(set(spec.layers)) != len(spec.layers):
+            raise ValueError(f"{spec.logical_id}: layers {list(spec.layers)} are not distinct names of LAYERS")
     for attribute in ("logical_id", "name", "resource_name", "alarm_prefix", "concurrency_context"):
         values = [getattr(s, attribute) for s in functions if getattr(s, attribute)]
         if len(values) != len(set(values)):

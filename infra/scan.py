@@ -30,7 +30,12 @@ SCAN_VENV = ROOT / ".venv-scan"
 TEMPLATES = ROOT / "infra" / "cdk.out"
 BANDIT_CONFIG = ROOT / "infra" / "bandit.yaml"
 BANDIT_TARGETS = ("chalicelib", "app.py", "dev", "infra")
-REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "infra/requirements.txt")
+REQUIREMENTS = (
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements-segmentation.txt",  # deployed too: the segmentation functions' layer
+    "infra/requirements.txt",
+)
 # checkov: no calls to its vendor's platform (guidelines, severities) and no update check; offline, as CI may be
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}
 

@@ -27,6 +27,7 @@ STATUS: dict[type, tuple[int, str]] = {
     e.PaymentStateConflict: (409, "payment_state_conflict"),
     e.ConcurrentUpdate: (409, "concurrent_update"),
     e.TopupNotPending: (409, "topup_already_processed"),
+    e.SegmentationInProgress: (409, "segmentation_in_progress"),
     e.UnsupportedMediaType: (415, "unsupported_media_type"),
     e.InsufficientFunds: (422, "insufficient_balance"),
     e.RefundExceedsPayment: (422, "refund_exceeds_payment"),

@@ -7,7 +7,16 @@ from chalice import Blueprint
 from .. import bootstrap
 from ..services import profiles
 from .routing import Call, route
-from .schemas.segments import ProfileOut, SegmentHistoryOut, SegmentsOut
+from .schemas.segments import (
+    MembersOut,
+    MembersQuery,
+    ProfileOut,
+    SegmentationQueuedOut,
+    SegmentationRequest,
+    SegmentationStateOut,
+    SegmentHistoryOut,
+    SegmentsOut,
+)
 
 bp = Blueprint(__name__)
 
@@ -52,3 +61,48 @@ def segment_history(call: Call) -> dict:
 )
 def customer_profile(call: Call, user_id: str) -> dict:
     return profiles.profile(bootstrap.profile_store(), user_id)
+
+
+@route(
+    bp,
+    "/v1/admin/segments/{name}/members",
+    "GET",
+    name="segmentMembers",
+    summary="The members of a segment as the last run left them, page by page (admin)",
+    access="admin",
+    query=MembersQuery,
+    response=MembersOut,
+    tag="insight",
+)
+def segment_members(call: Call, name: str) -> dict:
+    return profiles.members(bootstrap.profile_store(), name, call.query.limit, call.query.cursor)
+
+
+@route(
+    bp,
+    "/v1/admin/segmentations",
+    "POST",
+    name="requestSegmentation",
+    summary="Run the segmentation now (queued; the job runs it once): 202 with its run id (admin)",
+    access="admin",
+    body=SegmentationRequest,
+    response=SegmentationQueuedOut,
+    status=202,
+    tag="insight",
+)
+def request_segmentation(call: Call) -> dict:
+    return profiles.request_run(bootstrap.profile_store(), call.caller.user_id, call.body.as_of)
+
+
+@route(
+    bp,
+    "/v1/admin/segmentations/{run_id}",
+    "GET",
+    name="segmentationRun",
+    summary="A segmentation run's state and, once it succeeded, its counts per segment (admin)",
+    access="admin",
+    response=SegmentationStateOut,
+    tag="insight",
+)
+def segmentation_run(call: Call, run_id: str) -> dict:
+    return profiles.run_state(bootstrap.profile_store(), run_id)

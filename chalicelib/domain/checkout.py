@@ -5,8 +5,10 @@ an order service) open the checkout with its lines; the customer only chooses
 how to pay it. One checkout per merchant order (a guard item); it is ``open``
 until it expires, a payment marks it ``paid`` (or ``authorized``) in the payment's
 transaction, or its merchant cancels it (``cancelled``: the order may then get a
-new checkout). A checkout is only for a customer the ledger knows: one with a
-wallet, which the first credit (top-up, adjustment) or settings change creates.
+new checkout). Past its time unpaid it shows ``expired``, and the sweeper stores
+that (``services/checkout_expiry.py``). A checkout is only for a customer the
+ledger knows: one with a wallet, which the first credit (top-up, adjustment) or
+settings change creates.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class Checkout:
     order_id: str
     user_id: str
     lines: tuple[Line, ...]
-    status: str  # open | authorized | paid | cancelled
+    status: str  # open | authorized | paid | cancelled | expired (the sweeper's, once past expires_at unpaid)
     created_at: str
     expires_at: str
     payment_id: str | None = None

@@ -158,6 +158,15 @@ class TopupNotPending(DomainError):
         super().__init__(f"top-up {topup_id!r} is already {status}", topup_id=topup_id, status=status)
 
 
+class SegmentationInProgress(DomainError):
+    def __init__(self, run_id: str, state: str) -> None:
+        super().__init__(
+            f"segmentation run {run_id!r} is {state}: wait for it (GET /v1/admin/segmentations/{run_id})",
+            run_id=run_id,
+            state=state,
+        )
+
+
 class StoreConflict(Exception):
     """A conditional write lost: the store names which guard failed. Not shown to callers as is."""
 

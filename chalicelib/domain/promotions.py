@@ -217,6 +217,14 @@ def _month_back(d: date) -> str:
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
+def named_segment(audience: Any) -> str | None:
+    """The segment a ``{"segment": <name>}`` audience names (a segmentation run's, docs/segments.md); None for
+    the other audiences, ``tier:<name>`` included."""
+    if isinstance(audience, dict) and not str(audience.get("segment", "")).startswith(SEGMENT_TIER):
+        return str(audience["segment"])
+    return None
+
+
 def in_audience(
     audience: Any, spend_months: dict[str, int], spend_days: dict[str, int], now: datetime, tier_now: str | None = None
 ) -> bool:
@@ -226,7 +234,8 @@ def in_audience(
     - ``balance_payers_last_30_days``: a day of ``spend_days`` within the 30 days up to today (UTC) with
       spend; where ``spend_days`` is empty (wallets written before it was kept), spend in the current or
       the previous UTC month stands in for it (up to ~61 days: wider, never narrower);
-    - ``{"segment": "tier:<name>"}``: the customer holds that tier now (``tier_now``, computed by the caller).
+    - ``{"segment": "tier:<name>"}``: the customer holds that tier now (``tier_now``, computed by the caller);
+    - ``{"segment": <name>}`` is not decided here: its members are listed (``named_segment``), not filtered.
     """
     if audience == "all_balance_payers":
         return bool(spend_months)

@@ -35,10 +35,12 @@ DETAIL_TYPES: dict[str, str] = {
     "checkout.opened": "a merchant opened a checkout of a priced order for a customer",
     "checkout.quoted": "a customer's checkout was quoted: what balance could pay, and which limits held it back",
     "checkout.cancelled": "a merchant cancelled an open checkout; its order may get a new one",
+    "checkout.expired": "an open checkout reached its expiry unpaid (the sweeper, within about 5 minutes)",
     "promotion.started": "a limited-time promotion started",
     "promotion.ended": "a limited-time promotion ended or was cancelled",
     "segment.entered": "a segmentation run put a customer in a segment (first run, or a change)",
     "segment.left": "a segmentation run took a customer out of the segment they were in",
+    "segmentation.requested": "an operator asked for a segmentation run now (it is queued; the job runs it once)",
 }
 # Behaviour events (POST /v1/events, chalicelib/services/behaviour.py): what a customer's app reports; put on
 # the bus by the API, not from the table's stream. Their event_id is the app's own id hashed, or a new one.
@@ -58,6 +60,7 @@ DETAIL_TYPES.update(BEHAVIOUR_TYPES)
 # creates the same rules on moto's bus (chalicelib/handlers/ and dev/lifecycle.py).
 CONSUMERS: dict[str, dict] = {
     "lifecycle": {"source": [SOURCE], "detail-type": ["wallet.balance_low", "payment.succeeded"]},
+    "segmentation": {"source": [SOURCE], "detail-type": ["segmentation.requested"]},
 }
 
 # every event of the service goes to the analytics export (infra/concerns/analytics.py)
@@ -202,10 +205,25 @@ SCHEMAS: dict[str, dict] = {
         {"checkout_id": _S, "merchant_id": _S, "order_id": _S, "user_id": _S, "amount": _N},
         {"reason": _S},
     ),
+    "checkout.expired": _schema(
+        "checkout.expired",
+        {
+            "checkout_id": _S,
+            "merchant_id": _S,
+            "order_id": _S,
+            "user_id": _S,
+            "amount": _N,
+            "lines": _LINES,
+            "expires_at": _T,
+        },
+    ),
     "promotion.started": _schema("promotion.started", _PROMOTION, _PROMOTION_OPT),
     "promotion.ended": _schema("promotion.ended", _PROMOTION, _PROMOTION_OPT),
     "segment.entered": _schema("segment.entered", {"user_id": _S, "segment": _S, "run_id": _S}, {"from": _S}),
     "segment.left": _schema("segment.left", {"user_id": _S, "segment": _S, "run_id": _S}, {"to": _S}),
+    "segmentation.requested": _schema(
+        "segmentation.requested", {"run_id": _S, "as_of": {"type": "string", "format": "date"}}, {"requested_by": _S}
+    ),
 }
 
 

@@ -14,6 +14,8 @@ looks at the item's ``kind`` and turns the change into zero or more ``(detail_ty
   notification, feedback   INSERT  notification.sent, feedback.submitted
   promotion                MODIFY  status -> active: promotion.started; -> ended, or active -> cancelled:
                                    promotion.ended
+  checkout                 INSERT  checkout.opened; MODIFY -> cancelled: checkout.cancelled;
+                                   open -> expired (the sweeper's, past expires_at unpaid): checkout.expired
 
 Every detail has ``event_id``: a UUID derived from the detail type, the item's key and what identifies
 the change (its version, its state), never from the delivery, so a redelivered record yields the same
@@ -148,7 +150,9 @@ def _payment(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]
         points_spent=new.get("points_spent", 0),
         points_earned=new.get("points_earned", 0),
         promotion_id=new.get("promotion_id"),
-        occurred_at=new.get("updated_at") or at or new["created_at"],
+        # a payment's own time when it is made (paid at once or authorized); a later change of state (capture,
+        # void, expiry) has none on the item: the stream's time of that change
+        occurred_at=new["created_at"] if name == "INSERT" else new.get("updated_at") or at or new["created_at"],
     )
 
 
@@ -330,6 +334,20 @@ def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event
             reason=new.get("cancel_reason"),
             occurred_at=new.get("cancelled_at") or at,
         )
+    if name == "MODIFY" and old.get("status") == "open" and new.get("status") == "expired":
+        lines = _lines(new)
+        yield _event(
+            "checkout.expired",
+            (new["pk"], new["sk"], "expired"),
+            checkout_id=new["checkout_id"],
+            merchant_id=new["merchant_id"],
+            order_id=new["order_id"],
+            user_id=new["user_id"],
+            amount=sum(x["unit_price"] * x["quantity"] for x in lines),
+            lines=lines,
+            expires_at=new["expires_at"],
+            occurred_at=new.get("expired_at") or at,
+        )
 
 
 def _profile(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
@@ -345,6 +363,18 @@ def _profile(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]
         )
 
 
+def _segmentation(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    if name == "INSERT" and new.get("state") == "queued":
+        yield _event(
+            "segmentation.requested",
+            (new["pk"], new["sk"], "requested"),
+            run_id=new["run_id"],
+            as_of=new["as_of"],
+            requested_by=new.get("requested_by"),
+            occurred_at=new.get("started_at") or at,
+        )
+
+
 _BY_KIND = {
     "entry": _entry,
     "payment": _payment,
@@ -356,4 +386,5 @@ _BY_KIND = {
     "promotion": _promotion,
     "checkout": _checkout,
     "profile": _profile,
+    "segmentation": _segmentation,
 }

@@ -32,6 +32,7 @@ def promotions(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event["promotion_id"],
         str(event.get("action")),
         time_left,
+        bootstrap.profile_store(),
     )
     logger.info("promotion schedule fired", extra=result)
     return result

@@ -117,13 +117,14 @@ def cancel_checkout(
 ) -> dict[str, Any]:
     """Close an open checkout its order no longer needs (its merchant's staff, a service, an admin), so the
     order may get a new one. Invariants: a paid or authorized checkout is never closed (409 with the reason:
-    void the authorization first); cancelling a cancelled checkout answers it again and changes nothing."""
+    void the authorization first); cancelling a cancelled checkout, or one the sweeper expired (closed
+    already, its order free), answers it as it is and changes nothing."""
     for _ in range(policy.max_attempts):
         snap = store.snapshot(checkout=checkout_id)
         checkout = visible_checkout(snap, principal, checkout_id)
         if not access.settles_for(principal, checkout.merchant_id):
             raise Forbidden("its merchant's staff, a service or an admin cancels a checkout")
-        if checkout.status == "cancelled":
+        if checkout.status in ("cancelled", "expired"):
             return checkout.as_view(clock.now())
         if checkout.status == "paid":
             raise PaymentStateConflict(
@@ -210,10 +211,10 @@ def checkout_refusal(checkout: Checkout, now: datetime) -> dict[str, str] | None
     """Why the checkout itself cannot be paid now (cancelled, paid, expired), as a quote says it; None if it can."""
     if checkout.status == "cancelled":
         return {"code": "checkout_cancelled", "message": "the merchant cancelled the checkout"}
+    if checkout.status == "expired" or (checkout.status == "open" and checkout.expired(now)):
+        return {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
     if checkout.status != "open":
         return {"code": "order_already_paid", "message": "the checkout is already paid"}
-    if checkout.expired(now):
-        return {"code": "checkout_expired", "message": f"the checkout expired at {checkout.expires_at}"}
     return None
 
 

@@ -86,6 +86,8 @@ def pay(
             raise PaymentStateConflict(
                 "checkout_cancelled", "the merchant cancelled the checkout", checkout_id=checkout_id
             )
+        if checkout.status == "expired":  # the sweeper's: past its time unpaid
+            raise CheckoutExpired(checkout_id, checkout.expires_at)
         if checkout.status != "open":
             raise OrderAlreadyPaid(checkout.merchant_id, checkout.order_id)
         now = clock.now()

@@ -15,9 +15,10 @@ Aggregate ports                                    Whole stores
   Health            is the table there
   Points            points entries
   IdempotencyReads  an answer recorded under a key; Idempotency adds recording one on its own
-  Topups, TopupPlans, Payments, Checkouts, Merchants, MerchantRules, Tiers, CouponDefinitions, Coupons,
+  Topups, TopupPlans, Payments, Checkouts, CheckoutExpiries, Merchants, MerchantRules, Tiers, CouponDefinitions,
+  Coupons,
   Rewards, Inbox (notifications and their e-mail claims), LivePromotions (the pricing read), Promotions,
-  JobIndexes (holds due, bonus due, reminders), FeedbackRecords
+  JobIndexes (holds and checkouts due, bonus due, reminders), FeedbackRecords
 
 Use-case combinations (a Protocol inheriting several) are below the aggregate ports.
 """
@@ -173,6 +174,12 @@ class Checkouts(Protocol):
     def cancel_checkout(self, checkout: Checkout, at: str, reason: str | None, release_order: bool) -> None: ...
 
 
+class CheckoutExpiries(Protocol):
+    """``checkout_expiry``: an open checkout past its time becomes expired, once (``ReadChanged`` otherwise)."""
+
+    def expire_checkout(self, checkout: Checkout, at: str) -> None: ...
+
+
 class Merchants(Protocol):
     """``merchants``: a merchant."""
 
@@ -266,6 +273,8 @@ class JobIndexes(Protocol):
 
     def open_holds_due(self, before: str) -> list[str]: ...
 
+    def open_checkouts_due(self, before: str) -> list[str]: ...
+
     def wallets_with_bonus_due(self, before: str) -> list[str]: ...
 
     def wallets_to_remind(self) -> list[str]: ...
@@ -310,6 +319,7 @@ class LedgerStore(
     TopupPlans,
     Payments,
     Checkouts,
+    CheckoutExpiries,
     Merchants,
     MerchantRules,
     Tiers,
@@ -328,7 +338,15 @@ class FeedbackStore(IdempotencyReads, FeedbackRecords, Protocol):
     """What ``DynamoFeedbackStore`` (and ``tests/unit/fakes.FakeFeedbackStore``) is."""
 
 
-class Profiles(Protocol):
+class SegmentMembers(Protocol):
+    """A segment's members, page by page (index ``segment-members``): listings and segment-targeted grants."""
+
+    def members(
+        self, segment: str, cursor: dict[str, Any] | None, limit: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]: ...
+
+
+class Profiles(SegmentMembers, Protocol):
     """chalicelib/store/profiles.py: each customer's profile, each segmentation run."""
 
     def put_profiles(self, profiles: Iterable[dict[str, Any]], run_id: str, at: str) -> int: ...
@@ -336,6 +354,10 @@ class Profiles(Protocol):
     def get_profile(self, user_id: str) -> dict[str, Any] | None: ...
 
     def put_run(self, run: dict[str, Any]) -> None: ...
+
+    def add_run(self, run: dict[str, Any]) -> bool: ...
+
+    def claim_run(self, run_id: str, at: str) -> bool: ...
 
     def get_run(self, run_id: str) -> dict[str, Any] | None: ...
 
@@ -375,6 +397,10 @@ class CheckoutOpenStore(Snapshots, IdempotencyReads, Checkouts, Protocol):
 
 class CheckoutCancelStore(Snapshots, Checkouts, Protocol):
     """``checkouts.cancel_checkout``."""
+
+
+class CheckoutSweepStore(Snapshots, CheckoutExpiries, Protocol):
+    """``checkout_expiry.expire_checkout``."""
 
 
 class TopupOpenStore(Snapshots, IdempotencyReads, Topups, Protocol):

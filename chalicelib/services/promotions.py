@@ -10,10 +10,12 @@ Creation, and what a failure half-way leaves (nothing live):
 A crash between 2 and 4 leaves a pending promotion (listed as such, never applied); its retry completes it.
 
 The promotions function (``fire``): ``start`` marks it ``active`` (conditioned on its version) and, for
-``grant_coupon``, grants one coupon to each customer of the audience, page by page of a Scan of the wallets,
-recording after each page where the scan stands; a second firing, a retry after a timeout, or a concurrent
-firing resumes from there, and each customer's coupon id derives from the promotion, so nobody is granted
-twice. ``end`` marks it ``ended``. Pricing does not wait for either: it reads the window (domain.promotions).
+``grant_coupon``, grants one coupon to each customer of the audience, page by page of a Scan of the wallets
+(a named segment's audience: page by page of its members in index ``segment-members``, as the last
+segmentation run left them), recording after each page where the listing stands; a second firing, a retry
+after a timeout, or a concurrent firing resumes from there, and each customer's coupon id derives from the
+promotion, so nobody is granted twice. ``end`` marks it ``ended``. Pricing does not wait for either: it reads
+the window (domain.promotions).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..domain.errors import (
     Forbidden,
     IdempotencyKeyReused,
     InvalidRequest,
+    InvariantBroken,
     NotFound,
     PaymentStateConflict,
     VersionTaken,
@@ -43,6 +46,7 @@ from ..domain.promotions import (
     Promotion,
     factor_percent,
     in_audience,
+    named_segment,
     promotion_id_for,
     with_status,
 )
@@ -51,7 +55,8 @@ from ..observability import capture_method, logger
 from . import clock
 from .common import IdempotentRequest, Outcome, record_once, replay
 from .coupons import coupon_id_for, grant_each
-from .ports import PromotionCreateStore, PromotionEffectStore, PromotionFireStore, Promotions
+from ..insight.segments import SEGMENTS
+from .ports import PromotionCreateStore, PromotionEffectStore, PromotionFireStore, Promotions, SegmentMembers
 
 GRANT_SCOPE = "promotion"  # the scope of a promotion's coupon ids (a caller's id never has this form)
 
@@ -123,10 +128,12 @@ def _effect(
     audience = doc["audience"]
     if isinstance(audience, dict):
         segment = audience["segment"]
+        if segment in SEGMENTS:
+            return Effect(kind, definition_id=d.terms.definition_id, audience={"segment": segment})
         if not segment.startswith(SEGMENT_TIER):
             raise InvalidRequest(
-                'only tier segments exist yet: {"segment": "tier:<tier name>"}; named segments come later',
-                code="segment_not_supported",
+                f'a segment is one of {", ".join(SEGMENTS)} (docs/segments.md), or "tier:<tier name>"',
+                code="unknown_segment",
                 field="effect.audience",
             )
         tiers = store.snapshot(tiers=True).tiers or TierTable()
@@ -318,8 +325,10 @@ def fire(
     promotion_id: str,
     action: str,
     time_left: Callable[[], float] | None = None,
+    members: SegmentMembers | None = None,
 ) -> dict[str, Any]:
-    """What a schedule does: ``start`` or ``end`` (see the module's docstring). Safe to run any number of
+    """What a schedule does: ``start`` or ``end`` (see the module's docstring). ``members`` lists a named
+    segment's customers (the profile store), for a promotion whose audience is one. Safe to run any number of
     times, at once too: every change is conditioned on the version read."""
     result: dict[str, Any] = {"promotion_id": promotion_id, "action": action}
     p = store.get_promotion(promotion_id)
@@ -342,7 +351,7 @@ def fire(
             break
         p = cast(Promotion, store.get_promotion(promotion_id))  # read above: a promotion is never deleted
     if p.effect.kind == "grant_coupon" and p.grant.state == "running" and p.status in ("active", "ended"):
-        p = _grant(store, policy, p, time_left)
+        p = _grant(store, policy, p, time_left, members)
     return {
         **result,
         "result": "started" if started else "ignored",
@@ -356,29 +365,41 @@ def fire(
 
 
 def _grant(
-    store: PromotionFireStore, policy: PromotionPolicy, p: Promotion, time_left: Callable[[], float] | None
+    store: PromotionFireStore,
+    policy: PromotionPolicy,
+    p: Promotion,
+    time_left: Callable[[], float] | None,
+    members: SegmentMembers | None,
 ) -> Promotion:
     """Grant page by page from the recorded position; each page's progress is written conditioned on the
     version read, so of two firings at once one records each page (the other re-reads and goes on from there)."""
     d = store.get_coupon_definition(cast(str, p.effect.definition_id))  # a grant_coupon effect names one
-    tiers = (store.snapshot(tiers=True).tiers or TierTable()) if isinstance(p.effect.audience, dict) else TierTable()
+    segment = named_segment(p.effect.audience)
+    by_tier = isinstance(p.effect.audience, dict) and segment is None
+    tiers = (store.snapshot(tiers=True).tiers or TierTable()) if by_tier else TierTable()
     key = IdempotentRequest(scope=GRANT_SCOPE, key=p.promotion_id, request_hash="")
     while True:
         if time_left is not None and time_left() < policy.grant_margin_seconds:
             raise GrantIncomplete(p.promotion_id)
         now = clock.now()
-        wallets, after_page = store.scan_wallets(p.grant.cursor, policy.grant_page)
-        users = [
-            w.user_id
-            for w in wallets
-            if in_audience(
-                p.effect.audience,
-                w.spend_months,
-                w.spend_days,
-                now,
-                _tier_now(tiers, w, now) if isinstance(p.effect.audience, dict) else None,
-            )
-        ]
+        if segment is not None:
+            if members is None:
+                raise InvariantBroken("a segment's grant needs the segment's members")
+            listed, after_page = members.members(segment, p.grant.cursor, policy.grant_page)
+            users = [m["user_id"] for m in listed]
+        else:
+            wallets, after_page = store.scan_wallets(p.grant.cursor, policy.grant_page)
+            users = [
+                w.user_id
+                for w in wallets
+                if in_audience(
+                    p.effect.audience,
+                    w.spend_months,
+                    w.spend_days,
+                    now,
+                    _tier_now(tiers, w, now) if by_tier else None,
+                )
+            ]
         granted, skipped = (
             grant_each(store, d, lambda u: coupon_id_for(d.terms.definition_id, key, u), users, now)
             if d is not None

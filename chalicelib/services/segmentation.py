@@ -85,14 +85,42 @@ def summary(profiles: list[Profile]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run(engine: Engine, wallets: WalletScans, store: ProfileStore, as_of: date | None = None) -> dict[str, Any]:
+def run(
+    engine: Engine,
+    wallets: WalletScans,
+    store: ProfileStore,
+    as_of: date | None = None,
+    queued: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One run: its state is written first (running), then every profile, then its summary (succeeded, or
-    failed with the error, which is raised again for the caller's retry)."""
+    failed with the error, which is raised again for the caller's retry).
+
+    ``queued`` is a run someone asked for (``profiles.request_run``: its ``run_id``, ``as_of``, ``requested_by``):
+    it is claimed first (queued -> running, one claim wins), so a redelivered request runs it once; a run
+    already claimed or finished answers ``{"state": "skipped"}``."""
     now = clock.now()
-    as_of = as_of or now.date()
     started = clock.stamp()
-    run_id = new_id("seg")
-    store.put_run({"run_id": run_id, "state": "running", "started_at": started, "as_of": as_of.isoformat()})
+    if queued is not None:
+        run_id, as_of = queued["run_id"], date.fromisoformat(queued["as_of"])
+        if not store.claim_run(run_id, started):
+            return {"run_id": run_id, "state": "skipped"}
+    else:
+        run_id, as_of = new_id("seg"), as_of or now.date()
+        store.put_run(
+            {
+                "run_id": run_id,
+                "state": "running",
+                "started_at": started,
+                "as_of": as_of.isoformat(),
+                "requested_by": None,
+            }
+        )
+    base = {
+        "run_id": run_id,
+        "started_at": started,
+        "as_of": as_of.isoformat(),
+        "requested_by": queued.get("requested_by") if queued else None,
+    }
     try:
         features = features_of(engine, balances(wallets), as_of)
         computed = segments.profiles(features, as_of)
@@ -105,23 +133,14 @@ def run(engine: Engine, wallets: WalletScans, store: ProfileStore, as_of: date |
             views.append(view)
         store.put_profiles(views, run_id, clock.stamp())
         done = {
-            "run_id": run_id,
+            **base,
             "state": "succeeded",
-            "started_at": started,
             "finished_at": clock.stamp(),
             "customers": len(views),
             "summary": {"as_of": as_of.isoformat(), "prediction": reason or "fitted", "segments": summary(computed)},
         }
     except Exception as exc:
-        store.put_run(
-            {
-                "run_id": run_id,
-                "state": "failed",
-                "started_at": started,
-                "finished_at": clock.stamp(),
-                "error": repr(exc),
-            }
-        )
+        store.put_run({**base, "state": "failed", "finished_at": clock.stamp(), "error": repr(exc)})
         raise
     store.put_run(done)
     return done

@@ -3,6 +3,7 @@
 A checkout is the merchant's priced order for one customer; its guard keeps one live checkout per merchant
 order (an expired one's guard may be taken over). A payment of the checkout marks it paid or authorized in
 the payment's own transaction (``checkout_paid_change``); cancelling closes an open one and may free its order.
+Until one of those, or its expiry (``checkout_expiry``), it is on the sweeper's work list (``open-holds``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ..domain.checkout import Checkout, Line
 from ..domain.errors import CheckoutExists, IdempotencyKeyTaken, ReadChanged
 from ..domain.model import IdempotencyRecord, Payment
 from .base import StoreBase
+from .checkout_expiry import listing, unlisted
 from .guards import Cancelled, Change, Guarded, Put
 from .idempotency import idempotency_put
 from .keys import checkout_guard_key, checkout_key
@@ -43,13 +45,16 @@ def live_checkout_id(item: CheckoutGuardItem) -> str | None:
 
 
 def checkout_paid_change(checkout: Checkout, payment: Payment) -> Change:
-    """The paying movement's checkout: paid (or authorized), only while open (label ``checkout``)."""
+    """The paying movement's checkout: paid (or authorized), only while open (label ``checkout``); paid, it
+    leaves the sweeper's work list (authorized, it stays: a void or an ended hold opens it again)."""
+    paid = payment.status == "succeeded"
     return Change(
         "checkout",
         CheckoutItem(*checkout_key(checkout.checkout_id)),
         [
-            CheckoutItem.status.set("paid" if payment.status == "succeeded" else "authorized"),
+            CheckoutItem.status.set("paid" if paid else "authorized"),
             CheckoutItem.payment_id.set(payment.payment_id),
+            *(unlisted() if paid else []),
         ],
         CheckoutItem.pk.exists() & (CheckoutItem.status == "open"),
     )
@@ -88,6 +93,7 @@ class CheckoutStore(StoreBase):
                                 status=checkout.status,
                                 created_at=checkout.created_at,
                                 expires_at=checkout.expires_at,
+                                **listing(checkout),
                             ),
                             CheckoutItem.pk.does_not_exist(),
                         ),
@@ -112,6 +118,7 @@ class CheckoutStore(StoreBase):
                         CheckoutItem.status.set("cancelled"),
                         CheckoutItem.cancelled_at.set(at),
                         *([CheckoutItem.cancel_reason.set(reason)] if reason else []),
+                        *unlisted(),
                     ],
                     CheckoutItem.pk.exists()
                     & (CheckoutItem.status == "open")

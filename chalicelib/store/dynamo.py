@@ -12,12 +12,13 @@ The parts (each in its own module, with its items' converters and labelled write
   topups         top-ups and top-up plans
   payments       payments with their refunds (their writes are parts of movements)
   checkouts      checkouts, their order guards, cancelling
+  checkout_expiry  an open checkout past its time, expired by the sweeper
   merchants      merchants, balance rules, membership tiers
   coupons        definitions, budgets, grants, coupons
   rewards        the points catalogue and redemptions
   notifications  the inbox and its e-mail claims
   promotions     limited-time promotions
-  indexes        the sparse job indexes (holds due, bonus due, reminders)
+  indexes        the sparse job indexes (holds and checkouts due, bonus due, reminders)
   idempotency    idempotency records
   snapshot       the one TransactGetItems read across aggregates
 Keys, prefixes and shards: ``keys``; the table and its item models: ``models``.
@@ -25,6 +26,7 @@ Keys, prefixes and shards: ``keys``; the table and its item models: ``models``.
 
 from __future__ import annotations
 
+from .checkout_expiry import CheckoutExpiryStore
 from .checkouts import CheckoutStore
 from .coupons import CouponStore
 from .idempotency import IdempotencyStore
@@ -53,6 +55,7 @@ class DynamoLedgerStore(
     TopupStore,
     PaymentStore,
     CheckoutStore,
+    CheckoutExpiryStore,
     MerchantStore,
     CouponStore,
     RewardStore,

@@ -1,4 +1,5 @@
-"""The sparse job indexes: the work lists of the hold sweeper (``open-holds``), the bonus expiry job
+"""The sparse job indexes: the work lists of the hold sweeper (``open-holds``: ended authorizations and
+checkouts past their expiry), the bonus expiry job
 (``bonus-due``) and the run-out reminders (``reminders``), each spread over shards (``keys.shard_of``).
 
 Reads of an index are eventually consistent: whoever acts on a listed id re-reads its item and writes under
@@ -12,6 +13,8 @@ from typing import Any
 from .base import StoreBase
 from .keys import (
     BONUS_SHARDS,
+    CHECKOUT_PREFIX,
+    CHECKOUT_SK,
     HOLD_SHARDS,
     PAYMENT_PREFIX,
     PAYMENT_SK,
@@ -39,6 +42,13 @@ class IndexStore(StoreBase):
         """Ids of the authorizations whose hold ends before ``before``: the sweeper settles each with a
         conditional transaction, so a stale entry settles nothing."""
         return _listed(LedgerItem.open_holds, HOLD_SHARDS, PAYMENT_SK, PAYMENT_PREFIX, LedgerItem.hold_due < before)
+
+    def open_checkouts_due(self, before: str) -> list[str]:
+        """Ids of the checkouts not yet paid, cancelled or expired whose ``expires_at`` is before ``before``
+        (authorized ones among them: a void or an ended hold opens them again), listed in ``open-holds``
+        (``checkout_expiry``): the sweeper expires each with a conditional write, so a stale entry expires
+        nothing."""
+        return _listed(LedgerItem.open_holds, HOLD_SHARDS, CHECKOUT_SK, CHECKOUT_PREFIX, LedgerItem.hold_due < before)
 
     def wallets_with_bonus_due(self, before: str) -> list[str]:
         """Users whose wallet holds a bonus grant expiring before ``before`` (index ``bonus-due``)."""

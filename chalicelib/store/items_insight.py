@@ -18,6 +18,7 @@ class ProfileItem(LedgerItem):
     run_id = UnicodeAttribute()
     computed_at = UnicodeAttribute()
     profile = MapAttribute(default=dict)
+    member = MapAttribute(null=True)  # what index segment-members projects: balance and the RFM figures
 
 
 class SegmentationItem(LedgerItem):
@@ -25,7 +26,9 @@ class SegmentationItem(LedgerItem):
 
     Meta = item_meta()
     run_id = UnicodeAttribute()
-    state = UnicodeAttribute()  # running | succeeded | failed
+    state = UnicodeAttribute()  # queued | running | succeeded | failed
+    as_of = UnicodeAttribute(null=True)  # the UTC day the run computes for
+    requested_by = UnicodeAttribute(null=True)  # who asked for it (POST /v1/admin/segmentations); none: the schedule
     started_at = UnicodeAttribute()
     finished_at = UnicodeAttribute(null=True)
     customers = NumberAttribute(default=0)

@@ -176,6 +176,7 @@ class CheckoutItem(LedgerItem):
     payment_id = UnicodeAttribute(null=True)
     cancelled_at = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    expired_at = UnicodeAttribute(null=True)  # when the sweeper expired it unpaid (store/checkout_expiry.py)
 
 
 class CheckoutGuardItem(LedgerItem):

@@ -16,7 +16,9 @@ Keys (``{}`` are ids):
   O#{merchant}#{order} / ORDER         guard: one payment per merchant order
   M#{merchant_id}    / MERCHANT        a merchant that may take payments
   M#{merchant_id}    / RULES           its balance rules (a JSON document) and their version
-  C#{checkout_id}    / CHECKOUT        a checkout: the merchant's priced order for one customer
+  C#{checkout_id}    / CHECKOUT        a checkout: the merchant's priced order for one customer; until it
+                                       is paid, cancelled or expired also hold_shard/hold_due (index
+                                       open-holds: the sweeper expires it)
   W#{user_id}        / CP#{coupon_id}  a coupon granted to the customer (its terms copied in)
   CD#{definition}    / DEFINITION      a coupon definition
   CD#{definition}    / BUDGET#{shard}  what is left of one shard of its budget
@@ -234,6 +236,7 @@ def idempotency_scope_and_key(pk: str) -> tuple[str, str]:
 HOLD_SHARDS = 8  # open authorizations are spread over this many index partitions (index open-holds)
 BONUS_SHARDS = 8  # wallets with expiring bonus are spread over this many index partitions (index bonus-due)
 REMIND_SHARDS = 8  # wallets that asked for run-out reminders, likewise (index reminders)
+SEGMENT_SHARDS = 8  # a segment's members are spread over this many index partitions (index segment-members)
 
 ShardReading = Literal["sha256", "sha256_head", "hex_tail"]
 
@@ -273,3 +276,13 @@ def bonus_shard(user_id: str) -> str:
 def remind_shard(user_id: str) -> str:
     """The partition of the ``reminders`` index a user's wallet is listed under (stable per user)."""
     return shard_of(user_id, REMIND_SHARDS, "sha256_head")
+
+
+def segment_shard(segment: str, shard: str) -> str:
+    """The ``segment-members`` partition ``shard`` of a segment: ``{segment}#{shard}``."""
+    return f"{segment}#{shard}"
+
+
+def member_shard(segment: str, user_id: str) -> str:
+    """The ``segment-members`` partition a customer's profile is listed under while they are in ``segment``."""
+    return segment_shard(segment, shard_of(user_id, SEGMENT_SHARDS, "sha256"))

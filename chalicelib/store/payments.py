@@ -12,6 +12,7 @@ from ..domain.bonus import Drawn, drawn_from_doc
 from ..domain.model import Payment, Refund, Settlement
 from ..domain.money import Lots
 from .base import StoreBase
+from .checkout_expiry import unlisted
 from .guards import Change, Put, Write
 from .keys import PAYMENT_SK, REFUND_PREFIX, checkout_key, hold_shard, order_key, payment_key, refund_key
 from .models import CheckoutItem, LedgerItem, OrderItem, PaymentItem, RefundItem
@@ -192,6 +193,8 @@ def settlement_changes(st: Settlement) -> list[Write]:
         actions = [CheckoutItem.status.set(st.checkout_status)]
         if st.checkout_status == "open":
             actions.append(CheckoutItem.payment_id.remove())
+        else:  # paid by the capture: off the sweeper's work list (checkout_expiry)
+            actions += unlisted()
         out.append(
             Change(
                 "checkout_settle",

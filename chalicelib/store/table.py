@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import get_settings
@@ -38,9 +38,10 @@ def item_meta(**extra: Any) -> type:
 
 
 class OpenHolds(GlobalSecondaryIndex):
-    """Sparse index of the authorizations still on hold, by shard (``keys.hold_shard``) and end: the
-    sweeper's work list. Only an authorized payment carries ``hold_shard``/``hold_due``; settling it removes
-    them."""
+    """Sparse index of the authorizations still on hold, by shard (``keys.hold_shard``) and end, and of the
+    checkouts not yet paid, cancelled or expired, by shard and ``expires_at``: the sweeper's work list. Only
+    an authorized payment (settling it removes them) and such a checkout (``checkout_expiry``) carry
+    ``hold_shard``/``hold_due``."""
 
     class Meta:
         index_name = "open-holds"
@@ -78,6 +79,20 @@ class RemindList(GlobalSecondaryIndex):
     user_id = UnicodeAttribute(range_key=True)
 
 
+class SegmentMembers(GlobalSecondaryIndex):
+    """Sparse index of the customers' profiles by segment (``keys.member_shard``: segment and shard) and user:
+    a segment's members page by page, and a segment-targeted grant's work list. Only a profile carries
+    ``member_shard``; its ``member`` (balance and RFM figures) is projected so a page needs no other read."""
+
+    class Meta:
+        index_name = "segment-members"
+        projection = IncludeProjection(["member"])
+        billing_mode = "PAY_PER_REQUEST"
+
+    member_shard = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+
+
 class LedgerItem(Model):
     """Keys shared by every item in the table."""
 
@@ -93,6 +108,8 @@ class LedgerItem(Model):
     bonus_due_index = BonusDue()
     remind_shard = UnicodeAttribute(null=True)
     remind_list = RemindList()
+    member_shard = UnicodeAttribute(null=True)
+    segment_members = SegmentMembers()
 
 
 def table_definition() -> dict[str, Any]:

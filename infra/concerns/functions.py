@@ -1,5 +1,7 @@
 """The functions: the Chalice app (REST API and functions, packaged by `chalice package`, bundle stripped),
-each function's name, role, environment, log group, trigger wiring and concurrency from infra/functions.py."""
+each function's name, role, environment, log group, trigger wiring, concurrency and layers from
+infra/functions.py. A layer (``LAYERS``) is built here, at synthesis, by dev/package.py ``layer`` (cached by the
+hash of its inputs under .local/layers/), for the stage's architecture and the CPython chalice packages for."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from aws_cdk import (
+    AssetHashType,
     Duration,
     aws_cognito as cognito,
     aws_events as events,
@@ -20,9 +23,21 @@ from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib.events.catalogue import CONSUMERS
+from dev import package
 
 from ..api import PackagedChalice
-from ..functions import BusRule, FunctionSpec, Grant, Http, OneTimeSchedules, Schedule, TableStream, check
+from ..functions import (
+    LAYERS,
+    BusRule,
+    FunctionSpec,
+    Grant,
+    Http,
+    Layer,
+    OneTimeSchedules,
+    Schedule,
+    TableStream,
+    check,
+)
 from ..stages import ROOT, Stage
 from . import checkov
 from .base import Concern, retain, root
@@ -167,6 +182,8 @@ class Functions(Concern):
         }
         # logical id (chalice package) -> deployed name
         self.names = {spec.logical_id: f"{stage.prefix}-{spec.name}" for spec in functions}
+        used = sorted({name for spec in functions for name in spec.layers})
+        self.layers = {name: self._layer(LAYERS[name], [s for s in functions if name in s.layers]) for name in used}
         for spec in functions:
             role, name = self.roles[spec.logical_id], self.names[spec.logical_id]
             fn = self.app.get_resource(spec.logical_id)
@@ -191,6 +208,8 @@ class Functions(Concern):
                 # EventBridge and Scheduler invoke asynchronously: their dead-letter queues catch what was not
                 # delivered, and Lambda's own on-failure destination (same queue) what the function failed on.
                 self._on_async_failure(spec, bus.dlq(spec))
+            if spec.layers:
+                fn.add_property_override("Layers", [self.layers[name].layer_version_arn for name in spec.layers])
             if (reserved_concurrency or {}).get(spec.logical_id):
                 # A hard cap on the function's share of the account's Lambda concurrency (for the API, on top of
                 # the stage throttling). Opt-in: an account whose quota is still 10 cannot reserve any.
@@ -199,6 +218,43 @@ class Functions(Concern):
 
     def _sam(self) -> dict[str, Any]:
         return json.loads((Path(self.app._sam_package_dir) / "sam.json").read_text())
+
+    def _layer(self, layer: Layer, specs: list[FunctionSpec]) -> lambda_.LayerVersion:
+        """The layer, built (or found built) for the architecture and runtime chalice packaged its functions
+        for; refused when it and the bundle would unpack to more than Lambda takes."""
+        sam = self._sam()["Resources"]
+        packaged = {
+            (sam[s.logical_id]["Properties"]["Runtime"], *sam[s.logical_id]["Properties"]["Architectures"])
+            for s in specs
+        }
+        if len(packaged) != 1:
+            raise ValueError(f"layer {layer.name}: its functions run on different runtimes or CPUs: {packaged}")
+        [(runtime, architecture)] = packaged
+        if runtime != f"python{package.LAYER_PYTHON}":
+            raise ValueError(
+                f"layer {layer.name} is built for CPython {package.LAYER_PYTHON}, its functions run {runtime}"
+            )
+        built = package.layer(ROOT / layer.requirements, architecture)
+        unzipped = package.folder_size(built / "python") + package.unzipped_size(
+            Path(self.app._sam_package_dir) / "deployment.zip"
+        )
+        if unzipped > package.UNZIPPED_LIMIT:
+            raise ValueError(
+                f"layer {layer.name} and the bundle unpack to {unzipped / 1e6:.0f} MB, more than Lambda's "
+                f"{package.UNZIPPED_LIMIT / 1e6:.0f} MB"
+            )
+        return lambda_.LayerVersion(
+            self,
+            f"{to_cfn_resource_name(layer.name)}Layer",
+            layer_version_name=f"{self.stage.prefix}-{layer.name}",
+            description=f"{layer.what}: {layer.requirements}",
+            # the build's name is the hash of its inputs: CDK need not read its 140 MB to know it
+            code=lambda_.Code.from_asset(str(built), asset_hash=built.name, asset_hash_type=AssetHashType.CUSTOM),
+            compatible_runtimes=[lambda_.Runtime(runtime, lambda_.RuntimeFamily.PYTHON)],
+            compatible_architectures=[
+                {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}[architecture]
+            ],
+        )
 
     def _stream_mapping(self, spec: FunctionSpec, granted: Granted) -> None:
         """The event source mapping (SAM event of `chalice package`) on the real stream: partial batch failures,

@@ -1,5 +1,5 @@
 """The profile store's contract, on the fake and on moto: a run's profiles read back as written, a later run
-replaces them, runs list newest first."""
+replaces them, runs list newest first, a queued run is claimed once, a segment's members page by page."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def test_runs_read_back_and_list_newest_first(profile_store):
         "customers": 3,
         "summary": {"promising": {"size": 3, "avg_balance": 150}},
         "error": None,
+        "as_of": "2026-12-01",
+        "requested_by": None,
     }
     second = {**first, "run_id": f"seg_9{tag}b", "state": "running", "finished_at": None, "customers": 0, "summary": {}}
     profile_store.put_run(first)
@@ -47,3 +49,55 @@ def test_runs_read_back_and_list_newest_first(profile_store):
     newest = profile_store.latest_runs(2)
     assert [r["run_id"] for r in newest] == [second["run_id"], first["run_id"]]
     assert profile_store.get_run("seg_none") is None
+
+
+def test_a_queued_run_is_added_once_and_claimed_once(profile_store):
+    tag = uuid.uuid4().hex[:6]
+    run = {
+        "run_id": f"seg_8{tag}",
+        "state": "queued",
+        "started_at": "t1",
+        "finished_at": None,
+        "customers": 0,
+        "summary": {},
+        "error": None,
+        "as_of": "2026-12-01",
+        "requested_by": "ops",
+    }
+    assert profile_store.add_run(run) is True
+    assert profile_store.add_run({**run, "requested_by": "someone else"}) is False
+    assert profile_store.get_run(run["run_id"]) == run
+    assert profile_store.claim_run(run["run_id"], "t2") is True
+    assert profile_store.claim_run(run["run_id"], "t3") is False  # a redelivery
+    assert profile_store.get_run(run["run_id"]) == {**run, "state": "running", "started_at": "t2"}
+    assert profile_store.claim_run(f"seg_7{tag}", "t2") is False  # no such run
+
+
+def test_a_segments_members_are_listed_page_by_page_once_each_and_follow_a_change_of_segment(profile_store):
+    tag = uuid.uuid4().hex[:6]
+    segment = "needs_attention"
+    users = [f"u-{tag}-{i:02d}" for i in range(13)]
+    profile_store.put_profiles([{**profile(u, segment), "balance": i} for i, u in enumerate(users)], "r1", "t")
+
+    def listed(limit: int) -> list[dict]:
+        out, cursor = [], None
+        while True:
+            page, cursor = profile_store.members(segment, cursor, limit)
+            assert len(page) <= limit
+            out += page
+            if cursor is None:
+                return [m for m in out if m["user_id"].startswith(f"u-{tag}-")]
+
+    for limit in (1, 4, 100):
+        got = listed(limit)
+        assert sorted(m["user_id"] for m in got) == users, limit
+    assert next(m for m in listed(100) if m["user_id"] == users[5]) == {
+        "user_id": users[5],
+        "balance": 5,
+        "recency_days": None,
+        "frequency": 2,
+        "monetary": 1500,
+        "frequency_class": "low",
+    }
+    profile_store.put_profiles([profile(users[0], "champions")], "r2", "t")
+    assert sorted(m["user_id"] for m in listed(100)) == users[1:]

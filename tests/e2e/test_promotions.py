@@ -404,10 +404,10 @@ def _cases(shop: str, definition_id: str) -> dict[str, tuple[dict[str, Any], int
             400,
             "unknown_coupon_definition",
         ),
-        "named segment": (
+        "unknown segment": (
             {**ok, "effect": {**coupon, "audience": {"segment": "lapsed"}}},
             400,
-            "segment_not_supported",
+            "unknown_segment",
         ),
         "segment of an unknown tier": (
             {**ok, "effect": {**coupon, "audience": {"segment": "tier:no-such-tier"}}},

@@ -60,7 +60,14 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 # ---- the positive-data check, and what it leaves to words ------------------------------------
 
-PAGED = ("listWalletEntries", "adminListWalletEntries", "listPointsEntries", "listNotifications", "adminListFeedback")
+PAGED = (
+    "listWalletEntries",
+    "adminListWalletEntries",
+    "listPointsEntries",
+    "listNotifications",
+    "adminListFeedback",
+    "segmentMembers",
+)
 TWO_TIMES = "compares two times of the request: JSON Schema compares a value with constants only"
 CLOCK = "compares a time of the request with the clock"
 STATE = "depends on what the ledger holds (answered 400 rather than 404 or 422: other tests pin the code)"
@@ -95,8 +102,12 @@ UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
         "schema per type)"
         for code in ("unknown_event_type", "missing_event_property", "unknown_event_property", "invalid_event_property")
     },
-    ("reportObstacles", "invalid_date_range", None, None): "from after to, or more than 366 days between them: "
-    + TWO_TIMES,
+    **{
+        (op, "invalid_date_range", None, None): "from after to, or more than 366 days between them: " + TWO_TIMES
+        for op in ("reportObstacles", "reportBreakage", "reportBalanceShare", "reportSegments", "reportFeedback")
+    },
+    ("requestSegmentation", "as_of_in_future", None, None): CLOCK,
+    ("requestSegmentation", "as_of_too_old", None, None): CLOCK,
     ("recordBehaviourEvents", "event_in_future", None, None): CLOCK,
     ("recordBehaviourEvents", "event_too_old", None, None): CLOCK,
     ("recordBehaviourEvents", "duplicate_event_id", None, None): "two events' ids compared with each other",

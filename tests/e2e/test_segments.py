@@ -10,7 +10,14 @@ import sys
 import time
 import uuid
 
+from datetime import timedelta
+
 import pytest
+
+# the promotions' helpers and fixtures (the scheduler, its group, the function's invoke, the shop): a test's
+# parameters named after them are those fixtures, which ruff reads as redefinitions
+# ruff: noqa: F811
+from tests.e2e.test_promotions import create, group, invoke, iso, scheduler, shop, utc_now, wait_fired  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -82,3 +89,110 @@ def test_a_run_profiles_customers_from_what_they_did(api, bus_events, local_stac
     # a customer no run has seen has no profile
     missing = api.get(f"/v1/admin/customers/u-{uuid.uuid4().hex[:8]}/profile", admin)
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "profile_not_found")
+
+
+# ---- a run asked for over the API, its members, a promotion for its segment -----------------------------
+
+
+def run_requested(api, admin, deadline: float) -> dict:
+    """``POST /v1/admin/segmentations``, then its state until it has finished (the stack's runner runs it)."""
+    queued = ok(api.post("/v1/admin/segmentations", admin, {}), 202)
+    assert queued["state"] in ("queued", "running")
+    while True:
+        state = ok(api.get(f"/v1/admin/segmentations/{queued['run_id']}", admin))
+        if state["state"] in ("succeeded", "failed"):
+            return state
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
+
+
+def members(api, admin, segment: str, limit: int) -> list[str]:
+    out, cursor = [], None
+    while True:
+        page = ok(api.get(f"/v1/admin/segments/{segment}/members", admin, params={"limit": limit, "cursor": cursor}))
+        assert page["segment"] == segment and len(page["members"]) <= limit
+        out += [m["user_id"] for m in page["members"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return out
+
+
+def coupon_holders(ddb, table: str, definition_id: str) -> list[str]:
+    """Every customer holding a coupon of the definition, once per coupon (the table, not an API's view)."""
+    holders, key = [], None
+    while True:
+        page = ddb.scan(
+            TableName=table,
+            ConsistentRead=True,
+            FilterExpression="contains(terms, :d) AND begins_with(sk, :cp)",  # terms: the coupon's JSON
+            ExpressionAttributeValues={":d": {"S": definition_id}, ":cp": {"S": "CP#"}},
+            **({"ExclusiveStartKey": key} if key else {}),
+        )
+        holders += [i["pk"]["S"].removeprefix("W#") for i in page["Items"]]
+        key = page.get("LastEvaluatedKey")
+        if not key:
+            return holders
+
+
+def test_a_requested_run_lists_its_members_and_a_promotion_for_the_segment_grants_each_once(
+    api,
+    ddb,
+    local_stack,
+    scheduler,
+    group,
+    invoke,
+    shop,
+):
+    admin = api.admin()
+    browsers = [api.unique_user("seg-members") for _ in range(3)]
+    for b in browsers:
+        visits = [{"type": "login"}] * 3 + [
+            {"type": "view_product", "props": {"sku": f"s{i}", "category": "tea", "merchant_id": "m-e2e"}}
+            for i in range(2)
+        ]  # five visits: a browser (docs/segments.md)
+        ok(api.post("/v1/events", b, {"events": visits}), 202)
+    deadline = time.monotonic() + 90
+    while True:  # the export is written behind the bus: run again until the run has seen them
+        state = run_requested(api, admin, deadline)
+        assert state["state"] == "succeeded", state
+        listed = members(api, admin, "browsers_not_payers", 2)
+        if set(b.user_id for b in browsers) <= set(listed) or time.monotonic() > deadline:
+            break
+    assert set(b.user_id for b in browsers) <= set(listed) and len(listed) == len(set(listed))
+    assert state["counts"]["browsers_not_payers"] == len(listed) and sum(state["counts"].values()) == state["customers"]
+    assert state["requested_by"] == admin.user_id and state["prediction"]
+
+    definition_id = f"cd-seg-{uuid.uuid4().hex[:8]}"
+    terms = {
+        "name": "first top-up gift",
+        "kind": "amount_off",
+        "value": 200,
+        "min_spend": 0,
+        "valid_from": "2026-01-01T00:00:00Z",
+        "valid_to": "2099-01-01T00:00:00Z",
+        "per_customer_limit": 3,
+    }
+    assert api.request("PUT", f"/v1/coupon-definitions/{definition_id}", admin, terms).status_code == 200
+    starts = utc_now() + timedelta(seconds=2)
+    made = create(
+        api,
+        admin,
+        {
+            "name": "browsers' first balance order",
+            "merchant_id": shop,
+            "starts_at": iso(starts),
+            "ends_at": iso(starts + timedelta(hours=1)),
+            "effect": {
+                "kind": "grant_coupon",
+                "definition_id": definition_id,
+                "audience": {"segment": "browsers_not_payers"},
+            },
+        },
+    )
+    assert made.status_code == 201, made.text
+    promotion_id = made.json()["promotion_id"]
+    wait_fired(scheduler, group, f"{promotion_id}-start")  # by the stack, at its time
+    invoke("store-balance-local-promotions", {"promotion_id": promotion_id, "action": "start"})  # and again
+    p = ok(api.get(f"/v1/admin/promotions/{promotion_id}", admin))
+    assert p["grant"]["state"] == "done" and p["grant"]["granted"] == len(listed), p
+    assert sorted(coupon_holders(ddb, local_stack.table, definition_id)) == sorted(listed)

@@ -29,6 +29,8 @@ from infra.stages import STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
 GIB = 1024**3
+# the functions that run the analyses (Grant.ANALYTICS_QUERIES): the API's reports, the segmentation job's two
+ANALYSTS = ("APIHandler", "SegmentDaily", "Segmentation")
 
 
 def _listify(v: Any) -> list[Any]:
@@ -471,32 +473,34 @@ def test_the_firehose_role_may_write_only_the_export_with_the_stage_key_and_its_
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_no_other_role_may_touch_the_export_or_the_stream(synth, stage):
-    """Firehose writes the export; the API's role (the reports' queries, below) may read it and use the results
-    bucket; no other role reaches either bucket, and only the rule's role the stream."""
+    """Firehose writes the export; the analysts' roles (the reports' and the segmentation job's queries, below)
+    may read it and use the results bucket; no other role reaches either bucket, and only the rule's role the
+    stream."""
     t = synth.templates[stage]
     i = ids(synth, stage)
-    api_role = role_of(t, "APIHandler")
+    analysts = [[{"Ref": role_of(t, fn)}] for fn in ANALYSTS]
     for res_id, res in t["Resources"].items():
         if res["Type"] != "AWS::IAM::Policy":
             continue
         roles = res["Properties"]["Roles"]
         text = json.dumps(res["Properties"]["PolicyDocument"])
         if f'"{i["bucket"]}"' in text:
-            assert roles in ([{"Ref": i["firehose_role"]}], [{"Ref": api_role}]), res_id
+            assert roles in ([{"Ref": i["firehose_role"]}], *analysts), res_id
         if f'"{i["results"]}"' in text:
-            assert roles == [{"Ref": api_role}], res_id
+            assert roles in analysts, res_id
         if f'"{i["stream"]}"' in text:
             assert roles == [{"Ref": i["rule_role"]}], res_id
-    written = {
-        a
-        for st in statements(t, api_role)
-        if f'"{i["bucket"]}"' in json.dumps(st["Resource"])
-        for a in _listify(st["Action"])
-    }
-    assert written == {"s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"}  # it reads the export only
+    for fn in ANALYSTS:
+        written = {
+            a
+            for st in statements(t, role_of(t, fn))
+            if f'"{i["bucket"]}"' in json.dumps(st["Resource"])
+            for a in _listify(st["Action"])
+        }
+        assert written == {"s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"}, fn  # it reads the export only
 
 
-# ------------------------------------------------------------------ the reports' queries (the API's role)
+# ------------------------------------------------------------------ the analyses' queries (the analysts' roles)
 def role_of(template: dict[str, Any], function_id: str) -> str:
     return template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
 
@@ -559,16 +563,21 @@ def test_the_analytics_grant_is_athena_glue_the_two_buckets_and_the_key():
         "kms:Decrypt",
         "kms:GenerateDataKey",
     }
-    assert [s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants] == ["APIHandler"]
+    assert tuple(s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants) == ANALYSTS
     assert next(s for s in FUNCTIONS if s.logical_id == "APIHandler").handler == "app.app"
+    assert {s.handler for s in FUNCTIONS if s.logical_id in ANALYSTS[1:]} == {
+        "chalicelib.handlers.segmentation.segment_daily",
+        "chalicelib.handlers.segmentation.segmentation_requested",
+    }
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_api_may_run_the_reports_queries_on_exactly_the_workgroup_table_buckets_and_key(synth, stage):
+@pytest.mark.parametrize("function", ANALYSTS)
+def test_the_analysts_may_run_queries_on_exactly_the_workgroup_table_buckets_and_key(synth, stage, function):
     t = synth.templates[stage]
     i = ids(synth, stage)
-    api_role = role_of(t, "APIHandler")
-    by_sid = {st["Sid"]: st for st in statements(t, api_role) if st.get("Sid", "").startswith("Analytics")}
+    role = role_of(t, function)
+    by_sid = {st["Sid"]: st for st in statements(t, role) if st.get("Sid", "").startswith("Analytics")}
     assert set(by_sid) == {
         "AnalyticsQueries",
         "AnalyticsCatalog",
@@ -601,21 +610,22 @@ def test_the_api_may_run_the_reports_queries_on_exactly_the_workgroup_table_buck
     }
     assert all("Condition" not in st for sid, st in by_sid.items() if sid != "AnalyticsKey")
     # no other role may query, read the catalogue or use the results
+    analysts = [[{"Ref": role_of(t, fn)}] for fn in ANALYSTS]
     for res_id, res in t["Resources"].items():
-        if res["Type"] == "AWS::IAM::Policy" and res["Properties"]["Roles"] != [{"Ref": api_role}]:
+        if res["Type"] == "AWS::IAM::Policy" and res["Properties"]["Roles"] not in analysts:
             text = json.dumps(res["Properties"]["PolicyDocument"])
             assert '"athena:' not in text and '"glue:' not in text, res_id
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_api_is_told_the_export_bucket_database_and_workgroup_and_no_other_function_is(synth, stage):
+def test_the_analysts_are_told_the_export_bucket_database_and_workgroup_and_no_other_function_is(synth, stage):
     i = ids(synth, stage)
     database_id, _ = synth.one(stage, "AWS::Glue::Database")
     workgroup_id, _ = synth.one(stage, "AWS::Athena::WorkGroup")
     names = {"EXPORT_BUCKET", "ANALYTICS_DATABASE", "ANALYTICS_WORKGROUP"}
     for fn_id, fn in synth.resources(stage, "AWS::Serverless::Function").items():
         env = fn["Properties"]["Environment"]["Variables"]
-        if fn_id == "APIHandler":
+        if fn_id in ANALYSTS:
             assert {k: env[k] for k in names} == {
                 "EXPORT_BUCKET": {"Ref": i["bucket"]},
                 "ANALYTICS_DATABASE": {"Ref": database_id},
@@ -626,12 +636,17 @@ def test_the_api_is_told_the_export_bucket_database_and_workgroup_and_no_other_f
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_api_roles_wildcards_are_the_export_and_results_objects_acknowledged_with_their_reasons(synth, stage):
+@pytest.mark.parametrize("function", ANALYSTS)
+def test_the_analysts_roles_wildcards_are_the_export_and_results_objects_acknowledged_with_reasons(
+    synth, stage, function
+):
+    from infra.functions import BY_ID
+
     i = ids(synth, stage)
     t = synth.templates[stage]
     wildcards = {
         json.dumps(st["Resource"], sort_keys=True)
-        for st in statements(t, role_of(t, "APIHandler"))
+        for st in statements(t, role_of(t, function))
         if st.get("Sid", "").startswith("Analytics") and "*" in json.dumps(st["Resource"])
     }
     assert wildcards == {
@@ -641,7 +656,7 @@ def test_the_api_roles_wildcards_are_the_export_and_results_objects_acknowledged
     acknowledged = {
         rule.removeprefix("Annotation::"): reason
         for path, entries in synth.metadata[stage].items()
-        if path == f"/{stage}/Functions/ApiHandlerRole"
+        if path == f"/{stage}/Functions/{BY_ID[function].resource_name}Role"
         for entry in entries
         if "acknowledged" in entry.get("type", "")
         for rule, reason in entry["data"].items()

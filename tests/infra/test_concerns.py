@@ -17,7 +17,7 @@ from constructs import Construct
 
 from chalicelib.events.catalogue import CONSUMERS
 from infra.concerns.base import Concern, ConcernStack, make_unique_id
-from infra.functions import FUNCTIONS, BusRule, OneTimeSchedules, check
+from infra.functions import BY_ID, FUNCTIONS, LAYERS, BusRule, OneTimeSchedules, check
 
 PATHS = [
     ["Ledger"],
@@ -99,11 +99,29 @@ def _replace(logical_id: str, **changes) -> tuple:
             "consumers the catalogue does not have",
         ),
         (_replace("Remind", name="lifecycle"), CONSUMERS, "two functions share a name"),
-        (_replace("Remind", trigger=FUNCTIONS[-3].trigger), CONSUMERS, "exactly one function is started by Scheduler"),
+        (
+            _replace("Remind", trigger=BY_ID["Promotions"].trigger),
+            CONSUMERS,
+            "exactly one function is started by Scheduler",
+        ),
         (_replace("Promotions", trigger=BusRule("lifecycle")), CONSUMERS, "two functions share a bus consumer"),
+        (_replace("Remind", layers=("numpy",)), CONSUMERS, r"Remind: layers \['numpy'\] are not distinct names"),
+        (
+            _replace("Segmentation", layers=("segmentation", "segmentation")),
+            CONSUMERS,
+            "Segmentation: layers .* are not distinct names of LAYERS",
+        ),
     ],
 )
 def test_a_table_the_stack_cannot_be_built_from_is_refused(functions, consumers, message):
-    assert isinstance(FUNCTIONS[-3].trigger, OneTimeSchedules) and isinstance(FUNCTIONS[4].trigger, BusRule)
+    assert isinstance(BY_ID["Promotions"].trigger, OneTimeSchedules) and isinstance(FUNCTIONS[4].trigger, BusRule)
     with pytest.raises(ValueError, match=message):
         check(functions, consumers)
+
+
+def test_only_the_segmentation_functions_run_with_a_layer_and_every_layer_is_used():
+    assert {s.logical_id: s.layers for s in FUNCTIONS if s.layers} == {
+        "SegmentDaily": ("segmentation",),
+        "Segmentation": ("segmentation",),
+    }
+    assert {name for s in FUNCTIONS for name in s.layers} == set(LAYERS)

@@ -18,6 +18,7 @@ from infra.functions import (
     FUNCTIONS,
     PUBLISH_ACTIONS,
     REMIND_INDEX,
+    SEGMENTS_INDEX,
     SCHEDULE_ACTIONS,
     SES_ACTIONS,
     STREAM_READ_ACTIONS,
@@ -293,21 +294,35 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
             _key(arn(i["publish_dlq"])): {"sqs:SendMessage"},
         },
         "Lifecycle": {_key(table): table_actions("Lifecycle"), _key(arn(i["lifecycle_dlq"])): {"sqs:SendMessage"}},
-        "Promotions": {_key(table): table_actions("Promotions"), _key(arn(i["schedules_dlq"])): {"sqs:SendMessage"}},
+        "Promotions": {
+            _key(table): table_actions("Promotions"),
+            _key(index(SEGMENTS_INDEX)): {"dynamodb:Query"},  # a named segment's members
+            _key(arn(i["schedules_dlq"])): {"sqs:SendMessage"},
+        },
         "ExpireBonus": {_key(table): table_actions("ExpireBonus"), _key(index(BONUS_INDEX)): {"dynamodb:Query"}},
         "Remind": {
             _key(table): table_actions("Remind"),
             _key([index(REMIND_INDEX), index(BONUS_INDEX)]): {"dynamodb:Query"},
         },
+        # the export's analyses (tests/infra/test_analytics.py), the wallets scanned, the profiles batch-written
+        "SegmentDaily": {**analytics_query_grants(synth, stage), _key(table): table_actions("SegmentDaily")},
+        "Segmentation": {
+            **analytics_query_grants(synth, stage),
+            _key(table): table_actions("Segmentation"),
+            _key(arn(i["segmentation_dlq"])): {"sqs:SendMessage"},
+        },
     }
+    assert table_actions("SegmentDaily") == {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Scan"}
+    assert table_actions("Segmentation") == table_actions("SegmentDaily") | {"dynamodb:UpdateItem"}  # its claim
+    table_readers = ("Lifecycle", "Promotions", "ExpireBonus", "Remind", "SegmentDaily", "Segmentation")
     if stage == "prod":  # the table (and so its stream) is encrypted with the stage's key
         expected["PublishEvents"][_key(key)] = {"kms:Decrypt"}
-        for fn in ("Lifecycle", "Promotions", "ExpireBonus", "Remind"):
-            expected[fn][_key(key)] = set(TABLE_KEY_ACTIONS)
+        for fn in table_readers:  # with the analyses' use of the key through S3 (their own statement)
+            expected[fn][_key(key)] = set(TABLE_KEY_ACTIONS) | expected[fn].get(_key(key), set())
     for fn, per_resource in expected.items():
         assert grants(t, role_of(t, fn)) == per_resource, fn
     if stage == "prod":
-        for fn in ("Lifecycle", "Promotions", "ExpireBonus", "Remind"):
+        for fn in table_readers:
             assert statement(t, role_of(t, fn), "LedgerKey")["Condition"] == {
                 "StringEquals": {
                     "kms:ViaService": {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
@@ -316,7 +331,7 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
     # the publisher never touches the table's items; nothing here may Scan but the jobs that are meant to
     assert not any(a.startswith("dynamodb:") and "Item" in a for a in set().union(*expected["PublishEvents"].values()))
     scanners = {fn for fn in expected if "dynamodb:Scan" in set().union(*grants(t, role_of(t, fn)).values())}
-    assert scanners == {"Promotions"}
+    assert scanners == {"Promotions", "SegmentDaily", "Segmentation"}
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -217,7 +217,15 @@ def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
     assert functions["Reconcile"]["Properties"]["Timeout"] == 300
     assert functions["SweepHolds"]["Properties"]["Timeout"] == 120
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]["lambda_functions"]
-    for name in ("publish_events", "lifecycle", "promotions", "expire_bonus", "remind"):
+    for name in (
+        "publish_events",
+        "lifecycle",
+        "promotions",
+        "expire_bonus",
+        "remind",
+        "segment_daily",
+        "segmentation",
+    ):
         p = functions["".join(part.title() for part in name.split("_"))]["Properties"]
         assert (p["Timeout"], p["MemorySize"]) == (config[name]["lambda_timeout"], config[name]["lambda_memory_size"])
     for spec in SPECS:  # what a row says of the function is what chalice packaged
@@ -405,6 +413,13 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
         }
     }
     assert json.dumps([index("reminders"), index("bonus-due")]) in expected["Remind"]
+    # a segment's members (GET /v1/admin/segments/{name}/members; a {segment: name} promotion's audience)
+    for fn_id in ("APIHandler", "Promotions"):
+        assert expected[fn_id][json.dumps(index("segment-members"))] == {"dynamodb:Query"}, fn_id
+    assert {fn for fn, per in expected.items() if json.dumps(index("segment-members")) in per} == {
+        "APIHandler",
+        "Promotions",
+    }
     indexes = {i["IndexName"] for i in table_definition()["GlobalSecondaryIndexes"]}
     assert {i for s in SPECS for q in s.index_actions for i in q.indexes} <= indexes
     for fn_id, per_resource in expected.items():

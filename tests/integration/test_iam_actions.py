@@ -57,6 +57,29 @@ def granted(logical_id: str) -> set[str]:
     return set(BY_ID[logical_id].code_actions)
 
 
+def granted_on_indexes(logical_id: str) -> set[tuple[str, str]]:
+    """(action, index) its role may perform on the table's indexes (each index's own ARN)."""
+    return {(a, index) for q in BY_ID[logical_id].index_actions for index in q.indexes for a in q.actions}
+
+
+@pytest.fixture
+def on_indexes(store):
+    """(action, index) of every DynamoDB call made on one of the table's indexes (its IndexName) during the test:
+    IAM authorises those on the index's ARN, not the table's, so a row needs them in its index_actions."""
+    from chalicelib.store.models import LedgerItem
+
+    seen: set[tuple[str, str]] = set()
+
+    def record(model, params, **kwargs):
+        if params.get("IndexName"):
+            seen.add((f"dynamodb:{model.name}", params["IndexName"]))
+
+    events = LedgerItem._get_connection().connection.client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    yield seen
+    events.unregister("before-parameter-build.dynamodb", record)
+
+
 # every function whose role gets table or index actions, and the test here that drives its code
 DRIVEN = {
     "APIHandler": "test_the_api_uses_exactly_the_granted_table_actions",
@@ -66,6 +89,8 @@ DRIVEN = {
     "ExpireBonus": "test_the_bonus_expiry_job_uses_exactly_its_granted_table_and_index_actions",
     "Lifecycle": "test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_actions",
     "Remind": "test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_actions",
+    "SegmentDaily": "test_the_segmentation_functions_use_exactly_their_granted_table_actions",
+    "Segmentation": "test_the_segmentation_functions_use_exactly_their_granted_table_actions",
 }
 
 
@@ -94,8 +119,14 @@ def called(store, monkeypatch):
     return names
 
 
-def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, monkeypatch):
+def test_the_api_uses_exactly_the_granted_table_actions(store, actions, on_indexes, called, monkeypatch):
+    from chalicelib.store.profiles import DynamoProfileStore
+
     user = f"u-{uuid.uuid4().hex[:8]}"
+    # what a segmentation run leaves for the segments routes (the segmentation functions' write, not the API's)
+    DynamoProfileStore().put_profiles([{"user_id": user, "segment": "champions", "balance": 1000}], "seg-iam", "t")
+    actions.clear()
+    _segments_routes(user)  # on the real clock: the run it queues is today's
     req = lambda key: IdempotentRequest(user, key, "h-" + key)
     admin.put_merchant(store, "m-iam", "Shop", "active")
     ok = topups.create_topup(
@@ -275,9 +306,36 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, called, 
 
     public = {n for n, _ in inspect.getmembers(DynamoLedgerStore, inspect.isfunction) if not n.startswith("_")}
     # the jobs' work lists, on their indexes, and the reminder functions' calls: their own tests below
-    public -= {"open_holds_due", "scan_wallets"} | REMINDER_STORE_METHODS
+    public -= {"open_holds_due", "open_checkouts_due", "expire_checkout", "scan_wallets"} | REMINDER_STORE_METHODS
     assert called == public, f"store methods not exercised here: {sorted(public - called)}"
     assert actions == granted("APIHandler")
+    assert on_indexes == granted_on_indexes("APIHandler") == {("dynamodb:Query", "segment-members")}
+
+
+def _segments_routes(user: str) -> None:
+    """What the segments routes (chalicelib/api/segments.py) call, on the API's profile store: the segments and
+    their history, a profile, a segment's members page by page (index segment-members), a run asked for
+    (POST /v1/admin/segmentations: a conditional put) and its state."""
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.services import profiles
+    from chalicelib.store.profiles import DynamoProfileStore
+
+    profile_store = DynamoProfileStore()
+    profiles.segments(profile_store)
+    profiles.history(profile_store)
+    assert profiles.profile(profile_store, user)["segment"] == "champions"
+    with pytest.raises(NotFound):
+        profiles.profile(profile_store, f"u-unseen-{uuid.uuid4().hex[:8]}")
+    listed, cursor = [], None
+    while True:  # page by page until the end (other tests' profiles may share the segment)
+        page = profiles.members(profile_store, "champions", 50, cursor)
+        listed += page["members"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [m["balance"] for m in listed if m["user_id"] == user] == [1000]
+    queued = profiles.request_run(profile_store, "op", None)
+    assert profiles.run_state(profile_store, queued["run_id"])["state"] in ("queued", "running")
 
 
 class NoSchedules:
@@ -314,7 +372,10 @@ def _promotion(store, operator, user, cache, effect=None) -> str:
     ).body["promotion_id"]
 
 
-def test_the_promotions_function_uses_only_the_table_actions_its_role_must_grant(store, actions, monkeypatch):
+def test_the_promotions_function_uses_only_the_table_actions_its_role_must_grant(
+    store, actions, on_indexes, monkeypatch
+):
+    from chalicelib.store.profiles import DynamoProfileStore
     from datetime import timedelta
 
     from chalicelib.services import clock
@@ -344,12 +405,30 @@ def test_the_promotions_function_uses_only_the_table_actions_its_role_must_grant
         ConfigCache(0),
         {"kind": "grant_coupon", "definition_id": definition, "audience": "all_balance_payers"},
     )
+    # a named segment's audience: its members as the last segmentation run left them (index segment-members)
+    member = f"u-seg-{uuid.uuid4().hex[:8]}"
+    profile_store = DynamoProfileStore()
+    profile_store.put_profiles([{"user_id": member, "segment": "at_risk", "balance": 0}], "seg-iam", "t")
+    to_segment = _promotion(
+        store,
+        operator,
+        "u",
+        ConfigCache(0),
+        {"kind": "grant_coupon", "definition_id": definition, "audience": {"segment": "at_risk"}},
+    )
     later = clock.now() + timedelta(seconds=3)
     monkeypatch.setattr(clock, "now", lambda: later)
     actions.clear()
-    assert promotions.fire(store, promotions.PromotionPolicy(), made, "start")["grant"]["state"] == "done"
-    promotions.fire(store, promotions.PromotionPolicy(), made, "end")
+    on_indexes.clear()
+    policy = promotions.PromotionPolicy()
+    assert promotions.fire(store, policy, made, "start")["grant"]["state"] == "done"
+    promotions.fire(store, policy, made, "end")
+    assert on_indexes == set()  # the whole audience: a Scan of the wallets
+    fired = promotions.fire(store, policy, to_segment, "start", members=profile_store)  # as the handler passes it
+    assert fired["grant"]["state"] == "done" and fired["grant"]["granted"] >= 1
     assert actions == granted("Promotions")
+    assert on_indexes == granted_on_indexes("Promotions") == {("dynamodb:Query", "segment-members")}
+    assert [c.terms.definition_id for c in store.list_coupons(member)] == [definition]  # the member got one
 
 
 def test_the_reconciliation_job_uses_exactly_its_granted_table_actions(store, actions):
@@ -399,10 +478,22 @@ def test_the_hold_sweeper_uses_exactly_its_granted_table_and_index_actions(store
         checkout.body["checkout_id"],
         PayOptions(capture=False),
     )
+    unpaid = checkouts.create_checkout(  # and a checkout that ends unpaid: the sweeper expires it
+        store,
+        LedgerPolicy(),
+        Principal("svc", frozenset({"service"})),
+        IdempotentRequest("svc", f"c2-{user}", "h"),
+        merchant_id="m-sweep",
+        order_id=f"o2-{user}",
+        user_id=user,
+        lines=[Line(**i) for i in ITEMS],
+        expires_in_seconds=60,
+    ).body["checkout_id"]
     moment = clock.now() + timedelta(seconds=61)
     monkeypatch.setattr(clock, "now", lambda: moment)
     actions.clear()
-    assert sweep_expired_holds()["released"]
+    swept = sweep_expired_holds()
+    assert swept["released"] and unpaid in swept["checkouts_expired"]
     assert actions == granted("SweepHolds")
 
 
@@ -528,6 +619,115 @@ def test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_
     assert REMINDER_STORE_METHODS <= called
 
 
+@pytest.fixture
+def segmentation_export(moto_table):
+    """An export bucket of this test's own, the settings pointed at it (the segmentation job reads the export
+    locally from moto's S3 and runs DuckDB over it: chalicelib/bootstrap.py analytics); caches put back after.
+    Yields a function that files events in it, as the export does."""
+    from chalicelib.insight.export import objects_of
+    from dev.stack import aws_client
+    from tests.inprocess.conftest import clear_app_caches
+
+    s3 = aws_client("s3", moto_table)
+    bucket = f"iam-segments-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+
+    def file(events: list[dict]) -> None:
+        for key, body in objects_of(events, "iam-segments").items():
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("EXPORT_BUCKET", bucket)
+            clear_app_caches()
+            yield bucket, file
+    finally:
+        clear_app_caches()
+        for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=obj["Key"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+def test_the_segmentation_functions_use_exactly_their_granted_table_actions(
+    store, actions, on_indexes, segmentation_export
+):
+    """``segment_daily`` (the schedule's run: its run put, the wallets scanned, every profile batch-written) and
+    ``segmentation`` (a run POST /v1/admin/segmentations queued, from its segmentation.requested event: claimed
+    by a conditional update first), through chalicelib/handlers/segmentation.py against moto, the export read
+    locally with exactly the S3 actions of the analytics grant."""
+    from datetime import timedelta
+
+    from chalicelib import aws
+    from chalicelib.events.catalogue import SOURCE
+    from chalicelib.handlers.segmentation import run_segmentation, segmentation_requested
+    from chalicelib.services import clock, profiles
+    from chalicelib.store.profiles import DynamoProfileStore
+
+    bucket, file = segmentation_export
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=Principal("op", frozenset({"admin"})),
+        request=IdempotentRequest("op", f"fund-{user}", "h"),
+        user_id=user,
+        amount=500,
+        lot="cash",
+        reason="funds",
+    )
+    yesterday = (clock.now() - timedelta(days=1)).date().isoformat()
+    paid = {"event_id": f"e-{user}", "user_id": user, "payment_id": f"p-{user}", "amount": 300, "balance_paid": 300}
+    file([{**_checkout_opened(yesterday, "m-seg"), "detail-type": "payment.succeeded", "detail": paid}])
+    seen: set[str] = set()
+    where: set[tuple[str, str]] = set()
+
+    def record(model, params, **kwargs):
+        seen.add(S3_OPERATION_ACTIONS.get(model.name, f"s3:{model.name}"))
+        where.add((params.get("Bucket", ""), params.get("Prefix", params.get("Key", ""))))
+
+    s3_events = aws.client("s3").meta.events  # the job's own client (bootstrap.aws), with this test's settings
+    s3_events.register("before-parameter-build.s3", record)
+    try:
+        actions.clear()
+        daily = run_segmentation()  # what segment_daily runs
+        assert daily["state"] == "succeeded" and daily["as_of"] == clock.now().date().isoformat()
+        assert actions == granted("SegmentDaily")
+        profile = DynamoProfileStore().get_profile(user)
+        assert profile is not None and profile["run_id"] == daily["run_id"]
+        assert (profile["balance"], profile["rfm"]["frequency"], profile["rfm"]["monetary"]) == (500, 1, 300)
+        assert profile["recency_days"] == 1
+
+        # the API's part (a run queued today by another test of this process is joined, and run here)
+        queued = profiles.request_run(DynamoProfileStore(), "op-iam", None)
+        assert queued["state"] == "queued"
+        today = queued["as_of"]
+        requested = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "segmentation.requested",
+            "source": SOURCE,
+            "account": "000000000000",
+            "time": clock.stamp(),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {"run_id": queued["run_id"], "as_of": today, "requested_by": "op-iam"},
+        }
+        actions.clear()
+        done = segmentation_requested(requested, None)
+        assert (done["run_id"], done["state"], done["as_of"]) == (queued["run_id"], "succeeded", today)
+        assert actions == granted("Segmentation")
+        assert segmentation_requested(requested, None)["state"] == "skipped"  # a redelivery runs nothing
+        assert actions == granted("Segmentation")
+    finally:
+        s3_events.unregister("before-parameter-build.s3", record)
+    assert on_indexes == set() == granted_on_indexes("SegmentDaily") | granted_on_indexes("Segmentation")
+    assert DynamoProfileStore().get_profile(user)["run_id"] == queued["run_id"]  # the queued run rewrote it
+    assert seen == LOCAL_EXPORT_READ
+    assert {b for b, _ in where} == {bucket}
+    assert all(key.startswith("export/events/") for _, key in where), where
+
+
 # ---- the reports' analytics grant (Grant.ANALYTICS_QUERIES) ---------------------------------------------------
 # What the API's code calls itself: locally the reports route reads the export with S3's own API (moto's Athena
 # runs no query: chalicelib/bootstrap.py analytics), on AWS it runs the query on Athena (AthenaEngine).
@@ -548,8 +748,16 @@ ATHENA_ON_AWS_ONLY = {
 
 
 def test_the_analytics_grant_is_what_the_code_calls_and_what_athena_does_for_it():
-    """Every action of the grant is exercised below, or declared as Athena's own on AWS: none is left over."""
-    assert [s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants] == ["APIHandler"]
+    """Every action of the grant is exercised below, or declared as Athena's own on AWS: none is left over. The
+    API's reports and the segmentation functions run their analyses through the same engines
+    (chalicelib/bootstrap.py analytics: DuckDB over the export's objects locally, AthenaEngine on AWS), so one
+    Stubber test of AthenaEngine and the local S3 reads of each (the reports route's, the segmentation run's
+    above) cover all three rows."""
+    assert [s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants] == [
+        "APIHandler",
+        "SegmentDaily",
+        "Segmentation",
+    ]
     assert set(ATHENA_QUERY_ACTIONS) | LOCAL_EXPORT_READ | ATHENA_ON_AWS_ONLY == set(ANALYTICS_ACTIONS)
     assert not set(ATHENA_QUERY_ACTIONS) & ATHENA_ON_AWS_ONLY  # the code's own calls are all driven here
     assert LOCAL_EXPORT_READ <= set(EXPORT_BUCKET_ACTIONS) | set(EXPORT_OBJECT_ACTIONS)

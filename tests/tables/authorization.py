@@ -165,8 +165,17 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/admin/segments/history"): admin_only(OK),
     # a customer no segmentation run has seen (the runs' profiles are tests/e2e/test_segments.py's)
     ("GET", "/v1/admin/customers/{user_id}/profile"): admin_only(Expect(404, "profile_not_found")),
+    ("GET", "/v1/admin/segments/{name}/members"): admin_only(OK),
+    # queues a run (or joins the one queued for today): a table item, no money
+    ("POST", "/v1/admin/segmentations"): admin_only(ACCEPTED),
+    # a run queued by an admin before the cell
+    ("GET", "/v1/admin/segmentations/{run_id}"): admin_only(OK),
     # the merchant's own (merchant_id named): its staff and admins read it
     ("GET", "/v1/admin/reports/obstacles"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
+    ("GET", "/v1/admin/reports/balance-share"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
+    ("GET", "/v1/admin/reports/breakage"): admin_only(OK),
+    ("GET", "/v1/admin/reports/segments"): admin_only(OK),
+    ("GET", "/v1/admin/reports/feedback"): admin_only(OK),
     ("POST", "/v1/events"): row(ACCEPTED, ACCEPTED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     # a promotion of the merchant's (merchant_id set): its staff and admins manage it
     ("POST", "/v1/admin/promotions"): row(FORBIDDEN, FORBIDDEN, CREATED, FORBIDDEN, CREATED, FORBIDDEN),
@@ -403,6 +412,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         "notification_id": w.notification_id,
         "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id,
         "plan_id": "plan-authz",
+        "name": "champions",
+        "run_id": "seg_000000000000aaaaaaaaaaaaaaaa",  # replaced below by a run queued for the cell
     }
     concrete = path.format(**{k: v for k, v in key_of.items() if "{" + k + "}" in path})
     tag = uuid.uuid4().hex[:8]
@@ -480,7 +491,15 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         }
     if route == ("GET", "/v1/admin/customers/{user_id}/profile"):
         concrete = f"/v1/admin/customers/u-unseen-{tag}/profile"
-    if route == ("GET", "/v1/admin/reports/obstacles"):
+    if route == ("GET", "/v1/admin/segments/{name}/members"):
+        concrete += "?limit=5"
+    if route == ("POST", "/v1/admin/segmentations"):
+        bodies[route] = {}
+    if route == ("GET", "/v1/admin/segmentations/{run_id}"):
+        queued = api.post("/v1/admin/segmentations", w.users[ADMIN], {})
+        assert queued.status_code == 202, queued.text
+        concrete = path.format(run_id=queued.json()["run_id"])
+    if route in (("GET", "/v1/admin/reports/obstacles"), ("GET", "/v1/admin/reports/balance-share")):
         concrete += f"?merchant_id={w.merchant_id}"
     if route == ("GET", "/v1/admin/feedback"):  # the world's merchant's: other tests' feedback may share the table
         concrete += f"?merchant_id={w.merchant_id}"
@@ -865,12 +884,50 @@ def check_segment_history(api, w, caller, body, before, after, bi, ai):
     unchanged(bi, ai, before, after)
 
 
+def check_members(api, w, caller, body, before, after, bi, ai):
+    assert body["segment"] == "champions" and len(body["members"]) <= 5
+    unchanged(bi, ai, before, after)
+
+
+def check_segmentation_queued(api, w, caller, body, before, after, bi, ai):
+    assert body["state"] in ("queued", "running") and body["run_id"].startswith("seg_")
+    assert after == before  # a run moves no money
+    seen = api.get(f"/v1/admin/segmentations/{body['run_id']}", w.users[ADMIN])
+    assert seen.status_code == 200 and seen.json()["as_of"] == body["as_of"], seen.text
+
+
+def check_segmentation_run(api, w, caller, body, before, after, bi, ai):
+    assert body["run_id"].startswith("seg_") and body["state"] in ("queued", "running", "succeeded", "failed")
+    unchanged(bi, ai, before, after)
+
+
 def check_no_profile(api, w, caller, body, before, after, bi, ai):
     raise AssertionError("a customer no run has seen has no profile: the row expects 404")
 
 
 def check_obstacles(api, w, caller, body, before, after, bi, ai):
     assert body["to"] >= body["from"] and all(r["merchant_id"] == w.merchant_id for r in body["rows"])
+    unchanged(bi, ai, before, after)
+
+
+def check_balance_share(api, w, caller, body, before, after, bi, ai):
+    assert all(r["merchant_id"] == w.merchant_id for r in body["rows"])
+    assert body["total"]["sales"] == sum(r["sales"] for r in body["rows"])
+    unchanged(bi, ai, before, after)
+
+
+def check_breakage(api, w, caller, body, before, after, bi, ai):
+    assert body["total"]["expired"] == sum(m["expired"] for m in body["months"]) and body["months"]
+    unchanged(bi, ai, before, after)
+
+
+def check_segment_sizes(api, w, caller, body, before, after, bi, ai):
+    assert len(body["days"]) == 30 and body["days"][-1]["day"] == body["to"]
+    unchanged(bi, ai, before, after)
+
+
+def check_feedback_report(api, w, caller, body, before, after, bi, ai):
+    assert body["total"]["ratings"] == sum(s["ratings"] for s in body["by_segment"])
     unchanged(bi, ai, before, after)
 
 
@@ -951,7 +1008,14 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/admin/segments"): check_segments,
     ("GET", "/v1/admin/segments/history"): check_segment_history,
     ("GET", "/v1/admin/customers/{user_id}/profile"): check_no_profile,
+    ("GET", "/v1/admin/segments/{name}/members"): check_members,
+    ("POST", "/v1/admin/segmentations"): check_segmentation_queued,
+    ("GET", "/v1/admin/segmentations/{run_id}"): check_segmentation_run,
     ("GET", "/v1/admin/reports/obstacles"): check_obstacles,
+    ("GET", "/v1/admin/reports/balance-share"): check_balance_share,
+    ("GET", "/v1/admin/reports/breakage"): check_breakage,
+    ("GET", "/v1/admin/reports/segments"): check_segment_sizes,
+    ("GET", "/v1/admin/reports/feedback"): check_feedback_report,
 }
 
 

@@ -304,6 +304,15 @@ ROUTES: dict[str, Route] = {
         "events",
         False,
     ),
+    "segmentation": Route(
+        "POST",
+        lambda w: "/v1/admin/segmentations",
+        "admin",
+        lambda w: {"as_of": _in(days=0)[:10]},
+        None,
+        "",
+        False,
+    ),
 }
 
 
@@ -431,8 +440,8 @@ def amount_cases(route: str) -> dict[str, Case]:
                     400, "unknown_coupon_definition", set={("effect",): {**coupon, "definition_id": "cd-nope"}}
                 ),
                 "audience_unknown": Case(400, "invalid_request", set={("effect",): {**coupon, "audience": "everyone"}}),
-                "segment_not_a_tier": Case(
-                    400, "segment_not_supported", set={("effect",): {**coupon, "audience": {"segment": "lapsed"}}}
+                "segment_unknown": Case(
+                    400, "unknown_segment", set={("effect",): {**coupon, "audience": {"segment": "lapsed"}}}
                 ),
                 "merchant_unknown": Case(404, "merchant_not_found", set={("merchant_id",): "m-nope"}),
             }
@@ -643,6 +652,18 @@ def shape_cases(route: str) -> dict[str, Case]:
                 "event_id_bad_chars": Case(400, "invalid_request", set={("events", 1, "id"): "a b/c"}),
             }
         )
+    if route == "segmentation":
+        as_of = lambda value: {("as_of",): value}
+        cases.update(
+            {
+                "as_of_in_future": Case(400, "as_of_in_future", set=as_of(_in(days=2)[:10])),
+                "as_of_too_old": Case(400, "as_of_too_old", set=as_of(_in(days=-400)[:10])),
+                "as_of_not_a_day": Case(400, "invalid_request", set=as_of("yesterday")),
+                "as_of_a_time": Case(400, "invalid_request", set=as_of(_in(days=0))),
+                "as_of_not_in_the_calendar": Case(400, "invalid_date", set=as_of("2026-02-30")),
+                "as_of_number": Case(400, "invalid_request", set=as_of(20261201)),
+            }
+        )
     if r.idempotent:
         cases.update(
             {
@@ -809,7 +830,7 @@ def check_case(api, table, world: World, route_name: str, case_name: str) -> Non
     assert_nothing_written(items_before, items_after, "a refused request wrote to the table")
 
 
-# ---- the inbox's routes: bad query strings and ids -------------------------------------------------
+# ---- the inbox's and the reports' routes: bad query strings and ids -----------------------------------------
 
 
 def _cursor(value: object) -> str:
@@ -841,13 +862,33 @@ INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
     "read_id_of_another_kind": ("POST", "/v1/notifications/WALLET/read", {}, 404, "notification_not_found"),
 }
 
+# the reports' periods and merchant (an admin's requests: check_inbox_case sends /v1/admin/ paths as the admin)
+PERIOD_CASES: dict[str, tuple[dict[str, str], str]] = {
+    "from_not_in_the_calendar": ({"from": "2026-02-30"}, "invalid_date"),
+    "from_before_2000": ({"from": "1999-12-31", "to": "2000-01-05"}, "invalid_date"),
+    "to_not_a_day": ({"to": "yesterday"}, "invalid_request"),
+    "from_a_time": ({"from": "2026-03-01T00:00:00Z"}, "invalid_request"),
+    "from_after_to": ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_date_range"),
+    "period_367_days": ({"from": "2025-01-01", "to": "2026-01-02"}, "invalid_date_range"),
+    "unknown_parameter": ({"days": "3"}, "invalid_request"),
+}
+MERCHANT_CASES: dict[str, tuple[dict[str, str], str]] = {
+    "merchant_id_bad_chars": ({"merchant_id": "m e2e/1"}, "invalid_request"),
+    "merchant_id_too_long": ({"merchant_id": "m" * 65}, "invalid_request"),
+    "merchant_id_empty": ({"merchant_id": ""}, "invalid_request"),
+}
+for _report in ("breakage", "balance-share", "segments", "feedback"):
+    for _name, (_query, _code) in {**PERIOD_CASES, **(MERCHANT_CASES if _report == "balance-share" else {})}.items():
+        INBOX_CASES[f"report_{_report}_{_name}"] = ("GET", f"/v1/admin/reports/{_report}", _query, 400, _code)
+
 
 def check_inbox_case(api, table, world: World, case_name: str) -> None:
     method, path, query, status, code = INBOX_CASES[case_name]
     before = table.unless_written(state, api, world)
     items_before = table.snapshot()
 
-    r = api.request(method, path, world.customer, params=query)
+    caller = world.admin if path.startswith("/v1/admin/") else world.customer
+    r = api.request(method, path, caller, params=query)
 
     assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
     assert set(r.json()["error"]) == {"code", "message", "details"}

@@ -476,6 +476,13 @@ class FakeLedgerStore:
             if release_order:
                 self.checkout_guards[key] = (guard[0], 0)
 
+    def expire_checkout(self, checkout, at):
+        with self._lock:
+            stored = self.checkouts.get(checkout.checkout_id)
+            if stored is None or stored.status != "open" or stored.payment_id is not None or stored.expires_at > at:
+                raise ReadChanged(None)
+            self.checkouts[checkout.checkout_id] = replace(stored, status="expired")
+
     # ---- Merchants, MerchantRules, Tiers -----------------------------------------------------------------
 
     def put_merchant(self, merchant, at):
@@ -713,6 +720,13 @@ class FakeLedgerStore:
     def open_holds_due(self, before):
         return [p.payment_id for p in self.payments.values() if p.status == "authorized" and p.expires_at < before]
 
+    def open_checkouts_due(self, before):
+        return [
+            c.checkout_id
+            for c in self.checkouts.values()
+            if c.status in ("open", "authorized") and c.expires_at < before
+        ]
+
     def wallets_with_bonus_due(self, before):
         return [
             u
@@ -802,8 +816,36 @@ class FakeProfileStore:
         p = self.profiles.get(user_id)
         return copy.deepcopy(p) if p is not None else None
 
+    def members(self, segment, cursor, limit):
+        from chalicelib.store.keys import member_shard
+        from chalicelib.store.profiles import check_members_cursor, member_view
+
+        shard, after = check_members_cursor(segment, cursor)
+        listed = sorted(
+            (int(member_shard(segment, u).rsplit("#", 1)[1]), u)
+            for u, p in self.profiles.items()
+            if p["segment"] == segment
+        )
+        rest = [k for k in listed if k > (shard, after or "")]
+        page = rest[:limit]
+        out = [{"user_id": u, **member_view(self.profiles[u])} for _, u in page]
+        return out, ({"shard": page[-1][0], "after": page[-1][1]} if len(rest) > limit else None)
+
     def put_run(self, run):
         self.runs[run["run_id"]] = copy.deepcopy(run)
+
+    def add_run(self, run):
+        if run["run_id"] in self.runs:
+            return False
+        self.runs[run["run_id"]] = copy.deepcopy(run)
+        return True
+
+    def claim_run(self, run_id, at):
+        r = self.runs.get(run_id)
+        if r is None or r["state"] != "queued":
+            return False
+        r.update(state="running", started_at=at)
+        return True
 
     def get_run(self, run_id):
         r = self.runs.get(run_id)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StrictInt, StrictStr
 
+from ...insight.segments import SEGMENTS
 from .common import Fen, Ident, Instant, Out, Strict, Text
 
 
@@ -39,17 +40,24 @@ class PointsMultiplierIn(Strict):
     ]
 
 
-# The model takes up to 80 characters; the use case refuses a segment other than "tier:" and a tier's name (400
-# segment_not_supported; unknown_tier for a tier that does not exist): the document says "tier:" and a name's
-# length (TierIn.name: 1-40).
+# The model takes up to 80 characters; the use case refuses what is neither a segment's name nor "tier:" and a
+# tier's name (400 unknown_segment; unknown_tier for a tier that does not exist): the document says which names
+# and "tier:" with a name's length (TierIn.name: 1-40).
+SEGMENT_AUDIENCE_PATTERN = "^(" + "|".join(SEGMENTS) + ")$|^tier:"
+
+
 class SegmentIn(Strict):
     segment: Annotated[
         StrictStr,
         Field(
             min_length=1,
             max_length=80,
-            json_schema_extra={"pattern": "^tier:", "minLength": 6, "maxLength": 45},
-            description=('"tier:<tier name>": the customers in that membership tier now (named segments come later)'),
+            json_schema_extra={"pattern": SEGMENT_AUDIENCE_PATTERN, "minLength": 3, "maxLength": 45},
+            description=(
+                "a segment of the last segmentation run (its members then, docs/segments.md: "
+                + ", ".join(SEGMENTS)
+                + '), or "tier:<tier name>": the customers in that membership tier now'
+            ),
         ),
     ]
 

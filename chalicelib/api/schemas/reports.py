@@ -1,4 +1,4 @@
-"""Operators' reports: the liability (from the ledger) and the analyses of the export."""
+"""Operators' reports: the liability and the segment sizes (from the ledger) and the analyses of the export."""
 
 from __future__ import annotations
 
@@ -26,16 +26,29 @@ class LiabilityOut(Out):
     by_expiry: list[LiabilityByExpiry]
 
 
-class PeriodQuery(Strict):
-    """A report's UTC days, both included: ``to`` defaults to today, ``from`` to 29 days before ``to``."""
+class DaysQuery(Strict):
+    """A report's UTC days, both included: ``to`` defaults to today, ``from`` to 29 days before ``to``; at most
+    366 days."""
 
     from_: Optional[UtcDay] = Field(None, alias="from")
     to: Optional[UtcDay] = None
+
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, populate_by_name=False)
+
+
+class PeriodQuery(DaysQuery):
+    """A report's UTC days, both included: ``to`` defaults to today, ``from`` to 29 days before ``to``."""
+
     merchant_id: Optional[Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=IDENT_PATTERN)]] = Field(
         None, description="one merchant's (its staff must name it; an admin may leave it out for all)"
     )
 
-    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, populate_by_name=False)
+
+class PeriodOut(Out):
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True, populate_by_name=True)
 
 
 class ObstacleRow(Out):
@@ -51,9 +64,81 @@ class ObstacleRow(Out):
     topup_needed: int = Field(description="for insufficient_balance: what the customers lacked at their last quote")
 
 
-class ObstaclesOut(Out):
-    from_: str = Field(alias="from", serialization_alias="from")
-    to: str
+class ObstaclesOut(PeriodOut):
     rows: list[ObstacleRow]
 
-    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True, populate_by_name=True)
+
+class BreakageFigures(Out):
+    expired: int = Field(description="bonus that expired unused (bonus.expired), fen")
+    customers: int = Field(description="the customers whose bonus expired")
+    granted: int = Field(description="bonus granted with top-ups (topup.credited's bonus), fen")
+    breakage_bp: Optional[int] = Field(
+        description="expired / granted in basis points (1/10,000), rounded down; null when nothing was granted; "
+        "above 10000 when more expired than was granted (it was granted months before)"
+    )
+
+
+class BreakageMonth(BreakageFigures):
+    month: str = Field(description="YYYY-MM of the expiry; every month the period touches")
+
+
+class BreakageOut(PeriodOut):
+    months: list[BreakageMonth]
+    total: BreakageFigures = Field(description="over the period; customers counted once")
+
+
+class SalesFigures(Out):
+    payments: int = Field(description="payment.succeeded: paid at once, or captured")
+    sales: int = Field(
+        description="the payments' order amount, fen: the checkout's priced lines, before the balance-pay "
+        "discounts, a coupon and points, with the part paid outside the wallet"
+    )
+    external: int = Field(description="what of the sales the customers paid outside the wallet, fen")
+    balance_paid: BalanceOut = Field(description="what the wallets paid, cash and bonus")
+    refunds: int = Field(description="payment.refunded on the day (whatever day the payment was)")
+    refunded: BalanceOut = Field(description="what those refunds gave back to the wallets")
+    net: BalanceOut = Field(description="balance_paid less refunded (negative when refunds exceed the payments)")
+    share_bp: Optional[int] = Field(
+        description="net.total / sales in basis points (1/10,000: 6250 is 62.5 %), rounded down; null without sales"
+    )
+
+
+class BalanceShareRow(SalesFigures):
+    merchant_id: str
+    day: str = Field(description="the UTC day of the payment or refund")
+
+
+class BalanceShareOut(PeriodOut):
+    rows: list[BalanceShareRow]
+    total: SalesFigures = Field(description="over the rows")
+
+
+class SegmentDay(Out):
+    day: str
+    run_id: Optional[str] = Field(description="the day's last succeeded segmentation run (its as_of); null: none")
+    finished_at: Optional[str]
+    sizes: dict[str, int] = Field(description="every segment's size in that run; empty when no run")
+
+
+class SegmentSizesOut(PeriodOut):
+    days: list[SegmentDay]
+
+
+class RatingFigures(Out):
+    ratings: int
+    average: Optional[float] = Field(description="the average rating, 2 decimals; null without ratings")
+    distribution: dict[str, int] = Field(description="how many of each rating, keys 1 to 5")
+
+
+class SegmentRatings(RatingFigures):
+    segment: str = Field(description="the customer's segment when they rated; none when never segmented")
+
+
+class TagRatings(RatingFigures):
+    tag: str
+
+
+class FeedbackReportOut(PeriodOut):
+    total: RatingFigures
+    by_segment: list[SegmentRatings]
+    by_tag: list[TagRatings] = Field(description="a rating counts under each of its tags")

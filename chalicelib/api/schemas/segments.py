@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import Field
 
-from .common import Out
+from ...insight.segments import SEGMENTS
+from .common import Cursor, Out, PageLimit, Strict, UtcDay
 
 
 class RfmOut(Out):
@@ -67,3 +68,54 @@ class SegmentationRunOut(Out):
 
 class SegmentHistoryOut(Out):
     runs: list[SegmentationRunOut]
+
+
+# ---- members of a segment --------------------------------------------------------------------------
+SegmentName = Literal[tuple(SEGMENTS)]  # type: ignore[valid-type]
+
+
+class MembersQuery(Strict):
+    limit: PageLimit = 50
+    cursor: Optional[Cursor] = None
+
+
+class MemberOut(Out):
+    user_id: str
+    balance: int = Field(description="the wallet's total at the run, fen")
+    recency_days: Optional[int] = Field(description="days since the last balance payment; null: none yet")
+    frequency: int = Field(description="balance payments in the 90 days to the run's day")
+    monetary: int = Field(description="what balance paid in them, fen")
+    frequency_class: str
+
+
+class MembersOut(Out):
+    segment: str
+    members: list[MemberOut]
+    next_cursor: Optional[str] = Field(description="the next page's cursor; null on the last page")
+
+
+# ---- runs ------------------------------------------------------------------------------------------
+class SegmentationRequest(Strict):
+    as_of: Optional[UtcDay] = Field(
+        None, description="the UTC day to compute for (default today; at most 366 days back, not in the future)"
+    )
+
+
+class SegmentationQueuedOut(Out):
+    run_id: str = Field(description="the new run's id; or the one already queued or running for that day")
+    state: Literal["queued", "running"]
+    as_of: str
+    requested_at: str
+
+
+class SegmentationStateOut(Out):
+    run_id: str
+    state: Literal["queued", "running", "succeeded", "failed"]
+    as_of: Optional[str]
+    requested_by: Optional[str] = Field(description="who asked for it; null for the daily schedule's runs")
+    started_at: str = Field(description="when it was queued, then when it started running")
+    finished_at: Optional[str]
+    customers: int = Field(description="profiles written (0 until it succeeded)")
+    counts: dict[str, int] = Field(description="customers per segment, once it succeeded")
+    prediction: Optional[str] = Field(description="'fitted', or why the BG/NBD prediction was left out")
+    error: Optional[str]
