@@ -308,16 +308,19 @@ def _lines(new: dict) -> list[dict[str, Any]]:
 
 
 def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    lines = _lines(new)
+    order = dict(
+        checkout_id=new["checkout_id"],
+        merchant_id=new["merchant_id"],
+        order_id=new["order_id"],
+        user_id=new["user_id"],
+        amount=sum(x["unit_price"] * x["quantity"] for x in lines),
+    )
     if name == "INSERT" and new.get("status") == "open":
-        lines = _lines(new)
         yield _event(
             "checkout.opened",
             (new["pk"], new["sk"], "opened"),
-            checkout_id=new["checkout_id"],
-            merchant_id=new["merchant_id"],
-            order_id=new["order_id"],
-            user_id=new["user_id"],
-            amount=sum(x["unit_price"] * x["quantity"] for x in lines),
+            **order,
             lines=lines,
             expires_at=new["expires_at"],
             occurred_at=new.get("created_at") or at,
@@ -326,24 +329,15 @@ def _checkout(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event
         yield _event(
             "checkout.cancelled",
             (new["pk"], new["sk"], "cancelled"),
-            checkout_id=new["checkout_id"],
-            merchant_id=new["merchant_id"],
-            order_id=new["order_id"],
-            user_id=new["user_id"],
-            amount=sum(int(x["unit_price"]) * int(x["quantity"]) for x in _doc(new["lines"])),
+            **order,
             reason=new.get("cancel_reason"),
             occurred_at=new.get("cancelled_at") or at,
         )
     if name == "MODIFY" and old.get("status") == "open" and new.get("status") == "expired":
-        lines = _lines(new)
         yield _event(
             "checkout.expired",
             (new["pk"], new["sk"], "expired"),
-            checkout_id=new["checkout_id"],
-            merchant_id=new["merchant_id"],
-            order_id=new["order_id"],
-            user_id=new["user_id"],
-            amount=sum(x["unit_price"] * x["quantity"] for x in lines),
+            **order,
             lines=lines,
             expires_at=new["expires_at"],
             occurred_at=new.get("expired_at") or at,
