@@ -6,6 +6,11 @@ The four parameters (r, alpha, a, b) are fitted by maximum likelihood on the clo
 scipy. Written here rather than taken from a library: ``lifetimes`` is unmaintained and ``pymc-marketing``
 needs Python 3.12 and a heavy stack; the model is the paper's equations 2, 3 and 10, a few lines of numpy.
 numpy and scipy are the segmentation job's, never the API's (the API's bundle stays within 10 MB).
+
+Customers share their (x, t_x, T): a million of them have some tens of thousands of distinct triples, and a few
+tens of distinct x. The likelihood's factors are computed once per distinct value and given back to each
+customer, so a fit sums the very same per-customer terms, in the same order, at a fraction of the cost; the
+predictions are computed once per distinct triple.
 """
 
 from __future__ import annotations
@@ -54,21 +59,61 @@ class Fit:
         )
         return head * tail / denominator
 
+    def predict(self, t: float, x: Any, t_x: Any, T: Any) -> tuple[Any, Any]:
+        """(``p_alive``, ``expected(t)``) of every customer, computed once per distinct (x, t_x, T)."""
+        (ux, ut, uT), inverse = distinct(x, t_x, T)
+        return self.p_alive(ux, ut, uT)[inverse], self.expected(t, ux, ut, uT)[inverse]
+
+
+def distinct(x: Any, t_x: Any, T: Any) -> tuple[tuple[Any, Any, Any], Any]:
+    """The distinct (x, t_x, T) triples, and for each customer the position of theirs among them."""
+    import numpy as np
+
+    columns = np.column_stack([np.asarray(v, dtype=float) for v in (x, t_x, T)])
+    triples, inverse = np.unique(columns, axis=0, return_inverse=True)
+    return (triples[:, 0], triples[:, 1], triples[:, 2]), inverse.reshape(-1)
+
+
+class Likelihood:
+    """ln L of each customer (equation 3) as a function of the parameters. Each factor is computed once per
+    distinct x, t_x or T among the customers' distinct triples and given back to each of them: numbers equal,
+    bit for bit, to computing every customer's on their own, for a fit's every evaluation."""
+
+    def __init__(self, x: Any, t_x: Any, T: Any) -> None:
+        import numpy as np
+
+        (self.x, t_xs, Ts), self.customers = distinct(x, t_x, T)
+        self.xs, self.by_x = np.unique(self.x, return_inverse=True)
+        self.t_xs, self.by_t_x = np.unique(t_xs, return_inverse=True)
+        self.Ts, self.by_T = np.unique(Ts, return_inverse=True)
+
+    def __call__(self, params: Any) -> Any:
+        import numpy as np
+        from scipy.special import betaln, gammaln
+
+        r, alpha, a, b = params
+        xs, x = self.xs, self.x
+        common = (gammaln(r + xs) - gammaln(r) + r * np.log(alpha))[self.by_x]
+        first = (betaln(a, b + xs) - betaln(a, b))[self.by_x] - (r + x) * np.log(alpha + self.Ts)[self.by_T]
+        second = np.where(
+            x > 0,
+            (betaln(a + 1, np.maximum(b + xs - 1, 1e-12)) - betaln(a, b))[self.by_x]
+            - (r + x) * np.log(alpha + self.t_xs)[self.by_t_x],
+            -np.inf,
+        )
+        return (common + np.logaddexp(first, second))[self.customers]
+
+
+def log_likelihoods(params: Any, x: Any, t_x: Any, T: Any) -> Any:
+    """ln L(r, alpha, a, b | x, t_x, T) of each customer (equation 3)."""
+    return Likelihood(x, t_x, T)(params)
+
 
 def log_likelihood(params: Any, x: Any, t_x: Any, T: Any) -> float:
     """The sum over customers of ln L(r, alpha, a, b | x, t_x, T) (equation 3)."""
     import numpy as np
-    from scipy.special import betaln, gammaln
 
-    r, alpha, a, b = params
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    first = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    second = np.where(
-        x > 0,
-        betaln(a + 1, np.maximum(b + x - 1, 1e-12)) - betaln(a, b) - (r + x) * np.log(alpha + t_x),
-        -np.inf,
-    )
-    return float(np.sum(common + np.logaddexp(first, second)))
+    return float(np.sum(log_likelihoods(params, x, t_x, T)))
 
 
 def fit(x: Any, t_x: Any, T: Any) -> Fit:
@@ -78,9 +123,10 @@ def fit(x: Any, t_x: Any, T: Any) -> Fit:
 
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     scale = max(float(T.mean()), 1.0)
+    likelihood = Likelihood(x, t_x, T)
 
     def negative(log_params: Any) -> float:
-        value = -log_likelihood(np.exp(log_params), x, t_x, T)
+        value = -float(np.sum(likelihood(np.exp(log_params))))
         return value if np.isfinite(value) else 1e300
 
     start = np.log([1.0, scale, 1.0, 1.0])

@@ -1,16 +1,20 @@
 """The segmentation run: every customer's features from the export, their balance from the ledger's wallets,
 then profiles, segments and (when the data suffices) the BG/NBD prediction; one profile item per customer and
-the run's summary. The changes of segment reach the bus from the table's stream (segment.entered / left)."""
+the run's summary. The changes of segment reach the bus from the table's stream (segment.entered / left).
+
+Every step works on columns (chalicelib/insight/segments.py): the analyses' results come as numpy arrays
+from DuckDB (from Athena's rows otherwise), and each customer's profile is a dict only on its way to the
+store, a batch at a time."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
 from ..domain.model import new_id
 from ..insight import bgnbd, segments
-from ..insight.segments import SEGMENTS, WINDOW_DAYS, Features, Profile
+from ..insight.segments import SEGMENTS, WINDOW_DAYS, Customers, Profiles
 from . import clock
 from .ports import ProfileStore, WalletScans
 from .reports import Engine
@@ -18,6 +22,13 @@ from .reports import Engine
 HISTORY_DAYS = 365  # the days of the export the prediction is fitted on
 PREDICTION_DAYS = 30
 WALLET_PAGE = 500
+
+
+@runtime_checkable
+class ColumnEngine(Protocol):
+    """An engine that also gives an analysis's result as columns (``DuckEngine``)."""
+
+    def columns(self, name: str, params: Sequence[Any] = ()) -> dict[str, Any]: ...
 
 
 def windows(as_of: date) -> tuple[date, date]:
@@ -36,49 +47,83 @@ def balances(wallets: WalletScans) -> dict[str, int]:
             return out
 
 
-def features_of(engine: Engine, held: dict[str, int], as_of: date) -> list[Features]:
+def columns(engine: Engine, name: str, params: Sequence[Any]) -> dict[str, Any]:
+    """An analysis's result by column: as the engine gives columns, or from its rows."""
+    if isinstance(engine, ColumnEngine):
+        return engine.columns(name, params)
+    rows = engine.run(name, params)
+    return {key: [row[key] for row in rows] for key in rows[0]} if rows else {}
+
+
+def features_of(engine: Engine, held: dict[str, int], as_of: date) -> Customers:
+    """Every customer the export saw in the history, then every wallet holding money the export never saw."""
     history, window = windows(as_of)
-    rows = engine.run("customer_features", [history.isoformat(), as_of.isoformat(), window.isoformat()])
-    categories: dict[str, list[str]] = defaultdict(list)
-    for row in engine.run("customer_categories", [window.isoformat(), as_of.isoformat()]):  # most seen first
-        categories[row["user_id"]].append(row["category"])
-    seen = {str(r["user_id"]) for r in rows}
-    out = [Features.of(r, tuple(categories.get(str(r["user_id"]), ())), held.get(str(r["user_id"]), 0)) for r in rows]
-    # wallets with money and no event in the history still owe it: they are customers too
-    out += [Features(user_id=u, balance=b) for u, b in sorted(held.items()) if u not in seen and b > 0]
-    return out
+    features = columns(engine, "customer_features", [history.isoformat(), as_of.isoformat(), window.isoformat()])
+    categories = columns(engine, "customer_categories", [window.isoformat(), as_of.isoformat()])
+    return Customers.of(features, categories, held)
 
 
-def predictions(features: list[Features], as_of: date) -> tuple[dict[str, dict[str, float]], str | None]:
+@dataclass(frozen=True)
+class Predictions:
+    """The fitted model's figures for the paying customers (at the customers' positions where ``paying``)."""
+
+    paying: Any  # bool per customer
+    p_active: Any  # float per customer; where paying
+    expected: Any
+
+
+def predictions(customers: Customers, as_of: date) -> tuple[Predictions | None, str | None]:
     """P(active) and the expected balance payments of the next PREDICTION_DAYS for every paying customer, from
     a BG/NBD model fitted on them (days with a payment are its transactions); or why not."""
-    paying = [f for f in features if f.first_payment_day and f.last_payment_day]
-    if len(paying) < bgnbd.MIN_CUSTOMERS:
-        return {}, f"{len(paying)} paying customers; the model needs at least {bgnbd.MIN_CUSTOMERS}"
-    first = min(date.fromisoformat(str(f.first_payment_day)) for f in paying)
-    if (as_of - first).days < bgnbd.MIN_HISTORY_DAYS:
-        return {}, f"{(as_of - first).days} days of history; the model needs at least {bgnbd.MIN_HISTORY_DAYS}"
-    x = [max(f.payment_days - 1, 0) for f in paying]
-    t_x = [segments.days_between(str(f.first_payment_day), date.fromisoformat(str(f.last_payment_day))) for f in paying]
-    T = [segments.days_between(str(f.first_payment_day), as_of) + 1 for f in paying]
+    import numpy as np
+
+    c = customers
+    paying = ~np.isnat(c.first_payment_day) & ~np.isnat(c.last_payment_day)
+    count = int(paying.sum())
+    if count < bgnbd.MIN_CUSTOMERS:
+        return None, f"{count} paying customers; the model needs at least {bgnbd.MIN_CUSTOMERS}"
+    first, last = c.first_payment_day[paying], c.last_payment_day[paying]
+    history = int((np.datetime64(as_of, "D") - first.min()).astype(np.int64))
+    if history < bgnbd.MIN_HISTORY_DAYS:
+        return None, f"{history} days of history; the model needs at least {bgnbd.MIN_HISTORY_DAYS}"
+    x = np.maximum(c.payment_days[paying] - 1, 0)
+    t_x = (last - first).astype(np.int64)
+    T = segments.days_since(first, as_of) + 1
     model = bgnbd.fit(x, t_x, T)
-    alive = model.p_alive(x, t_x, T)
-    expected = model.expected(PREDICTION_DAYS, x, t_x, T)
-    return {
-        f.user_id: {"p_active": round(float(a), 4), "expected_payments_30d": round(float(e), 3)}
-        for f, a, e in zip(paying, alive, expected)
-    }, None
+    alive, expected = model.predict(PREDICTION_DAYS, x, t_x, T)
+    p_active, expect = np.zeros(len(c)), np.zeros(len(c))
+    p_active[paying], expect[paying] = alive, expected
+    return Predictions(paying, p_active, expect), None
 
 
-def summary(profiles: list[Profile]) -> dict[str, dict[str, Any]]:
+def views(profiles: Profiles, predicted: Predictions | None, reason: str | None) -> Iterator[dict[str, Any]]:
+    """Each customer's profile item, with their prediction or why there is none."""
+    why = reason or "no balance payment yet"
+    if predicted is None:
+        for view in profiles.as_dicts():
+            view["prediction_reason"] = why
+            yield view
+        return
+    figures = zip(predicted.paying.tolist(), predicted.p_active.tolist(), predicted.expected.tolist())
+    for view, (paying, alive, expected) in zip(profiles.as_dicts(), figures):
+        if paying:
+            view["prediction"] = {"p_active": round(alive, 4), "expected_payments_30d": round(expected, 3)}
+        else:
+            view["prediction_reason"] = why
+        yield view
+
+
+def summary(profiles: Profiles) -> dict[str, dict[str, Any]]:
     """Per segment: its size, the members' average balance and average M, and what it is and what to do."""
     out: dict[str, dict[str, Any]] = {}
-    for name, (who, strategy) in SEGMENTS.items():
-        members = [p for p in profiles if p.segment == name]
+    c = profiles.customers
+    for code, (name, (who, strategy)) in enumerate(SEGMENTS.items()):
+        members = profiles.segment == code
+        size = int(members.sum())
         out[name] = {
-            "size": len(members),
-            "avg_balance": sum(p.balance for p in members) // len(members) if members else 0,
-            "avg_monetary": sum(p.monetary for p in members) // len(members) if members else 0,
+            "size": size,
+            "avg_balance": int(c.balance[members].sum()) // size if size else 0,
+            "avg_monetary": int(c.monetary[members].sum()) // size if size else 0,
             "description": who,
             "strategy": strategy,
         }
@@ -122,21 +167,15 @@ def run(
         "requested_by": queued.get("requested_by") if queued else None,
     }
     try:
-        features = features_of(engine, balances(wallets), as_of)
-        computed = segments.profiles(features, as_of)
-        predicted, reason = predictions(features, as_of)
-        views = []
-        for p in computed:
-            view = p.as_dict()
-            view["prediction"] = predicted.get(p.user_id)
-            view["prediction_reason"] = None if view["prediction"] else (reason or "no balance payment yet")
-            views.append(view)
-        store.put_profiles(views, run_id, clock.stamp())
+        customers = features_of(engine, balances(wallets), as_of)
+        computed = segments.profiles(customers, as_of)
+        predicted, reason = predictions(customers, as_of)
+        store.put_profiles(views(computed, predicted, reason), run_id, clock.stamp())
         done = {
             **base,
             "state": "succeeded",
             "finished_at": clock.stamp(),
-            "customers": len(views),
+            "customers": len(computed),
             "summary": {"as_of": as_of.isoformat(), "prediction": reason or "fitted", "segments": summary(computed)},
         }
     except Exception as exc:
