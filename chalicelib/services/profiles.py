@@ -108,7 +108,7 @@ def request_run(store: ProfileStore, requested_by: str, as_of: str | None) -> di
     if day < today - timedelta(days=BACKDATE_DAYS):
         raise InvalidRequest(f"as_of may go back at most {BACKDATE_DAYS} days", code="as_of_too_old", field="as_of")
     for r in store.latest_runs(5):
-        if r["state"] in ("queued", "running") and now - parse_time(r["started_at"]) < RUN_STALE_AFTER:
+        if r["state"] in ("queued", "running") and now - _started(r) < RUN_STALE_AFTER:
             if r.get("as_of") != day.isoformat():
                 raise SegmentationInProgress(r["run_id"], r["state"])
             return {"run_id": r["run_id"], "state": r["state"], "as_of": r["as_of"], "requested_at": r["started_at"]}
@@ -121,6 +121,14 @@ def request_run(store: ProfileStore, requested_by: str, as_of: str | None) -> di
     }
     store.add_run(run)  # a new id: never taken
     return {"run_id": run["run_id"], "state": "queued", "as_of": run["as_of"], "requested_at": run["started_at"]}
+
+
+def _started(run: dict[str, Any]) -> Any:
+    """When a run was queued or started; a time it does not hold in the stored format counts as long ago."""
+    try:
+        return parse_time(run["started_at"])
+    except (ValueError, TypeError, KeyError):
+        return parse_time("2000-01-01T00:00:00Z")
 
 
 def run_state(store: ProfileStore, run_id: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def test_runs_read_back_and_list_newest_first(profile_store):
     first = {
         "run_id": f"seg_9{tag}a",
         "state": "succeeded",
-        "started_at": "t1",
+        "started_at": "2026-01-01T00:00:00.000Z",
         "finished_at": "t2",
         "customers": 3,
         "summary": {"promising": {"size": 3, "avg_balance": 150}},
@@ -56,7 +56,7 @@ def test_a_queued_run_is_added_once_and_claimed_once(profile_store):
     run = {
         "run_id": f"seg_8{tag}",
         "state": "queued",
-        "started_at": "t1",
+        "started_at": "2026-01-01T00:00:00.000Z",
         "finished_at": None,
         "customers": 0,
         "summary": {},
@@ -67,10 +67,10 @@ def test_a_queued_run_is_added_once_and_claimed_once(profile_store):
     assert profile_store.add_run(run) is True
     assert profile_store.add_run({**run, "requested_by": "someone else"}) is False
     assert profile_store.get_run(run["run_id"]) == run
-    assert profile_store.claim_run(run["run_id"], "t2") is True
-    assert profile_store.claim_run(run["run_id"], "t3") is False  # a redelivery
-    assert profile_store.get_run(run["run_id"]) == {**run, "state": "running", "started_at": "t2"}
-    assert profile_store.claim_run(f"seg_7{tag}", "t2") is False  # no such run
+    assert profile_store.claim_run(run["run_id"], "2026-01-01T00:01:00.000Z") is True
+    assert profile_store.claim_run(run["run_id"], "2026-01-01T00:02:00.000Z") is False  # a redelivery
+    assert profile_store.get_run(run["run_id"]) == {**run, "state": "running", "started_at": "2026-01-01T00:01:00.000Z"}
+    assert profile_store.claim_run(f"seg_7{tag}", "2026-01-01T00:01:00.000Z") is False  # no such run
 
 
 def test_a_segments_members_are_listed_page_by_page_once_each_and_follow_a_change_of_segment(profile_store):

@@ -212,3 +212,8 @@ def test_the_daily_run_computes_for_today(store):
     done = segmentation.run(Engine(), Wallets({"a": 1}), store)
     assert done["as_of"] == NOW.date().isoformat() == date(2026, 11, 25).isoformat()
     assert store.get_run(done["run_id"])["requested_by"] is None
+
+
+def test_a_run_whose_start_time_cannot_be_read_counts_as_lost_and_does_not_block(store):
+    store.put_run({"run_id": "seg_old", "state": "running", "started_at": "t1", "as_of": "2026-11-20"})
+    assert profiles.request_run(store, "ops", None)["state"] == "queued"
