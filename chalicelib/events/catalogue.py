@@ -78,6 +78,8 @@ _LOTS: dict = {
     "properties": {"cash": _I, "bonus": _I},
 }
 _OBJ: dict = {"type": "object"}
+# what every checkout event says of its order (chalicelib/events/mapping.py _checkout)
+_ORDER: dict = {"checkout_id": _S, "merchant_id": _S, "order_id": _S, "user_id": _S, "amount": _N}
 _LINES: dict = {
     "type": "array",
     "items": {
@@ -166,15 +168,7 @@ SCHEMAS: dict[str, dict] = {
     ),
     "checkout.opened": _schema(
         "checkout.opened",
-        {
-            "checkout_id": _S,
-            "merchant_id": _S,
-            "order_id": _S,
-            "user_id": _S,
-            "amount": _N,
-            "lines": _LINES,
-            "expires_at": _T,
-        },
+        {**_ORDER, "lines": _LINES, "expires_at": _T},
     ),
     "checkout.quoted": _schema(
         "checkout.quoted",
@@ -202,20 +196,12 @@ SCHEMAS: dict[str, dict] = {
     ),
     "checkout.cancelled": _schema(
         "checkout.cancelled",
-        {"checkout_id": _S, "merchant_id": _S, "order_id": _S, "user_id": _S, "amount": _N},
+        _ORDER,
         {"reason": _S},
     ),
     "checkout.expired": _schema(
         "checkout.expired",
-        {
-            "checkout_id": _S,
-            "merchant_id": _S,
-            "order_id": _S,
-            "user_id": _S,
-            "amount": _N,
-            "lines": _LINES,
-            "expires_at": _T,
-        },
+        {**_ORDER, "lines": _LINES, "expires_at": _T},
     ),
     "promotion.started": _schema("promotion.started", _PROMOTION, _PROMOTION_OPT),
     "promotion.ended": _schema("promotion.ended", _PROMOTION, _PROMOTION_OPT),

@@ -100,6 +100,21 @@ def test_every_function_granted_table_actions_has_its_code_driven_here():
     assert all(callable(globals().get(name)) for name in DRIVEN.values())
 
 
+def fund(store, user: str, amount: int) -> None:
+    """Cash into the customer's wallet by an operator's adjustment (what a test's customer pays with)."""
+    admin.adjust(
+        store,
+        currency="CNY",
+        max_attempts=5,
+        principal=Principal("op", frozenset({"admin"})),
+        request=IdempotentRequest("op", f"fund-{user}", "h"),
+        user_id=user,
+        amount=amount,
+        lot="cash",
+        reason="funds",
+    )
+
+
 ITEMS = [{"sku": "s1", "category": "books", "unit_price": 300, "quantity": 1}]
 
 
@@ -447,17 +462,7 @@ def test_the_hold_sweeper_uses_exactly_its_granted_table_and_index_actions(store
 
     user = f"u-{uuid.uuid4().hex[:8]}"
     admin.put_merchant(store, "m-sweep", "Shop", "active")
-    admin.adjust(
-        store,
-        currency="CNY",
-        max_attempts=5,
-        principal=Principal("op", frozenset({"admin"})),
-        request=IdempotentRequest("op", f"a-{user}", "h"),
-        user_id=user,
-        amount=500,
-        lot="cash",
-        reason="funds",
-    )
+    fund(store, user, 500)
     checkout = checkouts.create_checkout(
         store,
         LedgerPolicy(),
@@ -580,17 +585,7 @@ def test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_
     today = datetime.now(timezone.utc).date().isoformat()
     # 50 in the wallet through the ledger (the reconciliation of this table must stay clean), and a spending
     # history that makes it run out within the month
-    admin.adjust(
-        store,
-        currency="CNY",
-        max_attempts=5,
-        principal=Principal("op", frozenset({"admin"})),
-        request=IdempotentRequest("op", f"fund-{user}", "h"),
-        user_id=user,
-        amount=50,
-        lot="cash",
-        reason="funds",
-    )
+    fund(store, user, 50)
     WalletItem(*wallet_key(user)).update(actions=[WalletItem.spend_days.set({today: 100})])
     sent: list[str] = []
 
@@ -665,17 +660,7 @@ def test_the_segmentation_functions_use_exactly_their_granted_table_actions(
 
     bucket, file = segmentation_export
     user = f"u-{uuid.uuid4().hex[:8]}"
-    admin.adjust(
-        store,
-        currency="CNY",
-        max_attempts=5,
-        principal=Principal("op", frozenset({"admin"})),
-        request=IdempotentRequest("op", f"fund-{user}", "h"),
-        user_id=user,
-        amount=500,
-        lot="cash",
-        reason="funds",
-    )
+    fund(store, user, 500)
     yesterday = (clock.now() - timedelta(days=1)).date().isoformat()
     paid = {"event_id": f"e-{user}", "user_id": user, "payment_id": f"p-{user}", "amount": 300, "balance_paid": 300}
     file([{**_checkout_opened(yesterday, "m-seg"), "detail-type": "payment.succeeded", "detail": paid}])
