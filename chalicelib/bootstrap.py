@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .store.dynamo import DynamoLedgerStore
     from .store.feedback import DynamoFeedbackStore
     from .store.profiles import DynamoProfileStore
+    from .store.campaigns import DynamoCampaignStore
+    from .scheduling import CampaignSchedules
 
 
 def settings() -> Settings:
@@ -50,6 +52,23 @@ def profile_store() -> "DynamoProfileStore":
 
     store()  # connects the table's base model first (chalicelib/store/base.py)
     return DynamoProfileStore()
+
+
+@lru_cache(maxsize=1)
+def campaign_store() -> "DynamoCampaignStore":
+    """Campaigns and their memberships, on the same table (its one connection)."""
+    from .store.campaigns import DynamoCampaignStore
+
+    store()  # connects the table's base model first (chalicelib/store/base.py)
+    return DynamoCampaignStore()
+
+
+@lru_cache(maxsize=1)
+def campaign_schedules() -> "CampaignSchedules":
+    """EventBridge Scheduler, as the campaigns use it (the promotions' group, function and role)."""
+    from .scheduling import CampaignSchedules
+
+    return CampaignSchedules.from_settings(get_settings())
 
 
 def policy() -> "LedgerPolicy":

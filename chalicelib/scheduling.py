@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from .domain.moments import parse_time
 from .domain.promotions import Promotion, schedule_names
@@ -68,7 +68,7 @@ class PromotionSchedules:
         self.dlq_arn = dlq_arn
 
     @classmethod
-    def from_settings(cls, s: Any) -> "PromotionSchedules":
+    def from_settings(cls, s: Any) -> Self:
         from .aws import client
 
         return cls(
@@ -89,6 +89,54 @@ class PromotionSchedules:
     def delete(self, promotion_id: str) -> None:
         """Both schedules; one already gone (fired, or deleted before) is fine."""
         for name in schedule_names(promotion_id):
+            try:
+                self.client.delete_schedule(Name=name, GroupName=self.group)
+            except Exception as exc:
+                if _code(exc) != "ResourceNotFoundException":
+                    raise
+
+
+# ---- campaigns: a run and a measurement, on the same function and group --------------------------------
+
+
+def campaign_schedule_names(campaign_id: str) -> tuple[str, str]:
+    return f"{campaign_id}-run", f"{campaign_id}-measure"
+
+
+class CampaignSchedules(PromotionSchedules):
+    """A campaign's two one-time schedules: ``run`` at its run time, ``measure`` when its measurement window
+    has closed (and the export settled). They invoke the same function as the promotions' schedules (the one
+    the scheduler role may invoke) with ``{"campaign_id", "action": "run" | "measure"}``."""
+
+    def create_campaign(self, campaign_id: str, runs_at: datetime, measures_at: datetime) -> None:
+        """Both schedules; one that exists already (an earlier attempt made it) is left as it is."""
+        for name, action, when in zip(campaign_schedule_names(campaign_id), ("run", "measure"), (runs_at, measures_at)):
+            target: dict[str, Any] = {
+                "Arn": self.function_arn,
+                "RoleArn": self.role_arn,
+                "Input": json.dumps({"campaign_id": campaign_id, "action": action}),
+                "RetryPolicy": dict(RETRY_POLICY),
+            }
+            if self.dlq_arn:
+                target["DeadLetterConfig"] = {"Arn": self.dlq_arn}
+            try:
+                self.client.create_schedule(
+                    Name=name,
+                    GroupName=self.group,
+                    ScheduleExpression=at_expression(when),
+                    ScheduleExpressionTimezone="UTC",
+                    FlexibleTimeWindow={"Mode": "OFF"},
+                    Target=target,
+                    ActionAfterCompletion="DELETE",
+                    State="ENABLED",
+                    Description=f"campaign {campaign_id} {action}",
+                )
+            except Exception as exc:
+                if _code(exc) != "ConflictException":
+                    raise
+
+    def delete_campaign(self, campaign_id: str) -> None:
+        for name in campaign_schedule_names(campaign_id):
             try:
                 self.client.delete_schedule(Name=name, GroupName=self.group)
             except Exception as exc:

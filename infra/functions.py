@@ -335,7 +335,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         table_actions=READ_THEN_WRITE,
         grants=(Grant.EMAIL,),
     ),
-    # promotions: the promotion and its grants read and written, the audience found by a Scan
+    # promotions: the promotion and its grants read and written, the audience found by a Scan; and campaigns'
+    # runs (the same schedules' function): the campaign, each member's membership, coupon, bonus (the ledger's
+    # transaction) and notification written, the memberships counted by a Query
     FunctionSpec(
         chalice_name="promotions",
         what="promotions (scheduled start and end)",
@@ -347,7 +349,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "promotion schedules EventBridge Scheduler could not deliver to the promotions function",
             )
         ),
-        table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"),
+        table_actions=(
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "dynamodb:UpdateItem",
+        ),
         index_actions=(IndexQuery("SegmentMembers", (SEGMENTS_INDEX,)),),  # a {segment: name} audience's members
     ),
     # bonus expiry, like the sweeper: its work list from the bonus-due index, then one transaction per wallet
@@ -387,6 +395,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="chalicelib.handlers.segmentation.segmentation_requested",
         trigger=BusRule("segmentation"),
         table_actions=QUEUED_SEGMENTATION_ACTIONS,
+        grants=(Grant.ANALYTICS_QUERIES,),
+        layers=("segmentation",),
+    ),
+    # a campaign's measurement (chalicelib/handlers/campaigns.py): the campaign read and its measurement claimed
+    # and recorded (conditional updates), its memberships by a Query, the export through Athena, scipy's Welch
+    # interval from the layer
+    FunctionSpec(
+        chalice_name="campaign_measurement",
+        what="campaign measurements (campaign.measurement_requested from the bus)",
+        handler="chalicelib.handlers.campaigns.campaign_measurement",
+        trigger=BusRule("campaign_measurement"),
+        table_actions=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"),
         grants=(Grant.ANALYTICS_QUERIES,),
         layers=("segmentation",),
     ),

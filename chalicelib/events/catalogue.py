@@ -41,6 +41,9 @@ DETAIL_TYPES: dict[str, str] = {
     "segment.entered": "a segmentation run put a customer in a segment (first run, or a change)",
     "segment.left": "a segmentation run took a customer out of the segment they were in",
     "segmentation.requested": "an operator asked for a segmentation run now (it is queued; the job runs it once)",
+    "campaign.started": "a campaign's run began delivering its action to the treated members of its segment",
+    "campaign.completed": "a campaign's run reached every member of its segment: its counts",
+    "campaign.measurement_requested": "a campaign's measurement is queued (its window closed, or an operator asked)",
 }
 # Behaviour events (POST /v1/events, chalicelib/services/behaviour.py): what a customer's app reports; put on
 # the bus by the API, not from the table's stream. Their event_id is the app's own id hashed, or a new one.
@@ -61,6 +64,7 @@ DETAIL_TYPES.update(BEHAVIOUR_TYPES)
 CONSUMERS: dict[str, dict] = {
     "lifecycle": {"source": [SOURCE], "detail-type": ["wallet.balance_low", "payment.succeeded"]},
     "segmentation": {"source": [SOURCE], "detail-type": ["segmentation.requested"]},
+    "campaign_measurement": {"source": [SOURCE], "detail-type": ["campaign.measurement_requested"]},
 }
 
 # every event of the service goes to the analytics export (infra/concerns/analytics.py)
@@ -122,6 +126,8 @@ _POINTS_OPT = {"payment_id": _S, "reward_id": _S}
 _COUPON = {"coupon_id": _S, "user_id": _S, "definition_id": _S}
 _COUPON_OPT = {"merchant_id": _S, "payment_id": _S, "valid_to": _T}
 _PROMOTION = {"promotion_id": _S, "status": _S}
+_CAMPAIGN = {"campaign_id": _S, "segment": _S, "action": _S, "holdout_percent": _N}
+_CAMPAIGN_OPT = {"name": _S}
 _PROMOTION_OPT = {"merchant_id": _S, "name": _S, "effect": _OBJ, "starts_at": _T, "ends_at": _T}
 
 SCHEMAS: dict[str, dict] = {
@@ -209,6 +215,15 @@ SCHEMAS: dict[str, dict] = {
     "segment.left": _schema("segment.left", {"user_id": _S, "segment": _S, "run_id": _S}, {"to": _S}),
     "segmentation.requested": _schema(
         "segmentation.requested", {"run_id": _S, "as_of": {"type": "string", "format": "date"}}, {"requested_by": _S}
+    ),
+    "campaign.started": _schema("campaign.started", _CAMPAIGN, _CAMPAIGN_OPT),
+    "campaign.completed": _schema(
+        "campaign.completed",
+        {**_CAMPAIGN, **{k: _N for k in ("targeted", "treated", "holdout", "delivered", "failed")}},
+        _CAMPAIGN_OPT,
+    ),
+    "campaign.measurement_requested": _schema(
+        "campaign.measurement_requested", {"campaign_id": _S, "requested_at": _T}
     ),
 }
 

@@ -369,6 +369,35 @@ def _segmentation(name: str, old: dict, new: dict, at: str | None) -> Iterator[E
         )
 
 
+def _campaign(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    status, before = new.get("status"), old.get("status")
+    common = dict(campaign_id=new["campaign_id"], name=new.get("name"), segment=new.get("segment"))
+    if status != before and status in ("running", "completed"):
+        counts = _doc(new.get("counts")) or {}
+        yield _event(
+            "campaign.started" if status == "running" else "campaign.completed",
+            (new["pk"], new["sk"], status),
+            **common,
+            action=(_doc(new.get("action")) or {}).get("kind"),
+            holdout_percent=new.get("holdout_percent"),
+            **(
+                {k: int(counts.get(k, 0)) for k in ("targeted", "treated", "holdout", "delivered", "failed")}
+                if status == "completed"
+                else {}
+            ),
+            occurred_at=(new.get("started_at") if status == "running" else new.get("completed_at")) or at,
+        )
+    measuring, measured = _doc(new.get("measurement")) or {}, _doc(old.get("measurement")) or {}
+    if measuring.get("state") == "queued" and measured.get("state") != "queued":
+        yield _event(
+            "campaign.measurement_requested",
+            (new["pk"], new["sk"], "measure", measuring.get("requested_at")),
+            campaign_id=new["campaign_id"],
+            requested_at=measuring.get("requested_at"),
+            occurred_at=measuring.get("requested_at") or at,
+        )
+
+
 _BY_KIND = {
     "entry": _entry,
     "payment": _payment,
@@ -381,4 +410,5 @@ _BY_KIND = {
     "checkout": _checkout,
     "profile": _profile,
     "segmentation": _segmentation,
+    "campaign": _campaign,
 }

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol
 
 if TYPE_CHECKING:
     from ..domain.bonus import TopupPlan
+    from ..domain.campaigns import Campaign
     from ..domain.checkout import Checkout
     from ..domain.coupons import Coupon, CouponDefinition, Redemption, Reward
     from ..domain.feedback import Feedback, Subject
@@ -453,3 +454,29 @@ class ReminderStore(Wallets, Inbox, Protocol):
 
 class DailyReminderStore(Wallets, Inbox, JobIndexes, Protocol):
     """``reminders.run_daily``: the reminders' and bonus-due indexes, the wallets, the inbox."""
+
+
+class Campaigns(Protocol):
+    """``campaigns``: campaigns (every change conditioned on the version read) and their frozen memberships."""
+
+    def put_campaign(self, c: Campaign) -> bool: ...
+
+    def get_campaign(self, campaign_id: str) -> Campaign | None: ...
+
+    def list_campaigns(self) -> list[Campaign]: ...
+
+    def update_campaign(self, before: Campaign, after: Campaign) -> bool: ...
+
+    def assign(self, campaign_id: str, member: dict[str, Any]) -> dict[str, Any]: ...
+
+    def record_outcome(
+        self, campaign_id: str, user_id: str, outcome: str, channel: str | None, reason: str | None, at: str
+    ) -> bool: ...
+
+    def memberships(self, campaign_id: str) -> list[dict[str, Any]]: ...
+
+    def get_membership(self, campaign_id: str, user_id: str) -> dict[str, Any] | None: ...
+
+
+class CampaignActionStore(MoneyStore, CouponDefinitions, Coupons, Wallets, Inbox, Protocol):
+    """What a campaign's actions write: a coupon, a bonus through the ledger, a notification."""

@@ -30,6 +30,9 @@ Keys (``{}`` are ids):
   K#{merchant}#{order} / CHECKOUT      guard: one live checkout per merchant order (replaceable once expired)
   PROMOS             / PR#{promotion_id} a limited-time promotion (one small partition, read-mostly; ids
                                        begin with the start, so the ones that may be live are one range)
+  CAMPAIGNS          / CA#{campaign_id} a campaign (one small partition; ids begin with the creation time)
+  CA#{campaign_id}   / MB#{user_id}    a customer's membership of a campaign: group (treated or holdout),
+                                       frozen when the run first reached them, and what the action did
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
   FB#{YYYY-MM}       / {created_at}#{feedback_id}
                                        feedback on a transaction (kind "feedback"), partitioned by the UTC
@@ -84,6 +87,9 @@ PLAN_PREFIX = "TP#"
 PROMOTIONS_PK = "PROMOS"
 PROMOTION_PREFIX = "PR#"
 PROMOTIONS_END = f"{PROMOTION_PREFIX}prm_~"  # above every promotion id (``new_id("prm")``)
+CAMPAIGNS_PK = "CAMPAIGNS"
+CAMPAIGN_PREFIX = "CA#"
+MEMBERSHIP_PREFIX = "MB#"
 IDEMPOTENCY_PREFIX = "I#"
 IDEMPOTENCY_SK = "IDEM"
 FEEDBACK_PREFIX = "FB#"
@@ -199,6 +205,14 @@ def promotion_key(promotion_id: str) -> Key:
 def live_promotions_key() -> Key:
     """The one item listing the scheduled and active promotions (below ``PR#`` in the partition's order)."""
     return PROMOTIONS_PK, "LIVE"
+
+
+def campaign_key(campaign_id: str) -> Key:
+    return CAMPAIGNS_PK, f"{CAMPAIGN_PREFIX}{campaign_id}"
+
+
+def campaign_member_key(campaign_id: str, user_id: str) -> Key:
+    return f"{CAMPAIGN_PREFIX}{campaign_id}", f"{MEMBERSHIP_PREFIX}{user_id}"
 
 
 def idempotency_key(scope: str, key: str) -> Key:

@@ -362,6 +362,12 @@ class NoSchedules:
     def delete(self, promotion_id) -> None:
         pass
 
+    def create_campaign(self, campaign_id, runs_at, measures_at) -> None:
+        pass
+
+    def delete_campaign(self, campaign_id) -> None:
+        pass
+
 
 def _promotion(store, operator, user, cache, effect=None) -> str:
     from datetime import timedelta
@@ -441,9 +447,36 @@ def test_the_promotions_function_uses_only_the_table_actions_its_role_must_grant
     assert on_indexes == set()  # the whole audience: a Scan of the wallets
     fired = promotions.fire(store, policy, to_segment, "start", members=profile_store)  # as the handler passes it
     assert fired["grant"]["state"] == "done" and fired["grant"]["granted"] >= 1
+    assert [c.terms.definition_id for c in store.list_coupons(member)] == [definition]  # the member got one
+    # a campaign's run, from its schedule (the same function): every action, each member's membership
+    from chalicelib.handlers.campaigns import fire as fire_campaign
+    from chalicelib.bootstrap import campaign_store
+    from chalicelib.services import campaigns
+
+    runs = []
+    for n, action in enumerate(
+        [
+            {"kind": "grant_coupon", "definition_id": definition},
+            {"kind": "grant_bonus", "amount": 100, "valid_days": 3},
+            {"kind": "notify", "title": "t", "body": "b"},
+        ]
+    ):
+        body = {"name": "c", "segment": "at_risk", "action": action, "holdout_percent": 0}
+        runs.append(
+            campaigns.create(
+                store,
+                campaign_store(),
+                NoSchedules(),
+                LedgerPolicy(),
+                operator,
+                IdempotentRequest("op", f"cmp-{uuid.uuid4().hex}", f"h{n}"),
+                body,
+            ).body["campaign_id"]
+        )
+    for campaign_id in runs:
+        assert fire_campaign({"campaign_id": campaign_id, "action": "run"}, None)["status"] == "completed"
     assert actions == granted("Promotions")
     assert on_indexes == granted_on_indexes("Promotions") == {("dynamodb:Query", "segment-members")}
-    assert [c.terms.definition_id for c in store.list_coupons(member)] == [definition]  # the member got one
 
 
 def test_the_reconciliation_job_uses_exactly_its_granted_table_actions(store, actions):

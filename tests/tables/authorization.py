@@ -65,6 +65,7 @@ NO_TOPUP = Expect(404, "topup_not_found")
 NO_DEFINITION = Expect(404, "coupon_definition_not_found")
 NO_PROMOTION = Expect(404, "promotion_not_found")  # another merchant's promotion: its existence is private
 NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quotes it; its existence is private
+NOT_RUN = Expect(409, "campaign_not_run")  # the world's campaign runs tomorrow: an admin passes, to be told so
 NO_NOTIFICATION = Expect(404, "notification_not_found")  # an inbox is its customer's alone, admins' included
 
 
@@ -185,6 +186,12 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("DELETE", "/v1/admin/promotions/{promotion_id}"): row(
         NO_PROMOTION, NO_PROMOTION, OK, NO_PROMOTION, OK, NO_PROMOTION
     ),
+    # campaigns are an operator's; the world's runs tomorrow (a cell's new one too: no cell delivers anything)
+    ("POST", "/v1/admin/campaigns"): admin_only(CREATED),
+    ("GET", "/v1/admin/campaigns"): admin_only(OK),
+    ("GET", "/v1/admin/campaigns/{campaign_id}"): admin_only(OK),
+    ("DELETE", "/v1/admin/campaigns/{campaign_id}"): admin_only(OK),  # a fresh campaign in every cell
+    ("POST", "/v1/admin/campaigns/{campaign_id}/measurements"): admin_only(NOT_RUN),
 }
 
 CELLS = [(route, caller) for route, columns in MATRIX.items() for caller in columns]
@@ -263,6 +270,7 @@ class World:
     reward_id: str  # a gift of 1 point, in ample stock
     notification_id: str  # in the owner's inbox
     promotion_id: str  # a promotion of the merchant's, tomorrow
+    campaign_id: str  # a campaign that runs tomorrow
 
 
 def make_world(api) -> World:
@@ -308,6 +316,7 @@ def make_world(api) -> World:
         reward_id=_reward(api),
         notification_id=_inbox_item(api, owner),
         promotion_id=_promote(api, merchant_id),
+        campaign_id=_campaign(api),
     )
 
 
@@ -334,6 +343,22 @@ def coupon_terms(merchant_id: str, name: str = "10 off") -> dict[str, Any]:
         "valid_to": "2099-01-01T00:00:00Z",
         "per_customer_limit": 1000,
     }
+
+
+def campaign_body(name: str = "authz campaign") -> dict[str, Any]:
+    tomorrow = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    return {
+        "name": name,
+        "segment": "champions",
+        "action": {"kind": "notify", "title": "thanks", "body": "for paying by balance"},
+        "run_at": tomorrow,
+    }
+
+
+def _campaign(api) -> str:
+    r = api.post("/v1/admin/campaigns", api.admin(), campaign_body(), key=str(uuid.uuid4()))
+    assert r.status_code == 201, r.text
+    return r.json()["campaign_id"]
 
 
 def _define(api, merchant_id: str) -> str:
@@ -411,6 +436,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         "reward_id": w.reward_id,
         "notification_id": w.notification_id,
         "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id,
+        "campaign_id": _campaign(api) if method == "DELETE" else w.campaign_id,
         "plan_id": "plan-authz",
         "name": "champions",
         "run_id": "seg_000000000000aaaaaaaaaaaaaaaa",  # replaced below by a run queued for the cell
@@ -462,6 +488,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
             "comment": f"by {caller}",
         },
         ("POST", "/v1/admin/promotions"): promotion_body(w.merchant_id, f"by {caller}"),
+        ("POST", "/v1/admin/campaigns"): campaign_body(f"by {caller}"),
         ("POST", "/v1/events"): {
             "events": [{"type": "view_wallet"}, {"type": "search", "props": {"query": f"by {caller}"}}]
         },
@@ -956,7 +983,34 @@ def check_cancel_promotion(api, w, caller, body, before, after, bi, ai):
     assert after == before
 
 
+def check_create_campaign(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "scheduled" and body["name"] == f"by {caller}" and body["targeted"] == 0
+    assert after == before  # a campaign moves no money until it runs
+    seen = api.get(f"/v1/admin/campaigns/{body['campaign_id']}", w.users[caller])
+    assert seen.status_code == 200 and seen.json()["campaign_id"] == body["campaign_id"]
+
+
+def check_list_campaigns(api, w, caller, body, before, after, bi, ai):
+    assert w.campaign_id in {c["campaign_id"] for c in body["campaigns"]}
+    unchanged(bi, ai, before, after)
+
+
+def check_get_campaign(api, w, caller, body, before, after, bi, ai):
+    assert body["campaign_id"] == w.campaign_id and body["status"] == "scheduled"
+    unchanged(bi, ai, before, after)
+
+
+def check_cancel_campaign(api, w, caller, body, before, after, bi, ai):
+    assert body["status"] == "cancelled" and body["cancelled_at"]
+    assert after == before
+
+
 CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("POST", "/v1/admin/campaigns"): check_create_campaign,
+    ("GET", "/v1/admin/campaigns"): check_list_campaigns,
+    ("GET", "/v1/admin/campaigns/{campaign_id}"): check_get_campaign,
+    ("DELETE", "/v1/admin/campaigns/{campaign_id}"): check_cancel_campaign,
+    ("POST", "/v1/admin/campaigns/{campaign_id}/measurements"): check_get_campaign,  # never reached: 409
     ("GET", "/v1/topups/options"): check_topup_options,
     ("PUT", "/v1/admin/topup-plans/{plan_id}"): check_put_plan,
     ("GET", "/v1/admin/topup-plans"): check_list_plans,

@@ -304,6 +304,23 @@ ROUTES: dict[str, Route] = {
         "events",
         False,
     ),
+    # runs tomorrow: the valid request (the control case) delivers nothing to anyone during the tests
+    "campaign": Route(
+        "POST",
+        lambda w: "/v1/admin/campaigns",
+        "admin",
+        lambda w: {
+            "name": "bad-input campaign",
+            "segment": "dormant_balance",
+            "action": {"kind": "grant_bonus", "amount": 1000, "valid_days": 30},
+            "holdout_percent": 10,
+            "run_at": _in(days=1),
+            "measure_days": 14,
+        },
+        ("action", "amount"),
+        "name",
+        True,
+    ),
     "segmentation": Route(
         "POST",
         lambda w: "/v1/admin/segmentations",
@@ -577,6 +594,7 @@ TEXT_FIELD = {
     "webhook": "provider_ref",
     "feedback": "comment",
     "cancel_checkout": "reason",
+    "campaign": "name",
 }
 
 
@@ -650,6 +668,40 @@ def shape_cases(route: str) -> dict[str, Case]:
                     set={("events",): [{"type": "login", "id": "a"}, {"type": "login", "id": "a"}]},
                 ),
                 "event_id_bad_chars": Case(400, "invalid_request", set={("events", 1, "id"): "a b/c"}),
+            }
+        )
+    if route == "campaign":
+        survey = {"kind": "survey", "question": "Why not balance?", "choices": ["fees", "forgot"]}
+        cases.update(
+            {
+                "segment_unknown": Case(400, "invalid_request", set={("segment",): "lapsed"}),
+                "segment_missing": Case(400, "invalid_request", set={("segment",): MISSING}),
+                "holdout_51": Case(400, "invalid_request", set={("holdout_percent",): 51}),
+                "holdout_negative": Case(400, "invalid_request", set={("holdout_percent",): -1}),
+                "holdout_float": Case(400, "invalid_request", set={("holdout_percent",): 10.0}),
+                "measure_days_zero": Case(400, "invalid_request", set={("measure_days",): 0}),
+                "measure_days_91": Case(400, "invalid_request", set={("measure_days",): 91}),
+                "run_at_in_the_past": Case(400, "run_at_in_past", set={("run_at",): "2026-01-01T00:00:00Z"}),
+                "run_at_too_far": Case(400, "run_at_too_far", set={("run_at",): "2099-01-01T00:00:00Z"}),
+                "run_at_not_a_time": Case(400, "invalid_request", set={("run_at",): "tomorrow"}),
+                "valid_days_zero": Case(400, "invalid_request", set={("action", "valid_days"): 0}),
+                "valid_days_366": Case(400, "invalid_request", set={("action", "valid_days"): 366}),
+                "action_kind_unknown": Case(400, "invalid_request", set={("action", "kind"): "send_cash"}),
+                "coupon_definition_unknown": Case(
+                    400,
+                    "unknown_coupon_definition",
+                    set={("action",): {"kind": "grant_coupon", "definition_id": "cd-nope"}},
+                ),
+                "notify_without_body": Case(
+                    400, "invalid_request", set={("action",): {"kind": "notify", "title": "t"}}
+                ),
+                "survey_one_choice": Case(400, "invalid_request", set={("action",): {**survey, "choices": ["fees"]}}),
+                "survey_choices_twice": Case(
+                    400, "duplicate_choices", set={("action",): {**survey, "choices": ["fees", "fees"]}}
+                ),
+                "survey_eleven_choices": Case(
+                    400, "invalid_request", set={("action",): {**survey, "choices": [f"c{i}" for i in range(11)]}}
+                ),
             }
         )
     if route == "segmentation":
