@@ -20,6 +20,7 @@ from chalicelib.api import (
     promotions as promotion_routes,
     reports,
     segments,
+    surveys,
     topups,
     wallet,
 )
@@ -84,6 +85,7 @@ app.register_blueprint(reports.bp)
 app.register_blueprint(segments.bp)
 app.register_blueprint(promotion_routes.bp)
 app.register_blueprint(campaign_routes.bp)
+app.register_blueprint(surveys.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)
 app.register_blueprint(publisher.bp)

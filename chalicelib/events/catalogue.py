@@ -44,6 +44,7 @@ DETAIL_TYPES: dict[str, str] = {
     "campaign.started": "a campaign's run began delivering its action to the treated members of its segment",
     "campaign.completed": "a campaign's run reached every member of its segment: its counts",
     "campaign.measurement_requested": "a campaign's measurement is queued (its window closed, or an operator asked)",
+    "survey.answered": "a customer answered a survey a campaign put in their inbox",
 }
 # Behaviour events (POST /v1/events, chalicelib/services/behaviour.py): what a customer's app reports; put on
 # the bus by the API, not from the table's stream. Their event_id is the app's own id hashed, or a new one.
@@ -221,6 +222,11 @@ SCHEMAS: dict[str, dict] = {
         "campaign.completed",
         {**_CAMPAIGN, **{k: _N for k in ("targeted", "treated", "holdout", "delivered", "failed")}},
         _CAMPAIGN_OPT,
+    ),
+    "survey.answered": _schema(
+        "survey.answered",
+        {"survey_id": _S, "user_id": _S, "choice": _S},
+        {"comment": _S, "segment": _S, "frequency_class": _S},
     ),
     "campaign.measurement_requested": _schema(
         "campaign.measurement_requested", {"campaign_id": _S, "requested_at": _T}

@@ -398,6 +398,21 @@ def _campaign(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event
         )
 
 
+def _campaign_member(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    if new.get("answer_choice") is not None and old.get("answer_choice") is None:
+        yield _event(
+            "survey.answered",
+            (new["pk"], new["sk"], "answered"),
+            survey_id=new["campaign_id"],
+            user_id=new["user_id"],
+            choice=new["answer_choice"],
+            comment=new.get("answer_comment"),
+            segment=new.get("segment"),
+            frequency_class=new.get("answer_class"),
+            occurred_at=new.get("answered_at") or at,
+        )
+
+
 _BY_KIND = {
     "entry": _entry,
     "payment": _payment,
@@ -411,4 +426,5 @@ _BY_KIND = {
     "profile": _profile,
     "segmentation": _segmentation,
     "campaign": _campaign,
+    "campaign_member": _campaign_member,
 }

@@ -181,7 +181,14 @@ def list_campaigns(campaigns: Campaigns, principal: Principal) -> dict[str, Any]
 
 @capture_method
 def get_campaign(campaigns: Campaigns, principal: Principal, campaign_id: str) -> dict[str, Any]:
-    return _visible(campaigns.get_campaign(campaign_id), principal, campaign_id).as_view()
+    """The campaign; a survey's with its answers so far (a Query of its memberships: docs/campaigns.md)."""
+    c = _visible(campaigns.get_campaign(campaign_id), principal, campaign_id)
+    view = c.as_view()
+    if c.action["kind"] == "survey" and c.status in ("running", "completed"):
+        from .surveys import distribution
+
+        view["survey"] = distribution(c, campaigns.memberships(campaign_id))
+    return view
 
 
 @capture_method

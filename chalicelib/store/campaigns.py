@@ -67,6 +67,12 @@ class MembershipItem(LedgerItem):
     channel = UnicodeAttribute(null=True)  # how it reached them: coupon | bonus | inbox | email | inbox_only
     reason = UnicodeAttribute(null=True)  # why it failed
     outcome_at = UnicodeAttribute(null=True)
+    # a survey's answer, once (the stream publishes survey.answered): the choice, the comment, and the member's
+    # frequency class when they answered (the answers' distribution is shown by segment and by class)
+    answer_choice = UnicodeAttribute(null=True)
+    answer_comment = UnicodeAttribute(null=True)
+    answer_class = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
 
 
 def _map(value: Any) -> dict[str, Any]:
@@ -110,6 +116,12 @@ def _membership(item: MembershipItem) -> dict[str, Any]:
         "outcome": item.outcome,
         "channel": item.channel,
         "reason": item.reason,
+        "segment": item.segment,
+        "answer": (
+            {"choice": item.answer_choice, "comment": item.answer_comment, "frequency_class": item.answer_class}
+            if item.answer_choice is not None
+            else None
+        ),
     }
 
 
@@ -223,6 +235,31 @@ class DynamoCampaignStore:
                     MembershipItem.outcome_at.set(at),
                 ],
                 condition=MembershipItem.pk.exists() & MembershipItem.outcome.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def answer(
+        self, campaign_id: str, user_id: str, choice: str, comment: str | None, frequency_class: str, at: str
+    ) -> bool:
+        """A treated member's answer to the survey they were delivered, once: False if they are not such a member
+        or answered already."""
+        try:
+            MembershipItem(*campaign_member_key(campaign_id, user_id)).update(
+                actions=[
+                    MembershipItem.answer_choice.set(choice),
+                    MembershipItem.answer_comment.set(comment),
+                    MembershipItem.answer_class.set(frequency_class),
+                    MembershipItem.answered_at.set(at),
+                ],
+                condition=(
+                    MembershipItem.pk.exists()
+                    & (MembershipItem.outcome == "delivered")
+                    & MembershipItem.answer_choice.does_not_exist()
+                ),
             )
         except UpdateError as exc:
             if _conditional_failed(exc):

@@ -269,3 +269,50 @@ def test_only_an_operator_runs_campaigns(stores):
         campaigns.create(store, campaign_store, Schedules(), POLICY, staff, request, body)
     with pytest.raises(Forbidden):
         campaigns.list_campaigns(campaign_store, staff)
+
+
+# ---- surveys ----------------------------------------------------------------------------------------------
+
+
+def test_a_survey_is_answered_once_by_a_customer_it_reached_and_its_answers_are_counted(stores):
+    from chalicelib.services import surveys
+
+    store, campaign_store, profile_store = stores
+    users = members_of(profile_store, "new", 4)
+    made = create(
+        store,
+        campaign_store,
+        Schedules(),
+        {"kind": "survey", "question": "Pay by balance next time?", "choices": ["yes", "no"], "allow_comment": False},
+        segment="new",
+        holdout_percent=0,
+    ).body
+    run(stores, made["campaign_id"])
+    customer = lambda u: Principal(u, frozenset())
+    answered = surveys.answer(campaign_store, profile_store, customer(users[0]), made["campaign_id"], {"choice": "yes"})
+    assert answered["choice"] == "yes" and answered["survey_id"] == made["campaign_id"]
+    surveys.answer(campaign_store, profile_store, customer(users[1]), made["campaign_id"], {"choice": "no"})
+    surveys.answer(campaign_store, profile_store, customer(users[2]), made["campaign_id"], {"choice": "yes"})
+    with pytest.raises(PaymentStateConflict) as twice:
+        surveys.answer(campaign_store, profile_store, customer(users[0]), made["campaign_id"], {"choice": "no"})
+    assert twice.value.code == "survey_answered"
+    with pytest.raises(InvalidRequest) as bad_choice:
+        surveys.answer(campaign_store, profile_store, customer(users[3]), made["campaign_id"], {"choice": "maybe"})
+    assert bad_choice.value.code == "invalid_choice"
+    with pytest.raises(InvalidRequest) as comment:
+        surveys.answer(
+            campaign_store, profile_store, customer(users[3]), made["campaign_id"], {"choice": "no", "comment": "hm"}
+        )
+    assert comment.value.code == "comment_not_allowed"
+    from chalicelib.domain.errors import NotFound
+
+    with pytest.raises(NotFound):  # a customer it did not reach does not see it
+        surveys.answer(campaign_store, profile_store, customer("u-stranger"), made["campaign_id"], {"choice": "yes"})
+    with pytest.raises(Forbidden):
+        surveys.answer(campaign_store, profile_store, OPERATOR, made["campaign_id"], {"choice": "yes"})
+    view = campaigns.get_campaign(campaign_store, OPERATOR, made["campaign_id"])["survey"]
+    mine = [m for m in campaign_store.memberships(made["campaign_id"]) if m["user_id"] in users]
+    assert [m["answer"]["choice"] for m in mine if m["answer"]].count("yes") == 2
+    assert view["choices"]["yes"] >= 2 and view["choices"]["no"] >= 1 and view["answered"] >= 3
+    assert view["by_segment"]["new"] == view["choices"]  # every member was targeted in "new"
+    assert sum(sum(c.values()) for c in view["by_frequency_class"].values()) == view["answered"]

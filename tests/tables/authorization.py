@@ -65,6 +65,7 @@ NO_TOPUP = Expect(404, "topup_not_found")
 NO_DEFINITION = Expect(404, "coupon_definition_not_found")
 NO_PROMOTION = Expect(404, "promotion_not_found")  # another merchant's promotion: its existence is private
 NO_CHECKOUT = Expect(404, "checkout_not_found")  # only its customer pays or quotes it; its existence is private
+NO_SURVEY = Expect(404, "survey_not_found")  # a survey is visible to the customers it reached only
 NOT_RUN = Expect(409, "campaign_not_run")  # the world's campaign runs tomorrow: an admin passes, to be told so
 NO_NOTIFICATION = Expect(404, "notification_not_found")  # an inbox is its customer's alone, admins' included
 
@@ -192,6 +193,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/admin/campaigns/{campaign_id}"): admin_only(OK),
     ("DELETE", "/v1/admin/campaigns/{campaign_id}"): admin_only(OK),  # a fresh campaign in every cell
     ("POST", "/v1/admin/campaigns/{campaign_id}/measurements"): admin_only(NOT_RUN),
+    # customers answer the surveys that reached them: the world's campaign reached nobody yet (an answer that
+    # is accepted is tests/integration/test_campaigns.py's and tests/e2e/test_campaigns.py's)
+    ("POST", "/v1/surveys/{survey_id}/answers"): row(NO_SURVEY, NO_SURVEY, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
 }
 
 CELLS = [(route, caller) for route, columns in MATRIX.items() for caller in columns]
@@ -437,6 +441,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         "notification_id": w.notification_id,
         "promotion_id": _promote(api, w.merchant_id) if method == "DELETE" else w.promotion_id,
         "campaign_id": _campaign(api) if method == "DELETE" else w.campaign_id,
+        "survey_id": w.campaign_id,
         "plan_id": "plan-authz",
         "name": "champions",
         "run_id": "seg_000000000000aaaaaaaaaaaaaaaa",  # replaced below by a run queued for the cell
@@ -489,6 +494,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         },
         ("POST", "/v1/admin/promotions"): promotion_body(w.merchant_id, f"by {caller}"),
         ("POST", "/v1/admin/campaigns"): campaign_body(f"by {caller}"),
+        ("POST", "/v1/surveys/{survey_id}/answers"): {"choice": "yes"},
         ("POST", "/v1/events"): {
             "events": [{"type": "view_wallet"}, {"type": "search", "props": {"query": f"by {caller}"}}]
         },
@@ -1011,6 +1017,7 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/admin/campaigns/{campaign_id}"): check_get_campaign,
     ("DELETE", "/v1/admin/campaigns/{campaign_id}"): check_cancel_campaign,
     ("POST", "/v1/admin/campaigns/{campaign_id}/measurements"): check_get_campaign,  # never reached: 409
+    ("POST", "/v1/surveys/{survey_id}/answers"): check_get_campaign,  # never reached: 404 or 403
     ("GET", "/v1/topups/options"): check_topup_options,
     ("PUT", "/v1/admin/topup-plans/{plan_id}"): check_put_plan,
     ("GET", "/v1/admin/topup-plans"): check_list_plans,

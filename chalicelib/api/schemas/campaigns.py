@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr
 from ...insight.segments import SEGMENTS
 from .common import Ident, Instant, Out, Strict, Text, TransactionFen
 
+
 def _a_segment(value: str) -> str:
     if value not in SEGMENTS:
         raise ValueError(f"a segment is one of {', '.join(SEGMENTS)}")
@@ -85,6 +86,9 @@ class CampaignOut(Out):
     measurement: dict[str, Any] = Field(
         description="state (not_requested, queued, running, succeeded, failed); when measured: the windows, each "
         "group's figures and the uplift with its 95 % interval (docs/campaigns.md)"
+    )
+    survey: Optional[dict[str, Any]] = Field(
+        None, description="a survey's answers once it has run: overall, by segment and by frequency class"
     )
 
 
