@@ -25,6 +25,7 @@ from typing import Any, Callable
 from . import (
     athena_bytes,
     bundle,
+    campaign_delivery,
     cold_import,
     concurrency,
     coupon_budget,
@@ -253,6 +254,12 @@ def main() -> int:
             "7. 64 payers at once on one coupon budget: 8 shards vs one counter",
             lambda: coupon_budget.run(api),
             coupon_budget.rows,
+        )
+        bench(
+            "campaign_delivery",
+            "12. Campaign delivery: members per second through each action's path (its run, in-process)",
+            lambda: campaign_delivery.run(info, work),
+            campaign_delivery.rows,
         )
 
     try:
