@@ -9,6 +9,7 @@ from chalice import Chalice, Response
 
 from chalicelib.api import (
     admin,
+    backtests as backtest_routes,
     behaviour,
     campaigns as campaign_routes,
     checkouts,
@@ -22,12 +23,14 @@ from chalicelib.api import (
     segments,
     surveys,
     topups,
+    unsubscribe,
     wallet,
 )
 from chalicelib.api.errors import CHALICE_CODES, error_response
 from chalicelib.api.gateway import PAYLOAD_TOO_LARGE, body_too_large_message
 from chalicelib.config import get_settings
 from chalicelib.handlers import bonus, holds, lifecycle, publisher, reconciliation, reminders, segmentation
+from chalicelib.handlers import backtests as backtest_jobs
 from chalicelib.handlers import campaigns as campaign_jobs
 from chalicelib.handlers import promotions as promotion_events
 from chalicelib.observability import logger, metrics
@@ -85,7 +88,9 @@ app.register_blueprint(reports.bp)
 app.register_blueprint(segments.bp)
 app.register_blueprint(promotion_routes.bp)
 app.register_blueprint(campaign_routes.bp)
+app.register_blueprint(backtest_routes.bp)
 app.register_blueprint(surveys.bp)
+app.register_blueprint(unsubscribe.bp)
 app.register_blueprint(reconciliation.bp)
 app.register_blueprint(holds.bp)
 app.register_blueprint(publisher.bp)
@@ -95,6 +100,7 @@ app.register_blueprint(bonus.bp)
 app.register_blueprint(reminders.bp)
 app.register_blueprint(segmentation.bp)
 app.register_blueprint(campaign_jobs.bp)
+app.register_blueprint(backtest_jobs.bp)
 
 # the schedules' function by its name here too: the local runner calls app.promotions(event, context)
 promotions = promotion_events.promotions

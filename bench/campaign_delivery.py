@@ -38,7 +38,7 @@ def main(stack_json: str, out_json: str, members: int = MEMBERS) -> int:
     os.chdir(ROOT)
     from chalicelib import bootstrap
     from chalicelib.domain.model import Principal
-    from chalicelib.services import campaigns, coupons
+    from chalicelib.services import campaigns, clock, coupons
     from chalicelib.services.common import IdempotentRequest
     from chalicelib.store.models import LedgerItem
 
@@ -68,7 +68,7 @@ def main(stack_json: str, out_json: str, members: int = MEMBERS) -> int:
     out: dict[str, Any] = {"members": members, "actions": {}}
     for segment, (kind, action) in zip(("champions", "loyal", "promising"), ACTIONS.items()):
         users = [f"u-bench-cmp-{uuid.uuid4().hex[:10]}" for _ in range(members)]
-        profiles.put_profiles([{"user_id": u, "segment": segment, "balance": 0} for u in users], "bench", "t")
+        profiles.put_profiles([{"user_id": u, "segment": segment, "balance": 0} for u in users], "bench", clock.stamp())
         made = campaigns.create(
             store,
             campaign_store,

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from . import (
     athena_bytes,
+    backtest,
     bundle,
     campaign_delivery,
     cold_import,
@@ -310,6 +311,13 @@ def main() -> int:
             "9. Segmentation of synthetic customers on DuckDB (features SQL, profiles, BG/NBD)",
             segmentation.run,
             segmentation.rows,
+        )
+        bench(
+            "backtest",
+            "13. Backtests: the merchant's checkouts replayed through the pricing function, current vs proposed",
+            backtest.run,
+            backtest.rows,
+            extra=backtest.phases,
         )
         bench(
             "athena_bytes",

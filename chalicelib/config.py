@@ -13,6 +13,7 @@ from functools import lru_cache
 from .domain.points import PointsPolicy
 
 LOCAL_WEBHOOK_SECRET = "local-webhook-secret"  # nosec B105 - the documented default of the local stack only
+LOCAL_UNSUBSCRIBE_SECRET = "local-unsubscribe-secret"  # nosec B105 - the documented default of the local stack only
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -66,6 +67,11 @@ class Settings:
     ses_sender: str = ""  # the verified SES identity reminders are sent from ("" = no e-mail)
     topup_presets: tuple[int, ...] = (5000, 10000, 20000, 50000)
     max_body_bytes: int = 262144  # a larger request body is refused 413 before it is parsed (256 KiB)
+    # marketing e-mail's unsubscribe links (chalicelib/services/marketing.py): their HMAC key, given directly or
+    # by the name of its Secrets Manager secret, and the API's public URL the links point at
+    unsubscribe_secret: str | None = None
+    unsubscribe_secret_name: str | None = None
+    public_api_url: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -122,6 +128,9 @@ def get_settings() -> Settings:
             int(a) for a in os.environ.get("TOPUP_PRESETS", "5000,10000,20000,50000").split(",") if a.strip()
         ),
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", "262144")),
+        unsubscribe_secret=os.environ.get("UNSUBSCRIBE_SECRET") or None,
+        unsubscribe_secret_name=os.environ.get("UNSUBSCRIBE_SECRET_NAME") or None,
+        public_api_url=os.environ.get("PUBLIC_API_URL", "").rstrip("/"),
         points=PointsPolicy(
             earn_per_yuan=int(os.environ.get("POINTS_PER_YUAN", "1")),
             point_value=int(os.environ.get("POINT_VALUE_FEN", "1")),

@@ -81,6 +81,14 @@ DESCRIPTIONS: dict[str, str] = {
     "placeholder unless set, because chalice needs an ARN when the app is imported",
     "ses_sender": "the verified SES identity reminders are sent from (empty: no e-mail)",
     "topup_presets": "the top-up options offered (fen); a run-out reminder suggests one of them",
+    "unsubscribe_secret": "the HMAC key of marketing e-mail's unsubscribe links, given directly (the local "  # nosec B105 - a description
+    "stack, the tests); several keys separated by spaces: the first signs, all verify (a rotation). With neither "
+    "this nor `UNSUBSCRIBE_SECRET_NAME`, the `local` stage uses `local-unsubscribe-secret`; any other stage has "
+    "none (an error) ([marketing.md](marketing.md))",
+    "unsubscribe_secret_name": "the Secrets Manager secret holding the unsubscribe links' key (the cloud; wins "  # nosec B105 - a description
+    "over `UNSUBSCRIBE_SECRET`), read through Powertools parameters with a 5-minute cache",
+    "public_api_url": "the API's public base URL (`https://host`, no trailing slash) that marketing e-mail's "
+    "unsubscribe links point at; empty: no marketing e-mail is sent (the local stack sets its own URL)",
     "max_body_bytes": "the largest request body (256 KiB) the API reads; a larger one is refused "
     "`413 payload_too_large` before it is parsed (the largest legitimate body, a coupon grant "
     "of 500 user ids, is under 70 KB)",

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chalicelib.config import LOCAL_WEBHOOK_SECRET
+from chalicelib.config import LOCAL_UNSUBSCRIBE_SECRET, LOCAL_WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ROOT / ".local" / "stack.json"
@@ -68,6 +68,8 @@ class StackInfo:
     # the payment webhook's HMAC secret the app checks: PAYMENT_WEBHOOK_SECRET where set, else the local default
     webhook_secret: str = LOCAL_WEBHOOK_SECRET
     lifecycle_env: dict = field(default_factory=dict)  # the bus, schedule group, SES sender, stream (moto)
+    # the marketing e-mails' unsubscribe tokens' HMAC secret: UNSUBSCRIBE_SECRET where set, else the local default
+    unsubscribe_secret: str = LOCAL_UNSUBSCRIBE_SECRET
 
     def save(self, path: Path = STATE_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +254,11 @@ def configured_webhook_secret(app_env: dict[str, str] | None = None) -> str:
     )
 
 
+def configured_unsubscribe_secret(app_env: dict[str, str] | None = None) -> str:
+    """The unsubscribe tokens' secret the local app will use, found as the webhook's."""
+    return (app_env or {}).get("UNSUBSCRIBE_SECRET") or os.environ.get("UNSUBSCRIBE_SECRET") or LOCAL_UNSUBSCRIBE_SECRET
+
+
 def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dict[str, str]:
     """What the app needs to find the local stack (chalice local adds the `local` stage's variables)."""
     return {
@@ -269,6 +276,10 @@ def app_environment(info: StackInfo, extra: dict[str, str] | None = None) -> dic
         # after `extra`: the secret the stack signs with is the one the app checks, whatever was passed
         "PAYMENT_WEBHOOK_SECRET": info.webhook_secret,
         "PAYMENT_WEBHOOK_SECRET_NAME": "",  # never Secrets Manager locally  # nosec B105 - an empty name, no secret
+        "UNSUBSCRIBE_SECRET": info.unsubscribe_secret,
+        "UNSUBSCRIBE_SECRET_NAME": "",  # nosec B105 - an empty name, no secret
+        # the unsubscribe links of marketing e-mail point at the local API
+        "PUBLIC_API_URL": info.api_url,
     }
 
 
@@ -326,6 +337,7 @@ class LocalStack:
             client_id=client,
             log_dir=str(self.log_dir),
             webhook_secret=configured_webhook_secret(self.app_env),
+            unsubscribe_secret=configured_unsubscribe_secret(self.app_env),
             lifecycle_env=lifecycle_env,
         )
         api = self._spawn(

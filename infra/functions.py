@@ -88,6 +88,7 @@ class Grant(Enum):
     """What a role may do beyond the ledger table (infra/concerns/roles.py grants each)."""
 
     WEBHOOK_SECRET = "read the payment provider's webhook secret"  # nosec B105 - a description, not a secret
+    UNSUBSCRIBE_SECRET = "read the key of marketing e-mail's unsubscribe links"  # nosec B105 - a description
     MERCHANT_GROUPS = "create merchant staff groups in the user pool (PUT /v1/admin/merchants/{id})"
     PROMOTION_SCHEDULES = "create, get and delete schedules of the stage's group; pass the scheduler role"
     DOMAIN_EVENTS = "put events on the stage's bus"
@@ -286,6 +287,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         index_actions=(IndexQuery("SegmentMembers", (SEGMENTS_INDEX,)),),  # GET /v1/admin/segments/{name}/members
         grants=(
             Grant.WEBHOOK_SECRET,
+            Grant.UNSUBSCRIBE_SECRET,  # GET and POST /v1/unsubscribe verify the link's token
             Grant.MERCHANT_GROUPS,
             Grant.PROMOTION_SCHEDULES,
             Grant.DOMAIN_EVENTS,
@@ -357,6 +359,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "dynamodb:UpdateItem",
         ),
         index_actions=(IndexQuery("SegmentMembers", (SEGMENTS_INDEX,)),),  # a {segment: name} audience's members
+        grants=(Grant.EMAIL, Grant.UNSUBSCRIBE_SECRET),  # a campaign's message, e-mailed with its unsubscribe link
     ),
     # bonus expiry, like the sweeper: its work list from the bonus-due index, then one transaction per wallet
     FunctionSpec(
@@ -409,6 +412,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         table_actions=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"),
         grants=(Grant.ANALYTICS_QUERIES,),
         layers=("segmentation",),
+    ),
+    # a backtest (chalicelib/handlers/backtests.py): the backtest read, claimed and finished (conditional updates),
+    # the merchant's configuration read (TransactGetItems), the promotions by a Query, the customers' coupons its
+    # quotes named by BatchGetItem, the export through Athena; the replay is pure Python (no layer)
+    FunctionSpec(
+        chalice_name="backtest",
+        what="backtests of a merchant's proposed configuration (backtest.requested from the bus)",
+        handler="chalicelib.handlers.backtests.backtest_requested",
+        trigger=BusRule("backtest"),
+        table_actions=("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"),
+        grants=(Grant.ANALYTICS_QUERIES,),
     ),
 )
 

@@ -51,6 +51,10 @@ class Stage:
         return self.chalice["environment_variables"]["PAYMENT_WEBHOOK_SECRET_NAME"]
 
     @property
+    def unsubscribe_secret_name(self) -> str:
+        return self.chalice["environment_variables"]["UNSUBSCRIBE_SECRET_NAME"]
+
+    @property
     def api_stage(self) -> str:
         return self.chalice["api_gateway_stage"]
 

@@ -122,7 +122,8 @@ def get_tiers(call: Call) -> dict:
     "/v1/wallet/settings",
     "PUT",
     name="updateWalletSettings",
-    summary="Set the low-balance threshold and the reminders (fields left out keep their values)",
+    summary="Set the low-balance threshold, the reminders and marketing e-mail consent (fields left out keep "
+    "their values)",
     access="user",
     body=WalletSettingsRequest,
     response=WalletOut,
@@ -135,4 +136,7 @@ def update_settings(call: Call) -> dict:
         if "reminders" in body.model_fields_set
         else None
     )
-    return wallets.update_settings(bootstrap.store(), call.settings.currency, call.caller.user_id, threshold, reminders)
+    marketing_email = body.marketing.email if "marketing" in body.model_fields_set else None
+    return wallets.update_settings(
+        bootstrap.store(), call.settings.currency, call.caller.user_id, threshold, reminders, marketing_email
+    )

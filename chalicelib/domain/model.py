@@ -64,6 +64,9 @@ class Wallet:
     spend_days: dict[str, int] = field(default_factory=dict)  # balance spent per UTC day, last 30 days
     reminders: ReminderSettings = ReminderSettings()
     plan_uses: dict[str, int] = field(default_factory=dict)  # top-up plan -> bonuses received from it
+    # consent to marketing e-mail (docs/marketing.md): opt-out, so on until the customer turns it off; sent only
+    # to the address of ``reminders.email``. Transactional reminders follow ``reminders`` alone
+    marketing_email: bool = True
 
     @property
     def grants(self) -> tuple[BonusGrant, ...]:
@@ -88,6 +91,7 @@ class Wallet:
             "low_balance": self.lots.total < self.low_balance_threshold,
             "bonus_expiring": expiring_view(self.grants),
             "reminders": self.reminders.as_view(),
+            "marketing": {"email": self.marketing_email},
             "updated_at": self.updated_at,
         }
 

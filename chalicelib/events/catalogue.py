@@ -45,6 +45,7 @@ DETAIL_TYPES: dict[str, str] = {
     "campaign.completed": "a campaign's run reached every member of its segment: its counts",
     "campaign.measurement_requested": "a campaign's measurement is queued (its window closed, or an operator asked)",
     "survey.answered": "a customer answered a survey a campaign put in their inbox",
+    "backtest.requested": "a merchant's staff or an admin asked for a backtest of a proposed configuration (queued)",
 }
 # Behaviour events (POST /v1/events, chalicelib/services/behaviour.py): what a customer's app reports; put on
 # the bus by the API, not from the table's stream. Their event_id is the app's own id hashed, or a new one.
@@ -66,6 +67,7 @@ CONSUMERS: dict[str, dict] = {
     "lifecycle": {"source": [SOURCE], "detail-type": ["wallet.balance_low", "payment.succeeded"]},
     "segmentation": {"source": [SOURCE], "detail-type": ["segmentation.requested"]},
     "campaign_measurement": {"source": [SOURCE], "detail-type": ["campaign.measurement_requested"]},
+    "backtest": {"source": [SOURCE], "detail-type": ["backtest.requested"]},
 }
 
 # every event of the service goes to the analytics export (infra/concerns/analytics.py)
@@ -230,6 +232,11 @@ SCHEMAS: dict[str, dict] = {
     ),
     "campaign.measurement_requested": _schema(
         "campaign.measurement_requested", {"campaign_id": _S, "requested_at": _T}
+    ),
+    "backtest.requested": _schema(
+        "backtest.requested",
+        {"backtest_id": _S, "merchant_id": _S, "days": {"type": "integer", "minimum": 1, "maximum": 90}},
+        {"requested_by": _S},
     ),
 }
 

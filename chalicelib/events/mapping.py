@@ -16,6 +16,7 @@ looks at the item's ``kind`` and turns the change into zero or more ``(detail_ty
                                    promotion.ended
   checkout                 INSERT  checkout.opened; MODIFY -> cancelled: checkout.cancelled;
                                    open -> expired (the sweeper's, past expires_at unpaid): checkout.expired
+  backtest                 INSERT  queued: backtest.requested
 
 Every detail has ``event_id``: a UUID derived from the detail type, the item's key and what identifies
 the change (its version, its state), never from the delivery, so a redelivered record yields the same
@@ -413,6 +414,19 @@ def _campaign_member(name: str, old: dict, new: dict, at: str | None) -> Iterato
         )
 
 
+def _backtest(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event]:
+    if name == "INSERT" and new.get("state") == "queued":
+        yield _event(
+            "backtest.requested",
+            (new["pk"], new["sk"], "requested"),
+            backtest_id=new["backtest_id"],
+            merchant_id=new["merchant_id"],
+            days=new["days"],
+            requested_by=new.get("requested_by"),
+            occurred_at=new.get("requested_at") or at,
+        )
+
+
 _BY_KIND = {
     "entry": _entry,
     "payment": _payment,
@@ -427,4 +441,5 @@ _BY_KIND = {
     "segmentation": _segmentation,
     "campaign": _campaign,
     "campaign_member": _campaign_member,
+    "backtest": _backtest,
 }

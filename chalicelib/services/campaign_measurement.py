@@ -53,7 +53,8 @@ def measure(analytics: Callable[[date, date], Any], campaigns: Campaigns, campai
     w = windows(running, now)
     try:
         engine = analytics(parse_time(w["pre_from"]).date(), parse_time(w["measured_to"]).date())
-        rows = engine.run("campaign_outcomes", (w["pre_from"], w["from"], w["measured_to"]))
+        params = (w["pre_from"][:10], w["measured_to"][:10], w["pre_from"], w["from"], w["measured_to"], "")
+        rows = engine.run("campaign_outcomes", params)  # "": every merchant's payments
         members = [(m["user_id"], m["group"]) for m in campaigns.memberships(campaign_id)]
         result: dict[str, Any] = {"state": "succeeded", "window": w, **uplift.measure(members, rows)}
     except Exception as exc:

@@ -37,16 +37,27 @@ def dedupe_key(c: Campaign) -> str:
 def notify_member(
     store: CampaignActionStore, c: Campaign, user_id: str, now: datetime, delivery: Any = None
 ) -> tuple[str, str | None, str | None]:
-    """(outcome, channel, reason): the inbox notification, and the e-mail where allowed."""
-    from .reminders import Delivery, notify
+    """(outcome, channel, reason): the inbox notification (its id derived from the campaign's start, so a retry
+    writes nothing twice), and the e-mail where the customer allows marketing e-mail (services/marketing.py).
+    ``channel``: ``email`` when it was e-mailed, ``inbox_only`` when not (opted out, no address, no sender)."""
+    from ..config import get_settings
+    from ..domain.notifications import notification_id
+    from ..domain.moments import parse_time
+    from .marketing import MarketingDelivery, deliver_marketing
 
-    result = notify(
-        store, delivery or Delivery(sender="", send=_no_mail), user_id, dedupe_key(c), message_of(c), None, now
+    m = message_of(c)
+    started = parse_time(c.started_at or c.run_at)
+    result = deliver_marketing(
+        store,
+        delivery or MarketingDelivery.from_settings(get_settings()),
+        user_id,
+        notification_id(dedupe_key(c), started),
+        m.title,
+        m.body,
+        m.data,
+        now,
+        kind=m.type,
     )
-    if result["notification_id"] is None:
+    if result["email"] == "notification_expired":
         return "failed", None, "notification_expired"
-    return "delivered", "inbox_only", None
-
-
-def _no_mail(sender: str, to: str, subject: str, text: str) -> str:
-    raise RuntimeError("no e-mail is sent without a sender")
+    return "delivered", ("email" if result["email"] in ("email", "already_sent") else "inbox_only"), None

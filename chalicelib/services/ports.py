@@ -110,6 +110,7 @@ class Wallets(Protocol):
         at: str,
         threshold: int | None = None,
         reminders: dict[str, Any] | None = None,
+        marketing_email: bool | None = None,
     ) -> Wallet: ...
 
 
@@ -452,6 +453,10 @@ class ReminderStore(Wallets, Inbox, Protocol):
     """``reminders.on_balance_low``: the wallet's reminder settings and the inbox."""
 
 
+class MarketingStore(Wallets, Inbox, Protocol):
+    """``marketing.deliver_marketing``: the customer's consent and address, the inbox and its e-mails' claims."""
+
+
 class DailyReminderStore(Wallets, Inbox, JobIndexes, Protocol):
     """``reminders.run_daily``: the reminders' and bonus-due indexes, the wallets, the inbox."""
 
@@ -480,6 +485,39 @@ class Campaigns(Protocol):
     def memberships(self, campaign_id: str) -> list[dict[str, Any]]: ...
 
     def get_membership(self, campaign_id: str, user_id: str) -> dict[str, Any] | None: ...
+
+
+class Backtests(Protocol):
+    """``backtests``: the backtest items (each change of state conditioned on the one before) and the customers'
+    coupons the replayed quotes named."""
+
+    def add_backtest(self, b: dict[str, Any]) -> bool: ...
+
+    def get_backtest(self, merchant_id: str, backtest_id: str) -> dict[str, Any] | None: ...
+
+    def latest_backtests(self, merchant_id: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def claim_backtest(self, merchant_id: str, backtest_id: str, at: str, period: tuple[str, str]) -> bool: ...
+
+    def finish_backtest(
+        self,
+        merchant_id: str,
+        backtest_id: str,
+        state: str,
+        at: str,
+        report: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> bool: ...
+
+    def coupons(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Coupon]: ...
+
+
+class BacktestStore(Backtests, Protocol):
+    """What ``DynamoBacktestStore`` is."""
+
+
+class CampaignStore(Campaigns, Protocol):
+    """What ``DynamoCampaignStore`` is."""
 
 
 class CampaignActionStore(MoneyStore, CouponDefinitions, Coupons, Wallets, Inbox, Protocol):

@@ -90,8 +90,17 @@ def update_settings(
     user_id: str,
     low_balance_threshold: int | None,
     reminders: dict[str, Any] | None = None,
+    marketing_email: bool | None = None,
 ) -> dict[str, Any]:
-    """Change the settings named (a field left out keeps its value; within ``reminders`` likewise)."""
+    """Change the settings named (a field left out keeps its value; within ``reminders`` likewise; None leaves
+    the marketing e-mail consent as it is)."""
     return wallet_view(
-        store.update_settings(user_id, currency, clock.stamp(), threshold=low_balance_threshold, reminders=reminders)
+        store.update_settings(
+            user_id,
+            currency,
+            clock.stamp(),
+            threshold=low_balance_threshold,
+            reminders=reminders,
+            marketing_email=marketing_email,
+        )
     )

@@ -42,6 +42,7 @@ class WalletItem(LedgerItem):
     remind_run_out_days = NumberAttribute(null=True)  # set together with remind_shard (index reminders)
     remind_bonus_days = NumberAttribute(null=True)
     remind_email = UnicodeAttribute(null=True)
+    marketing_email = BooleanAttribute(null=True)  # consent to marketing e-mail; absent: the default (on)
 
 
 class EntryItem(LedgerItem):

@@ -33,6 +33,8 @@ Keys (``{}`` are ids):
   CAMPAIGNS          / CA#{campaign_id} a campaign (one small partition; ids begin with the creation time)
   CA#{campaign_id}   / MB#{user_id}    a customer's membership of a campaign: group (treated or holdout),
                                        frozen when the run first reached them, and what the action did
+  BT#{merchant_id}   / {backtest_id}   a backtest of the merchant's proposed configuration: its proposal, state and
+                                       report (ids begin with the request's time: a Query lists the newest)
   I#{caller}#{key}   / IDEM            idempotency record, expires via TTL
   FB#{YYYY-MM}       / {created_at}#{feedback_id}
                                        feedback on a transaction (kind "feedback"), partitioned by the UTC
@@ -90,6 +92,7 @@ PROMOTIONS_END = f"{PROMOTION_PREFIX}prm_~"  # above every promotion id (``new_i
 CAMPAIGNS_PK = "CAMPAIGNS"
 CAMPAIGN_PREFIX = "CA#"
 MEMBERSHIP_PREFIX = "MB#"
+BACKTEST_PREFIX = "BT#"
 IDEMPOTENCY_PREFIX = "I#"
 IDEMPOTENCY_SK = "IDEM"
 FEEDBACK_PREFIX = "FB#"
@@ -213,6 +216,10 @@ def campaign_key(campaign_id: str) -> Key:
 
 def campaign_member_key(campaign_id: str, user_id: str) -> Key:
     return f"{CAMPAIGN_PREFIX}{campaign_id}", f"{MEMBERSHIP_PREFIX}{user_id}"
+
+
+def backtest_key(merchant_id: str, backtest_id: str) -> Key:
+    return f"{BACKTEST_PREFIX}{merchant_id}", backtest_id
 
 
 def idempotency_key(scope: str, key: str) -> Key:

@@ -43,6 +43,7 @@ def as_wallet(item: WalletItem) -> Wallet:
         spend_days={k: int(v) for k, v in (item.spend_days or {}).items()},
         reminders=_reminders(item),
         plan_uses={k: int(v) for k, v in (item.plan_uses or {}).items()},
+        marketing_email=Wallet.marketing_email if item.marketing_email is None else bool(item.marketing_email),
     )
 
 
@@ -200,6 +201,7 @@ class WalletStore(StoreBase):
         at: str,
         threshold: int | None = None,
         reminders: dict[str, Any] | None = None,
+        marketing_email: bool | None = None,
     ) -> Wallet:
         """Set the named settings and nothing else, in one UpdateItem: the money attributes are created as zero
         if absent and never changed here, and the version is not touched, so a payment's transaction (which
@@ -233,6 +235,8 @@ class WalletStore(StoreBase):
         if "email" in changes:
             email = changes["email"]
             actions.append(WalletItem.remind_email.set(email) if email else WalletItem.remind_email.remove())
+        if marketing_email is not None:  # stored either way: a consent given keeps if the default ever changes
+            actions.append(WalletItem.marketing_email.set(bool(marketing_email)))
         item.update(actions=actions, condition=WalletItem.user_id.does_not_exist() | (WalletItem.user_id == user_id))
         return as_wallet(item)
 

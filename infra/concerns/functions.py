@@ -140,6 +140,7 @@ class Functions(Concern):
         client: cognito.IUserPoolClient,
         work_dir: Path,
         reserved_concurrency: Mapping[str, int] | None = None,
+        public_api_url: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         check(functions, CONSUMERS)
@@ -165,12 +166,16 @@ class Functions(Concern):
             "COGNITO_USER_POOL_ID": granted.user_pool.user_pool_id,
             "COGNITO_APP_CLIENT_ID": client.user_pool_client_id,
             "PAYMENT_WEBHOOK_SECRET_NAME": stage.webhook_secret_name,
+            "UNSUBSCRIBE_SECRET_NAME": stage.unsubscribe_secret_name,
             "EVENT_BUS_NAME": bus.bus.event_bus_name,
             "SCHEDULE_GROUP": stage.prefix,
             "SCHEDULER_ROLE_ARN": bus.scheduler_role.role_arn,
             "PROMOTIONS_FUNCTION_ARN": bus.scheduled_arn,
             "SCHEDULE_DLQ_ARN": bus.schedule_dlq.queue_arn,
             "SES_SENDER": granted.ses_sender or "",
+            # marketing e-mail's unsubscribe link (a stage with its own domain; without one, campaigns send none:
+            # the distribution's generated name is not known before the functions it fronts)
+            "PUBLIC_API_URL": public_api_url,
             "LEDGER_STREAM_ARN": granted.table.stream_arn,
         }
         # what a function granted the reports' queries runs them on (chalicelib/bootstrap.py analytics)

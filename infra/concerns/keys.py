@@ -1,4 +1,5 @@
-"""The stage's customer managed key and its secrets: the payment webhook's key and CloudFront's origin key."""
+"""The stage's customer managed key and its secrets: the payment webhook's key, the unsubscribe links' key and
+CloudFront's origin key."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .base import Concern, retain
 
 
 class KeysAndSecrets(Concern):
-    """One key (the alarm topic, the secrets, the log groups and, in prod, the ledger) and the two secrets."""
+    """One key (the alarm topic, the secrets, the log groups and, in prod, the ledger) and the three secrets."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
         super().__init__(scope, construct_id)
@@ -68,6 +69,28 @@ class KeysAndSecrets(Concern):
                 "The webhook key is issued by the payment provider; it is rotated when the "
                 "provider rotates it (put-secret-value), and the app re-reads it within 5 minutes "
                 "(Powertools parameters cache).",
+            ),
+        )
+
+        # The HMAC key of marketing e-mail's unsubscribe links (chalicelib/services/marketing.py), generated here
+        # and never shared. Rotating: put "<new> <old>" (the first signs, each verifies) so links already sent keep
+        # working, and "<new>" alone once the old links have expired (365 days, docs/marketing.md).
+        self.unsubscribe_secret = sm.Secret(
+            self,
+            "UnsubscribeSecret",
+            secret_name=stage.unsubscribe_secret_name,
+            encryption_key=self.key,
+            description="HMAC key of marketing e-mail's unsubscribe links; several keys separated by spaces rotate it",
+            generate_secret_string=sm.SecretStringGenerator(exclude_punctuation=True, password_length=48),
+            removal_policy=retain(stage),
+        )
+        nag.suppress(
+            self.unsubscribe_secret,
+            (
+                "AwsSolutions-SMG4",
+                "A rotation function would invalidate every unsubscribe link already sent; it is rotated "
+                "by hand with both keys in the secret (the first signs, each verifies), and the app re-reads "
+                "it within 5 minutes (Powertools parameters cache).",
             ),
         )
 

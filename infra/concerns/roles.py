@@ -42,6 +42,7 @@ class Granted:
     table: LedgerTable
     key: kms.IKey
     webhook_secret: sm.ISecret
+    unsubscribe_secret: sm.ISecret
     user_pool: cognito.IUserPool
     events: Events
     analytics: Analytics
@@ -140,6 +141,8 @@ def function_role(scope: Construct, stage: Stage, spec: FunctionSpec, to: Grante
 def _grant(role: iam.Role, stage: Stage, grant: Grant, to: Granted) -> None:
     if grant is Grant.WEBHOOK_SECRET:
         to.webhook_secret.grant_read(role)
+    elif grant is Grant.UNSUBSCRIBE_SECRET:
+        to.unsubscribe_secret.grant_read(role)
     elif grant is Grant.MERCHANT_GROUPS:
         role.add_to_policy(
             iam.PolicyStatement(

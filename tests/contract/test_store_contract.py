@@ -313,18 +313,13 @@ def test_the_fake_has_every_method_of_every_port_with_the_same_parameters(whole)
 
 
 def test_every_port_declares_methods_of_the_whole_stores_only_with_their_signatures():
-    whole = {**_methods(ports.LedgerStore), **_methods(ports.FeedbackStore), **_methods(ports.ProfileStore)}
+    stores = (ports.LedgerStore, ports.FeedbackStore, ports.ProfileStore, ports.CampaignStore, ports.BacktestStore)
+    whole = {k: v for store in stores for k, v in _methods(store).items()}
     for port in _ports():
         for name, method in _methods(port).items():
-            assert name in whole, f"{port.__name__}.{name} is in none of LedgerStore, FeedbackStore, ProfileStore"
+            assert name in whole, f"{port.__name__}.{name} is in none of {[s.__name__ for s in stores]}"
             assert inspect.signature(method) == inspect.signature(whole[name]), f"{port.__name__}.{name}"
-    aggregate = {
-        name
-        for port in _ports()
-        if port not in (ports.LedgerStore, ports.FeedbackStore, ports.ProfileStore)
-        for name in vars(port)
-        if not name.startswith("_")
-    }
+    aggregate = {name for port in _ports() if port not in stores for name in vars(port) if not name.startswith("_")}
     assert aggregate == set(whole)  # and each method is declared by some port of its own
 
 
@@ -710,6 +705,18 @@ def test_settings_change_only_what_is_named_and_list_the_wallet_for_reminders(le
     w = ledger.update_settings(user, "CNY", stamp(), reminders={"run_out_days": None, "email": None})
     assert (w.low_balance_threshold, w.reminders.run_out_days, w.reminders.email) == (300, None, None)
     assert user not in ledger.wallets_to_remind()
+
+
+def test_marketing_consent_defaults_to_on_and_a_settings_write_changes_only_it(ledger):
+    user = uid("u")
+    credit(ledger, user, 1000)
+    assert ledger.get_wallet(user).marketing_email is True  # never chosen: the default
+    before = ledger.get_wallet(user)
+    w = ledger.update_settings(user, "CNY", stamp(), marketing_email=False)
+    assert (w.marketing_email, w.lots, w.version, w.reminders) == (False, before.lots, before.version, before.reminders)
+    assert ledger.get_wallet(user) == w
+    assert ledger.update_settings(user, "CNY", stamp(), threshold=10).marketing_email is False  # left as it was
+    assert ledger.update_settings(user, "CNY", stamp(), marketing_email=True).marketing_email is True
 
 
 def test_a_wallet_with_bonus_expiring_is_listed_as_bonus_due(ledger):

@@ -37,7 +37,8 @@ def seed_segment(info, segment: str, users: list[str]) -> None:
     script = (
         "import json, sys\n"
         "from chalicelib import bootstrap\n"
-        "print(bootstrap.profile_store().put_profiles(json.loads(sys.stdin.read()), 'run-e2e-campaign', 't'))"
+        "from chalicelib.services import clock\n"
+        "print(bootstrap.profile_store().put_profiles(json.loads(sys.stdin.read()), 'run-e2e-campaign', clock.stamp()))"
     )
     out = subprocess.run(
         [sys.executable, "-c", script],
@@ -120,3 +121,35 @@ def test_a_campaign_grants_each_treated_member_once_and_the_holdout_nothing(
         time.sleep(0.5)
     assert m["window"]["complete"] is False and m["groups"]["treated"]["customers"] == c["treated"]
     assert m["groups"]["holdout"]["customers"] == c["holdout"]
+
+
+def test_a_message_campaign_e_mails_who_allows_it_and_only_the_inbox_of_who_opted_out(
+    api, local_stack, scheduler, group
+):
+    from tests.e2e.test_unsubscribe import customer, public, raw_emails_to
+
+    admin = api.admin()
+    keen, keen_address = customer(api, "cmp-keen")
+    shy, shy_address = customer(api, "cmp-shy", marketing=False)
+    seed_segment(local_stack, "inactive", [keen.user_id, shy.user_id])
+    body = {
+        "name": "balance news",
+        "segment": "inactive",
+        "action": {"kind": "notify", "title": "Your balance", "body": "pays in one tap"},
+        "holdout_percent": 0,
+    }
+    made = ok(api.post("/v1/admin/campaigns", admin, body, key=str(uuid.uuid4())), 201)
+    wait_fired(scheduler, group, f"{made['campaign_id']}-run", timeout=30)
+    deadline = time.monotonic() + 120
+    while ok(api.get(f"/v1/admin/campaigns/{made['campaign_id']}", admin))["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    for user in (keen, shy):  # both inboxes have it, once
+        items = ok(api.get("/v1/notifications", user))["items"]
+        assert [i["title"] for i in items if i["type"] == "campaign"] == ["Your balance"]
+    assert raw_emails_to(local_stack, shy_address) == []  # opted out: no e-mail
+    [mail] = raw_emails_to(local_stack, keen_address)
+    assert mail["Subject"] == "Your balance" and mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = mail["List-Unsubscribe"].strip("<>")
+    assert ok(public(api, "GET", link))["status"] == "unsubscribed"  # the link works without a login
+    assert ok(api.get("/v1/wallet", keen))["marketing"] == {"email": False}

@@ -94,6 +94,21 @@ UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
     ("createPromotion", "unknown_coupon_definition", None, None): STATE,
     ("createPromotion", "coupon_definition_expired", None, None): STATE + "; and compares its valid_to with starts_at",
     ("createPromotion", "unknown_tier", None, None): STATE,
+    ("createCampaign", "unknown_coupon_definition", None, None): STATE,
+    ("createCampaign", "coupon_definition_expired", None, None): STATE + "; and compares its valid_to with run_at",
+    ("createCampaign", "run_at_in_past", None, None): CLOCK,
+    ("createCampaign", "run_at_too_far", None, None): CLOCK,
+    ("createCampaign", "duplicate_choices", None, None): "a survey's choices compared with each other",
+    ("requestBacktest", "invalid_request", "coupon_definition.valid_to", None): "valid_to not after valid_from: "
+    + TWO_TIMES,
+    ("requestBacktest", "coupon_for_another_merchant", None, None): "compares the definition's merchant_id with the "
+    "path's merchant",
+    (
+        "requestBacktest",
+        "invalid_request",
+        "partial_pay.windows",
+        "from and to are the same time",
+    ): "a window's from equal to its to: compares two fields",
     ("putTiers", "invalid_request", "tiers", None): "thresholds rising strictly, names unique: compares the items "
     "with each other (the first threshold's 0 the document states)",
     **{
@@ -105,6 +120,11 @@ UNSTATABLE: dict[tuple[str, str, str | None, str | None], str] = {
     **{
         (op, "invalid_date_range", None, None): "from after to, or more than 366 days between them: " + TWO_TIMES
         for op in ("reportObstacles", "reportBreakage", "reportBalanceShare", "reportSegments", "reportFeedback")
+    },
+    **{
+        (op, "invalid_unsubscribe_token", "token", None): "an unsubscribe token is the service's own HMAC: only one "
+        "it signed is one, which a generated string is not"
+        for op in ("unsubscribeLink", "unsubscribeOneClick")
     },
     ("requestSegmentation", "as_of_in_future", None, None): CLOCK,
     ("requestSegmentation", "as_of_too_old", None, None): CLOCK,

@@ -29,8 +29,9 @@ from infra.stages import STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
 GIB = 1024**3
-# the functions that run the analyses (Grant.ANALYTICS_QUERIES): the API's reports, the segmentation job's two
-ANALYSTS = ("APIHandler", "SegmentDaily", "Segmentation")
+# the functions that run the analyses (Grant.ANALYTICS_QUERIES): the API's reports, the segmentation job's two,
+# the campaign measurement and the backtest
+ANALYSTS = ("APIHandler", "SegmentDaily", "Segmentation", "CampaignMeasurement", "Backtest")
 
 
 def _listify(v: Any) -> list[Any]:

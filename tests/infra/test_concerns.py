@@ -119,9 +119,11 @@ def test_a_table_the_stack_cannot_be_built_from_is_refused(functions, consumers,
         check(functions, consumers)
 
 
-def test_only_the_segmentation_functions_run_with_a_layer_and_every_layer_is_used():
+def test_only_the_analyses_jobs_run_with_a_layer_and_every_layer_is_used():
     assert {s.logical_id: s.layers for s in FUNCTIONS if s.layers} == {
         "SegmentDaily": ("segmentation",),
         "Segmentation": ("segmentation",),
+        "CampaignMeasurement": ("segmentation",),  # scipy's Welch interval
+        "Backtest": ("segmentation",),
     }
     assert {name for s in FUNCTIONS for name in s.layers} == set(LAYERS)

@@ -275,6 +275,15 @@ def test_the_api_manages_schedules_of_its_group_and_passes_only_the_scheduler_ro
 
 
 # ------------------------------------------------------------------ every new role, exactly
+def unsubscribe_secret(synth, stage: str) -> str:
+    [found] = [
+        k
+        for k, v in synth.resources(stage, "AWS::SecretsManager::Secret").items()
+        if v["Properties"]["Name"].endswith("unsubscribe-secret")
+    ]
+    return found
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage):
     t = synth.templates[stage]
@@ -298,6 +307,11 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
             _key(table): table_actions("Promotions"),
             _key(index(SEGMENTS_INDEX)): {"dynamodb:Query"},  # a named segment's members
             _key(arn(i["schedules_dlq"])): {"sqs:SendMessage"},
+            # a campaign's e-mail carries a signed unsubscribe link (no SES grant: these stages have no sender)
+            _key({"Ref": unsubscribe_secret(synth, stage)}): {
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+            },
         },
         "ExpireBonus": {_key(table): table_actions("ExpireBonus"), _key(index(BONUS_INDEX)): {"dynamodb:Query"}},
         "Remind": {
@@ -345,11 +359,19 @@ def test_every_role_grants_exactly_what_its_row_says(synth, stage):
         for k, v in synth.resources(stage, "AWS::SecretsManager::Secret").items()
         if v["Properties"]["Name"].endswith("payment-webhook-secret")
     ]
+    [unsubscribe_secret_id] = [
+        k
+        for k, v in synth.resources(stage, "AWS::SecretsManager::Secret").items()
+        if v["Properties"]["Name"].endswith("unsubscribe-secret")
+    ]
     pool_id, _ = synth.one(stage, "AWS::Cognito::UserPool")
     queues = {q["Properties"]["QueueName"]: k for k, q in synth.resources(stage, "AWS::SQS::Queue").items()}
     per_grant = {
         Grant.WEBHOOK_SECRET: {
             _key({"Ref": secret_id}): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+        },
+        Grant.UNSUBSCRIBE_SECRET: {
+            _key({"Ref": unsubscribe_secret_id}): {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
         },
         Grant.MERCHANT_GROUPS: {_key(arn(pool_id)): set(USER_POOL_ACTIONS)},
         Grant.PROMOTION_SCHEDULES: {
@@ -454,7 +476,7 @@ def with_sender(tmp_path_factory) -> dict[str, dict[str, Any]]:
         ("prod", "shop.example.com", {"StringLike": {"ses:FromAddress": "*@shop.example.com"}}),
     ],
 )
-def test_with_a_sender_only_lifecycle_and_remind_may_send_and_only_from_that_identity(
+def test_with_a_sender_only_lifecycle_remind_and_campaigns_may_send_and_only_from_that_identity(
     with_sender, stage, identity, condition
 ):
     t = with_sender[stage]
@@ -466,7 +488,7 @@ def test_with_a_sender_only_lifecycle_and_remind_may_send_and_only_from_that_ide
             if any(a.startswith("ses:") for a in _listify(st["Action"])):
                 [role] = res["Properties"]["Roles"]
                 senders[role["Ref"]] = st
-    assert set(senders) == {role_of(t, "Lifecycle"), role_of(t, "Remind")}
+    assert set(senders) == {role_of(t, "Lifecycle"), role_of(t, "Remind"), role_of(t, "Promotions")}  # campaigns
     for st in senders.values():
         assert sorted(_listify(st["Action"])) == sorted(SES_ACTIONS)
         assert st["Resource"] == own_arn(f"ses:identity/{identity}")

@@ -22,7 +22,7 @@ from infra.functions import BY_ID, FUNCTIONS, LAYERS
 from infra.stages import ROOT, STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
-LAYERED = {"SegmentDaily", "Segmentation"}
+LAYERED = {"SegmentDaily", "Segmentation", "CampaignMeasurement", "Backtest"}  # the jobs of numpy and scipy
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s#;]+)", re.MULTILINE)
 
 
@@ -74,7 +74,7 @@ def _layer_resources(synth, stage: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_layer_is_attached_to_the_two_segmentation_functions_only(synth, stage):
+def test_the_layer_is_attached_to_the_analyses_jobs_only(synth, stage):
     [(layer_id, layer)] = _layer_resources(synth, stage).items()
     functions = synth.resources(stage, "AWS::Serverless::Function")
     attached = {k: fn["Properties"]["Layers"] for k, fn in functions.items() if "Layers" in fn["Properties"]}

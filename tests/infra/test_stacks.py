@@ -21,7 +21,14 @@ STAGES = ("dev", "prod")
 # logical id (chalice package) -> deployed name after the stage's prefix: the rows of infra/functions.py
 FUNCTIONS = {spec.logical_id: spec.name for spec in SPECS}
 # Said independently of the app's registry: the only routes anyone may call without a Cognito token.
-PUBLIC = {("get", "/v1/health"), ("get", "/v1/openapi.json"), ("post", "/v1/webhooks/payments")}
+PUBLIC = {
+    ("get", "/v1/health"),
+    ("get", "/v1/openapi.json"),
+    ("post", "/v1/webhooks/payments"),
+    # marketing e-mail's unsubscribe link and one-click POST: the signed token is their key (no login)
+    ("get", "/v1/unsubscribe"),
+    ("post", "/v1/unsubscribe"),
+}
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # managed cache policy
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # managed origin request policy
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"  # managed response headers policy
@@ -202,6 +209,7 @@ def test_functions_run_on_arm64_traced_with_their_own_roles(synth, stage):
             "COGNITO_USER_POOL_ID",
             "COGNITO_APP_CLIENT_ID",
             "PAYMENT_WEBHOOK_SECRET_NAME",
+            "UNSUBSCRIBE_SECRET_NAME",
             "EVENT_BUS_NAME",
             "SCHEDULE_GROUP",
             "SCHEDULER_ROLE_ARN",
@@ -461,6 +469,7 @@ def test_users_groups_client_secret_bus_and_schedules(synth, stage):
     assert groups == {"admin", "service"}
     t.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
     t.has_resource_properties("AWS::SecretsManager::Secret", {"Name": f"store-balance/{stage}/payment-webhook-secret"})
+    t.has_resource_properties("AWS::SecretsManager::Secret", {"Name": f"store-balance/{stage}/unsubscribe-secret"})
     t.has_resource_properties("AWS::Events::EventBus", {"Name": f"store-balance-{stage}-events"})
     t.has_resource_properties("AWS::Scheduler::ScheduleGroup", {"Name": f"store-balance-{stage}"})
 

@@ -50,7 +50,9 @@ def stores(store):
 def members_of(profile_store, segment: str, n: int) -> list[str]:
     """``n`` new customers in ``segment``, as a segmentation run leaves them (index segment-members)."""
     users = [f"u-cmp-{uuid.uuid4().hex[:10]}" for _ in range(n)]
-    profile_store.put_profiles([{"user_id": u, "segment": segment, "balance": 0} for u in users], "run-cmp", "t")
+    profile_store.put_profiles(
+        [{"user_id": u, "segment": segment, "balance": 0} for u in users], "run-cmp", clock.stamp()
+    )
     return users
 
 

@@ -91,6 +91,8 @@ DRIVEN = {
     "Remind": "test_the_lifecycle_consumer_and_the_reminders_job_use_exactly_their_granted_actions",
     "SegmentDaily": "test_the_segmentation_functions_use_exactly_their_granted_table_actions",
     "Segmentation": "test_the_segmentation_functions_use_exactly_their_granted_table_actions",
+    "CampaignMeasurement": "test_the_campaign_measurement_uses_exactly_its_granted_table_actions",
+    "Backtest": "test_the_backtest_function_uses_exactly_its_granted_table_actions",
 }
 
 
@@ -676,6 +678,54 @@ def segmentation_export(moto_table):
         s3.delete_bucket(Bucket=bucket)
 
 
+def test_the_campaign_measurement_uses_exactly_its_granted_table_actions(
+    store, actions, on_indexes, segmentation_export
+):
+    """``campaign_measurement`` (chalicelib/handlers/campaigns.py) from its campaign.measurement_requested event:
+    the campaign read, its measurement claimed and recorded, its memberships queried, the export read locally."""
+    from chalicelib.bootstrap import campaign_store
+    from chalicelib.events.catalogue import SOURCE
+    from chalicelib.handlers.campaigns import campaign_measurement
+    from chalicelib.services import campaigns, clock
+    from chalicelib.services.common import LedgerPolicy
+
+    _, file = segmentation_export
+    operator = Principal("op", frozenset({"admin"}))
+    made = campaigns.create(
+        store,
+        campaign_store(),
+        NoSchedules(),
+        LedgerPolicy(),
+        operator,
+        IdempotentRequest("op", f"cmp-{uuid.uuid4().hex}", "h"),
+        {"name": "m", "segment": "dormant", "action": {"kind": "notify", "title": "t", "body": "b"}},
+    ).body
+    assert campaigns.fire(store, campaign_store(), NoMembers(), LedgerPolicy(), made["campaign_id"], "run")
+    queued = campaigns.measure_now(campaign_store(), operator, made["campaign_id"]).body["measurement"]
+    requested = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "campaign.measurement_requested",
+        "source": SOURCE,
+        "account": "000000000000",
+        "time": clock.stamp(),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"campaign_id": made["campaign_id"], "requested_at": queued["requested_at"]},
+    }
+    actions.clear()
+    on_indexes.clear()
+    assert campaign_measurement(requested, None)["state"] == "succeeded"
+    assert actions == granted("CampaignMeasurement") and on_indexes == set()
+
+
+class NoMembers:
+    """A segment with nobody in it (the run's listing is the promotions function's, tested above)."""
+
+    def members(self, segment, cursor, limit):
+        return [], None
+
+
 def test_the_segmentation_functions_use_exactly_their_granted_table_actions(
     store, actions, on_indexes, segmentation_export
 ):
@@ -767,14 +817,16 @@ ATHENA_ON_AWS_ONLY = {
 
 def test_the_analytics_grant_is_what_the_code_calls_and_what_athena_does_for_it():
     """Every action of the grant is exercised below, or declared as Athena's own on AWS: none is left over. The
-    API's reports and the segmentation functions run their analyses through the same engines
-    (chalicelib/bootstrap.py analytics: DuckDB over the export's objects locally, AthenaEngine on AWS), so one
-    Stubber test of AthenaEngine and the local S3 reads of each (the reports route's, the segmentation run's
-    above) cover all three rows."""
+    API's reports, the segmentation functions, the campaign measurement and the backtest run their analyses
+    through the same engines (chalicelib/bootstrap.py analytics: DuckDB over the export's objects locally,
+    AthenaEngine on AWS), so one Stubber test of AthenaEngine and the local S3 reads (the reports route's, the
+    segmentation run's and the backtest's above) cover every row."""
     assert [s.logical_id for s in FUNCTIONS if Grant.ANALYTICS_QUERIES in s.grants] == [
         "APIHandler",
         "SegmentDaily",
         "Segmentation",
+        "CampaignMeasurement",
+        "Backtest",
     ]
     assert set(ATHENA_QUERY_ACTIONS) | LOCAL_EXPORT_READ | ATHENA_ON_AWS_ONLY == set(ANALYTICS_ACTIONS)
     assert not set(ATHENA_QUERY_ACTIONS) & ATHENA_ON_AWS_ONLY  # the code's own calls are all driven here
@@ -954,3 +1006,105 @@ def test_the_athena_engine_on_aws_calls_exactly_the_granted_athena_actions(monke
             reports.obstacles(slow, day, day)
         stub.assert_no_pending_responses()
     assert seen == set(ATHENA_QUERY_ACTIONS)
+
+
+def test_the_backtest_function_uses_exactly_its_granted_table_actions(store, actions, on_indexes, segmentation_export):
+
+    from chalicelib import aws
+    from chalicelib.domain.model import Merchant, Principal
+    from chalicelib.events.catalogue import SOURCE
+    from chalicelib.handlers.backtests import backtest_requested
+    from chalicelib.services import backtests, clock, coupons
+    from chalicelib.store.backtests import backtest_store
+
+    bucket, file = segmentation_export
+    merchant, user = f"m-bt-{uuid.uuid4().hex[:6]}", f"u-{uuid.uuid4().hex[:8]}"
+    admin_ = Principal("op", frozenset({"admin"}))
+    store.put_merchant(Merchant(merchant, "shop"), clock.stamp())
+    fund(store, user, 5000)
+    definition = f"cd-bt-{uuid.uuid4().hex[:6]}"
+    coupons.put_definition(
+        store,
+        admin_,
+        definition,
+        {
+            "name": "c",
+            "kind": "amount_off",
+            "value": 100,
+            "min_spend": 0,
+            "merchant_id": merchant,
+            "balance_pay_only": False,
+            "valid_from": "2026-01-01T00:00:00Z",
+            "valid_to": "2099-01-01T00:00:00Z",
+            "per_customer_limit": 5,
+            "budget_count": None,
+            "budget_amount": None,
+        },
+    )
+    coupons.grant(store, admin_, IdempotentRequest("op", f"g-{user}", "h"), definition, [user])
+    coupon_id = store.list_coupons(user)[0].coupon_id
+    today = clock.now().date().isoformat()
+    quote = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "checkout.quoted",
+        "source": SOURCE,
+        "account": "000000000000",
+        "time": f"{today}T00:00:01Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "event_id": str(uuid.uuid4()),
+            "checkout_id": "chk_1",
+            "merchant_id": merchant,
+            "user_id": user,
+            "amount": 1000,
+            "lines": [{"sku": "s", "category": "c", "unit_price": 1000, "quantity": 1}],
+            "expires_at": f"{today}T23:00:00.000Z",
+            "balance": 900,
+            "discount_total": 100,
+            "external": 0,
+            "payable": True,
+            "limits": [],
+            "funds": {"cash": 5000, "bonus": 0, "points": 0, "spent_today": 0},
+            "points": 0,
+            "coupon_id": coupon_id,
+            "occurred_at": f"{today}T00:00:01.000Z",
+        },
+    }
+    file([quote])
+    queued = backtests.request_backtest(
+        backtest_store(),
+        store,
+        admin_,
+        merchant,
+        {"balance_rules": None, "coupon_definition": None, "promotion": None},
+        7,
+    )
+    requested = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "backtest.requested",
+        "source": SOURCE,
+        "account": "000000000000",
+        "time": clock.stamp(),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"backtest_id": queued["backtest_id"], "merchant_id": merchant, "days": 7},
+    }
+    seen = set()
+    s3_events = aws.client("s3").meta.events
+    s3_events.register(
+        "before-parameter-build.s3",
+        lambda model, params, **kw: seen.add(S3_OPERATION_ACTIONS.get(model.name, model.name)),
+    )
+    actions.clear()
+    done = backtest_requested(requested, None)
+    assert done["state"] == "succeeded" and done["replayed"] == 1, done
+    print(sorted(actions), sorted(granted("Backtest")))
+    assert actions == granted("Backtest")
+    assert backtest_requested(requested, None)["state"] == "skipped"
+    assert actions == granted("Backtest") and on_indexes == set()
+    assert seen == LOCAL_EXPORT_READ
+    report = backtest_store().get_backtest(merchant, queued["backtest_id"])["report"]
+    assert report["current"]["discounts"]["coupon"] == 100 and report["coupons_not_found"] == 0

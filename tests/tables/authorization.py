@@ -108,6 +108,9 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ("GET", "/v1/health"): everyone(OK),
     # signed by the provider (HMAC), not by a token: any Authorization header is irrelevant
     ("POST", "/v1/webhooks/payments"): everyone(OK),
+    # the owner's signed unsubscribe token is the only key (HMAC, no login): whoever follows the link, it works
+    ("GET", "/v1/unsubscribe"): everyone(OK),
+    ("POST", "/v1/unsubscribe"): everyone(OK),
     ("GET", "/v1/wallet"): any_signed_in(OK),
     ("GET", "/v1/wallet/entries"): any_signed_in(OK),
     ("GET", "/v1/points"): any_signed_in(OK),
@@ -143,6 +146,14 @@ MATRIX: dict[tuple[str, str], dict[str, Expect]] = {
     ),
     ("PUT", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN),
     ("GET", "/v1/merchants/{merchant_id}/balance-rules"): row(FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, OK),
+    # the merchant's backtests: its staff and admins (a queued item, no money; the same proposal joins the one queued)
+    ("POST", "/v1/merchants/{merchant_id}/backtests"): row(
+        FORBIDDEN, FORBIDDEN, ACCEPTED, FORBIDDEN, ACCEPTED, FORBIDDEN
+    ),
+    # one queued by an admin before the cell
+    ("GET", "/v1/merchants/{merchant_id}/backtests/{backtest_id}"): row(
+        FORBIDDEN, FORBIDDEN, OK, FORBIDDEN, OK, FORBIDDEN
+    ),
     ("POST", "/v1/payments"): row(CREATED, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT, NO_CHECKOUT),
     ("GET", "/v1/payments/{payment_id}"): row(OK, NO_PAYMENT, OK, NO_PAYMENT, OK, OK),
     # on a fresh authorization of the owner's in every cell
@@ -269,6 +280,7 @@ class World:
     topup_id: str
     topup_amount: int
     webhook_secret: str  # the one the running app checks
+    unsubscribe_secret: str  # the key of the unsubscribe links the running app checks
     checkout_id: str  # an open checkout of the owner's
     definition_id: str  # a coupon definition of the merchant's
     reward_id: str  # a gift of 1 point, in ample stock
@@ -315,6 +327,7 @@ def make_world(api) -> World:
         topup_id=topup["topup_id"],
         topup_amount=100_000,
         webhook_secret=api.info.webhook_secret,
+        unsubscribe_secret=api.info.unsubscribe_secret,
         checkout_id=api.open_checkout(owner, 10, merchant_id=merchant_id)["checkout_id"],
         definition_id=_define(api, merchant_id),
         reward_id=_reward(api),
@@ -426,6 +439,7 @@ class Call:
     body: Any = None
     idempotent: bool = False
     headers: dict[str, str] | None = None
+    raw: bytes | None = None  # a body that is not JSON (with its Content-Type in ``headers``)
 
 
 def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
@@ -434,7 +448,8 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         "user_id": w.owner.user_id,
         "payment_id": w.payment_id,
         "topup_id": w.topup_id,
-        "merchant_id": w.merchant_id if "balance-rules" in path else w.spare_merchant_id,
+        "merchant_id": w.merchant_id if "balance-rules" in path or "backtests" in path else w.spare_merchant_id,
+        "backtest_id": "bt_000000000000aaaaaaaaaaaaaaaa",  # replaced below by one queued for the cell
         "checkout_id": w.checkout_id,
         "definition_id": w.definition_id,
         "reward_id": w.reward_id,
@@ -532,6 +547,12 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         queued = api.post("/v1/admin/segmentations", w.users[ADMIN], {})
         assert queued.status_code == 202, queued.text
         concrete = path.format(run_id=queued.json()["run_id"])
+    if route == ("POST", "/v1/merchants/{merchant_id}/backtests"):
+        bodies[route] = {"days": 7}
+    if route == ("GET", "/v1/merchants/{merchant_id}/backtests/{backtest_id}"):
+        queued = api.post(f"/v1/merchants/{w.merchant_id}/backtests", w.users[ADMIN], {"days": 7})
+        assert queued.status_code == 202, queued.text
+        concrete = path.format(merchant_id=w.merchant_id, backtest_id=queued.json()["backtest_id"])
     if route in (("GET", "/v1/admin/reports/obstacles"), ("GET", "/v1/admin/reports/balance-share")):
         concrete += f"?merchant_id={w.merchant_id}"
     if route == ("GET", "/v1/admin/feedback"):  # the world's merchant's: other tests' feedback may share the table
@@ -540,7 +561,18 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
     extra = {}
     if route == ("POST", "/v1/webhooks/payments"):
         extra["X-Signature"] = sign(w.webhook_secret, json.dumps(bodies[route]).encode())
-    return Call(method, concrete, bodies.get(route), route in idempotent, extra)
+    raw = None
+    if path == "/v1/unsubscribe":  # the owner's link, with marketing e-mail on again before every cell
+        from datetime import datetime, timezone
+
+        from chalicelib.services.marketing import sign_token
+
+        on = api.request("PUT", "/v1/wallet/settings", w.owner, {"marketing": {"email": True}})
+        assert on.status_code == 200, on.text
+        concrete += "?token=" + sign_token(w.unsubscribe_secret, w.owner.user_id, datetime.now(timezone.utc))
+        if method == "POST":  # RFC 8058's one-click body
+            raw, extra["Content-Type"] = b"List-Unsubscribe=One-Click", "application/x-www-form-urlencoded"
+    return Call(method, concrete, bodies.get(route), route in idempotent, extra, raw)
 
 
 def send(api, w: World, caller: str, call: Call):
@@ -549,6 +581,8 @@ def send(api, w: World, caller: str, call: Call):
     if call.body is not None:
         kw["data"] = json.dumps(call.body).encode()
         headers["Content-Type"] = "application/json"
+    elif call.raw is not None:
+        kw["data"] = call.raw
     if call.idempotent:
         headers["Idempotency-Key"] = f"authz-{uuid.uuid4()}"
     return api.http.request(call.method, api.url + call.path, headers=headers, timeout=30, **kw)
@@ -644,6 +678,15 @@ def check_webhook(api, w, caller, body, before, after, bi, ai):
     # the same verdict again: answered, nothing credited twice
     assert body == {"topup_id": w.topup_id, "status": "succeeded", "credited": False, "bonus": 0, "plan_id": None}
     unchanged(bi, ai, before, after)
+
+
+def check_unsubscribe(api, w, caller, body, before, after, bi, ai):
+    # the owner's marketing e-mail, on before the cell, is off: whoever sent the token, it acts for its customer
+    assert body["status"] == "unsubscribed" and body["marketing"] == {"email": False}
+    assert before["owner_wallet"]["marketing"] == {"email": True}
+    assert after["owner_wallet"]["marketing"] == {"email": False}
+    assert after["owner_balance"] == before["owner_balance"] and after["refundable"] == before["refundable"]
+    assert after["owner_wallet"]["reminders"] == before["owner_wallet"]["reminders"]
 
 
 def check_own_wallet(api, w, caller, body, before, after, bi, ai):
@@ -929,6 +972,20 @@ def check_segmentation_queued(api, w, caller, body, before, after, bi, ai):
     assert seen.status_code == 200 and seen.json()["as_of"] == body["as_of"], seen.text
 
 
+def check_backtest_queued(api, w, caller, body, before, after, bi, ai):
+    assert body["state"] in ("queued", "running") and body["backtest_id"].startswith("bt_")
+    assert body["merchant_id"] == w.merchant_id and body["days"] == 7
+    assert after == before  # a backtest moves no money
+    seen = api.get(f"/v1/merchants/{w.merchant_id}/backtests/{body['backtest_id']}", w.users[ADMIN])
+    assert seen.status_code == 200 and seen.json()["days"] == 7, seen.text
+
+
+def check_backtest(api, w, caller, body, before, after, bi, ai):
+    assert body["backtest_id"].startswith("bt_") and body["merchant_id"] == w.merchant_id
+    assert body["state"] in ("queued", "running", "succeeded", "failed")
+    unchanged(bi, ai, before, after)
+
+
 def check_segmentation_run(api, w, caller, body, before, after, bi, ai):
     assert body["run_id"].startswith("seg_") and body["state"] in ("queued", "running", "succeeded", "failed")
     unchanged(bi, ai, before, after)
@@ -1027,6 +1084,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("DELETE", "/v1/admin/promotions/{promotion_id}"): check_cancel_promotion,
     ("GET", "/v1/health"): check_health,
     ("POST", "/v1/webhooks/payments"): check_webhook,
+    ("GET", "/v1/unsubscribe"): check_unsubscribe,
+    ("POST", "/v1/unsubscribe"): check_unsubscribe,
     ("GET", "/v1/wallet"): check_own_wallet,
     ("GET", "/v1/wallet/entries"): check_own_wallet,
     ("GET", "/v1/points"): check_own_wallet,
@@ -1072,6 +1131,8 @@ CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("GET", "/v1/admin/segments/{name}/members"): check_members,
     ("POST", "/v1/admin/segmentations"): check_segmentation_queued,
     ("GET", "/v1/admin/segmentations/{run_id}"): check_segmentation_run,
+    ("POST", "/v1/merchants/{merchant_id}/backtests"): check_backtest_queued,
+    ("GET", "/v1/merchants/{merchant_id}/backtests/{backtest_id}"): check_backtest,
     ("GET", "/v1/admin/reports/obstacles"): check_obstacles,
     ("GET", "/v1/admin/reports/balance-share"): check_balance_share,
     ("GET", "/v1/admin/reports/breakage"): check_breakage,

@@ -330,6 +330,25 @@ ROUTES: dict[str, Route] = {
         "",
         False,
     ),
+    # a proposal of each kind, validated by the models and checks of the routes that set them; nothing moves
+    "backtest": Route(
+        "POST",
+        lambda w: f"/v1/merchants/{RULES_MERCHANT}/backtests",
+        "admin",
+        lambda w: {
+            "days": 30,
+            "balance_rules": {
+                "min_order_amount": 500,
+                "balance_pay_discount": {"percent": 5, "max_amount": 1000},
+                "timezone": "Asia/Shanghai",
+            },
+            "coupon_definition": {**COUPON_TERMS, "merchant_id": RULES_MERCHANT},
+            "promotion": {"effect": {"kind": "extra_balance_discount", "percent": 10, "max_amount": 1000}},
+        },
+        None,
+        "days",
+        False,
+    ),
 }
 
 
@@ -407,6 +426,12 @@ def amount_cases(route: str) -> dict[str, Case]:
                 "email_with_spaces": reminders({"email": "a b@example.com"}),
                 "email_too_long": reminders({"email": "a" * 250 + "@example.com"}),
                 "email_number": reminders({"email": 12345}),
+                # marketing e-mail consent: a boolean, sent as one
+                "marketing_null": Case(400, "invalid_request", set={("marketing",): None}),
+                "marketing_empty": Case(400, "invalid_request", set={("marketing",): {}}),
+                "marketing_email_string": Case(400, "invalid_request", set={("marketing",): {"email": "false"}}),
+                "marketing_email_number": Case(400, "invalid_request", set={("marketing",): {"email": 0}}),
+                "marketing_unknown_field": Case(400, "invalid_request", set={("marketing",): {"sms": False}}),
             }
         )
     if route == "webhook":  # the provider's verdict on a top-up of 1000: any other amount is a mismatch
@@ -704,6 +729,52 @@ def shape_cases(route: str) -> dict[str, Case]:
                 ),
             }
         )
+    if route == "backtest":
+        rules, coupon, effect = ("balance_rules",), ("coupon_definition",), ("promotion", "effect")
+        cases.update(
+            {
+                "days_zero": Case(400, "invalid_request", set={("days",): 0}),
+                "days_91": Case(400, "invalid_request", set={("days",): 91}),
+                "days_float": Case(400, "invalid_request", set={("days",): 7.0}),
+                "rules_min_order_negative": Case(400, "invalid_amount", set={(*rules, "min_order_amount"): -1}),
+                "rules_discount_above_90": Case(
+                    400, "invalid_request", set={(*rules, "balance_pay_discount", "percent"): 91}
+                ),
+                "rules_in_windows_without_windows": Case(
+                    400, "invalid_request", set={(*rules, "partial_pay"): {"allowed": "in_windows"}}
+                ),
+                "rules_timezone_unknown": Case(
+                    400, "invalid_timezone", set={(*rules, "timezone"): "Mars/Olympus_Mons"}
+                ),
+                "rules_unknown_field": Case(400, "invalid_request", set={(*rules, "max_discount"): 5}),
+                "coupon_value_float": Case(400, "invalid_amount", set={(*coupon, "value"): 10.5}),
+                "coupon_percent_above_100": Case(
+                    400, "invalid_request", set={(*coupon, "kind"): "percent_off", (*coupon, "value"): 150}
+                ),
+                "coupon_valid_to_before_valid_from": Case(
+                    400, "invalid_request", set={(*coupon, "valid_to"): "2025-01-01T00:00:00Z"}
+                ),
+                "coupon_of_another_merchant": Case(
+                    400, "coupon_for_another_merchant", set={(*coupon, "merchant_id"): "m-e2e"}
+                ),
+                "promotion_percent_above_50": Case(400, "invalid_request", set={(*effect, "percent"): 51}),
+                "promotion_kind_unknown": Case(400, "invalid_request", set={(*effect, "kind"): "buy_one_get_one"}),
+                "promotion_factor_one": Case(
+                    400, "invalid_factor", set={effect: {"kind": "points_multiplier", "factor": "1"}}
+                ),
+                "promotion_grant_coupon": Case(
+                    400,
+                    "invalid_request",
+                    set={
+                        effect: {
+                            "kind": "grant_coupon",
+                            "definition_id": "cd-bad-input",
+                            "audience": "all_balance_payers",
+                        }
+                    },
+                ),
+            }
+        )
     if route == "segmentation":
         as_of = lambda value: {("as_of",): value}
         cases.update(
@@ -912,6 +983,13 @@ INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
     ),
     "read_id_not_an_id": ("POST", "/v1/notifications/N%23ntf_1/read", {}, 404, "notification_not_found"),
     "read_id_of_another_kind": ("POST", "/v1/notifications/WALLET/read", {}, 404, "notification_not_found"),
+    "backtest_id_not_an_id": (
+        "GET",
+        f"/v1/merchants/{RULES_MERCHANT}/backtests/BT%23bt_1",
+        {},
+        404,
+        "backtest_not_found",
+    ),
 }
 
 # the reports' periods and merchant (an admin's requests: check_inbox_case sends /v1/admin/ paths as the admin)
@@ -929,6 +1007,33 @@ MERCHANT_CASES: dict[str, tuple[dict[str, str], str]] = {
     "merchant_id_too_long": ({"merchant_id": "m" * 65}, "invalid_request"),
     "merchant_id_empty": ({"merchant_id": ""}, "invalid_request"),
 }
+
+
+def _unsubscribe_cases() -> dict[str, tuple[str, str, dict[str, str], int, str]]:
+    """The unsubscribe link's token (no login: the token is the only key): forged, garbled, missing (an expired
+    one needs the stack's key: tests/e2e/test_unsubscribe.py)."""
+    from datetime import datetime, timezone
+
+    from chalicelib.services.marketing import sign_token
+
+    forged = sign_token("a-key-no-stack-has", "bad-input-customer", datetime.now(timezone.utc))
+    cases = {}
+    for method in ("GET", "POST"):
+        for name, query, code in (
+            ("forged", {"token": forged}, "invalid_unsubscribe_token"),
+            ("mac_cut_short", {"token": forged[:-3]}, "invalid_unsubscribe_token"),
+            ("garbled", {"token": "not-a-token"}, "invalid_unsubscribe_token"),
+            ("token_missing", {}, "invalid_request"),
+            ("token_empty", {"token": ""}, "invalid_request"),
+            ("token_too_long", {"token": "a" * 513}, "invalid_request"),
+            ("unknown_parameter", {"token": forged, "user_id": "someone-else"}, "invalid_request"),
+        ):
+            cases[f"unsubscribe_{method.lower()}_{name}"] = (method, "/v1/unsubscribe", query, 400, code)
+    return cases
+
+
+INBOX_CASES.update(_unsubscribe_cases())
+
 for _report in ("breakage", "balance-share", "segments", "feedback"):
     for _name, (_query, _code) in {**PERIOD_CASES, **(MERCHANT_CASES if _report == "balance-share" else {})}.items():
         INBOX_CASES[f"report_{_report}_{_name}"] = ("GET", f"/v1/admin/reports/{_report}", _query, 400, _code)

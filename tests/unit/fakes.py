@@ -162,7 +162,7 @@ class FakeLedgerStore:
             return rows[:limit], rows[limit - 1].seq
         return rows, None
 
-    def update_settings(self, user_id, currency, at, threshold=None, reminders=None):
+    def update_settings(self, user_id, currency, at, threshold=None, reminders=None, marketing_email=None):
         """The named settings only (money and version untouched), as the DynamoDB store's one UpdateItem."""
         with self._lock:
             w = self.wallets.get(user_id) or Wallet(user_id=user_id, currency=currency)
@@ -177,6 +177,8 @@ class FakeLedgerStore:
                 r = replace(r, bonus_expiry_days=changes["bonus_expiry_days"] or None)
             if "email" in changes:
                 r = replace(r, email=changes["email"] or None)
+            if marketing_email is not None:
+                w = replace(w, marketing_email=bool(marketing_email))
             self.wallets[user_id] = replace(w, reminders=r, updated_at=at)
             return self.wallets[user_id]
 

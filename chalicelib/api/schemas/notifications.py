@@ -17,7 +17,9 @@ class NotificationsQuery(Strict):
 
 class NotificationOut(Out):
     notification_id: str
-    type: Literal["low_balance", "run_out", "bonus_expiry", "feedback_prompt"]
+    type: Literal["low_balance", "run_out", "bonus_expiry", "feedback_prompt", "campaign", "survey"] = Field(
+        description="a reminder, the prompt to rate a payment, or a campaign's message or survey"
+    )
     title: str
     body: str
     data: dict[str, Any]

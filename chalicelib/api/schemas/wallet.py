@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from .common import Cursor, NonNegativeFen, Out, PageLimit, SignedFen, Strict
+from .marketing import MarketingIn, MarketingOut
 
 
 ReminderDays = Annotated[StrictInt, Field(ge=1, le=30)]
@@ -49,11 +50,16 @@ class WalletSettingsRequest(Strict):
         "run_out_days null, bonus_expiry_days 3, email null)",
         json_schema_extra=_no_default,
     )
+    marketing: MarketingIn = Field(
+        None,
+        description="marketing e-mail consent (default: email true, opt-out); reminders are not marketing",
+        json_schema_extra=_no_default,
+    )
 
     @model_validator(mode="after")
     def _something_to_change(self) -> "WalletSettingsRequest":
-        if not self.model_fields_set & {"low_balance_threshold", "reminders"}:
-            raise ValueError("send low_balance_threshold, reminders or both")
+        if not self.model_fields_set & {"low_balance_threshold", "reminders", "marketing"}:
+            raise ValueError("send low_balance_threshold, reminders, marketing or several")
         return self
 
 
@@ -101,6 +107,7 @@ class WalletOut(Out):
         description="bonus that expires, per expiry time, soonest first (bonus that never expires is not listed)"
     )
     reminders: RemindersOut
+    marketing: MarketingOut
     forecast: ForecastOut
     updated_at: Optional[str]
 
