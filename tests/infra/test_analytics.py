@@ -569,6 +569,8 @@ def test_the_analytics_grant_is_athena_glue_the_two_buckets_and_the_key():
     assert {s.handler for s in FUNCTIONS if s.logical_id in ANALYSTS[1:]} == {
         "chalicelib.handlers.segmentation.segment_daily",
         "chalicelib.handlers.segmentation.segmentation_requested",
+        "chalicelib.handlers.campaigns.campaign_measurement",
+        "chalicelib.handlers.backtests.backtest_requested",
     }
 
 

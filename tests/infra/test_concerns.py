@@ -124,6 +124,5 @@ def test_only_the_analyses_jobs_run_with_a_layer_and_every_layer_is_used():
         "SegmentDaily": ("segmentation",),
         "Segmentation": ("segmentation",),
         "CampaignMeasurement": ("segmentation",),  # scipy's Welch interval
-        "Backtest": ("segmentation",),
     }
     assert {name for s in FUNCTIONS for name in s.layers} == set(LAYERS)

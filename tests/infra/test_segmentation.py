@@ -22,7 +22,7 @@ from infra.functions import BY_ID, FUNCTIONS, LAYERS
 from infra.stages import ROOT, STAGE_SETTINGS
 
 STAGES = ("dev", "prod")
-LAYERED = {"SegmentDaily", "Segmentation", "CampaignMeasurement", "Backtest"}  # the jobs of numpy and scipy
+LAYERED = {"SegmentDaily", "Segmentation", "CampaignMeasurement"}  # the jobs of numpy and scipy
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s#;]+)", re.MULTILINE)
 
 
