@@ -6,11 +6,11 @@ from collections import Counter
 from typing import Any, Callable, Iterable
 
 from ..domain.bonus import BonusGrant, add, draw
-from ..domain.ledger import adjustment_delta, apply_delta
-from ..domain.model import Entry, Merchant, Movement, Principal, Snapshot, new_id
+from ..domain.ledger import adjustment_delta
+from ..domain.model import Merchant, Movement, Principal, Snapshot
 from ..domain.money import Lots
 from ..observability import capture_method
-from .common import IdempotentRequest, Outcome, run_movement, wallet_or_empty
+from .common import IdempotentRequest, Outcome, adjustment_entry, run_movement, wallet_or_empty
 from .ports import Merchants, MoneyStore
 from . import clock
 
@@ -37,17 +37,8 @@ def adjust(
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         wallet = wallet_or_empty(snap.wallet, user_id, currency)
         delta = adjustment_delta(wallet.lots, lot, amount)
-        now = clock.stamp()
-        entry = Entry(
-            user_id=user_id,
-            seq=wallet.version + 1,
-            entry_id=new_id("ent"),
-            type="adjustment",
-            delta=delta,
-            balance_after=apply_delta(wallet.lots, delta),
-            created_at=now,
-            refs={"reason": reason, "actor": principal.user_id},
-        )
+        entry = adjustment_entry(wallet, delta, {"reason": reason, "actor": principal.user_id})
+        now = entry.created_at
         body = {
             "adjustment_id": entry.entry_id,
             "user_id": user_id,

@@ -47,14 +47,13 @@ from ..domain.errors import (
     NotFound,
     PaymentStateConflict,
 )
-from ..domain.ledger import apply_delta
-from ..domain.model import Entry, Movement, Principal, Snapshot, new_id
+from ..domain.model import Movement, Principal, Snapshot
 from ..domain.money import Lots
 from ..domain.moments import format_time, parse_time
 from ..insight.segments import SEGMENTS
 from ..observability import capture_method, logger
 from . import clock
-from .common import IdempotentRequest, LedgerPolicy, Outcome, run_movement, wallet_or_empty
+from .common import IdempotentRequest, LedgerPolicy, Outcome, adjustment_entry, run_movement, wallet_or_empty
 from .coupons import coupon_id_for, grant_each
 from .ports import CampaignActionStore, Campaigns, SegmentMembers
 
@@ -381,23 +380,13 @@ def grant_bonus(
 
     def plan(snap: Snapshot) -> tuple[Movement, Outcome]:
         wallet = wallet_or_empty(snap.wallet, user_id, policy.currency)
-        delta = Lots(cash=0, bonus=amount)
         now = clock.now()
-        stamp = clock.stamp()
-        entry = Entry(
-            user_id=user_id,
-            seq=wallet.version + 1,
-            entry_id=new_id("ent"),
-            type="adjustment",
-            delta=delta,
-            balance_after=apply_delta(wallet.lots, delta),
-            created_at=stamp,
-            refs={
-                "reason": f"campaign {c.campaign_id}",
-                "actor": f"campaign:{c.campaign_id}",
-                "campaign_id": c.campaign_id,
-            },
-        )
+        refs = {
+            "reason": f"campaign {c.campaign_id}",
+            "actor": f"campaign:{c.campaign_id}",
+            "campaign_id": c.campaign_id,
+        }
+        entry = adjustment_entry(wallet, Lots(cash=0, bonus=amount), refs)
         expires = format_time(now + timedelta(days=valid_days))
         grants = add(wallet.grants, BonusGrant(entry.entry_id, amount, expires, f"campaign:{c.campaign_id}"))
         body = {"entry_id": entry.entry_id, "user_id": user_id, "amount": amount, "expires_at": expires}

@@ -17,7 +17,9 @@ from typing import Any, Callable
 
 from ..domain.errors import present
 from ..domain.errors import ConcurrentUpdate, IdempotencyKeyReused, IdempotencyKeyTaken, ReadChanged
-from ..domain.model import IdempotencyRecord, Movement, Snapshot, Wallet
+from ..domain.ledger import apply_delta
+from ..domain.model import Entry, IdempotencyRecord, Movement, Snapshot, Wallet, new_id
+from ..domain.money import Lots
 from ..domain.points import PointsPolicy
 from ..domain.pricing import PricingPolicy
 from ..observability import metrics
@@ -108,6 +110,21 @@ def record_once(
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The error envelope, for an answer a use case commits together with its effect (and replays)."""
     return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def adjustment_entry(wallet: Wallet, delta: Lots, refs: dict[str, Any]) -> Entry:
+    """The wallet's next entry of type ``adjustment`` (an operator's correction, a campaign's bonus): its delta
+    and the balance after it, at the wallet's next sequence number."""
+    return Entry(
+        user_id=wallet.user_id,
+        seq=wallet.version + 1,
+        entry_id=new_id("ent"),
+        type="adjustment",
+        delta=delta,
+        balance_after=apply_delta(wallet.lots, delta),
+        created_at=clock.stamp(),
+        refs=refs,
+    )
 
 
 def wallet_or_empty(wallet: Wallet | None, user_id: str, currency: str) -> Wallet:
