@@ -60,8 +60,11 @@ class BusTail:
         return [e for _, e in self.find(detail_type, **detail)]
 
     def wait_for(
-        self, detail_type: str | None, timeout: float = 10.0, count: int = 1, **detail: Any
+        self, detail_type: str | None, timeout: float = 60.0, count: int = 1, **detail: Any
     ) -> list[dict[str, Any]]:
+        """The events once ``count`` have arrived. The timeout is generous: the local stream reader is one
+        process per stack, and a stack shared by a test worker may hold a backlog of other tests' records
+        (the wait ends as soon as the events are in; only a failure waits it out)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [e for _, e in self.find(detail_type, **detail)]

@@ -89,7 +89,7 @@ def test_a_campaign_grants_each_treated_member_once_and_the_holdout_nothing(
         s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]
     }
 
-    wait_fired(scheduler, group, f"{campaign_id}-run", timeout=30)  # by the stack, at its time
+    wait_fired(scheduler, group, f"{campaign_id}-run", timeout=90)  # by the stack, at its time
     deadline = time.monotonic() + 120
     while (c := ok(api.get(f"/v1/admin/campaigns/{campaign_id}", admin)))["status"] != "completed":
         assert time.monotonic() < deadline, c
@@ -139,7 +139,7 @@ def test_a_message_campaign_e_mails_who_allows_it_and_only_the_inbox_of_who_opte
         "holdout_percent": 0,
     }
     made = ok(api.post("/v1/admin/campaigns", admin, body, key=str(uuid.uuid4())), 201)
-    wait_fired(scheduler, group, f"{made['campaign_id']}-run", timeout=30)
+    wait_fired(scheduler, group, f"{made['campaign_id']}-run", timeout=90)
     deadline = time.monotonic() + 120
     while ok(api.get(f"/v1/admin/campaigns/{made['campaign_id']}", admin))["status"] != "completed":
         assert time.monotonic() < deadline

@@ -66,7 +66,7 @@ def invoke(local_stack, tmp_path_factory):
     return run
 
 
-def wait_fired(scheduler, group: str, *names: str, timeout: float = 15.0) -> None:
+def wait_fired(scheduler, group: str, *names: str, timeout: float = 60.0) -> None:
     """Until the local stack's runner (dev/lifecycle.py, the scheduler's stand-in) has fired and deleted the
     named schedules, as EventBridge Scheduler would at their time."""
     deadline = time.monotonic() + timeout
