@@ -53,8 +53,42 @@ test: $(SCAN_VENV)/.installed
 scan: synth install-scan  ## checkov on the templates, bandit on the code, pip-audit on the pinned requirements
 	$(PY) -m infra.scan --venv $(SCAN_VENV)
 
-run: install  ## local stack: moto + table + Cognito + demo data + chalice local
-	$(PY) -m dev.run --aws-port $(AWS_PORT) --api-port $(API_PORT)
+WEB_PORT ?= 8080
+run: install web  ## local stack: moto + table + Cognito + demo data + chalice local + the web app (WEB_PORT)
+	$(PY) -m dev.run --aws-port $(AWS_PORT) --api-port $(API_PORT) --web-port $(WEB_PORT)
+
+# the web app's pinned libraries (web/package-lock.json) copied into web/src/vendor/: no bundler, no CDN
+WEB_VENDOR := web/src/vendor/.installed
+$(WEB_VENDOR): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	mkdir -p web/src/vendor
+	cp web/node_modules/htm/preact/standalone.module.js web/src/vendor/preact-htm.js
+	cp web/node_modules/chart.js/dist/chart.umd.js web/src/vendor/chart.umd.js
+	touch $@
+
+.PHONY: web
+web: $(WEB_VENDOR)  ## the web app's vendored libraries (npm ci in web/)
+
+test: web
+
+# the browser tests' Chromium (Debian's: Playwright's own download cannot reach its host) and a CJK font (without
+# one every Chinese glyph renders as a box), installed with apt when missing
+.PHONY: browser-deps
+browser-deps:  ## chromium and fonts-wqy-microhei for the browser tests (apt, when missing)
+	@pkgs=""; \
+	{ [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; } || command -v chromium >/dev/null 2>&1 || pkgs=" chromium"; \
+	{ fc-list 2>/dev/null | grep -qi wqy || dpkg -s fonts-wqy-microhei >/dev/null 2>&1; } || pkgs="$$pkgs fonts-wqy-microhei"; \
+	if [ -z "$$pkgs" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser-deps: the browser tests need$$pkgs and there is no apt-get here: install them with this system's package manager (CHROMIUM=/path/to/chromium when it is elsewhere than /usr/bin/chromium)" >&2; exit 1; \
+	fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "browser-deps: the browser tests need$$pkgs; not root: run  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$pkgs  and make test again" >&2; exit 1; fi; \
+	echo "browser-deps: apt-get install$$pkgs"; \
+	$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends $$pkgs
+
+test: browser-deps
 
 token:  ## print an ID token for SUB (with GROUPS) from the running local stack
 	@$(PY) -m dev.issue_token "$(SUB)" "$(GROUPS)"
@@ -109,7 +143,7 @@ mutate: install  ## mutation testing of the money arithmetic (tests/unit only): 
 test-fast: install  ## while editing: the unit tests and the in-process tables (authorization, bad input)
 	$(PY) -m pytest tests/unit tests/inprocess -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-bench: install  ## benchmarks: table on stdout, JSON in bench/results/
+bench: install web  ## benchmarks: table on stdout, JSON in bench/results/
 	$(PY) -m bench.run
 
 reconcile:  ## recompute every wallet of the running local stack from its entries
@@ -139,7 +173,7 @@ package: install  ## the Lambda bundle, as `chalice package` builds it, and the 
 synth: install-infra  ## every stage's CloudFormation into infra/cdk.out (+ cfn-lint and cdk-nag results); offline once .local/layers holds the layer
 	$(PY) -m infra.app
 
-deploy: install-infra  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (docs/architecture.md: Deployment)
+deploy: install-infra web  ## cdk deploy STAGE=dev|prod to the account of your AWS credentials (docs/architecture.md: Deployment)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev|prod"; exit 2; }
 	cd infra && npx --yes $(CDK_CLI) deploy --context stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening "$(STAGE)-edge" "$(STAGE)"
 

@@ -36,6 +36,7 @@ from . import (
     pay_latency,
     readme,
     segmentation,
+    web,
 )
 from .common import PYTHON, RESULTS_DIR, ROOT, Api, Row, render_rows, render_table
 
@@ -261,6 +262,13 @@ def main() -> int:
             "12. Campaign delivery: members per second through each action's path (its run, in-process)",
             lambda: campaign_delivery.run(info, work),
             campaign_delivery.rows,
+        )
+        bench(
+            "web",
+            web.TITLE,
+            lambda: web.run(info, work / "web"),
+            web.rows,
+            extra=lambda r: "\n  " + web.NOTE,
         )
 
     try:

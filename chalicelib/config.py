@@ -37,6 +37,8 @@ class Settings:
     idempotency_ttl_seconds: int
     cognito_issuer: str
     cognito_audience: str
+    # the SSM parameter naming the web app's sign-in client(s), whose tokens the API takes too (infra: users)
+    cognito_web_client_parameter: str | None
     user_pool_id: str
     cognito_endpoint: str | None
     jwks_url: str
@@ -99,6 +101,7 @@ def get_settings() -> Settings:
         idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", str(48 * 3600))),
         cognito_issuer=issuer,
         cognito_audience=os.environ.get("COGNITO_APP_CLIENT_ID", ""),
+        cognito_web_client_parameter=os.environ.get("COGNITO_WEB_CLIENT_PARAMETER") or None,
         user_pool_id=pool_id,
         cognito_endpoint=os.environ.get("COGNITO_ENDPOINT") or None,
         jwks_url=os.environ.get("COGNITO_JWKS_URL") or f"{issuer}/.well-known/jwks.json",

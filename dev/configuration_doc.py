@@ -43,6 +43,8 @@ DESCRIPTIONS: dict[str, str] = {
     "idempotency_ttl_seconds": "how long keys are kept (at least 24 h)",
     "cognito_issuer": "the `iss` a token must carry (and the base of the default `COGNITO_JWKS_URL`)",
     "cognito_audience": "token audience: the app client a token's `aud` must name",
+    "cognito_web_client_parameter": "the SSM parameter holding the web app's sign-in client id(s), whose "
+    "tokens the API takes too (unset: only `COGNITO_APP_CLIENT_ID`'s tokens)",
     "user_pool_id": "the user pool of the token issuer (with the region it makes the default issuer)",
     "cognito_endpoint": "set locally to the moto server (merchant staff groups are created there)",
     "jwks_url": "where the signing keys are",

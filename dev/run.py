@@ -25,7 +25,8 @@ import requests
 
 from chalicelib.api.signature import sign
 from chalicelib.config import LOCAL_WEBHOOK_SECRET
-from dev.stack import ROOT, STATE_FILE, LocalStack, StackInfo, app_environment, issue_token
+from dev.stack import PASSWORD, ROOT, STATE_FILE, LocalStack, StackInfo, app_environment, issue_token
+from dev.web_server import WebServer
 
 POINTS_CUSTOMER = "carol"  # the demo customer whose points have matured
 POINTS_TOPUP, POINTS_ORDER = 50000, 30000  # her top-up and the order that earned her points, both in the past
@@ -150,8 +151,9 @@ def past_order_main() -> int:
     return 0
 
 
-def seed(info: StackInfo) -> dict[str, str]:
-    """Demo data, written through the API as any client would: a merchant, two funded customers, a third whose
+def seed(info: StackInfo, web_port: int = 8080) -> dict[str, str]:
+    """Demo data, written through the API as any client would: a merchant (its hosted checkout may return to the
+    local web server on ``web_port``, where the demo shop's return page is), two funded customers, a third whose
     points have matured (an order she paid with balance more than the return window ago), a reward of the points
     catalogue she can redeem, a top-up plan."""
     api = info.api_url
@@ -172,7 +174,8 @@ def seed(info: StackInfo) -> dict[str, str]:
         return send(method, path, json=body, headers=headers)
 
     admin = issue_token(info, "operator", ["admin"])
-    call("PUT", "/v1/admin/merchants/m1", admin, {"name": "Demo Shop"})
+    origins = [f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"]
+    call("PUT", "/v1/admin/merchants/m1", admin, {"name": "Demo Shop", "return_origins": origins})
     issue_token(info, "merchant1", ["merchant:m1"])
     users = {}
     for name, amount in (("alice", 20000), ("bob", 5000)):
@@ -237,6 +240,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--aws-port", type=int, default=5000)
     parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--web-port", type=int, default=8080, help="the web app and the API on one origin")
     parser.add_argument(
         "--state-file", type=Path, default=STATE_FILE, help="where `make token` and `make sign` find the running stack"
     )
@@ -250,8 +254,10 @@ def main() -> int:
     try:
         info = stack.start()
         info.save(args.state_file)
+        step = "serving the web app"
+        web = WebServer(info, args.web_port).start()
         step = "seeding the demo data"
-        users = seed(info)
+        users = seed(info, web.httpd.server_port)
         print(
             f"moto (DynamoDB, Cognito, EventBridge, Scheduler, SES, SQS) on {info.aws_endpoint}; "
             f"logs in {stack.log_dir}/",
@@ -270,6 +276,7 @@ def main() -> int:
         )
         secret = "PAYMENT_WEBHOOK_SECRET" if info.webhook_secret != LOCAL_WEBHOOK_SECRET else "the local default"
         print(f"webhooks are checked with {secret}; sign a body with: make -s sign BODY='...'", flush=True)
+        print(f"web app: {web.url}/app/  (sign in as alice, merchant1 or operator; password {PASSWORD})", flush=True)
         print(
             f'ready: {info.api_url}  try: curl -H "Authorization: Bearer $(make -s token SUB=alice)" '
             f"{info.api_url}/v1/wallet",

@@ -205,7 +205,7 @@ def create_user_pool(endpoint: str) -> tuple[str, str]:
     client = idp.create_user_pool_client(
         UserPoolId=pool,
         ClientName="store-balance-local",
-        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     for group in ("admin", "service"):
         idp.create_group(UserPoolId=pool, GroupName=group)

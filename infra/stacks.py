@@ -37,6 +37,7 @@ from .concerns.ledger import LedgerTable
 from .concerns.rest_api import RestApi
 from .concerns.roles import Granted
 from .concerns.users import Users
+from .concerns.web import WebApp
 from .functions import BY_ID, FUNCTIONS, FunctionSpec
 from .stages import SERVICE, Stage
 
@@ -188,7 +189,7 @@ class EdgeStack(Stack):
 
 class ServiceStack(ConcernStack):
     """The regional service: keys and secrets, table, users, events, the analytics export, functions, API,
-    CloudFront, alarms."""
+    CloudFront and the web app on it, alarms."""
 
     def __init__(
         self,
@@ -254,6 +255,18 @@ class ServiceStack(ConcernStack):
             domain_name=domain_name,
             certificate_arn=certificate_arn,
         )
+        # the web app on the same distribution (/app/*); its sign-in returns to the stage's host
+        host = domain_name or self.edge.distribution.distribution_domain_name
+        self.users.add_web_client(host)
+        self.web = WebApp(
+            self,
+            "Web",
+            stage=stage,
+            distribution=self.edge.distribution,
+            log_bucket=self.edge.log_bucket,
+            key=self.keys.key,
+            users=self.users,
+        )
         self.alarms = Alarms(
             self,
             "Monitoring",
@@ -266,7 +279,11 @@ class ServiceStack(ConcernStack):
 
         distribution = self.edge.distribution
         for name, value in {
-            "Url": f"https://{domain_name or distribution.distribution_domain_name}/v1/",
+            "Url": f"https://{host}/v1/",
+            "AppUrl": f"https://{host}/app/",
+            "WebBucketName": self.web.bucket.bucket_name,
+            "WebClientId": self.users.web_client.user_pool_client_id,
+            "SignInDomain": self.users.domain.base_url(),
             "DistributionId": distribution.distribution_id,
             "RestApiId": self.rest_api.ref,
             "UserPoolId": self.users.pool.user_pool_id,

@@ -98,6 +98,7 @@ def test_stack(tmp_path_factory):
 LONGEST_FIRST = (
     "tests/infra/",
     "tests/e2e/test_schemathesis",
+    "tests/browser/",  # each module a group of its own; they share the worker's session stack
     "tests/e2e/test_reminders",
     "tests/e2e/test_promotions",
     "tests/e2e/test_authorization",

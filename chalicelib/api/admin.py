@@ -6,6 +6,7 @@ from chalice import Blueprint
 
 from ..domain.errors import InvalidRequest
 from ..domain.money import require_positive_amount
+from ..domain.origins import normalise_origins
 from ..identity import ensure_merchant_group
 from ..observability import metrics
 from ..services import admin, wallets
@@ -93,10 +94,12 @@ def adjust(call: Call, user_id: str) -> Outcome:
     tag="admin",
 )
 def put_merchant(call: Call, merchant_id: str) -> dict:
+    # the origins checked before anything is written (400 invalid_return_origin)
+    origins = normalise_origins(call.body.return_origins)
     # the staff group first: if the directory is down nothing is written and the PUT can be retried
     group = ensure_merchant_group(call.settings, merchant_id)
     return {
-        **admin.put_merchant(bootstrap.store(), merchant_id, call.body.name, call.body.status),
+        **admin.put_merchant(bootstrap.store(), merchant_id, call.body.name, call.body.status, origins),
         "staff_group": group,
     }
 

@@ -26,7 +26,7 @@ import json
 import re
 import threading
 import time
-from typing import Any
+from typing import Any, Collection
 
 from ..config import Settings
 from ..domain.errors import Unauthenticated
@@ -131,13 +131,15 @@ def _number(claims: dict[str, Any], name: str) -> float:
     return float(value)
 
 
-def verify_id_token(token: str, keys: KeySet, issuer: str, audience: str, now: float | None = None) -> dict[str, Any]:
+def verify_id_token(
+    token: str, keys: KeySet, issuer: str, audience: str | Collection[str], now: float | None = None
+) -> dict[str, Any]:
     """The claims of a valid Cognito ID token; Unauthenticated for anything else.
 
     Valid means: three base64url parts; a header with ``alg`` RS256 and a ``kid``
     of the pool; an RSASSA-PKCS1-v1_5 SHA-256 signature of the first two parts by
     that key; ``exp`` not passed and ``iat`` (and ``nbf`` if present) not in the
-    future, with 5 s leeway; ``iss`` the pool; ``aud`` the app client; ``token_use`` id;
+    future, with 5 s leeway; ``iss`` the pool; ``aud`` one of the app clients; ``token_use`` id;
     a non-empty ``sub``.
     """
     from cryptography.exceptions import InvalidSignature
@@ -172,8 +174,10 @@ def verify_id_token(token: str, keys: KeySet, issuer: str, audience: str, now: f
         raise Unauthenticated("the token is not valid")
     if claims.get("iss") != issuer:
         raise Unauthenticated("the token is not valid")
+    accepted = {audience} if isinstance(audience, str) else set(audience)
+    accepted.discard("")
     aud = claims.get("aud")
-    if not (aud == audience or (isinstance(aud, list) and audience in aud)) or not audience:
+    if not (aud in accepted if isinstance(aud, str) else isinstance(aud, list) and bool(accepted & set(aud))):
         raise Unauthenticated("the token is not valid")
     if claims.get("token_use") != "id":
         raise Unauthenticated("an ID token is required")
@@ -183,6 +187,30 @@ def verify_id_token(token: str, keys: KeySet, issuer: str, audience: str, now: f
     return claims
 
 
+def audiences(token: str, settings: Settings) -> tuple[str, ...]:
+    """The app clients whose tokens the API takes: its own, and the web app's sign-in client(s), named in an SSM
+    parameter (the functions cannot be given that id directly: the web client's callback is the distribution's
+    domain, which depends on the API). The parameter is read only for a token that names another client than
+    the API's (the unverified claim decides only whether to read it; verify_id_token checks the token)."""
+    if not settings.cognito_web_client_parameter:
+        return (settings.cognito_audience,)
+    try:
+        named = _json_object(_b64url(token.split(".")[1])).get("aud")
+    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
+        named = None
+    if named == settings.cognito_audience:
+        return (settings.cognito_audience,)
+    return (settings.cognito_audience, *web_clients(settings.cognito_web_client_parameter))
+
+
+def web_clients(parameter: str) -> tuple[str, ...]:
+    """The web app's client ids from the SSM parameter (comma-separated), cached for 5 minutes (Powertools)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_parameter(parameter, max_age=300)
+    return tuple(c.strip() for c in str(value).split(",") if c.strip())
+
+
 def principal_from_header(authorization: str | None, settings: Settings) -> Principal:
     """Verify the bearer token and return the caller; raise Unauthenticated otherwise."""
     if not authorization:
@@ -190,9 +218,8 @@ def principal_from_header(authorization: str | None, settings: Settings) -> Prin
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    claims = verify_id_token(
-        token.strip(), key_set(settings.jwks_url), settings.cognito_issuer, settings.cognito_audience
-    )
+    token = token.strip()
+    claims = verify_id_token(token, key_set(settings.jwks_url), settings.cognito_issuer, audiences(token, settings))
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):
         groups = groups.split()

@@ -12,7 +12,15 @@ from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
 from .schemas.balance_rules import BalanceRulesOut, BalanceRulesRequest
-from .schemas.checkouts import CancelCheckoutRequest, CheckoutOut, CheckoutRequest, QuoteOut, QuoteRequest
+from .schemas.checkouts import (
+    CancelCheckoutRequest,
+    CheckoutOut,
+    CheckoutQuery,
+    CheckoutReadOut,
+    CheckoutRequest,
+    QuoteOut,
+    QuoteRequest,
+)
 
 bp = Blueprint(__name__)
 
@@ -50,13 +58,15 @@ def create_checkout(call: Call) -> Outcome:
     "/v1/checkouts/{checkout_id}",
     "GET",
     name="getCheckout",
-    summary="A checkout (its customer, its merchant's staff, service, admin)",
+    summary="A checkout (its customer, its merchant's staff, service, admin); with return_url, whether the hosted "
+    "checkout may send its customer there",
     access="user",
-    response=CheckoutOut,
+    query=CheckoutQuery,
+    response=CheckoutReadOut,
     tag="checkout",
 )
 def get_checkout(call: Call, checkout_id: str) -> dict:
-    return checkouts.get_checkout(bootstrap.store(), call.caller, checkout_id)
+    return checkouts.get_checkout(bootstrap.store(), call.caller, checkout_id, call.query.return_url)
 
 
 @route(

@@ -34,6 +34,7 @@ STATUS: dict[type, tuple[int, str]] = {
     e.IdempotencyKeyReused: (422, "idempotency_key_reused"),
     e.AmountMismatch: (422, "amount_mismatch"),
     e.BalanceLimitExceeded: (422, "balance_limit_exceeded"),
+    e.ReturnUrlNotAllowed: (422, "return_url_not_allowed"),
     e.Unavailable: (503, "unavailable"),
 }
 

@@ -123,6 +123,14 @@ class PaymentRefused(DomainError):
         self.code = code
 
 
+class ReturnUrlNotAllowed(DomainError):
+    """The hosted checkout was asked to send its customer to a URL whose origin its merchant has not registered;
+    nothing of the checkout is shown with it."""
+
+    def __init__(self) -> None:
+        super().__init__("return_url: its origin is not one the checkout's merchant registered", field="return_url")
+
+
 class RefundExceedsPayment(DomainError):
     def __init__(self, requested: int, refundable: int) -> None:
         super().__init__(

@@ -110,10 +110,12 @@ class Entry:
     type: str
     delta: Lots
     balance_after: Lots
+    # the money on hold after this entry: the wallet's own for an entry that moves no hold. No default, so no
+    # entry can forget it (the wallet's held lots are written from it: a top-up once wiped a live hold)
+    held_after: Lots
     created_at: str
     refs: dict[str, str] = field(default_factory=dict)
     held_delta: Lots = Lots()
-    held_after: Lots = Lots()
 
     def as_view(self) -> dict[str, Any]:
         return {
@@ -221,6 +223,7 @@ class Merchant:
     merchant_id: str
     name: str
     status: str = "active"
+    return_origins: tuple[str, ...] = ()  # where its hosted checkout may send a customer back (domain/origins.py)
 
     @property
     def active(self) -> bool:

@@ -9,6 +9,7 @@ from ..domain.bonus import BonusGrant, add, draw
 from ..domain.ledger import adjustment_delta
 from ..domain.model import Merchant, Movement, Principal, Snapshot
 from ..domain.money import Lots
+from ..domain.origins import normalise_origins
 from ..observability import capture_method
 from .common import IdempotentRequest, Outcome, adjustment_entry, run_movement, wallet_or_empty
 from .ports import Merchants, MoneyStore
@@ -61,10 +62,15 @@ def adjust(
 
 
 @capture_method
-def put_merchant(store: Merchants, merchant_id: str, name: str, status: str) -> dict[str, Any]:
-    merchant = Merchant(merchant_id=merchant_id, name=name, status=status)
+def put_merchant(
+    store: Merchants, merchant_id: str, name: str, status: str, return_origins: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Create or replace a merchant. Its return origins are normalised (domain/origins.py) and replace the ones
+    it had: a PUT without them leaves it none."""
+    origins = normalise_origins(return_origins)
+    merchant = Merchant(merchant_id=merchant_id, name=name, status=status, return_origins=origins)
     store.put_merchant(merchant, clock.stamp())
-    return {"merchant_id": merchant_id, "name": name, "status": status}
+    return {"merchant_id": merchant_id, "name": name, "status": status, "return_origins": list(origins)}
 
 
 @capture_method

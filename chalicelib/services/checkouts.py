@@ -21,8 +21,10 @@ from ..domain.errors import (
     PaymentStateConflict,
     UnknownCustomer,
     ReadChanged,
+    ReturnUrlNotAllowed,
 )
 from ..domain.model import Principal, Snapshot, new_id
+from ..domain.origins import allowed_return
 from ..domain.pricing import Funds, PayOptions, Quote, price
 from ..domain.tiers import effective
 from ..observability import capture_method
@@ -106,9 +108,20 @@ def create_checkout(
 
 
 @capture_method
-def get_checkout(store: Snapshots, principal: Principal, checkout_id: str) -> dict[str, Any]:
-    snap = store.snapshot(checkout=checkout_id)
-    return visible_checkout(snap, principal, checkout_id).as_view(clock.now())
+def get_checkout(
+    store: Snapshots, principal: Principal, checkout_id: str, return_url: str | None = None
+) -> dict[str, Any]:
+    """The checkout, to whoever may see it. With ``return_url``: also that URL, if its origin is one the
+    checkout's merchant registered; otherwise ReturnUrlNotAllowed and nothing of the checkout (no open redirect
+    from the hosted checkout)."""
+    checkout = visible_checkout(store.snapshot(checkout=checkout_id), principal, checkout_id)
+    view = checkout.as_view(clock.now())
+    if return_url is not None:
+        merchant = store.snapshot(merchant=checkout.merchant_id).merchant
+        if not allowed_return(return_url, merchant.return_origins if merchant else ()):
+            raise ReturnUrlNotAllowed()
+        view["return_url"] = return_url
+    return view
 
 
 @capture_method

@@ -122,6 +122,7 @@ def adjustment_entry(wallet: Wallet, delta: Lots, refs: dict[str, Any]) -> Entry
         type="adjustment",
         delta=delta,
         balance_after=apply_delta(wallet.lots, delta),
+        held_after=wallet.held,
         created_at=clock.stamp(),
         refs=refs,
     )

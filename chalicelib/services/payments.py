@@ -452,6 +452,7 @@ def refund(
             type="refund",
             delta=returned,
             balance_after=apply_delta(wallet.lots, returned),
+            held_after=wallet.held,
             created_at=now,
             refs={
                 "payment_id": payment_id,

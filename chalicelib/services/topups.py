@@ -147,6 +147,7 @@ def confirm_topup(
             type="top_up",
             delta=delta,
             balance_after=apply_delta(wallet.lots, delta),
+            held_after=wallet.held,
             created_at=now,
             refs=refs,
         )

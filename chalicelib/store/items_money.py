@@ -6,6 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -154,6 +155,7 @@ class MerchantItem(LedgerItem):
     name = UnicodeAttribute()
     status = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+    return_origins = ListAttribute(of=UnicodeAttribute, null=True)  # absent on items written before it: none
 
 
 class RulesItem(LedgerItem):

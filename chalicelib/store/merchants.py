@@ -18,7 +18,12 @@ from .models import MerchantItem, RulesItem, TiersItem
 
 
 def as_merchant(item: MerchantItem) -> Merchant:
-    return Merchant(merchant_id=item.merchant_id, name=item.name, status=item.status)
+    return Merchant(
+        merchant_id=item.merchant_id,
+        name=item.name,
+        status=item.status,
+        return_origins=tuple(item.return_origins or ()),
+    )
 
 
 def as_rules(item: RulesItem) -> BalanceRules:
@@ -43,6 +48,7 @@ class MerchantStore(StoreBase):
             merchant_id=merchant.merchant_id,
             name=merchant.name,
             status=merchant.status,
+            return_origins=list(merchant.return_origins) or None,
             updated_at=at,
         ).save()
 

@@ -39,7 +39,10 @@ class Edge(Concern):
         certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        log_bucket = s3.Bucket(
+        # S3 server access logs (the web app's bucket, infra/concerns/web.py) are delivered into the log bucket as
+        # its policy allows, not by an ACL on it (CDK's feature flag, for this concern's bucket only)
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        self.log_bucket = log_bucket = s3.Bucket(
             self,
             "EdgeLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, aws_cognito as cognito
+from aws_cdk import Aws, Duration, Fn, aws_cognito as cognito
 from constructs import Construct
 
 from ..stages import Stage
@@ -17,10 +17,13 @@ GROUPS = (
 
 class Users(Concern):
     """The pool (e-mail sign-in, strong passwords, optional TOTP), its app client and the fixed groups;
-    merchant staff groups ``merchant:<id>`` are created by the API (infra/functions.py: MERCHANT_GROUPS)."""
+    merchant staff groups ``merchant:<id>`` are created by the API (infra/functions.py: MERCHANT_GROUPS). The web
+    app's sign-in (the hosted sign-in on a Cognito prefix domain, and its own client) is added by ``add_web_client``
+    once the app's host is known (infra/stacks.py)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
         super().__init__(scope, construct_id)
+        self.stage = stage
         self.pool = cognito.UserPool(
             self,
             "Users",
@@ -61,6 +64,9 @@ class Users(Concern):
             user_pool_client_name=f"{stage.prefix}-app",
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_srp=True),
+            # no OAuth flow (CDK's default would allow implicit and code grants to https://example.com, live once
+            # the pool has a sign-in domain): the hosted sign-in is the web client's alone
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
@@ -76,3 +82,41 @@ class Users(Concern):
                 description=description,
                 precedence=precedence,
             )
+
+    def add_web_client(self, host: str) -> None:
+        """The hosted sign-in for the web app at ``https://<host>/app/``: a Cognito prefix domain and a public client
+        (no secret) that may only run the authorization-code flow (the app sends a PKCE challenge, docs/web.md),
+        back to ``/app/callback`` and, after signing out, to ``/app/``. ``host`` may be a token (the distribution's
+        domain name): the client then depends on the distribution, which depends on nothing of the pool's."""
+        stage = self.stage
+        # prefix domains are unique per region across all accounts: the account id makes the stage's one free
+        self.domain = self.pool.add_domain(
+            "SignIn",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=Fn.join("-", [stage.prefix, Aws.ACCOUNT_ID])),
+        )
+        self.web_origin = f"https://{host}"
+        self.web_redirect_uri = f"{self.web_origin}/app/callback"
+        self.web_logout_uri = f"{self.web_origin}/app/"
+        self.web_client = self.pool.add_client(
+            "Web",
+            user_pool_client_name=f"{stage.prefix}-web",
+            generate_secret=False,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[self.web_redirect_uri],
+                logout_urls=[self.web_logout_uri],
+                default_redirect_uri=self.web_redirect_uri,
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+            enable_token_revocation=True,
+        )
+        # no password, SRP or custom flow of the client's own: only the hosted sign-in's code, and refreshing
+        client = self.web_client.node.default_child
+        if not isinstance(client, cognito.CfnUserPoolClient):
+            raise TypeError("the web client has no CfnUserPoolClient")
+        client.explicit_auth_flows = ["ALLOW_REFRESH_TOKEN_AUTH"]

@@ -56,8 +56,8 @@ def one_case_per_route() -> list[tuple[str, str]]:
 
 
 HTTP_CASES = one_case_per_route()
-# one per inbox route: a query string, an escaped id; the unsubscribe link's forged token
-HTTP_INBOX_CASES = ("cursor_garbage", "read_id_not_an_id", "unsubscribe_get_forged")
+# one per inbox route: a query string, an escaped id; the unsubscribe link's forged token; a foreign return_url
+HTTP_INBOX_CASES = ("cursor_garbage", "read_id_not_an_id", "unsubscribe_get_forged", "return_url_foreign")
 
 
 @pytest.fixture(scope="module")

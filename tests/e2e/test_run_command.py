@@ -40,6 +40,8 @@ def start_run(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, Path, int, 
             str(aws_port),
             "--api-port",
             str(api_port),
+            "--web-port",
+            str(free_port()),
             "--state-file",
             str(state),
             "--log-dir",
@@ -88,6 +90,13 @@ def test_a_stack_started_with_a_provider_secret_checks_webhooks_with_that_secret
     try:
         lines = read_until_ready(proc)  # the seeding signed its webhooks with the configured secret
         assert any("PAYMENT_WEBHOOK_SECRET" in line for line in lines), lines
+        # the web app is served on its own port, the API behind it on the same origin
+        [web_line] = [line for line in lines if line.startswith("web app: ")]
+        web_url = web_line.split()[2]
+        shell = requests.get(web_url + "wallet", timeout=30)
+        assert shell.status_code == 200 and '<script type="module" src="/app/main.js">' in shell.text
+        assert "frame-ancestors 'none'" in shell.headers["Content-Security-Policy"]
+        assert requests.get(web_url.removesuffix("/app/") + "/v1/health", timeout=30).status_code == 200
         info = StackInfo.load(state)
         assert info.webhook_secret == secret
         assert oct(state.stat().st_mode & 0o777) == "0o600"

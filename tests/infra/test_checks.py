@@ -70,7 +70,7 @@ def test_cdk_nag_errors_fail_synthesis_without_the_acknowledgements(tmp_path, mo
     assert {
         "AwsSolutions-IAM5[Resource::*]",
         "AwsSolutions-SMG4",
-        "AwsSolutions-S1",
+        "AwsSolutions-L1",  # the web app's deployment function (S1 went: the log buckets' policies admit S3's logs)
         "AwsSolutions-COG8",
         "AwsSolutions-SQS3",
     } <= failed
@@ -158,7 +158,7 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
         ]
         [key] = [v for v in res.values() if v["Type"] == "AWS::ApiGateway::ApiKey"]
         [dist] = [v for v in res.values() if v["Type"] == "AWS::CloudFront::Distribution"]
-        [origin] = dist["Properties"]["DistributionConfig"]["Origins"]
+        [origin] = [o for o in dist["Properties"]["DistributionConfig"]["Origins"] if "CustomOriginConfig" in o]
         header = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}["x-api-key"]
         users = {
             name
@@ -197,7 +197,8 @@ def test_the_acl_is_read_across_regions_without_custom_resources(synth, tmp_path
         assert not [
             r
             for r in template["Resources"].values()
-            if r["Type"].startswith("Custom::") or r["Type"] == "AWS::SSM::Parameter"
+            if (r["Type"].startswith("Custom::") and r["Type"] != "Custom::CDKBucketDeployment")  # the web app's files
+            or r["Type"] == "AWS::SSM::Parameter"
         ], region
     edge = synth.templates["dev-edge"]
     assert not [r for r in edge["Resources"].values() if r["Type"].startswith(("AWS::Lambda::", "AWS::IAM::"))]

@@ -146,8 +146,8 @@ def test_the_stage_key_encrypts_its_log_groups_and_lets_cloudwatch_logs_use_it(s
             for p in _listify(statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
         ]
     groups = synth.resources(stage, "AWS::Logs::LogGroup")
-    # and the API's access logs and the export's delivery log
-    assert len(groups) == len(synth.resources(stage, "AWS::Serverless::Function")) + 2
+    # and the API's access logs, the export's delivery log and the web app's deployment function's log
+    assert len(groups) == len(synth.resources(stage, "AWS::Serverless::Function")) + 3
     for group_id, group in groups.items():
         assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}, group_id
         name = group["Properties"]["LogGroupName"]

@@ -277,8 +277,11 @@ def test_deployed_bundle_is_stripped_and_arm64(synth):
 
 # ------------------------------------------------------------------ CloudFront and WAF
 def _behaviours(dist: dict[str, Any]) -> list[dict[str, Any]]:
+    """The API's behaviours (the web app's /app ones, on its bucket's origin: tests/infra/test_web.py)."""
     config = dist["Properties"]["DistributionConfig"]
-    return [{**config["DefaultCacheBehavior"], "PathPattern": "*"}] + config.get("CacheBehaviors", [])
+    api = config["DefaultCacheBehavior"]["TargetOriginId"]
+    behaviours = [{**config["DefaultCacheBehavior"], "PathPattern": "*"}] + config.get("CacheBehaviors", [])
+    return [b for b in behaviours if b["TargetOriginId"] == api]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -311,7 +314,7 @@ def test_cloudfront_never_caches_private_routes_and_forwards_authorization(synth
 def test_only_cloudfront_knows_the_api_key(synth, stage):
     res = synth.templates[stage]["Resources"]
     _, dist = synth.one(stage, "AWS::CloudFront::Distribution")
-    [origin] = dist["Properties"]["DistributionConfig"]["Origins"]
+    [origin] = [o for o in dist["Properties"]["DistributionConfig"]["Origins"] if "CustomOriginConfig" in o]
     headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
     key_id, key = synth.one(stage, "AWS::ApiGateway::ApiKey")
     assert headers["x-api-key"] == key["Properties"]["Value"]

@@ -193,6 +193,7 @@ def test_a_stale_wallet_version_commits_nothing(store):
             type="adjustment",
             delta=Lots(cash=5),
             balance_after=Lots(cash=1005),
+            held_after=Lots(),
             created_at="t",
         ),
     )
@@ -226,6 +227,7 @@ def test_the_order_guard_and_the_key_guard_name_themselves(store):
                     type="adjustment",
                     delta=Lots(cash=1),
                     balance_after=wallet.lots + Lots(cash=1),
+                    held_after=wallet.held,
                     created_at="t",
                 ),
                 idempotency=IdempotencyRecord(other, "same", "h-same", 201, {}, "t"),

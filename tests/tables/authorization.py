@@ -887,6 +887,7 @@ def check_merchant(api, w, caller, body, before, after, bi, ai):
         "merchant_id": w.spare_merchant_id,
         "name": f"renamed by {caller}",
         "status": "active",
+        "return_origins": [],
         "staff_group": f"merchant:{w.spare_merchant_id}",
     }
     assert after == before

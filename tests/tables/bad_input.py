@@ -990,6 +990,37 @@ INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
         404,
         "backtest_not_found",
     ),
+    # the hosted checkout's return_url ({checkout_id}: the world's open checkout of the customer's; its merchant
+    # registered no return origin, so no URL is allowed)
+    "return_url_foreign": (
+        "GET",
+        "/v1/checkouts/{checkout_id}",
+        {"return_url": "https://evil.example/"},
+        422,
+        "return_url_not_allowed",
+    ),
+    "return_url_javascript": (
+        "GET",
+        "/v1/checkouts/{checkout_id}",
+        {"return_url": "javascript:alert(1)"},
+        422,
+        "return_url_not_allowed",
+    ),
+    "return_url_empty": ("GET", "/v1/checkouts/{checkout_id}", {"return_url": ""}, 400, "invalid_request"),
+    "return_url_too_long": (
+        "GET",
+        "/v1/checkouts/{checkout_id}",
+        {"return_url": "https://evil.example/" + "a" * 2048},
+        400,
+        "invalid_request",
+    ),
+    "checkout_unknown_parameter": (
+        "GET",
+        "/v1/checkouts/{checkout_id}",
+        {"user_id": "someone-else"},
+        400,
+        "invalid_request",
+    ),
 }
 
 # the reports' periods and merchant (an admin's requests: check_inbox_case sends /v1/admin/ paths as the admin)
@@ -1041,6 +1072,7 @@ for _report in ("breakage", "balance-share", "segments", "feedback"):
 
 def check_inbox_case(api, table, world: World, case_name: str) -> None:
     method, path, query, status, code = INBOX_CASES[case_name]
+    path = path.replace("{checkout_id}", world.checkout_id)
     before = table.unless_written(state, api, world)
     items_before = table.snapshot()
 

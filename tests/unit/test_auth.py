@@ -197,3 +197,55 @@ def test_the_key_set_is_fetched_once_and_refetched_for_a_new_kid_at_most_once_a_
 def test_an_unreachable_key_set_is_our_fault_not_the_callers():
     with pytest.raises(KeySetUnavailable):
         check(token(), "http://127.0.0.1:9/.well-known/jwks.json")
+
+
+# ---- the web app's sign-in client: its tokens are taken too, its id read from SSM only when a token names it
+
+
+def web_settings(jwks_url: str, parameter: str | None):
+    from dataclasses import replace
+
+    from chalicelib.config import get_settings
+
+    return replace(
+        get_settings(),
+        cognito_issuer=ISSUER,
+        cognito_audience=AUDIENCE,
+        jwks_url=jwks_url,
+        cognito_web_client_parameter=parameter,
+    )
+
+
+def test_a_token_of_any_accepted_client_is_valid_and_of_no_other(jwks):
+    keys = KeySet(jwks.url)
+    assert verify_id_token(token(claims(aud="web-1")), keys, ISSUER, (AUDIENCE, "web-1"))["sub"] == "user-1"
+    for refused in ("web-2", "", None):
+        with pytest.raises(Unauthenticated):
+            verify_id_token(token(claims(aud=refused)), keys, ISSUER, (AUDIENCE, "web-1", ""))
+
+
+def test_the_web_clients_are_read_from_their_ssm_parameter_when_a_token_names_another_client(jwks, monkeypatch):
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+    from moto import mock_aws
+
+    with mock_aws():
+        boto3.client("ssm", region_name="us-east-1").put_parameter(
+            Name="/store-balance-test/web-client-ids", Value="web-1, web-3", Type="String"
+        )
+        parameters.clear_caches()
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        reads = []
+        real = auth.web_clients
+        monkeypatch.setattr(auth, "web_clients", lambda name: reads.append(name) or real(name))
+        settings = web_settings(jwks.url, "/store-balance-test/web-client-ids")
+
+        api_user = auth.principal_from_header(f"Bearer {token()}", settings)
+        assert api_user.user_id == "user-1" and reads == []  # the API's own client: no parameter read
+        web_user = auth.principal_from_header(f"Bearer {token(claims(aud='web-3', sub='web-user'))}", settings)
+        assert web_user.user_id == "web-user" and reads == ["/store-balance-test/web-client-ids"]
+        with pytest.raises(Unauthenticated):
+            auth.principal_from_header(f"Bearer {token(claims(aud='web-2'))}", settings)
+        with pytest.raises(Unauthenticated):  # without the parameter only the API's client is taken
+            auth.principal_from_header(f"Bearer {token(claims(aud='web-1'))}", web_settings(jwks.url, None))
+        parameters.clear_caches()

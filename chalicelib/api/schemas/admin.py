@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, StrictStr
 
+from ...domain.origins import MAX_ORIGIN_LENGTH, MAX_RETURN_ORIGINS, ORIGIN_PATTERN
 from .common import JSON_SAFE, TRANSACTION_LIMIT, LotName, Out, SignedFen, Strict, Text
 from .wallet import BalanceOut
+
+# The model takes the shape; the view refuses (domain/origins.py normalise_origin) a text that is not exactly an
+# origin (400 invalid_return_origin). The document says all of it, in the pattern.
+ReturnOrigin = Annotated[
+    StrictStr,
+    Field(
+        min_length=1,
+        max_length=MAX_ORIGIN_LENGTH,
+        json_schema_extra={"pattern": ORIGIN_PATTERN},
+        description="an origin: https://host[:port] (http only for localhost and 127.0.0.1), no path; "
+        "kept lower-case, without the default port",
+    ),
+]
 
 
 class AdjustmentRequest(Strict):
@@ -29,6 +43,12 @@ class AdjustmentRequest(Strict):
 class MerchantRequest(Strict):
     name: Text
     status: Literal["active", "suspended"] = "active"
+    return_origins: list[ReturnOrigin] = Field(
+        default_factory=list,
+        max_length=MAX_RETURN_ORIGINS,
+        description="where the hosted checkout may send the merchant's customers back to (its return_url's "
+        "origin must be one of them); replaces the ones stored, none when absent",
+    )
 
 
 class AdjustmentOut(Out):
@@ -45,6 +65,7 @@ class MerchantOut(Out):
     merchant_id: str
     name: str
     status: Literal["active", "suspended"]
+    return_origins: list[str] = Field(default_factory=list, description="normalised: lower-case, no default port")
     staff_group: str | None = None  # the Cognito group of its staff (None when no user pool is configured)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...domain import limits
+from ...domain.origins import MAX_RETURN_URL_LENGTH
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StrictInt, model_serializer
@@ -35,6 +36,15 @@ class CheckoutRequest(Strict):
         ),
     ]
     expires_in_seconds: Annotated[Optional[StrictInt], Field(ge=60, le=86400)] = None
+
+
+class CheckoutQuery(Strict):
+    return_url: Optional[Annotated[str, Field(min_length=1, max_length=MAX_RETURN_URL_LENGTH)]] = Field(
+        None,
+        description="where the hosted checkout will send the customer back to: answered in the checkout when its "
+        "origin is one its merchant registered (PUT /v1/admin/merchants/{merchant_id} return_origins), refused "
+        "otherwise (422 return_url_not_allowed, and nothing of the checkout)",
+    )
 
 
 class CancelCheckoutRequest(Strict):
@@ -86,6 +96,19 @@ class CheckoutOut(Out):
     payment_id: Optional[str] = None
     cancelled_at: Optional[str] = None
     cancel_reason: Optional[str] = None
+
+
+class CheckoutReadOut(CheckoutOut):
+    return_url: Optional[str] = Field(
+        None, description="the return_url asked about, allowed (present only when the request named one)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _return_url_when_asked(self, handler):
+        data = handler(self)
+        if isinstance(data, dict) and data.get("return_url") is None:
+            data.pop("return_url", None)
+        return data
 
 
 class QuoteOut(Out):
