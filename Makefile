@@ -104,7 +104,7 @@ lint: install-infra  ## ruff (lint and format) and mypy: the first step of make 
 # pytest-xdist: one worker per core; a test module is the unit of distribution (tests/conftest.py)
 TEST_WORKERS ?= auto
 test: install-infra lint  ## every test: unit, integration (moto) and end-to-end (HTTP), on every core
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 fuzz: install  ## schemathesis alone, deeper than in make test: 200 generated cases per operation and caller
 	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-200} $(PY) -m pytest tests/e2e/test_schemathesis.py \

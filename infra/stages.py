@@ -55,6 +55,13 @@ class Stage:
         return self.chalice["environment_variables"]["UNSUBSCRIBE_SECRET_NAME"]
 
     @property
+    def web_client_parameter_name(self) -> str:
+        """The SSM String parameter holding the web app's sign-in client id(s), comma-separated: the API reads it
+        at run time (COGNITO_WEB_CLIENT_PARAMETER) to accept their tokens too. A literal name, so that the functions
+        need no reference to the web client, whose callback names the distribution in front of them."""
+        return f"/{self.prefix}/web-client-ids"
+
+    @property
     def api_stage(self) -> str:
         return self.chalice["api_gateway_stage"]
 

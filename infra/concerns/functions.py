@@ -68,8 +68,8 @@ def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
 
 NO_VPC = (
     "CKV_AWS_117",
-    "Reaches only AWS endpoints (DynamoDB, EventBridge, Scheduler, Secrets Manager, Cognito and "
-    "its public keys, SES, Athena) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
+    "Reaches only AWS endpoints (DynamoDB, EventBridge, Scheduler, Secrets Manager, SSM Parameter Store, "
+    "Cognito and its public keys, SES, Athena) over TLS, authorised by its role: a VPC would add NAT or endpoints to "
     "pay for and isolate nothing",
 )
 NO_SECRET_IN_ENVIRONMENT = (
@@ -165,6 +165,9 @@ class Functions(Concern):
             "LEDGER_TABLE": granted.table.table.ref,
             "COGNITO_USER_POOL_ID": granted.user_pool.user_pool_id,
             "COGNITO_APP_CLIENT_ID": client.user_pool_client_id,
+            # the web client's ids, by the parameter's literal name (its role may read it, infra/concerns/roles.py):
+            # the client itself names the distribution in front of these functions
+            "COGNITO_WEB_CLIENT_PARAMETER": stage.web_client_parameter_name,
             "PAYMENT_WEBHOOK_SECRET_NAME": stage.webhook_secret_name,
             "UNSUBSCRIBE_SECRET_NAME": stage.unsubscribe_secret_name,
             "EVENT_BUS_NAME": bus.bus.event_bus_name,

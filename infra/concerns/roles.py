@@ -1,9 +1,10 @@
 """One IAM role per function, each with only what its code does, from its row in infra/functions.py.
 
-Statements, in this order: its own log streams and X-Ray; the table actions on the table's ARN (``Ledger``);
-the index queries; the stream (a stream-started function's mapping polls with its role); the row's grants
-(the analytics queries: the workgroup, the Glue table, the export's and the results' buckets, the key through S3);
-sending to its trigger's dead-letter queue; e-mail (only with a sender); in prod, the table's key.
+Statements, in this order: its own log streams and X-Ray; reading the web client ids' parameter (every function's,
+``WebClientIds``); the table actions on the table's ARN (``Ledger``); the index queries; the stream (a
+stream-started function's mapping polls with its role); the row's grants (the analytics queries: the workgroup,
+the Glue table, the export's and the results' buckets, the key through S3); sending to its trigger's dead-letter
+queue; e-mail (only with a sender); in prod, the table's key.
 """
 
 from __future__ import annotations
@@ -66,6 +67,19 @@ def function_role(scope: Construct, stage: Stage, spec: FunctionSpec, to: Grante
     role.add_to_policy(
         iam.PolicyStatement(
             sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+        )
+    )
+    # every function is told the web client ids' parameter (infra/concerns/functions.py, with the API client's id):
+    # it may read that one parameter, its ARN built from the literal name (the parameter depends on the web client)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="WebClientIds",
+            actions=["ssm:GetParameter"],
+            resources=[
+                Stack.of(role).format_arn(
+                    service="ssm", resource="parameter", resource_name=stage.web_client_parameter_name.lstrip("/")
+                )
+            ],
         )
     )
     nag.suppress(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Fn, aws_cognito as cognito
+from aws_cdk import Aws, Duration, Fn, aws_cognito as cognito, aws_ssm as ssm
 from constructs import Construct
 
 from ..stages import Stage
@@ -87,7 +87,8 @@ class Users(Concern):
         """The hosted sign-in for the web app at ``https://<host>/app/``: a Cognito prefix domain and a public client
         (no secret) that may only run the authorization-code flow (the app sends a PKCE challenge, docs/web.md),
         back to ``/app/callback`` and, after signing out, to ``/app/``. ``host`` may be a token (the distribution's
-        domain name): the client then depends on the distribution, which depends on nothing of the pool's."""
+        domain name): the client then depends on the distribution, which depends on nothing of the pool's. Its id is
+        also put in an SSM parameter of a literal name, where the API's functions read it (infra/concerns/roles.py)."""
         stage = self.stage
         # prefix domains are unique per region across all accounts: the account id makes the stage's one free
         self.domain = self.pool.add_domain(
@@ -120,3 +121,14 @@ class Users(Concern):
         if not isinstance(client, cognito.CfnUserPoolClient):
             raise TypeError("the web client has no CfnUserPoolClient")
         client.explicit_auth_flows = ["ALLOW_REFRESH_TOKEN_AUTH"]
+        # the API takes this client's tokens too: it reads the id from this parameter at run time, by its name alone
+        # (stage.web_client_parameter_name): its environment cannot name the client, which depends on the
+        # distribution, which depends on the API's functions
+        self.web_client_ids = ssm.StringParameter(
+            self,
+            "WebClientIds",
+            parameter_name=stage.web_client_parameter_name,
+            string_value=self.web_client.user_pool_client_id,
+            description=f"{stage.prefix}: the web app's sign-in client ids (comma-separated) the API accepts tokens of",
+            tier=ssm.ParameterTier.STANDARD,
+        )

@@ -30,7 +30,9 @@ from infra.functions import (
 from .test_analytics import analytics_query_grants
 
 STAGES = ("dev", "prod")
-COMMON_SIDS = {"OwnLogs", "Tracing"}  # every function role's own log streams and X-Ray (tests/infra/test_stacks)
+# every function role's own log streams and X-Ray (tests/infra/test_stacks), and the web client ids' parameter
+# (tests/infra/test_web)
+COMMON_SIDS = {"OwnLogs", "Tracing", "WebClientIds"}
 FOURTEEN_DAYS = 14 * 24 * 3600
 
 

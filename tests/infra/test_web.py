@@ -292,6 +292,105 @@ def test_the_api_client_keeps_its_flows_and_gets_no_hosted_sign_in(synth, stage)
     assert not {"AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs", "LogoutURLs"} & api.keys()
 
 
+def _references(node: Any) -> set[str]:
+    """The logical ids a template value refers to (Ref, Fn::GetAtt, Fn::Sub's ${...}), pseudo parameters left out."""
+    if isinstance(node, list):
+        return set().union(*(_references(n) for n in node))
+    if not isinstance(node, dict):
+        return set()
+    found: set[str] = set()
+    for key, value in node.items():
+        if key == "Ref" and isinstance(value, str):
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+        elif key == "Fn::Sub":
+            text = value[0] if isinstance(value, list) else value
+            found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+            found |= _references(value[1] if isinstance(value, list) else None)
+        else:
+            found |= _references(value)
+    return {f for f in found if not f.startswith("AWS::")}
+
+
+def _cycle(resources: dict[str, dict[str, Any]]) -> list[str] | None:
+    """A dependency cycle among the template's resources (references and DependsOn), or None."""
+    needs = {
+        k: (_references(v.get("Properties", {})) | set(_listify(v.get("DependsOn", [])))) & resources.keys()
+        for k, v in resources.items()
+    }
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for other in sorted(needs[node]):
+            if state.get(other) == "open":
+                return path[path.index(other) :] + [other]
+            if other not in state and (cycle := visit(other)):
+                return cycle
+        state[node] = "done"
+        path.pop()
+        return None
+
+    for node in sorted(needs):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def _listify(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else [v]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_functions_read_the_web_client_ids_from_a_parameter_they_know_only_by_name(synth, stage):
+    """The web client's id is in an SSM parameter; every function (the API's among them) is told the parameter's
+    literal name next to the API client's id, and its role may read that parameter alone. Neither refers to the
+    parameter or the client: functions -> web client -> distribution -> REST API -> functions would be a cycle."""
+    resources = synth.templates[stage]["Resources"]
+    name = f"/store-balance-{stage}/web-client-ids"
+    [web_id] = [
+        k
+        for k, v in synth.resources(stage, "AWS::Cognito::UserPoolClient").items()
+        if v["Properties"]["ClientName"] == f"store-balance-{stage}-web"
+    ]
+    [(parameter_id, parameter)] = synth.resources(stage, "AWS::SSM::Parameter").items()
+    assert parameter["Properties"]["Name"] == name
+    assert parameter["Properties"]["Type"] == "String"
+    assert parameter["Properties"]["Value"] == {"Ref": web_id}  # the web client's id
+    # the stack's region (its own, or the token when it has none), its account
+    arn = re.compile(rf"arn:<AWS::Partition>:ssm:([a-z0-9-]+|<AWS::Region>):<AWS::AccountId>:parameter{name}")
+    functions = synth.resources(stage, "AWS::Serverless::Function")
+    assert "APIHandler" in functions
+    roles = set()
+    for fn_id, fn in functions.items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["COGNITO_APP_CLIENT_ID"] and env["COGNITO_WEB_CLIENT_PARAMETER"] == name, fn_id  # a plain string
+        assert not {web_id, parameter_id} & (_references(fn) | set(_listify(fn.get("DependsOn", [])))), fn_id
+        role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        roles.add(role_id)
+        reads = [
+            st
+            for policy in synth.resources(stage, "AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for st in policy["Properties"]["PolicyDocument"]["Statement"]
+            if any(a.startswith("ssm:") for a in _listify(st["Action"]))
+        ]
+        assert len(reads) == 1, fn_id
+        [read] = reads
+        assert read["Sid"] == "WebClientIds" and read["Action"] == "ssm:GetParameter" and "Condition" not in read
+        assert arn.fullmatch(_render(read["Resource"])), read["Resource"]  # that parameter, no wildcard
+    # no other role reads any parameter
+    for policy_id, policy in synth.resources(stage, "AWS::IAM::Policy").items():
+        if '"ssm:' in json.dumps(policy["Properties"]["PolicyDocument"]):
+            assert {r["Ref"] for r in policy["Properties"]["Roles"]} <= roles, policy_id
+    # the template CloudFormation gets has no dependency cycle (synthesis alone does not look inside a stack)
+    assert _cycle({"A": {"Properties": {"X": {"Fn::Sub": "${B.Arn}"}}}, "B": {"DependsOn": "A"}}) == ["A", "B", "A"]
+    assert _cycle(resources) is None
+
+
 # ------------------------------------------------------------------ the deployment
 @pytest.mark.parametrize("stage", STAGES)
 def test_web_src_and_the_stages_config_are_deployed_into_app_and_invalidated(synth, stage):
