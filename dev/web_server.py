@@ -119,6 +119,12 @@ class WebServer:
                 self.route()
 
             def route(self) -> None:
+                # this machine's own names only (a page elsewhere rebinding its DNS name to 127.0.0.1 gets
+                # nothing), and an origin-form request target
+                host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+                if host not in ("127.0.0.1", "localhost") or not self.path.startswith("/"):
+                    self.send(421, b"this server answers 127.0.0.1 and localhost only", "text/plain")
+                    return
                 url = urllib.parse.urlsplit(self.path)
                 path = url.path
                 try:
@@ -149,7 +155,7 @@ class WebServer:
 
             def body(self) -> bytes:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
+                if length < 0 or length > MAX_BODY:
                     raise ValueError("body too large")
                 return self.rfile.read(length) if length else b""
 
@@ -235,7 +241,8 @@ class WebServer:
                 if user not in DEMO_USERS and not user.startswith("bench-"):
                     self.send(400, b"a demo user or bench-<name>", "text/plain")
                     return
-                token = issue_token(server.info, user, groups or None)
+                # a demo user keeps the groups the seeding gave it; only a benchmark's own user takes groups
+                token = issue_token(server.info, user, groups if user.startswith("bench-") and groups else None)
                 value = html.escape(json.dumps({"idToken": token, "username": user}), quote=True)
                 target = html.escape(safe_next((query.get("next") or ["/app/"])[0]), quote=True)
                 page = (

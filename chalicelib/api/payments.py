@@ -48,6 +48,7 @@ def create_payment(call: Call) -> Outcome:
         checkout_id=b.checkout_id,
         options=PayOptions(allow_partial=b.allow_partial, capture=b.capture, points=b.points, coupon_id=b.coupon_id),
         after_commit=after_commit_hook(call),
+        expected_balance=b.expected_balance,
     )
 
 

@@ -55,8 +55,11 @@ def pay(
     checkout_id: str,
     options: PayOptions,
     after_commit: Callable[[], None] | None = None,
+    expected_balance: int | None = None,
 ) -> Outcome:
     """Pay a checkout from its customer's wallet, exactly as its quote says: one read, one transaction.
+    With ``expected_balance`` (what the customer saw and agreed to), a price that is another now is refused
+    409 ``price_changed`` and nothing moves.
 
     Invariants: no lot goes negative; a checkout (and a merchant's order) is paid at most once
     (the checkout's status and the order guard are conditions of the transaction); the day's
@@ -105,6 +108,14 @@ def pay(
             raise PaymentRefused(q.refusal.code, q.refusal.message, **q.details)
         if q.balance > policy.max_amount:
             raise AmountExceedsLimit(q.balance, policy.max_amount)
+        if expected_balance is not None and q.balance != expected_balance:
+            raise PaymentStateConflict(
+                "price_changed",
+                "the price changed since the quote: quote again and confirm the new amount",
+                checkout_id=checkout_id,
+                expected_balance=expected_balance,
+                balance=q.balance,
+            )
         created = format_time(now)
         held = q.status == "authorized"
         expires = format_time(now + timedelta(seconds=policy.hold_ttl_seconds)) if held else None

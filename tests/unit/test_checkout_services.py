@@ -281,3 +281,21 @@ def test_a_checkout_opened_on_the_stream_is_checkout_opened_with_its_lines():
     assert detail_type == "checkout.opened" and detail["amount"] == 500
     assert detail["lines"] == new["lines"] and detail["expires_at"] == new["expires_at"]
     assert events_of("MODIFY", new, {**new, "status": "paid"}) == []  # paying it is the payment's event
+
+
+def test_a_payment_for_another_price_than_the_customer_agreed_to_is_refused_and_moves_nothing(store):
+    from chalicelib.domain.errors import PaymentStateConflict
+
+    checkout_id = open_checkout(store, 30)
+    before = store.get_wallet("alice")
+    with pytest.raises(PaymentStateConflict) as refused:  # the page showed 9.00; the order costs 10.00 now
+        payments.pay(
+            store, LedgerPolicy(), ConfigCache(0), ALICE, req("p-30"), checkout_id, PayOptions(), expected_balance=900
+        )
+    assert refused.value.code == "price_changed"
+    assert refused.value.details == {"checkout_id": checkout_id, "expected_balance": 900, "balance": 1000}
+    assert store.get_wallet("alice") == before and store.checkouts[checkout_id].status == "open"
+    paid = payments.pay(
+        store, LedgerPolicy(), ConfigCache(0), ALICE, req("p-31"), checkout_id, PayOptions(), expected_balance=1000
+    )
+    assert paid.status_code == 201 and sum(paid.body["funded_by"].values()) == 1000

@@ -29,7 +29,12 @@ function compile(path) {
   const rx = new RegExp(`^${re}/?$`);
   return (p) => {
     const m = rx.exec(p);
-    return m ? Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])])) : null;
+    if (!m) return null;
+    try {
+      return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    } catch {
+      return null; // a malformed escape: no such page
+    }
   };
 }
 
@@ -119,7 +124,7 @@ function Forbidden() {
 }
 
 function Routed({ loc }) {
-  const url = new URL(loc, location.origin);
+  const url = new URL(location.href); // `loc` only triggers the render; the browser's own parse of where we are
   const s = session();
   const r = roles(s);
   const [mod, setMod] = useState({ key: null, Page: null, error: null });

@@ -7,7 +7,7 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from .checkouts import DiscountOut, OrderItemOut, PromotionAppliedOut
-from .common import Ident, Out, Points, Strict, Text, TransactionFen
+from .common import Ident, NonNegativeFen, Out, Points, Strict, Text, TransactionFen
 from .wallet import BalanceOut, LotsOut
 
 
@@ -17,6 +17,11 @@ class PaymentRequest(Strict):
     points: Points = 0
     allow_partial: bool = False
     capture: bool = True
+    expected_balance: Optional[NonNegativeFen] = Field(
+        None,
+        description="the balance the customer agreed to pay (the quote's `balance`): when the price is another "
+        "now (rules, promotion, tier changed since), 409 `price_changed` and nothing is paid",
+    )
 
 
 class CaptureRequest(Strict):

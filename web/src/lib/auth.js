@@ -28,6 +28,18 @@ function decode(jwt) {
   }
 }
 
+// a place in the app to go after signing in: a path of this origin under /app/, read as the browser reads it
+// (a prefix test would let "/app/..//evil.example/" through)
+export function safeNext(next) {
+  if (typeof next !== "string") return "/app/";
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin && url.pathname.startsWith("/app/") ? url.pathname + url.search : "/app/";
+  } catch {
+    return "/app/";
+  }
+}
+
 export function session() {
   let s;
   try {
@@ -58,8 +70,10 @@ export function roles(s = session()) {
   };
 }
 
-function store(idToken, username, refreshToken) {
-  sessionStorage.setItem(KEY, JSON.stringify({ idToken, username, ...(refreshToken ? { refreshToken } : {}) }));
+// only the ID token is kept: no refresh token (nothing here renews a session, and one left in storage would
+// outlive the sign-out, which does not revoke it); an expired session signs in again
+function store(idToken, username) {
+  sessionStorage.setItem(KEY, JSON.stringify({ idToken, username }));
 }
 
 export async function signInLocal(username, password) {
@@ -80,7 +94,7 @@ export async function signInLocal(username, password) {
   if (!r.ok || !body.AuthenticationResult?.IdToken) {
     throw new Error(body.message || body.__type || `HTTP ${r.status}`);
   }
-  store(body.AuthenticationResult.IdToken, username, body.AuthenticationResult.RefreshToken);
+  store(body.AuthenticationResult.IdToken, username);
 }
 
 function base64url(bytes) {
@@ -129,8 +143,8 @@ export async function finishHosted(search) {
   });
   const body = await r.json().catch(() => ({}));
   if (!r.ok || !body.id_token) throw new Error(body.error || `HTTP ${r.status}`);
-  store(body.id_token, null, body.refresh_token);
-  return saved.next && saved.next.startsWith("/app/") ? saved.next : "/app/";
+  store(body.id_token, null);
+  return safeNext(saved.next);
 }
 
 export async function signOut() {

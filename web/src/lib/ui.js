@@ -72,8 +72,10 @@ export function DataTable({ columns, rows, caption, id }) {
 
 function csvCell(v) {
   const s = v === null || v === undefined ? "" : String(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s; // no formula injection when opened in a spreadsheet
-  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  // no formula injection when opened in a spreadsheet (a number, negative ones too, stays a number)
+  const numeric = typeof v === "number" || /^-?\d+(\.\d+)?$/.test(s);
+  const safe = !numeric && /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export function csvText(columns, rows) {

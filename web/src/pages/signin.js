@@ -1,12 +1,8 @@
 // Sign-in: the hosted sign-in in production (authorization code + PKCE), a form for the local pool's demo users.
 import { html, useEffect, useState } from "../vendor/preact-htm.js";
-import { config, session, signInHosted, signInLocal } from "../lib/auth.js";
+import { config, safeNext, session, signInHosted, signInLocal } from "../lib/auth.js";
 import { t } from "../lib/i18n.js";
 import { Field, Loading, Page } from "../lib/ui.js";
-
-function safeNext(next) {
-  return typeof next === "string" && next.startsWith("/app/") && !next.startsWith("//") ? next : "/app/";
-}
 
 export default function SignIn({ query, navigate }) {
   const [cfg, setCfg] = useState(null);

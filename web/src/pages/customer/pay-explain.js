@@ -28,6 +28,7 @@ addStrings({
     "pay.refusal.coupon_not_found": "找不到这张优惠券。",
     "pay.refusal.coupon_budget_exhausted": "这张优惠券的活动名额已经用完。",
     "pay.refusal.checkout_cancelled": "商家已取消此订单的付款。",
+    "pay.refusal.price_changed": "价格已变化：余额应付 {balance}（您确认的是 {expected}）。请核对新的金额后再付款。",
     "pay.refusal.checkout_expired": "此付款链接已过期，请回到商店重新下单。",
     "pay.refusal.order_already_paid": "此订单已经支付。",
     "pay.refusal.checkout_authorized": "此订单的余额已经冻结，等待商家扣款。",
@@ -64,6 +65,7 @@ addStrings({
     "pay.refusal.coupon_not_found": "This coupon could not be found.",
     "pay.refusal.coupon_budget_exhausted": "This coupon's offer has run out.",
     "pay.refusal.checkout_cancelled": "The shop cancelled this checkout.",
+    "pay.refusal.price_changed": "The price changed: balance pays {balance} now (you confirmed {expected}). Check the new amount, then pay.",
     "pay.refusal.checkout_expired": "This checkout has expired: go back to the shop to order again.",
     "pay.refusal.order_already_paid": "This order is already paid.",
     "pay.refusal.checkout_authorized": "Balance for this order is already on hold until the shop charges it.",
@@ -146,6 +148,9 @@ export function explainRefusal(refusal) {
       code,
       text: t("pay.refusal.daily_limit_details", { daily_limit: yuan(d.daily_limit), spent_today: yuan(d.spent_today) }),
     };
+  }
+  if (code === "price_changed" && d.balance !== undefined && d.expected_balance !== undefined) {
+    return { code, text: t("pay.refusal.price_changed", { balance: yuan(d.balance), expected: yuan(d.expected_balance) }) };
   }
   if (!REFUSALS.has(code)) return { code, text: refusal.message || code, raw: true };
   return { code, text: t(`pay.refusal.${code}`), raw: false };

@@ -176,9 +176,13 @@ export function returnTarget(approved, checkoutId, paymentId, status) {
     return null;
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return null;
-  url.searchParams.set("checkout_id", checkoutId);
-  if (paymentId) url.searchParams.set("payment_id", paymentId);
-  if (status) url.searchParams.set("status", status);
+  // appended to the query as the merchant wrote it (searchParams.set would re-encode all of it, and break a
+  // signed return URL); the shop confirms the outcome with the API, never from these values alone
+  const add = [["checkout_id", checkoutId], ["payment_id", paymentId], ["status", status]]
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join("&");
+  url.search = url.search ? `${url.search}&${add}` : `?${add}`;
   return url.href;
 }
 
@@ -404,7 +408,9 @@ function Checkout({ data }) {
   const [refresh, setRefresh] = useState(0);
   const [paying, setPaying] = useState({ busy: false, error: null, done: null, leaving: false });
   const seq = useRef(0);
-  const key = useRef(api.newKey()); // one key per intent: a retry after a lost answer cannot charge twice
+  // one key per intent: a retry after a lost answer cannot charge twice; another body (a new quote) is another intent
+  const key = useRef(api.newKey());
+  const keyFor = useRef(null);
   const wanted = JSON.stringify(body(options));
 
   useEffect(() => {
@@ -442,7 +448,14 @@ function Checkout({ data }) {
   const pay = async () => {
     setPaying({ busy: true, error: null, done: null, leaving: false });
     try {
-      const payment = await api.post("/v1/payments", { checkout_id: checkout.checkout_id, ...body(options) }, { key: key.current });
+      // the balance the customer sees on the button: a price that changed since is refused (price_changed)
+      const payload = { checkout_id: checkout.checkout_id, ...body(options), expected_balance: q.balance };
+      const intent = JSON.stringify(payload);
+      if (keyFor.current !== intent) {
+        key.current = api.newKey();
+        keyFor.current = intent;
+      }
+      const payment = await api.post("/v1/payments", payload, { key: key.current });
       key.current = api.newKey();
       const target = approved ? returnTarget(approved, checkout.checkout_id, payment.payment_id, payment.status) : null;
       if (target) {
