@@ -93,6 +93,15 @@ class Web:
         return self.url + path
 
 
+# true when a chart's canvas was drawn by Chart.js and holds something (a blank canvas of its size differs)
+DRAWN = """(canvas) => {
+  const blank = document.createElement("canvas");
+  blank.width = canvas.width;
+  blank.height = canvas.height;
+  return canvas.dataset.drawn === "true" && canvas.width > 0 && canvas.toDataURL() !== blank.toDataURL();
+}"""
+
+
 @pytest.fixture(scope="session")
 def web(local_stack):
     from dev.web_server import WebServer

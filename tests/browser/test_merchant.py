@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
+from tests.browser.conftest import DRAWN, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
 from tests.e2e.test_backtests import quoted_in_export
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +23,6 @@ PAID = 1200  # fen: a checkout paid by balance at once
 HELD = 2500  # fen: a checkout authorized by balance (captured later, from the console)
 WAIT = 120.0
 BACKTEST_MS = 150_000
-
-DRAWN = """(canvas) => {
-  const blank = document.createElement("canvas");
-  blank.width = canvas.width;
-  blank.height = canvas.height;
-  return canvas.dataset.drawn === "true" && canvas.width > 0 && canvas.toDataURL() !== blank.toDataURL();
-}"""
 
 
 def ok(r, status: int = 200) -> Any:

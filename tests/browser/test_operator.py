@@ -6,9 +6,6 @@ a customer who opens the dashboard sees the forbidden view."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -17,7 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
+from tests.browser.conftest import DRAWN, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
+from tests.e2e.test_campaigns import seed_segment
 from tests.e2e.test_segments import segment_now
 
 pytestmark = pytest.mark.e2e
@@ -29,12 +27,6 @@ SEEDED = 96  # profiles seeded into it (no wallet: they pay nothing), beside the
 PAYERS = 4  # real customers in the segment who pay by balance after the campaign ran
 WAIT = 120.0
 
-DRAWN = """(canvas) => {
-  const blank = document.createElement("canvas");
-  blank.width = canvas.width;
-  blank.height = canvas.height;
-  return canvas.dataset.drawn === "true" && canvas.width > 0 && canvas.toDataURL() !== blank.toDataURL();
-}"""
 CHART_DATA = """(canvas) => {
   const chart = window.Chart.getChart(canvas);
   return { labels: chart.data.labels, datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })) };
@@ -67,28 +59,7 @@ def until(read, done, timeout: float = WAIT, every: float = 1.0):
 
 def seed_profiles(info, segment: str, users: list[str]) -> None:
     """These customers in ``segment`` as a segmentation run leaves their profiles (the campaign's audience)."""
-    from dev.stack import ROOT, app_environment
-
-    profiles = [
-        {"user_id": u, "segment": segment, "balance": 0, "frequency_class": "low", "recency_days": None, "rfm": None}
-        for u in users
-    ]
-    script = (
-        "import json, sys\n"
-        "from chalicelib import bootstrap\n"
-        "from chalicelib.services import clock\n"
-        "print(bootstrap.profile_store().put_profiles(json.loads(sys.stdin.read()), 'run-browser-ops', clock.stamp()))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        input=json.dumps(profiles),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **app_environment(info), "PYTHONPATH": str(ROOT)},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    seed_segment(info, segment, users, "run-browser-ops", frequency_class="low", recency_days=None, rfm=None)
 
 
 @pytest.fixture(scope="module")

@@ -28,20 +28,21 @@ def ok(r, status: int = 200):
     return r.json()
 
 
-def seed_segment(info, segment: str, users: list[str]) -> None:
+def seed_segment(info, segment: str, users: list[str], run_id: str = "run-e2e-campaign", **fields) -> None:
     """The customers in ``segment``, as a segmentation run leaves their profiles (what the run computes is
-    tests/e2e/test_segments.py's; here it is only the campaign's starting point)."""
+    tests/e2e/test_segments.py's; here it is only the campaign's starting point); ``fields`` are more of each
+    profile's fields."""
     from dev.stack import ROOT, app_environment
 
-    profiles = [{"user_id": u, "segment": segment, "balance": 0} for u in users]
+    profiles = [{"user_id": u, "segment": segment, "balance": 0, **fields} for u in users]
     script = (
         "import json, sys\n"
         "from chalicelib import bootstrap\n"
         "from chalicelib.services import clock\n"
-        "print(bootstrap.profile_store().put_profiles(json.loads(sys.stdin.read()), 'run-e2e-campaign', clock.stamp()))"
+        "print(bootstrap.profile_store().put_profiles(json.loads(sys.stdin.read()), sys.argv[1], clock.stamp()))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, run_id],
         cwd=ROOT,
         input=json.dumps(profiles),
         capture_output=True,
