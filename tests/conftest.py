@@ -26,6 +26,23 @@ from tests import aws_env  # noqa: E402
 os.environ["DYNAMODB_ENDPOINT"] = aws_env.ENDPOINT
 os.environ["LEDGER_TABLE"] = aws_env.TABLE
 
+
+def _bind_the_item_models() -> None:
+    """Import every store module now, so each item model's table is this session's (a model takes its table
+    from the settings when its class is built: a module first imported later, after a test left settings of
+    another stage cached, would be bound to that stage's table; CI once saw the campaigns' models on
+    balance-ledger-prod)."""
+    import importlib
+    import pkgutil
+
+    import chalicelib.store
+
+    for module in pkgutil.iter_modules(chalicelib.store.__path__):
+        importlib.import_module(f"chalicelib.store.{module.name}")
+
+
+_bind_the_item_models()
+
 # the case tables' checks are plain asserts in helper modules: let pytest explain them as in a test module
 pytest.register_assert_rewrite("tests.tables")
 
