@@ -43,6 +43,25 @@ def _bind_the_item_models() -> None:
 
 _bind_the_item_models()
 
+# the environment the tests start from: put back after a test that let a library change it (chalice's packager
+# puts a stage's variables into os.environ while it loads the app: tests/infra/conftest.py)
+PRISTINE_ENV = dict(os.environ)
+
+
+def restore_environment() -> None:
+    """os.environ as the session began, and every cache of the app's modules cleared (settings among them)."""
+    import functools
+
+    for name in [n for n in os.environ if n not in PRISTINE_ENV and not n.startswith("PYTEST_")]:
+        del os.environ[name]
+    os.environ.update(PRISTINE_ENV)
+    for name, module in list(sys.modules.items()):
+        if name == "chalicelib" or name.startswith("chalicelib."):
+            for value in list(vars(module).values()):
+                if isinstance(value, functools._lru_cache_wrapper):
+                    value.cache_clear()
+
+
 # the case tables' checks are plain asserts in helper modules: let pytest explain them as in a test module
 pytest.register_assert_rewrite("tests.tables")
 

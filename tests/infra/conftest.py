@@ -42,3 +42,14 @@ def synth(tmp_path_factory) -> Synth:
         if (out / f"{s.id}.metadata.json").exists()
     }
     return Synth(out=out, templates=templates, metadata=metadata)
+
+
+@pytest.fixture(autouse=True)
+def _environment_put_back():
+    """After each infra test, the environment and the app's caches as the session began: synthesis runs
+    `chalice package` in this process, which leaves a stage's variables (its table, its secrets' names) in
+    os.environ, and a test of another module run later on this worker would read them."""
+    yield
+    from tests.conftest import restore_environment
+
+    restore_environment()

@@ -296,7 +296,14 @@ def test_nothing_is_sent_without_consent_an_address_or_a_configured_sender():
 def test_the_stage_delivery_reads_no_secret_when_it_cannot_send():
     from dataclasses import replace
 
-    s = replace(get_settings(), stage="prod", ses_sender="", public_api_url="", unsubscribe_secret=None)
+    s = replace(
+        get_settings(),
+        stage="prod",
+        ses_sender="",
+        public_api_url="",
+        unsubscribe_secret=None,
+        unsubscribe_secret_name=None,
+    )
     d = MarketingDelivery.from_settings(s)
     assert not d.configured and d.keys == ()
     d = MarketingDelivery.from_settings(
