@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -91,6 +92,24 @@ class Web:
 
     def app(self, path: str = "/app/") -> str:
         return self.url + path
+
+
+WAIT = 120.0  # s: what a browser test waits at most for the stack (a consumer, the export, a job)
+
+
+def ok(r, status: int = 200) -> Any:
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def until(read, done, timeout: float = WAIT, every: float = 1.0):
+    """``read()`` again until ``done`` holds for what it answered; the last answer (the caller asserts)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(every)
+        value = read()
+    return value
 
 
 # true when a chart's canvas was drawn by Chart.js and holds something (a blank canvas of its size differs)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import check_a11y, measure_load, page_errors, shoot, sign_in
+from tests.browser.conftest import ok, check_a11y, measure_load, page_errors, shoot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,11 +24,6 @@ WEIGHT_BUDGET = 150_000  # a customer page's bytes on a cold load, compressed (i
 
 def short(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def ok(r, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 def make_shop(web) -> tuple[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
+from tests.browser.conftest import ok, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +27,6 @@ def someone(prefix: str) -> str:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def ok(r, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 90.0) -> Any:

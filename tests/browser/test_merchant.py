@@ -7,37 +7,19 @@ the API's 403."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DRAWN, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
+from tests.browser.conftest import ok, until, DRAWN, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
 from tests.e2e.test_backtests import quoted_in_export
 
 pytestmark = pytest.mark.e2e
 
 PAID = 1200  # fen: a checkout paid by balance at once
 HELD = 2500  # fen: a checkout authorized by balance (captured later, from the console)
-WAIT = 120.0
 BACKTEST_MS = 150_000
-
-
-def ok(r, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def until(read, done, timeout: float = WAIT, every: float = 1.0):
-    """``read()`` again until ``done`` holds for what it answered; the last answer (the caller asserts)."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while not done(value) and time.monotonic() < deadline:
-        time.sleep(every)
-        value = read()
-    return value
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ a customer who opens the dashboard sees the forbidden view."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DRAWN, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
+from tests.browser.conftest import ok, until, DRAWN, TIMEOUT_MS, check_a11y, page_errors, shoot, sign_in
 from tests.e2e.test_campaigns import seed_segment
 from tests.e2e.test_segments import segment_now
 
@@ -25,7 +24,6 @@ PLAN_BONUS = 12_300
 SEGMENT = "at_risk"  # the campaign's segment
 SEEDED = 96  # profiles seeded into it (no wallet: they pay nothing), beside the real payers
 PAYERS = 4  # real customers in the segment who pay by balance after the campaign ran
-WAIT = 120.0
 
 CHART_DATA = """(canvas) => {
   const chart = window.Chart.getChart(canvas);
@@ -38,23 +36,8 @@ TABLE = """(table) => [...table.querySelectorAll("tbody tr")].map((tr) => Object
   })))"""
 
 
-def ok(r, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
-
-
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def until(read, done, timeout: float = WAIT, every: float = 1.0):
-    """``read()`` again until ``done`` holds for what it answered; the last answer (the caller asserts)."""
-    deadline = time.monotonic() + timeout
-    value = read()
-    while not done(value) and time.monotonic() < deadline:
-        time.sleep(every)
-        value = read()
-    return value
 
 
 def seed_profiles(info, segment: str, users: list[str]) -> None:
