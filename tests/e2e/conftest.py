@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -353,6 +354,18 @@ def is_segmentation_item(key: dict[str, Any]) -> bool:
     queued reaches it (``POST /v1/admin/segmentations``), behind the tests' back like the inbox; no route but
     that one writes them, and it writes a run only."""
     return key["sk"]["S"] == "PROFILE" or key["pk"]["S"] == "SEGRUN"
+
+
+def backtest_settled(api, backtest_path: str, reader) -> None:
+    """Until the queued backtest has run: the bus's consumer runs it asynchronously, and a check of what a
+    request wrote must not see it finish between its before and after (it writes the backtest's item)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        api.run_consumers()
+        if api.get(backtest_path, reader).json()["state"] in ("succeeded", "failed"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{backtest_path} never ran")
 
 
 def assert_nothing_written(

@@ -26,7 +26,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.api.routing import ROUTES
 from chalicelib.api.signature import sign
-from tests.e2e.conftest import assert_nothing_written, is_new_inbox_item
+from tests.e2e.conftest import assert_nothing_written, backtest_settled, is_new_inbox_item
 
 importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
 
@@ -337,18 +337,6 @@ def make_world(api) -> World:
     )
 
 
-def _settled(api, backtest_path: str, admin) -> None:
-    """Until the queued backtest has run: the bus's consumer runs it asynchronously, and a cell must not see it
-    finish between its before and after (it writes the backtest's item)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        api.run_consumers()
-        if api.get(backtest_path, admin).json()["state"] in ("succeeded", "failed"):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{backtest_path} never ran")
-
-
 def _inbox_item(api, owner) -> str:
     """The prompt to rate the owner's payment, which the bus's consumer puts in the inbox (asynchronously)."""
     deadline = time.monotonic() + 60
@@ -565,7 +553,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         queued = api.post(f"/v1/merchants/{w.merchant_id}/backtests", w.users[ADMIN], {"days": 7})
         assert queued.status_code == 202, queued.text
         concrete = path.format(merchant_id=w.merchant_id, backtest_id=queued.json()["backtest_id"])
-        _settled(api, concrete, w.users[ADMIN])
+        backtest_settled(api, concrete, w.users[ADMIN])
     if route in (("GET", "/v1/admin/reports/obstacles"), ("GET", "/v1/admin/reports/balance-share")):
         concrete += f"?merchant_id={w.merchant_id}"
     if route == ("GET", "/v1/admin/feedback"):  # the world's merchant's: other tests' feedback may share the table
