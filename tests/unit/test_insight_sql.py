@@ -76,6 +76,13 @@ def quoted(cid: str, amount: int, limits: list[str], cash: int, minute: int = 1,
     )
 
 
+def ended(cid: str, amount: int, how: str = "expired", day: str = DAY) -> dict:
+    """checkout.expired (the sweeper) or checkout.cancelled (the shop) of the checkout ``cid``, on ``day``."""
+    order = {"checkout_id": cid, "merchant_id": "m1", "order_id": f"o-{cid}", "user_id": "u1", "amount": amount}
+    extra = {"lines": line(amount), "expires_at": f"{day}T10:30:00.000Z"} if how == "expired" else {"reason": "x"}
+    return event(f"checkout.{how}", {**order, **extra, "occurred_at": f"{day}T10:31:00.000Z"}, day)
+
+
 def paid(
     cid: str,
     amount: int,
@@ -238,7 +245,17 @@ def checkouts() -> list[dict]:
         quoted("c3", 500, ["min_order_not_met", "excluded_items"], 9000),
         opened("c4", 800),  # never quoted
         opened("c5", 700),
-        quoted("c5", 700, [], 9000),  # nothing held it back; never paid
+        quoted("c5", 700, [], 9000),  # nothing held it back; never paid, and it expired
+        ended("c5", 700),
+        opened("c8", 600),
+        quoted("c8", 600, [], 9000),  # nothing held it back, not paid yet, still open: not abandoned (yet)
+        opened("c9", 400),
+        quoted("c9", 400, [], 9000),  # the shop cancelled it after the quote
+        ended("c9", 400, "cancelled"),
+        opened("c10", 300),
+        quoted("c10", 300, ["min_order_not_met"], 9000),  # expired, but a limit held it back: named by the limit
+        ended("c10", 300),
+        ended("c11", 900),  # the end of a checkout opened before the period: not one of its checkouts
         opened("c6", 2000),
         quoted("c6", 2000, ["insufficient_balance"], 500),
         paid("c6", 2000, 500),  # partly by balance
@@ -252,10 +269,11 @@ def test_the_obstacles_of_each_checkout_by_outcome_and_reason(checkouts):
     assert got == {
         ("full", "paid_by_balance"): (1, 1000, 0),
         ("none", "insufficient_balance"): (1, 3000, 1800),
-        ("none", "min_order_not_met"): (1, 500, 0),
+        ("none", "min_order_not_met"): (2, 800, 0),
         ("none", "excluded_items"): (1, 500, 0),
         ("none", "never_quoted"): (1, 800, 0),
-        ("none", "abandoned_after_quote"): (1, 700, 0),
+        ("none", "abandoned_after_quote"): (2, 1100, 0),
+        ("none", "open_after_quote"): (1, 600, 0),
         ("partial", "insufficient_balance"): (1, 2000, 1500),
     }
     assert {r["merchant_id"] for r in rows} == {"m1"}
@@ -279,6 +297,8 @@ def test_the_export_files_each_event_under_its_day_and_type(checkouts):
     assert {k.rsplit("/", 1)[0] for k in objects} == {
         f"export/events/dt={DAY}/type=checkout.opened",
         f"export/events/dt={DAY}/type=checkout.quoted",
+        f"export/events/dt={DAY}/type=checkout.expired",
+        f"export/events/dt={DAY}/type=checkout.cancelled",
         f"export/events/dt={DAY}/type=payment.succeeded",
         "export/events/dt=2026-11-25/type=checkout.opened",
     }

@@ -57,7 +57,8 @@ class ObstacleRow(Out):
     reason: str = Field(
         description="paid_by_balance; for the others each limit of the last quote (insufficient_balance, "
         "min_order_not_met, excluded_items, partial_payment_not_allowed, partial_share_capped, daily_limit, ...), "
-        "abandoned_after_quote or never_quoted"
+        "when nothing held it back abandoned_after_quote (it expired or the shop cancelled it unpaid in the period) "
+        "or open_after_quote (not ended by the period's last day); never_quoted"
     )
     checkouts: int
     amount: int = Field(description="the checkouts' amount, fen")

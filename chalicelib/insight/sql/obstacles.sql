@@ -1,14 +1,24 @@
 -- What kept the checkouts opened between two days (dt, both included) from being paid by balance.
 -- One row per merchant, outcome (full | partial | none) and reason: for a checkout not fully paid by balance,
 -- each limit its last quote named (insufficient_balance, min_order_not_met, excluded_items,
--- partial_payment_not_allowed, partial_share_capped, daily_limit, ...), or abandoned_after_quote (quoted,
--- nothing held it back, never paid), or never_quoted. topup_needed: what the insufficient ones lacked.
+-- partial_payment_not_allowed, partial_share_capped, daily_limit, ...); or, when nothing held it back,
+-- abandoned_after_quote (it ended unpaid in the period: checkout.expired, or checkout.cancelled by the shop),
+-- open_after_quote (not ended by the period's last day: the customer may still pay), or never_quoted.
+-- topup_needed: what the insufficient ones lacked.
 WITH once AS (
     SELECT detail_type, detail,
         row_number() OVER (PARTITION BY json_extract_scalar(detail, '$.event_id') ORDER BY time) AS copy
     FROM events
     WHERE dt BETWEEN ? AND ?
-        AND type IN ('checkout.opened', 'checkout.quoted', 'payment.succeeded', 'payment.authorized')
+        AND type IN (
+            'checkout.opened', 'checkout.quoted', 'checkout.expired', 'checkout.cancelled',
+            'payment.succeeded', 'payment.authorized'
+        )
+),
+ended AS (
+    SELECT DISTINCT json_extract_scalar(detail, '$.checkout_id') AS checkout_id
+    FROM once
+    WHERE copy = 1 AND detail_type IN ('checkout.expired', 'checkout.cancelled')
 ),
 opened AS (
     SELECT
@@ -55,11 +65,13 @@ outcomes AS (
             ELSE 'full'
         END AS outcome,
         q.checkout_id IS NOT NULL AS quoted,
+        e.checkout_id IS NOT NULL AS ended,
         coalesce(q.limits, '[]') AS limits,
         greatest(coalesce(q.due, 0) - coalesce(q.spendable, 0), 0) AS lacking
     FROM opened o
     LEFT JOIN paid p ON p.merchant_id = o.merchant_id AND p.order_id = o.order_id
     LEFT JOIN quotes q ON q.checkout_id = o.checkout_id AND q.latest = 1
+    LEFT JOIN ended e ON e.checkout_id = o.checkout_id
 ),
 reasons AS (
     SELECT checkout_id, merchant_id, amount, outcome, reason, lacking
@@ -68,7 +80,12 @@ reasons AS (
     WHERE outcome <> 'full'
     UNION ALL
     SELECT checkout_id, merchant_id, amount, outcome,
-        CASE WHEN outcome = 'full' THEN 'paid_by_balance' WHEN quoted THEN 'abandoned_after_quote' ELSE 'never_quoted' END,
+        CASE
+            WHEN outcome = 'full' THEN 'paid_by_balance'
+            WHEN NOT quoted THEN 'never_quoted'
+            WHEN ended THEN 'abandoned_after_quote'
+            ELSE 'open_after_quote'
+        END,
         lacking
     FROM outcomes
     WHERE outcome = 'full' OR limits = '[]'

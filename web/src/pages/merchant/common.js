@@ -34,6 +34,7 @@ addStrings({
     "m.reason.coupon_not_applicable": "优惠券不适用",
     "m.reason.coupon_already_used": "优惠券已使用",
     "m.reason.abandoned_after_quote": "报价后放弃",
+    "m.reason.open_after_quote": "报价后仍未支付",
     "m.reason.never_quoted": "从未报价",
   },
   en: {
@@ -64,6 +65,7 @@ addStrings({
     "m.reason.coupon_not_applicable": "Coupon does not apply",
     "m.reason.coupon_already_used": "Coupon already used",
     "m.reason.abandoned_after_quote": "Abandoned after the quote",
+    "m.reason.open_after_quote": "Still open after the quote",
     "m.reason.never_quoted": "Never quoted",
   },
 });

@@ -33,6 +33,7 @@ addStrings({
     "ops.reason.partial_share_capped": "余额支付比例受限",
     "ops.reason.daily_limit": "超出每日限额",
     "ops.reason.abandoned_after_quote": "报价后放弃",
+    "ops.reason.open_after_quote": "报价后仍未支付",
     "ops.reason.never_quoted": "未报价",
   },
   en: {
@@ -59,6 +60,7 @@ addStrings({
     "ops.reason.partial_share_capped": "Balance share capped",
     "ops.reason.daily_limit": "Daily limit reached",
     "ops.reason.abandoned_after_quote": "Abandoned after a quote",
+    "ops.reason.open_after_quote": "Still open after the quote",
     "ops.reason.never_quoted": "Never quoted",
   },
 });
