@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 WINDOW_DAYS = 90
 HIGH_FREQUENCY, MEDIUM_FREQUENCY = 6, 2
@@ -104,11 +104,13 @@ class Customers:
         features: Mapping[str, Any],
         categories: Mapping[str, Any] | None = None,
         held: Mapping[str, int] | None = None,
+        known: Iterable[str] = (),
     ) -> "Customers":
         """From the analyses' columns (customer_features.sql; customer_categories.sql, a customer's rows most
         seen first): numpy arrays (masked where NULL) or lists of values, a missing value none or 0. Then the
-        wallets holding money whose customer the export never saw (``held``, by user id), in user id order:
-        they still owe it, so they are customers too."""
+        wallets holding money whose customer the export never saw (``held``, by user id), and the customers of
+        ``known`` (an earlier run's profiles) that neither names, with nothing seen (their balance, if any, is
+        the ledger's), in user id order: they still owe it, or still have a profile, so they are customers."""
         import numpy as np
 
         held = held or {}
@@ -118,7 +120,8 @@ class Customers:
         top = np.full((n, TOP_CATEGORIES), None, dtype=object)
         if categories:
             _place(top, position, categories)
-        wallets = sorted((u, b) for u, b in held.items() if u not in position and b > 0)
+        unseen = {u for u, b in held.items() if b > 0} | set(known)
+        wallets = sorted((u, held.get(u, 0)) for u in unseen if u not in position)
         extra = len(wallets)
         columns: dict[str, Any] = {}
         for name in DAYS:

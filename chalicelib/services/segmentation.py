@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
+from typing import Any, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 from ..domain.model import new_id
 from ..insight import bgnbd, segments
@@ -22,6 +22,7 @@ from .reports import Engine
 HISTORY_DAYS = 365  # the days of the export the prediction is fitted on
 PREDICTION_DAYS = 30
 WALLET_PAGE = 500
+MEMBER_PAGE = 1000  # a segment's members read per page when listing who has a profile
 
 
 @runtime_checkable
@@ -55,12 +56,25 @@ def columns(engine: Engine, name: str, params: Sequence[Any]) -> dict[str, Any]:
     return {key: [row[key] for row in rows] for key in rows[0]} if rows else {}
 
 
-def features_of(engine: Engine, held: dict[str, int], as_of: date) -> Customers:
-    """Every customer the export saw in the history, then every wallet holding money the export never saw."""
+def features_of(engine: Engine, held: dict[str, int], as_of: date, known: Iterable[str] = ()) -> Customers:
+    """Every customer the export saw in the history, then every wallet holding money the export never saw, then
+    every customer an earlier run profiled that neither names (``known``): their profile is recomputed from
+    nothing, so nobody keeps a segment the history no longer supports."""
     history, window = windows(as_of)
     features = columns(engine, "customer_features", [history.isoformat(), as_of.isoformat(), window.isoformat()])
     categories = columns(engine, "customer_categories", [window.isoformat(), as_of.isoformat()])
-    return Customers.of(features, categories, held)
+    return Customers.of(features, categories, held, known)
+
+
+def profiled(store: ProfileStore) -> Iterator[str]:
+    """Every customer with a profile, from the members index, segment by segment (its pages, not a scan)."""
+    for name in SEGMENTS:
+        cursor: dict[str, Any] | None = None
+        while True:
+            page, cursor = store.members(name, cursor, MEMBER_PAGE)
+            yield from (m["user_id"] for m in page)
+            if cursor is None:
+                break
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,7 @@ def run(
         "requested_by": queued.get("requested_by") if queued else None,
     }
     try:
-        customers = features_of(engine, balances(wallets), as_of)
+        customers = features_of(engine, balances(wallets), as_of, profiled(store))
         computed = segments.profiles(customers, as_of)
         predicted, reason = predictions(customers, as_of)
         store.put_profiles(views(computed, predicted, reason), run_id, clock.stamp())

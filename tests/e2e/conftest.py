@@ -368,6 +368,18 @@ def backtest_settled(api, backtest_path: str, reader) -> None:
     raise AssertionError(f"{backtest_path} never ran")
 
 
+def segmentation_settled(api, run_id: str, reader) -> None:
+    """Until the queued segmentation run has finished: the stack's runner runs it asynchronously, and a run
+    recomputes every profile on the stack, so none may be left to land in a later module's seeded segment."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        api.run_consumers()
+        if api.get(f"/v1/admin/segmentations/{run_id}", reader).json()["state"] in ("succeeded", "failed"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"segmentation run {run_id} never finished")
+
+
 def assert_nothing_written(
     before: list[dict[str, Any]], after: list[dict[str, Any]], message: str = "the request wrote to the table"
 ) -> None:

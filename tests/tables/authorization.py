@@ -26,7 +26,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.api.routing import ROUTES
 from chalicelib.api.signature import sign
-from tests.e2e.conftest import assert_nothing_written, backtest_settled, is_new_inbox_item
+from tests.e2e.conftest import assert_nothing_written, backtest_settled, is_new_inbox_item, segmentation_settled
 
 importlib.import_module("app")  # registers every blueprint, so ROUTES is the whole route table
 
@@ -547,6 +547,7 @@ def build_call(api, route: tuple[str, str], w: World, caller: str) -> Call:
         queued = api.post("/v1/admin/segmentations", w.users[ADMIN], {})
         assert queued.status_code == 202, queued.text
         concrete = path.format(run_id=queued.json()["run_id"])
+        segmentation_settled(api, queued.json()["run_id"], w.users[ADMIN])  # it rewrites profiles: not mid-cell
     if route == ("POST", "/v1/merchants/{merchant_id}/backtests"):
         bodies[route] = {"days": 7}
     if route == ("GET", "/v1/merchants/{merchant_id}/backtests/{backtest_id}"):
@@ -972,6 +973,7 @@ def check_segmentation_queued(api, w, caller, body, before, after, bi, ai):
     assert after == before  # a run moves no money
     seen = api.get(f"/v1/admin/segmentations/{body['run_id']}", w.users[ADMIN])
     assert seen.status_code == 200 and seen.json()["as_of"] == body["as_of"], seen.text
+    segmentation_settled(api, body["run_id"], w.users[ADMIN])  # it recomputes every profile: none left running
 
 
 def check_backtest_queued(api, w, caller, body, before, after, bi, ai):

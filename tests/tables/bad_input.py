@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tests.e2e.conftest import assert_nothing_written, backtest_settled
+from tests.e2e.conftest import assert_nothing_written, backtest_settled, segmentation_settled
 
 MAX = 5_000_000  # MAX_TRANSACTION_AMOUNT of the local stack (tests/conftest.py)
 MISSING = object()  # "remove this field"
@@ -922,6 +922,8 @@ def check_the_valid_requests_are_valid(api, world: World) -> None:
         assert r.status_code in (200, 201, 202), (name, r.text)
         if name == "backtest":  # queued: it runs behind the cases' backs, and its item would change under them
             backtest_settled(api, f"{route.path(world)}/{r.json()['backtest_id']}", world.admin)
+        if name == "segmentation":  # likewise, and a run recomputes every profile on the stack
+            segmentation_settled(api, r.json()["run_id"], world.admin)
 
 
 def check_case(api, table, world: World, route_name: str, case_name: str) -> None:

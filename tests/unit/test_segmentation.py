@@ -151,3 +151,25 @@ def test_the_bgnbd_fit_finds_the_parameters_customers_were_drawn_from():
     recent, lapsed = fit.p_alive([10], [170], [180])[0], fit.p_alive([10], [20], [180])[0]
     assert recent > lapsed
     assert fit.expected(30, [10], [170], [180])[0] > fit.expected(30, [10], [20], [180])[0] > 0
+
+
+def test_a_customer_the_history_no_longer_names_is_profiled_again_not_left_in_an_old_segment(world, at):
+    """A profile of an earlier run whose customer has neither an event in the history nor money in a wallet now
+    is recomputed from nothing (inactive), under this run's id, and leaves its old segment's listing; a customer
+    the history still names keeps the segment the history gives."""
+    from datetime import datetime, timezone
+
+    at(datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc))
+    duck, ledger = world
+    store = FakeProfileStore()
+    old = {"user_id": "gone", "segment": "champions", "rfm": {"frequency": 9}, "balance": 0}
+    store.put_profiles([old, {**old, "user_id": "heavy"}], "seg_old", "2025-11-01T00:00:00.000Z")
+    assert sorted(m["user_id"] for m in store.members("champions", None, 10)[0]) == ["gone", "heavy"]
+
+    done = segmentation.run(duck, ledger, store, AS_OF)
+    gone = store.get_profile("gone")
+    assert (gone["segment"], gone["run_id"], gone["rfm"], gone["balance"]) == ("inactive", done["run_id"], None, 0)
+    assert [m["user_id"] for m in store.members("champions", None, 10)[0]] == ["heavy"]
+    assert "gone" in [m["user_id"] for m in store.members("inactive", None, 10)[0]]
+    assert store.get_profile("heavy")["run_id"] == done["run_id"]
+    assert done["customers"] == 7  # the six the history and the wallets name, and the one only a profile did
