@@ -14,8 +14,6 @@ from ..services.common import Outcome
 from .. import bootstrap
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas.admin import AdjustmentOut, AdjustmentRequest, MerchantOut, MerchantRequest, ReconciliationOut
-from .schemas.wallet import EntriesPage, EntriesQuery, WalletOut
 
 bp = Blueprint(__name__)
 
@@ -27,7 +25,7 @@ bp = Blueprint(__name__)
     name="adminGetWallet",
     summary="Any customer's wallet",
     access="admin",
-    response=WalletOut,
+    response="wallet.WalletOut",
     tag="admin",
 )
 def get_wallet(call: Call, user_id: str) -> dict:
@@ -41,8 +39,8 @@ def get_wallet(call: Call, user_id: str) -> dict:
     name="adminListWalletEntries",
     summary="Any customer's ledger entries",
     access="admin",
-    query=EntriesQuery,
-    response=EntriesPage,
+    query="wallet.EntriesQuery",
+    response="wallet.EntriesPage",
     tag="admin",
 )
 def list_entries(call: Call, user_id: str) -> dict:
@@ -57,8 +55,8 @@ def list_entries(call: Call, user_id: str) -> dict:
     name="adminAdjustWallet",
     summary="Compensate or correct one lot of a wallet (never overdraws)",
     access="admin",
-    body=AdjustmentRequest,
-    response=AdjustmentOut,
+    body="admin.AdjustmentRequest",
+    response="admin.AdjustmentOut",
     status=201,
     idempotent=True,
     tag="admin",
@@ -89,8 +87,8 @@ def adjust(call: Call, user_id: str) -> Outcome:
     name="adminPutMerchant",
     summary="Create or update a merchant that may take balance payments",
     access="admin",
-    body=MerchantRequest,
-    response=MerchantOut,
+    body="admin.MerchantRequest",
+    response="admin.MerchantOut",
     tag="admin",
 )
 def put_merchant(call: Call, merchant_id: str) -> dict:
@@ -111,7 +109,7 @@ def put_merchant(call: Call, merchant_id: str) -> dict:
     name="adminReconcile",
     summary="Recompute every wallet from its entries and report differences",
     access="admin",
-    response=ReconciliationOut,
+    response="admin.ReconciliationOut",
     tag="admin",
 )
 def reconcile(call: Call) -> dict:

@@ -11,7 +11,6 @@ from .. import bootstrap
 from ..services import backtests
 from .checkouts import _validated_rules
 from .routing import Call, route
-from .schemas.backtests import BacktestOut, BacktestQueuedOut, BacktestRequest
 
 bp = Blueprint(__name__)
 
@@ -30,8 +29,8 @@ def _store() -> Any:
     summary="Replay the merchant's checkouts of the last days under a proposed balance rule, coupon or promotion "
     "and under the current configuration (queued; the job runs it once): 202 with its id (its staff, admin)",
     access="user",
-    body=BacktestRequest,
-    response=BacktestQueuedOut,
+    body="backtests.BacktestRequest",
+    response="backtests.BacktestQueuedOut",
     status=202,
     tag="insight",
 )
@@ -54,7 +53,7 @@ def request_backtest(call: Call, merchant_id: str) -> dict:
     summary="A backtest's state and, once it succeeded, both configurations' figures and their difference "
     "(its staff, admin)",
     access="user",
-    response=BacktestOut,
+    response="backtests.BacktestOut",
     tag="insight",
 )
 def get_backtest(call: Call, merchant_id: str, backtest_id: str) -> dict:

@@ -7,7 +7,6 @@ from chalice import Blueprint
 from .. import bootstrap
 from ..services import behaviour
 from .routing import Call, route
-from .schemas.behaviour import BehaviourAccepted, BehaviourBatch
 
 bp = Blueprint(__name__)
 
@@ -19,8 +18,8 @@ bp = Blueprint(__name__)
     name="recordBehaviourEvents",
     summary="Report what the caller did in the shop (1 to 25 events); accepted or refused as one batch",
     access="user",
-    body=BehaviourBatch,
-    response=BehaviourAccepted,
+    body="behaviour.BehaviourBatch",
+    response="behaviour.BehaviourAccepted",
     status=202,
     tag="events",
 )

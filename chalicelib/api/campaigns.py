@@ -8,7 +8,6 @@ from ..services import campaigns
 from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.campaigns import CampaignOut, CampaignRequest, CampaignsPage
 
 bp = Blueprint(__name__)
 
@@ -20,8 +19,8 @@ bp = Blueprint(__name__)
     name="createCampaign",
     summary="Create a campaign: an action for a segment's members, a random holdout, run at run_at or now (admin)",
     access="admin",
-    body=CampaignRequest,
-    response=CampaignOut,
+    body="campaigns.CampaignRequest",
+    response="campaigns.CampaignOut",
     status=201,
     idempotent=True,
     tag="campaigns",
@@ -45,7 +44,7 @@ def create(call: Call) -> Outcome:
     name="listCampaigns",
     summary="Campaigns, newest first (admin)",
     access="admin",
-    response=CampaignsPage,
+    response="campaigns.CampaignsPage",
     tag="campaigns",
 )
 def list_campaigns(call: Call) -> dict:
@@ -59,7 +58,7 @@ def list_campaigns(call: Call) -> dict:
     name="getCampaign",
     summary="A campaign: its counts and, once measured, each group's figures and the uplift (admin)",
     access="admin",
-    response=CampaignOut,
+    response="campaigns.CampaignOut",
     tag="campaigns",
 )
 def get_campaign(call: Call, campaign_id: str) -> dict:
@@ -73,7 +72,7 @@ def get_campaign(call: Call, campaign_id: str) -> dict:
     name="cancelCampaign",
     summary="Cancel a campaign that has not run, and its schedules (one that has run: 409 campaign_started)",
     access="admin",
-    response=CampaignOut,
+    response="campaigns.CampaignOut",
     tag="campaigns",
 )
 def cancel(call: Call, campaign_id: str) -> dict:
@@ -87,7 +86,7 @@ def cancel(call: Call, campaign_id: str) -> dict:
     name="measureCampaign",
     summary="Measure a campaign now (it runs again at the end of its window): queued, the job computes it (admin)",
     access="admin",
-    response=CampaignOut,
+    response="campaigns.CampaignOut",
     status=202,
     tag="campaigns",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from ..domain.checkout import Line
@@ -11,16 +13,9 @@ from ..services import checkouts, merchant_rules
 from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.balance_rules import BalanceRulesOut, BalanceRulesRequest
-from .schemas.checkouts import (
-    CancelCheckoutRequest,
-    CheckoutOut,
-    CheckoutQuery,
-    CheckoutReadOut,
-    CheckoutRequest,
-    QuoteOut,
-    QuoteRequest,
-)
+
+if TYPE_CHECKING:
+    from .schemas.balance_rules import BalanceRulesRequest
 
 bp = Blueprint(__name__)
 
@@ -32,8 +27,8 @@ bp = Blueprint(__name__)
     name="createCheckout",
     summary="Open a checkout: the merchant's priced order for one customer (its staff, service)",
     access="user",
-    body=CheckoutRequest,
-    response=CheckoutOut,
+    body="checkouts.CheckoutRequest",
+    response="checkouts.CheckoutOut",
     status=201,
     idempotent=True,
     tag="checkout",
@@ -61,8 +56,8 @@ def create_checkout(call: Call) -> Outcome:
     summary="A checkout (its customer, its merchant's staff, service, admin); with return_url, whether the hosted "
     "checkout may send its customer there",
     access="user",
-    query=CheckoutQuery,
-    response=CheckoutReadOut,
+    query="checkouts.CheckoutQuery",
+    response="checkouts.CheckoutReadOut",
     tag="checkout",
 )
 def get_checkout(call: Call, checkout_id: str) -> dict:
@@ -77,8 +72,8 @@ def get_checkout(call: Call, checkout_id: str) -> dict:
     summary="Close an open checkout with no live authorization, so its order may get a new one (its merchant's "
     "staff, service, admin); again: the same answer",
     access="user",
-    body=CancelCheckoutRequest,
-    response=CheckoutOut,
+    body="checkouts.CancelCheckoutRequest",
+    response="checkouts.CheckoutOut",
     tag="checkout",
 )
 def cancel_checkout(call: Call, checkout_id: str) -> dict:
@@ -92,8 +87,8 @@ def cancel_checkout(call: Call, checkout_id: str) -> dict:
     name="quoteCheckout",
     summary="What paying the checkout now would do, under the merchant's rules; writes nothing (its customer)",
     access="user",
-    body=QuoteRequest,
-    response=QuoteOut,
+    body="checkouts.QuoteRequest",
+    response="checkouts.QuoteOut",
     tag="checkout",
 )
 def quote_checkout(call: Call, checkout_id: str) -> dict:
@@ -138,8 +133,8 @@ def _validated_rules(body: BalanceRulesRequest) -> dict:
     name="putBalanceRules",
     summary="Set the merchant's rules for paying with balance; each change is a new version (its staff, admin)",
     access="user",
-    body=BalanceRulesRequest,
-    response=BalanceRulesOut,
+    body="balance_rules.BalanceRulesRequest",
+    response="balance_rules.BalanceRulesOut",
     tag="checkout",
 )
 def put_balance_rules(call: Call, merchant_id: str) -> dict:
@@ -155,7 +150,7 @@ def put_balance_rules(call: Call, merchant_id: str) -> dict:
     name="getBalanceRules",
     summary="The merchant's rules for paying with balance (its staff, service, admin)",
     access="user",
-    response=BalanceRulesOut,
+    response="balance_rules.BalanceRulesOut",
     tag="checkout",
 )
 def get_balance_rules(call: Call, merchant_id: str) -> dict:

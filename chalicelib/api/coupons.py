@@ -9,15 +9,6 @@ from ..services import coupons, rewards
 from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.coupons import (
-    CouponDefinitionOut,
-    CouponDefinitionRequest,
-    CouponsPage,
-    CouponsQuery,
-    GrantOut,
-    GrantRequest,
-)
-from .schemas.rewards import RedemptionOut, RewardOut, RewardRequest, RewardsPage
 
 bp = Blueprint(__name__)
 
@@ -29,8 +20,8 @@ bp = Blueprint(__name__)
     name="putCouponDefinition",
     summary="Create or change a coupon definition (admin; a merchant's staff for its own merchant)",
     access="user",
-    body=CouponDefinitionRequest,
-    response=CouponDefinitionOut,
+    body="coupons.CouponDefinitionRequest",
+    response="coupons.CouponDefinitionOut",
     tag="rewards",
 )
 def put_definition(call: Call, definition_id: str) -> dict:
@@ -44,7 +35,7 @@ def put_definition(call: Call, definition_id: str) -> dict:
     name="getCouponDefinition",
     summary="A coupon definition (who manages it, services)",
     access="user",
-    response=CouponDefinitionOut,
+    response="coupons.CouponDefinitionOut",
     tag="rewards",
 )
 def get_definition(call: Call, definition_id: str) -> dict:
@@ -58,8 +49,8 @@ def get_definition(call: Call, definition_id: str) -> dict:
     name="grantCoupons",
     summary="Grant a coupon of the definition to each customer (at most 500), within the per-customer limit",
     access="user",
-    body=GrantRequest,
-    response=GrantOut,
+    body="coupons.GrantRequest",
+    response="coupons.GrantOut",
     status=201,
     idempotent=True,
     tag="rewards",
@@ -75,8 +66,8 @@ def grant(call: Call, definition_id: str) -> Outcome:
     name="listCoupons",
     summary="The caller's coupons, newest first",
     access="user",
-    query=CouponsQuery,
-    response=CouponsPage,
+    query="coupons.CouponsQuery",
+    response="coupons.CouponsPage",
     tag="rewards",
 )
 def list_coupons(call: Call) -> dict:
@@ -90,8 +81,8 @@ def list_coupons(call: Call) -> dict:
     name="putReward",
     summary="Set up a reward of the points catalogue: a coupon or a gift, its cost, stock and limit (admin)",
     access="admin",
-    body=RewardRequest,
-    response=RewardOut,
+    body="rewards.RewardRequest",
+    response="rewards.RewardOut",
     tag="rewards",
 )
 def put_reward(call: Call, reward_id: str) -> dict:
@@ -105,7 +96,7 @@ def put_reward(call: Call, reward_id: str) -> dict:
     name="listRewards",
     summary="The points catalogue (active rewards)",
     access="user",
-    response=RewardsPage,
+    response="rewards.RewardsPage",
     tag="rewards",
 )
 def list_rewards(call: Call) -> dict:
@@ -119,7 +110,7 @@ def list_rewards(call: Call) -> dict:
     name="redeemReward",
     summary="Spend points for a reward (exactly once; stock and the per-customer limit are conditions)",
     access="user",
-    response=RedemptionOut,
+    response="rewards.RedemptionOut",
     status=201,
     idempotent=True,
     tag="rewards",

@@ -8,7 +8,6 @@ from ..services import feedback
 from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.feedback import FeedbackOut, FeedbackPage, FeedbackQuery, FeedbackRequest
 
 bp = Blueprint(__name__)
 
@@ -20,8 +19,8 @@ bp = Blueprint(__name__)
     name="submitFeedback",
     summary="Rate one of the caller's own transactions (a payment, a top-up or a ledger entry), once",
     access="user",
-    body=FeedbackRequest,
-    response=FeedbackOut,
+    body="feedback.FeedbackRequest",
+    response="feedback.FeedbackOut",
     status=201,
     idempotent=True,
     tag="feedback",
@@ -48,8 +47,8 @@ def submit(call: Call) -> Outcome:
     name="adminListFeedback",
     summary="Feedback newest first, by UTC days, rating at most, tag and merchant (admin)",
     access="admin",
-    query=FeedbackQuery,
-    response=FeedbackPage,
+    query="feedback.FeedbackQuery",
+    response="feedback.FeedbackPage",
     tag="admin",
 )
 def list_feedback(call: Call) -> dict:

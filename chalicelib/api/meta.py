@@ -9,7 +9,6 @@ from chalice import Blueprint
 from ..domain.errors import Unavailable
 from .. import bootstrap
 from .routing import OTHER_ROUTE_ACCESS, Call, route
-from .schemas.meta import HealthOut
 
 bp = Blueprint(__name__)
 
@@ -21,7 +20,7 @@ bp = Blueprint(__name__)
     name="health",
     summary="200 when the service and its table are reachable",
     access="public",
-    response=HealthOut,
+    response="meta.HealthOut",
     tag="meta",
 )
 def health(call: Call) -> dict:

@@ -7,7 +7,6 @@ from chalice import Blueprint
 from ..services import notifications
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.notifications import NotificationOut, NotificationsPage, NotificationsQuery
 
 bp = Blueprint(__name__)
 
@@ -19,8 +18,8 @@ bp = Blueprint(__name__)
     name="listNotifications",
     summary="The caller's notifications, newest first (unread only if asked), and how many are unread",
     access="user",
-    query=NotificationsQuery,
-    response=NotificationsPage,
+    query="notifications.NotificationsQuery",
+    response="notifications.NotificationsPage",
     tag="notifications",
 )
 def list_notifications(call: Call) -> dict:
@@ -35,7 +34,7 @@ def list_notifications(call: Call) -> dict:
     name="markNotificationRead",
     summary="Mark one of the caller's notifications read (again: unchanged)",
     access="user",
-    response=NotificationOut,
+    response="notifications.NotificationOut",
     tag="notifications",
 )
 def mark_read(call: Call, notification_id: str) -> dict:

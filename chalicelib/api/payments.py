@@ -11,15 +11,6 @@ from ..services.common import Outcome
 from .. import bootstrap
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas.payments import (
-    CaptureRequest,
-    PaymentCreated,
-    PaymentOut,
-    PaymentRequest,
-    RefundCreated,
-    RefundRequest,
-    SettlementOut,
-)
 
 bp = Blueprint(__name__)
 
@@ -31,8 +22,8 @@ bp = Blueprint(__name__)
     name="createPayment",
     summary="Pay a checkout from the caller's balance, exactly as its quote says (the checkout's customer)",
     access="user",
-    body=PaymentRequest,
-    response=PaymentCreated,
+    body="payments.PaymentRequest",
+    response="payments.PaymentCreated",
     status=201,
     idempotent=True,
     tag="payments",
@@ -59,8 +50,8 @@ def create_payment(call: Call) -> Outcome:
     name="capturePayment",
     summary="Capture all or part of an authorization; the rest is released (its merchant, service, admin)",
     access="user",
-    body=CaptureRequest,
-    response=SettlementOut,
+    body="payments.CaptureRequest",
+    response="payments.SettlementOut",
     idempotent=True,
     tag="payments",
 )
@@ -87,7 +78,7 @@ def capture_payment(call: Call, payment_id: str) -> Outcome:
     summary="Release an authorization in full; the checkout can be paid again (its merchant, service, admin, "
     "or its customer while on hold)",
     access="user",
-    response=SettlementOut,
+    response="payments.SettlementOut",
     idempotent=True,
     tag="payments",
 )
@@ -104,7 +95,7 @@ def void_payment(call: Call, payment_id: str) -> Outcome:
     name="getPayment",
     summary="A payment with its refunds (its customer, its merchant, admin)",
     access="user",
-    response=PaymentOut,
+    response="payments.PaymentOut",
     tag="payments",
 )
 def get_payment(call: Call, payment_id: str) -> dict:
@@ -118,8 +109,8 @@ def get_payment(call: Call, payment_id: str) -> dict:
     name="createRefund",
     summary="Refund part or all of a payment to the lots it came from (its merchant, admin, service)",
     access="user",
-    body=RefundRequest,
-    response=RefundCreated,
+    body="payments.RefundRequest",
+    response="payments.RefundCreated",
     status=201,
     idempotent=True,
     tag="payments",

@@ -8,7 +8,6 @@ from ..services import promotions
 from ..services.common import Outcome
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.promotions import PromotionOut, PromotionRequest, PromotionsPage, PromotionsQuery
 
 bp = Blueprint(__name__)
 
@@ -21,8 +20,8 @@ bp = Blueprint(__name__)
     summary="Create a limited-time promotion and its start and end schedules (admin; a merchant's staff for "
     "their merchant)",
     access="user",
-    body=PromotionRequest,
-    response=PromotionOut,
+    body="promotions.PromotionRequest",
+    response="promotions.PromotionOut",
     status=201,
     idempotent=True,
     tag="promotions",
@@ -46,8 +45,8 @@ def create(call: Call) -> Outcome:
     name="listPromotions",
     summary="Promotions (admin: all, or one merchant's; a merchant's staff: their merchants')",
     access="user",
-    query=PromotionsQuery,
-    response=PromotionsPage,
+    query="promotions.PromotionsQuery",
+    response="promotions.PromotionsPage",
     tag="promotions",
 )
 def list_promotions(call: Call) -> dict:
@@ -61,7 +60,7 @@ def list_promotions(call: Call) -> dict:
     name="getPromotion",
     summary="A promotion (admin; its merchant's staff)",
     access="user",
-    response=PromotionOut,
+    response="promotions.PromotionOut",
     tag="promotions",
 )
 def get_promotion(call: Call, promotion_id: str) -> dict:
@@ -75,7 +74,7 @@ def get_promotion(call: Call, promotion_id: str) -> dict:
     name="cancelPromotion",
     summary="Cancel a promotion: never applied again, its schedules deleted (an ended one: 409)",
     access="user",
-    response=PromotionOut,
+    response="promotions.PromotionOut",
     tag="promotions",
 )
 def cancel(call: Call, promotion_id: str) -> dict:

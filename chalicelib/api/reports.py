@@ -3,6 +3,8 @@ merchant's staff for their own merchant where a report is by merchant)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import date, timedelta
 
 from chalice import Blueprint
@@ -13,16 +15,9 @@ from ..domain.errors import Forbidden
 from ..domain.moments import parse_day
 from ..services import clock, reports
 from .routing import Call, route
-from .schemas.reports import (
-    BalanceShareOut,
-    BreakageOut,
-    DaysQuery,
-    FeedbackReportOut,
-    LiabilityOut,
-    ObstaclesOut,
-    PeriodQuery,
-    SegmentSizesOut,
-)
+
+if TYPE_CHECKING:
+    from .schemas.reports import DaysQuery
 
 bp = Blueprint(__name__)
 
@@ -50,7 +45,7 @@ def _staff_or_admin(call: Call, merchant_id: str | None) -> None:
     name="reportLiability",
     summary="What the wallets hold now, cash and bonus, by age of the money and by expiry (admin; a full read)",
     access="admin",
-    response=LiabilityOut,
+    response="reports.LiabilityOut",
     tag="reports",
 )
 def liability(call: Call) -> dict:
@@ -64,8 +59,8 @@ def liability(call: Call) -> dict:
     name="reportObstacles",
     summary="Of a period's checkouts, how many balance paid fully, partly or not at all, and why (admin; staff)",
     access="user",
-    query=PeriodQuery,
-    response=ObstaclesOut,
+    query="reports.PeriodQuery",
+    response="reports.ObstaclesOut",
     tag="reports",
 )
 def obstacles(call: Call) -> dict:
@@ -81,8 +76,8 @@ def obstacles(call: Call) -> dict:
     name="reportBreakage",
     summary="Bonus that expired unused, by month, against the bonus granted that month (admin)",
     access="admin",
-    query=DaysQuery,
-    response=BreakageOut,
+    query="reports.DaysQuery",
+    response="reports.BreakageOut",
     tag="insight",
 )
 def breakage(call: Call) -> dict:
@@ -97,8 +92,8 @@ def breakage(call: Call) -> dict:
     name="reportBalanceShare",
     summary="The share of sales balance paid, net of refunds, per merchant and day (admin; staff)",
     access="user",
-    query=PeriodQuery,
-    response=BalanceShareOut,
+    query="reports.PeriodQuery",
+    response="reports.BalanceShareOut",
     tag="insight",
 )
 def balance_share(call: Call) -> dict:
@@ -114,8 +109,8 @@ def balance_share(call: Call) -> dict:
     name="reportSegments",
     summary="Each day's segment sizes: the day's last segmentation run (admin; from the ledger)",
     access="admin",
-    query=DaysQuery,
-    response=SegmentSizesOut,
+    query="reports.DaysQuery",
+    response="reports.SegmentSizesOut",
     tag="insight",
 )
 def segment_sizes(call: Call) -> dict:
@@ -130,8 +125,8 @@ def segment_sizes(call: Call) -> dict:
     name="reportFeedback",
     summary="Ratings by the customers' segment when they rated and by tag: count, average, 1 to 5 (admin)",
     access="admin",
-    query=DaysQuery,
-    response=FeedbackReportOut,
+    query="reports.DaysQuery",
+    response="reports.FeedbackReportOut",
     tag="insight",
 )
 def feedback(call: Call) -> dict:

@@ -4,18 +4,23 @@ It declares the route for Chalice *and* for the OpenAPI document, then does
 the work each view would otherwise repeat: verify the caller, check the role,
 parse and validate the JSON body and query with the route's pydantic model,
 require the Idempotency-Key, shape the response through the response model.
+
+A route names its models as ``"<resource>.<Model>"`` (a module of ``chalicelib/api/schemas``), resolved when a
+request first needs them (``RouteSpec.body``, ``.query``, ``.response``): importing the app loads neither
+pydantic nor a model, and a cold function builds only the models of the routes it serves.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
 
 from ..config import Settings, get_settings
 from ..domain.errors import (
@@ -33,7 +38,10 @@ from ..observability import logger, metrics
 from .auth import principal_from_header
 from .errors import error_response, from_domain
 from .signature import verify_signature, webhook_secret
-from .schemas.common import ID_PATTERN
+from .ids import ID_PATTERN
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ID = re.compile(ID_PATTERN)
@@ -55,6 +63,19 @@ AMOUNT_FIELDS = {
 }
 
 
+SCHEMAS = "chalicelib.api.schemas"
+
+
+@cache
+def model(ref: str) -> type[BaseModel]:
+    """The model ``"<resource>.<Model>"`` names, its module imported on first use."""
+    resource, _, name = ref.rpartition(".")
+    found = getattr(importlib.import_module(f"{SCHEMAS}.{resource}"), name, None)
+    if not isinstance(found, type):
+        raise LookupError(f"no model {name} in {SCHEMAS}.{resource}")
+    return found
+
+
 @dataclass(frozen=True)
 class RouteSpec:
     path: str
@@ -62,13 +83,25 @@ class RouteSpec:
     name: str
     summary: str
     access: str  # public | signed | user | admin
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel]
+    body_ref: str | None
+    query_ref: str | None
+    response_ref: str
     status: int
     idempotent: bool
     tag: str
     path_params: tuple[str, ...] = ()
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return model(self.body_ref) if self.body_ref else None
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return model(self.query_ref) if self.query_ref else None
+
+    @property
+    def response(self) -> type[BaseModel]:
+        return model(self.response_ref)
 
 
 ROUTES: list[RouteSpec] = []
@@ -104,7 +137,7 @@ class Call:
         return self.idempotency
 
 
-def _validation_error(exc: ValidationError) -> InvalidRequest:
+def _validation_error(exc: "ValidationError") -> InvalidRequest:
     errors = [
         {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "type": err["type"], "message": err["msg"]}
         for err in exc.errors(include_url=False, include_context=False, include_input=False)
@@ -116,7 +149,7 @@ def _validation_error(exc: ValidationError) -> InvalidRequest:
     return InvalidRequest(f"{first['field']}: {first['message']}", code=code, errors=errors)
 
 
-def _parse_body(request: Any, model: type[BaseModel]) -> Any:
+def _parse_body(request: Any, schema: type[BaseModel]) -> Any:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("the body must be application/json", content_type=content_type or None)
@@ -127,17 +160,21 @@ def _parse_body(request: Any, model: type[BaseModel]) -> Any:
         raise InvalidRequest("the body is not valid JSON", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object", code="invalid_json")
+    from pydantic import ValidationError  # loaded with the first model already
+
     try:
-        return model.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from exc
 
 
-def _parse_query(request: Any, model: type[BaseModel]) -> Any:
+def _parse_query(request: Any, schema: type[BaseModel]) -> Any:
     params = dict(request.query_params or {})
+    from pydantic import ValidationError
+
     try:
         # query strings are text: let pydantic convert them (lax mode), still refusing unknown names
-        return model.model_validate(params, strict=False)
+        return schema.model_validate(params, strict=False)
     except ValidationError as exc:
         raise _validation_error(exc) from exc
 
@@ -177,17 +214,16 @@ def route(
     name: str,
     summary: str,
     access: str,
-    response: type[BaseModel],
+    response: str,
     status: int = 200,
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
+    body: str | None = None,
+    query: str | None = None,
     idempotent: bool = False,
     tag: str = "wallet",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     path_params = tuple(re.findall(r"{(\w+)}", path))
-    ROUTES.append(
-        RouteSpec(path, method, name, summary, access, body, query, response, status, idempotent, tag, path_params)
-    )
+    spec = RouteSpec(path, method, name, summary, access, body, query, response, status, idempotent, tag, path_params)
+    ROUTES.append(spec)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         def handler(**params: str) -> Response:
@@ -238,9 +274,9 @@ def route(
                     request.headers.get("x-signature"),
                 )
             if body is not None:
-                call.body = _parse_body(request, body)
+                call.body = _parse_body(request, model(body))
             if query is not None:
-                call.query = _parse_query(request, query)
+                call.query = _parse_query(request, model(query))
             if idempotent:
                 key = request.headers.get("idempotency-key")
                 if key is None:
@@ -265,7 +301,7 @@ def route(
             shaped = (
                 payload
                 if status_code >= 400
-                else response.model_validate(payload).model_dump(mode="json", exclude_none=False)
+                else model(response).model_validate(payload).model_dump(mode="json", exclude_none=False)
             )
             return Response(body=json.dumps(shaped), status_code=status_code, headers=headers)
 

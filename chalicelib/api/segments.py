@@ -7,16 +7,6 @@ from chalice import Blueprint
 from .. import bootstrap
 from ..services import profiles
 from .routing import Call, route
-from .schemas.segments import (
-    MembersOut,
-    MembersQuery,
-    ProfileOut,
-    SegmentationQueuedOut,
-    SegmentationRequest,
-    SegmentationStateOut,
-    SegmentHistoryOut,
-    SegmentsOut,
-)
 
 bp = Blueprint(__name__)
 
@@ -28,7 +18,7 @@ bp = Blueprint(__name__)
     name="listSegments",
     summary="The last segmentation run's segments: size, what they are, the suggested strategy (admin)",
     access="admin",
-    response=SegmentsOut,
+    response="segments.SegmentsOut",
     tag="insight",
 )
 def list_segments(call: Call) -> dict:
@@ -42,7 +32,7 @@ def list_segments(call: Call) -> dict:
     name="segmentHistory",
     summary="Every segmentation run's segment sizes, newest first (admin)",
     access="admin",
-    response=SegmentHistoryOut,
+    response="segments.SegmentHistoryOut",
     tag="insight",
 )
 def segment_history(call: Call) -> dict:
@@ -56,7 +46,7 @@ def segment_history(call: Call) -> dict:
     name="customerProfile",
     summary="A customer's profile: segment, RFM, behaviour, prediction (admin; one key read)",
     access="admin",
-    response=ProfileOut,
+    response="segments.ProfileOut",
     tag="insight",
 )
 def customer_profile(call: Call, user_id: str) -> dict:
@@ -70,8 +60,8 @@ def customer_profile(call: Call, user_id: str) -> dict:
     name="segmentMembers",
     summary="The members of a segment as the last run left them, page by page (admin)",
     access="admin",
-    query=MembersQuery,
-    response=MembersOut,
+    query="segments.MembersQuery",
+    response="segments.MembersOut",
     tag="insight",
 )
 def segment_members(call: Call, name: str) -> dict:
@@ -85,8 +75,8 @@ def segment_members(call: Call, name: str) -> dict:
     name="requestSegmentation",
     summary="Run the segmentation now (queued; the job runs it once): 202 with its run id (admin)",
     access="admin",
-    body=SegmentationRequest,
-    response=SegmentationQueuedOut,
+    body="segments.SegmentationRequest",
+    response="segments.SegmentationQueuedOut",
     status=202,
     tag="insight",
 )
@@ -101,7 +91,7 @@ def request_segmentation(call: Call) -> dict:
     name="segmentationRun",
     summary="A segmentation run's state and, once it succeeded, its counts per segment (admin)",
     access="admin",
-    response=SegmentationStateOut,
+    response="segments.SegmentationStateOut",
     tag="insight",
 )
 def segmentation_run(call: Call, run_id: str) -> dict:

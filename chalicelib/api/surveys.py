@@ -7,7 +7,6 @@ from chalice import Blueprint
 from ..services import surveys
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.surveys import AnswerIn, AnswerOut
 
 bp = Blueprint(__name__)
 
@@ -19,8 +18,8 @@ bp = Blueprint(__name__)
     name="answerSurvey",
     summary="Answer a survey from the inbox, once (the customers it reached; a second answer: 409 survey_answered)",
     access="user",
-    body=AnswerIn,
-    response=AnswerOut,
+    body="surveys.AnswerIn",
+    response="surveys.AnswerOut",
     status=201,
     tag="campaigns",
 )

@@ -10,16 +10,6 @@ from ..services.common import Outcome
 from .. import bootstrap
 from .faults import after_commit_hook
 from .routing import Call, route
-from .schemas.topups import (
-    TopupOptionsOut,
-    TopupOut,
-    TopupPlanOut,
-    TopupPlanRequest,
-    TopupPlansPage,
-    TopupRequest,
-    WebhookOut,
-    WebhookRequest,
-)
 
 bp = Blueprint(__name__)
 
@@ -31,8 +21,8 @@ bp = Blueprint(__name__)
     name="createTopup",
     summary="Start a top-up (pending until the provider confirms)",
     access="user",
-    body=TopupRequest,
-    response=TopupOut,
+    body="topups.TopupRequest",
+    response="topups.TopupOut",
     status=201,
     idempotent=True,
     tag="topups",
@@ -59,7 +49,7 @@ def create_topup(call: Call) -> Outcome:
     name="topupOptions",
     summary="Preset top-up amounts with the bonus each earns now, and a suggested amount",
     access="user",
-    response=TopupOptionsOut,
+    response="topups.TopupOptionsOut",
     tag="topups",
 )
 def topup_options(call: Call) -> dict:
@@ -82,8 +72,8 @@ def topup_options(call: Call) -> dict:
     name="putTopupPlan",
     summary="Create or change a top-up bonus plan (admin)",
     access="admin",
-    body=TopupPlanRequest,
-    response=TopupPlanOut,
+    body="topups.TopupPlanRequest",
+    response="topups.TopupPlanOut",
     tag="topups",
 )
 def put_topup_plan(call: Call, plan_id: str) -> dict:
@@ -97,7 +87,7 @@ def put_topup_plan(call: Call, plan_id: str) -> dict:
     name="listTopupPlans",
     summary="The top-up bonus plans (admin)",
     access="admin",
-    response=TopupPlansPage,
+    response="topups.TopupPlansPage",
     tag="topups",
 )
 def list_topup_plans(call: Call) -> dict:
@@ -111,7 +101,7 @@ def list_topup_plans(call: Call) -> dict:
     name="getTopup",
     summary="A top-up of the caller's",
     access="user",
-    response=TopupOut,
+    response="topups.TopupOut",
     tag="topups",
 )
 def get_topup(call: Call, topup_id: str) -> dict:
@@ -125,8 +115,8 @@ def get_topup(call: Call, topup_id: str) -> dict:
     name="paymentWebhook",
     summary="Payment provider's verdict on a top-up (HMAC-signed)",
     access="signed",
-    body=WebhookRequest,
-    response=WebhookOut,
+    body="topups.WebhookRequest",
+    response="topups.WebhookOut",
     tag="topups",
 )
 def payment_webhook(call: Call) -> Outcome:

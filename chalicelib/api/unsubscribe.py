@@ -14,7 +14,6 @@ from chalice import Blueprint
 
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.marketing import UnsubscribeOut, UnsubscribeQuery
 
 bp = Blueprint(__name__)
 
@@ -38,8 +37,8 @@ def _unsubscribe(call: Call, one_click: bool | None, via: str) -> dict:
     summary="Turn marketing e-mail off with the signed link of a marketing e-mail (no login; again: "
     "already_unsubscribed, nothing changed)",
     access="public",
-    query=UnsubscribeQuery,
-    response=UnsubscribeOut,
+    query="marketing.UnsubscribeQuery",
+    response="marketing.UnsubscribeOut",
     tag="marketing",
 )
 def unsubscribe_link(call: Call) -> dict:
@@ -54,8 +53,8 @@ def unsubscribe_link(call: Call) -> dict:
     summary="One-click unsubscribe (RFC 8058): the List-Unsubscribe URL, POSTed with the form body "
     "List-Unsubscribe=One-Click (application/x-www-form-urlencoded or multipart/form-data); no login",
     access="public",
-    query=UnsubscribeQuery,
-    response=UnsubscribeOut,
+    query="marketing.UnsubscribeQuery",
+    response="marketing.UnsubscribeOut",
     tag="marketing",
 )
 def unsubscribe_one_click(call: Call) -> dict:

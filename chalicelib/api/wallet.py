@@ -7,14 +7,19 @@ from chalice import Blueprint
 from ..services import wallets
 from .. import bootstrap
 from .routing import Call, route
-from .schemas.membership import MembershipOut, TiersOut, TiersRequest
-from .schemas.points import PointsEntriesPage, PointsEntriesQuery, PointsOut
-from .schemas.wallet import EntriesPage, EntriesQuery, WalletOut, WalletSettingsRequest
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/wallet", "GET", name="getWallet", summary="The caller's balance", access="user", response=WalletOut)
+@route(
+    bp,
+    "/v1/wallet",
+    "GET",
+    name="getWallet",
+    summary="The caller's balance",
+    access="user",
+    response="wallet.WalletOut",
+)
 def get_wallet(call: Call) -> dict:
     return wallets.get_wallet(bootstrap.store(), call.settings.currency, call.caller.user_id)
 
@@ -26,8 +31,8 @@ def get_wallet(call: Call) -> dict:
     name="listWalletEntries",
     summary="The caller's ledger entries, newest first",
     access="user",
-    query=EntriesQuery,
-    response=EntriesPage,
+    query="wallet.EntriesQuery",
+    response="wallet.EntriesPage",
 )
 def list_entries(call: Call) -> dict:
     q = call.query
@@ -41,7 +46,7 @@ def list_entries(call: Call) -> dict:
     name="getPoints",
     summary="The caller's points: available, pending, held",
     access="user",
-    response=PointsOut,
+    response="points.PointsOut",
     tag="points",
 )
 def get_points(call: Call) -> dict:
@@ -57,8 +62,8 @@ def get_points(call: Call) -> dict:
     name="listPointsEntries",
     summary="The caller's points entries, newest first",
     access="user",
-    query=PointsEntriesQuery,
-    response=PointsEntriesPage,
+    query="points.PointsEntriesQuery",
+    response="points.PointsEntriesPage",
     tag="points",
 )
 def list_points_entries(call: Call) -> dict:
@@ -73,7 +78,7 @@ def list_points_entries(call: Call) -> dict:
     name="getMembership",
     summary="The caller's tier, rolling 12-month balance spend, next tier, and a coming downgrade",
     access="user",
-    response=MembershipOut,
+    response="membership.MembershipOut",
     tag="points",
 )
 def get_membership(call: Call) -> dict:
@@ -89,8 +94,8 @@ def get_membership(call: Call) -> dict:
     name="putTiers",
     summary="Set the membership tiers: thresholds of 12-month balance spend, points multiplier, discount (admin)",
     access="admin",
-    body=TiersRequest,
-    response=TiersOut,
+    body="membership.TiersRequest",
+    response="membership.TiersOut",
     tag="points",
 )
 def put_tiers(call: Call) -> dict:
@@ -108,7 +113,7 @@ def put_tiers(call: Call) -> dict:
     name="getTiers",
     summary="The membership tiers as last set (admin)",
     access="admin",
-    response=TiersOut,
+    response="membership.TiersOut",
     tag="points",
 )
 def get_tiers(call: Call) -> dict:
@@ -125,8 +130,8 @@ def get_tiers(call: Call) -> dict:
     summary="Set the low-balance threshold, the reminders and marketing e-mail consent (fields left out keep "
     "their values)",
     access="user",
-    body=WalletSettingsRequest,
-    response=WalletOut,
+    body="wallet.WalletSettingsRequest",
+    response="wallet.WalletOut",
 )
 def update_settings(call: Call) -> dict:
     body = call.body
