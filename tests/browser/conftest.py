@@ -326,7 +326,7 @@ def measure_load(page: Any, url: str, settle_ms: int = 500) -> Load:
     try:
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        page.goto(url, wait_until="networkidle")
+        page.goto(url, wait_until="networkidle", timeout=60_000)  # a report's first answer on a busy stack
         page.wait_for_timeout(settle_ms)  # anything a late effect still fetches
     finally:
         cdp.detach()
