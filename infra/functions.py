@@ -263,9 +263,11 @@ class FunctionSpec:
 
 READ_THEN_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")  # items read, then written
 # the segmentation job: the wallets by a Scan, every profile by BatchWriteItem, its run put; a queued run (the bus
-# consumer's) is claimed first by a conditional UpdateItem
+# consumer's) is claimed first by a conditional UpdateItem; who an earlier run profiled is read from the members
+# index (SEGMENTATION_INDEXES)
 SEGMENTATION_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Scan")
 QUEUED_SEGMENTATION_ACTIONS = (*SEGMENTATION_ACTIONS, "dynamodb:UpdateItem")
+SEGMENTATION_INDEXES = (IndexQuery("SegmentMembers", (SEGMENTS_INDEX,)),)  # services/segmentation.py profiled()
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -382,13 +384,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=(Grant.EMAIL,),
     ),
     # the segmentation job (chalicelib/handlers/segmentation.py): the wallets by a Scan, the export through
-    # Athena, every profile by BatchWriteItem, its run put (the daily one) or claimed and updated (a queued one)
+    # Athena, who an earlier run profiled from the members index, every profile by BatchWriteItem, its run put (the
+# daily one) or claimed and updated (a queued one)
     FunctionSpec(
         chalice_name="segment_daily",
         what="daily segmentation (profiles and segments from the export)",
         handler="chalicelib.handlers.segmentation.segment_daily",
         trigger=Schedule("cron(30 2 * * ? *)"),
         table_actions=SEGMENTATION_ACTIONS,
+        index_actions=SEGMENTATION_INDEXES,
         grants=(Grant.ANALYTICS_QUERIES,),
         layers=("segmentation",),
     ),
@@ -398,6 +402,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="chalicelib.handlers.segmentation.segmentation_requested",
         trigger=BusRule("segmentation"),
         table_actions=QUEUED_SEGMENTATION_ACTIONS,
+        index_actions=SEGMENTATION_INDEXES,
         grants=(Grant.ANALYTICS_QUERIES,),
         layers=("segmentation",),
     ),
