@@ -385,7 +385,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     # the segmentation job (chalicelib/handlers/segmentation.py): the wallets by a Scan, the export through
     # Athena, who an earlier run profiled from the members index, every profile by BatchWriteItem, its run put (the
-# daily one) or claimed and updated (a queued one)
+    # daily one) or claimed and updated (a queued one)
     FunctionSpec(
         chalice_name="segment_daily",
         what="daily segmentation (profiles and segments from the export)",
