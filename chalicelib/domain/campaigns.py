@@ -19,6 +19,9 @@ from .moments import format_time
 
 BUCKETS = 10_000
 TREATED, HOLDOUT = "treated", "holdout"
+# a run's counts (tally), in the campaign's view and in campaign.completed; inbox_only: of the delivered, those a
+# notify or survey reached in the inbox alone (opted out of marketing e-mail, no address, no sender)
+COUNTS = ("targeted", "treated", "holdout", "delivered", "failed", "inbox_only")
 ACTIONS = ("grant_coupon", "grant_bonus", "notify", "survey")
 # scheduled -> running -> completed (delivered to everyone); scheduled -> cancelled
 STATUSES = ("scheduled", "running", "completed", "cancelled")
@@ -94,7 +97,7 @@ class Campaign:
             "completed_at": self.completed_at,
             "cancelled_at": self.cancelled_at,
             "delivery": {"state": self.delivery.state, "pages": self.delivery.pages},
-            **{k: self.counts.get(k, 0) for k in ("targeted", "treated", "holdout", "delivered", "failed")},
+            **{k: self.counts.get(k, 0) for k in COUNTS},
             "measurement": self.measurement or {"state": "not_requested"},
         }
 
@@ -108,8 +111,9 @@ def delivery_doc(d: Delivery) -> dict[str, Any]:
 
 
 def tally(memberships: list[dict[str, Any]]) -> dict[str, int]:
-    """The campaign's counts from its memberships: every member targeted, by group; of the treated, delivered
-    (the action reached them) and failed (it could not: the reason is on the membership)."""
+    """The campaign's counts (COUNTS) from its memberships: every member targeted, by group; of the treated,
+    delivered (the action reached them) and failed (it could not: the reason is on the membership); of the
+    delivered, inbox_only (a message that reached the inbox but was not e-mailed)."""
     treated = [m for m in memberships if m["group"] == TREATED]
     return {
         "targeted": len(memberships),

@@ -8,6 +8,8 @@ The JSON Schema of each detail type is in ``SCHEMAS``; docs/events.md is the rea
 
 from __future__ import annotations
 
+from ..domain.campaigns import COUNTS as CAMPAIGN_COUNTS
+
 SOURCE = "store-balance"
 
 # detail-type -> what it means (docs/events.md says more)
@@ -222,7 +224,7 @@ SCHEMAS: dict[str, dict] = {
     "campaign.started": _schema("campaign.started", _CAMPAIGN, _CAMPAIGN_OPT),
     "campaign.completed": _schema(
         "campaign.completed",
-        {**_CAMPAIGN, **{k: _N for k in ("targeted", "treated", "holdout", "delivered", "failed")}},
+        {**_CAMPAIGN, **{k: _N for k in CAMPAIGN_COUNTS}},
         _CAMPAIGN_OPT,
     ),
     "survey.answered": _schema(

@@ -30,6 +30,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Iterator
 
+from ..domain.campaigns import COUNTS as CAMPAIGN_COUNTS
+
 NAMESPACE = uuid.UUID("5b0c1f8e-4d3a-4c55-9a1e-2f3c6d7e8f90")
 
 Event = tuple[str, dict[str, Any]]
@@ -381,11 +383,7 @@ def _campaign(name: str, old: dict, new: dict, at: str | None) -> Iterator[Event
             **common,
             action=(_doc(new.get("action")) or {}).get("kind"),
             holdout_percent=new.get("holdout_percent"),
-            **(
-                {k: int(counts.get(k, 0)) for k in ("targeted", "treated", "holdout", "delivered", "failed")}
-                if status == "completed"
-                else {}
-            ),
+            **({k: int(counts.get(k, 0)) for k in CAMPAIGN_COUNTS} if status == "completed" else {}),
             occurred_at=(new.get("started_at") if status == "running" else new.get("completed_at")) or at,
         )
     measuring, measured = _doc(new.get("measurement")) or {}, _doc(old.get("measurement")) or {}

@@ -125,7 +125,7 @@ def test_a_campaign_grants_each_treated_member_once_and_the_holdout_nothing(
 
 
 def test_a_message_campaign_e_mails_who_allows_it_and_only_the_inbox_of_who_opted_out(
-    api, local_stack, scheduler, group
+    api, local_stack, scheduler, group, bus_events
 ):
     from tests.e2e.test_unsubscribe import customer, public, raw_emails_to
 
@@ -142,9 +142,13 @@ def test_a_message_campaign_e_mails_who_allows_it_and_only_the_inbox_of_who_opte
     made = ok(api.post("/v1/admin/campaigns", admin, body, key=str(uuid.uuid4())), 201)
     wait_fired(scheduler, group, f"{made['campaign_id']}-run", timeout=90)
     deadline = time.monotonic() + 120
-    while ok(api.get(f"/v1/admin/campaigns/{made['campaign_id']}", admin))["status"] != "completed":
+    while (done := ok(api.get(f"/v1/admin/campaigns/{made['campaign_id']}", admin)))["status"] != "completed":
         assert time.monotonic() < deadline
         time.sleep(0.5)
+    # both delivered, the one who opted out to the inbox only: counted so, in the view and on the bus
+    assert (done["delivered"], done["inbox_only"], done["failed"]) == (2, 1, 0)
+    [completed] = bus_events.wait_for("campaign.completed", timeout=60, campaign_id=made["campaign_id"])
+    assert {k: completed["detail"][k] for k in ("delivered", "inbox_only")} == {"delivered": 2, "inbox_only": 1}
     for user in (keen, shy):  # both inboxes have it, once
         items = ok(api.get("/v1/notifications", user))["items"]
         assert [i["title"] for i in items if i["type"] == "campaign"] == ["Your balance"]

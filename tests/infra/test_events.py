@@ -321,10 +321,16 @@ def test_each_event_function_role_grants_exactly_what_its_code_does(synth, stage
             _key([index(REMIND_INDEX), index(BONUS_INDEX)]): {"dynamodb:Query"},
         },
         # the export's analyses (tests/infra/test_analytics.py), the wallets scanned, the profiles batch-written
-        "SegmentDaily": {**analytics_query_grants(synth, stage), _key(table): table_actions("SegmentDaily")},
+        # and who an earlier run profiled (the segment-members index)
+        "SegmentDaily": {
+            **analytics_query_grants(synth, stage),
+            _key(table): table_actions("SegmentDaily"),
+            _key(index(SEGMENTS_INDEX)): {"dynamodb:Query"},
+        },
         "Segmentation": {
             **analytics_query_grants(synth, stage),
             _key(table): table_actions("Segmentation"),
+            _key(index(SEGMENTS_INDEX)): {"dynamodb:Query"},
             _key(arn(i["segmentation_dlq"])): {"sqs:SendMessage"},
         },
     }

@@ -424,13 +424,12 @@ def test_each_function_gets_only_its_table_actions(synth, stage):
         }
     }
     assert json.dumps([index("reminders"), index("bonus-due")]) in expected["Remind"]
-    # a segment's members (GET /v1/admin/segments/{name}/members; a {segment: name} promotion's audience)
-    for fn_id in ("APIHandler", "Promotions"):
+    # a segment's members (GET /v1/admin/segments/{name}/members; a {segment: name} promotion's audience;
+    # a segmentation run reading who an earlier run profiled)
+    readers = ("APIHandler", "Promotions", "SegmentDaily", "Segmentation")
+    for fn_id in readers:
         assert expected[fn_id][json.dumps(index("segment-members"))] == {"dynamodb:Query"}, fn_id
-    assert {fn for fn, per in expected.items() if json.dumps(index("segment-members")) in per} == {
-        "APIHandler",
-        "Promotions",
-    }
+    assert {fn for fn, per in expected.items() if json.dumps(index("segment-members")) in per} == set(readers)
     indexes = {i["IndexName"] for i in table_definition()["GlobalSecondaryIndexes"]}
     assert {i for s in SPECS for q in s.index_actions for i in q.indexes} <= indexes
     for fn_id, per_resource in expected.items():

@@ -32,7 +32,7 @@ def test_a_campaign_starting_completing_and_asked_to_measure_publishes_one_event
     assert valid(events_of("INSERT", None, CAMPAIGN)) == []
     assert valid(events_of("MODIFY", CAMPAIGN, running)) == ["campaign.started"]
     assert valid(events_of("MODIFY", running, {**running, "delivery": {"pages": 2}})) == []  # progress: nothing
-    counts = {"targeted": 10, "treated": 9, "holdout": 1, "delivered": 8, "failed": 1}
+    counts = {"targeted": 10, "treated": 9, "holdout": 1, "delivered": 8, "failed": 1, "inbox_only": 3}
     done = {**running, "status": "completed", "completed_at": "2026-12-02T10:01:00Z", "counts": counts}
     [(kind, detail)] = events_of("MODIFY", running, done)
     assert kind == "campaign.completed" and {k: detail[k] for k in counts} == counts

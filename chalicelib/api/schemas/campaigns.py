@@ -83,6 +83,10 @@ class CampaignOut(Out):
     holdout: int = Field(description="members held out: they get nothing and are never told")
     delivered: int = Field(description="treated members the action reached")
     failed: int
+    inbox_only: int = Field(
+        description="delivered members a notify or survey reached in the inbox alone: opted out of marketing e-mail "
+        "(or no address): never e-mailed"
+    )
     measurement: dict[str, Any] = Field(
         description="state (not_requested, queued, running, succeeded, failed); when measured: the windows, each "
         "group's figures and the uplift with its 95 % interval (docs/campaigns.md)"
