@@ -57,7 +57,14 @@ def one_case_per_route() -> list[tuple[str, str]]:
 
 HTTP_CASES = one_case_per_route()
 # one per inbox route: a query string, an escaped id; the unsubscribe link's forged token; a foreign return_url
-HTTP_INBOX_CASES = ("cursor_garbage", "read_id_not_an_id", "unsubscribe_get_forged", "return_url_foreign")
+HTTP_INBOX_CASES = (
+    "cursor_garbage",
+    "read_id_not_an_id",
+    "unsubscribe_get_forged",
+    "return_url_foreign",
+    "campaign_cancel_unknown",
+    "survey_id_unknown",
+)
 
 
 @pytest.fixture(scope="module")

@@ -994,6 +994,46 @@ INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
         404,
         "backtest_not_found",
     ),
+    # a campaign's and a survey's ids: unknown, or not an id at all (an answer's body is valid: INBOX_BODIES)
+    "campaign_id_unknown": (
+        "GET",
+        "/v1/admin/campaigns/cmp_000000000000aaaaaaaaaaaaaaaa",
+        {},
+        404,
+        "campaign_not_found",
+    ),
+    "campaign_id_not_an_id": ("GET", "/v1/admin/campaigns/C%23cmp_1", {}, 404, "campaign_not_found"),
+    "campaign_cancel_unknown": (
+        "DELETE",
+        "/v1/admin/campaigns/cmp_000000000000aaaaaaaaaaaaaaaa",
+        {},
+        404,
+        "campaign_not_found",
+    ),
+    "campaign_measure_not_an_id": ("POST", "/v1/admin/campaigns/C%23cmp_1/measurements", {}, 404, "campaign_not_found"),
+    "survey_id_unknown": ("POST", "/v1/surveys/cmp_000000000000aaaaaaaaaaaaaaaa/answers", {}, 404, "survey_not_found"),
+    "survey_id_not_an_id": ("POST", "/v1/surveys/C%23cmp_1/answers", {}, 404, "survey_not_found"),
+    "survey_answer_without_choice": (
+        "POST",
+        "/v1/surveys/cmp_000000000000aaaaaaaaaaaaaaaa/answers",
+        {},
+        400,
+        "invalid_request",
+    ),
+    "survey_answer_comment_too_long": (
+        "POST",
+        "/v1/surveys/cmp_000000000000aaaaaaaaaaaaaaaa/answers",
+        {},
+        400,
+        "invalid_request",
+    ),
+    "survey_answer_unknown_field": (
+        "POST",
+        "/v1/surveys/cmp_000000000000aaaaaaaaaaaaaaaa/answers",
+        {},
+        400,
+        "invalid_request",
+    ),
     # the hosted checkout's return_url ({checkout_id}: the world's open checkout of the customer's; its merchant
     # registered no return origin, so no URL is allowed)
     "return_url_foreign": (
@@ -1025,6 +1065,16 @@ INBOX_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
         400,
         "invalid_request",
     ),
+}
+
+# the body a case sends (a case not named here sends none); each but the named bad one is valid
+_ANSWER = {"choice": "yes", "comment": "fine"}
+INBOX_BODIES: dict[str, dict[str, Any]] = {
+    "survey_id_unknown": _ANSWER,
+    "survey_id_not_an_id": _ANSWER,
+    "survey_answer_without_choice": {"comment": "fine"},
+    "survey_answer_comment_too_long": {**_ANSWER, "comment": "c" * 2001},
+    "survey_answer_unknown_field": {**_ANSWER, "user_id": "someone-else"},
 }
 
 # the reports' periods and merchant (an admin's requests: check_inbox_case sends /v1/admin/ paths as the admin)
@@ -1081,7 +1131,7 @@ def check_inbox_case(api, table, world: World, case_name: str) -> None:
     items_before = table.snapshot()
 
     caller = world.admin if path.startswith("/v1/admin/") else world.customer
-    r = api.request(method, path, caller, params=query)
+    r = api.request(method, path, caller, INBOX_BODIES.get(case_name), params=query)
 
     assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
     assert set(r.json()["error"]) == {"code", "message", "details"}
