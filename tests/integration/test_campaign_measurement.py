@@ -161,6 +161,31 @@ def test_without_an_effect_the_interval_includes_zero(stores, monkeypatch):
         assert lo < 0 < hi, (metric, m["uplift"][metric])
 
 
+def test_members_who_left_the_segment_after_the_run_are_still_measured_in_their_group(stores, monkeypatch):
+    """Intention to treat: the groups are the memberships frozen at the run, not the segment as it is now. Half
+    the members leave the segment after the run (a later segmentation moved them); they and their payments are
+    still counted, each in the group the run drew."""
+    _, _, profile_store = stores
+    campaign_id, users, salt = ran_campaign(stores, monkeypatch, "at_risk", 60)
+    left = users[::2]
+    profile_store.put_profiles(
+        [{"user_id": u, "segment": "champions", "balance": 0} for u in left], "run-later", at(RUN + timedelta(days=1))
+    )
+    events = [payment(u, at(RUN + timedelta(days=2)), 700) for u in left]  # only those who left pay
+    m = measured(stores, monkeypatch, campaign_id, events)
+    groups = {u: group_of(salt, u, 20) for u in users}
+    for name, group in (("treated", TREATED), ("holdout", HOLDOUT)):
+        mine = [u for u in users if groups[u] == group]
+        paid = [u for u in left if groups[u] == group]
+        g = m["groups"][name]
+        assert (g["customers"], g["payers"], g["payments"], g["spent"]) == (
+            len(mine),
+            len(paid),
+            len(paid),
+            700 * len(paid),
+        )
+
+
 def test_a_campaign_not_run_is_not_measured(stores):
     from chalicelib.domain.errors import PaymentStateConflict
 

@@ -179,6 +179,48 @@ def test_a_bonus_campaign_credits_the_ledger_once_with_its_expiry(stores):
     assert store.get_wallet(users[0]).lots.bonus == 500
 
 
+def test_a_bonus_campaign_reconciles_and_its_grants_leave_at_their_expiry(stores):
+    """The campaign's credits are ledger money like any other: every member's wallet reconciles with its entries
+    after the run, and the daily expiry takes each grant back once, after ``valid_days`` and not before."""
+    from chalicelib.services.admin import reconcile
+    from chalicelib.services.bonus import expire_bonus
+
+    store, campaign_store, profile_store = stores
+    users = members_of(profile_store, "dormant_balance", 6)
+    made = create(
+        store,
+        campaign_store,
+        Schedules(),
+        {"kind": "grant_bonus", "amount": 300, "valid_days": 3},
+        segment="dormant_balance",
+        holdout_percent=0,
+    ).body
+    ran_at = clock.now()
+    run(stores, made["campaign_id"])
+
+    def report() -> dict:
+        return reconcile(row for row in store.scan() if row[0] in users)
+
+    after_run = report()
+    assert (after_run["wallets_checked"], after_run["mismatches"]) == (6, [])
+    assert after_run["totals"]["held"]["bonus"] == 6 * 300
+    assert after_run["totals"]["credited"] == {"adjustment": 6 * 300} and after_run["totals"]["conserved"]
+    with clock.frozen(ran_at + timedelta(days=3) - timedelta(minutes=5)):  # not yet
+        assert [expire_bonus(store, POLICY, u) for u in users] == [0] * 6
+    with clock.frozen(ran_at + timedelta(days=3, minutes=5)):
+        assert [expire_bonus(store, POLICY, u) for u in users] == [300] * 6
+        assert [expire_bonus(store, POLICY, u) for u in users] == [0] * 6  # once
+    for u in users:
+        w = store.get_wallet(u)
+        assert (w.lots.bonus, w.grants) == (0, ())
+        entries, _ = store.list_entries(u, 10)
+        assert sorted((e.type, e.delta.bonus) for e in entries) == [("adjustment", 300), ("expiry", -300)]
+    after_expiry = report()
+    assert (after_expiry["mismatches"], after_expiry["totals"]["held"]["total"]) == ([], 0)
+    debited = {kind: amount for kind, amount in after_expiry["totals"]["debited"].items() if amount}
+    assert debited == {"expiry": 6 * 300} and after_expiry["totals"]["conserved"]
+
+
 def test_a_message_campaign_puts_one_notification_in_each_treated_inbox(stores):
     store, campaign_store, profile_store = stores
     users = members_of(profile_store, "promising", 8)
