@@ -12,11 +12,13 @@ import time
 import uuid
 from datetime import timedelta
 
+import jsonschema
 import pytest
 
 # the promotions' helpers and fixtures (the scheduler, its group, the function's invoke): a test's parameters
 # named after them are those fixtures, which ruff reads as redefinitions
 # ruff: noqa: F811
+from chalicelib.events.catalogue import SCHEMAS
 from tests.e2e.test_promotions import group, invoke, iso, scheduler, utc_now, wait_fired  # noqa: F401
 from tests.e2e.test_segments import coupon_holders
 
@@ -149,6 +151,10 @@ def test_a_message_campaign_e_mails_who_allows_it_and_only_the_inbox_of_who_opte
     assert (done["delivered"], done["inbox_only"], done["failed"]) == (2, 1, 0)
     [completed] = bus_events.wait_for("campaign.completed", timeout=60, campaign_id=made["campaign_id"])
     assert {k: completed["detail"][k] for k in ("delivered", "inbox_only")} == {"delivered": 2, "inbox_only": 1}
+    [started] = bus_events.wait_for("campaign.started", timeout=60, campaign_id=made["campaign_id"])
+    assert started["detail"]["occurred_at"] <= completed["detail"]["occurred_at"]
+    for event in (started, completed):  # as the catalogue documents them
+        jsonschema.validate(event["detail"], SCHEMAS[event["detail-type"]])
     for user in (keen, shy):  # both inboxes have it, once
         items = ok(api.get("/v1/notifications", user))["items"]
         assert [i["title"] for i in items if i["type"] == "campaign"] == ["Your balance"]
