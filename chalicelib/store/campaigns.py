@@ -130,7 +130,7 @@ def _conditional_failed(exc: PutError | UpdateError) -> bool:
 
 
 class DynamoCampaignStore:
-    """CampaignStore (chalicelib/services/ports.py) on the ledger table, through the table's one connection."""
+    """CampaignStore (chalicelib/services/ports/insight.py) on the ledger table, through the table's one connection."""
 
     def put_campaign(self, c: Campaign) -> bool:
         """Write a new campaign; False if one with its id exists already (a retried creation)."""

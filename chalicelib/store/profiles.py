@@ -19,7 +19,7 @@ MEMBER_FIELDS = ("balance", "recency_days", "frequency", "monetary", "frequency_
 
 
 class DynamoProfileStore:
-    """ProfileStore (chalicelib/services/ports.py) on the ledger table, through the table's one connection."""
+    """ProfileStore (chalicelib/services/ports/insight.py) on the ledger table, through the table's one connection."""
 
     @property
     def _connection(self) -> Any:

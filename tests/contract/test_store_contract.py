@@ -1,5 +1,5 @@
 """The store's contract: the same cases against the in-memory fake (``tests/unit/fakes.py``) and the DynamoDB
-store on moto, through the ports (``chalicelib/services/ports.py``) only; and the ports, the DynamoDB stores and
+store on moto, through the ports (``chalicelib/services/ports/``) only; and the ports, the DynamoDB stores and
 the fakes checked to have the same methods with the same signatures, so that none of them can drift.
 
 Every case makes ids of its own: on moto the table is the integration tests', shared by the whole session.
@@ -253,7 +253,7 @@ def _ports() -> list[type]:
     return [
         v
         for v in vars(ports).values()
-        if isinstance(v, type) and v.__module__ == ports.__name__ and getattr(v, "_is_protocol", False)
+        if isinstance(v, type) and v.__module__.startswith(f"{ports.__name__}.") and getattr(v, "_is_protocol", False)
     ]
 
 
@@ -296,7 +296,7 @@ def test_every_public_method_of_the_dynamodb_store_is_declared_by_a_port_with_it
     port, real, _ = _whole_stores()[whole]
     declared = _methods(port)
     for name, method in _methods(real).items():
-        assert name in declared, f"{real.__name__}.{name} is in no port of chalicelib/services/ports.py"
+        assert name in declared, f"{real.__name__}.{name} is in no port of chalicelib/services/ports/"
         assert inspect.signature(method) == inspect.signature(declared[name]), (
             f"{name}: the port says {inspect.signature(declared[name])}, the store {inspect.signature(method)}"
         )
