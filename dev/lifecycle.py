@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 STREAM_ATTEMPTS = 3
 POLL_SECONDS = 0.1
+QUIET_POLL_SECONDS = 1.0  # every source is read at least this often, whether or not anything asked moto to work
 
 
 class Context:
@@ -210,6 +211,41 @@ def fire_due_schedules(scheduler: Any, group: str) -> list[str]:
     return fire_due(scheduler, group, invoke_app, datetime.now(timezone.utc))
 
 
+def marked(client: Any) -> Any:
+    """The client with the local poller's header on each request: moto's request count leaves them out
+    (dev/moto_server.py), so that this runner's own reads do not look like new work."""
+    from dev.moto_server import POLLER
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers[POLLER] = "1"
+
+    client.meta.events.register("before-send", add_header)
+    return client
+
+
+class RequestCount:
+    """moto's count of the requests made by anyone but this runner: when it has not moved since the last
+    pass, nothing new can be waiting in the stream or the queues (but what time alone brings back)."""
+
+    def __init__(self, endpoint: str) -> None:
+        import urllib3
+
+        self.url = f"{endpoint}/_local/requests"
+        self.http = urllib3.PoolManager(num_pools=1, retries=False, timeout=5)
+
+    def read(self) -> int | None:
+        try:
+            return int(self.http.request("GET", self.url).data)
+        except Exception:  # a moto without the count (or not up): poll every time, as if it moved
+            return None
+
+
+def pass_due(busy: int, count: int | None, seen: int | None, quiet_for: float) -> bool:
+    """Whether to read every source now: the last pass found work (there may be more), moto's count moved
+    (or cannot be read), or the sources have not been read for QUIET_POLL_SECONDS."""
+    return bool(busy) or count is None or count != seen or quiet_for >= QUIET_POLL_SECONDS
+
+
 def main() -> int:
     from chalicelib.config import get_settings
     from chalicelib.events.catalogue import CONSUMERS
@@ -217,9 +253,13 @@ def main() -> int:
 
     s = get_settings()
     endpoint = s.aws_endpoint
-    sqs = aws_client("sqs", endpoint)
+
+    def client(service: str) -> Any:
+        return marked(aws_client(service, endpoint))
+
+    sqs = client("sqs")
     stream = StreamReader(
-        aws_client("dynamodbstreams", endpoint),
+        client("dynamodbstreams"),
         s.ledger_stream_arn,
         sqs,
         sqs.get_queue_url(QueueName=publisher_dlq())["QueueUrl"],
@@ -228,28 +268,34 @@ def main() -> int:
     export = ExportDelivery(
         sqs,
         sqs.get_queue_url(QueueName=EXPORT_QUEUE)["QueueUrl"],
-        aws_client("s3", endpoint),
+        client("s3"),
         EXPORT_BUCKET,
         EXPORT_STREAM,
     )
-    scheduler = aws_client("scheduler", endpoint)
+    scheduler = client("scheduler")
+    count = RequestCount(endpoint)
     import app
 
     del app
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     print("lifecycle: reading the stream, the bus's targets and the schedules", flush=True)
-    last_schedules = 0.0
+    last_schedules = last_pass = 0.0
+    seen: int | None = None
+    busy = 1
     while not stopping:
-        try:
-            busy = stream.poll() + bus.poll() + export.poll()
-            if time.monotonic() - last_schedules >= 1.0:
-                last_schedules = time.monotonic()
-                fired = fire_due_schedules(scheduler, s.schedule_group)
-                busy += len(fired)
-        except Exception as exc:  # keep running: a local runner must survive what Lambda would retry
-            print(f"lifecycle: {exc!r}", file=sys.stderr, flush=True)
-            busy = 0
+        now = count.read()
+        if pass_due(busy, now, seen, time.monotonic() - last_pass):
+            seen, last_pass = now, time.monotonic()  # read before the pass: what comes during it moves the count
+            try:
+                busy = stream.poll() + bus.poll() + export.poll()
+                if time.monotonic() - last_schedules >= 1.0:
+                    last_schedules = time.monotonic()
+                    fired = fire_due_schedules(scheduler, s.schedule_group)
+                    busy += len(fired)
+            except Exception as exc:  # keep running: a local runner must survive what Lambda would retry
+                print(f"lifecycle: {exc!r}", file=sys.stderr, flush=True)
+                busy = 0
         if not busy:
             time.sleep(POLL_SECONDS)
     return 0

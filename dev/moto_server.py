@@ -20,6 +20,22 @@ Three local-only corrections to moto, all keeping DynamoDB's semantics:
    query of an index reads the items unsorted (moto sorts what matches by the
    index's keys and the table's, a total order, so the answer is the same).
    tests/integration/test_moto_query.py compares both with moto's own answers.
+4. Scan cost. moto answers each page of a Scan by sorting all the table's items by their keys (a Python-level
+   comparison of its DynamoType wrappers) and then walking from the first item to the page's start key,
+   comparing each: a full scan costs O(pages x n log n), and a reconciliation of a test table of some 20,000
+   items took 20 s (and timed out under load). A table's Scan here sorts by the keys' plain values (what
+   moto's comparison compares) and starts at the page's key by bisection: the same items, pages and keys;
+   tests/integration/test_moto_query.py compares them with moto's own.
+
+And two things a local stack needs that moto does not have:
+
+5. A count of the requests that may have made work for the local event runner (dev/lifecycle.py), at
+   ``GET /_local/requests``: every request but the runner's own (marked with the POLLER header). The runner
+   polls its eight or so sources only when the count moved (or once a second, for what time alone makes due:
+   schedules, messages visible again), instead of some 50 requests a second into every idle stack's moto;
+   a test machine runs several stacks, most of them idle at any moment.
+6. moto looks up its list of services on disk (a directory listing and a stat per service) for every
+   request; the list is read once here.
 
 Run: python -m dev.moto_server PORT
 """
@@ -32,14 +48,23 @@ import threading
 from typing import Any, Iterable
 
 
+POLLER = "X-Local-Poller"  # the header of the local event runner's own requests (not counted)
+REQUESTS_PATH = "/_local/requests"
+
+
 class Serialized:
-    """WSGI middleware: one request at a time, body consumed inside the lock."""
+    """WSGI middleware: one request at a time, body consumed inside the lock; and the count of requests
+    other than the poller's, counted once each is answered (so that a poll after the count moved sees it)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.requests = 0
 
     def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == REQUESTS_PATH:
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [str(self.requests).encode()]
         with self.lock:
             result = self.app(environ, start_response)
             try:
@@ -48,7 +73,17 @@ class Serialized:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            if "HTTP_" + POLLER.upper().replace("-", "_") not in environ:
+                self.requests += 1
         return [body]
+
+
+def read_service_list_once() -> None:
+    """moto's list of its services, read from disk once instead of at every request."""
+    from moto import backends
+
+    services = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: services  # type: ignore[assignment]
 
 
 def install_item_level_rollback() -> None:
@@ -138,6 +173,46 @@ def install_partition_query() -> None:
     Table.query = query
 
 
+def install_keyed_scan() -> None:
+    """A Scan of a table sorts by the keys' plain values and bisects to its start key (an index: moto's own)."""
+    import bisect
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.scan, "_keyed_scan", False):
+        return
+    original = Table.scan
+
+    def scan(self: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
+        if index_name is not None:
+            return original(self, filters, limit, exclusive_start_key, *args, **kwargs)
+        if self.range_key_attr:
+            keyed = [
+                ((i.hash_key.cast_value, i.range_key.cast_value), i)
+                for part in self.items.values()
+                for i in part.values()
+            ]
+        else:
+            keyed = [((i.hash_key.cast_value,), i) for i in self.items.values()]
+        keyed.sort(key=lambda pair: pair[0])  # keys are unique: the items themselves are never compared
+        start = 0
+        if exclusive_start_key is not None:
+            attrs = [self.hash_key_attr] + ([self.range_key_attr] if self.range_key_attr else [])
+            after = tuple(DynamoType(exclusive_start_key[a]).cast_value for a in attrs)
+            start = bisect.bisect_right(keyed, after, key=lambda pair: pair[0])
+        items = [item for _, item in keyed[start:]]
+        self.all_items = lambda: items  # the instance's, for this call: requests are serialized (Serialized)
+        try:
+            return original(self, filters, limit, None, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    scan._keyed_scan = True  # type: ignore[attr-defined]
+    Table.scan = scan
+
+
 def main(host: str = "127.0.0.1", port: int = 5000) -> None:
     import logging
 
@@ -146,6 +221,8 @@ def main(host: str = "127.0.0.1", port: int = 5000) -> None:
 
     install_item_level_rollback()
     install_partition_query()
+    install_keyed_scan()
+    read_service_list_once()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Serialized(DomainDispatcherApplication(create_backend_app))
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain.money import require_positive_amount
-from ..services import authorizations, payments
+from ..services import authorizations, payments, refunds
 from ..domain.pricing import PayOptions
 from ..services.common import Outcome
 from .. import bootstrap
@@ -117,7 +117,7 @@ def get_payment(call: Call, payment_id: str) -> dict:
 )
 def create_refund(call: Call, payment_id: str) -> Outcome:
     s, b = call.settings, call.body
-    return payments.refund(
+    return refunds.refund(
         bootstrap.store(),
         currency=s.currency,
         max_attempts=s.max_attempts,

@@ -18,7 +18,15 @@ from ..domain.tiers import TierTable, effective
 from ..observability import capture_method
 from . import clock
 from .common import IdempotentRequest, LedgerPolicy, Outcome, error_body, run_movement, wallet_or_empty
-from .payments import day_totals, membership_change, points_line, return_bonus, spend_days, visible_payment, with_owner
+from .payment_parts import (
+    day_totals,
+    membership_change,
+    points_line,
+    return_bonus,
+    spend_days,
+    visible_payment,
+    with_owner,
+)
 from .ports import MoneyStore
 
 

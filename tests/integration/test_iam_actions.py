@@ -28,6 +28,7 @@ from chalicelib.services import (
     merchant_rules,
     notifications,
     payments,
+    refunds,
     promotions,
     rewards,
     topups,
@@ -219,7 +220,7 @@ def test_the_api_uses_exactly_the_granted_table_actions(store, actions, on_index
     paid = payments.pay(
         store, LedgerPolicy(), cache, Principal(user), req("p"), checkout.body["checkout_id"], PayOptions()
     )
-    payments.refund(
+    refunds.refund(
         store,
         currency="CNY",
         max_attempts=5,

@@ -1,4 +1,5 @@
-"""dev/moto_server.py's partition query answers every Query exactly as moto's own (which sorts the whole table).
+"""dev/moto_server.py's partition query answers every Query exactly as moto's own (which sorts the whole table),
+and its keyed scan every Scan (moto's sorts the table by its DynamoType keys and walks to each page's start).
 
 The same table is queried twice, once with moto's Table.query and once with the partition query: the table's
 partitions (ascending, descending, with a range condition, a filter, a projection, a limit and every page after
@@ -14,7 +15,7 @@ import boto3
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from dev.moto_server import install_partition_query
+from dev.moto_server import install_keyed_scan, install_partition_query
 
 
 def _table(client: Any) -> None:
@@ -112,3 +113,59 @@ def test_the_partition_query_answers_every_query_as_moto_does():
         assert a == b, query
     assert sum(len(p["Items"]) for pages in theirs for p in pages) > 150  # the queries do find items
     assert any(len(pages) > 3 for pages in theirs)  # and page through them
+
+
+SCANS: list[dict[str, Any]] = [
+    {},
+    {"Limit": 7},
+    {"Limit": 1},
+    {"FilterExpression": "v > :v", "ExpressionAttributeValues": {":v": {"N": "4"}}, "Limit": 9},
+    {"ProjectionExpression": "pk, sk, v", "Limit": 50},
+    {"Segment": 1, "TotalSegments": 3, "Limit": 11},
+    {"IndexName": "sparse", "Limit": 6},  # an index: moto's own scan, under the keyed one
+]
+
+
+def _every_scan_page(client: Any, scan: dict[str, Any], table: str = "t") -> list[dict[str, Any]]:
+    pages, start = [], None
+    while len(pages) < 1000:  # a scan that never ends (a page starting at its own start key) fails, not hangs
+        page = client.scan(TableName=table, **scan, **({"ExclusiveStartKey": start} if start else {}))
+        page.pop("ResponseMetadata")
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return pages
+    raise AssertionError(f"the scan {scan} did not end after 1000 pages")
+
+
+def test_the_keyed_scan_answers_every_scan_as_moto_does():
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        _table(client)
+        client.create_table(  # a table without a range key, numeric hash keys (sorted as numbers, not strings)
+            TableName="h",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in (5, 40, 3, 100, 27, 9, 1000, 64):
+            client.put_item(TableName="h", Item={"id": {"N": str(i)}, "v": {"N": str(i % 7)}})
+        mine, theirs = Table.scan, None
+        try:
+            theirs = [_every_scan_page(client, s) for s in SCANS] + [_every_scan_page(client, {"Limit": 3}, "h")]
+            install_keyed_scan()
+            assert Table.scan is not mine and getattr(Table.scan, "_keyed_scan", False)
+            ours = [_every_scan_page(client, s) for s in SCANS] + [_every_scan_page(client, {"Limit": 3}, "h")]
+            # a page's start key (the last item it returned) deleted before the next page: it starts after it
+            first = client.scan(TableName="t", Limit=5)
+            client.delete_item(TableName="t", Key=first["LastEvaluatedKey"])
+            rest = _every_scan_page(client, {"ExclusiveStartKey": first["LastEvaluatedKey"]})
+        finally:
+            Table.scan = mine
+    for scan, a, b in zip(SCANS + [{"table": "h"}], theirs, ours, strict=True):
+        assert a == b, scan
+    assert sum(len(p["Items"]) for p in theirs[0]) == 240 and len(theirs[1]) > 30  # every item, over many pages
+    assert [int(i["id"]["N"]) for p in theirs[-1] for i in p["Items"]] == [3, 5, 9, 27, 40, 64, 100, 1000]
+    seen = [(i["pk"]["S"], i["sk"]["S"]) for i in first["Items"]]  # the last of them deleted after it was read
+    after = [(i["pk"]["S"], i["sk"]["S"]) for p in rest for i in p["Items"]]
+    assert len(seen) + len(after) == 240 and not set(seen) & set(after) and after == sorted(after) and seen < after

@@ -12,7 +12,7 @@ from chalicelib.domain.moments import format_time
 from chalicelib.domain.errors import PaymentRefused
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, authorizations, bonus, checkouts, payments, topups
+from chalicelib.services import admin, authorizations, bonus, checkouts, payments, refunds, topups
 from chalicelib.services.admin import reconcile
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
@@ -166,7 +166,7 @@ def test_a_refund_returns_bonus_to_its_grant_and_after_expiry_it_leaves_at_the_n
     assert paid["funded_by"] == {"cash": 500, "bonus": 1000}
     assert store.payments[paid["payment_id"]].bonus_from[0].amount == 1000
     at(T0 + timedelta(days=40))  # the grant has expired
-    payments.refund(
+    refunds.refund(
         store,
         currency="CNY",
         max_attempts=5,

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.model import Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, authorizations, payments
+from chalicelib.services import admin, authorizations, payments, refunds
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 
@@ -22,7 +22,7 @@ OPERATOR = Principal("operator", frozenset({"admin"}))
 
 def refund_a_paid_order(store):  # noqa: F811
     paid = pay(store, open_checkout(store, 20), "p-20").body["payment_id"]
-    payments.refund(
+    refunds.refund(
         store,
         currency="CNY",
         max_attempts=5,

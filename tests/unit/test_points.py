@@ -9,7 +9,7 @@ import pytest
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, authorizations, checkouts, clock, payments, wallets
+from chalicelib.services import admin, authorizations, checkouts, clock, payments, refunds, wallets
 from chalicelib.services.common import LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 
@@ -59,7 +59,7 @@ def account(store):
 
 
 def refund(store, payment_id, amount, key):
-    return payments.refund(
+    return refunds.refund(
         store,
         currency="CNY",
         max_attempts=5,

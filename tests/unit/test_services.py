@@ -20,7 +20,7 @@ from chalicelib.domain.model import Merchant, Principal
 from chalicelib.domain.money import Lots
 from chalicelib.domain.checkout import Line
 from chalicelib.domain.pricing import PayOptions
-from chalicelib.services import admin, checkouts, payments, topups, wallets
+from chalicelib.services import admin, checkouts, payments, refunds, topups, wallets
 from chalicelib.services.common import IdempotentRequest, LedgerPolicy
 from chalicelib.services.merchant_rules import ConfigCache
 
@@ -262,7 +262,7 @@ def test_refund_returns_money_to_the_lots_it_came_from(store):
     paid = do_pay(store)  # 400 = 200 bonus + 200 cash
     assert paid.body["funded_by"] == {"cash": 200, "bonus": 200}
     merchant = Principal("shop", frozenset({"merchant:m1"}))
-    out = payments.refund(
+    out = refunds.refund(
         store,
         currency="CNY",
         max_attempts=5,
