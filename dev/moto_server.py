@@ -36,6 +36,15 @@ And two things a local stack needs that moto does not have:
    a test machine runs several stacks, most of them idle at any moment.
 6. moto looks up its list of services on disk (a directory listing and a stat per service) for every
    request; the list is read once here.
+7. Per-request overheads that grow with a session (measured here with py-spy, in a schemathesis run: some 60 %
+   of this process's time): moto serializes each DynamoDB answer through the service's shape model, a
+   Python walk over every attribute of every item; an SQS queue's attributes (the approximate message counts
+   among them, a pass over every message) are all computed whenever one is read, as SendMessage does for
+   each event the bus copies to a queue, and the catch-all queue of a test stack only grows; and the bus
+   builds a JSONPath parser (its grammar tables) for each path of each target of each event. Here: the
+   item operations' answers are the JSON of moto's own result (tests/integration/test_moto_query.py
+   compares them with the serializer's), a queue's attributes are computed when read, one by one, and a
+   path is parsed once.
 
 Run: python -m dev.moto_server PORT
 """
@@ -213,6 +222,101 @@ def install_keyed_scan() -> None:
     Table.scan = scan
 
 
+# the DynamoDB operations whose answers are items, keys, counts and consumed capacity: plain JSON of moto's result
+ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "TransactGetItems",
+    }  # BatchWriteItem and TransactWriteItems answer with moto's ActionResult, not a DynamoResult: not these
+)
+JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+def _blob(value: Any) -> str:
+    import base64
+
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(type(value).__name__)
+
+
+def plain_item_answer(result: Any, members: Iterable[str]) -> tuple[int, dict[str, str], str] | None:
+    """An item operation's answer as JSON (the output shape's ``members`` of moto's result, as the serializer
+    keeps only those), or None when the result holds what plain JSON cannot say."""
+    import json
+
+    if not isinstance(result, dict):
+        return None
+    kept = {k: v for k, v in result.items() if k in members and v is not None}
+    try:
+        return 200, dict(JSON_HEADERS), json.dumps(kept, default=_blob, separators=(",", ":"))
+    except TypeError:
+        return None
+
+
+def install_light_answers() -> None:
+    """DynamoDB item answers as plain JSON, an SQS queue's attributes computed when read, a JSONPath parsed once."""
+    import functools
+    import json
+    from collections.abc import Mapping
+
+    import jsonpath_ng.ext
+    from moto.core.utils import camelcase_to_underscores
+    from moto.dynamodb.responses import DynamoResult
+    from moto.sqs.models import Queue
+
+    if getattr(DynamoResult.execute_result, "_light", False):
+        return
+    serialize = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name in ITEM_OPERATIONS:
+            answer = plain_item_answer(self.result, context.operation_model.output_shape.members)
+            if answer is not None:
+                return answer
+        return serialize(self, context)
+
+    execute_result._light = True  # type: ignore[attr-defined]
+    DynamoResult.execute_result = execute_result
+
+    class QueueAttributes(Mapping):
+        """Queue.attributes, each value computed when it is read (the same names, the same values)."""
+
+        def __init__(self, queue: Any) -> None:
+            self.queue = queue
+            names = list(queue.BASE_ATTRIBUTES)
+            names += queue.FIFO_ATTRIBUTES if queue.fifo_queue else []
+            names += queue.KMS_ATTRIBUTES if queue.kms_master_key_id else []
+            names += ["Policy"] if queue.policy else []
+            names += ["RedrivePolicy"] if queue.redrive_policy else []
+            self.names = dict.fromkeys(names)
+
+        def __getitem__(self, name: str) -> Any:
+            if name not in self.names:
+                raise KeyError(name)
+            if name == "Policy":
+                return self.queue.policy
+            if name == "RedrivePolicy" and self.queue.redrive_policy:  # (a base attribute too: None when unset)
+                return json.dumps(self.queue.redrive_policy)
+            value = getattr(self.queue, camelcase_to_underscores(name))
+            return str(value).lower() if isinstance(value, bool) else value
+
+        def __iter__(self) -> Any:
+            return iter(self.names)
+
+        def __len__(self) -> int:
+            return len(self.names)
+
+    Queue.attributes = property(QueueAttributes)  # type: ignore[assignment,method-assign]
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+
 def main(host: str = "127.0.0.1", port: int = 5000) -> None:
     import logging
 
@@ -222,6 +326,7 @@ def main(host: str = "127.0.0.1", port: int = 5000) -> None:
     install_item_level_rollback()
     install_partition_query()
     install_keyed_scan()
+    install_light_answers()
     read_service_list_once()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Serialized(DomainDispatcherApplication(create_backend_app))
