@@ -80,8 +80,11 @@ class DuckEngine:
         columns = ", ".join(f"{c} VARCHAR" for c in COLUMNS)
         self.db.execute(f"CREATE TABLE events ({columns})")  # nosec B608 - constant column names
         if rows:
-            marks = ", ".join("?" for _ in COLUMNS)
-            self.db.executemany(f"INSERT INTO events VALUES ({marks})", list(rows))  # nosec B608 - parameters
+            # one statement, a list parameter per column, unnested side by side: executemany inserts row by row
+            # (7.3 s for 20,000 events here, against 0.17 s so)
+            unnested = ", ".join(f"unnest(?::VARCHAR[]) AS {c}" for c in COLUMNS)
+            by_column = [list(column) for column in zip(*rows, strict=True)]
+            self.db.execute(f"INSERT INTO events SELECT {unnested}", by_column)  # nosec B608 - parameters
 
     @classmethod
     def over(cls, db: Any) -> "DuckEngine":

@@ -425,3 +425,15 @@ def test_the_segment_events_before_the_period_are_read_from_the_lookback_on(feed
     # u6 entered loyal on 11-01, before the events read: none. u1's first rating is still "new": her move out
     # of it on 11-20 says what she was in
     assert segments == {"champions": 2, "new": 1, "none": 4, "promising": 1}
+
+
+def test_the_engine_holds_every_row_as_given():
+    """The rows go in one statement, a list per column: each row keeps its values in its columns, NULLs too."""
+    rows = [tuple(f"{i}:{c}" if (i + n) % 3 else None for n, c in enumerate(export.COLUMNS)) for i in range(250)]
+    engine = DuckEngine(rows)
+    names = ", ".join(export.COLUMNS)
+    held = engine.db.execute(f"SELECT {names} FROM events").fetchall()
+    assert sorted(held, key=str) == sorted(rows, key=str) and len(held) == 250
+    with pytest.raises(ValueError):
+        DuckEngine([rows[0], rows[1][:-1]])  # a row short of a column is refused, not shifted
+    assert DuckEngine([]).db.execute("SELECT count(*) FROM events").fetchone() == (0,)
