@@ -97,32 +97,40 @@ def test_make_synth_summary_reports_lint_and_acknowledgements(synth, capsys, mon
     assert acknowledged >= 20
 
 
-def test_the_cdk_cli_entry_point_synthesizes_one_stage(tmp_path):
-    """What `cdk deploy` runs (infra/cdk.json: `python app.py` in infra/), with the context the CLI passes."""
+@pytest.fixture(scope="module")
+def cli_out(tmp_path_factory) -> Path:
+    """What `cdk deploy` runs (infra/cdk.json: `python app.py` in infra/), with the context the CLI passes, once:
+    `make deploy STAGE=dev REGION=us-east-1 API_CONCURRENCY=200 ALARM_EMAIL=... SES_SENDER=...` (the CLI hands
+    context values over as strings). Both stacks in one region: the ACL test reads that case from it too."""
     from infra.stages import ROOT
 
-    # `make deploy STAGE=dev API_CONCURRENCY=200 SES_SENDER=...`: the CLI hands context values over as strings
+    out = tmp_path_factory.mktemp("cli") / "out"
     context = {
         "stage": "dev",
+        "region": "us-east-1",
         "apiConcurrency": "200",
         "alarmEmail": "ops@example.com",
         "sesSender": "noreply@example.com",
     }
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(context)}
+    env = {**os.environ, "CDK_OUTDIR": str(out), "CDK_CONTEXT_JSON": json.dumps(context)}
     p = subprocess.run(
         [sys.executable, "app.py"], cwd=ROOT / "infra", env=env, capture_output=True, text=True, timeout=600
     )
     assert p.returncode == 0, p.stderr[-2000:]
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    return out
+
+
+def test_the_cdk_cli_entry_point_synthesizes_one_stage(cli_out):
+    manifest = json.loads((cli_out / "manifest.json").read_text())
     stacks = {name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
     assert stacks == {"dev", "dev-edge"}
-    functions = json.loads((tmp_path / "out" / "dev.template.json").read_text())["Resources"]
+    functions = json.loads((cli_out / "dev.template.json").read_text())["Resources"]
     assert functions["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 200
     assert "ReservedConcurrentExecutions" not in functions["Reconcile"]["Properties"]
     assert functions["Remind"]["Properties"]["Environment"]["Variables"]["SES_SENDER"] == "noreply@example.com"
     # ALARM_EMAIL subscribes to the alarm topics of both regions
     for stack in ("dev", "dev-edge"):
-        resources = json.loads((tmp_path / "out" / f"{stack}.template.json").read_text())["Resources"]
+        resources = json.loads((cli_out / f"{stack}.template.json").read_text())["Resources"]
         [subscription] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
         assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "ops@example.com"
 
@@ -183,12 +191,12 @@ def test_a_new_origin_key_generation_changes_the_key_everywhere_it_is_used(synth
     assert first[4].endswith("-cloudfront-1") and second[4].endswith("-cloudfront-2")
 
 
-def test_the_acl_is_read_across_regions_without_custom_resources(synth, tmp_path):
-    """Fn::GetStackOutput reads the edge stack's output; no SSM parameter of CDK's, no Node.js function, no exports."""
-    from infra.app import build
-
-    app, _ = build(tmp_path / "cdk.out", stages=("dev",), context={"region": "us-east-1"}, nag=False)
-    same_region = json.loads(Path(app.synth().get_stack_by_name("store-balance-dev").template_full_path).read_text())
+def test_the_acl_is_read_across_regions_without_custom_resources(synth, cli_out):
+    """Fn::GetStackOutput reads the edge stack's output; no SSM parameter of CDK's, no Node.js function, no exports.
+    Across regions (the session's dev stage) and within one (the CLI's synthesis, REGION=us-east-1)."""
+    same_region = json.loads((cli_out / "dev.template.json").read_text())
+    manifest = json.loads((cli_out / "manifest.json").read_text())
+    assert manifest["artifacts"]["dev"]["environment"].endswith("/us-east-1")  # the same region as the edge
     for template, region in ((synth.templates["dev"], "ap-southeast-1"), (same_region, "us-east-1")):
         [dist] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
         read = dist["Properties"]["DistributionConfig"]["WebACLId"]["Fn::GetStackOutput"]
