@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Iterator
 
@@ -66,11 +68,44 @@ def rows_of(body: bytes, dt: str, detail_type: str) -> Iterator[tuple[Any, ...]]
         )
 
 
+# The rows of the objects read so far, by (bucket, key, ETag), least recently read first, at most CACHED_ROWS rows
+# in all. An export object is written once under a name of its own (objects_of), and a rewritten one would have
+# another ETag, so a cached object's rows are its rows: a process that reads the export again (the local event
+# runner runs a backtest per request, every report reads its days) fetches and decodes only the objects new since.
+CACHED_ROWS = 500_000
+_cache: OrderedDict[tuple[str, str, str], tuple[tuple[Any, ...], ...]] = OrderedDict()
+_cached_rows = 0
+_cache_lock = threading.Lock()  # chalice local serves requests on threads
+
+
+def _object_rows(s3: Any, bucket: str, obj: dict[str, Any], dt: str, detail_type: str) -> tuple[tuple[Any, ...], ...]:
+    global _cached_rows
+    key = (bucket, obj["Key"], str(obj.get("ETag", "")))
+    with _cache_lock:
+        rows = _cache.get(key)
+        if rows is not None:
+            _cache.move_to_end(key)
+            return rows
+    body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+    rows = tuple(rows_of(body, dt, detail_type))
+    if not key[2] or len(rows) > CACHED_ROWS:
+        return rows  # no ETag to tell a rewrite by, or too large to keep
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = rows
+            _cached_rows += len(rows)
+        while _cached_rows > CACHED_ROWS:
+            _, dropped = _cache.popitem(last=False)
+            _cached_rows -= len(dropped)
+    return rows
+
+
 def read(s3: Any, bucket: str, start: date, end: date) -> list[tuple[Any, ...]]:
     """Every row of the export from ``start`` to ``end`` (days of the events' time), read with S3's own API
     (locally DuckDB cannot fetch from S3 itself: no httpfs here). Keys list in order, and ``dt=`` sorts as its
     date: one listing starts after the day before ``start`` and stops at the first key past ``end`` (a listing a
-    day cost a request per day, some 3 s for a year's report on the local stack)."""
+    day cost a request per day, some 3 s for a year's report on the local stack). An object read before is not
+    fetched again (``_object_rows``)."""
     out: list[tuple[Any, ...]] = []
     first, last = start.isoformat(), end.isoformat()
     paginator = s3.get_paginator("list_objects_v2")
@@ -83,6 +118,5 @@ def read(s3: Any, bucket: str, start: date, end: date) -> list[tuple[Any, ...]]:
             if dt < first or not rest.startswith("type="):
                 continue
             detail_type = rest[len("type=") :].split("/", 1)[0]
-            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            out.extend(rows_of(body, dt, detail_type))
+            out.extend(_object_rows(s3, bucket, obj, dt, detail_type))
     return out
